@@ -1,0 +1,70 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// Syncer imports a shop's whole history.
+type Syncer interface {
+	SyncShop(ctx context.Context, shop string) error
+}
+
+// WebhookApplier applies one stored webhook delivery to the shop's data.
+type WebhookApplier interface {
+	ApplyWebhook(ctx context.Context, shop, webhookID string) error
+}
+
+// Handlers holds what the task handlers call.
+type Handlers struct {
+	Installations Installations
+	Syncer        Syncer
+	Webhooks      WebhookApplier
+	Log           *slog.Logger
+}
+
+// Mux routes every task type to its handler.
+func (h Handlers) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeSyncShop, h.syncShop)
+	mux.HandleFunc(TypeApplyWebhook, h.applyWebhook)
+	return mux
+}
+
+func (h Handlers) syncShop(ctx context.Context, t *asynq.Task) error {
+	var p ShopPayload
+	if err := decodePayload(t, &p); err != nil {
+		return err
+	}
+	if ok, err := guard(h.Installations, h.Log, p.Shop, ctx); !ok || err != nil {
+		return err
+	}
+	if err := h.Syncer.SyncShop(ctx, p.Shop); err != nil {
+		return fmt.Errorf("sync %s: %w", p.Shop, err)
+	}
+	return nil
+}
+
+func (h Handlers) applyWebhook(ctx context.Context, t *asynq.Task) error {
+	var p WebhookPayload
+	if err := decodePayload(t, &p); err != nil {
+		return err
+	}
+	if ok, err := guard(h.Installations, h.Log, p.Shop, ctx); !ok || err != nil {
+		return err
+	}
+	err := h.Webhooks.ApplyWebhook(ctx, p.Shop, p.WebhookID)
+	if cvo.ErrorCode(err) == cvo.EINVALID || cvo.ErrorCode(err) == cvo.ENOTFOUND {
+		// A payload that cannot be applied will not become applicable by retrying.
+		return fmt.Errorf("apply %s for %s: %w: %w", p.Topic, p.Shop, err, asynq.SkipRetry)
+	}
+	if err != nil {
+		return fmt.Errorf("apply %s for %s: %w", p.Topic, p.Shop, err)
+	}
+	return nil
+}

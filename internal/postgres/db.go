@@ -1,0 +1,84 @@
+// Package postgres is the app's storage adapter: it opens PostgreSQL through a
+// pgx pool (so COPY is available), migrates the schema, and implements the
+// stores the domain needs, one file per resource. Every query is scoped by shop.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	gormpg "gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/cvo-app/cvo/migrations"
+)
+
+// DB bundles the two faces of one connection pool: gorm for ordinary
+// queries and the raw pgx pool for COPY and batch work.
+type DB struct {
+	Gorm *gorm.DB
+	Pool *pgxpool.Pool
+	sql  *sql.DB
+}
+
+// Open connects to the database at url.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	gdb, err := gorm.Open(gormpg.New(gormpg.Config{Conn: sqlDB}), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open gorm: %w", err)
+	}
+	return &DB{Gorm: gdb, Pool: pool, sql: sqlDB}, nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() {
+	_ = db.sql.Close()
+	db.Pool.Close()
+}
+
+// Ping checks the database answers; /healthz uses it.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Pool.Ping(ctx)
+}
+
+// Migrate applies every pending migration. A session advisory lock makes
+// concurrent starts (several app and worker processes) safe.
+func (db *DB) Migrate(ctx context.Context) error {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db.sql, migrations.FS,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
