@@ -1,0 +1,133 @@
+package rfm
+
+import (
+	"slices"
+	"time"
+)
+
+// Assignment is one customer's scores and group.
+type Assignment struct {
+	ID    string `json:"id"`
+	R     uint8  `json:"r"`
+	F     uint8  `json:"f"`
+	M     uint8  `json:"m"`
+	Group Group  `json:"group"`
+}
+
+// Result is one scoring of a shop.
+type Result struct {
+	AsOf    time.Time `json:"asOf"`
+	Cadence Cadence   `json:"cadence"`
+	R       Scale     `json:"r"`
+	F       Scale     `json:"f"`
+	M       Scale     `json:"m"`
+	// Customers is parallel to the input slice. Customers without a
+	// purchase get NoGroup and zero scores.
+	Customers []Assignment `json:"-"`
+	// Counts holds the number of customers per group, indexed by Group.
+	Counts [NumGroups + 1]int `json:"counts"`
+
+	opts Options
+}
+
+// Score scores every customer against the shop's own distributions and
+// assigns each to exactly one group.
+func Score(customers []Customer, opts Options) Result {
+	opts = opts.withDefaults()
+	res := Result{AsOf: opts.AsOf, opts: opts}
+	res.Cadence = ShopCadence(customers, opts)
+	res.R = recencyScale(res.Cadence)
+	res.F = frequencyScale(customers, opts)
+	res.M = monetaryScale(customers, opts)
+
+	res.Customers = make([]Assignment, len(customers))
+	for i := range customers {
+		c := &customers[i]
+		a := &res.Customers[i]
+		a.ID = c.ID
+		if c.Purchases <= 0 {
+			res.Counts[NoGroup]++
+			continue
+		}
+		p := res.profile(c, false)
+		a.R, a.F, a.M = uint8(p.R), uint8(p.F), uint8(p.M)
+		a.Group = Classify(p)
+		res.Counts[a.Group]++
+	}
+	return res
+}
+
+// Profile recomputes the rule inputs of one customer, for explaining a
+// customer's group.
+func (r Result) Profile(c Customer) Profile {
+	return r.profile(&c, true)
+}
+
+// profile builds the rule inputs. The previous group is only looked up
+// for inactive customers unless always is set: only the Ex-Lovers rule
+// reads it, and a million string-keyed map lookups are not free.
+func (r *Result) profile(c *Customer, always bool) Profile {
+	asOf := r.AsOf.Unix()
+	first, last := c.FirstPurchase.Unix(), c.LastPurchase.Unix()
+	p := Profile{
+		Purchases:     c.Purchases,
+		RecencyDays:   max(float64(asOf-last)/secondsPerDay, 0),
+		TenureDays:    max(float64(asOf-first)/secondsPerDay, 0),
+		AvgOrderValue: c.AvgOrderValue(),
+		HorizonDays:   r.Cadence.HorizonDays,
+	}
+	if c.Purchases > 1 {
+		p.OwnGapDays = float64(last-first) / secondsPerDay / float64(c.Purchases-1)
+	}
+	if c.Purchases > 0 {
+		p.DiscountShare = float64(c.DiscountedPurchases) / float64(c.Purchases)
+	}
+	p.R = r.R.Score(p.RecencyDays)
+	p.F = r.F.Score(float64(c.Purchases))
+	p.M = r.M.Score(p.AvgOrderValue)
+	p.FTier = TierOf(p.F, r.F.Levels)
+	p.MTier = TierOf(p.M, r.M.Levels)
+	if r.opts.Previous != nil && (always || p.R <= 1) {
+		p.Previous = r.opts.Previous[c.ID]
+	}
+	return p
+}
+
+// smallCounts bounds the histogram used for purchase counts; customers
+// above it (rare wholesale accounts) are sorted instead.
+const smallCounts = 4096
+
+func frequencyScale(customers []Customer, opts Options) Scale {
+	hist := make([]int, smallCounts)
+	var large []float64
+	for i := range customers {
+		n := customers[i].Purchases
+		switch {
+		case n <= 0:
+		case n < smallCounts:
+			hist[n]++
+		default:
+			large = append(large, float64(n))
+		}
+	}
+	var blocks []valueBlock
+	for v, count := range hist {
+		if count > 0 {
+			blocks = append(blocks, valueBlock{value: float64(v), count: count})
+		}
+	}
+	slices.Sort(large)
+	blocks = append(blocks, blocksFromSorted(large)...)
+	return quantileScale(blocks, opts.MaxLevels, opts.MinPerLevel, "number of purchases", formatCount)
+}
+
+func monetaryScale(customers []Customer, opts Options) Scale {
+	values := make([]float64, 0, len(customers))
+	for i := range customers {
+		if customers[i].Purchases > 0 {
+			values = append(values, customers[i].AvgOrderValue())
+		}
+	}
+	slices.Sort(values)
+	return quantileScale(blocksFromSorted(values), opts.MaxLevels, opts.MinPerLevel, "average order value", formatMoney)
+}
