@@ -1,0 +1,222 @@
+// Command cvo is the Customer Value Optimization app for Shopify: the one
+// composition root. Every subcommand wires its dependencies here and
+// nowhere else.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cvo-app/cvo/frontend"
+	"github.com/cvo-app/cvo/internal/install"
+	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/secretbox"
+	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/web"
+	"github.com/cvo-app/cvo/webhooks"
+)
+
+const usage = `cvo: Customer Value Optimization for Shopify
+
+Usage:
+  cvo run         migrate, then serve and work in one process (demo shop when no credentials)
+  cvo serve       the HTTP server: install, webhooks, API and admin page
+  cvo worker      the background worker (sync, webhooks, rescoring)
+  cvo migrate     apply database migrations
+  cvo simulator   run the Shopify simulator alone (-port, -shop)
+`
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "run":
+		err = runAll(ctx, log)
+	case "serve":
+		err = withApp(ctx, log, func(a *appDeps) error { return a.serve(ctx) })
+	case "worker":
+		err = withApp(ctx, log, func(a *appDeps) error { return a.work(ctx) })
+	case "migrate":
+		err = migrate(ctx)
+	case "simulator":
+		err = runSimulator(ctx, log, args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("cvo failed", "command", os.Args[1], "err", err)
+		os.Exit(1)
+	}
+}
+
+// appDeps is everything the server and the worker share.
+type appDeps struct {
+	cfg        config
+	log        *slog.Logger
+	db         *postgres.DB
+	redisOpt   asynq.RedisConnOpt
+	redis      *redis.Client
+	queue      *jobs.Queue
+	shops      *postgres.ShopStore
+	deliveries *postgres.DeliveryStore
+	privacy    *postgres.PrivacyStore
+	installer  *install.Service
+	httpClient *http.Client
+}
+
+func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(a)
+}
+
+func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error) {
+	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("ENCRYPTION_KEY: %w", err)
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	httpClient, err := shopify.NewHTTPClient(cfg.AdminOrigin, 60*time.Second)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("SHOPIFY_ADMIN_ORIGIN: %w", err)
+	}
+	a := &appDeps{cfg: cfg, log: log, db: db, redisOpt: redisOpt, redis: redis.NewClient(ropt), httpClient: httpClient}
+	a.queue = jobs.NewQueue(redisOpt)
+	a.shops = postgres.NewShopStore(db, keys)
+	a.deliveries = postgres.NewDeliveryStore(db)
+	a.privacy = postgres.NewPrivacyStore(db)
+	oauth := shopify.NewOAuth(cfg.ClientID, cfg.ClientSecret, httpClient)
+	a.installer = install.NewService(oauth, a.shops, nil, a.queue, log)
+	return a, nil
+}
+
+func (a *appDeps) close() {
+	_ = a.queue.Close()
+	_ = a.redis.Close()
+	a.db.Close()
+}
+
+func (a *appDeps) server() *web.Server {
+	receiver := webhooks.NewReceiver(a.cfg.ClientSecret, a.deliveries, a.shops, a.privacy, a.queue, a.log)
+	adminBase := func(shop string) string { return "https://" + shop }
+	if a.cfg.AdminOrigin != "" {
+		adminBase = func(string) string { return strings.TrimRight(a.cfg.AdminOrigin, "/") }
+	}
+	return web.NewServer(web.Config{
+		ClientID: a.cfg.ClientID, ClientSecret: a.cfg.ClientSecret, AppURL: a.cfg.AppURL, Scopes: a.cfg.Scopes,
+		AdminBaseURL: adminBase,
+	}, web.Deps{
+		Installer: a.installer,
+		Webhooks:  receiver,
+		Health: []web.Checker{
+			{Name: "postgres", Ping: a.db.Ping},
+			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
+		},
+		Frontend: frontend.Dist(),
+		Log:      a.log,
+	})
+}
+
+func (a *appDeps) serve(ctx context.Context) error {
+	srv := &http.Server{Addr: ":" + a.cfg.Port, Handler: a.server(), ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("serving", "addr", srv.Addr, "app_url", a.cfg.AppURL)
+	return listen(ctx, srv)
+}
+
+func (a *appDeps) work(ctx context.Context) error {
+	srv := asynq.NewServerFromRedisClient(a.redis, asynq.Config{
+		Concurrency: 4,
+		Queues:      jobs.Queues,
+		Logger:      asynqLogger{a.log},
+	})
+	mux := jobs.Handlers{Installations: a.shops, Syncer: notYet{}, Webhooks: notYet{}, Log: a.log}.Mux()
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	srv.Shutdown()
+	return nil
+}
+
+// listen serves until ctx ends, then drains in-flight requests.
+func listen(ctx context.Context, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+func migrate(ctx context.Context) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}
+
+// asynqLogger routes asynq's own logs through slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq"); os.Exit(1) }

@@ -1,0 +1,166 @@
+// Package web is the app's HTTP adapter: the Echo server, its middleware,
+// the install routes, the JSON API behind session tokens and the embedded
+// admin page. Handlers return errors to one handler that maps them to HTTP.
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/webhooks"
+)
+
+// Config is what the server needs to know about the app.
+type Config struct {
+	ClientID     string
+	ClientSecret string
+	AppURL       string // public base URL, e.g. https://cvo.example.com
+	Scopes       string
+	// AdminBaseURL is where the merchant's browser finds the shop's admin:
+	// "https://{shop}" for Shopify, the simulator's origin in the demo.
+	AdminBaseURL func(shop string) string
+}
+
+// Installer installs shops and reports their state.
+type Installer interface {
+	// InstallWithSessionToken makes sure the shop has a token, exchanging
+	// the verified session token when it has none.
+	InstallWithSessionToken(ctx context.Context, shop, sessionToken string) (cvo.Shop, error)
+	InstallWithCode(ctx context.Context, shop, code string) (cvo.Shop, error)
+}
+
+// ShopStatus answers GET /api/shop beyond the installation itself.
+type ShopStatus interface {
+	Status(ctx context.Context, shop string) (map[string]any, error)
+}
+
+// Checker is a dependency /healthz reports on.
+type Checker struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Server is the app's HTTP server.
+type Server struct {
+	echo      *echo.Echo
+	cfg       Config
+	installer Installer
+	status    ShopStatus
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Installer Installer
+	Status    ShopStatus
+	Webhooks  *webhooks.Receiver
+	Health    []Checker
+	Frontend  fs.FS // the built admin page; nil serves a placeholder
+	Log       *slog.Logger
+}
+
+// NewServer builds the routes.
+func NewServer(cfg Config, d Deps) *Server {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, cfg: cfg, installer: d.Installer, status: d.Status, log: d.Log, now: time.Now}
+	e.HTTPErrorHandler = s.handleError
+
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLogger())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "request_id", requestID(c), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit("10M"))
+	e.Use(frameAncestors)
+
+	e.GET("/healthz", s.healthz(d.Health))
+	e.GET("/auth", s.authStart)
+	e.GET("/auth/callback", s.authCallback)
+	e.POST("/webhooks", d.Webhooks.Handle)
+	e.POST("/webhooks/compliance", d.Webhooks.Handle)
+
+	api := e.Group("/api", s.sessionAuth)
+	api.GET("/shop", s.getShop)
+
+	s.mountFrontend(d.Frontend)
+	return s
+}
+
+// ServeHTTP lets tests and the composition root use the server as a handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Echo exposes the router so later features can add routes at wiring time.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// handleError is the one place errors become HTTP answers. Internal errors
+// are logged with the request id and answered without their text.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Internal error."
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	default:
+		switch cvo.ErrorCode(err) {
+		case cvo.EINVALID:
+			status = http.StatusBadRequest
+		case cvo.ENOTFOUND:
+			status = http.StatusNotFound
+		case cvo.EUNAUTHORIZED:
+			status = http.StatusUnauthorized
+		case cvo.ECONFLICT:
+			status = http.StatusConflict
+		}
+		msg = cvo.ErrorMessage(err)
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, map[string]string{"error": msg, "request_id": requestID(c)})
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+func (s *Server) healthz(checks []Checker) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		out, status := map[string]string{}, http.StatusOK
+		for _, ch := range checks {
+			if err := ch.Ping(ctx); err != nil {
+				s.log.Warn("health check failed", "dependency", ch.Name, "err", err)
+				out[ch.Name], status = "down", http.StatusServiceUnavailable
+				continue
+			}
+			out[ch.Name] = "ok"
+		}
+		return c.JSON(status, out)
+	}
+}
