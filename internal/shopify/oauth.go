@@ -13,6 +13,8 @@ import (
 	"time"
 
 	goshopify "github.com/bold-commerce/go-shopify/v4"
+
+	"github.com/cvo-app/cvo/internal/cvo"
 )
 
 // OAuth grant and token types Shopify's token endpoint understands.
@@ -80,21 +82,12 @@ func (e *OAuthError) Is(target error) bool {
 	return false
 }
 
-// Token is an access token as returned by Shopify. With expiring offline
-// tokens ExpiresAt is about an hour ahead and RefreshToken/RefreshExpiresAt
-// are set; zero times mean Shopify gave no expiry.
-type Token struct {
-	AccessToken      string
-	Scope            string
-	ExpiresAt        time.Time
-	RefreshToken     string
-	RefreshExpiresAt time.Time
-}
-
-// OAuth obtains and refreshes offline access tokens. It is safe for
-// concurrent use. Callers must store each new token pair atomically: a
-// refresh rotates the refresh token, and the previous one is retired as soon
-// as the new one is used.
+// OAuth obtains and refreshes offline access tokens, returned as cvo.Token.
+// With expiring offline tokens ExpiresAt is about an hour ahead and
+// RefreshToken/RefreshExpiresAt are set; zero times mean Shopify gave no
+// expiry. It is safe for concurrent use. Callers must store each new token
+// pair atomically: a refresh rotates the refresh token, and the previous one
+// is retired as soon as the new one is used.
 type OAuth struct {
 	clientID     string
 	clientSecret string
@@ -134,17 +127,17 @@ func AuthorizeURL(shop, clientID string, scopes []string, redirectURI, state str
 // ExchangeSessionToken trades a session token for an expiring offline access
 // token (token exchange, expiring=1). The session token is verified first
 // and must belong to shop, so a token for one shop is never sent to another.
-func (o *OAuth) ExchangeSessionToken(ctx context.Context, shop, sessionToken string) (Token, error) {
+func (o *OAuth) ExchangeSessionToken(ctx context.Context, shop, sessionToken string) (cvo.Token, error) {
 	shop, err := NormalizeShop(shop)
 	if err != nil {
-		return Token{}, fmt.Errorf("token exchange: %w", err)
+		return cvo.Token{}, fmt.Errorf("token exchange: %w", err)
 	}
 	sess, err := VerifySessionToken(sessionToken, o.clientID, o.clientSecret, o.now())
 	if err != nil {
-		return Token{}, fmt.Errorf("token exchange for %s: %w", shop, err)
+		return cvo.Token{}, fmt.Errorf("token exchange for %s: %w", shop, err)
 	}
 	if sess.Shop != shop {
-		return Token{}, fmt.Errorf("token exchange for %s: %w", shop, ErrShopMismatch)
+		return cvo.Token{}, fmt.Errorf("token exchange for %s: %w", shop, ErrShopMismatch)
 	}
 	return o.post(ctx, "token exchange", shop, map[string]string{
 		"client_id":            o.clientID,
@@ -160,13 +153,13 @@ func (o *OAuth) ExchangeSessionToken(ctx context.Context, shop, sessionToken str
 // Refresh exchanges a refresh token for a new access token and a new refresh
 // token. errors.Is(err, ErrInvalidGrant) means the refresh token is dead and
 // the shop has to be re-authorized.
-func (o *OAuth) Refresh(ctx context.Context, shop, refreshToken string) (Token, error) {
+func (o *OAuth) Refresh(ctx context.Context, shop, refreshToken string) (cvo.Token, error) {
 	shop, err := NormalizeShop(shop)
 	if err != nil {
-		return Token{}, fmt.Errorf("refresh: %w", err)
+		return cvo.Token{}, fmt.Errorf("refresh: %w", err)
 	}
 	if refreshToken == "" {
-		return Token{}, fmt.Errorf("refresh for %s: empty refresh token", shop)
+		return cvo.Token{}, fmt.Errorf("refresh for %s: empty refresh token", shop)
 	}
 	return o.post(ctx, "refresh", shop, map[string]string{
 		"client_id":     o.clientID,
@@ -183,13 +176,13 @@ func (o *OAuth) Refresh(ctx context.Context, shop, refreshToken string) (Token, 
 // go-shopify's App.GetAccessToken is not used: it cannot send expiring=1 and
 // returns only the access token string, dropping scope, expiry and the
 // refresh token that expiring offline tokens depend on.
-func (o *OAuth) ExchangeCode(ctx context.Context, shop, code string) (Token, error) {
+func (o *OAuth) ExchangeCode(ctx context.Context, shop, code string) (cvo.Token, error) {
 	shop, err := NormalizeShop(shop)
 	if err != nil {
-		return Token{}, fmt.Errorf("code exchange: %w", err)
+		return cvo.Token{}, fmt.Errorf("code exchange: %w", err)
 	}
 	if code == "" {
-		return Token{}, fmt.Errorf("code exchange for %s: empty code", shop)
+		return cvo.Token{}, fmt.Errorf("code exchange for %s: empty code", shop)
 	}
 	return o.post(ctx, "code exchange", shop, map[string]string{
 		"client_id":     o.clientID,
@@ -218,18 +211,18 @@ var oauthCodePattern = regexp.MustCompile(`^[a-z_]{1,64}$`)
 // post sends the grant as JSON, as Shopify's own libraries do. sensitive is
 // the grant's bearer value, scrubbed from anything echoed into errors along
 // with the client secret.
-func (o *OAuth) post(ctx context.Context, op, shop string, body map[string]string, sensitive string) (Token, error) {
+func (o *OAuth) post(ctx context.Context, op, shop string, body map[string]string, sensitive string) (cvo.Token, error) {
 	if o.clientID == "" || o.clientSecret == "" {
-		return Token{}, fmt.Errorf("shopify %s for %s: client id and secret are required", op, shop)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: client id and secret are required", op, shop)
 	}
 	payload, err := json.Marshal(body)
 	if err != nil {
-		return Token{}, fmt.Errorf("shopify %s for %s: encode request: %w", op, shop, err)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: encode request: %w", op, shop, err)
 	}
 	endpoint := "https://" + shop + "/admin/oauth/access_token"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return Token{}, fmt.Errorf("shopify %s for %s: build request: %w", op, shop, err)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: build request: %w", op, shop, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -237,12 +230,12 @@ func (o *OAuth) post(ctx context.Context, op, shop string, body map[string]strin
 	resp, err := o.httpClient.Do(req)
 	if err != nil {
 		// url.Error includes the URL only (no body), which holds no secret.
-		return Token{}, fmt.Errorf("shopify %s for %s: %w", op, shop, err)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: %w", op, shop, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponseBytes))
 	if err != nil {
-		return Token{}, fmt.Errorf("shopify %s for %s: read response: %w", op, shop, err)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: read response: %w", op, shop, err)
 	}
 
 	if resp.StatusCode != http.StatusOK {
@@ -252,18 +245,18 @@ func (o *OAuth) post(ctx context.Context, op, shop string, body map[string]strin
 			oe.Code = eb.Error
 			oe.Description = scrub(eb.ErrorDescription, o.clientSecret, sensitive)
 		}
-		return Token{}, oe
+		return cvo.Token{}, oe
 	}
 
 	var tr tokenResponse
 	if err := json.Unmarshal(raw, &tr); err != nil {
-		return Token{}, fmt.Errorf("shopify %s for %s: decode response: %w", op, shop, err)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: decode response: %w", op, shop, err)
 	}
 	if tr.AccessToken == "" {
-		return Token{}, fmt.Errorf("shopify %s for %s: response has no access token", op, shop)
+		return cvo.Token{}, fmt.Errorf("shopify %s for %s: response has no access token", op, shop)
 	}
 	now := o.now()
-	t := Token{AccessToken: tr.AccessToken, Scope: tr.Scope, RefreshToken: tr.RefreshToken}
+	t := cvo.Token{AccessToken: tr.AccessToken, Scopes: splitScopes(tr.Scope), RefreshToken: tr.RefreshToken}
 	if tr.ExpiresIn > 0 {
 		t.ExpiresAt = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
@@ -271,6 +264,17 @@ func (o *OAuth) post(ctx context.Context, op, shop string, body map[string]strin
 		t.RefreshExpiresAt = now.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second)
 	}
 	return t, nil
+}
+
+// splitScopes turns Shopify's comma-separated scope list into its entries.
+func splitScopes(scope string) []string {
+	var out []string
+	for _, s := range strings.Split(scope, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // scrub removes secrets from text Shopify sent back and bounds its length.
