@@ -1,0 +1,150 @@
+package reports
+
+import "time"
+
+// dict interns strings to dense ids so hot loops index slices instead of
+// hashing strings.
+type dict struct {
+	index  map[string]int32
+	keys   []string
+	labels []string
+}
+
+const noneKey = "(none)"
+
+func newDict() *dict { return &dict{index: map[string]int32{}} }
+
+func (d *dict) id(key, label string) int32 {
+	if id, ok := d.index[key]; ok {
+		return id
+	}
+	return d.add(key, label)
+}
+
+func (d *dict) add(key, label string) int32 {
+	id := int32(len(d.keys))
+	d.index[key] = id
+	d.keys = append(d.keys, key)
+	d.labels = append(d.labels, label)
+	return id
+}
+
+// idOrNone files empty values under "(none)": in acquisition reports
+// "no campaign" is a segment of its own.
+func (d *dict) idOrNone(key string) int32 {
+	if key == "" {
+		return d.id(noneKey, noneKey)
+	}
+	return d.id(key, key)
+}
+
+// idOrUnknown returns -1 for empty values, which are left out.
+func (d *dict) idOrUnknown(key, label string) int32 {
+	if key == "" {
+		return -1
+	}
+	return d.id(key, label)
+}
+
+func (d *dict) len() int { return len(d.keys) }
+
+// multi maps each customer to zero or more ids, in compressed rows:
+// customer c has ids[start[c]:start[c+1]].
+type multi struct {
+	start []int32
+	ids   []int32
+}
+
+func (m *multi) add(id int32) {
+	if id >= 0 {
+		m.ids = append(m.ids, id)
+	}
+}
+
+// addDistinct skips an id already added for the current customer.
+func (m *multi) addDistinct(id int32) {
+	for _, have := range m.ids[m.start[len(m.start)-1]:] {
+		if have == id {
+			return
+		}
+	}
+	m.ids = append(m.ids, id)
+}
+
+func (m *multi) close() { m.start = append(m.start, int32(len(m.ids))) }
+
+func (m *multi) addOne(id int32) {
+	m.add(id)
+	m.close()
+}
+
+func (m *multi) of(c int) []int32 { return m.ids[m.start[c]:m.start[c+1]] }
+
+// single wraps a one-id-per-customer column (-1 = none) as a multi.
+func single(col []int32) multi {
+	m := multi{start: make([]int32, 1, len(col)+1), ids: make([]int32, 0, len(col))}
+	for _, id := range col {
+		m.addOne(id)
+	}
+	return m
+}
+
+// zoneTable maps unix seconds to the UTC offset in force, from the zone
+// transitions between two instants, so weekday and hour need no calendar
+// conversion per purchase.
+type zoneTable struct {
+	starts  []int64
+	offsets []int64
+}
+
+func newZoneTable(from, to int64, loc *time.Location) zoneTable {
+	var z zoneTable
+	t := time.Unix(from, 0).In(loc)
+	for range 10000 {
+		_, off := t.Zone()
+		z.starts = append(z.starts, t.Unix())
+		z.offsets = append(z.offsets, int64(off))
+		_, end := t.ZoneBounds()
+		if end.IsZero() || end.Unix() > to {
+			break
+		}
+		t = end
+	}
+	return z
+}
+
+func (z zoneTable) local(at int64) int64 {
+	lo, hi := 0, len(z.starts)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if z.starts[mid] <= at {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return at + z.offsets[0]
+	}
+	return at + z.offsets[lo-1]
+}
+
+// weekdayHour returns time.Weekday (Sunday = 0) and the hour of day in
+// the table's zone.
+func (z zoneTable) weekdayHour(at int64) (int, int) {
+	local := z.local(at)
+	days := floorDiv(local, secondsPerDay)
+	secs := local - days*secondsPerDay
+	// 1970-01-01 was a Thursday.
+	return int(floorMod(days+4, 7)), int(secs / 3600)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }

@@ -1,0 +1,65 @@
+package reports
+
+import (
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// Options tune the reports. The zero value plus AsOf gives the documented
+// defaults.
+type Options struct {
+	// AsOf is the report date; later orders are ignored.
+	AsOf time.Time
+	// Location is the shop's time zone for months, weekdays and hours
+	// (default UTC).
+	Location *time.Location
+	// RefundDating decides when refunds reduce an order's value.
+	RefundDating cvo.RefundDating
+	// RFM carries the scoring options; its cadence sets the default
+	// repeat window. AsOf is filled in from Options.AsOf.
+	RFM rfm.Options
+	// RepeatWindowDays is how long after the first purchase a second one
+	// counts as a repeat in the segment reports (stickiness, products,
+	// loyalty). Comparing segments over one fixed window keeps recently
+	// acquired customers from looking disloyal just because they have had
+	// less time. Default: the RFM inactivity horizon.
+	RepeatWindowDays float64
+	// MinSegmentSize is the fewest customers, in a segment and in the rest
+	// of the shop, before a segment is tested (default 30).
+	MinSegmentSize int
+	// Alpha is the false discovery rate for the Benjamini-Hochberg
+	// correction (default 0.05).
+	Alpha float64
+	// AnomalyWindow is the number of trailing months a month is compared
+	// with (default 6); AnomalyThreshold the robust z-score that flags it
+	// (default 3.5).
+	AnomalyWindow    int
+	AnomalyThreshold float64
+	// TopN bounds the lists of the ideal customer profile (default 10).
+	TopN int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	o.RFM.AsOf = o.AsOf
+	if o.MinSegmentSize <= 0 {
+		o.MinSegmentSize = 30
+	}
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		o.Alpha = 0.05
+	}
+	if o.AnomalyWindow <= 0 {
+		o.AnomalyWindow = 6
+	}
+	if o.AnomalyThreshold <= 0 {
+		o.AnomalyThreshold = 3.5
+	}
+	if o.TopN <= 0 {
+		o.TopN = 10
+	}
+	return o
+}

@@ -1,0 +1,106 @@
+package reports
+
+import "time"
+
+// Retention is the shop's headline loyalty figures.
+type Retention struct {
+	Customers       int `json:"customers"`
+	RepeatCustomers int `json:"repeatCustomers"`
+	// RetentionRate is the share of customers with two or more purchases.
+	RetentionRate float64 `json:"retentionRate"`
+	Purchases     int     `json:"purchases"`
+	// RepeatPurchases are purchases other than a customer's first;
+	// RepeatPurchaseRate is their share of all purchases.
+	RepeatPurchases    int     `json:"repeatPurchases"`
+	RepeatPurchaseRate float64 `json:"repeatPurchaseRate"`
+	// AvgDaysBetweenOrders is rfm's cadence: each repeat customer's own
+	// average gap, averaged over repeat customers (0 without any).
+	AvgDaysBetweenOrders float64 `json:"avgDaysBetweenOrders"`
+	// Trend is the retention rate as of the end of each month (the last,
+	// possibly partial, month as of AsOf).
+	Trend []MonthRate `json:"trend"`
+}
+
+// MonthRate is the retention rate as of one month's end.
+type MonthRate struct {
+	Month           time.Time `json:"month"`
+	Customers       int       `json:"customers"`
+	RepeatCustomers int       `json:"repeatCustomers"`
+	Rate            float64   `json:"rate"`
+}
+
+// Retention computes the retention figures and their monthly trend.
+func (d *Dataset) Retention() Retention {
+	r := Retention{Customers: len(d.ids), Purchases: len(d.at)}
+	newByMonth := make([]int, d.months)
+	secondByMonth := make([]int, d.months)
+	for c := range d.ids {
+		lo, hi := d.start[c], d.start[c+1]
+		newByMonth[d.month[lo]]++
+		if hi-lo >= 2 {
+			r.RepeatCustomers++
+			secondByMonth[d.month[lo+1]]++
+		}
+	}
+	r.RetentionRate = ratio(r.RepeatCustomers, r.Customers)
+	r.RepeatPurchases = r.Purchases - r.Customers
+	r.RepeatPurchaseRate = ratio(r.RepeatPurchases, r.Purchases)
+	if !d.cadence.Fallback {
+		r.AvgDaysBetweenOrders = d.cadence.AvgDaysBetweenOrders
+	}
+	customers, repeaters := 0, 0
+	r.Trend = make([]MonthRate, d.months)
+	for m := range d.months {
+		customers += newByMonth[m]
+		repeaters += secondByMonth[m]
+		r.Trend[m] = MonthRate{Month: d.monthTime(m), Customers: customers, RepeatCustomers: repeaters,
+			Rate: ratio(repeaters, customers)}
+	}
+	return r
+}
+
+// Cohort is the customers acquired in one month, followed month by
+// month. Index k of the slices is k months after acquisition, up to the
+// month of AsOf (so later cohorts have shorter rows).
+type Cohort struct {
+	Month     time.Time `json:"month"`
+	Customers int       `json:"customers"`
+	// Active[k] counts the cohort's customers with a purchase in month k;
+	// ActiveShare[k] is that count over Customers (1 at k = 0).
+	Active      []int     `json:"active"`
+	ActiveShare []float64 `json:"activeShare"`
+	// Revenue[k] is the cohort's net revenue in month k.
+	Revenue []float64 `json:"revenue"`
+}
+
+// Cohorts follows every monthly acquisition cohort, oldest first.
+func (d *Dataset) Cohorts() []Cohort {
+	cohorts := make([]Cohort, d.months)
+	for m := range cohorts {
+		width := d.months - m
+		cohorts[m] = Cohort{Month: d.monthTime(m), Active: make([]int, width),
+			ActiveShare: make([]float64, width), Revenue: make([]float64, width)}
+	}
+	for c := range d.ids {
+		lo, hi := d.start[c], d.start[c+1]
+		first := d.month[lo]
+		co := &cohorts[first]
+		co.Customers++
+		last := int32(-1)
+		for p := lo; p < hi; p++ {
+			k := d.month[p] - first
+			co.Revenue[k] += d.net[p]
+			if k != last { // purchases are time-sorted, so months are too
+				co.Active[k]++
+				last = k
+			}
+		}
+	}
+	for m := range cohorts {
+		co := &cohorts[m]
+		for k, a := range co.Active {
+			co.ActiveShare[k] = ratio(a, co.Customers)
+		}
+	}
+	return cohorts
+}
