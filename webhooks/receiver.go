@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/shopify"
 )
 
 // MaxBody bounds a delivery: Shopify's largest order payloads stay far below it.
@@ -74,7 +75,10 @@ var dataTopics = map[string]bool{
 	"bulk_operations/finish": true,
 }
 
-var shopDomain = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*\.myshopify\.com$`)
+var (
+	topicPattern     = regexp.MustCompile(`^[a-z_]+/[a-z_]+$`)
+	webhookIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+)
 
 // Handle serves POST /webhooks and /webhooks/compliance.
 func (r *Receiver) Handle(c echo.Context) error {
@@ -101,7 +105,7 @@ func (r *Receiver) Handle(c echo.Context) error {
 	if t, err := time.Parse(time.RFC3339Nano, req.Header.Get("X-Shopify-Triggered-At")); err == nil {
 		d.TriggeredAt = t
 	}
-	if !shopDomain.MatchString(d.Shop) || d.ID == "" || d.Topic == "" {
+	if !shopify.ValidShopDomain(d.Shop) || !webhookIDPattern.MatchString(d.ID) || !topicPattern.MatchString(d.Topic) || (d.EventID != "" && !webhookIDPattern.MatchString(d.EventID)) {
 		return echo.NewHTTPError(http.StatusBadRequest, "Missing or invalid webhook headers.")
 	}
 	ctx := req.Context()

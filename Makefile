@@ -1,0 +1,42 @@
+# The README's two commands are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/cvo
+PKGS    := ./...
+
+.PHONY: run build frontend test test-go test-frontend bench lint services fmt
+
+run: build services
+	./$(BIN) run
+
+build: frontend
+	$(GO) build -o $(BIN) ./app
+
+# The admin page is built when its sources exist and npm is available; the
+# Go binary embeds whatever frontend/dist holds.
+frontend:
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run build; \
+	fi
+
+test: services test-go test-frontend
+
+test-go:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 12m $(PKGS)
+
+test-frontend:
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm test; \
+	fi
+
+bench: build services
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...
+
+# Start PostgreSQL and Redis when they are down (as on a fresh machine).
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "services did not start" >&2; exit 1
+
+fmt:
+	gofmt -l -w app internal webhooks migrations frontend/embed.go
