@@ -206,8 +206,11 @@ type Prediction struct {
 	ExpectedOrderValue float64
 	// ExpectedRevenue is ExpectedOrders × ExpectedOrderValue, undiscounted.
 	ExpectedRevenue float64
-	// CLV is the predicted margin over the horizon, discounted monthly:
-	// Σ_k E[orders in month k] × ExpectedOrderValue × margin / (1+d)^k.
+	// DiscountedRevenue is Σ_k E[orders in month k] × ExpectedOrderValue
+	// / (1+d)^k over the horizon's months k = 1..H.
+	DiscountedRevenue float64
+	// CLV is the predicted CLV: DiscountedRevenue × Config.MarginRate (the
+	// app may apply a customer's own margin rate to DiscountedRevenue).
 	CLV float64
 	// ProbOrderInHorizon is P(at least one order within the horizon).
 	ProbOrderInHorizon float64
@@ -222,8 +225,8 @@ type Prediction struct {
 // (x, t_x, T), shared by every customer with the same triple.
 type purchaseForecast struct {
 	pAlive, orders, discountedOrders, probInHorizon float64
-	wait                                             float64
-	hasWait                                          bool
+	wait                                            float64
+	hasWait                                         bool
 }
 
 func (f *Fitted) forecast(x int, tx, T float64) purchaseForecast {
@@ -254,7 +257,8 @@ func (f *Fitted) assemble(s Summary, fc purchaseForecast) Prediction {
 		ProbOrderInHorizon: fc.probInHorizon,
 	}
 	p.ExpectedRevenue = p.ExpectedOrders * p.ExpectedOrderValue
-	p.CLV = fc.discountedOrders * p.ExpectedOrderValue * f.Config.MarginRate
+	p.DiscountedRevenue = fc.discountedOrders * p.ExpectedOrderValue
+	p.CLV = p.DiscountedRevenue * f.Config.MarginRate
 	if fc.hasWait {
 		// Whole days after the as-of day, at least the next day.
 		days := math.Max(1, math.Ceil(fc.wait*f.Unit.DaysPer()-1e-9))
