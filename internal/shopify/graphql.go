@@ -175,8 +175,8 @@ func (c *AdminClient) Shop() string { return c.shop }
 // tagsRemove, metafieldsSet).
 //
 // Errors: *HTTPError for other non-200 statuses (errors.Is ErrUnauthorized
-// etc.), GraphQLErrors for top-level GraphQL errors (data, if any, is still
-// decoded into out). Mutation userErrors are not errors here: check them
+// etc.), GraphQLErrors (wrapped; use errors.As) for top-level GraphQL errors
+// (data, if any, is still decoded into out). Mutation userErrors are not errors here: check them
 // with UserErrors.Err.
 func (c *AdminClient) Do(ctx context.Context, query string, vars any, out any) (Cost, error) {
 	body, err := json.Marshal(graphQLRequest{Query: query, Variables: vars})
@@ -258,7 +258,7 @@ func (c *AdminClient) Do(ctx context.Context, query string, vars any, out any) (
 			}
 		}
 		if len(res.errors) > 0 {
-			return cost, res.errors
+			return cost, fmt.Errorf("graphql for %s: %w", c.shop, res.errors)
 		}
 		return cost, nil
 	}

@@ -1,0 +1,65 @@
+package shopify
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewState(t *testing.T) {
+	a, err := NewState()
+	require.NoError(t, err)
+	b, err := NewState()
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b)
+	assert.Len(t, a, 22, "16 random bytes, unpadded base64url")
+	assert.Equal(t, a, url.QueryEscape(a), "needs no escaping in a URL")
+}
+
+func TestVerifyState(t *testing.T) {
+	const secret = "client-secret"
+	nonce, err := NewState()
+	require.NoError(t, err)
+	cookie := SignState(nonce, secret)
+	other, err := NewState()
+	require.NoError(t, err)
+	_, sig, _ := strings.Cut(cookie, ".")
+
+	tests := []struct {
+		name   string
+		cookie string
+		nonce  string
+		secret string
+		want   bool
+	}{
+		{"valid", cookie, nonce, secret, true},
+		{"state from another flow", cookie, other, secret, false},
+		{"cookie for another nonce", SignState(other, secret), nonce, secret, false},
+		{"nonce swapped into cookie", other + "." + sig, other, secret, false},
+		{"wrong secret", cookie, nonce, "other-secret", false},
+		{"empty secret", SignState(nonce, ""), nonce, "", false},
+		{"unsigned cookie", nonce, nonce, secret, false},
+		{"empty signature", nonce + ".", nonce, secret, false},
+		{"signature not base64", nonce + ".!!", nonce, secret, false},
+		{"empty cookie", "", nonce, secret, false},
+		{"empty nonce", SignState("", secret), "", secret, false},
+		{"truncated signature", cookie[:len(cookie)-2], nonce, secret, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, VerifyState(tt.cookie, tt.nonce, tt.secret))
+		})
+	}
+}
+
+func TestStateMACIsDomainSeparated(t *testing.T) {
+	// A state cookie must not be a valid query HMAC or vice versa: the same
+	// secret signs both.
+	const secret = "s"
+	nonce := "abc"
+	_, sig, _ := strings.Cut(SignState(nonce, secret), ".")
+	assert.NotEqual(t, sig, hexMAC(secret, nonce))
+}
