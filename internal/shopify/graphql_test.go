@@ -118,13 +118,17 @@ func throttledReply(requested, available, rate float64) func(w http.ResponseWrit
 }
 
 func newTestAdmin(t *testing.T, responses ...func(w http.ResponseWriter)) (*AdminClient, *scripted, *fakeClock) {
+	return newTestAdminWith(t, nil, responses...)
+}
+
+func newTestAdminWith(t *testing.T, opts []AdminOption, responses ...func(w http.ResponseWriter)) (*AdminClient, *scripted, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{now: testNow}
 	fake := &scripted{clock: clock, responses: responses}
 	hc, err := NewHTTPClient(httptestServer(t, fake), 5*time.Second)
 	require.NoError(t, err)
-	c, err := NewAdminClient(testShop, "shpat_secret_token", "2026-10", hc,
-		WithClock(clock.Now, clock.Sleep), WithJitter(func() float64 { return 0.5 }))
+	opts = append([]AdminOption{WithClock(clock.Now, clock.Sleep), WithJitter(func() float64 { return 0.5 })}, opts...)
+	c, err := NewAdminClient(testShop, "shpat_secret_token", "2026-10", hc, opts...)
 	require.NoError(t, err)
 	return c, fake, clock
 }
@@ -187,11 +191,15 @@ func TestAdminClientThrottleBare429(t *testing.T) {
 }
 
 func TestAdminClientGivesUpWhenAlwaysThrottled(t *testing.T) {
-	c, fake, _ := newTestAdmin(t, throttledReply(100, 0, 100))
-	c.maxThrottleWaits = 3
+	c, fake, _ := newTestAdminWith(t, []AdminOption{WithRetries(0, 3)}, throttledReply(100, 0, 100))
 	_, err := c.Do(context.Background(), shopQuery, nil, nil)
 	require.ErrorIs(t, err, ErrThrottled)
 	assert.Len(t, fake.seen(), 4)
+
+	c, fake, _ = newTestAdminWith(t, []AdminOption{WithRetries(1, 0)}, reply(500, ``))
+	_, err = c.Do(context.Background(), shopQuery, nil, nil)
+	require.ErrorIs(t, err, ErrServerError)
+	assert.Len(t, fake.seen(), 2)
 }
 
 func TestAdminClientPacesBeforeSending(t *testing.T) {

@@ -1,6 +1,9 @@
 package shopify
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -56,10 +59,15 @@ func TestVerifyState(t *testing.T) {
 }
 
 func TestStateMACIsDomainSeparated(t *testing.T) {
-	// A state cookie must not be a valid query HMAC or vice versa: the same
-	// secret signs both.
+	// The same secret signs query HMACs and state cookies; the label keeps a
+	// state MAC from ever being the plain HMAC of the nonce.
 	const secret = "s"
 	nonce := "abc"
 	_, sig, _ := strings.Cut(SignState(nonce, secret), ".")
-	assert.NotEqual(t, sig, hexMAC(secret, nonce))
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	require.NoError(t, err)
+	plain := hmac.New(sha256.New, []byte(secret))
+	plain.Write([]byte(nonce))
+	assert.Len(t, got, sha256.Size)
+	assert.NotEqual(t, plain.Sum(nil), got)
 }
