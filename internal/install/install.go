@@ -145,3 +145,7 @@ func (s *Service) AccessToken(ctx context.Context, shop string) (string, error) 
 func (s *Service) expiring(sh cvo.Shop) bool {
 	return !sh.AccessTokenExpiresAt.IsZero() && s.now().Add(RefreshMargin).After(sh.AccessTokenExpiresAt)
 }
+
+// SetClock replaces the service's clock; tests use it to see a token from
+// the moment it is about to expire.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/shopify"
 	"github.com/cvo-app/cvo/webhooks"
 )
 
@@ -121,6 +122,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		} else {
 			msg = http.StatusText(status)
 		}
+	case refusedByShopify(err):
+		// Shopify refused the code, refresh token or session token (a spent
+		// code, a replayed callback): the merchant must open the app again.
+		status, msg = http.StatusUnauthorized, "Shopify refused the authorization; open the app from your Shopify admin again."
 	default:
 		switch cvo.ErrorCode(err) {
 		case cvo.EINVALID:
@@ -163,4 +168,9 @@ func (s *Server) healthz(checks []Checker) echo.HandlerFunc {
 		}
 		return c.JSON(status, out)
 	}
+}
+
+func refusedByShopify(err error) bool {
+	var oe *shopify.OAuthError
+	return errors.As(err, &oe) && oe.Status >= 400 && oe.Status < 500 && !errors.Is(err, shopify.ErrInvalidClient)
 }
