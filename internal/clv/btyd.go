@@ -217,7 +217,12 @@ func expectedDraws(A, a, B, u float64) float64 {
 	}
 	c := a + B - 1
 	if u <= 0.5 {
-		return drawsSeries(A, a, c, u)
+		// With many purchases and a large a the alternating terms can dwarf
+		// their sum; then the transformed form, whose series has terms of
+		// one sign, is the accurate one.
+		if v, growth := drawsSeries(A, a, c, u); growth < 1e3 {
+			return v
+		}
 	}
 	const delta = 1e-5
 	switch {
@@ -240,11 +245,13 @@ func expectedDraws(A, a, B, u float64) float64 {
 //	-Σ_{n≥1} (A)_n (a)_{n-1} / ((c+1)_{n-1} n!) w^n
 //
 // so it has no singularity at a = 1 or c = 0, and no cancellation against
-// the leading 1. It converges geometrically for u ≤ 1/2.
-func drawsSeries(A, a, c, u float64) float64 {
+// the leading 1. It converges geometrically for u ≤ 1/2. growth is the
+// largest term over the sum: the digits lost to the alternating signs.
+func drawsSeries(A, a, c, u float64) (sum, growth float64) {
 	w := -u
 	term := A * w
-	sum := term
+	sum = term
+	largest := math.Abs(term)
 	// A, a > 0 and c > -1, so for n ≥ 1 no factor changes sign: the terms
 	// alternate, and once their ratio is below 1 the next term bounds the
 	// remaining tail.
@@ -253,17 +260,27 @@ func drawsSeries(A, a, c, u float64) float64 {
 		ratio := (A + fn) * (a + fn - 1) / ((c + fn) * (fn + 1)) * w
 		term *= ratio
 		sum += term
+		largest = math.Max(largest, math.Abs(term))
 		if term == 0 || (math.Abs(ratio) < 1 && math.Abs(term) <= hypTol*math.Abs(sum)) {
 			break
 		}
 	}
-	return -sum
+	if sum == 0 {
+		return 0, math.Inf(1)
+	}
+	return -sum, largest / math.Abs(sum)
 }
 
-// drawsPfaff evaluates the closed form through Pfaff's transformation
-// 2F1(A, a-1; c; -u) = (1+u)^-A 2F1(A, B; c; u/(1+u)), for u > 1/2.
+// drawsPfaff evaluates the closed form for u > 1/2 through Pfaff's and
+// then Euler's transformation,
+//
+//	2F1(A, a-1; c; -u) = (1+u)^-A 2F1(A, B; c; z)
+//	                   = (1+u)^(1-a) 2F1(c-A, a-1; c; z),   z = u/(1+u),
+//
+// the last form because its parameters c-A = a+b+s-1-r and a-1 do not grow
+// with x: the middle form overflows for customers with many purchases.
 func drawsPfaff(A, a, B, u float64) float64 {
 	c := a + B - 1
-	g := math.Exp(-A*math.Log1p(u)) * hyp2f1(A, B, c, u/(1+u))
+	g := math.Exp((1-a)*math.Log1p(u)) * hyp2f1(c-A, a-1, c, u/(1+u))
 	return c / (a - 1) * (1 - g)
 }

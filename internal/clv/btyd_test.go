@@ -1,7 +1,11 @@
 package clv
 
 import (
+	"bufio"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 	"math/rand/v2"
 	"testing"
 
@@ -170,7 +174,7 @@ func TestPAliveHandChecked(t *testing.T) {
 func TestExpectedDrawsPathsAgree(t *testing.T) {
 	for _, p := range [][3]float64{{0.3, 0.8, 2.4}, {2.2, 1.5, 0.3}, {12.3, 0.9, 14}, {0.25, 3, 0.4}} {
 		A, a, B := p[0], p[1], p[2]
-		series := drawsSeries(A, a, a+B-1, 0.5)
+		series, _ := drawsSeries(A, a, a+B-1, 0.5)
 		pfaff := drawsPfaff(A, a, B, 0.5)
 		assert.InEpsilon(t, series, pfaff, 1e-10, "%v", p)
 	}
@@ -187,4 +191,32 @@ func TestExpectedDrawsPathsAgree(t *testing.T) {
 			assert.InEpsilon(t, ref, v, 1e-4, "a=%v u=%v", a, u)
 		}
 	}
+}
+
+// testdata/draws_golden.csv: E_{p~Beta(a,B)}[(1-(1+pu)^-A)/p] from mpmath
+// at 50 digits, over extreme ranges (x up to 2000, u from 1e-4 to 1e6, a and b from
+// 0.003 to 50).
+func TestExpectedDrawsAgainstMpmath(t *testing.T) {
+	f, err := os.Open("testdata/draws_golden.csv")
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, ",")
+		require.Len(t, fields, 5)
+		var v [5]float64
+		for i := range v {
+			v[i], err = strconv.ParseFloat(fields[i], 64)
+			require.NoError(t, err)
+		}
+		assert.InEpsilon(t, v[4], expectedDraws(v[0], v[1], v[2], v[3]), 1e-7, "A=%v a=%v B=%v u=%v", v[0], v[1], v[2], v[3])
+		n++
+	}
+	require.NoError(t, sc.Err())
+	assert.Equal(t, 600, n)
 }
