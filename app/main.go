@@ -130,7 +130,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 	a.deliveries = postgres.NewDeliveryStore(db)
 	a.privacy = postgres.NewPrivacyStore(db)
 	oauth := shopify.NewOAuth(cfg.ClientID, cfg.ClientSecret, httpClient)
-	a.installer = install.NewService(oauth, a.shops, nil, a.queue, log)
+	a.installer = install.NewService(oauth, a.shops, shopify.NewShopDetails(httpClient, cfg.APIVersion), a.queue, log)
 	return a, nil
 }
 
@@ -219,4 +219,7 @@ func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "comp
 func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
 func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
 func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq"); os.Exit(1) }
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq")
+	os.Exit(1)
+}

@@ -23,15 +23,11 @@ import (
 	"github.com/cvo-app/cvo/internal/jobs"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/webhooks"
 )
 
 const secret = "test-client-secret"
-
-type plainSealer struct{}
-
-func (plainSealer) Seal(p []byte) (string, error) { return "x" + string(p), nil }
-func (plainSealer) Open(s string) ([]byte, error) { return []byte(s[1:]), nil }
 
 type fixture struct {
 	db         *postgres.DB
@@ -47,9 +43,11 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	db := pgtest.New(t)
 	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379"}
+	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	require.NoError(t, err)
 	f := &fixture{
 		db:         db,
-		shops:      postgres.NewShopStore(db, plainSealer{}),
+		shops:      postgres.NewShopStore(db, keys),
 		deliveries: postgres.NewDeliveryStore(db),
 		privacy:    postgres.NewPrivacyStore(db),
 		queue:      jobs.NewQueue(redisOpt),

@@ -97,7 +97,6 @@ func (p *PrivacyStore) DataRequest(ctx context.Context, shop, requestID string) 
 	return body, nil
 }
 
-
 // customerRedactions lists, per resource, how a customer's personal data is
 // removed. A resource that stores personal data adds its step here.
 var customerRedactions = []func(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error{

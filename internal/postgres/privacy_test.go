@@ -48,7 +48,7 @@ func TestRedactCustomerLeavesNoPersonalData(t *testing.T) {
 func TestDeleteShopRemovesEverythingOfThatShopOnly(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	shops := postgres.NewShopStore(db, reverseSealer{})
+	shops := postgres.NewShopStore(db, keyring(t))
 	deliveries := postgres.NewDeliveryStore(db)
 	privacy := postgres.NewPrivacyStore(db)
 	for _, shop := range []string{"gone.myshopify.com", "stays.myshopify.com"} {

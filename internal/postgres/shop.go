@@ -13,10 +13,12 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
-// Sealer encrypts secrets at rest (internal/secretbox satisfies it).
+// Sealer encrypts secrets at rest (internal/secretbox satisfies it). The
+// associated data binds a sealed token to its shop, so a token copied into
+// another shop's row does not open.
 type Sealer interface {
-	Seal(plaintext []byte) (string, error)
-	Open(sealed string) ([]byte, error)
+	SealWith(plaintext, associated []byte) (string, error)
+	OpenWith(sealed string, associated []byte) ([]byte, error)
 }
 
 // ShopStore keeps tenants and their sealed tokens.
@@ -75,10 +77,10 @@ func (s *ShopStore) fromRow(row shopRow) (cvo.Shop, error) {
 		Scopes:   splitScopes(row.Scopes),
 	}
 	var err error
-	if out.AccessToken, err = s.open(row.AccessTokenSealed); err != nil {
+	if out.AccessToken, err = s.open(row.Shop, row.AccessTokenSealed); err != nil {
 		return cvo.Shop{}, fmt.Errorf("open access token of %s: %w", row.Shop, err)
 	}
-	if out.RefreshToken, err = s.open(row.RefreshTokenSealed); err != nil {
+	if out.RefreshToken, err = s.open(row.Shop, row.RefreshTokenSealed); err != nil {
 		return cvo.Shop{}, fmt.Errorf("open refresh token of %s: %w", row.Shop, err)
 	}
 	out.AccessTokenExpiresAt = deref(row.AccessTokenExpiresAt)
@@ -92,7 +94,7 @@ func (s *ShopStore) fromRow(row shopRow) (cvo.Shop, error) {
 func (s *ShopStore) SaveInstall(ctx context.Context, shop string, tok cvo.Token) error {
 	now := s.now()
 	row := shopRow{Shop: shop, InstalledAt: &now, CreatedAt: now, UpdatedAt: now, Scopes: strings.Join(tok.Scopes, ",")}
-	if err := s.sealToken(&row, tok); err != nil {
+	if err := s.sealToken(&row, shop, tok); err != nil {
 		return fmt.Errorf("save install of %s: %w", shop, err)
 	}
 	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
@@ -119,7 +121,7 @@ func (s *ShopStore) SaveInstall(ctx context.Context, shop string, tok cvo.Token)
 // refresh with the spent one.
 func (s *ShopStore) updateToken(tx *gorm.DB, shop string, tok cvo.Token) error {
 	var row shopRow
-	if err := s.sealToken(&row, tok); err != nil {
+	if err := s.sealToken(&row, shop, tok); err != nil {
 		return err
 	}
 	updates := map[string]any{
@@ -220,12 +222,12 @@ func (s *ShopStore) ListInstalled(ctx context.Context) ([]string, error) {
 	return shops, nil
 }
 
-func (s *ShopStore) sealToken(row *shopRow, tok cvo.Token) error {
+func (s *ShopStore) sealToken(row *shopRow, shop string, tok cvo.Token) error {
 	var err error
-	if row.AccessTokenSealed, err = s.seal(tok.AccessToken); err != nil {
+	if row.AccessTokenSealed, err = s.seal(shop, tok.AccessToken); err != nil {
 		return fmt.Errorf("seal access token: %w", err)
 	}
-	if row.RefreshTokenSealed, err = s.seal(tok.RefreshToken); err != nil {
+	if row.RefreshTokenSealed, err = s.seal(shop, tok.RefreshToken); err != nil {
 		return fmt.Errorf("seal refresh token: %w", err)
 	}
 	row.AccessTokenExpiresAt = ptrIfSet(tok.ExpiresAt)
@@ -233,22 +235,22 @@ func (s *ShopStore) sealToken(row *shopRow, tok cvo.Token) error {
 	return nil
 }
 
-func (s *ShopStore) seal(plain string) (*string, error) {
+func (s *ShopStore) seal(shop, plain string) (*string, error) {
 	if plain == "" {
 		return nil, nil
 	}
-	sealed, err := s.sealer.Seal([]byte(plain))
+	sealed, err := s.sealer.SealWith([]byte(plain), []byte(shop))
 	if err != nil {
 		return nil, err
 	}
 	return &sealed, nil
 }
 
-func (s *ShopStore) open(sealed *string) (string, error) {
+func (s *ShopStore) open(shop string, sealed *string) (string, error) {
 	if sealed == nil || *sealed == "" {
 		return "", nil
 	}
-	b, err := s.sealer.Open(*sealed)
+	b, err := s.sealer.OpenWith(*sealed, []byte(shop))
 	return string(b), err
 }
 

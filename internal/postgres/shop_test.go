@@ -2,9 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,33 +13,13 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/secretbox"
 )
 
-// reverseSealer stands in for AES-GCM here: what matters to these tests is
-// that storage never holds the plaintext.
-type reverseSealer struct{}
-
-func (reverseSealer) Seal(p []byte) (string, error) {
-	b := []byte(string(p))
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
-	return "sealed:" + base64.StdEncoding.EncodeToString(b), nil
-}
-
-func (s reverseSealer) Open(v string) ([]byte, error) {
-	raw, ok := strings.CutPrefix(v, "sealed:")
-	if !ok {
-		return nil, errors.New("not sealed")
-	}
-	b, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil {
-		return nil, err
-	}
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
-	return b, nil
+func keyring(t testing.TB) *secretbox.Keyring {
+	k, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	require.NoError(t, err)
+	return k
 }
 
 func expiringToken(access, refresh string, expires time.Time) cvo.Token {
@@ -53,7 +30,7 @@ func expiringToken(access, refresh string, expires time.Time) cvo.Token {
 func TestShopStoreInstallAndUninstall(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	store := postgres.NewShopStore(db, reverseSealer{})
+	store := postgres.NewShopStore(db, keyring(t))
 	exp := time.Now().Add(time.Hour).Truncate(time.Microsecond)
 
 	_, err := store.Get(ctx, "a.myshopify.com")
@@ -101,7 +78,7 @@ func TestShopStoreInstallAndUninstall(t *testing.T) {
 func TestShopStoreTenantIsolation(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	store := postgres.NewShopStore(db, reverseSealer{})
+	store := postgres.NewShopStore(db, keyring(t))
 	exp := time.Now().Add(time.Hour)
 	require.NoError(t, store.SaveInstall(ctx, "a.myshopify.com", expiringToken("token-of-a", "refresh-of-a", exp)))
 	require.NoError(t, store.SaveInstall(ctx, "b.myshopify.com", expiringToken("token-of-b", "refresh-of-b", exp)))
@@ -126,7 +103,7 @@ func TestShopStoreTenantIsolation(t *testing.T) {
 func TestWithTokenLockRefreshesOnce(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	store := postgres.NewShopStore(db, reverseSealer{})
+	store := postgres.NewShopStore(db, keyring(t))
 	require.NoError(t, store.SaveInstall(ctx, "a.myshopify.com", expiringToken("old", "refresh-1", time.Now().Add(time.Minute))))
 
 	var refreshes atomic.Int32
@@ -149,4 +126,17 @@ func TestWithTokenLockRefreshesOnce(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, int32(1), refreshes.Load())
+}
+
+func TestTokenCopiedToAnotherShopDoesNotOpen(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewShopStore(db, keyring(t))
+	exp := time.Now().Add(time.Hour)
+	require.NoError(t, store.SaveInstall(ctx, "a.myshopify.com", expiringToken("token-of-a", "refresh-of-a", exp)))
+	require.NoError(t, store.SaveInstall(ctx, "b.myshopify.com", expiringToken("token-of-b", "refresh-of-b", exp)))
+	_, err := db.Pool.Exec(ctx, `UPDATE shops SET access_token_sealed = (SELECT access_token_sealed FROM shops WHERE shop = 'a.myshopify.com') WHERE shop = 'b.myshopify.com'`)
+	require.NoError(t, err)
+	_, err = store.Get(ctx, "b.myshopify.com")
+	assert.Error(t, err, "shop A's token must never act for shop B")
 }

@@ -82,7 +82,7 @@ func newStack(t *testing.T) *stack {
 	s.inspector = asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { queue.Close(); s.inspector.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.installer = install.NewService(shopify.NewOAuth(clientID, clientSecret, httpClient), s.shops, nil, queue, log)
+	s.installer = install.NewService(shopify.NewOAuth(clientID, clientSecret, httpClient), s.shops, shopify.NewShopDetails(httpClient, "2026-10"), queue, log)
 	receiver := webhooks.NewReceiver(clientSecret, postgres.NewDeliveryStore(s.db), s.shops, postgres.NewPrivacyStore(s.db), queue, log)
 	appHandler = web.NewServer(web.Config{
 		ClientID: clientID, ClientSecret: clientSecret, AppURL: s.app.URL, Scopes: "read_orders,read_customers",
@@ -117,6 +117,8 @@ func TestInstallByTokenExchange(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Equal(t, s.shop, body["shop"])
 	assert.Equal(t, true, body["installed"])
+	assert.Equal(t, "GBP", body["currency"], "shop details read from Shopify at install")
+	assert.Equal(t, "Europe/London", body["timezone"])
 	exp, err := time.Parse(time.RFC3339, body["token_expires_at"].(string))
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), exp, time.Minute, "an expiring offline token")

@@ -74,4 +74,3 @@ func shopOf(c echo.Context) string {
 	s, _ := c.Get(shopKey).(string)
 	return s
 }
-
