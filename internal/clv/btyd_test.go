@@ -3,10 +3,10 @@ package clv
 import (
 	"bufio"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"

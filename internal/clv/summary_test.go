@@ -55,8 +55,8 @@ func TestSummarizeUsesShopCalendar(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
 	require.NoError(t, err)
 	purchases := []Purchase{
-		{"a", time.Date(2024, 3, 9, 3, 0, 0, 0, time.UTC), 1}, // 8 March 22:00 in New York
-		{"a", time.Date(2024, 3, 9, 5, 0, 0, 0, time.UTC), 1}, // 9 March 00:00
+		{"a", time.Date(2024, 3, 9, 3, 0, 0, 0, time.UTC), 1},  // 8 March 22:00 in New York
+		{"a", time.Date(2024, 3, 9, 5, 0, 0, 0, time.UTC), 1},  // 9 March 00:00
 		{"a", time.Date(2024, 3, 11, 5, 0, 0, 0, time.UTC), 1}, // after the DST switch
 	}
 	ds := Summarize(purchases, time.Date(2024, 3, 12, 12, 0, 0, 0, ny), ny, Days)
