@@ -1,0 +1,73 @@
+package cvo
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Settings are a shop's choices about scoring and write-back.
+type Settings struct {
+	TagPrefix string `json:"tag_prefix"`
+	// GroupsEnabled lists the group slugs whose tags are written; nil means all.
+	GroupsEnabled []string  `json:"groups_enabled"`
+	ValueTags     ValueTags `json:"value_tags"`
+	Metafields    bool      `json:"metafields"`
+	Segments      bool      `json:"segments"`
+	// CAC is the shop's average acquisition cost per customer, and
+	// CACBySource the cost per acquisition source where the merchant knows it.
+	CAC           float64            `json:"cac"`
+	CACBySource   map[string]float64 `json:"cac_by_source"`
+	DefaultMargin float64            `json:"default_margin"`
+	RefundDating  RefundDating       `json:"-"`
+	NightlyHour   int                `json:"nightly_hour"`
+}
+
+// ValueTags are the optional tags beside the group tag.
+type ValueTags struct {
+	PredictedValueTier bool `json:"predicted_value_tier"`
+	ChurnRisk          bool `json:"churn_risk"`
+}
+
+// DefaultSettings are what a newly installed shop gets.
+func DefaultSettings() Settings {
+	return Settings{TagPrefix: "cvo-", Metafields: true, Segments: true, DefaultMargin: 0.5, NightlyHour: 3,
+		RefundDating: RefundAtRefundDate, CACBySource: map[string]float64{}}
+}
+
+// tagPrefixPattern keeps prefixes to what Shopify's segment editor and
+// email tools' tag filters handle without quoting surprises.
+var tagPrefixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,19}$`)
+
+// Validate reports the first setting a merchant got wrong, in words they
+// can act on.
+func (s Settings) Validate() error {
+	switch {
+	case !tagPrefixPattern.MatchString(s.TagPrefix):
+		return Errorf(EINVALID, "Tag prefix must be 1–20 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
+	case s.CAC < 0 || s.CAC > 1e7:
+		return Errorf(EINVALID, "Acquisition cost must be between 0 and 10,000,000.")
+	case s.DefaultMargin < 0 || s.DefaultMargin > 1:
+		return Errorf(EINVALID, "Default margin must be between 0 and 1 (e.g. 0.45 for 45%%).")
+	case s.NightlyHour < 0 || s.NightlyHour > 23:
+		return Errorf(EINVALID, "Nightly hour must be between 0 and 23.")
+	}
+	for src, v := range s.CACBySource {
+		if strings.TrimSpace(src) == "" || v < 0 || v > 1e7 {
+			return Errorf(EINVALID, "Acquisition cost per source needs a source name and a cost between 0 and 10,000,000.")
+		}
+	}
+	return nil
+}
+
+// GroupEnabled says whether the group's tag is written.
+func (s Settings) GroupEnabled(slug string) bool {
+	if s.GroupsEnabled == nil {
+		return true
+	}
+	for _, g := range s.GroupsEnabled {
+		if g == slug {
+			return true
+		}
+	}
+	return false
+}

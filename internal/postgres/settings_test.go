@@ -1,0 +1,51 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+)
+
+func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
+	ctx := context.Background()
+	store := postgres.NewSettingsStore(pgtest.New(t))
+
+	got, err := store.Get(ctx, "a.myshopify.com")
+	require.NoError(t, err)
+	assert.Equal(t, cvo.DefaultSettings(), got)
+
+	want := cvo.Settings{TagPrefix: "vip_", GroupsEnabled: []string{"soulmates", "lovers"}, ValueTags: cvo.ValueTags{ChurnRisk: true},
+		Metafields: false, Segments: true, CAC: 12.5, CACBySource: map[string]float64{"google": 20}, DefaultMargin: 0.35,
+		RefundDating: cvo.RefundAtOrderDate, NightlyHour: 4}
+	require.NoError(t, store.Save(ctx, "a.myshopify.com", want))
+	got, err = store.Get(ctx, "a.myshopify.com")
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	other, err := store.Get(ctx, "b.myshopify.com")
+	require.NoError(t, err)
+	assert.Equal(t, cvo.DefaultSettings(), other, "settings are per shop")
+
+	for name, bad := range map[string]func(*cvo.Settings){
+		"empty prefix":     func(s *cvo.Settings) { s.TagPrefix = "" },
+		"prefix with ','":  func(s *cvo.Settings) { s.TagPrefix = "a,b" },
+		"upper-case":       func(s *cvo.Settings) { s.TagPrefix = "CVO-" },
+		"negative CAC":     func(s *cvo.Settings) { s.CAC = -1 },
+		"margin over 100%": func(s *cvo.Settings) { s.DefaultMargin = 1.5 },
+		"hour 24":          func(s *cvo.Settings) { s.NightlyHour = 24 },
+		"unnamed source":   func(s *cvo.Settings) { s.CACBySource = map[string]float64{" ": 3} },
+	} {
+		s := cvo.DefaultSettings()
+		bad(&s)
+		err := store.Save(ctx, "a.myshopify.com", s)
+		assert.Equal(t, cvo.EINVALID, cvo.ErrorCode(err), name)
+	}
+	got, err = store.Get(ctx, "a.myshopify.com")
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "a rejected save changes nothing")
+}
