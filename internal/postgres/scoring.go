@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// KeepCustomerSnapshots is how many recent scorings keep their
+// per-customer rows; older ones keep only their aggregates, so history stays
+// visible while a million-customer shop's table stays bounded.
+const KeepCustomerSnapshots = 14
+
+// ScoringStore keeps scoring snapshots. A scoring becomes visible only
+// when it succeeds, so a failed run never replaces the last good one.
+type ScoringStore struct {
+	db *DB
+}
+
+// NewScoringStore returns the snapshot store.
+func NewScoringStore(db *DB) *ScoringStore { return &ScoringStore{db: db} }
+
+// Begin records a scoring run as running and returns its id.
+func (s *ScoringStore) Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error) {
+	var id int64
+	err := s.db.Pool.QueryRow(ctx, `INSERT INTO scorings (shop, reason, as_of) VALUES ($1, $2, $3) RETURNING id`, shop, reason, asOf).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("begin scoring of %s: %w", shop, err)
+	}
+	return id, nil
+}
+
+// Finish stores the customers and aggregates of a run and marks it
+// succeeded, all in one transaction, then prunes old per-customer rows.
+func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates any) error {
+	agg, err := json.Marshal(aggregates)
+	if err != nil {
+		return fmt.Errorf("finish scoring %d of %s: encode aggregates: %w", id, shop, err)
+	}
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	i := 0
+	var rowErr error
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"customer_scores"},
+		[]string{"shop", "scoring_id", "customer_id", "grp", "r", "f", "m", "orders", "revenue", "historical_clv",
+			"predicted_clv", "p_alive", "expected_orders", "next_order_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i >= len(scores) {
+				return nil, nil
+			}
+			c := scores[i]
+			i++
+			cid, err := strconv.ParseInt(c.CustomerID, 10, 64)
+			if err != nil {
+				rowErr = fmt.Errorf("customer id %q is not numeric", c.CustomerID)
+				return nil, rowErr
+			}
+			var next any
+			if !c.NextOrderAt.IsZero() {
+				next = c.NextOrderAt
+			}
+			return []any{shop, id, cid, c.Group, int16(c.R), int16(c.F), int16(c.M), int32(c.Orders), c.Revenue, c.HistoricalCLV,
+				c.PredictedCLV, c.PAlive, c.ExpectedOrders, next}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("finish scoring %d of %s: copy customers: %w", id, shop, err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE scorings SET state = 'succeeded', finished_at = now(), customers = $3, aggregates = $4
+		WHERE shop = $1 AND id = $2 AND state = 'running'`, shop, id, len(scores), agg)
+	if err != nil {
+		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("finish scoring %d of %s: not a running scoring", id, shop)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM customer_scores WHERE shop = $1 AND scoring_id IN (
+			SELECT id FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC OFFSET $2)`, shop, KeepCustomerSnapshots); err != nil {
+		return fmt.Errorf("prune snapshots of %s: %w", shop, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
+	}
+	return nil
+}
+
+// Fail marks a run failed with a reason; the last good scoring stays current.
+func (s *ScoringStore) Fail(ctx context.Context, shop string, id int64, reason string) error {
+	_, err := s.db.Pool.Exec(ctx, `UPDATE scorings SET state = 'failed', finished_at = now(), error = $3
+		WHERE shop = $1 AND id = $2 AND state = 'running'`, shop, id, reason)
+	if err != nil {
+		return fmt.Errorf("fail scoring %d of %s: %w", id, shop, err)
+	}
+	return nil
+}
+
+// Latest returns the newest succeeded scoring and its aggregates.
+func (s *ScoringStore) Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error) {
+	return s.nth(ctx, shop, 0)
+}
+
+// Previous returns the succeeded scoring before the latest, for movements.
+func (s *ScoringStore) Previous(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error) {
+	return s.nth(ctx, shop, 1)
+}
+
+func (s *ScoringStore) nth(ctx context.Context, shop string, n int) (cvo.Scoring, json.RawMessage, error) {
+	var (
+		sc  = cvo.Scoring{Shop: shop}
+		agg []byte
+		fin *time.Time
+	)
+	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers, aggregates
+		FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC OFFSET $2 LIMIT 1`, shop, n).
+		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers, &agg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sc, nil, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
+	}
+	if err != nil {
+		return sc, nil, fmt.Errorf("read scoring of %s: %w", shop, err)
+	}
+	sc.FinishedAt = deref(fin)
+	return sc, agg, nil
+}
+
+// LastRun returns the newest run in any state, for the page's status.
+func (s *ScoringStore) LastRun(ctx context.Context, shop string) (cvo.Scoring, error) {
+	sc := cvo.Scoring{Shop: shop}
+	var fin *time.Time
+	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers
+		FROM scorings WHERE shop = $1 ORDER BY id DESC LIMIT 1`, shop).
+		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sc, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
+	}
+	if err != nil {
+		return sc, fmt.Errorf("read last scoring run of %s: %w", shop, err)
+	}
+	sc.FinishedAt = deref(fin)
+	return sc, nil
+}
+
+// Groups returns each customer's group in a scoring.
+func (s *ScoringStore) Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id, grp FROM customer_scores WHERE shop = $1 AND scoring_id = $2`, shop, scoringID)
+	if err != nil {
+		return nil, fmt.Errorf("read groups of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var (
+			id  int64
+			grp string
+		)
+		if err := rows.Scan(&id, &grp); err != nil {
+			return nil, err
+		}
+		out[strconv.FormatInt(id, 10)] = grp
+	}
+	return out, rows.Err()
+}
+
+// Customers streams the per-customer rows of a scoring, ordered by customer.
+func (s *ScoringStore) Customers(ctx context.Context, shop string, scoringID int64, fn func(cvo.CustomerScore) error) error {
+	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id, grp, r, f, m, orders, revenue, historical_clv, predicted_clv, p_alive,
+			expected_orders, next_order_at FROM customer_scores WHERE shop = $1 AND scoring_id = $2 ORDER BY customer_id`, shop, scoringID)
+	if err != nil {
+		return fmt.Errorf("read scores of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c       cvo.CustomerScore
+			id      int64
+			r, f, m int16
+			orders  int32
+			next    *time.Time
+		)
+		if err := rows.Scan(&id, &c.Group, &r, &f, &m, &orders, &c.Revenue, &c.HistoricalCLV, &c.PredictedCLV, &c.PAlive,
+			&c.ExpectedOrders, &next); err != nil {
+			return fmt.Errorf("read scores of %s: %w", shop, err)
+		}
+		c.CustomerID = strconv.FormatInt(id, 10)
+		c.R, c.F, c.M, c.Orders, c.NextOrderAt = int(r), int(f), int(m), int(orders), deref(next)
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
