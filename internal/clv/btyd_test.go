@@ -220,3 +220,32 @@ func TestExpectedDrawsAgainstMpmath(t *testing.T) {
 	require.NoError(t, sc.Err())
 	assert.Equal(t, 600, n)
 }
+
+// Data simulated from known parameters must give them back: 30,000
+// customers over two years of daily data, merged per day as real data is.
+func TestFitRecoversSimulatedParameters(t *testing.T) {
+	for _, truth := range []bgFamily{
+		{r: 0.25, alpha: 30, a: 0.8, b: 2.5, shift: 0},
+		{r: 0.6, alpha: 60, a: 1.2, b: 3, shift: 1},
+	} {
+		customers := simulateSummaries(99, 30000, truth, 730)
+		data := Compress(customers)
+		var got bgFamily
+		var err error
+		if truth.shift == 0 {
+			var m BGNBD
+			m, _, err = FitBGNBD(data)
+			got = m.family()
+		} else {
+			var m MBGNBD
+			m, _, err = FitMBGNBD(data)
+			got = m.family()
+		}
+		require.NoError(t, err)
+		t.Logf("truth %+v fitted %+v", truth, got)
+		assert.InEpsilon(t, truth.r, got.r, 0.15, "r %+v", got)
+		assert.InEpsilon(t, truth.alpha, got.alpha, 0.2, "α %+v", got)
+		assert.InEpsilon(t, truth.a, got.a, 0.25, "a %+v", got)
+		assert.InEpsilon(t, truth.b, got.b, 0.3, "b %+v", got)
+	}
+}

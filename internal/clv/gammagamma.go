@@ -172,7 +172,7 @@ func FitGammaGamma(customers []Summary) (GammaGamma, FitResult, error) {
 		Grad: func(grad, theta []float64) { eval(theta); copy(grad, cacheG) },
 	}
 	settings := &optimize.Settings{
-		GradientThreshold: 1e-9,
+		GradientThreshold: 1e-8,
 		MajorIterations:   500,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 25},
 	}

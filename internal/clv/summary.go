@@ -1,7 +1,10 @@
 package clv
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -180,33 +183,86 @@ type Triple struct {
 }
 
 // Compress collapses summaries to distinct (x, t_x, T) triples, sorted.
+// Sorting and collapsing runs beats a hash map here: with hundreds of
+// thousands of distinct triples the map's random accesses miss the cache.
 func Compress(customers []Summary) []Triple {
-	type key struct {
-		x     int
-		tx, t float64
+	if out, ok := compressPacked(customers); ok {
+		return out
 	}
-	idx := make(map[key]int, len(customers)/4+1)
-	var out []Triple
-	for _, s := range customers {
-		k := key{s.X, s.Tx, s.T}
-		if i, ok := idx[k]; ok {
-			out[i].Count++
+	out := make([]Triple, len(customers))
+	for i, s := range customers {
+		out[i] = Triple{X: s.X, Tx: s.Tx, T: s.T, Count: 1}
+	}
+	slices.SortFunc(out, func(a, b Triple) int {
+		if c := cmp.Compare(a.X, b.X); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Tx, b.Tx); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.T, b.T)
+	})
+	n := 0
+	for i, tr := range out {
+		if i > 0 && tr.X == out[n-1].X && tr.Tx == out[n-1].Tx && tr.T == out[n-1].T {
+			out[n-1].Count++
 			continue
 		}
-		idx[k] = len(out)
-		out = append(out, Triple{X: s.X, Tx: s.Tx, T: s.T, Count: 1})
+		out[n] = tr
+		n++
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.X != b.X {
-			return a.X < b.X
+	return slices.Clip(out[:n])
+}
+
+// Summaries in days or weeks hold whole numbers of days, so t_x and T are
+// exact multiples of 1/7 and a triple packs into one uint64 (x: 20 bits,
+// 7·t_x and 7·T: 22 bits each), which sorts several times faster than the
+// structs. Anything else takes the general path.
+const (
+	packXBits = 20
+	packTBits = 22
+)
+
+func packTime(v float64) (uint64, bool) {
+	k := math.Round(v * 7)
+	if !(k >= 0 && k < 1<<packTBits) || k/7 != v {
+		return 0, false
+	}
+	return uint64(k), true
+}
+
+func compressPacked(customers []Summary) ([]Triple, bool) {
+	keys := make([]uint64, len(customers))
+	for i, s := range customers {
+		tx, ok1 := packTime(s.Tx)
+		t, ok2 := packTime(s.T)
+		if !ok1 || !ok2 || s.X < 0 || s.X >= 1<<packXBits {
+			return nil, false
 		}
-		if a.Tx != b.Tx {
-			return a.Tx < b.Tx
+		keys[i] = uint64(s.X)<<(2*packTBits) | tx<<packTBits | t
+	}
+	slices.Sort(keys)
+	distinct := 0
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			distinct++
 		}
-		return a.T < b.T
-	})
-	return out
+	}
+	out := make([]Triple, 0, distinct)
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			out[len(out)-1].Count++
+			continue
+		}
+		const mask = 1<<packTBits - 1
+		out = append(out, Triple{
+			X:     int(k >> (2 * packTBits)),
+			Tx:    float64(k>>packTBits&mask) / 7,
+			T:     float64(k&mask) / 7,
+			Count: 1,
+		})
+	}
+	return out, true
 }
 
 // validateTriples rejects data no likelihood can be evaluated on.

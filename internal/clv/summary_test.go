@@ -3,6 +3,7 @@ package clv
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // the shop-calendar test needs America/New_York everywhere
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/stretchr/testify/assert"
