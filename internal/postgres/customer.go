@@ -224,12 +224,12 @@ func exportCustomer(ctx context.Context, q pgxQuerier, shop string, c cvo.Custom
 	orders := []map[string]any{}
 	for rows.Next() {
 		var (
-			oid                             int64
-			name, total, cur, landing, ref  string
-			refunded                        string
-			at                              time.Time
-			cancelled                       bool
-			codes                           []string
+			oid                            int64
+			name, total, cur, landing, ref string
+			refunded                       string
+			at                             time.Time
+			cancelled                      bool
+			codes                          []string
 		)
 		if err := rows.Scan(&oid, &name, &at, &total, &cur, &cancelled, &landing, &ref, &codes, &refunded); err != nil {
 			return fmt.Errorf("orders: %w", err)

@@ -102,10 +102,13 @@ func (p *PrivacyStore) DataRequest(ctx context.Context, shop, requestID string) 
 var customerRedactions = []func(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error{
 	redactWebhookPayloads,
 	redactDataRequests,
+	redactCustomers,
 }
 
 // customerExports lists, per resource, what is gathered for a data request.
-var customerExports = []func(ctx context.Context, q pgxQuerier, shop string, c cvo.CustomerRef, into map[string]any) error{}
+var customerExports = []func(ctx context.Context, q pgxQuerier, shop string, c cvo.CustomerRef, into map[string]any) error{
+	exportCustomer,
+}
 
 type pgxQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

@@ -1,0 +1,329 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Resource names what one bulk export holds.
+type Resource string
+
+// The resources a history sync imports, each through its own bulk operation.
+const (
+	ResourceCustomers Resource = "customers"
+	ResourceOrders    Resource = "orders"
+	ResourceProducts  Resource = "products"
+)
+
+// Resources lists every resource in the order a sync merges them.
+var Resources = []Resource{ResourceProducts, ResourceCustomers, ResourceOrders}
+
+// StageRow is one row for a staging table: exactly one field is set, of the
+// kinds its resource holds (customers: Customer; orders: Order, Line,
+// Refund; products: Product, Variant).
+type StageRow struct {
+	Customer *CustomerRow
+	Order    *OrderRow
+	Line     *LineRow
+	Refund   *RefundRow
+	Product  *ProductRow
+	Variant  *VariantRow
+}
+
+// StageSource yields the rows of one bulk export, children and parents in
+// any order. Row's pointers need only stay valid until the next Next.
+type StageSource interface {
+	Next() bool
+	Row() StageRow
+	Err() error
+}
+
+// Row kinds in the orders and products staging tables.
+const (
+	kindParent int16 = 0 // order, product
+	kindChild  int16 = 1 // line item, variant
+	kindRefund int16 = 2
+)
+
+// Stage is an unlogged table holding one resource of one sync run of one
+// shop while it is imported. Children are kept with their parent's id, so
+// the file's line order does not matter: the merge joins them in SQL.
+type Stage struct {
+	db       *DB
+	shop     string
+	run      int64
+	resource Resource
+	table    string
+}
+
+// Stage returns the staging table of a run's resource (not yet created).
+func (s *SyncStore) Stage(shop string, run int64, r Resource) *Stage {
+	return &Stage{db: s.db, shop: shop, run: run, resource: r, table: stageTable(run, r)}
+}
+
+func stageTable(run int64, r Resource) string {
+	return "sync_stage_" + strconv.FormatInt(run, 10) + "_" + string(r)
+}
+
+var stageColumns = map[Resource][]string{
+	ResourceCustomers: {"id", "email", "first_name", "last_name", "city", "country", "country_code", "created_at", "updated_at"},
+	ResourceOrders: {"kind", "id", "parent_id", "customer_id", "name", "created_at", "processed_at", "updated_at", "cancelled_at",
+		"test", "currency", "total", "subtotal", "source_name", "landing_page", "referrer_url", "utm_source", "utm_medium",
+		"utm_campaign", "discount_codes", "product_id", "variant_id", "title", "quantity", "amount"},
+	ResourceProducts: {"kind", "id", "parent_id", "title", "product_type", "vendor", "created_at", "updated_at", "sku", "price", "unit_cost"},
+}
+
+var stageDDL = map[Resource]string{
+	ResourceCustomers: `id bigint NOT NULL, email text, first_name text, last_name text, city text, country text, country_code text,
+		created_at timestamptz, updated_at timestamptz NOT NULL`,
+	ResourceOrders: `kind int2 NOT NULL, id bigint NOT NULL, parent_id bigint, customer_id bigint, name text, created_at timestamptz,
+		processed_at timestamptz, updated_at timestamptz, cancelled_at timestamptz, test boolean, currency text, total text,
+		subtotal text, source_name text, landing_page text, referrer_url text, utm_source text, utm_medium text, utm_campaign text,
+		discount_codes text[], product_id bigint, variant_id bigint, title text, quantity int4, amount text`,
+	ResourceProducts: `kind int2 NOT NULL, id bigint NOT NULL, parent_id bigint, title text, product_type text, vendor text,
+		created_at timestamptz, updated_at timestamptz, sku text, price text, unit_cost text`,
+}
+
+// Reset (re)creates the staging table empty. Staging tables are unlogged:
+// a crash loses them, which only means the import starts that resource
+// again. The shop column is filled by its default, so the table is covered
+// by shop/redact like every other table.
+func (st *Stage) Reset(ctx context.Context) error {
+	ddl, ok := stageDDL[st.resource]
+	if !ok {
+		return fmt.Errorf("stage %s: unknown resource", st.resource)
+	}
+	id := pgx.Identifier{st.table}.Sanitize()
+	sql := fmt.Sprintf(`DROP TABLE IF EXISTS %s; CREATE UNLOGGED TABLE %s (shop text NOT NULL DEFAULT %s, %s)`,
+		id, id, quoteLiteral(st.shop), ddl)
+	if _, err := st.db.Pool.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("create stage %s for %s: %w", st.table, st.shop, err)
+	}
+	return nil
+}
+
+// Drop removes the staging table.
+func (st *Stage) Drop(ctx context.Context) error {
+	if _, err := st.db.Pool.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{st.table}.Sanitize()); err != nil {
+		return fmt.Errorf("drop stage %s for %s: %w", st.table, st.shop, err)
+	}
+	return nil
+}
+
+// Copy streams src into the staging table with COPY and returns the rows
+// written. It fails as a whole: on error the table holds none of src.
+func (st *Stage) Copy(ctx context.Context, src StageSource) (int64, error) {
+	cs := &copySource{src: src, resource: st.resource, vals: make([]any, len(stageColumns[st.resource]))}
+	n, err := st.db.Pool.CopyFrom(ctx, pgx.Identifier{st.table}, stageColumns[st.resource], cs)
+	if err != nil {
+		// The server reports a source failure only as text; the source's
+		// own error keeps its chain (and names the bad line).
+		if srcErr := cs.Err(); srcErr != nil {
+			err = srcErr
+		}
+		return n, fmt.Errorf("copy %s of %s into stage: %w", st.resource, st.shop, err)
+	}
+	if _, err := st.db.Pool.Exec(ctx, "ANALYZE "+pgx.Identifier{st.table}.Sanitize()); err != nil {
+		return n, fmt.Errorf("analyze stage of %s: %w", st.shop, err)
+	}
+	return n, nil
+}
+
+// copySource adapts a StageSource to pgx's COPY, reusing one value slice.
+type copySource struct {
+	src      StageSource
+	resource Resource
+	vals     []any
+	err      error
+}
+
+func (c *copySource) Next() bool { return c.err == nil && c.src.Next() }
+func (c *copySource) Err() error {
+	if c.err != nil {
+		return c.err
+	}
+	return c.src.Err()
+}
+
+func (c *copySource) Values() ([]any, error) {
+	r := c.src.Row()
+	v := c.vals
+	clear(v)
+	switch c.resource {
+	case ResourceCustomers:
+		x := r.Customer
+		if x == nil {
+			return nil, c.fail("customers stage got a row of another kind")
+		}
+		v[0], v[1], v[2], v[3] = x.ID, nullText(x.Email), nullText(x.FirstName), nullText(x.LastName)
+		v[4], v[5], v[6], v[7], v[8] = nullText(x.City), nullText(x.Country), nullText(x.CountryCode), nullTime(x.CreatedAt), x.UpdatedAt
+	case ResourceOrders:
+		switch {
+		case r.Order != nil:
+			o := r.Order
+			codes := o.DiscountCodes
+			if codes == nil {
+				codes = []string{}
+			}
+			v[0], v[1], v[3], v[4] = kindParent, o.ID, nullID(o.CustomerID), o.Name
+			v[5], v[6], v[7], v[8] = o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt, nullTime(o.CancelledAt)
+			v[9], v[10], v[11], v[12] = o.Test, o.Currency, o.Total, nullText(o.Subtotal)
+			v[13], v[14], v[15] = nullText(o.SourceName), nullText(o.LandingPage), nullText(o.ReferrerURL)
+			v[16], v[17], v[18], v[19] = nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes
+		case r.Line != nil:
+			l := r.Line
+			v[0], v[1], v[2] = kindChild, l.ID, l.OrderID
+			v[20], v[21], v[22], v[23], v[24] = nullID(l.ProductID), nullID(l.VariantID), l.Title, l.Quantity, l.UnitPrice
+		case r.Refund != nil:
+			f := r.Refund
+			v[0], v[1], v[2], v[5], v[24] = kindRefund, f.ID, f.OrderID, f.CreatedAt, f.Amount
+		default:
+			return nil, c.fail("orders stage got a row of another kind")
+		}
+	case ResourceProducts:
+		switch {
+		case r.Product != nil:
+			p := r.Product
+			v[0], v[1], v[3], v[4], v[5], v[6], v[7] = kindParent, p.ID, p.Title, p.ProductType, p.Vendor, nullTime(p.CreatedAt), p.UpdatedAt
+		case r.Variant != nil:
+			x := r.Variant
+			v[0], v[1], v[2], v[3], v[8], v[9], v[10] = kindChild, x.ID, x.ProductID, x.Title, nullText(x.SKU), nullText(x.Price), nullText(x.UnitCost)
+		default:
+			return nil, c.fail("products stage got a row of another kind")
+		}
+	}
+	return v, nil
+}
+
+func (c *copySource) fail(msg string) error {
+	c.err = fmt.Errorf("%s", msg)
+	return c.err
+}
+
+// merge moves a staged resource into the real tables, one statement per
+// table, inside tx. Every upsert keeps a stored row that is newer (by
+// updated_at) than the staged one; on a tie the staged row wins only if it
+// differs, so re-running a merge rewrites nothing. Children (lines,
+// variants) of a staged parent are replaced by the staged set, unless the
+// stored parent is newer: then its children are newer too.
+func (st *Stage) merge(ctx context.Context, tx pgx.Tx) (int64, error) {
+	t := pgx.Identifier{st.table}.Sanitize()
+	// CREATE TABLE AS takes no parameters, so the shop goes in as a literal.
+	lit := quoteLiteral(st.shop)
+	var stmts []string
+	switch st.resource {
+	case ResourceCustomers:
+		stmts = []string{fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at)
+			SELECT $1, s.id, CASE WHEN r.customer_id IS NULL THEN s.email END, CASE WHEN r.customer_id IS NULL THEN s.first_name END,
+				CASE WHEN r.customer_id IS NULL THEN s.last_name END, CASE WHEN r.customer_id IS NULL THEN s.city END,
+				CASE WHEN r.customer_id IS NULL THEN s.country END, CASE WHEN r.customer_id IS NULL THEN s.country_code END,
+				s.created_at, s.updated_at
+			FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.id
+			ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
+				city = excluded.city, country = excluded.country, country_code = excluded.country_code,
+				created_at = excluded.created_at, updated_at = excluded.updated_at
+			WHERE c.deleted_at IS NULL AND (c.updated_at < excluded.updated_at OR (c.updated_at = excluded.updated_at AND
+				(c.email, c.first_name, c.last_name, c.city, c.country, c.country_code, c.created_at) IS DISTINCT FROM
+				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)}
+	case ResourceOrders:
+		stmts = []string{
+			fmt.Sprintf(`CREATE TEMP TABLE stale_parents ON COMMIT DROP AS
+				SELECT s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id WHERE s.kind = 0 AND o.updated_at > s.updated_at`, t, lit),
+			fmt.Sprintf(`INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
+					total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes)
+				SELECT $1, s.id, s.customer_id, COALESCE(s.name, ''), s.created_at, s.processed_at, s.updated_at, s.cancelled_at,
+					COALESCE(s.test, false), COALESCE(s.currency, ''), s.total::numeric, s.subtotal::numeric, s.source_name,
+					CASE WHEN r.customer_id IS NULL THEN s.landing_page END, CASE WHEN r.customer_id IS NULL THEN s.referrer_url END,
+					s.utm_source, s.utm_medium, s.utm_campaign, COALESCE(s.discount_codes, '{}')
+				FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.customer_id
+				WHERE s.kind = 0
+				ON CONFLICT (shop, id) DO UPDATE SET customer_id = excluded.customer_id, name = excluded.name, created_at = excluded.created_at,
+					processed_at = excluded.processed_at, updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at,
+					test = excluded.test, currency = excluded.currency, total = excluded.total, subtotal = excluded.subtotal,
+					source_name = excluded.source_name, landing_page = excluded.landing_page, referrer_url = excluded.referrer_url,
+					utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
+					discount_codes = excluded.discount_codes
+				WHERE o.updated_at < excluded.updated_at OR (o.updated_at = excluded.updated_at AND
+					(o.customer_id, o.name, o.created_at, o.processed_at, o.cancelled_at, o.test, o.currency, o.total, o.subtotal,
+					 o.source_name, o.landing_page, o.referrer_url, o.utm_source, o.utm_medium, o.utm_campaign, o.discount_codes) IS DISTINCT FROM
+					(excluded.customer_id, excluded.name, excluded.created_at, excluded.processed_at, excluded.cancelled_at, excluded.test,
+					 excluded.currency, excluded.total, excluded.subtotal, excluded.source_name, excluded.landing_page, excluded.referrer_url,
+					 excluded.utm_source, excluded.utm_medium, excluded.utm_campaign, excluded.discount_codes))`, t),
+			fmt.Sprintf(`DELETE FROM order_lines d USING %[1]s p
+				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id
+				  AND NOT EXISTS (SELECT 1 FROM stale_parents x WHERE x.id = p.id)
+				  AND NOT EXISTS (SELECT 1 FROM %[1]s c WHERE c.kind = 1 AND c.parent_id = d.order_id AND c.id = d.id)`, t),
+			fmt.Sprintf(`INSERT INTO order_lines AS l (shop, order_id, id, product_id, variant_id, title, quantity, unit_price)
+				SELECT $1, s.parent_id, s.id, s.product_id, s.variant_id, COALESCE(s.title, ''), COALESCE(s.quantity, 0), COALESCE(s.amount, '0')::numeric
+				FROM %[1]s s WHERE s.kind = 1 AND NOT EXISTS (SELECT 1 FROM stale_parents x WHERE x.id = s.parent_id)
+				ON CONFLICT (shop, order_id, id) DO UPDATE SET product_id = excluded.product_id, variant_id = excluded.variant_id,
+					title = excluded.title, quantity = excluded.quantity, unit_price = excluded.unit_price
+				WHERE (l.product_id, l.variant_id, l.title, l.quantity, l.unit_price) IS DISTINCT FROM
+					(excluded.product_id, excluded.variant_id, excluded.title, excluded.quantity, excluded.unit_price)`, t),
+			fmt.Sprintf(`INSERT INTO refunds AS r (shop, id, order_id, created_at, amount)
+				SELECT $1, s.id, s.parent_id, s.created_at, s.amount::numeric FROM %[1]s s WHERE s.kind = 2
+				ON CONFLICT (shop, id) DO UPDATE SET order_id = excluded.order_id, created_at = excluded.created_at, amount = excluded.amount
+				WHERE (r.order_id, r.created_at, r.amount) IS DISTINCT FROM (excluded.order_id, excluded.created_at, excluded.amount)`, t),
+		}
+	case ResourceProducts:
+		stmts = []string{
+			fmt.Sprintf(`CREATE TEMP TABLE stale_parents ON COMMIT DROP AS
+				SELECT s.id FROM %[1]s s JOIN products p ON p.shop = %[2]s AND p.id = s.id WHERE s.kind = 0 AND p.updated_at > s.updated_at`, t, lit),
+			fmt.Sprintf(`INSERT INTO products AS p (shop, id, title, product_type, vendor, created_at, updated_at)
+				SELECT $1, s.id, COALESCE(s.title, ''), COALESCE(s.product_type, ''), COALESCE(s.vendor, ''), s.created_at, s.updated_at
+				FROM %[1]s s WHERE s.kind = 0
+				ON CONFLICT (shop, id) DO UPDATE SET title = excluded.title, product_type = excluded.product_type, vendor = excluded.vendor,
+					created_at = excluded.created_at, updated_at = excluded.updated_at
+				WHERE p.updated_at < excluded.updated_at OR (p.updated_at = excluded.updated_at AND
+					(p.title, p.product_type, p.vendor, p.created_at) IS DISTINCT FROM (excluded.title, excluded.product_type, excluded.vendor, excluded.created_at))`, t),
+			fmt.Sprintf(`DELETE FROM variants d USING %[1]s p
+				WHERE p.kind = 0 AND d.shop = $1 AND d.product_id = p.id
+				  AND NOT EXISTS (SELECT 1 FROM stale_parents x WHERE x.id = p.id)
+				  AND NOT EXISTS (SELECT 1 FROM %[1]s c WHERE c.kind = 1 AND c.parent_id = d.product_id AND c.id = d.id)`, t),
+			// A variant's cost can change without its product's updated_at
+			// moving, so variants follow the latest export.
+			fmt.Sprintf(`INSERT INTO variants AS v (shop, id, product_id, title, sku, price, unit_cost)
+				SELECT $1, s.id, s.parent_id, COALESCE(s.title, ''), s.sku, s.price::numeric, s.unit_cost::numeric
+				FROM %[1]s s WHERE s.kind = 1
+				ON CONFLICT (shop, id) DO UPDATE SET product_id = excluded.product_id, title = excluded.title, sku = excluded.sku,
+					price = excluded.price, unit_cost = excluded.unit_cost
+				WHERE (v.product_id, v.title, v.sku, v.price, v.unit_cost) IS DISTINCT FROM
+					(excluded.product_id, excluded.title, excluded.sku, excluded.price, excluded.unit_cost)`, t),
+		}
+	default:
+		return 0, fmt.Errorf("merge stage: unknown resource %s", st.resource)
+	}
+	var changed int64
+	for _, q := range stmts {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = []any{st.shop}
+		}
+		tag, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return changed, fmt.Errorf("merge %s of %s: %w", st.resource, st.shop, err)
+		}
+		if !strings.HasPrefix(strings.TrimSpace(q), "CREATE") {
+			changed += tag.RowsAffected()
+		}
+	}
+	return changed, nil
+}
+
+// stageTables lists the staging tables that exist for a resource.
+func stageTables(ctx context.Context, q pgxQuerier, shop string, r Resource) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name LIKE 'sync\_stage\_%' AND table_name LIKE '%\_' || $1`, string(r))
+	if err != nil {
+		return nil, fmt.Errorf("list staging tables: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}

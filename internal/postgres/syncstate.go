@@ -1,0 +1,238 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Sync phases.
+const (
+	PhaseIdle      = "idle"
+	PhaseExporting = "exporting" // bulk operations running at Shopify
+	PhaseImporting = "importing" // results being streamed into Postgres
+	PhaseDone      = "done"
+	PhaseFailed    = "failed"
+)
+
+// Sync modes.
+const (
+	ModeFull      = "full"      // the whole history
+	ModeReconcile = "reconcile" // what changed since the last good run
+)
+
+// SyncState is where a shop's history import stands. It is saved after
+// every step, so a worker that dies mid-sync resumes from it.
+type SyncState struct {
+	Shop  string
+	RunID int64
+	Mode  string
+	Phase string
+	// Operations holds one bulk operation per resource.
+	Operations    map[Resource]*BulkOp
+	Since         time.Time // reconcile: fetch what changed after this
+	RowsDone      int64
+	RowsExpected  int64 // 0 = not known yet
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	LastError     string
+	LastSuccessAt time.Time
+}
+
+// BulkOp is one bulk query operation of a run.
+type BulkOp struct {
+	ID          string    `json:"id,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	ErrorCode   string    `json:"error_code,omitempty"`
+	URL         string    `json:"url,omitempty"`
+	ObjectCount int64     `json:"object_count,omitempty"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+	// Rows is how many staged rows were merged; Imported marks the merge
+	// done (committed with it, so it is never applied twice).
+	Rows     int64 `json:"rows,omitempty"`
+	Imported bool  `json:"imported,omitempty"`
+	// Attempts counts the operations run for the resource in this run.
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// SyncStore keeps sync progress and runs the staged merges.
+type SyncStore struct {
+	db  *DB
+	now func() time.Time
+}
+
+// NewSyncStore returns the sync state store.
+func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db, now: time.Now} }
+
+// Get returns the shop's sync state; ok is false when it never synced.
+func (s *SyncStore) Get(ctx context.Context, shop string) (SyncState, bool, error) {
+	st := SyncState{Shop: shop}
+	var ops []byte
+	var since, started, finished, success *time.Time
+	var expected *int64
+	err := s.db.Pool.QueryRow(ctx, `SELECT run_id, mode, phase, operations, since, rows_done, rows_expected, started_at, finished_at,
+			last_error, last_success_at FROM sync_state WHERE shop = $1`, shop).
+		Scan(&st.RunID, &st.Mode, &st.Phase, &ops, &since, &st.RowsDone, &expected, &started, &finished, &st.LastError, &success)
+	if errors.Is(err, pgx.ErrNoRows) {
+		st.Phase, st.Mode = PhaseIdle, ModeFull
+		st.Operations = map[Resource]*BulkOp{}
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("get sync state of %s: %w", shop, err)
+	}
+	st.Operations = map[Resource]*BulkOp{}
+	if err := json.Unmarshal(ops, &st.Operations); err != nil {
+		return st, false, fmt.Errorf("decode sync operations of %s: %w", shop, err)
+	}
+	st.Since, st.StartedAt, st.FinishedAt, st.LastSuccessAt = deref(since), deref(started), deref(finished), deref(success)
+	if expected != nil {
+		st.RowsExpected = *expected
+	}
+	return st, true, nil
+}
+
+const syncStateUpsert = `INSERT INTO sync_state AS s (shop, run_id, mode, phase, operations, since, rows_done, rows_expected,
+		started_at, finished_at, last_error, last_success_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+	ON CONFLICT (shop) DO UPDATE SET run_id = excluded.run_id, mode = excluded.mode, phase = excluded.phase,
+		operations = excluded.operations, since = excluded.since, rows_done = excluded.rows_done,
+		rows_expected = excluded.rows_expected, started_at = excluded.started_at, finished_at = excluded.finished_at,
+		last_error = excluded.last_error, last_success_at = excluded.last_success_at, updated_at = now()`
+
+func (st SyncState) args() ([]any, error) {
+	ops := st.Operations
+	if ops == nil {
+		ops = map[Resource]*BulkOp{}
+	}
+	b, err := json.Marshal(ops)
+	if err != nil {
+		return nil, err
+	}
+	var expected any
+	if st.RowsExpected > 0 {
+		expected = st.RowsExpected
+	}
+	return []any{st.Shop, st.RunID, st.Mode, st.Phase, b, nullTime(st.Since), st.RowsDone, expected,
+		nullTime(st.StartedAt), nullTime(st.FinishedAt), st.LastError, nullTime(st.LastSuccessAt)}, nil
+}
+
+// Save stores the whole state.
+func (s *SyncStore) Save(ctx context.Context, st SyncState) error {
+	args, err := st.args()
+	if err != nil {
+		return fmt.Errorf("save sync state of %s: %w", st.Shop, err)
+	}
+	if _, err := s.db.Pool.Exec(ctx, syncStateUpsert, args...); err != nil {
+		return fmt.Errorf("save sync state of %s: %w", st.Shop, err)
+	}
+	return nil
+}
+
+// Progress records how many rows of the current run are done, without
+// touching the rest of the state. A progress note from an older run is
+// ignored.
+func (s *SyncStore) Progress(ctx context.Context, shop string, run, rowsDone int64) error {
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE sync_state SET rows_done = $3, updated_at = now() WHERE shop = $1 AND run_id = $2`,
+		shop, run, rowsDone); err != nil {
+		return fmt.Errorf("save sync progress of %s: %w", shop, err)
+	}
+	return nil
+}
+
+// NewRunID hands out a fresh run number.
+func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.Pool.QueryRow(ctx, `SELECT nextval('sync_runs')`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("new sync run: %w", err)
+	}
+	return id, nil
+}
+
+// Merge moves a staged resource into the real tables and saves st, in one
+// transaction: either the resource is merged and recorded as imported, or
+// neither. It returns how many rows changed.
+func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
+	args, err := st.args()
+	if err != nil {
+		return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
+	}
+	var changed int64
+	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		// A large merge may take a while; a concurrent sync of the same shop
+		// is excluded by the caller, not by row locks.
+		var err error
+		if changed, err = stage.merge(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, syncStateUpsert, args...)
+		return err
+	})
+	if err != nil {
+		return changed, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
+	}
+	if changed > 100_000 {
+		// Fresh statistics keep the loader's merge plan and the admin
+		// queries sensible after a large import.
+		for _, t := range mergedTables[stage.resource] {
+			if _, err := s.db.Pool.Exec(ctx, "ANALYZE "+t); err != nil {
+				return changed, fmt.Errorf("analyze %s: %w", t, err)
+			}
+		}
+	}
+	return changed, nil
+}
+
+var mergedTables = map[Resource][]string{
+	ResourceCustomers: {"customers"},
+	ResourceOrders:    {"orders", "order_lines", "refunds"},
+	ResourceProducts:  {"products", "variants"},
+}
+
+// DropRunStages removes every staging table of a run.
+func (s *SyncStore) DropRunStages(ctx context.Context, shop string, run int64) error {
+	for _, r := range Resources {
+		if err := s.Stage(shop, run, r).Drop(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lock takes the shop's sync lock for as long as the returned release is
+// not called, on a connection of its own: two workers never sync one shop
+// at once, and a worker that dies releases it with its connection. ok is
+// false when another worker holds it.
+func (s *SyncStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(7281, hashtext($1))`, shop).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(7281, hashtext($1))`, shop)
+		conn.Release()
+	}, true, nil
+}
+
+// Counts reports how many live customers and orders the shop has stored.
+func (s *SyncStore) Counts(ctx context.Context, shop string) (customers, orders int64, err error) {
+	err = s.db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM customers WHERE shop = $1 AND deleted_at IS NULL),
+		(SELECT count(*) FROM orders WHERE shop = $1)`, shop).Scan(&customers, &orders)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count data of %s: %w", shop, err)
+	}
+	return customers, orders, nil
+}
