@@ -16,9 +16,14 @@
 // that unit too. Money is in the shop's currency throughout.
 //
 // With CDNOW (weeks, calibration to 1997-09-30 inclusive) these conventions
-// reproduce Hardie's published summary exactly: T = (1997-09-30 - first
-// purchase day)/7, so a customer who first bought on 1997-01-01 has
-// T = 272/7 = 38.86 rather than 39 weeks.
+// reproduce Hardie's summary file (cdnow_customers_summary_with_transactions)
+// exactly for all 2,357 customers: x from merged days (80 customers would
+// differ without merging), t_x and T as day differences over 7, T measured
+// to 1997-09-30 itself, so a customer who first bought on 1997-01-01 has
+// T = 272/7 = 38.86 rather than 39 weeks. lifetimes'
+// summary_data_from_transaction_data with freq="W" differs: it snaps dates
+// to calendar-week periods first, giving whole weeks (t_x = 30, T = 39 for
+// that customer); its freq="D" with freq_multiplier=7 matches ours.
 //
 // # Purchase models
 //
@@ -62,6 +67,8 @@
 //
 //	CLV = Σ_{k=1..H} (E[orders by month k] - E[orders by month k-1])
 //	      × E[order value] × margin / (1+d)^k
+//
+// (lifetimes' customer_lifetime_value uses 30-day months instead.)
 //
 // The expected next order date is the day by which the customer has ordered
 // again with probability q (default 1/2, the median):
