@@ -16,6 +16,13 @@ CREATE TABLE settings (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 
+-- When new data last asked for a rescore: a debounced rescore that starts
+-- after this moment has already covered it.
+CREATE TABLE rescore_requests (
+    shop         text PRIMARY KEY,
+    requested_at timestamptz NOT NULL
+);
+
 -- One row per scoring run. Aggregates (group table, reports, fit, backtest)
 -- are kept for every run; per-customer rows for the recent ones.
 CREATE TABLE scorings (
@@ -66,4 +73,5 @@ CREATE TABLE customer_writeback (
 DROP TABLE customer_writeback;
 DROP TABLE customer_scores;
 DROP TABLE scorings;
+DROP TABLE rescore_requests;
 DROP TABLE settings;

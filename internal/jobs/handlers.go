@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/rescore"
 )
 
 // Syncer imports a shop's whole history.
@@ -23,8 +24,11 @@ type WebhookApplier interface {
 // Handlers holds what the task handlers call.
 type Handlers struct {
 	Installations Installations
+	Installed     rescore.Installed
 	Syncer        Syncer
 	Webhooks      WebhookApplier
+	Rescorer      Rescorer
+	Queue         *Queue
 	Log           *slog.Logger
 }
 
@@ -33,6 +37,8 @@ func (h Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeSyncShop, h.syncShop)
 	mux.HandleFunc(TypeApplyWebhook, h.applyWebhook)
+	mux.HandleFunc(TypeRescoreShop, h.rescoreShop)
+	mux.HandleFunc(TypeNightlySweep, h.nightlySweep)
 	return mux
 }
 

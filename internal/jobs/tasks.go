@@ -167,6 +167,8 @@ func guard(inst Installations, log *slog.Logger, shop string, ctx context.Contex
 	return true, nil
 }
 
+func jsonPayload(v any) ([]byte, error) { return json.Marshal(v) }
+
 func decodePayload(t *asynq.Task, v any) error {
 	if err := json.Unmarshal(t.Payload(), v); err != nil {
 		return fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)

@@ -110,3 +110,30 @@ func EnsureDatabase(ctx context.Context, url string) error {
 	}
 	return nil
 }
+
+// Advisory lock namespaces, one per kind of per-shop exclusive work.
+const (
+	lockRescore int32 = 7282
+)
+
+// tryShopLock takes a session advisory lock for the shop on a connection of
+// its own, held until release is called; a process that dies releases it
+// with its connection. ok is false when someone else holds it.
+func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string) (release func(), ok bool, err error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, namespace, shop).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
+		conn.Release()
+	}, true, nil
+}

@@ -198,3 +198,32 @@ func (s *ScoringStore) Customers(ctx context.Context, shop string, scoringID int
 	}
 	return rows.Err()
 }
+
+// RequestRescore notes that new data arrived at.
+func (s *ScoringStore) RequestRescore(ctx context.Context, shop string, at time.Time) error {
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO rescore_requests (shop, requested_at) VALUES ($1, $2)
+		ON CONFLICT (shop) DO UPDATE SET requested_at = GREATEST(rescore_requests.requested_at, excluded.requested_at)`, shop, at)
+	if err != nil {
+		return fmt.Errorf("request rescore of %s: %w", shop, err)
+	}
+	return nil
+}
+
+// RescoreRequestedAt is when new data last asked for a rescore (zero: never).
+func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error) {
+	var at time.Time
+	err := s.db.Pool.QueryRow(ctx, `SELECT requested_at FROM rescore_requests WHERE shop = $1`, shop).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read rescore request of %s: %w", shop, err)
+	}
+	return at, nil
+}
+
+// LockRescore takes the shop's rescore lock: one rescore per shop at a
+// time, across every worker process.
+func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error) {
+	return s.db.tryShopLock(ctx, lockRescore, shop)
+}

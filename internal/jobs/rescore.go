@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cvo-app/cvo/internal/rescore"
+)
+
+// Task types of rescoring.
+const (
+	TypeRescoreShop  = "shop:rescore"
+	TypeNightlySweep = "rescore:nightly-sweep"
+)
+
+// RescorePayload asks for one shop's rescore.
+type RescorePayload struct {
+	Shop   string `json:"shop"`
+	Reason string `json:"reason"`
+}
+
+// NewRescoreTask builds a rescore task. Its id carries due.Key: the same
+// key enqueued twice is one task.
+func NewRescoreTask(shop, reason string, due rescore.Due) (*asynq.Task, error) {
+	b, err := jsonPayload(RescorePayload{Shop: shop, Reason: reason})
+	if err != nil {
+		return nil, err
+	}
+	opts := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(20), asynq.Timeout(time.Hour),
+		asynq.TaskID("rescore:" + shop + ":" + due.Key),
+		// Completed tasks are kept a day and a half so a second sweep the
+		// same night finds the id taken.
+		asynq.Retention(36 * time.Hour)}
+	if due.After > 0 {
+		opts = append(opts, asynq.ProcessIn(due.After))
+	}
+	return asynq.NewTask(TypeRescoreShop, b, opts...), nil
+}
+
+// EnqueueRescore queues a rescore (a duplicate key is a no-op).
+func (q *Queue) EnqueueRescore(ctx context.Context, shop, reason string, due rescore.Due) error {
+	t, err := NewRescoreTask(shop, reason, due)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, t)
+}
+
+// Rescorer runs rescores and finds the nightly ones due.
+type Rescorer interface {
+	Rescore(ctx context.Context, shop string, reason rescore.Reason) (int64, error)
+	EnqueueNightly(ctx context.Context, installed rescore.Installed, q rescore.Queue) (int, error)
+}
+
+func (h Handlers) rescoreShop(ctx context.Context, t *asynq.Task) error {
+	var p RescorePayload
+	if err := decodePayload(t, &p); err != nil {
+		return err
+	}
+	if !rescore.Reason(p.Reason).Valid() {
+		return fmt.Errorf("rescore %s: unknown reason %q: %w", p.Shop, p.Reason, asynq.SkipRetry)
+	}
+	if ok, err := guard(h.Installations, h.Log, p.Shop, ctx); !ok || err != nil {
+		return err
+	}
+	// rescore.ErrBusy is retried with asynq's backoff: the rescore running
+	// now may not have seen the data this one was asked for.
+	_, err := h.Rescorer.Rescore(ctx, p.Shop, rescore.Reason(p.Reason))
+	return err
+}
+
+func (h Handlers) nightlySweep(ctx context.Context, _ *asynq.Task) error {
+	n, err := h.Rescorer.EnqueueNightly(ctx, h.Installed, h.Queue)
+	if err != nil {
+		return fmt.Errorf("nightly sweep: %w", err)
+	}
+	h.Log.Info("nightly sweep", "queued", n)
+	return nil
+}
+
+// SweepEvery is how often the scheduler looks for shops whose night has come.
+const SweepEvery = 15 * time.Minute
+
+// NewScheduler returns the scheduler of the periodic sweep that queues
+// nightly rescores. Several schedulers may run: the sweep is idempotent.
+func NewScheduler(opt asynq.RedisConnOpt, log asynq.Logger, every time.Duration) (*asynq.Scheduler, error) {
+	s := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: log, Location: time.UTC,
+		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
+			if !errors.Is(err, asynq.ErrDuplicateTask) {
+				slog.Error("scheduler could not enqueue", "type", t.Type(), "err", err)
+			}
+		}})
+	// asynq refuses uniqueness windows under a second.
+	unique := max(every*2/3, time.Second)
+	if _, err := s.Register("@every "+every.String(), asynq.NewTask(TypeNightlySweep, nil), asynq.Queue(QueueDefault),
+		asynq.Unique(unique), asynq.MaxRetry(1)); err != nil {
+		return nil, fmt.Errorf("register nightly sweep: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,269 @@
+// Package rescore keeps every shop's scoring current: it decides when a
+// rescore is due (after a sync, after new orders, nightly in the shop's own
+// timezone, on request), runs one per shop at a time, keeps each scoring as
+// a snapshot and hands the result to write-back.
+package rescore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// Reason says why a rescore runs.
+type Reason string
+
+const (
+	ReasonSync     Reason = "sync"
+	ReasonOrders   Reason = "orders"
+	ReasonNightly  Reason = "nightly"
+	ReasonManual   Reason = "manual"
+	ReasonSettings Reason = "settings"
+)
+
+// Valid reports whether r is a known reason.
+func (r Reason) Valid() bool {
+	switch r {
+	case ReasonSync, ReasonOrders, ReasonNightly, ReasonManual, ReasonSettings:
+		return true
+	}
+	return false
+}
+
+// ErrBusy means another worker is rescoring the shop; the job retries later.
+var ErrBusy = errors.New("a rescore of this shop is already running")
+
+// History streams a shop's stored orders and customers.
+type History interface {
+	ShopOrders(ctx context.Context, shop string, fn func(cvo.Order) error) error
+	ShopCustomers(ctx context.Context, shop string, fn func(cvo.Customer) error) error
+}
+
+// Snapshots keeps scoring runs.
+type Snapshots interface {
+	Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error)
+	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates any) error
+	Fail(ctx context.Context, shop string, id int64, reason string) error
+	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
+	Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error)
+	RequestRescore(ctx context.Context, shop string, at time.Time) error
+	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
+	LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error)
+}
+
+// Settings reads a shop's settings.
+type Settings interface {
+	Get(ctx context.Context, shop string) (cvo.Settings, error)
+}
+
+// Shops reads a shop's installation.
+type Shops interface {
+	Get(ctx context.Context, shop string) (cvo.Shop, error)
+}
+
+// Scorer turns a shop's history into per-customer scores and the
+// aggregates the admin page shows.
+type Scorer interface {
+	Score(ctx context.Context, in Input) (scores []cvo.CustomerScore, aggregates any, err error)
+}
+
+// Input is what one scoring of a shop needs.
+type Input struct {
+	Shop           cvo.Shop
+	Settings       cvo.Settings
+	AsOf           time.Time
+	PreviousGroups map[string]string // customer id → group slug of the last good scoring
+	History        History
+}
+
+// Followers are told about a new scoring (write-back).
+type Followers interface {
+	Scored(ctx context.Context, shop string, scoringID int64) error
+}
+
+// Service runs rescores.
+type Service struct {
+	history   History
+	snapshots Snapshots
+	settings  Settings
+	shops     Shops
+	scorer    Scorer
+	followers Followers
+	log       *slog.Logger
+	now       func() time.Time
+	debounce  time.Duration
+}
+
+// NewService wires the rescore service; followers may be nil.
+func NewService(h History, snaps Snapshots, settings Settings, shops Shops, scorer Scorer, followers Followers, log *slog.Logger) *Service {
+	return &Service{history: h, snapshots: snaps, settings: settings, shops: shops, scorer: scorer, followers: followers, log: log, now: time.Now, debounce: Debounce}
+}
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// SetDebounce replaces the debounce window (tests).
+func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
+
+// Rescore scores the shop now unless the work is already done: a rescore
+// for new orders is skipped when a scoring started after the last order
+// arrived. It returns ErrBusy when another worker holds the shop.
+func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scoringID int64, err error) {
+	release, ok, err := s.snapshots.LockRescore(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, ErrBusy
+	}
+	defer release()
+
+	if reason == ReasonOrders {
+		covered, err := s.covered(ctx, shop)
+		if err != nil || covered {
+			return 0, err
+		}
+	}
+	sh, err := s.shops.Get(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	if !sh.Installed() {
+		return 0, nil
+	}
+	settings, err := s.settings.Get(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	previous := map[string]string{}
+	if last, _, err := s.snapshots.Latest(ctx, shop); err == nil {
+		if previous, err = s.snapshots.Groups(ctx, shop, last.ID); err != nil {
+			return 0, err
+		}
+	} else if cvo.ErrorCode(err) != cvo.ENOTFOUND {
+		return 0, err
+	}
+
+	asOf := s.now()
+	id, err := s.snapshots.Begin(ctx, shop, string(reason), asOf)
+	if err != nil {
+		return 0, err
+	}
+	started := time.Now()
+	scores, aggregates, err := s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history})
+	if err == nil {
+		err = s.snapshots.Finish(ctx, shop, id, scores, aggregates)
+	}
+	if err != nil {
+		// The failed run is recorded; the last good scoring stays current.
+		if fErr := s.snapshots.Fail(context.WithoutCancel(ctx), shop, id, failureText(err)); fErr != nil {
+			s.log.Error("record failed scoring", "shop", shop, "err", fErr)
+		}
+		return 0, fmt.Errorf("rescore %s: %w", shop, err)
+	}
+	s.log.Info("shop rescored", "shop", shop, "reason", reason, "scoring_id", id, "customers", len(scores),
+		"seconds", time.Since(started).Seconds())
+	if s.followers != nil {
+		if err := s.followers.Scored(ctx, shop, id); err != nil {
+			return id, fmt.Errorf("after rescore of %s: %w", shop, err)
+		}
+	}
+	return id, nil
+}
+
+// covered says whether the latest scoring started after the last request.
+func (s *Service) covered(ctx context.Context, shop string) (bool, error) {
+	requested, err := s.snapshots.RescoreRequestedAt(ctx, shop)
+	if err != nil {
+		return false, err
+	}
+	last, _, err := s.snapshots.Latest(ctx, shop)
+	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !requested.IsZero() && last.StartedAt.After(requested), nil
+}
+
+// failureText keeps merchant-facing failure reasons free of internals.
+func failureText(err error) string {
+	var e *cvo.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Scoring failed; it will be retried."
+}
+
+// Queue schedules rescore jobs.
+type Queue interface {
+	EnqueueRescore(ctx context.Context, shop string, reason string, due Due) error
+}
+
+// Due says when and under which identity a rescore job runs: jobs with the
+// same Key are one job, however many times they are enqueued.
+type Due struct {
+	Key   string
+	After time.Duration
+}
+
+// Debounce is how long new orders wait before the rescore they trigger, so
+// a burst of webhooks gives one rescore.
+const Debounce = 2 * time.Minute
+
+// RequestAfterOrders asks for a rescore because orders changed. Every
+// request inside one debounce window maps to the same job.
+func (s *Service) RequestAfterOrders(ctx context.Context, q Queue, shop string) error {
+	now := s.now()
+	if err := s.snapshots.RequestRescore(ctx, shop, now); err != nil {
+		return err
+	}
+	window := now.Truncate(s.debounce).UnixMilli()
+	return q.EnqueueRescore(ctx, shop, string(ReasonOrders), Due{Key: fmt.Sprintf("orders:%d", window), After: s.debounce})
+}
+
+// Installed lists installed shops.
+type Installed interface {
+	ListInstalled(ctx context.Context) ([]string, error)
+}
+
+// EnqueueNightly queues the nightly rescore of every shop whose local time
+// has reached its nightly hour today. The job key carries the shop's local
+// date, so any number of sweeps (several scheduler processes) queue one
+// rescore per shop per night.
+func (s *Service) EnqueueNightly(ctx context.Context, installed Installed, q Queue) (queued int, err error) {
+	shops, err := installed.ListInstalled(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	for _, shop := range shops {
+		sh, err := s.shops.Get(ctx, shop)
+		if err != nil {
+			return queued, err
+		}
+		settings, err := s.settings.Get(ctx, shop)
+		if err != nil {
+			return queued, err
+		}
+		loc, err := time.LoadLocation(sh.Timezone)
+		if err != nil || sh.Timezone == "" {
+			loc = time.UTC
+		}
+		local := now.In(loc)
+		if local.Hour() < settings.NightlyHour {
+			continue
+		}
+		if err := q.EnqueueRescore(ctx, shop, string(ReasonNightly), Due{Key: "nightly:" + local.Format("2006-01-02")}); err != nil {
+			return queued, err
+		}
+		queued++
+	}
+	return queued, nil
+}

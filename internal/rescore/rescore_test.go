@@ -1,0 +1,164 @@
+package rescore_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/secretbox"
+)
+
+// This package's tests own Redis database 3, so their workers never take
+// other packages' tasks.
+var redisOpt = asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 3}
+
+// countingScorer scores every customer into one group and counts the runs;
+// it takes a moment so that concurrent runs would overlap.
+type countingScorer struct{ runs atomic.Int32 }
+
+func (c *countingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, any, error) {
+	c.runs.Add(1)
+	time.Sleep(300 * time.Millisecond)
+	return []cvo.CustomerScore{{CustomerID: "1", Group: "lovers", R: 5, F: 5, M: 5, Orders: 2}}, map[string]string{"ok": "yes"}, nil
+}
+
+type env struct {
+	db      *postgres.DB
+	shops   *postgres.ShopStore
+	scoring *postgres.ScoringStore
+	svc     *rescore.Service
+	scorer  *countingScorer
+	queue   *jobs.Queue
+	shop    string
+	log     *slog.Logger
+}
+
+func newEnv(t *testing.T) *env {
+	ctx := context.Background()
+	rc := redis.NewClient(&redis.Options{Addr: redisOpt.Addr, DB: redisOpt.DB})
+	require.NoError(t, rc.FlushDB(ctx).Err())
+	rc.Close()
+	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	require.NoError(t, err)
+	e := &env{db: pgtest.New(t), scorer: &countingScorer{}, shop: fmt.Sprintf("r%d.myshopify.com", time.Now().UnixNano()),
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e.shops = postgres.NewShopStore(e.db, keys)
+	e.scoring = postgres.NewScoringStore(e.db)
+	history := struct {
+		*postgres.OrderStore
+		*postgres.CustomerStore
+	}{postgres.NewOrderStore(e.db), postgres.NewCustomerStore(e.db)}
+	e.svc = rescore.NewService(history, e.scoring, postgres.NewSettingsStore(e.db), e.shops, e.scorer, nil, e.log)
+	e.queue = jobs.NewQueue(redisOpt)
+	t.Cleanup(func() { e.queue.Close() })
+	require.NoError(t, e.shops.SaveInstall(ctx, e.shop, cvo.Token{AccessToken: "a", RefreshToken: "r"}))
+	require.NoError(t, e.shops.UpdateDetails(ctx, e.shop, "Shop", "GBP", "Europe/London"))
+	return e
+}
+
+// startWorkers runs n independent worker processes' worth of asynq servers.
+func (e *env) startWorkers(t *testing.T, n int) {
+	for range n {
+		srv := asynq.NewServer(redisOpt, asynq.Config{Concurrency: 3, Queues: jobs.Queues, LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
+			RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
+		h := jobs.Handlers{Installations: e.shops, Installed: e.shops, Rescorer: e.svc, Queue: e.queue, Log: e.log}
+		require.NoError(t, srv.Start(h.Mux()))
+		t.Cleanup(srv.Shutdown)
+	}
+}
+
+func (e *env) runs(t *testing.T, reason string) int {
+	var n int
+	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM scorings WHERE shop = $1 AND reason = $2 AND state = 'succeeded'`, e.shop, reason).Scan(&n))
+	return n
+}
+
+func TestBurstOfOrdersGivesOneRescore(t *testing.T) {
+	e := newEnv(t)
+	e.svc.SetDebounce(time.Second)
+	e.startWorkers(t, 2)
+
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, e.svc.RequestAfterOrders(context.Background(), e.queue, e.shop))
+		}()
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return e.runs(t, "orders") >= 1 }, 15*time.Second, 100*time.Millisecond)
+	time.Sleep(2500 * time.Millisecond) // room for a duplicate to show up
+	assert.Equal(t, 1, e.runs(t, "orders"))
+	assert.Equal(t, int32(1), e.scorer.runs.Load())
+
+	// An order after that rescore started asks for another one.
+	require.NoError(t, e.svc.RequestAfterOrders(context.Background(), e.queue, e.shop))
+	require.Eventually(t, func() bool { return e.runs(t, "orders") == 2 }, 15*time.Second, 100*time.Millisecond)
+}
+
+func TestTwoSchedulersAndTwoWorkersGiveOneNightlyRescore(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := postgres.NewSettingsStore(e.db)
+	settings := cvo.DefaultSettings()
+	settings.NightlyHour = 0 // due at any time of the day
+	require.NoError(t, s.Save(ctx, e.shop, settings))
+	e.startWorkers(t, 2)
+
+	// Two scheduler processes sweep every second.
+	for range 2 {
+		s, err := jobs.NewScheduler(redisOpt, nil, time.Second)
+		require.NoError(t, err)
+		require.NoError(t, s.Start())
+		t.Cleanup(s.Shutdown)
+	}
+	require.Eventually(t, func() bool { return e.runs(t, "nightly") >= 1 }, 15*time.Second, 100*time.Millisecond)
+	time.Sleep(3 * time.Second) // several more sweeps by both schedulers
+	assert.Equal(t, 1, e.runs(t, "nightly"))
+	assert.Equal(t, int32(1), e.scorer.runs.Load())
+}
+
+func TestConcurrentRescoresOfOneShopRunOneAtATime(t *testing.T) {
+	e := newEnv(t)
+	var wg sync.WaitGroup
+	var busy atomic.Int32
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.Rescore(context.Background(), e.shop, rescore.ReasonManual)
+			if err != nil {
+				assert.ErrorIs(t, err, rescore.ErrBusy)
+				busy.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(4), busy.Load()+e.scorer.runs.Load())
+	assert.GreaterOrEqual(t, busy.Load(), int32(1), "overlapping rescores are refused, not run twice at once")
+}
+
+func TestUninstalledShopIsNotRescored(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.shops.MarkUninstalled(context.Background(), e.shop))
+	id, err := e.svc.Rescore(context.Background(), e.shop, rescore.ReasonManual)
+	require.NoError(t, err)
+	assert.Zero(t, id)
+	assert.Zero(t, e.scorer.runs.Load())
+}
