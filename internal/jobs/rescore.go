@@ -3,8 +3,8 @@ package jobs
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
