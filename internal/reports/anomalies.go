@@ -69,18 +69,18 @@ func (d *Dataset) monthly(trend []MonthRate) []MonthlyPoint {
 	returning := make([]int, months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.month[lo]
+		first := d.p[lo].month
 		if int(first) < months {
 			points[first].NewCustomers++
 		}
 		last := int32(-1)
 		for p := lo; p < hi; p++ {
-			m := d.month[p]
+			m := d.p[p].month
 			if int(m) >= months {
 				break
 			}
-			points[m].Revenue += d.net[p]
-			points[m].Margin += d.margin[p]
+			points[m].Revenue += d.p[p].net
+			points[m].Margin += d.p[p].margin
 			if m != last {
 				points[m].Buyers++
 				if m != first {

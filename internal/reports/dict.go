@@ -1,6 +1,9 @@
 package reports
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // dict interns strings to dense ids so hot loops index slices instead of
 // hashing strings.
@@ -55,27 +58,45 @@ type multi struct {
 	ids   []int32
 }
 
-func (m *multi) add(id int32) {
-	if id >= 0 {
-		m.ids = append(m.ids, id)
-	}
+// pairs collects (customer, id) in any order; multi turns them into rows
+// with a counting sort, dropping repeated ids within a customer.
+type pairs struct {
+	customers []int32
+	ids       []int32
 }
 
-// addDistinct skips an id already added for the current customer.
-func (m *multi) addDistinct(id int32) {
-	for _, have := range m.ids[m.start[len(m.start)-1]:] {
-		if have == id {
-			return
+func (p *pairs) add(c, id int32) {
+	p.customers = append(p.customers, c)
+	p.ids = append(p.ids, id)
+}
+
+func (p *pairs) multi(n int) multi {
+	m := multi{start: make([]int32, n+1), ids: make([]int32, len(p.ids))}
+	for _, c := range p.customers {
+		m.start[c+1]++
+	}
+	for c := range n {
+		m.start[c+1] += m.start[c]
+	}
+	fill := make([]int32, n)
+	for i, c := range p.customers {
+		row := m.ids[m.start[c] : m.start[c]+fill[c]]
+		if slices.Contains(row, p.ids[i]) {
+			continue
 		}
+		m.ids[m.start[c]+fill[c]] = p.ids[i]
+		fill[c]++
 	}
-	m.ids = append(m.ids, id)
-}
-
-func (m *multi) close() { m.start = append(m.start, int32(len(m.ids))) }
-
-func (m *multi) addOne(id int32) {
-	m.add(id)
-	m.close()
+	// Close the gaps left by dropped duplicates.
+	w := int32(0)
+	for c := range n {
+		lo := m.start[c]
+		m.start[c] = w
+		w += int32(copy(m.ids[w:], m.ids[lo:lo+fill[c]]))
+	}
+	m.start[n] = w
+	m.ids = m.ids[:w]
+	return m
 }
 
 func (m *multi) of(c int) []int32 { return m.ids[m.start[c]:m.start[c+1]] }
@@ -84,7 +105,10 @@ func (m *multi) of(c int) []int32 { return m.ids[m.start[c]:m.start[c+1]] }
 func single(col []int32) multi {
 	m := multi{start: make([]int32, 1, len(col)+1), ids: make([]int32, 0, len(col))}
 	for _, id := range col {
-		m.addOne(id)
+		if id >= 0 {
+			m.ids = append(m.ids, id)
+		}
+		m.start = append(m.start, int32(len(m.ids)))
 	}
 	return m
 }

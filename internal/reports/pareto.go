@@ -41,10 +41,10 @@ func (d *Dataset) Pareto() Pareto {
 	var covered, total float64
 	for c := range n {
 		for q := d.start[c]; q < d.start[c+1]; q++ {
-			revenue[c] += d.net[q]
-			margin[c] += d.margin[q]
-			total += d.net[q]
-			covered += d.net[q] * float64(d.coverage[q])
+			revenue[c] += d.p[q].net
+			margin[c] += d.p[q].margin
+			total += d.p[q].net
+			covered += d.p[q].net * float64(d.p[q].coverage)
 		}
 	}
 	p.MarginCoverage = safeDiv(covered, total)

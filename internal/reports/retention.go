@@ -31,15 +31,15 @@ type MonthRate struct {
 
 // Retention computes the retention figures and their monthly trend.
 func (d *Dataset) Retention() Retention {
-	r := Retention{Customers: len(d.ids), Purchases: len(d.at)}
+	r := Retention{Customers: len(d.ids), Purchases: len(d.p)}
 	newByMonth := make([]int, d.months)
 	secondByMonth := make([]int, d.months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		newByMonth[d.month[lo]]++
+		newByMonth[d.p[lo].month]++
 		if hi-lo >= 2 {
 			r.RepeatCustomers++
-			secondByMonth[d.month[lo+1]]++
+			secondByMonth[d.p[lo+1].month]++
 		}
 	}
 	r.RetentionRate = ratio(r.RepeatCustomers, r.Customers)
@@ -83,13 +83,13 @@ func (d *Dataset) Cohorts() []Cohort {
 	}
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.month[lo]
+		first := d.p[lo].month
 		co := &cohorts[first]
 		co.Customers++
 		last := int32(-1)
 		for p := lo; p < hi; p++ {
-			k := d.month[p] - first
-			co.Revenue[k] += d.net[p]
+			k := d.p[p].month - first
+			co.Revenue[k] += d.p[p].net
 			if k != last { // purchases are time-sorted, so months are too
 				co.Active[k]++
 				last = k

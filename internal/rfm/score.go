@@ -1,7 +1,9 @@
 package rfm
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -41,18 +43,34 @@ func Score(customers []Customer, opts Options) Result {
 	res.M = monetaryScale(customers, opts)
 
 	res.Customers = make([]Assignment, len(customers))
-	for i := range customers {
-		c := &customers[i]
-		a := &res.Customers[i]
-		a.ID = c.ID
-		if c.Purchases <= 0 {
-			res.Counts[NoGroup]++
-			continue
+	// Customers are scored independently, so the work splits across cores
+	// with a count per chunk.
+	chunks := min(runtime.GOMAXPROCS(0), 8, max(1, len(customers)/50_000))
+	counts := make([][NumGroups + 1]int, chunks)
+	var wg sync.WaitGroup
+	for w := range chunks {
+		lo, hi := len(customers)*w/chunks, len(customers)*(w+1)/chunks
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				c := &customers[i]
+				a := &res.Customers[i]
+				a.ID = c.ID
+				if c.Purchases <= 0 {
+					counts[w][NoGroup]++
+					continue
+				}
+				p := res.profile(c, false)
+				a.R, a.F, a.M = uint8(p.R), uint8(p.F), uint8(p.M)
+				a.Group = Classify(p)
+				counts[w][a.Group]++
+			}
+		})
+	}
+	wg.Wait()
+	for _, cs := range counts {
+		for g, n := range cs {
+			res.Counts[g] += n
 		}
-		p := res.profile(c, false)
-		a.R, a.F, a.M = uint8(p.R), uint8(p.F), uint8(p.M)
-		a.Group = Classify(p)
-		res.Counts[a.Group]++
 	}
 	return res
 }

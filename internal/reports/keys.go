@@ -1,0 +1,127 @@
+package reports
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// keyed is a purchase (or customer record) by customer key. pos < 0
+// marks an entry to leave out.
+type keyed struct {
+	k1, k2 uint64
+	pos    int32
+}
+
+// compareIDs orders by customer key only.
+func compareIDs(a, b keyed) int {
+	switch {
+	case a.k1 != b.k1:
+		if a.k1 < b.k1 {
+			return -1
+		}
+		return 1
+	case a.k2 != b.k2:
+		if a.k2 < b.k2 {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// compareKeys orders by customer key, then input position.
+func compareKeys(a, b keyed) int {
+	if c := compareIDs(a, b); c != 0 {
+		return c
+	}
+	switch {
+	case a.pos != b.pos:
+		if a.pos < b.pos {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// sortKeyed returns the valid entries sorted by (k1, k2, pos): one
+// counting pass over the top bits of k1 scatters entries into buckets of
+// about a thousand, then each bucket is sorted while it sits in cache.
+func sortKeyed(in []keyed) []keyed {
+	n := 0
+	for i := range in {
+		if in[i].pos >= 0 {
+			n++
+		}
+	}
+	bucketBits := min(16, max(0, bits.Len(uint(n))-10))
+	shift := uint(64 - bucketBits)
+	starts := make([]int, (1<<bucketBits)+1)
+	for i := range in {
+		if in[i].pos >= 0 {
+			starts[(in[i].k1>>shift)+1]++
+		}
+	}
+	for b := 1; b < len(starts); b++ {
+		starts[b] += starts[b-1]
+	}
+	next := slices.Clone(starts[:len(starts)-1])
+	out := make([]keyed, n)
+	for i := range in {
+		if in[i].pos >= 0 {
+			b := in[i].k1 >> shift
+			out[next[b]] = in[i]
+			next[b]++
+		}
+	}
+	parallel(len(starts)-1, 256, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.SortFunc(out[starts[b]:starts[b+1]], compareKeys)
+		}
+	})
+	return out
+}
+
+// idKeys derives the 128-bit key of a customer ID from two independent
+// 64-bit hashes. The key stands for the ID: two different IDs would have
+// to collide in all 128 bits to be merged, which for a million customers
+// has a probability around 10⁻²⁷. The hashes are fixed (not seeded per
+// process) so that the dataset's customer order is reproducible.
+var idKeys = func(id string) (uint64, uint64) {
+	return stringHash(id, 0x9e3779b97f4a7c15), stringHash(id, 0xc2b2ae3d27d4eb4f)
+}
+
+// stringHash mixes the string eight bytes at a time with multiply-xorshift
+// steps and finishes with the MurmurHash3 64-bit avalanche.
+func stringHash(s string, seed uint64) uint64 {
+	const m = 0xff51afd7ed558ccd
+	h := seed ^ uint64(len(s))*m
+	for len(s) >= 8 {
+		v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ mix(v)) * m
+		h ^= h >> 32
+		s = s[8:]
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		v |= uint64(s[i]) << (8 * i)
+	}
+	h = (h ^ mix(v^uint64(len(s))<<56)) * m
+	return fmix(h)
+}
+
+func mix(v uint64) uint64 {
+	v *= 0x87c37b91114253d5
+	v = bits.RotateLeft64(v, 31)
+	return v * 0x4cf5852119b5cb79
+}
+
+func fmix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
