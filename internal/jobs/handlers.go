@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -53,7 +54,8 @@ func (h Handlers) syncShop(ctx context.Context, t *asynq.Task) error {
 	if err := h.Syncer.SyncShop(ctx, p.Shop); err != nil {
 		return fmt.Errorf("sync %s: %w", p.Shop, err)
 	}
-	return nil
+	// Fresh history means fresh scores.
+	return h.Queue.EnqueueRescore(ctx, p.Shop, string(rescore.ReasonSync), rescore.Due{Key: fmt.Sprintf("sync:%d", time.Now().UnixNano())})
 }
 
 func (h Handlers) applyWebhook(ctx context.Context, t *asynq.Task) error {
