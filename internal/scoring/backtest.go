@@ -1,0 +1,289 @@
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// Backtest compares what the models, fitted on the history up to a cutoff,
+// predicted for the holdout period from the cutoff to as-of with what the
+// customers did. Orders are purchase days, revenue their net value.
+type Backtest struct {
+	Cutoff        time.Time     `json:"cutoff"` // last day of the calibration period
+	AsOf          time.Time     `json:"asOf"`   // last day of the holdout
+	HoldoutMonths int           `json:"holdoutMonths"`
+	HoldoutLength float64       `json:"holdoutLength"` // in Unit
+	Unit          string        `json:"unit"`
+	Model         string        `json:"model"`
+	Fallback      bool          `json:"fallback"`
+	Reason        string        `json:"reason,omitempty"`
+	SpendFallback bool          `json:"spendFallback"`
+	SpendReason   string        `json:"spendReason,omitempty"`
+	Overall       BacktestGroup `json:"overall"`
+	// Groups split the calibration customers by the RFM group they had at
+	// the cutoff, in display order; groups without customers are left out.
+	Groups []BacktestGroup `json:"groups"`
+	// Customers first seen in the holdout cannot be predicted one by one;
+	// they are counted apart.
+	NewCustomers       int     `json:"newCustomers"`
+	NewCustomerOrders  float64 `json:"newCustomerOrders"`
+	NewCustomerRevenue float64 `json:"newCustomerRevenue"`
+}
+
+// BacktestGroup is clv.BacktestGroup for one RFM group (empty Group: all).
+type BacktestGroup struct {
+	Group              rfm.Group `json:"group"`
+	Customers          int       `json:"customers"`
+	PredictedOrders    float64   `json:"predictedOrders"`
+	ActualOrders       float64   `json:"actualOrders"`
+	PredictedRevenue   float64   `json:"predictedRevenue"`
+	ActualRevenue      float64   `json:"actualRevenue"`
+	OrdersMAE          float64   `json:"ordersMae"`
+	RevenueMAE         float64   `json:"revenueMae"`
+	OrdersRelError     float64   `json:"ordersRelError"`
+	RevenueRelError    float64   `json:"revenueRelError"`
+	OrdersCorrelation  float64   `json:"ordersCorrelation"`
+	RevenueCorrelation float64   `json:"revenueCorrelation"`
+}
+
+var errNoCalibration = errors.New("no customer bought before the cutoff")
+
+// holdoutMonths is the backtest's holdout: the setting, or the CLV horizon
+// shortened to a third of the history when the history is short.
+func holdoutMonths(s Settings, ix *shopIndex) int {
+	if s.BacktestHoldoutMonths != 0 {
+		return s.BacktestHoldoutMonths
+	}
+	months := s.HorizonMonths
+	historyMonths := float64(ix.asOfDay-ix.minDay) / (365.25 / 12)
+	if historyMonths < 3*float64(months) {
+		months = max(1, int(historyMonths/3))
+	}
+	return months
+}
+
+// runBacktest is clv.Backtest on the index: the same calendar, fit and
+// metrics, without a map per customer. Calibration customers are grouped
+// by their RFM group at the cutoff.
+func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
+	if months < 1 {
+		return nil, fmt.Errorf("holdout of %d months", months)
+	}
+	end := ix.midnight(ix.asOfDay)
+	cutoff := end.AddDate(0, -months, 0)
+	cutoffDay := ix.zones.day(cutoff.Unix())
+	cal, calWho := ix.summaries(cutoffDay, s.Unit)
+	if len(cal) == 0 {
+		return nil, fmt.Errorf("backtest to %s: %w (%s)", end.Format(time.DateOnly), errNoCalibration, cutoff.Format(time.DateOnly))
+	}
+	fitted, err := clv.Fit(clv.Dataset{AsOf: cutoff, Location: ix.loc, Unit: s.Unit, Customers: cal}, s.clvConfig())
+	if err != nil {
+		return nil, fmt.Errorf("backtest fit: %w", err)
+	}
+	bt := &Backtest{
+		Cutoff:        cutoff,
+		AsOf:          end,
+		HoldoutMonths: months,
+		HoldoutLength: float64(ix.asOfDay-cutoffDay) / s.Unit.DaysPer(),
+		Unit:          s.Unit.String(),
+		Model:         string(fitted.Purchases.Kind()),
+		Fallback:      fitted.Fallback,
+		Reason:        fitted.Reason,
+		SpendFallback: fitted.SpendFallback,
+		SpendReason:   fitted.SpendReason,
+	}
+	customerOf := func(i int) int {
+		if calWho == nil {
+			return i
+		}
+		return int(calWho[i])
+	}
+
+	// Predicted and actual holdout orders and revenue per calibration
+	// customer, on every core.
+	m := len(cal)
+	predO, predR := make([]float64, m), make([]float64, m)
+	actO, actR := make([]float64, m), make([]float64, m)
+	parallel(m, workers(m), func(_, lo, hi int) {
+		cache := make(map[[3]float64]float64)
+		for i := lo; i < hi; i++ {
+			sm := &cal[i]
+			k := [3]float64{float64(sm.X), sm.Tx, sm.T}
+			orders, ok := cache[k]
+			if !ok {
+				orders = fitted.Purchases.ConditionalExpected(bt.HoldoutLength, sm.X, sm.Tx, sm.T)
+				cache[k] = orders
+			}
+			predO[i] = orders
+			predR[i] = orders * fitted.Spend.ExpectedSpend(sm.X, sm.Monetary)
+			actO[i], actR[i] = holdoutActivity(ix.purchases(customerOf(i)), cutoffDay, ix.asOfDay)
+		}
+	})
+	// Customers whose first purchase falls in the holdout.
+	inCal := make([]bool, ix.customers())
+	for i := range m {
+		inCal[customerOf(i)] = true
+	}
+	for c := range ix.customers() {
+		if inCal[c] {
+			continue
+		}
+		o, r := holdoutActivity(ix.purchases(c), cutoffDay, ix.asOfDay)
+		if o > 0 {
+			bt.NewCustomers++
+			bt.NewCustomerOrders += o
+			bt.NewCustomerRevenue += r
+		}
+	}
+
+	groups := ix.groupsAt(cutoffDay, cal, calWho)
+	var overall groupAcc
+	var byGroup [rfm.NumGroups + 1]groupAcc
+	for i := range m {
+		overall.add(predO[i], actO[i], predR[i], actR[i])
+		byGroup[groups[i]].add(predO[i], actO[i], predR[i], actR[i])
+	}
+	bt.Overall = overall.result(rfm.NoGroup)
+	for _, g := range rfm.Groups() {
+		if byGroup[g].n > 0 {
+			bt.Groups = append(bt.Groups, byGroup[g].result(g))
+		}
+	}
+	if byGroup[rfm.NoGroup].n > 0 {
+		bt.Groups = append(bt.Groups, byGroup[rfm.NoGroup].result(rfm.NoGroup))
+	}
+	return bt, nil
+}
+
+// holdoutActivity counts the distinct purchase days in (cutoff, asOf] and
+// their value.
+func holdoutActivity(ps []purchaseRec, cutoffDay, asOfDay int32) (orders, revenue float64) {
+	last := int32(math.MinInt32)
+	for i := range ps {
+		d := ps[i].day
+		if d <= cutoffDay || d > asOfDay {
+			continue
+		}
+		if d != last {
+			orders++
+			last = d
+		}
+		revenue += ps[i].net
+	}
+	return orders, revenue
+}
+
+// groupsAt scores the calibration customers with RFM as of the end of the
+// cutoff day, from their purchases up to then.
+func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) []rfm.Group {
+	asOf := ix.midnight(cutoffDay + 1).Add(-time.Second)
+	customers := make([]rfm.Customer, len(cal))
+	for i := range cal {
+		c := i
+		if who != nil {
+			c = int(who[i])
+		}
+		rc := rfm.Customer{ID: ix.ids[c]}
+		for _, p := range ix.purchases(c) {
+			if p.day > cutoffDay {
+				break
+			}
+			rc.Purchases++
+			rc.Revenue += p.net
+			if p.disc {
+				rc.DiscountedPurchases++
+			}
+			if rc.Purchases == 1 {
+				rc.FirstPurchase = time.Unix(p.at, 0).UTC()
+			}
+			rc.LastPurchase = time.Unix(p.at, 0).UTC()
+		}
+		customers[i] = rc
+	}
+	res := rfm.Score(customers, rfm.Options{AsOf: asOf})
+	out := make([]rfm.Group, len(cal))
+	for i, a := range res.Customers {
+		out[i] = a.Group
+	}
+	return out
+}
+
+// groupAcc accumulates predicted/actual pairs like clv's backtest: sums,
+// absolute errors and co-moments around running means (Welford), so that
+// correlations stay accurate for large shops.
+type groupAcc struct {
+	n               float64
+	orders, revenue pairStats
+}
+
+func (g *groupAcc) add(predOrders, actOrders, predRevenue, actRevenue float64) {
+	g.n++
+	g.orders.add(predOrders, actOrders)
+	g.revenue.add(predRevenue, actRevenue)
+}
+
+func (g *groupAcc) result(group rfm.Group) BacktestGroup {
+	return BacktestGroup{
+		Group:              group,
+		Customers:          int(g.n),
+		PredictedOrders:    g.orders.sumP,
+		ActualOrders:       g.orders.sumA,
+		PredictedRevenue:   g.revenue.sumP,
+		ActualRevenue:      g.revenue.sumA,
+		OrdersMAE:          g.orders.mae(),
+		RevenueMAE:         g.revenue.mae(),
+		OrdersRelError:     g.orders.relError(),
+		RevenueRelError:    g.revenue.relError(),
+		OrdersCorrelation:  g.orders.correlation(),
+		RevenueCorrelation: g.revenue.correlation(),
+	}
+}
+
+type pairStats struct {
+	n, sumP, sumA, absErr float64
+	meanP, meanA          float64
+	m2P, m2A, cPA         float64
+}
+
+func (s *pairStats) add(p, a float64) {
+	s.n++
+	s.sumP += p
+	s.sumA += a
+	s.absErr += math.Abs(p - a)
+	dp := p - s.meanP
+	s.meanP += dp / s.n
+	da := a - s.meanA
+	s.meanA += da / s.n
+	s.m2P += dp * (p - s.meanP)
+	s.m2A += da * (a - s.meanA)
+	s.cPA += dp * (a - s.meanA)
+}
+
+func (s *pairStats) mae() float64 {
+	if s.n == 0 {
+		return 0
+	}
+	return s.absErr / s.n
+}
+
+// relError is (predicted - actual)/actual of the totals; 0 without actual
+// orders.
+func (s *pairStats) relError() float64 {
+	if !(s.sumA > 0) {
+		return 0
+	}
+	return (s.sumP - s.sumA) / s.sumA
+}
+
+// correlation is Pearson's r; 0 when either side does not vary.
+func (s *pairStats) correlation() float64 {
+	if !(s.m2P > 0) || !(s.m2A > 0) {
+		return 0
+	}
+	return math.Max(-1, math.Min(1, s.cPA/math.Sqrt(s.m2P*s.m2A)))
+}

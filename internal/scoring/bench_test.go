@@ -1,0 +1,111 @@
+package scoring
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+var benchAsOf = time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// bigShop is a million customers with about five orders each over three
+// years, generated once per test binary.
+var bigShop = sync.OnceValues(func() ([]cvo.Customer, []cvo.Order) {
+	customers, orders := synthShop(1_000_000, benchAsOf, 3, 20250101)
+	runtime.GC()
+	return customers, orders
+})
+
+// BenchmarkScoreShop1M is the whole scoring of a big shop: indexing, RFM,
+// the purchase and spend fits, every prediction, every report and the
+// backtest. It reports seconds per run, the peak heap in use during the
+// run (sampled), bytes allocated per run and the process's peak RSS.
+func BenchmarkScoreShop1M(b *testing.B) {
+	customers, orders := bigShop()
+	b.Logf("%d customers, %d orders", len(customers), len(orders))
+	s := DefaultSettings(benchAsOf)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	peak := sampleHeap()
+	if path := os.Getenv("SCORE_CPUPROFILE"); path != "" {
+		// Profiles the scoring alone, without the generator.
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b.ResetTimer()
+	var res *Result
+	for b.Loop() {
+		var err error
+		res, err = Score(b.Context(), customers, orders, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric(float64(peak()-before.HeapInuse)/(1<<20), "peak-extra-heap-MB")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
+	b.ReportMetric(vmHWM()/(1<<10), "VmHWM-MB")
+	b.Logf("model %s (fallback %v %s), spend %s, backtest %v %s", res.Model.Used, res.Model.Fallback, res.Model.Reason,
+		res.Model.Spend.Model, res.Backtest != nil, res.BacktestSkipped)
+	b.Logf("timings %v", res.Timings)
+}
+
+// sampleHeap polls HeapInuse until the returned function is called and
+// returns the largest value seen.
+func sampleHeap() func() uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-done }
+}
+
+// vmHWM is the process's peak resident set in KiB (0 where /proc is
+// missing).
+func vmHWM() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return v
+		}
+	}
+	return 0
+}

@@ -1,0 +1,2 @@
+// Package scoring scores a shop end to end.
+package scoring

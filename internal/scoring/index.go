@@ -1,0 +1,345 @@
+package scoring
+
+import (
+	"cmp"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// purchaseRec is one purchase (an order cvo.Order.IsPurchase accepts,
+// created by as-of), flattened so that the per-customer passes touch 40
+// bytes instead of a 280-byte Order.
+type purchaseRec struct {
+	at     int64   // CreatedAt, unix seconds
+	net    float64 // value net of the refunds known at as-of
+	margin float64 // gross margin, clv.HistoricalCLV's convention
+	share  float32 // share of the order's line revenue with a known unit cost
+	order  int32   // position in the orders slice
+	day    int32   // calendar day in the shop's zone, days since 1970-01-01
+	disc   bool    // a discount code was used
+}
+
+// shopIndex is a shop's purchases laid out by customer, oldest first.
+// Customers without a purchase are left out.
+type shopIndex struct {
+	ids   []string
+	start []int32 // customer c's purchases are p[start[c]:start[c+1]]
+	p     []purchaseRec
+	// byID maps a customer ID to its position before customers without a
+	// purchase were dropped; remap turns that into the dense index (-1:
+	// no purchase).
+	byID  map[string]int32
+	remap []int32
+
+	loc     *time.Location
+	zones   zoneTable
+	asOfDay int32
+	minDay  int32
+	dayTime []time.Time // midnight of days minDay..asOfDay+1 outside UTC
+}
+
+const (
+	skipOrder       = -2 // not a purchase, or created after as-of
+	unknownCustomer = -1 // a purchase by a customer missing from the customer list
+)
+
+// workers is how many goroutines the linear passes use.
+func workers(n int) int {
+	return min(runtime.GOMAXPROCS(0), 8, max(1, n/50_000))
+}
+
+// parallel runs work over w contiguous chunks of [0, n); chunk k is always
+// [n*k/w, n*(k+1)/w) so that passes can agree on who handled what.
+func parallel(n, w int, work func(k, lo, hi int)) {
+	if w <= 1 {
+		work(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	panics := make([]any, w)
+	for k := range w {
+		lo, hi := n*k/w, n*(k+1)/w
+		wg.Go(func() {
+			// A panic is handed to the caller's goroutine, where the job
+			// runner can recover it, instead of killing the process.
+			defer func() { panics[k] = recover() }()
+			work(k, lo, hi)
+		})
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
+}
+
+// buildIndex indexes the purchases of orders created at or before s.AsOf.
+// Customer IDs come from the customer list first, in its order, then from
+// orders by customers missing from it, in order of appearance: the same
+// layout internal/reports uses, which lets the RFM assignments line up
+// without a lookup (alignRFM checks it).
+func buildIndex(customers []cvo.Customer, orders []cvo.Order, s Settings) *shopIndex {
+	ix := &shopIndex{loc: s.Location}
+	asOf := s.AsOf
+	ix.byID = make(map[string]int32, max(len(customers), len(orders)/8))
+	ix.ids = make([]string, 0, len(customers))
+	for i := range customers {
+		id := customers[i].ID
+		if id == "" {
+			continue
+		}
+		if _, dup := ix.byID[id]; !dup {
+			ix.byID[id] = int32(len(ix.ids))
+			ix.ids = append(ix.ids, id)
+		}
+	}
+
+	// Pass 1, on every core with the map read-only: which orders count and
+	// for whom.
+	n := len(orders)
+	w := workers(n)
+	custOf := make([]int32, n)
+	minAt := make([]int64, w)
+	parallel(n, w, func(k, lo, hi int) {
+		least := int64(math.MaxInt64)
+		for i := lo; i < hi; i++ {
+			o := &orders[i]
+			if !o.IsPurchase() || o.CreatedAt.After(asOf) {
+				custOf[i] = skipOrder
+				continue
+			}
+			c, ok := ix.byID[o.CustomerID]
+			if !ok {
+				c = unknownCustomer
+			}
+			custOf[i] = c
+			least = min(least, o.CreatedAt.Unix())
+		}
+		minAt[k] = least
+	})
+	for i, c := range custOf {
+		if c != unknownCustomer {
+			continue
+		}
+		id := orders[i].CustomerID
+		k, ok := ix.byID[id]
+		if !ok {
+			k = int32(len(ix.ids))
+			ix.byID[id] = k
+			ix.ids = append(ix.ids, id)
+		}
+		custOf[i] = k
+	}
+
+	// Pass 2: purchases per customer and chunk, so that pass 3 can write
+	// each chunk's purchases straight to their place, in input order.
+	m := len(ix.ids)
+	counts := make([][]int32, w)
+	parallel(n, w, func(k, lo, hi int) {
+		cnt := make([]int32, m)
+		for _, c := range custOf[lo:hi] {
+			if c >= 0 {
+				cnt[c]++
+			}
+		}
+		counts[k] = cnt
+	})
+	ix.remap = make([]int32, m)
+	kept := int32(0)
+	for c := range m {
+		total := int32(0)
+		for k := range w {
+			total += counts[k][c]
+		}
+		if total == 0 {
+			ix.remap[c] = -1
+			continue
+		}
+		ix.remap[c] = kept
+		ix.ids[kept] = ix.ids[c]
+		kept++
+	}
+	ix.ids = ix.ids[:kept:kept]
+	ix.start = make([]int32, kept+1)
+	for c := range m {
+		d := ix.remap[c]
+		if d < 0 {
+			continue
+		}
+		at := ix.start[d]
+		for k := range w {
+			cnt := counts[k][c]
+			counts[k][c] = at // becomes chunk k's write cursor for c
+			at += cnt
+		}
+		ix.start[d+1] = at
+	}
+
+	// Pass 3: value the purchases.
+	ix.p = make([]purchaseRec, ix.start[kept])
+	dating, defaultRate := s.RefundDating, s.DefaultMarginRate
+	parallel(n, w, func(k, lo, hi int) {
+		cursor := counts[k]
+		for i := lo; i < hi; i++ {
+			c := custOf[i]
+			if c < 0 {
+				continue
+			}
+			o := &orders[i]
+			net := finiteOrZero(o.NetValueAsOf(asOf, dating))
+			margin, share := historicalMargin(o, net, defaultRate)
+			ix.p[cursor[c]] = purchaseRec{at: o.CreatedAt.Unix(), net: net, margin: margin, share: float32(share),
+				order: int32(i), disc: len(o.DiscountCodes) > 0}
+			cursor[c]++
+		}
+	})
+	custOf, counts = nil, nil
+
+	least := int64(math.MaxInt64)
+	for _, v := range minAt {
+		least = min(least, v)
+	}
+	if kept == 0 {
+		least = asOf.Unix()
+	}
+	ix.zones = newZoneTable(least, asOf.Unix(), s.Location)
+	ix.asOfDay = ix.zones.day(asOf.Unix())
+	ix.minDay = ix.zones.day(least)
+	if s.Location != time.UTC && ix.asOfDay >= ix.minDay && ix.asOfDay-ix.minDay < 200_000 {
+		ix.dayTime = make([]time.Time, ix.asOfDay-ix.minDay+2)
+		for i := range ix.dayTime {
+			ix.dayTime[i] = civilMidnight(ix.minDay+int32(i), s.Location)
+		}
+	}
+
+	parallel(int(kept), workers(int(kept)), func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			seg := ix.p[ix.start[c]:ix.start[c+1]]
+			if !slices.IsSortedFunc(seg, byTime) {
+				// Equal timestamps keep input order, so the first order of a
+				// customer is the one clv.HistoricalCLV would pick.
+				slices.SortStableFunc(seg, byTime)
+			}
+			for j := range seg {
+				seg[j].day = ix.zones.day(seg[j].at)
+			}
+		}
+	})
+	return ix
+}
+
+func byTime(a, b purchaseRec) int { return cmp.Compare(a.at, b.at) }
+
+// historicalMargin is clv.HistoricalCLV's margin of one order: the known-cost
+// lines' margin rate on the known-cost share of the net value, the default
+// rate on the rest. It returns the margin and that share.
+func historicalMargin(o *cvo.Order, net, defaultRate float64) (float64, float64) {
+	cost, covered, lineRevenue := o.KnownCost()
+	share, knownRate := 0.0, 0.0
+	if lineRevenue > 0 && covered > 0 {
+		share = min(covered/lineRevenue, 1)
+		knownRate = (covered - cost) / covered
+	}
+	return net*share*finiteOrZero(knownRate) + net*(1-share)*defaultRate, share
+}
+
+// customers is the number of indexed customers.
+func (ix *shopIndex) customers() int { return len(ix.ids) }
+
+// purchases returns customer c's purchases, oldest first.
+func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix.start[c+1]] }
+
+// lookup finds a customer's dense index.
+func (ix *shopIndex) lookup(id string) (int, bool) {
+	k, ok := ix.byID[id]
+	if !ok || ix.remap[k] < 0 {
+		return 0, false
+	}
+	return int(ix.remap[k]), true
+}
+
+// midnight is the first instant of calendar day d in the shop's zone.
+func (ix *shopIndex) midnight(d int32) time.Time {
+	if ix.loc == time.UTC {
+		return time.Unix(int64(d)*secondsPerDay, 0).UTC()
+	}
+	if i := int(d - ix.minDay); i >= 0 && i < len(ix.dayTime) {
+		return ix.dayTime[i]
+	}
+	return civilMidnight(d, ix.loc)
+}
+
+func civilMidnight(d int32, loc *time.Location) time.Time {
+	u := time.Unix(int64(d)*secondsPerDay, 0).UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, loc)
+}
+
+const secondsPerDay = 86400
+
+// zoneTable maps unix seconds to calendar days of a zone through the
+// zone's offset changes between two instants: the local wall clock is the
+// instant plus the offset in force, so the day needs no calendar
+// conversion per purchase.
+type zoneTable struct {
+	loc     *time.Location
+	starts  []int64
+	offsets []int64
+	// until is where the table stops being valid (a zone with more changes
+	// than the table holds); later instants are converted exactly.
+	until int64
+}
+
+func newZoneTable(from, to int64, loc *time.Location) zoneTable {
+	z := zoneTable{loc: loc, until: math.MaxInt64}
+	t := time.Unix(from, 0).In(loc)
+	for range 100_000 {
+		_, off := t.Zone()
+		z.starts = append(z.starts, t.Unix())
+		z.offsets = append(z.offsets, int64(off))
+		_, end := t.ZoneBounds()
+		if end.IsZero() || end.Unix() > to {
+			return z
+		}
+		t = end
+	}
+	z.until = t.Unix()
+	return z
+}
+
+func (z zoneTable) day(at int64) int32 {
+	if at >= z.until || len(z.starts) == 0 || at < z.starts[0] {
+		y, m, d := time.Unix(at, 0).In(z.loc).Date()
+		return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay)
+	}
+	lo, hi := 1, len(z.starts)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if z.starts[mid] <= at {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return int32(floorDiv(at+z.offsets[lo-1], secondsPerDay))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func finiteOrZero(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}

@@ -1,0 +1,395 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/reports"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// Score scores a shop end to end as of settings.AsOf: RFM scores and
+// groups, historical CLV, the purchase and spend models with every
+// customer's predictions, all reports, the backtest and the aggregates.
+//
+// Orders are read, never modified or retained; only orders that
+// cvo.Order.IsPurchase accepts and that were created by as-of count.
+// Customers give location to the reports; customers without a purchase
+// get no score. An error means invalid settings, a cancelled context or a
+// bug; data the models cannot fit falls back and says so in Result.Model.
+func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, settings Settings) (*Result, error) {
+	s, err := settings.normalized()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{AsOf: s.AsOf, Timezone: s.Location.String(), Parameters: parameters(s)}
+	orders, fixed := finiteOrders(orders)
+	if fixed > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", fixed))
+	}
+	var timings timings
+
+	// The reports index the history their own way; they run beside the
+	// models, which use the index built here.
+	var (
+		rep    reports.Report
+		repIDs []rfm.Customer
+	)
+	repErr := goSafe(func() error {
+		t0 := time.Now()
+		d := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating})
+		timings.add("reports index", t0)
+		t0 = time.Now()
+		var err error
+		rep, err = d.Report(s.Previous)
+		repIDs = d.RFMCustomers()
+		timings.add("rfm and reports", t0)
+		return err
+	})
+
+	t0 := time.Now()
+	ix := buildIndex(customers, orders, s)
+	timings.add("index", t0)
+	if err := ctx.Err(); err != nil {
+		repErr()
+		return nil, err
+	}
+
+	var bt *Backtest
+	btErr := goSafe(func() error {
+		months := holdoutMonths(s, ix)
+		if months < 0 {
+			return errBacktestOff
+		}
+		t0 := time.Now()
+		var err error
+		bt, err = runBacktest(ix, s, months)
+		timings.add("backtest", t0)
+		return err
+	})
+
+	t0 = time.Now()
+	hist := make([]history, ix.customers())
+	sums, _ := ix.summariesWith(ix.asOfDay, s.Unit, hist)
+	ds := clv.Dataset{AsOf: ix.midnight(ix.asOfDay), Location: s.Location, Unit: s.Unit}
+	fitted, forecasts, fitErr := fitAndPredict(sums, ds, s)
+	timings.add("fit and predict", t0)
+
+	errRep, errBT := repErr(), btErr()
+	switch {
+	case fitErr != nil:
+		return nil, fitErr
+	case errRep != nil:
+		return nil, fmt.Errorf("reports: %w", errRep)
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	if errBT != nil {
+		var p panicError
+		if errors.As(errBT, &p) {
+			return nil, errBT
+		}
+		if !errors.Is(errBT, errBacktestOff) {
+			res.BacktestSkipped = errBT.Error()
+		} else {
+			res.BacktestSkipped = "disabled"
+		}
+	}
+	res.Backtest = bt
+
+	t0 = time.Now()
+	assignments, err := alignRFM(ix, repIDs, rep.RFM.Customers)
+	if err != nil {
+		return nil, err
+	}
+	res.Model = modelFit(fitted, s.Model)
+	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
+	res.Customers = assemble(ix, orders, sums, hist, forecasts, assignments, s)
+	res.Groups, res.Totals = aggregate(res.Customers)
+	res.Reports = rep
+	timings.add("assemble", t0)
+	res.Timings = timings.list()
+	if n := scrubNonFinite(res); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d numbers in the aggregates were not finite and were set to 0", n))
+	}
+	return res, nil
+}
+
+var errBacktestOff = errors.New("backtest disabled")
+
+func parameters(s Settings) Parameters {
+	p := Parameters{
+		Unit:                  s.Unit.String(),
+		Model:                 string(s.Model),
+		HorizonMonths:         s.HorizonMonths,
+		ExpectedOrdersHorizon: s.ExpectedOrdersHorizon,
+		MonthlyDiscountRate:   s.MonthlyDiscountRate,
+		DefaultMarginRate:     s.DefaultMarginRate,
+		CAC:                   s.CAC,
+		RefundsAtOrderDate:    s.RefundDating == cvo.RefundAtOrderDate,
+		MinRepeatCustomers:    s.MinRepeatCustomers,
+	}
+	if len(s.CACBySource) > 0 {
+		p.CACBySource = maps.Clone(s.CACBySource)
+	}
+	return p
+}
+
+// assemble joins history, BTYD summary, RFM and predictions per customer.
+func assemble(ix *shopIndex, orders []cvo.Order, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, s Settings) []CustomerScore {
+	n := ix.customers()
+	out := make([]CustomerScore, n)
+	cacBySource := make(map[string]float64, len(s.CACBySource))
+	for k, v := range s.CACBySource {
+		cacBySource[strings.ToLower(strings.TrimSpace(k))] = v
+	}
+	parallel(n, workers(n), func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			ps := ix.purchases(c)
+			sc := &out[c]
+			sm := &sums[c]
+			f := &fc[c]
+			a := &groups[c]
+			sc.CustomerID = ix.ids[c]
+			sc.Orders = len(ps)
+			sc.FirstOrder = time.Unix(ps[0].at, 0).In(s.Location)
+			sc.LastOrder = time.Unix(ps[len(ps)-1].at, 0).In(s.Location)
+			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
+			sc.Revenue, sc.GrossMargin = finite(sm.Revenue), finite(hist[c].margin)
+			if sc.Revenue > 0 {
+				sc.CostCoverage = finite(hist[c].covered / sc.Revenue)
+			}
+			sc.AcquisitionSource = clv.AcquisitionSource(orders[ps[0].order])
+			sc.CAC = s.CAC
+			if v, ok := cacBySource[sc.AcquisitionSource]; ok && sc.AcquisitionSource != "" {
+				sc.CAC = v
+			}
+			sc.HistoricalCLV = finite(sc.GrossMargin - sc.CAC)
+			sc.R, sc.F, sc.M, sc.Group = a.R, a.F, a.M, a.Group
+			if s.Previous != nil {
+				sc.PreviousGroup = s.Previous[sc.CustomerID]
+			}
+			sc.PAlive = clamp01(f.pAlive)
+			sc.ExpectedOrders = nonNegative(f.expectedOrders)
+			sc.ExpectedOrderValue = nonNegative(f.orderValue)
+			sc.NextOrder, sc.HasNextOrder = f.next, f.hasNext
+			sc.PredictedRevenue = nonNegative(f.discountedRevenue)
+			rate := s.DefaultMarginRate
+			if sc.Revenue > 0 {
+				rate = sc.GrossMargin / sc.Revenue
+			}
+			sc.PredictedCLV = finite(sc.PredictedRevenue * rate)
+		}
+	})
+	return out
+}
+
+// alignRFM returns the RFM assignment of each indexed customer. The reports
+// lay customers out as the index does, so normally the assignments are
+// already in order; otherwise they are matched by ID. Every customer must
+// get exactly one group.
+func alignRFM(ix *shopIndex, reportCustomers []rfm.Customer, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
+	n := ix.customers()
+	if len(assignments) != len(reportCustomers) {
+		return nil, fmt.Errorf("rfm: %d assignments for %d customers", len(assignments), len(reportCustomers))
+	}
+	if len(assignments) != n {
+		return nil, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
+	}
+	aligned := true
+	for c := range n {
+		if reportCustomers[c].ID != ix.ids[c] {
+			aligned = false
+			break
+		}
+	}
+	out := assignments
+	if !aligned {
+		out = make([]rfm.Assignment, n)
+		for _, a := range assignments {
+			c, ok := ix.lookup(a.ID)
+			if !ok {
+				return nil, fmt.Errorf("rfm scored customer %q the models do not know", a.ID)
+			}
+			out[c] = a
+		}
+	}
+	for c := range out {
+		if !out[c].Group.Valid() || out[c].ID != ix.ids[c] {
+			return nil, fmt.Errorf("customer %q has no RFM group", ix.ids[c])
+		}
+	}
+	return out, nil
+}
+
+// finiteOrders returns the orders with non-finite amounts (NaN or ±Inf
+// totals, refunds, prices or costs) set to 0, copying the slice only when
+// there are any, and how many orders were fixed.
+func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
+	bad := func(o *cvo.Order) bool {
+		if !isFinite(o.Total) {
+			return true
+		}
+		for _, r := range o.Refunds {
+			if !isFinite(r.Amount) {
+				return true
+			}
+		}
+		for _, l := range o.Lines {
+			if !isFinite(l.UnitPrice) || !isFinite(l.UnitCost) {
+				return true
+			}
+		}
+		return false
+	}
+	w := workers(len(orders))
+	found := make([]int, w)
+	parallel(len(orders), w, func(k, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if bad(&orders[i]) {
+				found[k]++
+			}
+		}
+	})
+	total := 0
+	for _, f := range found {
+		total += f
+	}
+	if total == 0 {
+		return orders, 0
+	}
+	out := make([]cvo.Order, len(orders))
+	copy(out, orders)
+	for i := range out {
+		o := &out[i]
+		if !bad(o) {
+			continue
+		}
+		o.Total = finiteOrZero(o.Total)
+		o.Refunds = append([]cvo.Refund(nil), o.Refunds...)
+		for j := range o.Refunds {
+			o.Refunds[j].Amount = finiteOrZero(o.Refunds[j].Amount)
+		}
+		o.Lines = append([]cvo.LineItem(nil), o.Lines...)
+		for j := range o.Lines {
+			o.Lines[j].UnitPrice = finiteOrZero(o.Lines[j].UnitPrice)
+			o.Lines[j].UnitCost = finiteOrZero(o.Lines[j].UnitCost)
+		}
+	}
+	return out, total
+}
+
+// Builder collects a shop's customers and orders one by one, as the
+// database streams them, keeping only what scoring reads: orders that are
+// not purchases (tests, cancelled, fully refunded, without a customer) are
+// dropped, and so are the fields no score or report uses.
+type Builder struct {
+	customers []cvo.Customer
+	orders    []cvo.Order
+}
+
+// NewBuilder sizes a Builder for the expected numbers of records (0 if
+// unknown).
+func NewBuilder(customers, orders int) *Builder {
+	return &Builder{customers: make([]cvo.Customer, 0, customers), orders: make([]cvo.Order, 0, orders)}
+}
+
+// AddCustomer adds a customer (for location).
+func (b *Builder) AddCustomer(c cvo.Customer) {
+	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: c.Country, City: c.City, CreatedAt: c.CreatedAt})
+}
+
+// AddOrder adds an order.
+func (b *Builder) AddOrder(o cvo.Order) {
+	if !o.IsPurchase() {
+		return
+	}
+	o.ID, o.Currency, o.LandingPage, o.Referrer, o.UTMMedium = "", "", "", "", ""
+	o.UpdatedAt = time.Time{}
+	b.orders = append(b.orders, o)
+}
+
+// Orders is the number of orders kept.
+func (b *Builder) Orders() int { return len(b.orders) }
+
+// Score scores what was added.
+func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
+	return Score(ctx, b.customers, b.orders, s)
+}
+
+// timings collects phase durations from several goroutines.
+type timings struct {
+	mu sync.Mutex
+	t  []Timing
+}
+
+func (t *timings) add(phase string, since time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.t = append(t.t, Timing{Phase: phase, Seconds: time.Since(since).Seconds()})
+}
+
+func (t *timings) list() []Timing {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Timing(nil), t.t...)
+}
+
+// panicError is a panic recovered in a scoring goroutine, so that a bug in
+// one shop's data fails that job instead of the worker process.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (p panicError) Error() string { return fmt.Sprintf("panic: %v\n%s", p.value, p.stack) }
+
+// goSafe runs f in a goroutine and returns a function that waits for its
+// error, a recovered panic included.
+func goSafe(f func() error) func() error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- panicError{value: v, stack: string(debug.Stack())}
+			}
+		}()
+		done <- f()
+	}()
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() { err = <-done })
+		return err
+	}
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func finite(v float64) float64 { return finiteOrZero(v) }
+
+func clamp01(v float64) float64 {
+	switch {
+	case !(v > 0):
+		return 0
+	case v > 1:
+		return 1
+	}
+	return v
+}
+
+func nonNegative(v float64) float64 {
+	if !(v > 0) || math.IsInf(v, 1) {
+		return 0
+	}
+	return v
+}
