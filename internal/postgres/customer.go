@@ -118,7 +118,7 @@ func (s *CustomerStore) ShopCustomers(ctx context.Context, shop string, fn func(
 		c.ID = strconv.FormatInt(id, 10)
 		c.CreatedAt = time.Time{}
 		if created != nil {
-			c.CreatedAt = *created
+			c.CreatedAt = created.UTC()
 		}
 		if err := fn(c); err != nil {
 			return err

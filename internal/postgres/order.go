@@ -289,7 +289,7 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 			}
 			have, curID = true, orderID
 			cur = cvo.Order{
-				ID: strconv.FormatInt(orderID, 10), CreatedAt: created, UpdatedAt: updated, Total: total, Currency: currency,
+				ID: strconv.FormatInt(orderID, 10), CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Total: total, Currency: currency,
 				Cancelled: cancelled != nil, Test: test, SourceName: str(source), LandingPage: str(landing), Referrer: str(ref),
 				UTMSource: str(us), UTMMedium: str(um), UTMCampaign: str(uc), DiscountCodes: codes,
 			}
@@ -318,7 +318,7 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 			if !have || orderID != curID || at == nil {
 				continue
 			}
-			cur.Refunds = append(cur.Refunds, cvo.Refund{CreatedAt: *at, Amount: derefF(amount)})
+			cur.Refunds = append(cur.Refunds, cvo.Refund{CreatedAt: at.UTC(), Amount: derefF(amount)})
 		}
 	}
 	if err := rows.Err(); err != nil {
