@@ -62,7 +62,7 @@ func holdoutMonths(s Settings, ix *shopIndex) int {
 	months := s.HorizonMonths
 	historyMonths := float64(ix.asOfDay-ix.minDay) / (365.25 / 12)
 	if historyMonths < 3*float64(months) {
-		months = max(1, int(historyMonths/3))
+		months = max(1, int(math.Round(historyMonths/3)))
 	}
 	return months
 }

@@ -1,0 +1,346 @@
+package scoring
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// OrderColumns are the columns ReadOrdersCSV needs, found by header name.
+var OrderColumns = []string{"customer_id", "order_id", "created_at", "total"}
+
+// RowError is a CSV row that was skipped, with its line number.
+type RowError struct {
+	Line int
+	Err  error
+}
+
+func (e RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// CSVOrders is what ReadOrdersCSV found in a file.
+type CSVOrders struct {
+	Orders []cvo.Order
+	// Rows counts the data rows, usable or not; Bad lists the skipped
+	// ones in file order.
+	Rows int
+	Bad  []RowError
+	// Last is the latest created_at of a usable row.
+	Last time.Time
+}
+
+// ErrNoUsableRows means a file had no row that could be scored.
+var ErrNoUsableRows = errors.New("no usable order rows")
+
+// orderColumns are the positions of OrderColumns in a header.
+type orderColumns struct {
+	customer, order, created, total int
+	width                           int // fields a row needs to reach them all
+}
+
+// ReadOrdersCSV reads orders from a CSV file with a header row. The
+// columns customer_id, order_id, created_at and total are found by name
+// (case-insensitive; others are ignored, in any order). created_at is RFC
+// 3339 or YYYY-MM-DD (midnight in loc); total is the order value, a
+// non-negative decimal number. Rows that share an order_id are one order
+// (exports with a row per line item) whose total is their sum. Bad rows
+// are skipped and listed; a file without a usable row is an error.
+func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	var out CSVOrders
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return out, fmt.Errorf("%w: the file is empty", ErrNoUsableRows)
+	}
+	if err != nil {
+		return out, fmt.Errorf("read header: %w", err)
+	}
+	cols, err := findOrderColumns(header)
+	if err != nil {
+		return out, err
+	}
+	byOrderID := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		out.Rows++
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				out.Bad = append(out.Bad, RowError{Line: pe.StartLine, Err: pe.Err})
+				continue
+			}
+			return out, fmt.Errorf("read line %d: %w", line, err)
+		}
+		o, err := parseOrderRow(rec, cols, loc)
+		if err != nil {
+			out.Bad = append(out.Bad, RowError{Line: line, Err: err})
+			continue
+		}
+		if o.ID != "" {
+			if i, seen := byOrderID[o.ID]; seen {
+				prev := &out.Orders[i]
+				if prev.CustomerID != o.CustomerID {
+					out.Bad = append(out.Bad, RowError{Line: line, Err: fmt.Errorf("order_id %q belongs to customer %q on an earlier line, not %q", o.ID, prev.CustomerID, o.CustomerID)})
+					continue
+				}
+				prev.Total += o.Total
+				continue
+			}
+			byOrderID[o.ID] = len(out.Orders)
+		}
+		if o.CreatedAt.After(out.Last) {
+			out.Last = o.CreatedAt
+		}
+		out.Orders = append(out.Orders, o)
+	}
+	if len(out.Orders) == 0 {
+		if out.Rows == 0 {
+			return out, fmt.Errorf("%w: the file has a header but no rows", ErrNoUsableRows)
+		}
+		return out, fmt.Errorf("%w: all %d rows are bad", ErrNoUsableRows, out.Rows)
+	}
+	return out, nil
+}
+
+func findOrderColumns(header []string) (orderColumns, error) {
+	pos := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := pos[h]; !dup {
+			pos[h] = i
+		}
+	}
+	var missing []string
+	at := func(name string) int {
+		i, ok := pos[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		return i
+	}
+	c := orderColumns{customer: at("customer_id"), order: at("order_id"), created: at("created_at"), total: at("total")}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("the header lacks column %s (it has %s; needed: %s)", strings.Join(missing, ", "),
+			strings.Join(header, ","), strings.Join(OrderColumns, ","))
+	}
+	c.width = max(c.customer, c.order, c.created, c.total) + 1
+	return c, nil
+}
+
+// parseOrderRow turns one CSV record into an order, with an error that
+// names the column and quotes the value.
+func parseOrderRow(rec []string, cols orderColumns, loc *time.Location) (cvo.Order, error) {
+	if len(rec) < cols.width {
+		return cvo.Order{}, fmt.Errorf("%d fields, the header needs at least %d", len(rec), cols.width)
+	}
+	customer := strings.TrimSpace(rec[cols.customer])
+	if customer == "" {
+		return cvo.Order{}, errors.New("customer_id is empty")
+	}
+	created, err := parseOrderTime(strings.TrimSpace(rec[cols.created]), loc)
+	if err != nil {
+		return cvo.Order{}, err
+	}
+	total, err := parseAmount(strings.TrimSpace(rec[cols.total]))
+	if err != nil {
+		return cvo.Order{}, err
+	}
+	// The record is reused by the reader, so the strings kept are copies.
+	return cvo.Order{ID: strings.Clone(strings.TrimSpace(rec[cols.order])), CustomerID: strings.Clone(customer),
+		CreatedAt: created, Total: total}, nil
+}
+
+func parseOrderTime(v string, loc *time.Location) (time.Time, error) {
+	if len(v) == len(time.DateOnly) {
+		if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			return t, nil
+		}
+	} else if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("created_at %q: not a date (want RFC 3339 or YYYY-MM-DD)", v)
+}
+
+func parseAmount(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, fmt.Errorf("total %q: not a number", v)
+	case f < 0:
+		return 0, fmt.Errorf("total %q: negative", v)
+	}
+	return f, nil
+}
+
+// ScoreColumns are the leading columns of WriteScoresCSV, in order.
+var ScoreColumns = []string{"customer_id", "orders", "frequency", "recency", "T", "monetary", "revenue",
+	"r_score", "f_score", "m_score", "group", "p_alive", "expected_orders", "predicted_clv",
+	"historical_clv", "gross_margin", "expected_order_value", "next_order_date", "first_order_date", "last_order_date"}
+
+// WriteScoresCSV writes one row per customer, sorted by customer ID.
+// Numbers have six decimals; dates are the shop's calendar days, and
+// next_order_date is empty when a next order is less likely than not.
+func WriteScoresCSV(w io.Writer, res *Result) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	cw := csv.NewWriter(bw)
+	if err := cw.Write(ScoreColumns); err != nil {
+		return err
+	}
+	order := make([]int, len(res.Customers))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(res.Customers[a].CustomerID, res.Customers[b].CustomerID) })
+	loc := time.UTC
+	if l, err := time.LoadLocation(res.Timezone); err == nil {
+		loc = l
+	}
+	num := func(v float64) string { return strconv.FormatFloat(finite(v), 'f', 6, 64) }
+	day := func(t time.Time) string { return t.In(loc).Format(time.DateOnly) }
+	row := make([]string, len(ScoreColumns))
+	for _, i := range order {
+		c := &res.Customers[i]
+		next := ""
+		if c.HasNextOrder {
+			next = day(c.NextOrder)
+		}
+		row = append(row[:0], c.CustomerID, strconv.Itoa(c.Orders), strconv.Itoa(c.Frequency), num(c.Recency), num(c.T),
+			num(c.Monetary), num(c.Revenue), strconv.Itoa(int(c.R)), strconv.Itoa(int(c.F)), strconv.Itoa(int(c.M)),
+			c.Group.Slug(), num(c.PAlive), num(c.ExpectedOrders), num(c.PredictedCLV),
+			num(c.HistoricalCLV), num(c.GrossMargin), num(c.ExpectedOrderValue), next, day(c.FirstOrder), day(c.LastOrder))
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Params is the model summary the CLI writes as params.json. The purchase
+// model's parameters sit under its own name ("bgnbd" or "mbgnbd"); after a
+// fallback there are none and "model" is "empirical".
+type Params struct {
+	Model          string          `json:"model"`
+	RequestedModel string          `json:"requested_model"`
+	Fallback       bool            `json:"fallback"`
+	FallbackReason string          `json:"fallback_reason,omitempty"`
+	TimeUnit       string          `json:"time_unit"`
+	AsOf           string          `json:"as_of"`
+	BGNBD          *PurchaseJSON   `json:"bgnbd,omitempty"`
+	MBGNBD         *PurchaseJSON   `json:"mbgnbd,omitempty"`
+	Empirical      *EmpiricalJSON  `json:"empirical,omitempty"`
+	GammaGamma     *GammaGammaJSON `json:"gamma_gamma,omitempty"`
+	SpendModel     string          `json:"spend_model"`
+	SpendFallback  string          `json:"spend_fallback_reason,omitempty"`
+	// MeanOrderValue is the spend fallback's population mean.
+	MeanOrderValue        float64 `json:"mean_order_value"`
+	Customers             int     `json:"customers"`
+	RepeatCustomers       int     `json:"repeat_customers"`
+	ExpectedOrdersHorizon float64 `json:"expected_orders_horizon"`
+	HorizonMonths         int     `json:"clv_horizon_months"`
+	MonthlyDiscountRate   float64 `json:"monthly_discount_rate"`
+	DefaultMarginRate     float64 `json:"default_margin_rate"`
+	RFMLevels             [3]int  `json:"rfm_levels"`
+	FitSeconds            float64 `json:"fit_seconds"`
+}
+
+// PurchaseJSON holds BG/NBD or MBG/NBD parameters.
+type PurchaseJSON struct {
+	R             float64 `json:"r"`
+	Alpha         float64 `json:"alpha"`
+	A             float64 `json:"a"`
+	B             float64 `json:"b"`
+	LogLikelihood float64 `json:"log_likelihood"`
+}
+
+// EmpiricalJSON holds the fallback purchase model.
+type EmpiricalJSON struct {
+	RepeatRate float64 `json:"repeat_rate"`
+	MeanGap    float64 `json:"mean_gap"`
+}
+
+// GammaGammaJSON holds the spend model's parameters.
+type GammaGammaJSON struct {
+	P             float64 `json:"p"`
+	Q             float64 `json:"q"`
+	Gamma         float64 `json:"gamma"`
+	LogLikelihood float64 `json:"log_likelihood"`
+}
+
+// NewParams summarizes a result's models.
+func NewParams(res *Result) Params {
+	m := res.Model
+	p := Params{
+		Model:                 m.Used,
+		RequestedModel:        m.Requested,
+		Fallback:              m.Fallback,
+		FallbackReason:        m.Reason,
+		TimeUnit:              strings.TrimSuffix(m.Unit, "s"),
+		AsOf:                  res.AsOf.Format(time.DateOnly),
+		SpendModel:            m.Spend.Model,
+		SpendFallback:         m.Spend.Reason,
+		Customers:             m.Customers,
+		RepeatCustomers:       m.RepeatCustomers,
+		ExpectedOrdersHorizon: res.Parameters.ExpectedOrdersHorizon,
+		HorizonMonths:         res.Parameters.HorizonMonths,
+		MonthlyDiscountRate:   res.Parameters.MonthlyDiscountRate,
+		DefaultMarginRate:     res.Parameters.DefaultMarginRate,
+		RFMLevels:             [3]int{res.RFM.R.Levels, res.RFM.F.Levels, res.RFM.M.Levels},
+	}
+	if loc, err := time.LoadLocation(res.Timezone); err == nil {
+		p.AsOf = res.AsOf.In(loc).Format(time.DateOnly)
+	}
+	for _, t := range res.Timings {
+		if t.Phase == "fit and predict" {
+			p.FitSeconds = t.Seconds
+		}
+	}
+	if pp := m.Purchase; pp != nil {
+		j := &PurchaseJSON{R: pp.R, Alpha: pp.Alpha, A: pp.A, B: pp.B, LogLikelihood: pp.LogLikelihood}
+		if m.Used == string(clv.ModelBGNBD) {
+			p.BGNBD = j
+		} else {
+			p.MBGNBD = j
+		}
+	}
+	if e := m.Empirical; e != nil {
+		p.Empirical = &EmpiricalJSON{RepeatRate: e.RepeatRate, MeanGap: e.MeanGap}
+	}
+	if m.Spend.Model == "gammagamma" {
+		p.GammaGamma = &GammaGammaJSON{P: m.Spend.P, Q: m.Spend.Q, Gamma: m.Spend.Gamma, LogLikelihood: m.Spend.LogLikelihood}
+	} else {
+		p.MeanOrderValue = m.Spend.PopulationMean
+	}
+	return p
+}
+
+// WriteParamsJSON writes NewParams(res), indented.
+func WriteParamsJSON(w io.Writer, res *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewParams(res))
+}
