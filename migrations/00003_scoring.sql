@@ -56,7 +56,9 @@ CREATE TABLE customer_scores (
     next_order_at   date,
     PRIMARY KEY (shop, scoring_id, customer_id)
 );
-CREATE INDEX customer_scores_group ON customer_scores (shop, scoring_id, grp);
+-- The admin page lists customers by predicted value, in all or in one group.
+CREATE INDEX customer_scores_by_value ON customer_scores (shop, scoring_id, predicted_clv DESC, customer_id);
+CREATE INDEX customer_scores_group ON customer_scores (shop, scoring_id, grp, predicted_clv DESC, customer_id);
 
 -- The tags and metafield values the app has written to each customer, so a
 -- write-back sends only changes and removes exactly the app's own stale tags.

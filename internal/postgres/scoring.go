@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -226,4 +227,105 @@ func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (tim
 // time, across every worker process.
 func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error) {
 	return s.db.tryShopLock(ctx, lockRescore, shop)
+}
+
+// CustomerQuery selects a page of a scoring's customers.
+type CustomerQuery struct {
+	Group   string // a group slug, or "" for all
+	Search  string // a prefix of the email, the name or the last name, or a customer id
+	Limit   int
+	Offset  int
+	WantAll bool // count every match (the caller has no count of its own)
+}
+
+// CustomerListing is one line of the admin page's customer list.
+type CustomerListing struct {
+	cvo.CustomerScore
+	Name  string
+	Email string
+}
+
+// maxSearchMatches bounds how many customers a search counts and pages
+// through, so a one-letter search on a million customers stays fast.
+const maxSearchMatches = 1000
+
+// ListCustomers returns a page of a scoring's customers by predicted value,
+// with the number of matches when it was asked for or when searching.
+func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID int64, q CustomerQuery) ([]CustomerListing, int, error) {
+	const cols = `cs.customer_id, cs.grp, cs.r, cs.f, cs.m, cs.orders, cs.revenue, cs.historical_clv, cs.predicted_clv, cs.p_alive,
+		cs.expected_orders, cs.next_order_at, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, '')`
+	var (
+		sql  string
+		args = []any{shop, scoringID, q.Group}
+	)
+	if q.Search == "" {
+		sql = `SELECT ` + cols + `, 0 FROM customer_scores cs
+			LEFT JOIN customers c ON c.shop = cs.shop AND c.id = cs.customer_id
+			WHERE cs.shop = $1 AND cs.scoring_id = $2 AND ($3 = '' OR cs.grp = $3)
+			ORDER BY cs.predicted_clv DESC, cs.customer_id LIMIT $4 OFFSET $5`
+		args = append(args, q.Limit, q.Offset)
+	} else {
+		// Candidates come from the search indexes first; only they are
+		// joined to the scores.
+		prefix := likePrefix(q.Search)
+		id, _ := strconv.ParseInt(q.Search, 10, 64)
+		sql = `WITH candidates AS (
+				(SELECT id FROM customers WHERE shop = $1 AND lower(email) LIKE $4 LIMIT $7)
+				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE $4 LIMIT $7)
+				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(last_name) LIKE $4 LIMIT $7)
+				UNION (SELECT $5::bigint WHERE $5::bigint > 0)
+			), matched AS (
+				SELECT ` + cols + ` FROM candidates k
+				JOIN customer_scores cs ON cs.shop = $1 AND cs.scoring_id = $2 AND cs.customer_id = k.id
+				LEFT JOIN customers c ON c.shop = cs.shop AND c.id = cs.customer_id
+				WHERE ($3 = '' OR cs.grp = $3)
+			)
+			SELECT *, count(*) OVER () FROM matched ORDER BY predicted_clv DESC, customer_id LIMIT $6 OFFSET $8`
+		args = append(args, prefix, id, q.Limit, maxSearchMatches, q.Offset)
+	}
+	rows, err := s.db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	var (
+		out   []CustomerListing
+		total int
+	)
+	for rows.Next() {
+		var (
+			l                  CustomerListing
+			id                 int64
+			r, f, m            int16
+			orders             int32
+			next               *time.Time
+			first, last, email string
+		)
+		if err := rows.Scan(&id, &l.Group, &r, &f, &m, &orders, &l.Revenue, &l.HistoricalCLV, &l.PredictedCLV, &l.PAlive,
+			&l.ExpectedOrders, &next, &first, &last, &email, &total); err != nil {
+			return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
+		}
+		l.CustomerID = strconv.FormatInt(id, 10)
+		l.R, l.F, l.M, l.Orders, l.NextOrderAt = int(r), int(f), int(m), int(orders), deref(next)
+		l.Name, l.Email = strings.TrimSpace(first+" "+last), email
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
+	}
+	if q.Search == "" && q.WantAll {
+		err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2 AND ($3 = '' OR grp = $3)`,
+			shop, scoringID, q.Group).Scan(&total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count customers of %s: %w", shop, err)
+		}
+	}
+	return out, total, nil
+}
+
+// likePrefix turns a search into a LIKE prefix pattern, escaping LIKE's
+// own wildcards so a search for "50%" means those characters.
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(strings.ToLower(strings.TrimSpace(s))) + "%"
 }

@@ -89,3 +89,68 @@ func TestScoringSnapshotsArePruned(t *testing.T) {
 	assert.Equal(t, postgres.KeepCustomerSnapshots, withRows)
 	assert.Equal(t, postgres.KeepCustomerSnapshots+3, runs, "aggregates of every run are kept")
 }
+
+func TestListCustomers(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewScoringStore(db)
+	customers := postgres.NewCustomerStore(db)
+	shop := "a.myshopify.com"
+	people := []postgres.CustomerRow{
+		{ID: 1, Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"},
+		{ID: 2, Email: "alan@example.com", FirstName: "Alan", LastName: "Turing"},
+		{ID: 3, Email: "grace_h@example.com", FirstName: "Grace", LastName: "Hopper"},
+	}
+	for _, p := range people {
+		p.UpdatedAt = time.Now()
+		_, err := customers.Upsert(ctx, shop, p)
+		require.NoError(t, err)
+	}
+	// Another shop's customer with a matching email never shows.
+	_, err := customers.Upsert(ctx, "b.myshopify.com", postgres.CustomerRow{ID: 1, Email: "ada@example.com", UpdatedAt: time.Now()})
+	require.NoError(t, err)
+
+	id, err := store.Begin(ctx, shop, "sync", time.Now())
+	require.NoError(t, err)
+	sc := scores("soulmates", "lovers", "lovers")
+	sc[0].PredictedCLV, sc[1].PredictedCLV, sc[2].PredictedCLV = 10, 30, 20
+	require.NoError(t, store.Finish(ctx, shop, id, sc, nil))
+
+	ids := func(ls []postgres.CustomerListing) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.CustomerID)
+		}
+		return out
+	}
+	cases := []struct {
+		name      string
+		q         postgres.CustomerQuery
+		wantIDs   []string
+		wantTotal int
+	}{
+		{"all by predicted value", postgres.CustomerQuery{Limit: 10, WantAll: true}, []string{"2", "3", "1"}, 3},
+		{"one group", postgres.CustomerQuery{Group: "lovers", Limit: 10, WantAll: true}, []string{"2", "3"}, 2},
+		{"second page", postgres.CustomerQuery{Limit: 1, Offset: 1, WantAll: true}, []string{"3"}, 3},
+		{"email prefix", postgres.CustomerQuery{Search: "ADA@", Limit: 10}, []string{"1"}, 1},
+		{"first name prefix", postgres.CustomerQuery{Search: "al", Limit: 10}, []string{"2"}, 1},
+		{"last name prefix", postgres.CustomerQuery{Search: "hop", Limit: 10}, []string{"3"}, 1},
+		{"customer id", postgres.CustomerQuery{Search: "3", Limit: 10}, []string{"3"}, 1},
+		{"like wildcards are literal", postgres.CustomerQuery{Search: "grace%", Limit: 10}, nil, 0},
+		{"underscore is literal", postgres.CustomerQuery{Search: "grace_", Limit: 10}, []string{"3"}, 1},
+		{"search within a group", postgres.CustomerQuery{Search: "a", Group: "soulmates", Limit: 10}, []string{"1"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, total, err := store.ListCustomers(ctx, shop, id, tc.q)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantIDs, ids(got))
+			assert.Equal(t, tc.wantTotal, total)
+		})
+	}
+	got, _, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Search: "ada", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "Ada Lovelace", got[0].Name)
+	assert.Equal(t, "ada@example.com", got[0].Email)
+}

@@ -1,0 +1,75 @@
+package rescore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/rfm"
+	"github.com/cvo-app/cvo/internal/scoring"
+)
+
+// Aggregates is what a scoring keeps beside its per-customer rows: the
+// scoring result without customers, plus the recency × frequency grid the
+// admin page draws.
+type Aggregates struct {
+	*scoring.Result
+	// Grid counts customers by R (rows, 1..5 at index 0..4) and F score.
+	Grid [5][5]int `json:"grid"`
+}
+
+// ShopScorer scores a shop with internal/scoring, streaming its history
+// from storage into the scoring builder.
+type ShopScorer struct{}
+
+// Score implements Scorer.
+func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, any, error) {
+	b := scoring.NewBuilder(0, 0)
+	if err := in.History.ShopCustomers(ctx, in.Shop.Domain, func(c cvo.Customer) error { b.AddCustomer(c); return nil }); err != nil {
+		return nil, nil, fmt.Errorf("load customers: %w", err)
+	}
+	if err := in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(o); return nil }); err != nil {
+		return nil, nil, fmt.Errorf("load orders: %w", err)
+	}
+	settings := scoring.DefaultSettings(in.AsOf)
+	if loc, err := time.LoadLocation(in.Shop.Timezone); err == nil && in.Shop.Timezone != "" {
+		settings.Location = loc
+	}
+	settings.RefundDating = in.Settings.RefundDating
+	settings.CAC = in.Settings.CAC
+	settings.CACBySource = in.Settings.CACBySource
+	if in.Settings.DefaultMargin > 0 {
+		settings.DefaultMarginRate = in.Settings.DefaultMargin
+	}
+	settings.Previous = make(map[string]rfm.Group, len(in.PreviousGroups))
+	for id, slug := range in.PreviousGroups {
+		if g, err := rfm.ParseGroup(slug); err == nil {
+			settings.Previous[id] = g
+		}
+	}
+	res, err := b.Score(ctx, settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	agg := Aggregates{Result: res}
+	scores := make([]cvo.CustomerScore, 0, len(res.Customers))
+	for _, c := range res.Customers {
+		if !c.Group.Valid() {
+			continue
+		}
+		s := cvo.CustomerScore{
+			CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: c.Orders,
+			Revenue: c.Revenue, HistoricalCLV: c.HistoricalCLV, PredictedCLV: c.PredictedCLV, PAlive: c.PAlive,
+			ExpectedOrders: c.ExpectedOrders,
+		}
+		if c.HasNextOrder {
+			s.NextOrderAt = c.NextOrder
+		}
+		if c.R >= 1 && c.R <= 5 && c.F >= 1 && c.F <= 5 {
+			agg.Grid[c.R-1][c.F-1]++
+		}
+		scores = append(scores, s)
+	}
+	return scores, agg, nil
+}
