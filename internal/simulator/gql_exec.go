@@ -96,6 +96,9 @@ type execCtx struct {
 	// bulk is set while a bulk operation runs the query; connections then
 	// stream instead of paging.
 	bulk *bulkWalk
+
+	groupCache   map[groupKey][]fieldGroup
+	nodeSelCache map[groupKey]ast.SelectionSet
 }
 
 func (ec *execCtx) fail(msg string, pos *ast.Position, path []any, extension *jsonObject) {
@@ -283,13 +286,36 @@ func (ec *execCtx) typeMatches(typeName, cond string, pos *ast.Position) bool {
 	return cond == "Node" && ec.schema.types[typeName].fields["id"] != nil
 }
 
+// groups collects a selection set's fields once per request: bulk
+// operations execute the same selection for millions of nodes.
 func (ec *execCtx) groups(t *objectType, set ast.SelectionSet) []fieldGroup {
-	return ec.collect(t.name, set, nil, map[string]bool{})
+	if len(set) == 0 {
+		return nil
+	}
+	k := groupKey{typ: t.name, first: &set[0], n: len(set)}
+	if g, ok := ec.groupCache[k]; ok {
+		return g
+	}
+	g := ec.collect(t.name, set, nil, map[string]bool{})
+	if ec.groupCache == nil {
+		ec.groupCache = map[groupKey][]fieldGroup{}
+	}
+	ec.groupCache[k] = g
+	return g
+}
+
+type groupKey struct {
+	typ   string
+	first *ast.Selection
+	n     int
 }
 
 // args evaluates a field's arguments and checks them against the field's
 // definition; ok is false when an error was recorded.
 func (ec *execCtx) args(t *objectType, fd *fieldDef, f *ast.Field, path []any) (map[string]any, bool) {
+	if len(f.Arguments) == 0 {
+		return nil, true
+	}
 	out := map[string]any{}
 	ok := true
 	for _, a := range f.Arguments {
@@ -389,7 +415,7 @@ func (ec *execCtx) analyze(t *objectType, set ast.SelectionSet, path []any) int 
 		if f.Name == "__typename" {
 			continue
 		}
-		fpath := append(slices.Clone(path), g.key)
+		fpath := append(path, g.key)
 		fd, ok := t.fields[f.Name]
 		if !ok {
 			ec.fail(fmt.Sprintf("Field '%s' doesn't exist on type '%s'", f.Name, t.name), f.Position, fpath,
@@ -465,7 +491,7 @@ func (ec *execCtx) analyzeConnection(fd *fieldDef, set ast.SelectionSet, path []
 	edgeT := ec.schema.types[fd.typ+"Edge"]
 	best := 0
 	for _, g := range ec.groups(connT, set) {
-		fpath := append(slices.Clone(path), g.key)
+		fpath := append(path, g.key)
 		switch g.field.Name {
 		case "__typename":
 		case "nodes":
@@ -477,7 +503,7 @@ func (ec *execCtx) analyzeConnection(fd *fieldDef, set ast.SelectionSet, path []
 			best = max(best, ec.objectCost(nodeT)+ec.analyze(nodeT, g.merged, fpath))
 		case "edges":
 			for _, eg := range ec.groups(edgeT, g.merged) {
-				epath := append(slices.Clone(fpath), eg.key)
+				epath := append(fpath, eg.key)
 				switch eg.field.Name {
 				case "__typename", "cursor":
 				case "node":
@@ -536,16 +562,25 @@ func selectionNames(set ast.SelectionSet) string {
 // ---- execution -----------------------------------------------------------
 
 func (ec *execCtx) execSelection(t *objectType, parent any, set ast.SelectionSet, path []any) *jsonObject {
-	out := &jsonObject{}
-	for _, g := range ec.groups(t, set) {
+	groups := ec.groups(t, set)
+	// Response keys are unique per selection after collection, so values
+	// are appended without the duplicate check of set.
+	out := &jsonObject{keys: make([]string, 0, len(groups)+1), vals: make([]any, 0, len(groups)+1)}
+	for _, g := range groups {
 		f := g.field
 		if f.Name == "__typename" {
-			out.set(g.key, t.name)
+			out.keys = append(out.keys, g.key)
+			out.vals = append(out.vals, t.name)
 			continue
 		}
 		fd := t.fields[f.Name]
-		fpath := append(slices.Clone(path), g.key)
-		out.set(g.key, ec.execField(t, fd, f, g.merged, parent, fpath))
+		fpath := append(path, g.key)
+		v := ec.execField(t, fd, f, g.merged, parent, fpath)
+		if v == omitField {
+			continue
+		}
+		out.keys = append(out.keys, g.key)
+		out.vals = append(out.vals, v)
 	}
 	return out
 }
@@ -591,10 +626,16 @@ func (ec *execCtx) execField(t *objectType, fd *fieldDef, f *ast.Field, sels ast
 		out := make([]any, len(items))
 		for i, it := range items {
 			ec.cost += ec.objectCost(child)
-			out[i] = ec.execSelection(child, it, sels, append(slices.Clone(path), i))
+			out[i] = ec.execSelection(child, it, sels, append(path, i))
 		}
 		return out
 	case kindConnection:
+		if stream, ok := val.(*bulkStream); ok {
+			ec.bulk.pending = append(ec.bulk.pending, pendingConnection{
+				stream: stream, nodeT: ec.schema.types[fd.typ], sels: ec.nodeSelections(fd, sels),
+			})
+			return omitField
+		}
 		ec.cost += connectionCost
 		return ec.execSelection(ec.schema.types[fd.typ+"Connection"], val, sels, path)
 	}

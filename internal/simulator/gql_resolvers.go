@@ -156,6 +156,7 @@ func buildAdminSchema() *schema {
 	)
 	sc.mutation = sc.object("Mutation")
 	addBulkTypes(sc)
+	addWriteTypes(sc)
 	return sc
 }
 

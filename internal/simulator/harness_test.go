@@ -70,8 +70,12 @@ func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(h.app.Close)
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(h.srv.Close)
 	cfg := Config{
-		ClientID: testClientID, ClientSecret: testSecret, AppURL: h.app.URL,
+		ClientID: testClientID, ClientSecret: testSecret, AppURL: h.app.URL, PublicURL: h.srv.URL,
 		APIVersion: "2026-10", Clock: h.clock.Now, BulkDir: t.TempDir(),
 	}
 	for _, m := range mutate {
@@ -79,8 +83,6 @@ func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 	}
 	h.sim = New(cfg)
 	t.Cleanup(h.sim.Close)
-	h.srv = httptest.NewServer(h.sim.Handler())
-	t.Cleanup(h.srv.Close)
 	h.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	require.NoError(t, h.sim.AddShop(testShop, ShopOptions{Currency: "GBP", Timezone: "Europe/London"}))
 	return h

@@ -67,6 +67,7 @@ type Simulator struct {
 	tokens *tokenStore
 	hooks  webhookLog
 	bulk   *bulkRunner
+	writes writeState   // phase 3: write-back mutations, call log, faults
 	seq    atomic.Int64 // ids for compliance requests and the like
 
 	// webhookTimeout is Shopify's 5 s delivery limit; tests shorten it.
@@ -145,7 +146,7 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAccessToken(w, r, sh)
 	case strings.HasPrefix(r.URL.Path, "/admin/api/") && strings.HasSuffix(r.URL.Path, "/graphql.json"):
 		version := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin/api/"), "/graphql.json")
-		s.serveGraphQL(w, r, sh, version)
+		s.serveGraphQLLogged(w, r, sh, version)
 	default:
 		http.Error(w, "Not Found", http.StatusNotFound)
 	}
@@ -157,6 +158,8 @@ func (s *Simulator) serveSimulator(w http.ResponseWriter, r *http.Request) {
 		s.serveSessionToken(w, r)
 	case strings.HasPrefix(r.URL.Path, "/simulator/bulk/"):
 		s.serveBulkFile(w, r)
+	case r.URL.Path == uploadPath:
+		s.serveUpload(w, r)
 	default:
 		http.Error(w, "Not Found", http.StatusNotFound)
 	}
