@@ -87,7 +87,7 @@ func (s *simShop) populate(t *testing.T, seed uint64, customers, orders int) {
 	cs := make([]simulator.Customer, customers)
 	for i := range cs {
 		c := simulator.Customer{
-			Email: fmt.Sprintf("person%d@example.com", i), FirstName: fmt.Sprintf("First%d", i), LastName: fmt.Sprintf("Last%d", i),
+			Email: fmt.Sprintf("person%04d@example.com", i), FirstName: fmt.Sprintf("First%04d", i), LastName: fmt.Sprintf("Last%04d", i),
 			CreatedAt: base.Add(time.Duration(i) * time.Hour),
 		}
 		if i%4 != 0 {

@@ -29,6 +29,7 @@ type Handlers struct {
 	Syncer        Syncer
 	Webhooks      WebhookApplier
 	Rescorer      Rescorer
+	Reconciler    Reconciler
 	Queue         *Queue
 	Log           *slog.Logger
 }
@@ -40,6 +41,8 @@ func (h Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeApplyWebhook, h.applyWebhook)
 	mux.HandleFunc(TypeRescoreShop, h.rescoreShop)
 	mux.HandleFunc(TypeNightlySweep, h.nightlySweep)
+	mux.HandleFunc(TypeReconcileShop, h.reconcileShop)
+	mux.HandleFunc(TypeReconcileSweep, h.reconcileSweep)
 	return mux
 }
 
