@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/cvo-app/cvo/internal/cvo"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +41,27 @@ func (s *Server) getShop(c echo.Context) error {
 		if out.Status, err = s.status.Status(ctx, shop.Domain); err != nil {
 			return err
 		}
+	}
+	if s.pages != nil {
+		if out.Status == nil {
+			out.Status = map[string]any{}
+		}
+		scoring := map[string]any{"state": "none"}
+		run, err := s.pages.Snapshots.LastRun(ctx, shop.Domain)
+		switch {
+		case err == nil:
+			scoring = map[string]any{"state": run.State, "reason": run.Reason, "started_at": run.StartedAt, "error": run.Error}
+			if !run.FinishedAt.IsZero() {
+				scoring["finished_at"] = run.FinishedAt
+			}
+			if last, _, err := s.pages.Snapshots.Latest(ctx, shop.Domain); err == nil {
+				scoring["last_scored_at"] = last.FinishedAt
+				scoring["customers"] = last.Customers
+			}
+		case cvo.ErrorCode(err) != cvo.ENOTFOUND:
+			return err
+		}
+		out.Status["scoring"] = scoring
 	}
 	return c.JSON(http.StatusOK, out)
 }

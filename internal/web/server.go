@@ -28,6 +28,10 @@ type Config struct {
 	// AdminBaseURL is where the merchant's browser finds the shop's admin:
 	// "https://{shop}" for Shopify, the simulator's origin in the demo.
 	AdminBaseURL func(shop string) string
+	// SimulatorOrigin is set only in the demo: the admin page then loads a
+	// local App Bridge stand-in that gets session tokens from the simulator
+	// at this origin, because Shopify's CDN script cannot load there.
+	SimulatorOrigin string
 }
 
 // Installer installs shops and reports their state.
@@ -55,6 +59,7 @@ type Server struct {
 	cfg       Config
 	installer Installer
 	status    ShopStatus
+	pages     *PagesDeps
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -65,7 +70,8 @@ type Deps struct {
 	Status    ShopStatus
 	Webhooks  *webhooks.Receiver
 	Health    []Checker
-	Frontend  fs.FS // the built admin page; nil serves a placeholder
+	Frontend  fs.FS      // the built admin page; nil serves a placeholder
+	Pages     *PagesDeps // the pages' API; nil leaves it out
 	Log       *slog.Logger
 }
 
@@ -73,7 +79,7 @@ type Deps struct {
 func NewServer(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, cfg: cfg, installer: d.Installer, status: d.Status, log: d.Log, now: time.Now}
+	s := &Server{echo: e, cfg: cfg, installer: d.Installer, status: d.Status, pages: d.Pages, log: d.Log, now: time.Now}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Use(middleware.RequestID())
@@ -95,6 +101,9 @@ func NewServer(cfg Config, d Deps) *Server {
 
 	api := e.Group("/api", s.sessionAuth)
 	api.GET("/shop", s.getShop)
+	if d.Pages != nil {
+		s.mountPages(api, *d.Pages)
+	}
 
 	s.mountFrontend(d.Frontend)
 	return s
