@@ -34,8 +34,9 @@ type Config struct {
 	// AppURL is the app's base URL. OAuth redirect_uris must lie under it
 	// and webhooks are POSTed to AppURL + the subscription URI.
 	AppURL string
-	// APIVersion is the version webhooks are sent with and the default for
-	// requests naming an unsupported version, e.g. "2026-10".
+	// APIVersion is the version webhooks are sent with (the
+	// [webhooks] api_version of shopify.app.toml), e.g. "2026-10". Requests
+	// naming an unsupported version fall forward to the oldest supported.
 	APIVersion string
 	Clock      func() time.Time // nil = time.Now
 	Logger     *slog.Logger     // nil = discard
@@ -48,8 +49,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// BulkDir holds bulk operation result files; "" = a temporary directory.
 	BulkDir string
-	// PublicURL is the simulator's own base URL, used in bulk operation
-	// result URLs; "" = taken from each request.
+	// PublicURL is the simulator's own base URL (e.g.
+	// "http://127.0.0.1:8090"), used in bulk operation result URLs so the
+	// app can download them; "" = scheme and Host of each request, which
+	// is the shop's domain when the app keeps the Host header.
 	PublicURL string
 }
 
