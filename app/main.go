@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cvo-app/cvo/frontend"
+	"github.com/cvo-app/cvo/internal/ingest"
 	"github.com/cvo-app/cvo/internal/install"
 	"github.com/cvo-app/cvo/internal/jobs"
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -85,6 +86,8 @@ type appDeps struct {
 	privacy    *postgres.PrivacyStore
 	installer  *install.Service
 	httpClient *http.Client
+	syncer     *ingest.Syncer
+	applier    *ingest.Applier
 }
 
 func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
@@ -131,6 +134,12 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 	a.privacy = postgres.NewPrivacyStore(db)
 	oauth := shopify.NewOAuth(cfg.ClientID, cfg.ClientSecret, httpClient)
 	a.installer = install.NewService(oauth, a.shops, shopify.NewShopDetails(httpClient, cfg.APIVersion), a.queue, log)
+	// One waker: a bulk_operations/finish applied by this process wakes a
+	// sync waiting in it.
+	waker := ingest.NewWaker()
+	a.syncer = ingest.NewSyncer(ingest.SyncerConfig{DB: db, Tokens: a.installer, HTTPClient: httpClient,
+		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "ingest")})
+	a.applier = ingest.NewApplier(db, waker, log.With("component", "ingest"))
 	return a, nil
 }
 
@@ -151,6 +160,7 @@ func (a *appDeps) server() *web.Server {
 		AdminBaseURL: adminBase,
 	}, web.Deps{
 		Installer: a.installer,
+		Status:    a.syncer,
 		Webhooks:  receiver,
 		Health: []web.Checker{
 			{Name: "postgres", Ping: a.db.Ping},
@@ -173,7 +183,8 @@ func (a *appDeps) work(ctx context.Context) error {
 		Queues:      jobs.Queues,
 		Logger:      asynqLogger{a.log},
 	})
-	mux := jobs.Handlers{Installations: a.shops, Syncer: notYet{}, Webhooks: notYet{}, Log: a.log}.Mux()
+	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
+		Queue: a.queue, Log: a.log}.Mux()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
