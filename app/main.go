@@ -23,6 +23,7 @@ import (
 	"github.com/cvo-app/cvo/internal/install"
 	"github.com/cvo-app/cvo/internal/jobs"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopify"
 	"github.com/cvo-app/cvo/internal/web"
@@ -36,7 +37,9 @@ Usage:
   cvo serve       the HTTP server: install, webhooks, API and admin page
   cvo worker      the background worker (sync, webhooks, rescoring)
   cvo migrate     apply database migrations
-  cvo simulator   run the Shopify simulator alone (-port, -shop)
+  cvo simulator   run the Shopify simulator alone (-port, -shop, -load FILE)
+  cvo score       score an orders CSV: RFM groups, CLV, P(alive) (see cvo score -h)
+  cvo gen         generate a large shop: a snapshot for the simulator or an orders CSV
 `
 
 func main() {
@@ -61,6 +64,10 @@ func main() {
 		err = migrate(ctx)
 	case "simulator":
 		err = runSimulator(ctx, log, args)
+	case "score":
+		err = runScore(ctx, args, os.Stderr)
+	case "gen":
+		err = runGen(ctx, log, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -88,6 +95,9 @@ type appDeps struct {
 	httpClient *http.Client
 	syncer     *ingest.Syncer
 	applier    *ingest.Applier
+	scorings   *postgres.ScoringStore
+	settings   *postgres.SettingsStore
+	rescorer   *rescore.Service
 }
 
 func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
@@ -140,6 +150,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 	a.syncer = ingest.NewSyncer(ingest.SyncerConfig{DB: db, Tokens: a.installer, HTTPClient: httpClient,
 		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "ingest")})
 	a.applier = ingest.NewApplier(db, waker, log.With("component", "ingest"))
+	a.scorings = postgres.NewScoringStore(db)
+	a.settings = postgres.NewSettingsStore(db)
+	history := struct {
+		*postgres.OrderStore
+		*postgres.CustomerStore
+	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db)}
+	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, nil, log.With("component", "rescore"))
 	return a, nil
 }
 
@@ -167,6 +184,7 @@ func (a *appDeps) server() *web.Server {
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
 		Frontend: frontend.Dist(),
+		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue},
 		Log:      a.log,
 	})
 }
@@ -184,12 +202,22 @@ func (a *appDeps) work(ctx context.Context) error {
 		Logger:      asynqLogger{a.log},
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
-		Queue: a.queue, Log: a.log}.Mux()
+		Rescorer: a.rescorer, Queue: a.queue, Log: a.log}.Mux()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	defer srv.Shutdown()
+	// Every worker runs the nightly sweep's scheduler; the sweep is
+	// idempotent, so several workers queue one rescore per shop per night.
+	sched, err := jobs.NewScheduler(a.redisOpt, asynqLogger{a.log}, jobs.SweepEvery)
+	if err != nil {
+		return err
+	}
+	if err := sched.Start(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	defer sched.Shutdown()
 	<-ctx.Done()
-	srv.Shutdown()
 	return nil
 }
 

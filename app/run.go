@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
@@ -30,7 +32,7 @@ func runAll(ctx context.Context, log *slog.Logger) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.Demo {
-		sim, err := newDemoSimulator(cfg, log)
+		sim, err := newDemoSimulator(ctx, cfg, log, "")
 		if err != nil {
 			return err
 		}
@@ -44,16 +46,60 @@ func runAll(ctx context.Context, log *slog.Logger) error {
 	return g.Wait()
 }
 
-func newDemoSimulator(cfg config, log *slog.Logger) (*simulator.Simulator, error) {
+// defaultDemoData is the UCI Online Retail file beside the checkout.
+const defaultDemoData = "../shared/data/online-retail/online_retail.csv.gz"
+
+// newDemoSimulator starts a simulator playing the demo shop, seeded with the
+// real Online Retail history (DEMO_DATA names another copy), or, when that
+// file is not there, with a generated shop of the same size class.
+func newDemoSimulator(ctx context.Context, cfg config, log *slog.Logger, load string) (*simulator.Simulator, error) {
 	sim := simulator.New(simulator.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AppURL: cfg.AppURL, APIVersion: cfg.APIVersion,
 		Logger:    log.With("component", "simulator"),
 		PublicURL: cfg.AdminOrigin,
 	})
-	if err := sim.AddShop(demoShop, simulator.ShopOptions{Name: "CVO Demo Gift Shop", Currency: "GBP", Timezone: "Europe/London"}); err != nil {
-		return nil, fmt.Errorf("add demo shop: %w", err)
+	started := time.Now()
+	info := shopgen.OnlineRetailShop
+	var (
+		stats shopgen.Stats
+		err   error
+	)
+	switch path := envOr("DEMO_DATA", defaultDemoData); {
+	case load != "":
+		if info, err = shopgen.SnapshotShop(load); err == nil {
+			err = addShop(sim, info)
+		}
+		if err == nil {
+			stats, err = shopgen.LoadSnapshot(ctx, load, shopgen.ForShop(sim, demoShop))
+		}
+	case fileExists(path):
+		if err = addShop(sim, info); err == nil {
+			stats, err = shopgen.LoadOnlineRetail(ctx, path, shopgen.ForShop(sim, demoShop))
+		}
+	default:
+		log.Warn("demo data not found, generating a shop instead", "path", path)
+		opts := shopgen.GenOptions{Customers: 4000, Orders: 20000, Seed: 1, Currency: "GBP", Timezone: "Europe/London", Name: info.Name}
+		if err = addShop(sim, opts.Shop()); err == nil {
+			stats, err = shopgen.Generate(ctx, opts, shopgen.ForShop(sim, demoShop))
+		}
 	}
+	if err != nil {
+		sim.Close()
+		return nil, fmt.Errorf("seed demo shop: %w", err)
+	}
+	customers, orders, products := sim.Counts(demoShop)
+	log.Info("demo shop seeded", "shop", demoShop, "customers", customers, "orders", orders, "products", products,
+		"refunds", stats.Refunds, "seconds", time.Since(started).Seconds())
 	return sim, nil
+}
+
+func addShop(sim *simulator.Simulator, info shopgen.ShopInfo) error {
+	return sim.AddShop(demoShop, simulator.ShopOptions{Name: info.Name, Currency: info.Currency, Timezone: info.Timezone})
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
 }
 
 // runSimulator is `cvo simulator`: the simulator alone, for testing the app
@@ -61,7 +107,8 @@ func newDemoSimulator(cfg config, log *slog.Logger) (*simulator.Simulator, error
 func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("simulator", flag.ContinueOnError)
 	port := fs.String("port", envOr("SIMULATOR_PORT", "9100"), "port to listen on")
-	shop := fs.String("shop", demoShop, "shop domain to play")
+	shop := fs.String("shop", demoShop, "another, empty shop domain to play beside the demo shop")
+	load := fs.String("load", "", "seed the demo shop from a snapshot written by `cvo gen` instead of the Online Retail data")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,7 +117,8 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	cfg.SimulatorPort = *port
-	sim, err := newDemoSimulator(cfg, log)
+	cfg.AdminOrigin = "http://127.0.0.1:" + *port
+	sim, err := newDemoSimulator(ctx, cfg, log, *load)
 	if err != nil {
 		return err
 	}
@@ -83,11 +131,3 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	log.Info("simulator listening", "addr", "127.0.0.1:"+*port, "client_id", cfg.ClientID)
 	return simulator.ListenAndServe(ctx, "127.0.0.1:"+*port, sim)
 }
-
-// notYet stands in for capabilities that later work adds.
-type notYet struct{}
-
-var errNotYet = errors.New("not available yet")
-
-func (notYet) SyncShop(context.Context, string) error             { return errNotYet }
-func (notYet) ApplyWebhook(context.Context, string, string) error { return errNotYet }

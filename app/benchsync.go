@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cvo-app/cvo/internal/ingest"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/shopgen"
+	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/simulator"
+)
+
+// `cvo bench-sync` measures the history sync on a generated shop: the
+// simulator (in a child process, so its in-memory shop does not count
+// against the sync's memory) exports the shop through bulk operations, the
+// syncer imports it into a fresh database, and then the same rows are
+// loaded again with `psql \copy` into the same, emptied tables: the
+// physical limit the sync is compared with.
+
+const (
+	benchShop     = "bench-sync.myshopify.com"
+	benchClientID = "bench-client"
+	benchSecret   = "bench-secret"
+	benchVersion  = "2026-10"
+)
+
+func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("bench-sync", flag.ContinueOnError)
+	customers := fs.Int("customers", 100_000, "customers to generate")
+	orders := fs.Int("orders", 500_000, "orders to generate")
+	seed := fs.Int64("seed", 1, "generator seed")
+	dbName := fs.String("database", "cvo_bench", "database to (re)create on the server of DATABASE_URL")
+	workdir := fs.String("workdir", "", "directory for bulk result and CSV files (default: a temporary one, removed after)")
+	serve := fs.Bool("serve-simulator", false, "internal: run the simulator side (child process)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := *workdir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "cvo-bench-sync-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	if *serve {
+		return serveBenchSimulator(ctx, log, *customers, *orders, *seed, dir)
+	}
+	return benchSync(ctx, log, *customers, *orders, *seed, *dbName, dir)
+}
+
+// serveBenchSimulator generates the shop into a simulator, serves it, and
+// prints "READY <url>" on stdout; it stops when stdin closes (the parent
+// exited) or ctx ends.
+func serveBenchSimulator(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dir string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	sim := simulator.New(simulator.Config{ClientID: benchClientID, ClientSecret: benchSecret, APIVersion: benchVersion,
+		BulkDir: filepath.Join(dir, "bulk"), PublicURL: url, Logger: log.With("component", "simulator"),
+		// No app listens for webhooks: the sync polls.
+		Webhooks: []simulator.WebhookSubscription{}})
+	defer sim.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "bulk"), 0o755); err != nil {
+		return err
+	}
+	opts := shopgen.GenOptions{Customers: customers, Orders: orders, Seed: seed}
+	info := opts.Shop()
+	if err := sim.AddShop(benchShop, simulator.ShopOptions{Name: info.Name, Currency: info.Currency, Timezone: info.Timezone}); err != nil {
+		return err
+	}
+	began := time.Now()
+	st, err := shopgen.Generate(ctx, opts, shopgen.ForShop(sim, benchShop))
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	log.Info("bench shop generated", "customers", st.Customers, "orders", st.Orders, "line_items", st.LineItems,
+		"refunds", st.Refunds, "products", st.Products, "seconds", time.Since(began).Seconds())
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fmt.Printf("READY %s\n", url)
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(done)
+	}()
+	select {
+	case <-ctx.Done():
+	case <-done:
+	}
+	return nil
+}
+
+// simTokens gets access tokens the way the embedded app does: a session
+// token (from the simulator's App Bridge stand-in endpoint) exchanged for an
+// expiring offline token, renewed before it expires.
+type simTokens struct {
+	url   string
+	oauth *shopify.OAuth
+	hc    *http.Client
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+func (t *simTokens) AccessToken(ctx context.Context, shop string) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token != "" && time.Until(t.expires) > 5*time.Minute {
+		return t.token, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url+"/simulator/session-token?shop="+shop, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	tok, err := t.oauth.ExchangeSessionToken(ctx, shop, body.Token)
+	if err != nil {
+		return "", err
+	}
+	t.token, t.expires = tok.AccessToken, tok.ExpiresAt
+	if t.expires.IsZero() {
+		t.expires = time.Now().Add(24 * time.Hour)
+	}
+	return t.token, nil
+}
+
+// importTimes collects the syncer's "resource imported" log records.
+type importTimes struct {
+	slog.Handler
+	mu      sync.Mutex
+	seconds map[string]float64
+	objects map[string]int64
+}
+
+func (h *importTimes) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "resource imported" {
+		var res string
+		var secs float64
+		var objs int64
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "resource":
+				res = a.Value.String()
+			case "seconds":
+				secs = a.Value.Float64()
+			case "objects":
+				objs = a.Value.Int64()
+			}
+			return true
+		})
+		h.mu.Lock()
+		h.seconds[res] += secs
+		h.objects[res] += objs
+		h.mu.Unlock()
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *importTimes) WithAttrs(as []slog.Attr) slog.Handler {
+	return &importTimes{Handler: h.Handler.WithAttrs(as), seconds: h.seconds, objects: h.objects}
+}
+
+// memPeak samples the Go heap while the sync runs.
+type memPeak struct {
+	mu        sync.Mutex
+	heapInuse uint64
+	sys       uint64
+}
+
+func (m *memPeak) sample(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var ms runtime.MemStats
+	for {
+		runtime.ReadMemStats(&ms)
+		m.mu.Lock()
+		m.heapInuse = max(m.heapInuse, ms.HeapInuse)
+		m.sys = max(m.sys, ms.Sys)
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+var benchTables = []string{"products", "variants", "customers", "orders", "order_lines", "refunds"}
+
+func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dbName, dir string) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	dbURL, err := withDatabaseName(cfg.DatabaseURL, dbName)
+	if err != nil {
+		return err
+	}
+
+	// The simulator side, in a child process.
+	child := exec.CommandContext(ctx, os.Args[0], "bench-sync", "--serve-simulator", "--customers", fmt.Sprint(customers),
+		"--orders", fmt.Sprint(orders), "--seed", fmt.Sprint(seed), "--workdir", dir)
+	child.Stderr = os.Stderr
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("start simulator: %w", err)
+	}
+	defer func() {
+		_ = stdin.Close()
+		_ = child.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("simulator did not start: %w", err)
+	}
+	simURL, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
+	if !ok {
+		return fmt.Errorf("simulator said %q", line)
+	}
+	fmt.Printf("shop generated in the simulator: %.1fs\n", time.Since(began).Seconds())
+
+	// A fresh database.
+	if err := recreateDatabase(ctx, dbURL); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	hc, err := shopify.NewHTTPClient(simURL, 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	times := &importTimes{Handler: log.Handler(), seconds: map[string]float64{}, objects: map[string]int64{}}
+	syncer := ingest.NewSyncer(ingest.SyncerConfig{DB: db, Tokens: &simTokens{url: simURL, hc: hc, oauth: shopify.NewOAuth(benchClientID, benchSecret, hc)},
+		HTTPClient: hc, APIVersion: benchVersion, Log: slog.New(times), PollMin: 200 * time.Millisecond, PollMax: time.Second})
+
+	runtime.GC()
+	rssBefore := maxRSS()
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	peak := &memPeak{}
+	go peak.sample(sampleCtx, 100*time.Millisecond)
+	start := time.Now()
+	if err := syncer.SyncShop(ctx, benchShop); err != nil {
+		stopSampling()
+		return err
+	}
+	syncSeconds := time.Since(start).Seconds()
+	stopSampling()
+	rss := maxRSS()
+
+	counts := map[string]int64{}
+	for _, t := range benchTables {
+		var n int64
+		if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
+			return err
+		}
+		counts[t] = n
+	}
+
+	// The same rows, loaded with psql \copy into the same tables, emptied.
+	files := map[string]string{}
+	for _, t := range benchTables {
+		path := filepath.Join(dir, t+".csv")
+		if err := exportCSV(ctx, db, t, path); err != nil {
+			return err
+		}
+		files[t] = path
+	}
+	if _, err := db.Pool.Exec(ctx, "TRUNCATE "+strings.Join(benchTables, ", ")+"; CHECKPOINT"); err != nil {
+		return err
+	}
+	copySeconds := map[string]float64{}
+	for _, t := range benchTables {
+		s := time.Now()
+		cmd := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", dbURL, "-c", fmt.Sprintf(`\copy %s FROM '%s' CSV`, t, files[t]))
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("psql \\copy %s: %w", t, err)
+		}
+		copySeconds[t] = time.Since(s).Seconds()
+	}
+
+	ordersImport := times.seconds["orders"]
+	ordersCopy := copySeconds["orders"] + copySeconds["order_lines"] + copySeconds["refunds"]
+	var importAll, copyAll float64
+	for _, s := range times.seconds {
+		importAll += s
+	}
+	for _, s := range copySeconds {
+		copyAll += s
+	}
+	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Printf("\nbench-sync: %d customers, %d orders (seed %d), %d CPUs\n", customers, orders, seed, runtime.NumCPU())
+	fmt.Printf("rows: customers %d, orders %d, order_lines %d, refunds %d, products %d, variants %d\n",
+		counts["customers"], counts["orders"], counts["order_lines"], counts["refunds"], counts["products"], counts["variants"])
+	fmt.Printf("sync (bulk export wait + download + parse + stage COPY + merge): %.1fs\n", syncSeconds)
+	fmt.Printf("  import of the orders file (lines, refunds):  %.1fs = %.0f orders/s\n", ordersImport, float64(counts["orders"])/ordersImport)
+	fmt.Printf("  import of all files:                          %.1fs\n", importAll)
+	fmt.Printf("psql \\copy of the same rows:\n")
+	fmt.Printf("  orders + order_lines + refunds:               %.1fs = %.0f orders/s\n", ordersCopy, float64(counts["orders"])/ordersCopy)
+	fmt.Printf("  all tables:                                   %.1fs\n", copyAll)
+	fmt.Printf("sync / \\copy rate: orders %.2f, all %.2f\n", ordersCopy/ordersImport, copyAll/importAll)
+	fmt.Printf("memory: peak Go heap in use %.0f MiB, Go runtime total %.0f MiB, max RSS %.0f MiB (%.0f MiB before the sync)\n",
+		mb(int64(peak.heapInuse)), mb(int64(peak.sys)), mb(rss), mb(rssBefore))
+	return nil
+}
+
+func exportCSV(ctx context.Context, db *postgres.DB, table, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	w := bufio.NewWriterSize(f, 1<<20)
+	if _, err := conn.Conn().PgConn().CopyTo(ctx, w, "COPY "+pgx.Identifier{table}.Sanitize()+" TO STDOUT CSV"); err != nil {
+		return fmt.Errorf("export %s: %w", table, err)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func withDatabaseName(url, name string) (string, error) {
+	i := strings.LastIndex(url, "/")
+	if i < 0 || !strings.Contains(url, "://") {
+		return "", errors.New("DATABASE_URL is not a URL")
+	}
+	q := ""
+	if j := strings.Index(url[i:], "?"); j >= 0 {
+		q = url[i+j:]
+	}
+	return url[:i+1] + name + q, nil
+}
+
+func recreateDatabase(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}
