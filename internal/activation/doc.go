@@ -1,0 +1,26 @@
+// Package activation writes scoring results back to Shopify, where
+// merchants act on them: customer tags, customer metafields and saved
+// customer segments.
+//
+// Formats (prefix is cvo.Settings.TagPrefix, "cvo-" by default):
+//
+//   - group tag: prefix + group slug, exactly one per scored customer whose
+//     group is enabled, e.g. "cvo-soulmates", "cvo-about-to-dump-you";
+//   - value tag (settings.ValueTags.PredictedValueTier): prefix + "value-" +
+//     high|medium|low, the tertile of predicted CLV among the scored
+//     customers (ties lean low);
+//   - churn tag (settings.ValueTags.ChurnRisk): prefix + "churn-risk-high"
+//     when P(alive) < ChurnRiskBelow (0.3);
+//   - metafields in the app-reserved namespace "$app:cvo" (Shopify makes it
+//     "app--{app id}--cvo"): group, r_score, f_score, m_score,
+//     historical_clv, predicted_clv, p_alive, next_order_date, with
+//     definitions created once per shop;
+//   - one segment per group named "CVO · {Group Name}" with the query
+//     "customer_tags CONTAINS '{group tag}'".
+//
+// The app never rewrites a customer's tag list: it adds and removes its own
+// tags with tagsAdd and tagsRemove, so merchants' tags stay untouched, and
+// it decides what to send by comparing the wanted tags with what it wrote
+// before (customer_writeback), not with Shopify. Small changes go out as
+// ordinary mutations, large ones as bulk mutations.
+package activation

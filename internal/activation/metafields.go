@@ -1,0 +1,92 @@
+package activation
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// Namespace is the app-reserved metafield namespace the scores live in.
+// Shopify turns "$app:cvo" into "app--{app id}--cvo": only this app can
+// write it, merchants can read it and filter customers by it.
+const Namespace = "$app:cvo"
+
+// definitionsVersion changes whenever metafieldSpecs do, so EnsureSetup
+// creates the new definitions in shops set up before.
+const definitionsVersion = 1
+
+// metafieldSpec is one customer metafield the app writes.
+type metafieldSpec struct {
+	Key, Name, Type, Description string
+}
+
+// Keys are 2–64 characters, as Shopify requires.
+var metafieldSpecs = []metafieldSpec{
+	{"group", "CVO group", "single_line_text_field", "The customer's RFM group (slug), e.g. soulmates or about-to-dump-you."},
+	{"r_score", "CVO recency score", "number_integer", "Recency score, 1 (long ago) to 5 (recent)."},
+	{"f_score", "CVO frequency score", "number_integer", "Frequency score, 1 (rarely) to 5 (often)."},
+	{"m_score", "CVO monetary score", "number_integer", "Monetary score, 1 (low spend) to 5 (high spend)."},
+	{"historical_clv", "CVO historical CLV", "number_decimal", "Gross margin earned from the customer so far, minus acquisition cost, in the shop's currency."},
+	{"predicted_clv", "CVO predicted CLV", "number_decimal", "Predicted future gross margin from the customer, in the shop's currency."},
+	{"p_alive", "CVO probability active", "number_decimal", "Probability (0 to 1) that the customer is still an active buyer."},
+	{"next_order_date", "CVO expected next order", "date", "The date the customer's next order is expected."},
+}
+
+func metafieldType(key string) string {
+	for _, s := range metafieldSpecs {
+		if s.Key == key {
+			return s.Type
+		}
+	}
+	return ""
+}
+
+// DesiredMetafields are the metafield values the app wants on a customer,
+// formatted as Shopify stores them. Money is rounded to cents and P(alive)
+// to four places, so noise below that never causes a write. Values that
+// cannot be written (NaN, no next order) are left out, and the value
+// written before stays.
+func DesiredMetafields(sc cvo.CustomerScore, g rfm.Group) map[string]string {
+	out := make(map[string]string, len(metafieldSpecs))
+	if g.Valid() {
+		out["group"] = g.Slug()
+		out["r_score"] = strconv.Itoa(sc.R)
+		out["f_score"] = strconv.Itoa(sc.F)
+		out["m_score"] = strconv.Itoa(sc.M)
+	}
+	decimal := func(key string, v float64, places int) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e12 {
+			return
+		}
+		p := math.Pow(10, float64(places))
+		v = math.Round(v*p) / p
+		if v == 0 {
+			v = 0 // no "-0.00"
+		}
+		out[key] = strconv.FormatFloat(v, 'f', places, 64)
+	}
+	decimal("historical_clv", sc.HistoricalCLV, 2)
+	decimal("predicted_clv", sc.PredictedCLV, 2)
+	decimal("p_alive", sc.PAlive, 4)
+	if !sc.NextOrderAt.IsZero() {
+		out["next_order_date"] = sc.NextOrderAt.Format("2006-01-02")
+	}
+	return out
+}
+
+// changedMetafields returns the desired values that differ from those
+// written; nil when none do.
+func changedMetafields(desired, written map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range desired {
+		if written[k] != v {
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}

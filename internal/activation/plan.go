@@ -1,0 +1,159 @@
+package activation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// change is what one customer needs written.
+type change struct {
+	id      int64
+	written postgres.Writeback
+	add     []string
+	remove  []string
+	// metafields holds the keys whose values changed, with the new values.
+	metafields map[string]string
+}
+
+func (c *change) tagsChange() bool { return len(c.add) > 0 || len(c.remove) > 0 }
+
+// plan is the difference between what the scores want on the customers and
+// what the app has written to them, customer by customer, in id order.
+type plan struct {
+	customers int
+	changes   []change
+}
+
+type wanted struct {
+	id   int64
+	idx  int
+	grp  rfm.Group
+	tier ValueTier
+}
+
+// makePlan compares the scores with customer_writeback. The scores are the
+// shop's whole scored population: a customer the app wrote to who is not
+// among them (no longer scored, deleted) loses the app's tags.
+func makePlan(ctx context.Context, store *postgres.WritebackStore, shop string, s cvo.Settings, scores []cvo.CustomerScore) (plan, error) {
+	tiers := ValueTiers(scores)
+	want := make([]wanted, len(scores))
+	for i, sc := range scores {
+		id, err := strconv.ParseInt(sc.CustomerID, 10, 64)
+		if err != nil || id <= 0 {
+			return plan{}, fmt.Errorf("plan write-back of %s: customer id %q is not a Shopify customer id", shop, sc.CustomerID)
+		}
+		g := rfm.NoGroup
+		if sc.Group != "" {
+			if g, err = rfm.ParseGroup(sc.Group); err != nil {
+				return plan{}, fmt.Errorf("plan write-back of %s: customer %d: %w", shop, id, err)
+			}
+		}
+		want[i] = wanted{id: id, idx: i, grp: g, tier: tiers[i]}
+	}
+	slices.SortFunc(want, func(a, b wanted) int { return cmpID(a.id, b.id) })
+	for i := 1; i < len(want); i++ {
+		if want[i].id == want[i-1].id {
+			return plan{}, fmt.Errorf("plan write-back of %s: customer %d is scored twice", shop, want[i].id)
+		}
+	}
+
+	p := plan{customers: len(scores)}
+	diff := func(w *wanted, written postgres.Writeback) {
+		c := change{id: written.CustomerID, written: written}
+		var desired []string
+		if w != nil {
+			c.id = w.id
+			sc := scores[w.idx]
+			desired = DesiredTags(s, w.grp, w.tier, sc.PAlive)
+			if s.Metafields {
+				c.metafields = changedMetafields(DesiredMetafields(sc, w.grp), written.Metafields)
+			}
+		}
+		c.add = minus(desired, written.Tags)
+		c.remove = minus(written.Tags, desired)
+		if c.tagsChange() || len(c.metafields) > 0 {
+			p.changes = append(p.changes, c)
+		}
+	}
+	j := 0
+	// Metafields are read even when the shop turned them off: the rows are
+	// saved back whole.
+	err := store.Scan(ctx, shop, true, func(row postgres.Writeback) error {
+		for j < len(want) && want[j].id < row.CustomerID {
+			diff(&want[j], postgres.Writeback{CustomerID: want[j].id})
+			j++
+		}
+		if j < len(want) && want[j].id == row.CustomerID {
+			diff(&want[j], row)
+			j++
+			return nil
+		}
+		diff(nil, row)
+		return nil
+	})
+	if err != nil {
+		return plan{}, fmt.Errorf("plan write-back of %s: %w", shop, err)
+	}
+	for ; j < len(want); j++ {
+		diff(&want[j], postgres.Writeback{CustomerID: want[j].id})
+	}
+	return p, nil
+}
+
+func cmpID(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// minus returns the tags of a not in b.
+func minus(a, b []string) []string {
+	var out []string
+	for _, t := range a {
+		if !slices.Contains(b, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// outcome is what came of one change.
+type outcome struct {
+	added, removed, metafields bool
+}
+
+// result is the customer's new write-back row given what succeeded.
+func (c *change) result(o outcome) postgres.Writeback {
+	w := postgres.Writeback{CustomerID: c.id}
+	for _, t := range c.written.Tags {
+		if o.removed && slices.Contains(c.remove, t) {
+			continue
+		}
+		w.Tags = append(w.Tags, t)
+	}
+	if o.added {
+		w.Tags = append(w.Tags, c.add...)
+	}
+	if len(c.written.Metafields) > 0 || (o.metafields && len(c.metafields) > 0) {
+		w.Metafields = make(map[string]string, len(c.written.Metafields)+len(c.metafields))
+		for k, v := range c.written.Metafields {
+			w.Metafields[k] = v
+		}
+		if o.metafields {
+			for k, v := range c.metafields {
+				w.Metafields[k] = v
+			}
+		}
+	}
+	return w
+}

@@ -1,0 +1,376 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/shopify"
+)
+
+// Tokens hands out a valid access token for a shop (install.Service
+// satisfies it, refreshing expiring tokens).
+type Tokens interface {
+	AccessToken(ctx context.Context, shop string) (string, error)
+}
+
+// Shops tells whether a shop still has the app (postgres.ShopStore
+// satisfies it).
+type Shops interface {
+	Get(ctx context.Context, shop string) (cvo.Shop, error)
+}
+
+var (
+	// ErrUninstalled: the shop removed the app; nothing more is written.
+	ErrUninstalled = errors.New("shop uninstalled the app")
+	// ErrBusy: another write-back of the shop is running.
+	ErrBusy = errors.New("a write-back of this shop is already running")
+)
+
+// Config wires a Writer.
+type Config struct {
+	DB     *postgres.DB
+	Shops  Shops
+	Tokens Tokens
+	// HTTPClient reaches Shopify (shopify.NewHTTPClient, so the simulator
+	// origin applies) and the staged-upload and result URLs.
+	HTTPClient *http.Client
+	APIVersion string
+	Log        *slog.Logger
+	// BulkThreshold is the number of changed customers from which a kind
+	// of write (tags, metafields) goes through a bulk mutation instead of
+	// ordinary mutations; default 200.
+	BulkThreshold int
+	// MaxAttempts bounds how often a failed write is sent; default 3.
+	MaxAttempts int
+	// PollMin and PollMax bound the wait between checks of running bulk
+	// operations (it doubles from min to max); defaults 500 ms and 15 s.
+	PollMin, PollMax time.Duration
+	// ClientOptions go to every shopify.AdminClient (tests pass a clock).
+	ClientOptions []shopify.AdminOption
+	// Sleep waits between polls; nil = a real, context-aware sleep.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+}
+
+// Writer writes scoring results back to Shopify: tags, metafields and
+// segments. It is safe for concurrent use; write-backs of one shop are
+// serialised by a database lock.
+type Writer struct {
+	db          *postgres.DB
+	store       *postgres.WritebackStore
+	shops       Shops
+	tokens      Tokens
+	hc          *http.Client
+	version     string
+	log         *slog.Logger
+	threshold   int
+	maxAttempts int
+	pollMin     time.Duration
+	pollMax     time.Duration
+	clientOpts  []shopify.AdminOption
+	sleep       func(ctx context.Context, d time.Duration) error
+	now         func() time.Time
+}
+
+// New returns a Writer.
+func New(cfg Config) *Writer {
+	w := &Writer{
+		db: cfg.DB, store: postgres.NewWritebackStore(cfg.DB), shops: cfg.Shops, tokens: cfg.Tokens,
+		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
+		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
+		sleep: cfg.Sleep, now: cfg.Now,
+	}
+	if w.hc == nil {
+		w.hc = http.DefaultClient
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.threshold <= 0 {
+		w.threshold = 200
+	}
+	if w.maxAttempts <= 0 {
+		w.maxAttempts = 3
+	}
+	if w.pollMin <= 0 {
+		w.pollMin = 500 * time.Millisecond
+	}
+	if w.pollMax < w.pollMin {
+		w.pollMax = max(15*time.Second, w.pollMin)
+	}
+	if w.sleep == nil {
+		w.sleep = sleepContext
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	return w
+}
+
+// Report says what a write-back did.
+type Report struct {
+	Shop string `json:"shop"`
+	// Customers is the number of scored customers given.
+	Customers int `json:"customers"`
+	// TagChanges and MetafieldChanges count the customers whose tags or
+	// metafield values needed writing.
+	TagChanges       int `json:"tagChanges"`
+	MetafieldChanges int `json:"metafieldChanges"`
+	// TagMode and MetafieldMode say how they went out: "none", "calls" or
+	// "bulk".
+	TagMode       string `json:"tagMode"`
+	MetafieldMode string `json:"metafieldMode"`
+	// TagsWritten and MetafieldsWritten count the customers whose change
+	// went through completely.
+	TagsWritten       int `json:"tagsWritten"`
+	MetafieldsWritten int `json:"metafieldsWritten"`
+	// Failed counts customers with a write still failing after every
+	// attempt; the next write-back tries them again.
+	Failed int `json:"failed"`
+	// Calls counts Admin API requests (each may have been retried inside
+	// the client after throttling or a 5xx); CostPoints sums their actual
+	// query cost.
+	Calls          int     `json:"calls"`
+	CostPoints     float64 `json:"costPoints"`
+	BulkOperations int     `json:"bulkOperations"`
+	UploadedBytes  int64   `json:"uploadedBytes"`
+	// SetupError is set when definitions or segments could not be made;
+	// tags and metafields were written anyway.
+	SetupError string        `json:"setupError,omitempty"`
+	Duration   time.Duration `json:"duration"`
+}
+
+func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s, err := w.shops.Get(ctx, shop)
+	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
+		return fmt.Errorf("write back to %s: %w", shop, ErrUninstalled)
+	}
+	if err != nil {
+		return fmt.Errorf("write back to %s: %w", shop, err)
+	}
+	if !s.Installed() {
+		return fmt.Errorf("write back to %s: %w", shop, ErrUninstalled)
+	}
+	return nil
+}
+
+// lock takes the shop's write-back lock for the life of a connection.
+func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
+	conn, err := w.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("write back to %s: %w", shop, err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('cvo-activation:' || $1, 0))`, shop).Scan(&got); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("write back to %s: lock: %w", shop, err)
+	}
+	if !got {
+		conn.Release()
+		return nil, fmt.Errorf("write back to %s: %w", shop, ErrBusy)
+	}
+	return func() {
+		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended('cvo-activation:' || $1, 0))`, shop)
+		conn.Release()
+	}, nil
+}
+
+// run is one Apply.
+type run struct {
+	w        *Writer
+	api      *api
+	shop     string
+	plan     plan
+	outcomes []outcome
+	dirty    []int
+	report   *Report
+}
+
+// Apply makes the shop's customers carry what scores say: exactly one
+// group tag each (prefix + group slug; none for disabled groups), the value
+// and churn tags the settings ask for, and the score metafields. It sends
+// only what differs from what the app wrote before (customer_writeback),
+// never touches tags it did not write, and records each write once Shopify
+// has confirmed it.
+//
+// scores must be the shop's whole scored population: customers the app
+// wrote to before who are missing lose the app's tags. Apply stops with
+// ErrUninstalled when the shop removes the app (checked before every batch
+// and poll; cancel ctx to stop at once) and returns ErrBusy when another
+// write-back of the shop runs. Whatever it stops with, what was confirmed
+// is recorded, and the next Apply carries on from there.
+func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (Report, error) {
+	start := w.now()
+	rep := Report{Shop: shop, Customers: len(scores), TagMode: "none", MetafieldMode: "none"}
+	if err := s.Validate(); err != nil {
+		return rep, err
+	}
+	unlock, err := w.lock(ctx, shop)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
+	if err := w.checkInstalled(ctx, shop); err != nil {
+		return rep, err
+	}
+	a, err := w.connect(ctx, shop)
+	if err != nil {
+		return rep, err
+	}
+	r := &run{w: w, api: a, shop: shop, report: &rep}
+	err = r.apply(ctx, s, scores)
+	rep.Calls, rep.CostPoints = a.calls, a.cost
+	rep.Duration = w.now().Sub(start)
+	if err != nil {
+		if errors.Is(err, ErrUninstalled) {
+			w.log.Info("write-back stopped: shop uninstalled", "shop", shop)
+		}
+		return rep, err
+	}
+	if serr := w.store.SaveReport(ctx, shop, w.now(), rep); serr != nil {
+		w.log.Warn("save write-back report", "shop", shop, "err", serr)
+	}
+	w.log.Info("write-back done", "shop", shop, "customers", rep.Customers, "tag_changes", rep.TagChanges,
+		"metafield_changes", rep.MetafieldChanges, "tag_mode", rep.TagMode, "calls", rep.Calls, "cost", rep.CostPoints,
+		"failed", rep.Failed)
+	return rep, nil
+}
+
+func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerScore) error {
+	w := r.w
+	// The prefix is recorded before any tag goes out, so the webhooks the
+	// writes cause are recognised as the app's own.
+	if err := w.store.AddTagPrefix(ctx, r.shop, s.TagPrefix); err != nil {
+		return err
+	}
+	if err := w.ensureSetup(ctx, r.api, r.shop, s); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrUninstalled) {
+			return err
+		}
+		r.report.SetupError = err.Error()
+		w.log.Warn("write-back set-up incomplete", "shop", r.shop, "err", err)
+	}
+	p, err := makePlan(ctx, w.store, r.shop, s, scores)
+	if err != nil {
+		return err
+	}
+	r.plan = p
+	r.outcomes = make([]outcome, len(p.changes))
+
+	var tagOps, mfOps []op
+	for i := range p.changes {
+		c := &p.changes[i]
+		if len(c.remove) > 0 {
+			tagOps = append(tagOps, op{change: i, kind: opRemove})
+		}
+		if len(c.add) > 0 {
+			tagOps = append(tagOps, op{change: i, kind: opAdd})
+		}
+		if c.tagsChange() {
+			r.report.TagChanges++
+		}
+		if len(c.metafields) > 0 {
+			mfOps = append(mfOps, op{change: i, kind: opMetafields})
+			r.report.MetafieldChanges++
+		}
+	}
+	var calls, bulk []op
+	route := func(ops []op, changed int, mode *string) {
+		switch {
+		case changed == 0:
+		case changed < w.threshold:
+			*mode = "calls"
+			calls = append(calls, ops...)
+		default:
+			*mode = "bulk"
+			bulk = append(bulk, ops...)
+		}
+	}
+	route(tagOps, r.report.TagChanges, &r.report.TagMode)
+	route(mfOps, r.report.MetafieldChanges, &r.report.MetafieldMode)
+	defer r.count()
+	if len(calls) > 0 {
+		if err := r.applyByCalls(ctx, calls); err != nil {
+			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
+		}
+	}
+	if len(bulk) > 0 {
+		if err := r.applyByBulk(ctx, bulk); err != nil {
+			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
+		}
+	}
+	return r.flush(ctx)
+}
+
+// succeeded records that an op went through.
+func (r *run) succeeded(o op) {
+	oc := &r.outcomes[o.change]
+	switch o.kind {
+	case opRemove:
+		oc.removed = true
+	case opAdd:
+		oc.added = true
+	case opMetafields:
+		oc.metafields = true
+	}
+	r.dirty = append(r.dirty, o.change)
+}
+
+// count fills the report's tallies from the outcomes.
+func (r *run) count() {
+	for i := range r.plan.changes {
+		c, o := &r.plan.changes[i], r.outcomes[i]
+		tagsDone := (len(c.add) == 0 || o.added) && (len(c.remove) == 0 || o.removed)
+		mfDone := len(c.metafields) == 0 || o.metafields
+		if c.tagsChange() && tagsDone {
+			r.report.TagsWritten++
+		}
+		if len(c.metafields) > 0 && mfDone {
+			r.report.MetafieldsWritten++
+		}
+		if !tagsDone || !mfDone {
+			r.report.Failed++
+		}
+	}
+}
+
+// flush saves the write-back rows of the changes with new successes.
+func (r *run) flush(ctx context.Context) error {
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	rows := make([]postgres.Writeback, 0, len(r.dirty))
+	for _, i := range r.dirty {
+		rows = append(rows, r.plan.changes[i].result(r.outcomes[i]))
+	}
+	if err := r.w.store.Save(ctx, r.shop, rows); err != nil {
+		return err
+	}
+	r.dirty = r.dirty[:0]
+	return nil
+}
+
+// OnlyOwnTagsChanged reports whether the tags a customers/update webhook
+// shows (after) differ from the tags stored before only by tags the app
+// writes, under any prefix the shop has used. The webhook applier calls it
+// to keep the app's own write-back from triggering a rescoring.
+func (w *Writer) OnlyOwnTagsChanged(ctx context.Context, shop string, before, after []string) (bool, error) {
+	setup, err := w.store.Setup(ctx, shop)
+	if err != nil {
+		return false, err
+	}
+	prefixes := setup.TagPrefixes
+	if len(prefixes) == 0 {
+		prefixes = []string{cvo.DefaultSettings().TagPrefix}
+	}
+	return onlyAppTagsChanged(before, after, prefixes...), nil
+}
