@@ -1,0 +1,51 @@
+import type {MonthlyCohort, Num} from '../api/types';
+import type {Formatter} from '../format';
+import {isNum} from '../format';
+import {Heatmap} from './Heatmap';
+
+export type CohortMeasure = 'retention' | 'revenue';
+
+export function cohortCellLabel(fmt: Formatter, measure: CohortMeasure, cohort: string, offset: number, v: Num): string {
+  const when = offset === 0 ? 'first month' : `month ${offset}`;
+  if (!isNum(v)) return `Cohort ${fmt.month(cohort)}, ${when}: no data`;
+  return measure === 'retention'
+    ? `Cohort ${fmt.month(cohort)}, ${when}: ${fmt.percent(v)} of customers ordered`
+    : `Cohort ${fmt.month(cohort)}, ${when}: ${fmt.money(v)} revenue`;
+}
+
+// CohortHeatmap shows each acquisition month's retention (or revenue) by
+// months since the first order: the classic triangle.
+export function CohortHeatmap({cohorts, measure, fmt}: {cohorts: MonthlyCohort[]; measure: CohortMeasure; fmt: Formatter}) {
+  const width = Math.max(0, ...cohorts.map((c) => (measure === 'retention' ? c.retention : c.revenue)?.length ?? 0));
+  const offsets = Array.from({length: width}, (_, i) => i);
+  const values = cohorts.map((c) => offsets.map((i) => (measure === 'retention' ? c.retention : c.revenue)?.[i]));
+  const rowLabels = cohorts.map((c) => `${fmt.month(c.cohort)} (${fmt.integer(c.customers)})`);
+  return (
+    <Heatmap
+      caption={
+        measure === 'retention'
+          ? 'Share of each monthly cohort that ordered again, by months since the first order'
+          : 'Revenue from each monthly cohort, by months since the first order'
+      }
+      cornerLabel="Cohort (customers)"
+      rowLabels={rowLabels}
+      colLabels={offsets.map((i) => `M${i}`)}
+      values={values}
+      format={measure === 'retention' ? (v) => fmt.percent(v) : (v) => fmt.moneyCompact(v)}
+      cellLabel={(i, j, v) => cohortCellLabel(fmt, measure, cohorts[i].cohort ?? '', offsets[j], v)}
+      // Month 0 is 100% by definition; scale retention on the later months
+      // so the interesting cells are not all pale.
+      intensity={
+        measure === 'retention'
+          ? (v) => Math.min(1, v / Math.max(0.01, laterMax(cohorts)))
+          : undefined
+      }
+    />
+  );
+}
+
+function laterMax(cohorts: MonthlyCohort[]): number {
+  let m = 0;
+  for (const c of cohorts) for (const v of (c.retention ?? []).slice(1)) if (isNum(v) && v > m) m = v;
+  return m || 1;
+}

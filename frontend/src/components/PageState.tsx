@@ -1,0 +1,104 @@
+import {Banner, BlockStack, Card, Layout, Page, SkeletonBodyText, SkeletonDisplayText, SkeletonPage, Text} from '@shopify/polaris';
+import type {ReactNode} from 'react';
+
+import {ApiError} from '../api/client';
+import type {ApiState} from '../api/useApi';
+
+export type ViewState = 'loading' | 'error' | 'empty' | 'ready';
+
+// PageFrame marks each page with its state so tests and the e2e harness can
+// wait for content instead of sleeping.
+export function PageFrame({name, state, children}: {name: string; state: ViewState; children: ReactNode}) {
+  return (
+    <div data-page={name} data-state={state} aria-busy={state === 'loading'}>
+      {children}
+    </div>
+  );
+}
+
+export function LoadingPage({title}: {title: string}) {
+  return (
+    <SkeletonPage title={title}>
+      <Layout>
+        <Layout.Section>
+          <Card>
+            <BlockStack gap="400">
+              <SkeletonDisplayText size="small" />
+              <SkeletonBodyText lines={4} />
+            </BlockStack>
+          </Card>
+        </Layout.Section>
+      </Layout>
+    </SkeletonPage>
+  );
+}
+
+export function ErrorBanner({title, error, onRetry}: {title: string; error: Error; onRetry?: () => void}) {
+  const requestId = error instanceof ApiError ? error.requestId : undefined;
+  return (
+    <Banner tone="critical" title={title} action={onRetry ? {content: 'Try again', onAction: onRetry} : undefined}>
+      <p>{error.message}</p>
+      {requestId ? (
+        <Text as="p" tone="subdued" variant="bodySm">
+          Reference: {requestId}
+        </Text>
+      ) : null}
+    </Banner>
+  );
+}
+
+export function EmptyCard({heading, children}: {heading: string; children?: ReactNode}) {
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">
+          {heading}
+        </Text>
+        <Text as="p" tone="subdued">
+          {children ?? 'Nothing to show yet. Figures appear after the first sync and scoring finish.'}
+        </Text>
+      </BlockStack>
+    </Card>
+  );
+}
+
+interface DataPageProps<T> {
+  name: string;
+  title: string;
+  subtitle?: string;
+  state: ApiState<T>;
+  isEmpty?: (data: T) => boolean;
+  emptyText?: ReactNode;
+  primaryAction?: ReactNode;
+  children: (data: T) => ReactNode;
+}
+
+// DataPage is the shell every page shares: a skeleton while the first load
+// runs, an error banner with a retry, an empty card, or the content.
+export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, primaryAction, children}: DataPageProps<T>) {
+  if (state.loading && state.data === undefined) {
+    return (
+      <PageFrame name={name} state="loading">
+        <LoadingPage title={title} />
+      </PageFrame>
+    );
+  }
+  let view: ViewState = 'ready';
+  let body: ReactNode;
+  if (state.error) {
+    view = 'error';
+    body = <ErrorBanner title={`Couldn't load ${title.toLowerCase()}`} error={state.error} onRetry={state.reload} />;
+  } else if (state.data === undefined || (isEmpty && isEmpty(state.data))) {
+    view = 'empty';
+    body = <EmptyCard heading={`No ${title.toLowerCase()} yet`}>{emptyText}</EmptyCard>;
+  } else {
+    body = children(state.data);
+  }
+  return (
+    <PageFrame name={name} state={view}>
+      <Page title={title} subtitle={subtitle} primaryAction={primaryAction}>
+        {body}
+      </Page>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,152 @@
+import {BlockStack, Card, InlineGrid, Layout, Link, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
+import {useEffect, useState} from 'react';
+
+import type {CustomerRow, CustomersPage as CustomersAnswer, Segments} from '../api/types';
+import {useApi} from '../api/useApi';
+import {ErrorBanner, LoadingPage, PageFrame} from '../components/PageState';
+import type {Column} from '../components/SortableTable';
+import {SortableTable} from '../components/SortableTable';
+import {useApp} from '../context';
+import {isNum} from '../format';
+
+export const PER_PAGE = 25;
+
+export function customersPath(q: string, group: string, page: number): string {
+  const params = new URLSearchParams();
+  if (q) params.set('q', q);
+  if (group) params.set('group', group);
+  params.set('page', String(page));
+  params.set('per_page', String(PER_PAGE));
+  return `/api/customers?${params.toString()}`;
+}
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+export function CustomersPage() {
+  const {fmt} = useApp();
+  const [query, setQuery] = useState('');
+  const [group, setGroup] = useState('');
+  const q = useDebounced(query.trim(), 300);
+  // The page number belongs to one search: a new search starts at page 1.
+  const filterKey = `${q}|${group}`;
+  const [paging, setPaging] = useState({key: filterKey, page: 1});
+  const page = paging.key === filterKey ? paging.page : 1;
+  const setPage = (p: number) => setPaging({key: filterKey, page: p});
+  const state = useApi<CustomersAnswer>(customersPath(q, group, page));
+  // Group names for the filter; the page works without them.
+  const segments = useApi<Segments>('/api/segments');
+  const groups = segments.data?.groups ?? [];
+  const names = new Map(groups.map((g) => [g.slug ?? '', g.name || g.slug || '']));
+
+  if (state.loading && state.data === undefined && !state.error) {
+    return (
+      <PageFrame name="customers" state="loading">
+        <LoadingPage title="Customers" />
+      </PageFrame>
+    );
+  }
+
+  const rows = state.data?.customers ?? [];
+  const total = isNum(state.data?.total) ? state.data!.total! : rows.length;
+  const perPage = isNum(state.data?.per_page) && state.data!.per_page! > 0 ? state.data!.per_page! : PER_PAGE;
+  const current = isNum(state.data?.page) ? state.data!.page! : page;
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const view = state.error ? 'error' : rows.length ? 'ready' : 'empty';
+
+  const columns: Column<CustomerRow>[] = [
+    {
+      heading: 'Customer',
+      sortValue: (c) => c.name,
+      render: (c) =>
+        c.admin_url ? (
+          <Link url={c.admin_url} target="_top" removeUnderline>
+            {c.name || `Customer ${c.id ?? ''}`}
+          </Link>
+        ) : (
+          c.name || `Customer ${c.id ?? ''}`
+        ),
+    },
+    {heading: 'Group', sortValue: (c) => names.get(c.group ?? '') || c.group, render: (c) => names.get(c.group ?? '') || c.group || '—'},
+    {heading: 'R', numeric: true, sortValue: (c) => c.r, render: (c) => fmt.integer(c.r)},
+    {heading: 'F', numeric: true, sortValue: (c) => c.f, render: (c) => fmt.integer(c.f)},
+    {heading: 'M', numeric: true, sortValue: (c) => c.m, render: (c) => fmt.integer(c.m)},
+    {heading: 'Historical CLV', numeric: true, sortValue: (c) => c.historical_clv, render: (c) => fmt.money(c.historical_clv)},
+    {heading: 'Predicted CLV', numeric: true, sortValue: (c) => c.predicted_clv, render: (c) => fmt.money(c.predicted_clv)},
+    {heading: 'P(alive)', numeric: true, sortValue: (c) => c.p_alive, render: (c) => fmt.percent(c.p_alive)},
+    {heading: 'Expected next order', sortValue: (c) => c.expected_next_order, render: (c) => fmt.date(c.expected_next_order)},
+  ];
+
+  return (
+    <PageFrame name="customers" state={view}>
+      <Page title="Customers">
+        <Layout>
+          <Layout.Section>
+            <Card>
+              <InlineGrid columns={{xs: 1, md: ['twoThirds', 'oneThird']}} gap="300">
+                <TextField
+                  label="Search customers"
+                  value={query}
+                  onChange={setQuery}
+                  autoComplete="off"
+                  placeholder="Name or customer ID"
+                  clearButton
+                  onClearButtonClick={() => setQuery('')}
+                />
+                <Select
+                  label="Group"
+                  options={[{label: 'All groups', value: ''}, ...groups.map((g) => ({label: g.name || g.slug || '', value: g.slug ?? ''}))]}
+                  value={group}
+                  onChange={setGroup}
+                />
+              </InlineGrid>
+            </Card>
+          </Layout.Section>
+          <Layout.Section>
+            {state.error ? (
+              <ErrorBanner title="Couldn't load customers" error={state.error} onRetry={state.reload} />
+            ) : (
+              <Card padding="0">
+                <div className="cvo-card-heading">
+                  <BlockStack gap="100">
+                    <Text as="h2" variant="headingMd">
+                      {q || group ? 'Matching customers' : 'All customers'}
+                    </Text>
+                    <Text as="p" tone="subdued">
+                      <span data-metric="customers_total">{fmt.integer(total)}</span> {total === 1 ? 'customer' : 'customers'}
+                    </Text>
+                  </BlockStack>
+                </div>
+                {rows.length ? (
+                  <SortableTable columns={columns} rows={rows} />
+                ) : (
+                  <div className="cvo-card-body">
+                    <Text as="p" tone="subdued">
+                      {q || group ? 'No customers match.' : 'No scored customers yet.'}
+                    </Text>
+                  </div>
+                )}
+                <div className="cvo-card-body cvo-pagination">
+                  <Pagination
+                    hasPrevious={current > 1}
+                    hasNext={current < pages}
+                    onPrevious={() => setPage(Math.max(1, current - 1))}
+                    onNext={() => setPage(current + 1)}
+                    label={`Page ${fmt.integer(current)} of ${fmt.integer(pages)}`}
+                    accessibilityLabels={{previous: 'Previous page of customers', next: 'Next page of customers'}}
+                  />
+                </div>
+              </Card>
+            )}
+          </Layout.Section>
+        </Layout>
+      </Page>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,259 @@
+import {BlockStack, Card, Layout, Text} from '@shopify/polaris';
+
+import type {BacktestRow, IcpShare, IcpView} from '../api/normalize';
+import {readBacktest, readIcp} from '../api/normalize';
+import type {Anomaly, Insights, Num} from '../api/types';
+import {useApi} from '../api/useApi';
+import {FreeFormSection} from '../components/FreeForm';
+import {Heatmap} from '../components/Heatmap';
+import {LineChart} from '../components/LineChart';
+import {Metric, MetricGrid} from '../components/Metric';
+import {DataPage} from '../components/PageState';
+import type {Column} from '../components/SortableTable';
+import {SortableTable} from '../components/SortableTable';
+import {useApp} from '../context';
+import type {Formatter} from '../format';
+import {isNum} from '../format';
+
+export function InsightsPage() {
+  const state = useApi<Insights>('/api/insights');
+  return (
+    <DataPage
+      name="insights"
+      title="Insights"
+      state={state}
+      isEmpty={(d) => !d.pareto && !d.anomalies?.length && !d.icp && !d.backtest}
+    >
+      {(d) => (
+        <Layout>
+          <Layout.Section>
+            <Pareto pareto={d.pareto} />
+          </Layout.Section>
+          <Layout.Section>
+            <Anomalies anomalies={d.anomalies ?? []} />
+          </Layout.Section>
+          <Layout.Section>
+            <Icp icp={d.icp} />
+          </Layout.Section>
+          <Layout.Section>
+            <Backtest raw={d.backtest} />
+          </Layout.Section>
+        </Layout>
+      )}
+    </DataPage>
+  );
+}
+
+function Pareto({pareto}: {pareto: Insights['pareto']}) {
+  const {fmt} = useApp();
+  const points = (pareto?.curve ?? [])
+    .filter((p) => isNum(p.customers_share) && isNum(p.revenue_share))
+    .map((p) => ({
+      x: p.customers_share as number,
+      y: p.revenue_share as number,
+      xLabel: fmt.percent(p.customers_share),
+      yLabel: fmt.percent(p.revenue_share),
+    }));
+  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => ({value: v, label: fmt.percent(v)}));
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          Who brings the revenue
+        </Text>
+        <MetricGrid>
+          <Metric id="top20_revenue_share" label="Revenue from the top 20% of customers" value={fmt.percent(pareto?.top20_revenue_share)} />
+          <Metric id="top20_margin_share" label="Margin from the top 20% of customers" value={fmt.percent(pareto?.top20_margin_share)} />
+        </MetricGrid>
+        {points.length ? (
+          <LineChart
+            title="Cumulative revenue share by share of customers"
+            description={`Customers ranked by revenue, highest first. The top 20% bring ${fmt.percent(pareto?.top20_revenue_share)} of revenue; the dashed diagonal is an even split.`}
+            points={points}
+            xHeading="Share of customers"
+            yHeading="Share of revenue"
+            xDomain={[0, 1]}
+            yDomain={[0, 1]}
+            xTicks={ticks}
+            yTicks={ticks}
+            reference
+          />
+        ) : null}
+      </BlockStack>
+    </Card>
+  );
+}
+
+function Anomalies({anomalies}: {anomalies: Anomaly[]}) {
+  const {fmt} = useApp();
+  const columns: Column<Anomaly>[] = [
+    {heading: 'Month', sortValue: (a) => a.month, render: (a) => (a.month ? fmt.month(a.month) : '—')},
+    {heading: 'Kind', sortValue: (a) => a.kind, render: (a) => a.kind || '—'},
+    {heading: 'What', sortValue: (a) => a.key, render: (a) => a.key || '—'},
+    {heading: 'Value', numeric: true, sortValue: (a) => a.value, render: (a) => fmt.number(a.value)},
+    {heading: 'Expected', numeric: true, sortValue: (a) => a.expected, render: (a) => fmt.number(a.expected)},
+    {heading: 'Score', numeric: true, sortValue: (a) => (isNum(a.score) ? Math.abs(a.score) : a.score), render: (a) => fmt.decimal(a.score, 1)},
+    {heading: 'Note', render: (a) => a.note || ''},
+  ];
+  return (
+    <Card padding="0">
+      <div className="cvo-card-heading">
+        <Text as="h2" variant="headingMd">
+          Unusual months and segments
+        </Text>
+      </div>
+      {anomalies.length ? (
+        <SortableTable columns={columns} rows={anomalies} initialSort={{column: 5, direction: 'descending'}} />
+      ) : (
+        <div className="cvo-card-body">
+          <Text as="p" tone="subdued">
+            Nothing unusual found.
+          </Text>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function Icp({icp}: {icp: unknown}) {
+  const {fmt} = useApp();
+  const view = readIcp(icp);
+  let body;
+  if (view) body = <IcpProfile view={view} />;
+  else if (icp && typeof icp === 'object' && Object.keys(icp).length) {
+    body = Object.entries(icp as Record<string, unknown>).map(([k, v]) => <FreeFormSection key={k} name={k} value={v} fmt={fmt} />);
+  } else {
+    body = (
+      <Text as="p" tone="subdued">
+        No profile yet.
+      </Text>
+    );
+  }
+  return (
+    <Card>
+      <BlockStack gap="400">
+        <Text as="h2" variant="headingMd">
+          Your best customers
+        </Text>
+        {body}
+      </BlockStack>
+    </Card>
+  );
+}
+
+function weekdayNames(locale: string): string[] {
+  // 4 January 1970 was a Sunday; the profile counts Sunday as day 0.
+  const f = new Intl.DateTimeFormat(locale, {weekday: 'short', timeZone: 'UTC'});
+  return Array.from({length: 7}, (_, i) => f.format(new Date(Date.UTC(1970, 0, 4 + i))));
+}
+
+function IcpProfile({view}: {view: IcpView}) {
+  const {fmt} = useApp();
+  const who = view.topGroups.length ? view.topGroups.join(', ') : 'your top groups';
+  const rows = (v: {top: Num[]; rest: Num[]}) => [v.top, v.rest];
+  const days = weekdayNames(fmt.locale);
+  return (
+    <BlockStack gap="400">
+      <Text as="p">
+        Customers in {who} ({fmt.integer(view.topCustomers)}) compared with everyone else ({fmt.integer(view.restCustomers)}).
+      </Text>
+      {view.lists.map((l) => (
+        <BlockStack gap="200" key={l.key}>
+          <Text as="h3" variant="headingSm">
+            {l.title}
+          </Text>
+          <SortableTable<IcpShare>
+            columns={[
+              {heading: l.title.replace(/s$/, ''), sortValue: (r) => r.label, render: (r) => r.label},
+              {heading: 'Best customers', numeric: true, sortValue: (r) => r.customers, render: (r) => fmt.integer(r.customers)},
+              {heading: 'Share of best', numeric: true, sortValue: (r) => r.share, render: (r) => fmt.percent(r.share)},
+              {heading: 'Share of the rest', numeric: true, sortValue: (r) => r.otherShare, render: (r) => fmt.percent(r.otherShare)},
+            ]}
+            rows={l.rows}
+          />
+        </BlockStack>
+      ))}
+      {view.weekdays ? (
+        <BlockStack gap="200">
+          <Text as="h3" variant="headingSm">
+            Purchases by weekday
+          </Text>
+          <ShareHeatmap caption="Share of purchases by weekday, best customers and the rest" cols={days} values={rows(view.weekdays)} fmt={fmt} what="weekday" />
+        </BlockStack>
+      ) : null}
+      {view.hours ? (
+        <BlockStack gap="200">
+          <Text as="h3" variant="headingSm">
+            Purchases by hour of day
+          </Text>
+          <ShareHeatmap
+            caption="Share of purchases by hour of day in the shop's time zone, best customers and the rest"
+            cols={Array.from({length: 24}, (_, h) => String(h).padStart(2, '0'))}
+            values={rows(view.hours)}
+            fmt={fmt}
+            what="hour"
+          />
+        </BlockStack>
+      ) : null}
+    </BlockStack>
+  );
+}
+
+function ShareHeatmap({caption, cols, values, fmt, what}: {caption: string; cols: string[]; values: Num[][]; fmt: Formatter; what: string}) {
+  const rowLabels = ['Best customers', 'The rest'];
+  return (
+    <Heatmap
+      caption={caption}
+      cornerLabel="Who"
+      rowLabels={rowLabels}
+      colLabels={cols}
+      values={values}
+      format={(v) => fmt.percent(v)}
+      cellLabel={(i, j, v) => `${rowLabels[i]}, ${what} ${cols[j]}: ${fmt.percent(v)} of purchases`}
+    />
+  );
+}
+
+function Backtest({raw}: {raw: unknown}) {
+  const {fmt} = useApp();
+  const bt = readBacktest(raw);
+  const o = bt?.overall;
+  let horizon = 'few months';
+  if (typeof bt?.horizon === 'string') horizon = bt.horizon;
+  else if (bt?.horizon) horizon = bt.horizon.unit === 'days' ? fmt.days(bt.horizon.value) : `${fmt.integer(bt.horizon.value)} ${bt.horizon.value === 1 ? 'month' : 'months'}`;
+  const columns: Column<BacktestRow>[] = [
+    {heading: 'Group', sortValue: (g) => g.label, render: (g) => g.label},
+    {heading: 'Customers', numeric: true, sortValue: (g) => g.customers, render: (g) => fmt.integer(g.customers)},
+    {heading: 'Predicted orders', numeric: true, sortValue: (g) => g.predictedOrders, render: (g) => fmt.number(g.predictedOrders)},
+    {heading: 'Actual orders', numeric: true, sortValue: (g) => g.actualOrders, render: (g) => fmt.number(g.actualOrders)},
+    {heading: 'Mean abs. error', numeric: true, sortValue: (g) => g.mae, render: (g) => fmt.decimal(g.mae, 2)},
+    {heading: 'Correlation', numeric: true, sortValue: (g) => g.correlation, render: (g) => fmt.decimal(g.correlation, 2)},
+  ];
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          How good are the predictions?
+        </Text>
+        {bt ? (
+          <>
+            <Text as="p" tone="subdued">
+              The model is fitted on older history and asked to predict the last {horizon} of orders, which it has not seen.
+            </Text>
+            <MetricGrid>
+              <Metric id="backtest_predicted" label="Predicted orders" value={fmt.number(o?.predictedOrders)} />
+              <Metric id="backtest_actual" label="Actual orders" value={fmt.number(o?.actualOrders)} />
+              <Metric id="backtest_mae" label="Mean absolute error per customer" value={fmt.decimal(o?.mae, 2)} />
+              <Metric id="backtest_correlation" label="Correlation" value={fmt.decimal(o?.correlation, 2)} />
+            </MetricGrid>
+            {bt.groups.length ? <SortableTable columns={columns} rows={bt.groups} /> : null}
+          </>
+        ) : (
+          <Text as="p" tone="subdued">
+            The backtest needs more history than this shop has yet.
+          </Text>
+        )}
+      </BlockStack>
+    </Card>
+  );
+}

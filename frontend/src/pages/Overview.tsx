@@ -1,0 +1,128 @@
+import {Badge, Banner, BlockStack, Card, InlineStack, Layout, Text} from '@shopify/polaris';
+
+import type {Overview} from '../api/types';
+import {useApi, useReloadOn} from '../api/useApi';
+import {LineChart} from '../components/LineChart';
+import {Metric, MetricGrid} from '../components/Metric';
+import {DataPage} from '../components/PageState';
+import {SyncProgress} from '../components/SyncProgress';
+import {useApp} from '../context';
+import {isNum} from '../format';
+import {syncRunning} from '../sync';
+
+export function OverviewPage() {
+  const {fmt, shop} = useApp();
+  const running = syncRunning(shop.status?.sync);
+  // Reload the figures when a sync or a scoring run finishes.
+  const scoredAt = shop.status?.scoring?.last_scored_at ?? '';
+  const state = useApi<Overview>('/api/overview');
+  useReloadOn(`${running}|${scoredAt}`, state.reload);
+
+  return (
+    <DataPage
+      name="overview"
+      title="Overview"
+      subtitle={shop.name || shop.shop}
+      state={state}
+      isEmpty={(d) => !isNum(d.customers) && !d.retention_trend?.length}
+      emptyText={
+        running ? (
+          <>
+            Your order history is being imported. Figures appear here when it is scored.
+          </>
+        ) : undefined
+      }
+    >
+      {(d) => (
+        <Layout>
+          <Layout.Section>
+            <BlockStack gap="400">
+              <SyncProgress shop={shop} />
+              {d.warnings?.length ? (
+                <Banner tone="warning" title="Some figures need care">
+                  <ul className="cvo-list">
+                    {d.warnings.map((w) => (
+                      <li key={w}>{w}</li>
+                    ))}
+                  </ul>
+                </Banner>
+              ) : null}
+              {d.model?.fallback ? (
+                <Banner tone="info" title="Predictions use the simple model">
+                  <p>{d.model.reason || 'There is not enough purchase history to fit the full model yet.'}</p>
+                </Banner>
+              ) : null}
+              <MetricGrid>
+                <Metric id="customers" label="Customers" value={fmt.integer(d.customers)} />
+                <Metric id="repeat_rate" label="Repeat purchase rate" value={fmt.percent(d.repeat_rate)} />
+                <Metric id="retention_rate" label="Retention rate" value={fmt.percent(d.retention_rate)} />
+                <Metric id="avg_historical_clv" label="Average historical CLV" value={fmt.money(d.avg_historical_clv)} />
+                <Metric id="avg_predicted_clv" label="Average predicted CLV" value={fmt.money(d.avg_predicted_clv)} />
+                <Metric id="clv_cac" label="CLV : CAC" value={fmt.ratio(d.clv_cac)} help={isNum(d.clv_cac) ? undefined : 'Set your CAC in Settings.'} />
+                <Metric
+                  id="top_groups_revenue_share"
+                  label="Revenue from top groups"
+                  value={fmt.percent(d.top_groups_revenue_share)}
+                />
+              </MetricGrid>
+            </BlockStack>
+          </Layout.Section>
+          <Layout.Section>
+            <RetentionTrend trend={d.retention_trend ?? []} />
+          </Layout.Section>
+          <Layout.Section>
+            <Card>
+              <BlockStack gap="200">
+                <Text as="h2" variant="headingMd">
+                  Model
+                </Text>
+                <InlineStack gap="200" blockAlign="center">
+                  <Text as="span">{d.model?.name || '—'}</Text>
+                  {d.model?.fallback ? <Badge tone="attention">Fallback</Badge> : null}
+                </InlineStack>
+                <Text as="p" tone="subdued">
+                  Last scored: <span data-metric="scored_at">{fmt.dateTime(d.scored_at)}</span>
+                </Text>
+              </BlockStack>
+            </Card>
+          </Layout.Section>
+        </Layout>
+      )}
+    </DataPage>
+  );
+}
+
+function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']>}) {
+  const {fmt} = useApp();
+  const points = trend
+    .filter((t) => isNum(t.rate))
+    .map((t, i) => ({x: i, y: t.rate as number, xLabel: fmt.month(t.month), yLabel: fmt.percent(t.rate)}));
+  const step = Math.max(1, Math.ceil(points.length / 8));
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          Retention trend
+        </Text>
+        {points.length === 0 ? (
+          <Text as="p" tone="subdued">
+            No retention history yet.
+          </Text>
+        ) : (
+          <LineChart
+            title="Monthly retention rate"
+            description={`Share of customers retained each month, from ${points[0].xLabel} to ${points[points.length - 1].xLabel}.`}
+            points={points}
+            xHeading="Month"
+            yHeading="Retention rate"
+            yDomain={[0, Math.max(0.1, ...points.map((p) => p.y))]}
+            xTicks={points.filter((_, i) => i % step === 0).map((p) => ({value: p.x, label: p.xLabel}))}
+            yTicks={[0, 0.25, 0.5, 0.75, 1]
+              .filter((v) => v <= Math.max(0.1, ...points.map((p) => p.y)) + 1e-9)
+              .map((v) => ({value: v, label: fmt.percent(v)}))}
+          />
+        )}
+      </BlockStack>
+    </Card>
+  );
+}

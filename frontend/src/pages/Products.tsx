@@ -1,0 +1,104 @@
+import {Badge, BlockStack, Button, ButtonGroup, Card, InlineStack, Layout, Text} from '@shopify/polaris';
+import {useState} from 'react';
+
+import type {Products, StickinessRow} from '../api/types';
+import {useApi} from '../api/useApi';
+import {DataPage} from '../components/PageState';
+import type {Column} from '../components/SortableTable';
+import {SortableTable} from '../components/SortableTable';
+import {useApp} from '../context';
+
+type View = 'products' | 'vendors' | 'product_types';
+
+const VIEWS: {id: View; label: string; heading: string}[] = [
+  {id: 'products', label: 'Products', heading: 'Product'},
+  {id: 'vendors', label: 'Vendors', heading: 'Vendor'},
+  {id: 'product_types', label: 'Product types', heading: 'Product type'},
+];
+
+export function VerdictBadge({verdict}: {verdict?: string}) {
+  if (verdict === 'rockstar') return <Badge tone="success">Rockstar</Badge>;
+  if (verdict === 'toxic') return <Badge tone="critical">Toxic</Badge>;
+  return null;
+}
+
+export function ProductsPage() {
+  const state = useApi<Products>('/api/products');
+  const [view, setView] = useState<View>('products');
+  return (
+    <DataPage
+      name="products"
+      title="Products"
+      state={state}
+      isEmpty={(d) => !d.products?.length && !d.vendors?.length && !d.product_types?.length}
+    >
+      {(d) => {
+        const current = VIEWS.find((v) => v.id === view)!;
+        return (
+          <Layout>
+            <Layout.Section>
+              <Text as="p" tone="subdued">
+                Which first purchases bring customers back. Rockstars lead to repeat orders far more often than the shop's
+                baseline; toxic ones far less often, with the difference unlikely to be chance.
+              </Text>
+            </Layout.Section>
+            <Layout.Section>
+              <Card padding="0">
+                <div className="cvo-card-heading">
+                  <InlineStack align="space-between" blockAlign="center" gap="200">
+                    <Text as="h2" variant="headingMd">
+                      Repurchase by first {current.heading.toLowerCase()}
+                    </Text>
+                    <ButtonGroup variant="segmented">
+                      {VIEWS.map((v) => (
+                        <Button key={v.id} pressed={view === v.id} onClick={() => setView(v.id)}>
+                          {v.label}
+                        </Button>
+                      ))}
+                    </ButtonGroup>
+                  </InlineStack>
+                </div>
+                <StickinessTable key={view} heading={current.heading} rows={d[view] ?? []} />
+              </Card>
+            </Layout.Section>
+          </Layout>
+        );
+      }}
+    </DataPage>
+  );
+}
+
+function StickinessTable({heading, rows}: {heading: string; rows: StickinessRow[]}) {
+  const {fmt} = useApp();
+  if (!rows.length) {
+    return (
+      <div className="cvo-card-body">
+        <Text as="p" tone="subdued">
+          No data yet.
+        </Text>
+      </div>
+    );
+  }
+  const columns: Column<StickinessRow>[] = [
+    {
+      heading,
+      sortValue: (r) => r.title || r.key,
+      render: (r) => (
+        <BlockStack gap="100">
+          <InlineStack gap="200" blockAlign="center">
+            <Text as="span" fontWeight="semibold">
+              {r.title || r.key || '—'}
+            </Text>
+            <VerdictBadge verdict={r.verdict} />
+          </InlineStack>
+        </BlockStack>
+      ),
+    },
+    {heading: 'Customers', numeric: true, sortValue: (r) => r.customers, render: (r) => <span data-cell="customers">{fmt.integer(r.customers)}</span>},
+    {heading: 'Repurchase rate', numeric: true, sortValue: (r) => r.repurchase_rate, render: (r) => fmt.percent(r.repurchase_rate)},
+    {heading: 'Baseline', numeric: true, sortValue: (r) => r.baseline, render: (r) => fmt.percent(r.baseline)},
+    {heading: 'Later value', numeric: true, sortValue: (r) => r.later_value, render: (r) => fmt.money(r.later_value)},
+    {heading: 'p-value', numeric: true, sortValue: (r) => r.p_value, render: (r) => fmt.pValue(r.p_value)},
+  ];
+  return <SortableTable columns={columns} rows={rows} initialSort={{column: 1, direction: 'descending'}} />;
+}

@@ -1,0 +1,177 @@
+import {Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Select, Text, TextField} from '@shopify/polaris';
+import {useEffect, useMemo, useState} from 'react';
+
+import type {ActionResult, Segments, Settings} from '../api/types';
+import {useApi} from '../api/useApi';
+import {toast} from '../appBridge';
+import {DataPage} from '../components/PageState';
+import {useApp} from '../context';
+import {KNOWN_GROUPS} from '../groups';
+import type {SettingsForm} from '../settingsForm';
+import {fromSettings, toSettings, validate} from '../settingsForm';
+
+export function SettingsPage() {
+  const state = useApi<Settings>('/api/settings');
+  return (
+    <DataPage name="settings" title="Settings" state={state}>
+      {(d) => <SettingsEditor original={d} onSaved={state.reload} />}
+    </DataPage>
+  );
+}
+
+const HOURS = Array.from({length: 24}, (_, h) => ({label: `${String(h).padStart(2, '0')}:00`, value: String(h)}));
+
+function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () => void}) {
+  const {api, fmt, shop, reloadShop} = useApp();
+  const initial = useMemo(() => fromSettings(original), [original]);
+  const [form, setForm] = useState<SettingsForm>(initial);
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<Error>();
+  const [running, setRunning] = useState<string>();
+  useEffect(() => setForm(initial), [initial]);
+
+  const segments = useApi<Segments>('/api/segments');
+  const groups = segments.data?.groups?.length
+    ? segments.data.groups.map((g) => ({slug: g.slug ?? '', name: g.name || g.slug || ''}))
+    : KNOWN_GROUPS;
+
+  const errors = validate(form);
+  const dirty = JSON.stringify(form) !== JSON.stringify(initial);
+  const set = <K extends keyof SettingsForm>(k: K) => (v: SettingsForm[K]) => setForm((f) => ({...f, [k]: v}));
+
+  async function save() {
+    if (Object.keys(errors).length) return;
+    setSaving(true);
+    setSaveError(undefined);
+    try {
+      await api.send<Settings>('PUT', '/api/settings', toSettings(original, form));
+      toast('Settings saved');
+      onSaved();
+    } catch (e) {
+      setSaveError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function act(action: 'rescore' | 'resync', label: string) {
+    setRunning(action);
+    try {
+      const res = await api.send<ActionResult>('POST', `/api/actions/${action}`);
+      toast(`${label}: ${res.state || 'started'}`);
+      void reloadShop();
+    } catch (e) {
+      toast(`${label} failed: ${e instanceof Error ? e.message : String(e)}`, {isError: true});
+    } finally {
+      setRunning(undefined);
+    }
+  }
+
+  const selectedGroups = form.groupsEnabled ?? groups.map((g) => g.slug);
+  return (
+    <Layout>
+      {saveError ? (
+        <Layout.Section>
+          <Banner tone="critical" title="Couldn't save the settings" onDismiss={() => setSaveError(undefined)}>
+            <p>{saveError.message}</p>
+          </Banner>
+        </Layout.Section>
+      ) : null}
+      <Layout.AnnotatedSection id="tags" title="Customer tags" description="What the app writes to each customer in Shopify.">
+        <Card>
+          <FormLayout>
+            <TextField
+              label="Tag prefix"
+              value={form.tagPrefix}
+              onChange={set('tagPrefix')}
+              autoComplete="off"
+              error={errors.tagPrefix}
+              helpText={`Tags look like ${form.tagPrefix || 'cvo-'}soulmates.`}
+            />
+            <ChoiceList
+              title="Groups to tag"
+              allowMultiple
+              choices={groups.map((g) => ({label: g.name, value: g.slug}))}
+              selected={selectedGroups}
+              onChange={(v) => set('groupsEnabled')(v.length === groups.length && form.groupsEnabled === null ? null : v)}
+            />
+            <Checkbox label="Tag the predicted value tier" checked={form.predictedValueTier} onChange={set('predictedValueTier')} />
+            <Checkbox label="Tag churn risk" checked={form.churnRisk} onChange={set('churnRisk')} />
+            <Checkbox label="Write scores to customer metafields" checked={form.metafields} onChange={set('metafields')} />
+            {form.segments !== undefined ? (
+              <Checkbox label="Keep a Shopify customer segment per group" checked={form.segments} onChange={set('segments')} />
+            ) : null}
+          </FormLayout>
+        </Card>
+      </Layout.AnnotatedSection>
+      <Layout.AnnotatedSection id="economics" title="Economics" description="Used for CLV : CAC and margin-based figures.">
+        <Card>
+          <FormLayout>
+            <TextField
+              label="Customer acquisition cost (CAC)"
+              type="number"
+              min={0}
+              value={form.cac}
+              onChange={set('cac')}
+              autoComplete="off"
+              prefix={fmt.currency}
+              error={errors.cac}
+              helpText="Average cost to win one new customer. Leave empty if unknown."
+            />
+            <TextField
+              label="Default margin"
+              type="number"
+              min={0}
+              max={100}
+              value={form.marginPercent}
+              onChange={set('marginPercent')}
+              autoComplete="off"
+              suffix="%"
+              error={errors.marginPercent}
+              helpText="Used for products without a known cost."
+            />
+            <Select
+              label="Date refunds by"
+              options={[
+                {label: 'The refund date', value: 'refund_date'},
+                {label: 'The original order date', value: 'order_date'},
+              ]}
+              value={form.refundDating}
+              onChange={set('refundDating')}
+            />
+          </FormLayout>
+        </Card>
+      </Layout.AnnotatedSection>
+      <Layout.AnnotatedSection id="schedule" title="Schedule" description={`Nightly rescoring, in the shop's time zone${shop.timezone ? ` (${shop.timezone})` : ''}.`}>
+        <Card>
+          <Select label="Rescore every night at" options={HOURS} value={form.nightlyHour} onChange={set('nightlyHour')} />
+        </Card>
+      </Layout.AnnotatedSection>
+      <Layout.Section>
+        <InlineStack align="end">
+          <Button variant="primary" onClick={() => void save()} loading={saving} disabled={!dirty || Object.keys(errors).length > 0}>
+            Save
+          </Button>
+        </InlineStack>
+      </Layout.Section>
+      <Layout.AnnotatedSection id="actions" title="Run now" description="Start work without waiting for the nightly run.">
+        <Card>
+          <BlockStack gap="300">
+            <Text as="p" tone="subdued">
+              Rescoring recomputes groups and predictions from the stored history. A full resync reads the whole order history
+              from Shopify again.
+            </Text>
+            <InlineStack gap="200">
+              <Button onClick={() => void act('rescore', 'Rescore')} loading={running === 'rescore'} disabled={!!running}>
+                Rescore now
+              </Button>
+              <Button onClick={() => void act('resync', 'Resync')} loading={running === 'resync'} disabled={!!running}>
+                Resync history
+              </Button>
+            </InlineStack>
+          </BlockStack>
+        </Card>
+      </Layout.AnnotatedSection>
+    </Layout>
+  );
+}
