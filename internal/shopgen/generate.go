@@ -401,7 +401,6 @@ type chunk struct {
 // order, keeping at most two per worker in memory.
 func (g *generator) run(ctx context.Context, emit func(*chunk) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	workers := g.opts.Workers
 	slots := make([]chan *chunk, g.chunks)
 	for k := range slots {
@@ -437,7 +436,12 @@ func (g *generator) run(ctx context.Context, emit func(*chunk) error) error {
 			}
 		}()
 	}
-	defer wg.Wait()
+	// Stop the feeder before waiting for it: it may be blocked handing out
+	// work nobody will collect.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	for k := range g.chunks {
 		var ch *chunk
 		select {

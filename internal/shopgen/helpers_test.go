@@ -21,9 +21,11 @@ type recordSink struct {
 	products  []simulator.Product
 	customers []simulator.Customer
 	orders    []simulator.Order
-	// calls records the kind of every call in order, to check that
-	// customers come before the orders that need them.
+	// calls records the kind of every call in order.
 	calls []string
+	// orphans counts orders handed over before their customer.
+	orphans int
+	known   map[int64]bool
 }
 
 func (r *recordSink) AddProducts(ps []simulator.Product) error {
@@ -34,12 +36,23 @@ func (r *recordSink) AddProducts(ps []simulator.Product) error {
 
 func (r *recordSink) AddCustomers(cs []simulator.Customer) error {
 	r.customers = append(r.customers, cs...)
+	if r.known == nil {
+		r.known = map[int64]bool{}
+	}
+	for _, c := range cs {
+		r.known[c.ID] = true
+	}
 	r.calls = append(r.calls, "customers")
 	return nil
 }
 
 func (r *recordSink) AddOrders(os []simulator.Order) error {
 	r.orders = append(r.orders, os...)
+	for _, o := range os {
+		if o.CustomerID != 0 && !r.known[o.CustomerID] {
+			r.orphans++
+		}
+	}
 	r.calls = append(r.calls, "orders")
 	return nil
 }
