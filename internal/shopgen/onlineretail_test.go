@@ -152,9 +152,9 @@ func TestReadOnlineRetailRules(t *testing.T) {
 // Customers and rows are also recounted below by a plain pass over the file.
 var onlineRetailWant = struct {
 	rows, customers, products, orders, guestOrders, lineItems int
-	refunds, fullyRefunded, refundedRows, partlyMatched          int
-	skipped                                                      map[string]int
-	total, refunded                                              simulator.Amount
+	refunds, fullyRefunded, refundedRows, partlyMatched       int
+	skipped                                                   map[string]int
+	total, refunded                                           simulator.Amount
 }{
 	rows: 541909, customers: 4372, products: 3799, orders: 19950, guestOrders: 1425, lineItems: 528235,
 	refunds: 3911, fullyRefunded: 164, refundedRows: 7645, partlyMatched: 54,
