@@ -33,7 +33,7 @@ const (
 	// The demo's secret and key protect nothing real: the demo talks only to
 	// the in-process simulator. Real deployments must set their own.
 	demoClientSecret  = "cvo-demo-secret-not-for-production"
-	demoEncryptionKey = "v1:ZGVtby1rZXktZGVtby1rZXktZGVtby1rZXktMDA=" // 32 bytes, demo only
+	demoEncryptionKey = "v1:Y3ZvLWRlbW8ta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=" // 32 bytes, demo only
 	demoShop          = "cvo-demo.myshopify.com"
 )
 

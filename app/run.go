@@ -73,8 +73,12 @@ func newDemoSimulator(ctx context.Context, cfg config, log *slog.Logger, load st
 			stats, err = shopgen.LoadSnapshot(ctx, load, shopgen.ForShop(sim, demoShop))
 		}
 	case fileExists(path):
+		// The 2010–2011 history is moved forward by whole weeks so the demo
+		// shop trades until this week: scored as of today, its customers are
+		// as recent as they were on the data's last day.
+		shift := shopgen.WeeksUntil(shopgen.OnlineRetailLastDay, time.Now())
 		if err = addShop(sim, info); err == nil {
-			stats, err = shopgen.LoadOnlineRetail(ctx, path, shopgen.ForShop(sim, demoShop))
+			stats, err = shopgen.LoadOnlineRetail(ctx, path, shopgen.Shift(shopgen.ForShop(sim, demoShop), shift))
 		}
 	default:
 		log.Warn("demo data not found, generating a shop instead", "path", path)
