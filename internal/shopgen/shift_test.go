@@ -20,7 +20,10 @@ func (c *collectSink) AddCustomers(cs []simulator.Customer) error {
 	c.customers = append(c.customers, cs...)
 	return nil
 }
-func (c *collectSink) AddOrders(os []simulator.Order) error { c.orders = append(c.orders, os...); return nil }
+func (c *collectSink) AddOrders(os []simulator.Order) error {
+	c.orders = append(c.orders, os...)
+	return nil
+}
 
 func TestShiftKeepsWeekdayAndHour(t *testing.T) {
 	now := time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
