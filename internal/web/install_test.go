@@ -42,15 +42,16 @@ const (
 // stack is the app wired as in production, against the simulator and a
 // real Postgres and Redis.
 type stack struct {
-	sim       *simulator.Simulator
-	simURL    string
-	app       *httptest.Server
-	shops     *postgres.ShopStore
-	db        *postgres.DB
-	installer *install.Service
-	inspector *asynq.Inspector
-	shop      string
-	other     string
+	sim        *simulator.Simulator
+	simURL     string
+	app        *httptest.Server
+	shops      *postgres.ShopStore
+	db         *postgres.DB
+	installer  *install.Service
+	inspector  *asynq.Inspector
+	httpClient *http.Client
+	shop       string
+	other      string
 }
 
 func newStack(t *testing.T) *stack {
@@ -73,6 +74,7 @@ func newStack(t *testing.T) *stack {
 
 	httpClient, err := shopify.NewHTTPClient(simServer.URL, 10*time.Second)
 	require.NoError(t, err)
+	s.httpClient = httpClient
 	keys, err := secretbox.ParseKeyring(testKey)
 	require.NoError(t, err)
 	s.db = pgtest.New(t)
@@ -164,6 +166,13 @@ func TestAccessTokenRefreshesAndRotates(t *testing.T) {
 	assert.NotEqual(t, before.AccessToken, got)
 	assert.Equal(t, got, after.AccessToken)
 	assert.NotEqual(t, before.RefreshToken, after.RefreshToken, "Shopify rotates the refresh token")
+
+	// Once the new refresh token has been used, the spent one is refused.
+	oauth := shopify.NewOAuth(clientID, clientSecret, s.httpClient)
+	_, err = oauth.Refresh(ctx, s.shop, after.RefreshToken)
+	require.NoError(t, err)
+	_, err = oauth.Refresh(ctx, s.shop, before.RefreshToken)
+	assert.ErrorIs(t, err, shopify.ErrInvalidGrant, "a spent refresh token")
 }
 
 func TestInstallByAuthorizationCode(t *testing.T) {
