@@ -109,15 +109,20 @@ func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
 	m := len(cal)
 	predO, predR := make([]float64, m), make([]float64, m)
 	actO, actR := make([]float64, m), make([]float64, m)
+	perUnit := s.Unit.DaysPer()
 	parallel(m, workers(m), func(_, lo, hi int) {
-		cache := make(map[[3]float64]float64)
+		// Customers without a repeat purchase differ only in T, a whole
+		// number of days; the others hardly ever share (x, t_x, T).
+		oneTime := newDayCache()
 		for i := lo; i < hi; i++ {
 			sm := &cal[i]
-			k := [3]float64{float64(sm.X), sm.Tx, sm.T}
-			orders, ok := cache[k]
-			if !ok {
+			var orders float64
+			if sm.X == 0 {
+				orders = oneTime.get(sm.T*perUnit, func() float64 {
+					return fitted.Purchases.ConditionalExpected(bt.HoldoutLength, 0, 0, sm.T)
+				})
+			} else {
 				orders = fitted.Purchases.ConditionalExpected(bt.HoldoutLength, sm.X, sm.Tx, sm.T)
-				cache[k] = orders
 			}
 			predO[i] = orders
 			predR[i] = orders * fitted.Spend.ExpectedSpend(sm.X, sm.Monetary)
@@ -286,4 +291,28 @@ func (s *pairStats) correlation() float64 {
 		return 0
 	}
 	return math.Max(-1, math.Min(1, s.cPA/math.Sqrt(s.m2P*s.m2A)))
+}
+
+// dayCache memoizes a function of a whole number of days.
+type dayCache struct {
+	v   []float64
+	set []bool
+}
+
+func newDayCache() *dayCache { return &dayCache{} }
+
+func (c *dayCache) get(days float64, compute func() float64) float64 {
+	d := int(math.Round(days))
+	if d < 0 || d > 1_000_000 {
+		return compute()
+	}
+	if d >= len(c.v) {
+		n := max(d+1, 2*len(c.v))
+		c.v = append(c.v, make([]float64, n-len(c.v))...)
+		c.set = append(c.set, make([]bool, n-len(c.set))...)
+	}
+	if !c.set[d] {
+		c.v[d], c.set[d] = compute(), true
+	}
+	return c.v[d]
 }

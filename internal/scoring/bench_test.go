@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ func BenchmarkScoreShop1M(b *testing.B) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	cpu0 := cpuSeconds()
 	b.ResetTimer()
 	var res *Result
 	for b.Loop() {
@@ -57,9 +59,13 @@ func BenchmarkScoreShop1M(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	cpu := cpuSeconds() - cpu0
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	// CPU seconds (user + system) do not depend on what else the machine
+	// runs; on an idle machine the wall time is about CPU / cores.
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(peak()-before.HeapInuse)/(1<<20), "peak-extra-heap-MB")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
 	b.ReportMetric(vmHWM()/(1<<10), "VmHWM-MB")
@@ -90,6 +96,15 @@ func sampleHeap() func() uint64 {
 		}
 	}()
 	return func() uint64 { close(stop); return <-done }
+}
+
+// cpuSeconds is the process's user plus system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // vmHWM is the process's peak resident set in KiB (0 where /proc is

@@ -80,17 +80,16 @@ func parallel(n, w int, work func(k, lo, hi int)) {
 }
 
 // buildIndex indexes the purchases of orders created at or before s.AsOf.
-// Customer IDs come from the customer list first, in its order, then from
-// orders by customers missing from it, in order of appearance: the same
-// layout internal/reports uses, which lets the RFM assignments line up
-// without a lookup (alignRFM checks it).
-func buildIndex(customers []cvo.Customer, orders []cvo.Order, s Settings) *shopIndex {
+// Customers are numbered in the order of ids, then customers known only
+// from orders in order of appearance; customers without a purchase are
+// dropped. Score passes the reports' customer order, so that the RFM
+// assignments line up without a lookup (alignRFM checks it).
+func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location}
 	asOf := s.AsOf
-	ix.byID = make(map[string]int32, max(len(customers), len(orders)/8))
-	ix.ids = make([]string, 0, len(customers))
-	for i := range customers {
-		id := customers[i].ID
+	ix.byID = make(map[string]int32, max(len(ids), len(orders)/8))
+	ix.ids = make([]string, 0, len(ids))
+	for _, id := range ids {
 		if id == "" {
 			continue
 		}

@@ -36,14 +36,7 @@ func fitAndPredict(sums []clv.Summary, ds clv.Dataset, s Settings) (*clv.Fitted,
 	const chunk = 65536
 	chunks := (n + chunk - 1) / chunk
 	parallel(chunks, workers(n), func(_, lo, hi int) {
-		type key struct {
-			x     int
-			tx, t float64
-		}
-		var cache map[key]float64
-		if ownHorizon {
-			cache = make(map[key]float64)
-		}
+		oneTime := newDayCache()
 		for k := lo; k < hi; k++ {
 			from, to := k*chunk, min((k+1)*chunk, n)
 			preds := fitted.PredictAll(sums[from:to])
@@ -52,13 +45,13 @@ func fitAndPredict(sums []clv.Summary, ds clv.Dataset, s Settings) (*clv.Fitted,
 					discountedRevenue: p.DiscountedRevenue, next: p.NextOrder, hasNext: p.HasNextOrder}
 				if ownHorizon {
 					sm := &sums[from+i]
-					kk := key{sm.X, sm.Tx, sm.T}
-					v, ok := cache[kk]
-					if !ok {
-						v = fitted.Purchases.ConditionalExpected(s.ExpectedOrdersHorizon, sm.X, sm.Tx, sm.T)
-						cache[kk] = v
+					if sm.X == 0 {
+						f.expectedOrders = oneTime.get(sm.T*s.Unit.DaysPer(), func() float64 {
+							return fitted.Purchases.ConditionalExpected(s.ExpectedOrdersHorizon, 0, 0, sm.T)
+						})
+					} else {
+						f.expectedOrders = fitted.Purchases.ConditionalExpected(s.ExpectedOrdersHorizon, sm.X, sm.Tx, sm.T)
 					}
-					f.expectedOrders = v
 				}
 				out[from+i] = f
 			}

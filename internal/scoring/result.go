@@ -16,8 +16,7 @@ type Result struct {
 	Parameters Parameters `json:"parameters"`
 
 	// Customers has one entry per customer with at least one purchase by
-	// as-of, in the order of the customer list given to Score (customers
-	// known only from orders follow in order of appearance).
+	// as-of, in no particular order.
 	Customers []CustomerScore `json:"-"`
 
 	Model    ModelFit         `json:"model"`

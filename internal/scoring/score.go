@@ -38,26 +38,31 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	}
 	var timings timings
 
-	// The reports index the history their own way; they run beside the
-	// models, which use the index built here.
-	var (
-		rep    reports.Report
-		repIDs []rfm.Customer
-	)
+	// The reports index the history their own way; the models' index then
+	// numbers customers as the reports do, so that RFM assignments line up.
+	t0 := time.Now()
+	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating})
+	timings.add("reports index", t0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	reportCustomers := dataset.RFMCustomers()
+	var rep reports.Report
 	repErr := goSafe(func() error {
 		t0 := time.Now()
-		d := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating})
-		timings.add("reports index", t0)
-		t0 = time.Now()
 		var err error
-		rep, err = d.Report(s.Previous)
-		repIDs = d.RFMCustomers()
+		rep, err = dataset.Report(s.Previous)
 		timings.add("rfm and reports", t0)
 		return err
 	})
 
-	t0 := time.Now()
-	ix := buildIndex(customers, orders, s)
+	t0 = time.Now()
+	ids := make([]string, len(reportCustomers))
+	for i := range reportCustomers {
+		ids[i] = reportCustomers[i].ID
+	}
+	ix := buildIndex(ids, orders, s)
+	ids = nil
 	timings.add("index", t0)
 	if err := ctx.Err(); err != nil {
 		repErr()
@@ -107,7 +112,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	res.Backtest = bt
 
 	t0 = time.Now()
-	assignments, err := alignRFM(ix, repIDs, rep.RFM.Customers)
+	assignments, err := alignRFM(ix, reportCustomers, rep.RFM.Customers)
 	if err != nil {
 		return nil, err
 	}
