@@ -57,7 +57,7 @@ type staticTokens struct{ token string }
 func (s staticTokens) AccessToken(context.Context, string) (string, error) { return s.token, nil }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *simulator.Simulator
 	srv   *httptest.Server
 	db    *postgres.DB
@@ -71,7 +71,7 @@ type env struct {
 
 // newEnv runs the simulator over HTTP with one installed shop, a fresh
 // database with the shop installed, and a Writer between them.
-func newEnv(t *testing.T, tune ...func(*activation.Config)) *env {
+func newEnv(t testing.TB, tune ...func(*activation.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &fakeClock{t: time.Now().UTC().Truncate(time.Second)}}

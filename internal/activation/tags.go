@@ -47,15 +47,21 @@ func AppTags(prefix string) []string {
 	return append(out, ChurnRiskTag(prefix))
 }
 
+// appTagSuffixes are what follows the prefix in the app's tags.
+var appTagSuffixes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range AppTags("") {
+		m[t] = true
+	}
+	return m
+}()
+
 // IsAppTag reports whether tag is one the app writes with one of the
 // prefixes. Shopify compares tags case-insensitively, and so does this.
 func IsAppTag(tag string, prefixes ...string) bool {
 	tag = strings.ToLower(strings.TrimSpace(tag))
 	for _, p := range prefixes {
-		if p == "" || !strings.HasPrefix(tag, strings.ToLower(p)) {
-			continue
-		}
-		if slices.Contains(AppTags(strings.ToLower(p)), tag) {
+		if rest, ok := strings.CutPrefix(tag, strings.ToLower(p)); ok && p != "" && appTagSuffixes[rest] {
 			return true
 		}
 	}

@@ -142,8 +142,11 @@ type Report struct {
 	UploadedBytes  int64   `json:"uploadedBytes"`
 	// SetupError is set when definitions or segments could not be made;
 	// tags and metafields were written anyway.
-	SetupError string        `json:"setupError,omitempty"`
-	Duration   time.Duration `json:"duration"`
+	SetupError string `json:"setupError,omitempty"`
+	// PlanDuration is the time spent comparing the scores with what was
+	// written; Duration the whole write-back.
+	PlanDuration time.Duration `json:"planDuration"`
+	Duration     time.Duration `json:"duration"`
 }
 
 func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
@@ -259,10 +262,12 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		r.report.SetupError = err.Error()
 		w.log.Warn("write-back set-up incomplete", "shop", r.shop, "err", err)
 	}
+	planStart := w.now()
 	p, err := makePlan(ctx, w.store, r.shop, s, scores)
 	if err != nil {
 		return err
 	}
+	r.report.PlanDuration = w.now().Sub(planStart)
 	r.plan = p
 	r.outcomes = make([]outcome, len(p.changes))
 

@@ -55,7 +55,11 @@ func (s *WritebackStore) Scan(ctx context.Context, shop string, withMetafields b
 		if err := rows.Scan(&w.CustomerID, &w.Tags, &raw); err != nil {
 			return fmt.Errorf("scan write-back of %s: %w", shop, err)
 		}
-		if raw != nil {
+		switch {
+		case raw == nil:
+		case string(raw) == "{}":
+			w.Metafields = map[string]string{}
+		default:
 			if err := json.Unmarshal(raw, &w.Metafields); err != nil {
 				return fmt.Errorf("scan write-back of %s: customer %d metafields: %w", shop, w.CustomerID, err)
 			}
