@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
@@ -123,4 +124,47 @@ func vmHWM() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkScoreCDNOW scores the CDNOW sample's calibration period in
+// weeks with BG/NBD, end to end, and reports the fit-and-predict phase.
+func BenchmarkScoreCDNOW(b *testing.B) {
+	f, err := os.Open("../../../shared/data/cdnow/CDNOW_sample.txt")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	var orders []cvo.Order
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 5 {
+			continue
+		}
+		day, err := time.Parse("20060102", fields[2])
+		if err != nil {
+			b.Fatal(err)
+		}
+		total, err := strconv.ParseFloat(fields[4], 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, _ := strconv.Atoi(fields[1])
+		orders = append(orders, cvo.Order{CustomerID: strconv.Itoa(id), CreatedAt: day, Total: total})
+	}
+	s := DefaultSettings(time.Date(1997, 9, 30, 23, 59, 59, 0, time.UTC))
+	s.Unit, s.Model = clv.Weeks, clv.ModelBGNBD
+	var fit float64
+	for b.Loop() {
+		res, err := Score(b.Context(), nil, orders, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range res.Timings {
+			if t.Phase == "fit and predict" {
+				fit += t.Seconds
+			}
+		}
+	}
+	b.ReportMetric(fit/float64(b.N)*1000, "fit-and-predict-ms/op")
 }
