@@ -1,7 +1,9 @@
 package scoring
 
 import (
+	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -239,5 +241,37 @@ func TestRFMMatchesRfmPackage(t *testing.T) {
 	for _, c := range res.Customers {
 		w := want[c.CustomerID]
 		require.Equal(t, [4]uint8{w.R, w.F, w.M, uint8(w.Group)}, [4]uint8{c.R, c.F, c.M, uint8(c.Group)}, c.CustomerID)
+	}
+}
+
+// The index's passes split the orders into one chunk per core; the first
+// order of a customer must be the same whichever chunk it falls in.
+func TestIndexFirstOrderAcrossChunks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	asOf := time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)
+	at := time.Date(2024, 1, 10, 12, 0, 0, 0, time.UTC)
+	orders := make([]cvo.Order, 120_000)
+	for i := range orders {
+		orders[i] = cvo.Order{CustomerID: fmt.Sprint("filler", i%5000), CreatedAt: at.Add(time.Duration(i) * time.Second), Total: 1, SourceName: "web"}
+	}
+	// tie: same instant in both chunks, the earlier position wins.
+	orders[10] = cvo.Order{CustomerID: "tie", CreatedAt: at, Total: 1, SourceName: "first"}
+	orders[110_000] = cvo.Order{CustomerID: "tie", CreatedAt: at, Total: 1, SourceName: "second"}
+	// later: the second chunk holds the earlier order.
+	orders[20] = cvo.Order{CustomerID: "later", CreatedAt: at, Total: 1, UTMSource: "Newsletter"}
+	orders[115_000] = cvo.Order{CustomerID: "later", CreatedAt: at.Add(-time.Hour), Total: 1, SourceName: "POS "}
+	s := DefaultSettings(asOf)
+	ix := buildIndex(nil, orders, s)
+	require.Greater(t, workers(len(orders)), 1, "the test needs two chunks")
+	for id, want := range map[string]string{"tie": "first", "later": "pos"} {
+		c, ok := ix.lookup(id)
+		require.True(t, ok)
+		assert.Equal(t, want, ix.source[c], id)
+	}
+	want := clv.HistoricalCLV(orders, clv.HistoricalConfig{AsOf: asOf})
+	for _, h := range want {
+		c, ok := ix.lookup(h.CustomerID)
+		require.True(t, ok)
+		require.Equal(t, h.AcquisitionSource, ix.source[c], h.CustomerID)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
@@ -29,6 +30,9 @@ type purchaseRec struct {
 type shopIndex struct {
 	ids   []string
 	start []int32 // customer c's purchases are p[start[c]:start[c+1]]
+	// source is the acquisition source (clv.AcquisitionSource) of each
+	// customer's earliest purchase.
+	source []string
 	p     []purchaseRec
 	// byID maps a customer ID to its position before customers without a
 	// purchase were dropped; remap turns that into the dense index (-1:
@@ -180,24 +184,52 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 		ix.start[d+1] = at
 	}
 
-	// Pass 3: value the purchases.
+	// Pass 3: value the purchases, and note the acquisition source of
+	// each customer's earliest order while the order is at hand (looking it
+	// up later would be a cache miss per customer).
 	ix.p = make([]purchaseRec, ix.start[kept])
 	dating, defaultRate := s.RefundDating, s.DefaultMarginRate
+	firstAt := make([][]int64, w)
+	firstSource := make([][]string, w)
 	parallel(n, w, func(k, lo, hi int) {
 		cursor := counts[k]
+		earliest := make([]int64, kept)
+		for c := range earliest {
+			earliest[c] = math.MaxInt64
+		}
+		source := make([]string, kept)
 		for i := lo; i < hi; i++ {
 			c := custOf[i]
 			if c < 0 {
 				continue
 			}
 			o := &orders[i]
+			at := o.CreatedAt.Unix()
 			net := finiteOrZero(o.NetValueAsOf(asOf, dating))
 			margin, share := historicalMargin(o, net, defaultRate)
-			ix.p[cursor[c]] = purchaseRec{at: o.CreatedAt.Unix(), net: net, margin: margin, share: float32(share),
+			ix.p[cursor[c]] = purchaseRec{at: at, net: net, margin: margin, share: float32(share),
 				order: int32(i), disc: len(o.DiscountCodes) > 0}
 			cursor[c]++
+			// Orders come in input order within a chunk, so a tie keeps
+			// the earlier one, as clv.HistoricalCLV does.
+			if d := ix.remap[c]; at < earliest[d] {
+				earliest[d] = at
+				source[d] = clv.AcquisitionSource(*o)
+			}
 		}
+		firstAt[k], firstSource[k] = earliest, source
 	})
+	ix.source = firstSource[0]
+	for k := 1; k < w; k++ {
+		for c, at := range firstAt[k] {
+			// Later chunks win only with a strictly earlier order.
+			if at < firstAt[0][c] {
+				firstAt[0][c] = at
+				ix.source[c] = firstSource[k][c]
+			}
+		}
+	}
+	firstAt, firstSource = nil, nil
 	custOf, counts = nil, nil
 
 	least := int64(math.MaxInt64)

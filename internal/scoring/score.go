@@ -118,7 +118,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	}
 	res.Model = modelFit(fitted, s.Model)
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
-	res.Customers = assemble(ix, orders, sums, hist, forecasts, assignments, s)
+	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
 	res.Groups, res.Totals = aggregate(res.Customers)
 	res.Reports = rep
 	timings.add("assemble", t0)
@@ -150,7 +150,7 @@ func parameters(s Settings) Parameters {
 }
 
 // assemble joins history, BTYD summary, RFM and predictions per customer.
-func assemble(ix *shopIndex, orders []cvo.Order, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, s Settings) []CustomerScore {
+func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, s Settings) []CustomerScore {
 	n := ix.customers()
 	out := make([]CustomerScore, n)
 	cacBySource := make(map[string]float64, len(s.CACBySource))
@@ -173,7 +173,7 @@ func assemble(ix *shopIndex, orders []cvo.Order, sums []clv.Summary, hist []hist
 			if sc.Revenue > 0 {
 				sc.CostCoverage = finite(hist[c].covered / sc.Revenue)
 			}
-			sc.AcquisitionSource = clv.AcquisitionSource(orders[ps[0].order])
+			sc.AcquisitionSource = ix.source[c]
 			sc.CAC = s.CAC
 			if v, ok := cacBySource[sc.AcquisitionSource]; ok && sc.AcquisitionSource != "" {
 				sc.CAC = v
