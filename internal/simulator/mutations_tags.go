@@ -19,7 +19,7 @@ import (
 // limit; assumed to hold for customers too).
 const (
 	maxTagLength      = 255
-	maxTagsPerCustomr = 250
+	maxTagsPerCustomer = 250
 )
 
 type tagsPayload struct {
@@ -114,9 +114,9 @@ func (ec *execCtx) changeTags(args map[string]any, add bool) (any, error) {
 	}
 	rec := &st.customers[i]
 	next, changed := mergeTags(rec.tags, tags, add)
-	if len(next) > maxTagsPerCustomr {
+	if len(next) > maxTagsPerCustomer {
 		return tagsPayload{userErrors: []any{bulkUserError("",
-			fmt.Sprintf("Tags cannot be more than %d", maxTagsPerCustomr), "tags")}}, nil
+			fmt.Sprintf("Tags cannot be more than %d", maxTagsPerCustomer), "tags")}}, nil
 	}
 	if changed {
 		rec.tags = next
