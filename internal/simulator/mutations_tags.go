@@ -18,7 +18,7 @@ import (
 // admin rejects longer ones), at most 250 tags on a customer (the product
 // limit; assumed to hold for customers too).
 const (
-	maxTagLength      = 255
+	maxTagLength       = 255
 	maxTagsPerCustomer = 250
 )
 
