@@ -33,7 +33,7 @@ type shopIndex struct {
 	// source is the acquisition source (clv.AcquisitionSource) of each
 	// customer's earliest purchase.
 	source []string
-	p     []purchaseRec
+	p      []purchaseRec
 	// byID maps a customer ID to its position before customers without a
 	// purchase were dropped; remap turns that into the dense index (-1:
 	// no purchase).
