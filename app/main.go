@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cvo-app/cvo/frontend"
+	"github.com/cvo-app/cvo/internal/activation"
 	"github.com/cvo-app/cvo/internal/ingest"
 	"github.com/cvo-app/cvo/internal/install"
 	"github.com/cvo-app/cvo/internal/jobs"
@@ -40,6 +41,8 @@ Usage:
   cvo simulator   run the Shopify simulator alone (-port, -shop, -load FILE)
   cvo score       score an orders CSV: RFM groups, CLV, P(alive) (see cvo score -h)
   cvo gen         generate a large shop: a snapshot for the simulator or an orders CSV
+  cvo bench-sync       history sync benchmark against raw COPY (--customers N --orders M)
+  cvo bench-writeback  write-back benchmark (--customers N --change 0.1 [--initial])
 `
 
 func main() {
@@ -68,6 +71,10 @@ func main() {
 		err = runScore(ctx, args, os.Stderr)
 	case "gen":
 		err = runGen(ctx, log, args)
+	case "bench-sync":
+		err = runBenchSync(ctx, log, args)
+	case "bench-writeback":
+		err = runBenchWriteback(ctx, log, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -98,6 +105,8 @@ type appDeps struct {
 	scorings   *postgres.ScoringStore
 	settings   *postgres.SettingsStore
 	rescorer   *rescore.Service
+	writer     *activation.Writer
+	writeback  *rescore.Writeback
 }
 
 func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
@@ -156,7 +165,10 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 		*postgres.OrderStore
 		*postgres.CustomerStore
 	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db)}
-	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, nil, log.With("component", "rescore"))
+	a.writer = activation.New(activation.Config{DB: db, Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
+		APIVersion: cfg.APIVersion, Log: log.With("component", "activation")})
+	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
+	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, a.writeback, log.With("component", "rescore"))
 	return a, nil
 }
 
@@ -184,7 +196,7 @@ func (a *appDeps) server() *web.Server {
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
 		Frontend: frontend.Dist(),
-		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue},
+		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
 		Log:      a.log,
 	})
 }
@@ -202,7 +214,7 @@ func (a *appDeps) work(ctx context.Context) error {
 		Logger:      asynqLogger{a.log},
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
-		Rescorer: a.rescorer, Queue: a.queue, Log: a.log}.Mux()
+		Rescorer: a.rescorer, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

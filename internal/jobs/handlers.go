@@ -29,6 +29,7 @@ type Handlers struct {
 	Syncer        Syncer
 	Webhooks      WebhookApplier
 	Rescorer      Rescorer
+	Writeback     WritebackRunner
 	Reconciler    Reconciler
 	Queue         *Queue
 	Log           *slog.Logger
@@ -41,6 +42,7 @@ func (h Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeApplyWebhook, h.applyWebhook)
 	mux.HandleFunc(TypeRescoreShop, h.rescoreShop)
 	mux.HandleFunc(TypeNightlySweep, h.nightlySweep)
+	mux.HandleFunc(TypeWriteback, h.writeback)
 	mux.HandleFunc(TypeReconcileShop, h.reconcileShop)
 	mux.HandleFunc(TypeReconcileSweep, h.reconcileSweep)
 	return mux
@@ -77,5 +79,16 @@ func (h Handlers) applyWebhook(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("apply %s for %s: %w", p.Topic, p.Shop, err)
 	}
+	if rescoringTopics[p.Topic] && h.Rescorer != nil {
+		return h.Rescorer.RequestAfterOrders(ctx, h.Queue, p.Shop)
+	}
 	return nil
+}
+
+// rescoringTopics change purchases, so they ask for a (debounced) rescore.
+// Customer topics do not: a customer's scores come from their orders, and
+// the app's own tag writes come back as customers/update, which must not
+// start the next rescore.
+var rescoringTopics = map[string]bool{
+	"orders/create": true, "orders/updated": true, "orders/paid": true, "orders/cancelled": true, "refunds/create": true,
 }

@@ -55,6 +55,7 @@ func (q *Queue) EnqueueRescore(ctx context.Context, shop, reason string, due res
 type Rescorer interface {
 	Rescore(ctx context.Context, shop string, reason rescore.Reason) (int64, error)
 	EnqueueNightly(ctx context.Context, installed rescore.Installed, q rescore.Queue) (int, error)
+	RequestAfterOrders(ctx context.Context, q rescore.Queue, shop string) error
 }
 
 func (h Handlers) rescoreShop(ctx context.Context, t *asynq.Task) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cvo-app/cvo/internal/activation"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/reports"
@@ -42,9 +44,9 @@ type Actions interface {
 	EnqueueSync(ctx context.Context, shop string) error
 }
 
-// Segments finds the Shopify segment saved for each group tag.
+// Segments lists the Shopify segments the app saved for the groups.
 type Segments interface {
-	SegmentIDs(ctx context.Context, shop string) (map[string]string, error)
+	Segments(ctx context.Context, shop string) ([]activation.SegmentLink, error)
 }
 
 // PagesDeps are what the pages' API reads.
@@ -170,10 +172,14 @@ func (p *pages) segments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	segmentIDs := map[string]string{}
+	segmentURLs := map[rfm.Group]string{}
 	if p.deps.Segments != nil {
-		if segmentIDs, err = p.deps.Segments.SegmentIDs(ctx, shop); err != nil {
+		links, err := p.deps.Segments.Segments(ctx, shop)
+		if err != nil {
 			return err
+		}
+		for _, l := range links {
+			segmentURLs[l.Group] = l.AdminURL
 		}
 	}
 	plays := map[rfm.Group]rfm.Play{}
@@ -197,7 +203,10 @@ func (p *pages) segments(c echo.Context) error {
 		row["slug"], row["name"], row["tag"] = g.Slug(), g.Name(), tag
 		row["tag_written"] = settings.GroupEnabled(g.Slug())
 		row["meaning"], row["action"] = plays[g].Meaning, plays[g].Action
-		row["segment_url"] = p.segmentURL(shop, tag, segmentIDs[tag])
+		row["segment_url"] = segmentURLs[g]
+		if row["segment_url"] == "" {
+			row["segment_url"] = p.tagFilterURL(shop, tag)
+		}
 		groups = append(groups, row)
 	}
 	grid := make([]map[string]any, 0, 25)
@@ -215,14 +224,10 @@ func (p *pages) segments(c echo.Context) error {
 	})
 }
 
-// segmentURL links to the group's saved segment in the shop's admin, or to
-// the customer list filtered by the tag until the segment exists.
-func (p *pages) segmentURL(shop, tag, segmentID string) string {
-	base := p.server.cfg.AdminBaseURL(shop) + "/admin/customers"
-	if segmentID != "" {
-		return base + "?segment_id=" + segmentID
-	}
-	return base + "?query=" + strings.ReplaceAll("customer_tags CONTAINS '"+tag+"'", " ", "%20")
+// tagFilterURL links to the shop's customers filtered by the group's tag,
+// until the group's saved segment exists.
+func (p *pages) tagFilterURL(shop, tag string) string {
+	return p.server.cfg.AdminBaseURL(shop) + "/admin/customers?" + url.Values{"query": {"customer_tags CONTAINS '" + tag + "'"}}.Encode()
 }
 
 func movements(t reports.Transitions) map[string]any {

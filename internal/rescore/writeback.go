@@ -1,0 +1,77 @@
+package rescore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/cvo-app/cvo/internal/activation"
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// ScoreReader reads a scoring's per-customer rows.
+type ScoreReader interface {
+	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
+	Customers(ctx context.Context, shop string, scoringID int64, fn func(cvo.CustomerScore) error) error
+}
+
+// Writer writes results back to Shopify (activation.Writer).
+type Writer interface {
+	EnsureSetup(ctx context.Context, shop string, s cvo.Settings) error
+	Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (activation.Report, error)
+}
+
+// WritebackQueue schedules write-back jobs.
+type WritebackQueue interface {
+	EnqueueWriteback(ctx context.Context, shop string, scoringID int64) error
+}
+
+// Writeback writes each new scoring back to Shopify. As a Followers it
+// only queues the job, so a rescore never waits on Shopify's API.
+type Writeback struct {
+	scores   ScoreReader
+	settings Settings
+	writer   Writer
+	queue    WritebackQueue
+	log      *slog.Logger
+}
+
+// NewWriteback wires write-back.
+func NewWriteback(scores ScoreReader, settings Settings, writer Writer, queue WritebackQueue, log *slog.Logger) *Writeback {
+	return &Writeback{scores: scores, settings: settings, writer: writer, queue: queue, log: log}
+}
+
+// Scored implements Followers.
+func (w *Writeback) Scored(ctx context.Context, shop string, scoringID int64) error {
+	return w.queue.EnqueueWriteback(ctx, shop, scoringID)
+}
+
+// Write writes the shop's latest scoring back; a job for an older scoring
+// writes the latest instead, since only the newest tags are right.
+func (w *Writeback) Write(ctx context.Context, shop string) error {
+	latest, _, err := w.scores.Latest(ctx, shop)
+	if err != nil {
+		return err
+	}
+	settings, err := w.settings.Get(ctx, shop)
+	if err != nil {
+		return err
+	}
+	if err := w.writer.EnsureSetup(ctx, shop, settings); err != nil {
+		return fmt.Errorf("write-back set-up for %s: %w", shop, err)
+	}
+	scores := make([]cvo.CustomerScore, 0, latest.Customers)
+	if err := w.scores.Customers(ctx, shop, latest.ID, func(c cvo.CustomerScore) error {
+		scores = append(scores, c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	rep, err := w.writer.Apply(ctx, shop, settings, scores)
+	if err != nil {
+		return fmt.Errorf("write back scoring %d of %s: %w", latest.ID, shop, err)
+	}
+	w.log.Info("written back", "shop", shop, "scoring_id", latest.ID, "report", rep)
+	return nil
+}
