@@ -212,10 +212,7 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(res.Customers[a].CustomerID, res.Customers[b].CustomerID) })
-	loc := time.UTC
-	if l, err := time.LoadLocation(res.Timezone); err == nil {
-		loc = l
-	}
+	loc := res.Location()
 	num := func(v float64) string { return strconv.FormatFloat(finite(v), 'f', 6, 64) }
 	day := func(t time.Time) string { return t.In(loc).Format(time.DateOnly) }
 	row := make([]string, len(ScoreColumns))
@@ -311,9 +308,7 @@ func NewParams(res *Result) Params {
 		DefaultMarginRate:     res.Parameters.DefaultMarginRate,
 		RFMLevels:             [3]int{res.RFM.R.Levels, res.RFM.F.Levels, res.RFM.M.Levels},
 	}
-	if loc, err := time.LoadLocation(res.Timezone); err == nil {
-		p.AsOf = res.AsOf.In(loc).Format(time.DateOnly)
-	}
+	p.AsOf = res.AsOf.In(res.Location()).Format(time.DateOnly)
 	for _, t := range res.Timings {
 		if t.Phase == "fit and predict" {
 			p.FitSeconds = t.Seconds

@@ -33,6 +33,19 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Timings are the wall-clock seconds of each phase.
 	Timings []Timing `json:"timings"`
+
+	loc *time.Location // the shop's zone, for writing calendar days
+}
+
+// Location is the shop's time zone the scoring used.
+func (r *Result) Location() *time.Location {
+	if r.loc != nil {
+		return r.loc
+	}
+	if loc, err := time.LoadLocation(r.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // Parameters are the settings the run used, defaults filled in.

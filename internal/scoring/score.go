@@ -31,7 +31,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{AsOf: s.AsOf, Timezone: s.Location.String(), Parameters: parameters(s)}
+	res := &Result{AsOf: s.AsOf, Timezone: s.Location.String(), Parameters: parameters(s), loc: s.Location}
 	orders, fixed := finiteOrders(orders)
 	if fixed > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", fixed))
