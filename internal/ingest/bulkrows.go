@@ -1,9 +1,7 @@
 package ingest
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -112,84 +110,37 @@ func bulkQuery(r postgres.Resource, since time.Time) string {
 	}
 }
 
-type idRef struct {
-	ID string `json:"id"`
+// bulkFields are the fields any line of our bulk files may carry, as raw
+// bytes of the line (no copies); which ones are set depends on the object,
+// told by its GID once the whole line is read (JSON does not order keys).
+type bulkFields struct {
+	id, parentID                          []byte
+	firstName, lastName, email            []byte
+	city, country, countryCode            []byte
+	createdAt, updatedAt, title           []byte
+	name, processedAt, cancelledAt        []byte
+	test                                  bool
+	sourceName, currencyCode              []byte
+	discountCodes                         [][]byte
+	customerID                            []byte
+	total, totalCurrency, subtotal        []byte
+	refunds                               []refundFields
+	landingPage, referrerURL              []byte
+	utmSource, utmMedium, utmCampaign     []byte
+	quantity                              int64
+	unitPrice, productID, variantID       []byte
+	productType, vendor, sku, price, cost []byte
+	hasTotal, hasUnitPrice                bool
 }
 
-type shopMoney struct {
-	ShopMoney struct {
-		Amount       string `json:"amount"`
-		CurrencyCode string `json:"currencyCode"`
-	} `json:"shopMoney"`
+type refundFields struct {
+	id, createdAt, amount []byte
+	hasAmount             bool
 }
 
-// bulkLine is the union of the fields any line of our bulk files carries;
-// which ones are set depends on the object (told by its GID).
-type bulkLine struct {
-	ID       string `json:"id"`
-	ParentID string `json:"__parentId"`
-
-	// Customer
-	FirstName           string `json:"firstName"`
-	LastName            string `json:"lastName"`
-	DefaultEmailAddress *struct {
-		EmailAddress string `json:"emailAddress"`
-	} `json:"defaultEmailAddress"`
-	DefaultAddress *struct {
-		City          string `json:"city"`
-		Country       string `json:"country"`
-		CountryCodeV2 string `json:"countryCodeV2"`
-	} `json:"defaultAddress"`
-
-	// Shared
-	CreatedAt string `json:"createdAt"`
-	UpdatedAt string `json:"updatedAt"`
-	Title     string `json:"title"`
-
-	// Order
-	Name             string     `json:"name"`
-	ProcessedAt      string     `json:"processedAt"`
-	CancelledAt      string     `json:"cancelledAt"`
-	Test             bool       `json:"test"`
-	SourceName       string     `json:"sourceName"`
-	CurrencyCode     string     `json:"currencyCode"`
-	DiscountCodes    []string   `json:"discountCodes"`
-	Customer         *idRef     `json:"customer"`
-	TotalPriceSet    *shopMoney `json:"totalPriceSet"`
-	SubtotalPriceSet *shopMoney `json:"subtotalPriceSet"`
-	Refunds          []struct {
-		ID               string     `json:"id"`
-		CreatedAt        string     `json:"createdAt"`
-		TotalRefundedSet *shopMoney `json:"totalRefundedSet"`
-	} `json:"refunds"`
-	CustomerJourneySummary *struct {
-		FirstVisit *struct {
-			LandingPage   string `json:"landingPage"`
-			ReferrerURL   string `json:"referrerUrl"`
-			UTMParameters *struct {
-				Source   string `json:"source"`
-				Medium   string `json:"medium"`
-				Campaign string `json:"campaign"`
-			} `json:"utmParameters"`
-		} `json:"firstVisit"`
-	} `json:"customerJourneySummary"`
-
-	// Line item
-	Quantity             int32      `json:"quantity"`
-	OriginalUnitPriceSet *shopMoney `json:"originalUnitPriceSet"`
-	Product              *idRef     `json:"product"`
-	Variant              *idRef     `json:"variant"`
-
-	// Product and variant
-	ProductType   string `json:"productType"`
-	Vendor        string `json:"vendor"`
-	SKU           string `json:"sku"`
-	Price         string `json:"price"`
-	InventoryItem *struct {
-		UnitCost *struct {
-			Amount string `json:"amount"`
-		} `json:"unitCost"`
-	} `json:"inventoryItem"`
+func (f *bulkFields) reset() {
+	codes, refunds := f.discountCodes[:0], f.refunds[:0]
+	*f = bulkFields{discountCodes: codes, refunds: refunds}
 }
 
 // rowBuf holds the rows one bulk line turns into (an order and its
@@ -202,7 +153,8 @@ type rowBuf struct {
 	refunds  []postgres.RefundRow
 	product  postgres.ProductRow
 	variant  postgres.VariantRow
-	decoded  bulkLine
+	f        bulkFields
+	r        jsonReader
 }
 
 // parseBulkLine turns one JSONL line of a resource's bulk file into staged
@@ -210,12 +162,19 @@ type rowBuf struct {
 // changed query and a stale parser must not silently drop data.
 func parseBulkLine(r postgres.Resource, line []byte, b *rowBuf) error {
 	b.rows = b.rows[:0]
-	b.decoded = bulkLine{}
-	d := &b.decoded
-	if err := json.Unmarshal(line, d); err != nil {
+	b.f.reset()
+	b.r = jsonReader{b: line}
+	if b.r.peek() != '{' {
+		return fmt.Errorf("not a JSON object: %w", b.r.fail("an object"))
+	}
+	if err := b.r.object(b.field); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
 	}
-	kind := gidKind(d.ID)
+	if err := b.r.end(); err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	d := &b.f
+	kind := gidKind(string(d.id))
 	switch {
 	case r == postgres.ResourceCustomers && kind == "Customer":
 		return b.parseCustomer(d)
@@ -227,100 +186,298 @@ func parseBulkLine(r postgres.Resource, line []byte, b *rowBuf) error {
 		return b.parseProduct(d)
 	case r == postgres.ResourceProducts && kind == "ProductVariant":
 		return b.parseVariant(d)
-	case d.ID == "":
+	case d.id == nil:
 		return fmt.Errorf("object without id")
 	default:
-		return fmt.Errorf("unexpected object %q in the %s export", d.ID, r)
+		return fmt.Errorf("unexpected object %q in the %s export", d.id, r)
 	}
 }
 
-func (b *rowBuf) parseCustomer(d *bulkLine) error {
-	c := &b.customer
-	*c = postgres.CustomerRow{FirstName: d.FirstName, LastName: d.LastName}
+// field reads one top-level member of a line.
+func (b *rowBuf) field(key []byte) error {
+	r, d := &b.r, &b.f
 	var err error
-	if c.ID, err = parseGID(d.ID, "Customer"); err != nil {
+	switch string(key) {
+	case "id":
+		d.id, err = r.strBytes()
+	case "__parentId":
+		d.parentID, err = r.strBytes()
+	case "firstName":
+		d.firstName, err = r.strBytes()
+	case "lastName":
+		d.lastName, err = r.strBytes()
+	case "defaultEmailAddress":
+		err = r.objectOrNull(func(k []byte) error { return b.member(k, "emailAddress", &d.email) })
+	case "defaultAddress":
+		err = r.objectOrNull(func(k []byte) error {
+			switch string(k) {
+			case "city":
+				d.city, err = r.strBytes()
+			case "country":
+				d.country, err = r.strBytes()
+			case "countryCodeV2":
+				d.countryCode, err = r.strBytes()
+			default:
+				return r.skip()
+			}
+			return err
+		})
+	case "createdAt":
+		d.createdAt, err = r.strBytes()
+	case "updatedAt":
+		d.updatedAt, err = r.strBytes()
+	case "title":
+		d.title, err = r.strBytes()
+	case "name":
+		d.name, err = r.strBytes()
+	case "processedAt":
+		d.processedAt, err = r.strBytes()
+	case "cancelledAt":
+		d.cancelledAt, err = r.strBytes()
+	case "test":
+		d.test, err = r.boolean()
+	case "sourceName":
+		d.sourceName, err = r.strBytes()
+	case "currencyCode":
+		d.currencyCode, err = r.strBytes()
+	case "discountCodes":
+		if isNull, nerr := r.null(); isNull || nerr != nil {
+			return nerr
+		}
+		err = r.array(func() error {
+			c, err := r.strBytes()
+			if c != nil {
+				d.discountCodes = append(d.discountCodes, c)
+			}
+			return err
+		})
+	case "customer":
+		err = r.objectOrNull(func(k []byte) error { return b.member(k, "id", &d.customerID) })
+	case "totalPriceSet":
+		err = b.money(&d.total, &d.totalCurrency, &d.hasTotal)
+	case "subtotalPriceSet":
+		err = b.money(&d.subtotal, nil, nil)
+	case "originalUnitPriceSet":
+		err = b.money(&d.unitPrice, nil, &d.hasUnitPrice)
+	case "refunds":
+		if isNull, nerr := r.null(); isNull || nerr != nil {
+			return nerr
+		}
+		err = r.array(func() error {
+			var f refundFields
+			err := r.object(func(k []byte) error {
+				switch string(k) {
+				case "id":
+					f.id, err = r.strBytes()
+				case "createdAt":
+					f.createdAt, err = r.strBytes()
+				case "totalRefundedSet":
+					err = b.money(&f.amount, nil, &f.hasAmount)
+				default:
+					return r.skip()
+				}
+				return err
+			})
+			d.refunds = append(d.refunds, f)
+			return err
+		})
+	case "customerJourneySummary":
+		err = r.objectOrNull(func(k []byte) error {
+			if string(k) != "firstVisit" {
+				return r.skip()
+			}
+			return r.objectOrNull(func(k []byte) error {
+				switch string(k) {
+				case "landingPage":
+					d.landingPage, err = r.strBytes()
+				case "referrerUrl":
+					d.referrerURL, err = r.strBytes()
+				case "utmParameters":
+					err = r.objectOrNull(func(k []byte) error {
+						switch string(k) {
+						case "source":
+							d.utmSource, err = r.strBytes()
+						case "medium":
+							d.utmMedium, err = r.strBytes()
+						case "campaign":
+							d.utmCampaign, err = r.strBytes()
+						default:
+							return r.skip()
+						}
+						return err
+					})
+				default:
+					return r.skip()
+				}
+				return err
+			})
+		})
+	case "quantity":
+		d.quantity, err = r.integer()
+	case "product":
+		err = r.objectOrNull(func(k []byte) error { return b.member(k, "id", &d.productID) })
+	case "variant":
+		err = r.objectOrNull(func(k []byte) error { return b.member(k, "id", &d.variantID) })
+	case "productType":
+		d.productType, err = r.strBytes()
+	case "vendor":
+		d.vendor, err = r.strBytes()
+	case "sku":
+		d.sku, err = r.strBytes()
+	case "price":
+		d.price, err = r.strBytes()
+	case "inventoryItem":
+		err = r.objectOrNull(func(k []byte) error {
+			if string(k) != "unitCost" {
+				return r.skip()
+			}
+			return r.objectOrNull(func(k []byte) error { return b.member(k, "amount", &d.cost) })
+		})
+	default:
+		return r.skip()
+	}
+	return err
+}
+
+// member reads the member named want into dst and skips the others.
+func (b *rowBuf) member(key []byte, want string, dst *[]byte) error {
+	if string(key) != want {
+		return b.r.skip()
+	}
+	v, err := b.r.strBytes()
+	*dst = v
+	return err
+}
+
+// money reads a MoneyBag's shopMoney (never presentmentMoney).
+func (b *rowBuf) money(amount, currency *[]byte, present *bool) error {
+	r := &b.r
+	return r.objectOrNull(func(k []byte) error {
+		if string(k) != "shopMoney" {
+			return r.skip()
+		}
+		return r.objectOrNull(func(k []byte) error {
+			switch string(k) {
+			case "amount":
+				v, err := r.strBytes()
+				*amount = v
+				if present != nil && v != nil {
+					*present = true
+				}
+				return err
+			case "currencyCode":
+				if currency == nil {
+					return r.skip()
+				}
+				v, err := r.strBytes()
+				*currency = v
+				return err
+			default:
+				return r.skip()
+			}
+		})
+	})
+}
+
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return string(b)
+}
+
+func gidOf(b []byte, kind string) (int64, error) { return parseGID(string(b), kind) }
+
+func optionalGIDOf(b []byte, kind string) (int64, error) {
+	if b == nil {
+		return 0, nil
+	}
+	return parseGID(string(b), kind)
+}
+
+func timeOf(field string, b []byte) (time.Time, error) { return parseTimeBytes(field, b) }
+
+func optionalTimeOf(field string, b []byte) (time.Time, error) {
+	if b == nil {
+		return time.Time{}, nil
+	}
+	return parseTimeBytes(field, b)
+}
+
+func (b *rowBuf) parseCustomer(d *bulkFields) error {
+	c := &b.customer
+	*c = postgres.CustomerRow{FirstName: bstr(d.firstName), LastName: bstr(d.lastName), Email: bstr(d.email),
+		City: bstr(d.city), Country: bstr(d.country), CountryCode: bstr(d.countryCode)}
+	var err error
+	if c.ID, err = gidOf(d.id, "Customer"); err != nil {
 		return err
 	}
-	if d.DefaultEmailAddress != nil {
-		c.Email = d.DefaultEmailAddress.EmailAddress
-	}
-	if a := d.DefaultAddress; a != nil {
-		c.City, c.Country, c.CountryCode = a.City, a.Country, a.CountryCodeV2
-	}
-	if c.CreatedAt, err = optionalTime("createdAt", d.CreatedAt); err != nil {
+	if c.CreatedAt, err = optionalTimeOf("createdAt", d.createdAt); err != nil {
 		return err
 	}
-	if c.UpdatedAt, err = parseTime("updatedAt", d.UpdatedAt); err != nil {
+	if c.UpdatedAt, err = timeOf("updatedAt", d.updatedAt); err != nil {
 		return err
 	}
 	b.rows = append(b.rows, postgres.StageRow{Customer: c})
 	return nil
 }
 
-func (b *rowBuf) parseOrder(d *bulkLine) error {
+func (b *rowBuf) parseOrder(d *bulkFields) error {
 	o := &b.order
-	*o = postgres.OrderRow{Name: d.Name, Test: d.Test, SourceName: d.SourceName, Currency: d.CurrencyCode, DiscountCodes: d.DiscountCodes}
-	if o.DiscountCodes == nil {
-		o.DiscountCodes = []string{}
+	*o = postgres.OrderRow{Name: bstr(d.name), Test: d.test, SourceName: bstr(d.sourceName), Currency: bstr(d.currencyCode),
+		LandingPage: bstr(d.landingPage), ReferrerURL: bstr(d.referrerURL),
+		UTMSource: bstr(d.utmSource), UTMMedium: bstr(d.utmMedium), UTMCampaign: bstr(d.utmCampaign),
+		DiscountCodes: make([]string, len(d.discountCodes))}
+	for i, c := range d.discountCodes {
+		o.DiscountCodes[i] = string(c)
 	}
 	var err error
-	if o.ID, err = parseGID(d.ID, "Order"); err != nil {
+	if o.ID, err = gidOf(d.id, "Order"); err != nil {
 		return err
 	}
-	if d.Customer != nil {
-		if o.CustomerID, err = optionalGID(d.Customer.ID, "Customer"); err != nil {
-			return err
-		}
-	}
-	if o.CreatedAt, err = parseTime("createdAt", d.CreatedAt); err != nil {
+	if o.CustomerID, err = optionalGIDOf(d.customerID, "Customer"); err != nil {
 		return err
 	}
-	if o.UpdatedAt, err = parseTime("updatedAt", d.UpdatedAt); err != nil {
+	if o.CreatedAt, err = timeOf("createdAt", d.createdAt); err != nil {
 		return err
 	}
-	if o.ProcessedAt, err = optionalTime("processedAt", d.ProcessedAt); err != nil {
+	if o.UpdatedAt, err = timeOf("updatedAt", d.updatedAt); err != nil {
 		return err
 	}
-	if o.CancelledAt, err = optionalTime("cancelledAt", d.CancelledAt); err != nil {
+	if o.ProcessedAt, err = optionalTimeOf("processedAt", d.processedAt); err != nil {
 		return err
 	}
-	if d.TotalPriceSet == nil {
-		return fmt.Errorf("order %s has no totalPriceSet", d.ID)
+	if o.CancelledAt, err = optionalTimeOf("cancelledAt", d.cancelledAt); err != nil {
+		return err
 	}
-	o.Total = d.TotalPriceSet.ShopMoney.Amount
+	if !d.hasTotal {
+		return fmt.Errorf("order %s has no totalPriceSet", d.id)
+	}
+	o.Total = string(d.total)
 	if err := checkDecimal("totalPriceSet", o.Total); err != nil {
 		return err
 	}
 	if o.Currency == "" {
-		o.Currency = d.TotalPriceSet.ShopMoney.CurrencyCode
+		o.Currency = bstr(d.totalCurrency)
 	}
-	if d.SubtotalPriceSet != nil {
-		o.Subtotal = d.SubtotalPriceSet.ShopMoney.Amount
-		if err := optionalDecimal("subtotalPriceSet", o.Subtotal); err != nil {
-			return err
-		}
-	}
-	if j := d.CustomerJourneySummary; j != nil && j.FirstVisit != nil {
-		v := j.FirstVisit
-		o.LandingPage, o.ReferrerURL = v.LandingPage, v.ReferrerURL
-		if u := v.UTMParameters; u != nil {
-			o.UTMSource, o.UTMMedium, o.UTMCampaign = u.Source, u.Medium, u.Campaign
-		}
+	o.Subtotal = bstr(d.subtotal)
+	if err := optionalDecimal("subtotalPriceSet", o.Subtotal); err != nil {
+		return err
 	}
 	b.rows = append(b.rows, postgres.StageRow{Order: o})
 	b.refunds = b.refunds[:0]
-	for _, r := range d.Refunds {
+	for _, r := range d.refunds {
 		f := postgres.RefundRow{OrderID: o.ID}
-		if f.ID, err = parseGID(r.ID, "Refund"); err != nil {
+		if f.ID, err = gidOf(r.id, "Refund"); err != nil {
 			return err
 		}
-		if f.CreatedAt, err = parseTime("refund createdAt", r.CreatedAt); err != nil {
+		if f.CreatedAt, err = timeOf("refund createdAt", r.createdAt); err != nil {
 			return err
 		}
-		if r.TotalRefundedSet == nil {
-			return fmt.Errorf("refund %s has no totalRefundedSet", r.ID)
+		if !r.hasAmount {
+			return fmt.Errorf("refund %s has no totalRefundedSet", r.id)
 		}
-		f.Amount = r.TotalRefundedSet.ShopMoney.Amount
+		f.Amount = string(r.amount)
 		if err := checkDecimal("refund totalRefundedSet", f.Amount); err != nil {
 			return err
 		}
@@ -332,30 +489,29 @@ func (b *rowBuf) parseOrder(d *bulkLine) error {
 	return nil
 }
 
-func (b *rowBuf) parseLineItem(d *bulkLine) error {
+func (b *rowBuf) parseLineItem(d *bulkFields) error {
+	if d.quantity < -1<<31 || d.quantity > 1<<31-1 {
+		return fmt.Errorf("line item %s: quantity %d out of range", d.id, d.quantity)
+	}
 	l := &b.line
-	*l = postgres.LineRow{Title: d.Title, Quantity: d.Quantity}
+	*l = postgres.LineRow{Title: bstr(d.title), Quantity: int32(d.quantity)}
 	var err error
-	if l.ID, err = parseGID(d.ID, "LineItem"); err != nil {
+	if l.ID, err = gidOf(d.id, "LineItem"); err != nil {
 		return err
 	}
-	if l.OrderID, err = parseGID(d.ParentID, "Order"); err != nil {
-		return fmt.Errorf("line item %s: __parentId: %w", d.ID, err)
+	if l.OrderID, err = gidOf(d.parentID, "Order"); err != nil {
+		return fmt.Errorf("line item %s: __parentId: %w", d.id, err)
 	}
-	if d.Product != nil {
-		if l.ProductID, err = optionalGID(d.Product.ID, "Product"); err != nil {
-			return err
-		}
+	if l.ProductID, err = optionalGIDOf(d.productID, "Product"); err != nil {
+		return err
 	}
-	if d.Variant != nil {
-		if l.VariantID, err = optionalGID(d.Variant.ID, "ProductVariant"); err != nil {
-			return err
-		}
+	if l.VariantID, err = optionalGIDOf(d.variantID, "ProductVariant"); err != nil {
+		return err
 	}
-	if d.OriginalUnitPriceSet == nil {
-		return fmt.Errorf("line item %s has no originalUnitPriceSet", d.ID)
+	if !d.hasUnitPrice {
+		return fmt.Errorf("line item %s has no originalUnitPriceSet", d.id)
 	}
-	l.UnitPrice = d.OriginalUnitPriceSet.ShopMoney.Amount
+	l.UnitPrice = string(d.unitPrice)
 	if err := checkDecimal("originalUnitPriceSet", l.UnitPrice); err != nil {
 		return err
 	}
@@ -363,38 +519,37 @@ func (b *rowBuf) parseLineItem(d *bulkLine) error {
 	return nil
 }
 
-func (b *rowBuf) parseProduct(d *bulkLine) error {
+func (b *rowBuf) parseProduct(d *bulkFields) error {
 	p := &b.product
-	*p = postgres.ProductRow{Title: d.Title, ProductType: d.ProductType, Vendor: d.Vendor}
+	*p = postgres.ProductRow{Title: bstr(d.title), ProductType: bstr(d.productType), Vendor: bstr(d.vendor)}
 	var err error
-	if p.ID, err = parseGID(d.ID, "Product"); err != nil {
+	if p.ID, err = gidOf(d.id, "Product"); err != nil {
 		return err
 	}
-	if p.CreatedAt, err = optionalTime("createdAt", d.CreatedAt); err != nil {
+	if p.CreatedAt, err = optionalTimeOf("createdAt", d.createdAt); err != nil {
 		return err
 	}
-	if p.UpdatedAt, err = parseTime("updatedAt", d.UpdatedAt); err != nil {
+	if p.UpdatedAt, err = timeOf("updatedAt", d.updatedAt); err != nil {
 		return err
 	}
 	b.rows = append(b.rows, postgres.StageRow{Product: p})
 	return nil
 }
 
-func (b *rowBuf) parseVariant(d *bulkLine) error {
+func (b *rowBuf) parseVariant(d *bulkFields) error {
 	v := &b.variant
-	*v = postgres.VariantRow{Title: d.Title, SKU: d.SKU, Price: strings.TrimSpace(d.Price)}
+	*v = postgres.VariantRow{Title: bstr(d.title), SKU: bstr(d.sku), Price: bstr(d.price), UnitCost: bstr(d.cost)}
 	var err error
-	if v.ID, err = parseGID(d.ID, "ProductVariant"); err != nil {
+	if v.ID, err = gidOf(d.id, "ProductVariant"); err != nil {
 		return err
 	}
-	if v.ProductID, err = parseGID(d.ParentID, "Product"); err != nil {
-		return fmt.Errorf("variant %s: __parentId: %w", d.ID, err)
+	if v.ProductID, err = gidOf(d.parentID, "Product"); err != nil {
+		return fmt.Errorf("variant %s: __parentId: %w", d.id, err)
 	}
 	if err := optionalDecimal("price", v.Price); err != nil {
 		return err
 	}
-	if i := d.InventoryItem; i != nil && i.UnitCost != nil {
-		v.UnitCost = i.UnitCost.Amount
+	if d.cost != nil {
 		if err := checkDecimal("unitCost", v.UnitCost); err != nil {
 			return err
 		}

@@ -406,6 +406,8 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 		return fmt.Errorf("sync %s: %w", st.Shop, err)
 	}
 
+	copied := s.now()
+
 	next := *st
 	next.Operations = cloneOps(st.Operations)
 	next.Operations[r].Imported = true
@@ -421,7 +423,7 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 		s.log.Warn("drop staging table", "shop", st.Shop, "err", err)
 	}
 	s.log.Info("resource imported", "shop", st.Shop, "resource", r, "objects", src.objects, "changed", changed,
-		"seconds", s.now().Sub(started).Seconds())
+		"seconds", s.now().Sub(started).Seconds(), "copy_seconds", copied.Sub(started).Seconds(), "merge_seconds", s.now().Sub(copied).Seconds())
 	return nil
 }
 

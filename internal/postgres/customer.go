@@ -56,21 +56,35 @@ const customerUpsert = `INSERT INTO customers AS c (shop, id, email, first_name,
 // redacted customer's personal data is never stored again. It reports
 // whether the row changed.
 func (s *CustomerStore) Upsert(ctx context.Context, shop string, c CustomerRow) (bool, error) {
-	tag, err := s.db.Pool.Exec(ctx, customerUpsert, shop, c.ID, nullText(c.Email), nullText(c.FirstName), nullText(c.LastName),
-		nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt)
+	var changed bool
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := lockShopForWrite(ctx, tx, shop); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, customerUpsert, shop, c.ID, nullText(c.Email), nullText(c.FirstName), nullText(c.LastName),
+			nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt)
+		changed = tag.RowsAffected() > 0
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("upsert customer of %s: %w", shop, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return changed, nil
 }
 
 // Delete marks a customer deleted (customers/delete) and drops its personal
 // data. The row stays as a tombstone, so a late customers/update cannot
 // bring the customer back; deleting twice changes nothing.
 func (s *CustomerStore) Delete(ctx context.Context, shop string, id int64, at time.Time) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO customers AS c (shop, id, updated_at, deleted_at) VALUES ($1, $2, $3, $3)
-		ON CONFLICT (shop, id) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, city = NULL,
-			country = NULL, country_code = NULL, deleted_at = COALESCE(c.deleted_at, excluded.deleted_at)`, shop, id, at)
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := lockShopForWrite(ctx, tx, shop); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO customers AS c (shop, id, updated_at, deleted_at) VALUES ($1, $2, $3, $3)
+			ON CONFLICT (shop, id) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, city = NULL,
+				country = NULL, country_code = NULL, deleted_at = COALESCE(c.deleted_at, excluded.deleted_at)`, shop, id, at)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete customer of %s: %w", shop, err)
 	}
@@ -145,6 +159,15 @@ func customerIDOf(ref cvo.CustomerRef) (int64, bool) {
 // redaction, so neither a later import nor a webhook stores it again. A
 // customer named only by email is found by it.
 func redactCustomers(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error {
+	// A merge running now could otherwise store the data again after this
+	// commits: wait for it, a few seconds at most (Shopify retries a
+	// compliance webhook that fails).
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
+		return fmt.Errorf("customers: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
+		return fmt.Errorf("customers: %w", err)
+	}
 	ids := []int64{}
 	if id, ok := customerIDOf(c); ok {
 		ids = append(ids, id)
@@ -184,7 +207,7 @@ func redactCustomers(ctx context.Context, tx pgx.Tx, shop string, c cvo.Customer
 	}
 	for _, t := range stages {
 		if _, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE %s SET email = NULL, first_name = NULL, last_name = NULL, city = NULL, country = NULL, country_code = NULL
-			WHERE id = ANY($1)`, pgx.Identifier{t}.Sanitize()), ids); err != nil {
+			WHERE shop = $1 AND id = ANY($2)`, pgx.Identifier{t}.Sanitize()), shop, ids); err != nil {
 			return fmt.Errorf("staged customers: %w", err)
 		}
 	}

@@ -89,6 +89,9 @@ const orderUpsert = `INSERT INTO orders AS o (shop, id, customer_id, name, creat
 func (s *OrderStore) Upsert(ctx context.Context, shop string, o OrderRow, lines []LineRow, refunds []RefundRow) (bool, error) {
 	var applied bool
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := lockShopForWrite(ctx, tx, shop); err != nil {
+			return err
+		}
 		codes := o.DiscountCodes
 		if codes == nil {
 			codes = []string{}
@@ -116,7 +119,13 @@ func (s *OrderStore) Upsert(ctx context.Context, shop string, o OrderRow, lines 
 
 // AddRefunds stores refunds (refunds/create); one already stored is kept.
 func (s *OrderStore) AddRefunds(ctx context.Context, shop string, refunds []RefundRow) error {
-	if err := addRefunds(ctx, s.db.Pool, shop, refunds); err != nil {
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := lockShopForWrite(ctx, tx, shop); err != nil {
+			return err
+		}
+		return addRefunds(ctx, tx, shop, refunds)
+	})
+	if err != nil {
 		return fmt.Errorf("add refunds of %s: %w", shop, err)
 	}
 	return nil

@@ -5,10 +5,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 )
+
+// lockShopData guards a shop's imported data: merges hold it shared,
+// webhook writes and redactions exclusively (advisory lock namespace).
+const lockShopData int32 = 7283
+
+// ErrShopBusy means the shop's history is being merged right now; a
+// webhook write waits for the next try rather than holding a worker.
+var ErrShopBusy = errors.New("shop data is being imported; try again shortly")
+
+// lockShopForWrite takes the shop's data lock for a webhook write in tx,
+// without waiting.
+func lockShopForWrite(ctx context.Context, tx pgx.Tx, shop string) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return ErrShopBusy
+	}
+	return nil
+}
 
 // Sync phases.
 const (
@@ -154,38 +177,56 @@ func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// Merge moves a staged resource into the real tables and saves st, in one
-// transaction: either the resource is merged and recorded as imported, or
-// neither. It returns how many rows changed.
+// Merge moves a staged resource into the real tables, then saves st (which
+// records the resource as imported). The tables are merged side by side on
+// separate connections (orders and their lines at once), each in its own
+// transaction: a merge interrupted half way leaves the resource unrecorded,
+// and running the merge again, which changes only what differs, reaches
+// the same end state. It returns how many rows changed.
 func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
 	args, err := st.args()
 	if err != nil {
 		return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
 	}
-	var changed int64
-	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		// A large merge may take a while; a concurrent sync of the same shop
-		// is excluded by the caller, not by row locks.
-		var err error
-		if changed, err = stage.merge(ctx, tx); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, syncStateUpsert, args...)
-		return err
-	})
+	plan, err := stage.plan()
 	if err != nil {
-		return changed, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
+		return 0, err
 	}
-	if changed > 100_000 {
+	if plan.prepare != "" {
+		if _, err := s.db.Pool.Exec(ctx, plan.prepare); err != nil {
+			return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
+		}
+	}
+	var changed atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for _, stmts := range plan.groups {
+		g.Go(func() error {
+			n, err := stage.runGroup(gctx, stmts)
+			changed.Add(n)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return changed.Load(), err
+	}
+	if _, err := s.db.Pool.Exec(ctx, syncStateUpsert, args...); err != nil {
+		return changed.Load(), fmt.Errorf("merge %s of %s: save state: %w", stage.resource, stage.shop, err)
+	}
+	if plan.cleanup != "" {
+		if _, err := s.db.Pool.Exec(ctx, plan.cleanup); err != nil {
+			return changed.Load(), fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
+		}
+	}
+	if changed.Load() > 100_000 {
 		// Fresh statistics keep the loader's merge plan and the admin
 		// queries sensible after a large import.
 		for _, t := range mergedTables[stage.resource] {
 			if _, err := s.db.Pool.Exec(ctx, "ANALYZE "+t); err != nil {
-				return changed, fmt.Errorf("analyze %s: %w", t, err)
+				return changed.Load(), fmt.Errorf("analyze %s: %w", t, err)
 			}
 		}
 	}
-	return changed, nil
+	return changed.Load(), nil
 }
 
 var mergedTables = map[Resource][]string{
