@@ -237,25 +237,12 @@ func alignRFM(ix *shopIndex, reportCustomers []rfm.Customer, assignments []rfm.A
 }
 
 // finiteOrders returns the orders with non-finite amounts (NaN or ±Inf
-// totals, refunds, prices or costs) set to 0, copying the slice only when
-// there are any, and how many orders were fixed.
+// totals, refunds, prices or costs) set to 0, and how many orders were
+// fixed. The caller's slice is never modified: it is copied, whole, when
+// an order needs fixing, which the reports and rfm need since they do not
+// guard against NaN themselves. Builder fixes orders as they come instead.
 func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
-	bad := func(o *cvo.Order) bool {
-		if !isFinite(o.Total) {
-			return true
-		}
-		for _, r := range o.Refunds {
-			if !isFinite(r.Amount) {
-				return true
-			}
-		}
-		for _, l := range o.Lines {
-			if !isFinite(l.UnitPrice) || !isFinite(l.UnitCost) {
-				return true
-			}
-		}
-		return false
-	}
+	bad := hasNonFinite
 	w := workers(len(orders))
 	found := make([]int, w)
 	parallel(len(orders), w, func(k, lo, hi int) {
@@ -293,6 +280,24 @@ func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
 	return out, total
 }
 
+// hasNonFinite says whether any amount of the order is NaN or infinite.
+func hasNonFinite(o *cvo.Order) bool {
+	if !isFinite(o.Total) {
+		return true
+	}
+	for _, r := range o.Refunds {
+		if !isFinite(r.Amount) {
+			return true
+		}
+	}
+	for _, l := range o.Lines {
+		if !isFinite(l.UnitPrice) || !isFinite(l.UnitCost) {
+			return true
+		}
+	}
+	return false
+}
+
 // Builder collects a shop's customers and orders one by one, as the
 // database streams them, keeping only what scoring reads: orders that are
 // not purchases (tests, cancelled, fully refunded, without a customer) are
@@ -300,6 +305,7 @@ func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
 type Builder struct {
 	customers []cvo.Customer
 	orders    []cvo.Order
+	fixed     int // orders whose non-finite amounts were set to 0
 }
 
 // NewBuilder sizes a Builder for the expected numbers of records (0 if
@@ -320,6 +326,13 @@ func (b *Builder) AddOrder(o cvo.Order) {
 	}
 	o.ID, o.Currency, o.LandingPage, o.Referrer, o.UTMMedium = "", "", "", "", ""
 	o.UpdatedAt = time.Time{}
+	if one := []cvo.Order{o}; hasNonFinite(&one[0]) {
+		// Fixed here, one order at a time, so that Score never has to copy
+		// the whole slice to fix it.
+		fixed, _ := finiteOrders(one)
+		o = fixed[0]
+		b.fixed++
+	}
 	b.orders = append(b.orders, o)
 }
 
@@ -328,7 +341,11 @@ func (b *Builder) Orders() int { return len(b.orders) }
 
 // Score scores what was added.
 func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
-	return Score(ctx, b.customers, b.orders, s)
+	res, err := Score(ctx, b.customers, b.orders, s)
+	if err == nil && b.fixed > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", b.fixed))
+	}
+	return res, err
 }
 
 // timings collects phase durations from several goroutines.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -283,12 +284,24 @@ func TestBuilderScoresLikeTheSlices(t *testing.T) {
 		o.ID, o.LandingPage = "gid://shopify/Order/1", "https://example.com/landing"
 		b.AddOrder(o)
 	}
+
 	assert.Less(t, b.Orders(), len(orders), "non-purchases are dropped")
 	got, err := b.Score(t.Context(), s)
 	require.NoError(t, err)
 	assert.Equal(t, want.Customers, got.Customers)
 	assert.Equal(t, want.Model, got.Model)
 	assert.Equal(t, want.Groups, got.Groups)
+
+	// Non-finite amounts are fixed as orders arrive, and reported.
+	b.AddOrder(cvo.Order{CustomerID: "nan", CreatedAt: asOf.Add(-time.Hour), Total: math.NaN(),
+		Refunds: []cvo.Refund{{CreatedAt: asOf, Amount: math.Inf(1)}}})
+	got, err = b.Score(t.Context(), s)
+	require.NoError(t, err)
+	require.Len(t, got.Warnings, 1)
+	assert.Contains(t, got.Warnings[0], "1 orders")
+	i := slices.IndexFunc(got.Customers, func(c CustomerScore) bool { return c.CustomerID == "nan" })
+	require.GreaterOrEqual(t, i, 0)
+	assert.Equal(t, 0.0, got.Customers[i].Revenue)
 }
 
 func TestScoreRejectsBadSettingsAndHonoursCancellation(t *testing.T) {
