@@ -73,14 +73,14 @@ func (d *Dataset) monthly(trend []MonthRate) []MonthlyPoint {
 		if int(first) < months {
 			points[first].NewCustomers++
 		}
-		last := int32(-1)
+		last := int16(-1)
 		for p := lo; p < hi; p++ {
 			m := d.p[p].month
 			if int(m) >= months {
 				break
 			}
 			points[m].Revenue += d.p[p].net
-			points[m].Margin += d.p[p].margin
+			points[m].Margin += float64(d.p[p].margin)
 			if m != last {
 				points[m].Buyers++
 				if m != first {

@@ -46,15 +46,16 @@ type Dataset struct {
 	later        []float64 // net value bought after the first purchase, within the window
 }
 
-// purchase is one purchase, stored by value so that laying purchases out
-// by customer moves one 40-byte record instead of touching six arrays.
+// purchase is one purchase, 32 bytes, stored by value so that laying
+// purchases out by customer moves one record instead of touching several
+// arrays.
 type purchase struct {
 	at       int64   // unix seconds
 	net      float64 // value net of refunds
-	margin   float64 // net value − cost of goods, 0 when no cost known
+	margin   float32 // net value − cost of goods, 0 when no cost known
 	coverage float32 // share of line revenue with a known unit cost
-	month    int32   // months since the first month of the history
 	order    int32   // position in the orders given to NewDataset
+	month    int16   // months since the first month of the history
 	discount bool    // a discount code was used
 }
 
@@ -71,7 +72,8 @@ type Window struct {
 }
 
 // NewDataset indexes the purchases (cvo.Order.IsPurchase) created at or
-// before opts.AsOf. Customers supply location; customers that appear
+// before opts.AsOf (orders without a creation date are data errors and
+// left out). Customers supply location; customers that appear
 // only in orders are included with unknown location, and customers
 // without a purchase are left out of every report.
 //
@@ -90,51 +92,105 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		products: newDict(), vendors: newDict(), types: newDict()}
 
 	// One pass over the large Order structs, on every core, copies out
-	// what the reports need.
-	recs := make([]purchase, len(orders))
-	keys := make([]keyed, len(orders))
+	// what the reports need, keyed by customer.
+	recs := make([]keyedPurchase, len(orders))
+	var mu sync.Mutex
+	earliest := d.asOf
 	parallel(len(orders), 50_000, func(lo, hi int) {
+		first := d.asOf
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchase() || o.CreatedAt.After(opts.AsOf) {
-				keys[i].pos = -1
+			if !o.IsPurchase() || o.CreatedAt.After(opts.AsOf) || o.CreatedAt.IsZero() {
+				recs[i].p.order = -1
 				continue
 			}
 			net := o.NetValueAsOf(opts.AsOf, opts.RefundDating)
 			margin, cov := orderMargin(o, net)
-			recs[i] = purchase{at: o.CreatedAt.Unix(), net: net, margin: margin, coverage: cov,
-				order: int32(i), discount: len(o.DiscountCodes) > 0}
+			at := o.CreatedAt.Unix()
+			first = min(first, at)
 			k1, k2 := idKeys(o.CustomerID)
-			keys[i] = keyed{k1: k1, k2: k2, pos: int32(i)}
+			recs[i] = keyedPurchase{k1: k1, k2: k2, p: purchase{at: at, net: net, margin: float32(margin),
+				coverage: cov, order: int32(i), discount: len(o.DiscountCodes) > 0}}
 		}
+		mu.Lock()
+		earliest = min(earliest, first)
+		mu.Unlock()
 	})
-	sorted := sortKeyed(keys)
-	keys = nil
+	sorted := bucketSort(recs, compareKeyedPurchases)
+	recs = nil
+	if len(sorted) > 0 {
+		d.buildCalendar(earliest)
+	}
+	runs := d.gather(sorted)
+	sorted = nil
+	d.buildFirstOrders(orders)
+	d.joinCustomers(customers, runs)
+	d.buildWindow()
+	return d
+}
 
-	// Runs of equal keys are customers; gather their purchases in run
-	// order, which keeps each customer's purchases in input order.
+// keyedPurchase is a purchase with its customer key, the unit of the
+// sort that groups purchases by customer. order < 0 marks an order that
+// is not a purchase.
+type keyedPurchase struct {
+	k1, k2 uint64
+	p      purchase
+}
+
+func (k keyedPurchase) bucketKey() uint64 { return k.k1 }
+func (k keyedPurchase) skip() bool        { return k.p.order < 0 }
+
+func compareKeyedPurchases(a, b keyedPurchase) int {
+	if c := compareIDs(keyed{k1: a.k1, k2: a.k2}, keyed{k1: b.k1, k2: b.k2}); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.p.order, b.p.order)
+}
+
+// gather lays purchases out by customer: runs of equal keys in sorted are
+// customers, their purchases in input order. Each customer's purchases
+// are put in time order, given their month and summed into the scoring
+// inputs while they are in cache. It returns each customer's key.
+func (d *Dataset) gather(sorted []keyedPurchase) []keyed {
+	n := 0
+	for j := range sorted {
+		if j == 0 || sorted[j-1].k1 != sorted[j].k1 || sorted[j-1].k2 != sorted[j].k2 {
+			n++
+		}
+	}
 	d.p = make([]purchase, len(sorted))
-	d.start = []int32{0}
-	var runKeys []keyed
+	// IDs are filled in by buildFirstOrders, which reads each customer's
+	// first order anyway.
+	d.ids = make([]string, n)
+	d.start = make([]int32, 1, n+1)
+	d.rfmCustomers = make([]rfm.Customer, 0, n)
+	runs := make([]keyed, 0, n)
 	for j := 0; j < len(sorted); {
 		first := sorted[j]
 		k := j
-		for ; k < len(sorted) && compareIDs(sorted[k], first) == 0; k++ {
-			d.p[k] = recs[sorted[k].pos]
+		for ; k < len(sorted) && sorted[k].k1 == first.k1 && sorted[k].k2 == first.k2; k++ {
+			d.p[k] = sorted[k].p
 		}
-		d.ids = append(d.ids, orders[first.pos].CustomerID)
+		seg := d.p[j:k]
+		// Exports are usually chronological, so this rarely sorts.
+		if !slices.IsSortedFunc(seg, purchaseOrder) {
+			slices.SortFunc(seg, purchaseOrder)
+		}
+		rc := rfm.Customer{Purchases: len(seg),
+			FirstPurchase: time.Unix(seg[0].at, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].at, 0).UTC()}
+		for i := range seg {
+			seg[i].month = int16(d.monthOf(seg[i].at))
+			rc.Revenue += seg[i].net
+			if seg[i].discount {
+				rc.DiscountedPurchases++
+			}
+		}
 		d.start = append(d.start, int32(k))
-		runKeys = append(runKeys, first)
+		d.rfmCustomers = append(d.rfmCustomers, rc)
+		runs = append(runs, keyed{k1: first.k1, k2: first.k2})
 		j = k
 	}
-	recs, sorted = nil, nil
-	d.sortPurchases()
-	d.joinCustomers(customers, runKeys)
-
-	d.buildCalendar()
-	d.buildFirstOrders(orders)
-	d.buildCustomers()
-	return d
+	return runs
 }
 
 // joinCustomers attaches location from the customer records by merging
@@ -156,7 +212,7 @@ func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
 			}
 		}
 	})
-	sorted := sortKeyed(keys)
+	sorted := bucketSort(keys, compareKeys)
 	cityIndex := map[[2]string]int32{}
 	j := 0
 	for c, run := range runs {
@@ -216,25 +272,7 @@ func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 
 	return id
 }
 
-// sortPurchases puts each customer's purchases in time order; exports
-// usually are already, so the check is cheap and sorting rare. Equal
-// timestamps keep the input order.
-func (d *Dataset) sortPurchases() {
-	for c := range len(d.ids) {
-		seg := d.p[d.start[c]:d.start[c+1]]
-		sorted := true
-		for i := 1; i < len(seg); i++ {
-			if purchaseOrder(seg[i-1], seg[i]) > 0 {
-				sorted = false
-				break
-			}
-		}
-		if !sorted {
-			slices.SortFunc(seg, purchaseOrder)
-		}
-	}
-}
-
+// purchaseOrder sorts by time; equal timestamps keep the input order.
 func purchaseOrder(a, b purchase) int {
 	if c := cmp.Compare(a.at, b.at); c != 0 {
 		return c
@@ -242,19 +280,12 @@ func purchaseOrder(a, b purchase) int {
 	return cmp.Compare(a.order, b.order)
 }
 
-// buildCalendar finds each purchase's month in the shop's time zone by
-// binary search over month starts, cheaper than converting every
-// timestamp to a calendar date.
-func (d *Dataset) buildCalendar() {
-	if len(d.p) == 0 {
-		return
-	}
+// buildCalendar lays out the month starts from the earliest purchase to
+// AsOf in the shop's time zone. A purchase's month is then a binary
+// search over them, cheaper than a calendar conversion per purchase.
+func (d *Dataset) buildCalendar(earliest int64) {
 	loc := d.opts.Location
-	first := d.p[0].at
-	for c := range len(d.ids) {
-		first = min(first, d.p[d.start[c]].at)
-	}
-	t := time.Unix(first, 0).In(loc)
+	t := time.Unix(earliest, 0).In(loc)
 	m := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
 	for {
 		d.monthStarts = append(d.monthStarts, m.Unix())
@@ -264,10 +295,7 @@ func (d *Dataset) buildCalendar() {
 		m = m.AddDate(0, 1, 0)
 	}
 	d.months = len(d.monthStarts) - 1
-	for i := range d.p {
-		d.p[i].month = int32(d.monthOf(d.p[i].at))
-	}
-	d.zones = newZoneTable(first, d.asOf, loc)
+	d.zones = newZoneTable(earliest, d.asOf, loc)
 }
 
 func (d *Dataset) monthOf(at int64) int {
@@ -300,8 +328,8 @@ func (d *Dataset) completeMonths() int {
 	return d.months - 1
 }
 
-// buildFirstOrders interns the attributes of every customer's first
-// purchase. The first orders are visited in input order, not customer
+// buildFirstOrders records every customer's ID and interns the
+// attributes of their first purchase. The first orders are visited in input order, not customer
 // order, so the large Order structs are read in one forward sweep
 // instead of at random. Acquisition and product attributes go to
 // separate dictionaries, so the two halves run concurrently.
@@ -325,6 +353,8 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 				continue
 			}
 			o := &orders[i]
+			d.ids[c] = o.CustomerID
+			d.rfmCustomers[c].ID = o.CustomerID
 			channel[c] = d.channels.idOrNone(o.SourceName)
 			source[c] = d.sources.idOrNone(o.UTMSource)
 			campaign[c] = d.campaigns.idOrNone(o.UTMCampaign)
@@ -367,23 +397,11 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 	d.code, d.product, d.vendor, d.productType = codes.multi(n), products.multi(n), vendors.multi(n), types.multi(n)
 }
 
-func (d *Dataset) buildCustomers() {
+// buildWindow measures the cadence and marks, per customer, whether the
+// repeat window has been observed, whether they bought again within it
+// and how much.
+func (d *Dataset) buildWindow() {
 	n := len(d.ids)
-	d.rfmCustomers = make([]rfm.Customer, n)
-	for c := range n {
-		lo, hi := d.start[c], d.start[c+1]
-		rc := &d.rfmCustomers[c]
-		rc.ID = d.ids[c]
-		rc.Purchases = int(hi - lo)
-		rc.FirstPurchase = time.Unix(d.p[lo].at, 0).UTC()
-		rc.LastPurchase = time.Unix(d.p[hi-1].at, 0).UTC()
-		for _, p := range d.p[lo:hi] {
-			rc.Revenue += p.net
-			if p.discount {
-				rc.DiscountedPurchases++
-			}
-		}
-	}
 	d.cadence = rfm.ShopCadence(d.rfmCustomers, d.opts.RFM)
 
 	w := d.opts.RepeatWindowDays

@@ -44,39 +44,54 @@ func compareKeys(a, b keyed) int {
 	return 0
 }
 
-// sortKeyed returns the valid entries sorted by (k1, k2, pos): one
-// counting pass over the top bits of k1 scatters entries into buckets of
-// about a thousand, then each bucket is sorted while it sits in cache.
-func sortKeyed(in []keyed) []keyed {
+// bucketSortable is an entry of bucketSort: sorted by a 64-bit hash key
+// first, and possibly marked to be left out.
+type bucketSortable interface {
+	bucketKey() uint64
+	skip() bool
+}
+
+func (k keyed) bucketKey() uint64 { return k.k1 }
+func (k keyed) skip() bool        { return k.pos < 0 }
+
+// bucketSort returns the entries not skipped, sorted by cmp, whose first
+// criterion must be bucketKey: one counting pass over the key's top bits
+// scatters entries into buckets (about a thousand entries each, at most
+// 1024 buckets), then each bucket is sorted while it sits in cache. Writes during the scatter advance
+// through each bucket in order, which this machine's memory handles far
+// better than random reads.
+func bucketSort[T bucketSortable](in []T, cmp func(a, b T) int) []T {
 	n := 0
 	for i := range in {
-		if in[i].pos >= 0 {
+		if !in[i].skip() {
 			n++
 		}
 	}
-	bucketBits := min(16, max(0, bits.Len(uint(n))-10))
+	// At most 1024 buckets: the scatter then writes through few enough
+	// pages at once to stay within the TLB.
+	bucketBits := min(10, max(0, bits.Len(uint(n))-10))
 	shift := uint(64 - bucketBits)
 	starts := make([]int, (1<<bucketBits)+1)
 	for i := range in {
-		if in[i].pos >= 0 {
-			starts[(in[i].k1>>shift)+1]++
+		if !in[i].skip() {
+			starts[(in[i].bucketKey()>>shift)+1]++
 		}
 	}
 	for b := 1; b < len(starts); b++ {
 		starts[b] += starts[b-1]
 	}
 	next := slices.Clone(starts[:len(starts)-1])
-	out := make([]keyed, n)
+	out := make([]T, n)
 	for i := range in {
-		if in[i].pos >= 0 {
-			b := in[i].k1 >> shift
+		if !in[i].skip() {
+			b := in[i].bucketKey() >> shift
 			out[next[b]] = in[i]
 			next[b]++
 		}
 	}
 	parallel(len(starts)-1, 256, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			slices.SortFunc(out[starts[b]:starts[b+1]], compareKeys)
+			slices.SortFunc(out[starts[b]:starts[b+1]], cmp)
 		}
 	})
 	return out

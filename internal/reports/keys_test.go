@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestSortKeyed(t *testing.T) {
+func TestBucketSort(t *testing.T) {
 	in := []keyed{{3, 1, 0}, {1, 9, 1}, {0, 0, -1}, {3, 1, 3}, {1, 2, 4}, {3, 0, 5}}
-	assert.Equal(t, []keyed{{1, 2, 4}, {1, 9, 1}, {3, 0, 5}, {3, 1, 0}, {3, 1, 3}}, sortKeyed(in))
-	assert.Empty(t, sortKeyed(nil))
+	assert.Equal(t, []keyed{{1, 2, 4}, {1, 9, 1}, {3, 0, 5}, {3, 1, 0}, {3, 1, 3}}, bucketSort(in, compareKeys))
+	assert.Empty(t, bucketSort([]keyed(nil), compareKeys))
 
 	// Enough entries for many buckets.
 	var big []keyed
@@ -19,7 +19,7 @@ func TestSortKeyed(t *testing.T) {
 		k1, k2 := idKeys(fmt.Sprint(i % 7000))
 		big = append(big, keyed{k1, k2, int32(i)})
 	}
-	out := sortKeyed(big)
+	out := bucketSort(big, compareKeys)
 	require.Len(t, out, len(big))
 	for i := 1; i < len(out); i++ {
 		require.Negative(t, compareKeys(out[i-1], out[i]))

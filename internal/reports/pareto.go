@@ -42,7 +42,7 @@ func (d *Dataset) Pareto() Pareto {
 	for c := range n {
 		for q := d.start[c]; q < d.start[c+1]; q++ {
 			revenue[c] += d.p[q].net
-			margin[c] += d.p[q].margin
+			margin[c] += float64(d.p[q].margin)
 			total += d.p[q].net
 			covered += d.p[q].net * float64(d.p[q].coverage)
 		}

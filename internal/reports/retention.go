@@ -86,7 +86,7 @@ func (d *Dataset) Cohorts() []Cohort {
 		first := d.p[lo].month
 		co := &cohorts[first]
 		co.Customers++
-		last := int32(-1)
+		last := int16(-1)
 		for p := lo; p < hi; p++ {
 			k := d.p[p].month - first
 			co.Revenue[k] += d.p[p].net
