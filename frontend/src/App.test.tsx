@@ -67,9 +67,10 @@ describe('App', () => {
       const api = fakeApi({
         '/api/shop': () => {
           n++;
+          // The server sends the sync's fields flat in status.
           return n < 3
-            ? {...SHOP, status: {sync: {phase: 'orders', percent: n * 30, started_at: '2026-11-20T10:00:00Z'}}}
-            : {...SHOP, status: {sync: {phase: 'done', finished_at: '2026-11-20T10:05:00Z'}}};
+            ? {...SHOP, status: {phase: 'orders', percent: n * 30, started_at: '2026-11-20T10:00:00Z', scoring: {state: 'none'}}}
+            : {...SHOP, status: {phase: 'done', percent: 100, finished_at: '2026-11-20T10:05:00Z', scoring: {state: 'none'}}};
         },
         '/api/overview': {customers: 5},
       });

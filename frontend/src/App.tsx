@@ -3,6 +3,7 @@ import type {ReactNode} from 'react';
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
 
 import type {ApiClient} from './api/client';
+import {readShop} from './api/normalize';
 import type {ShopInfo} from './api/types';
 import {appBridge} from './appBridge';
 import {ErrorBanner, LoadingPage, PageFrame} from './components/PageState';
@@ -18,7 +19,7 @@ import {ProductsPage} from './pages/Products';
 import {SegmentsPage} from './pages/Segments';
 import {SettingsPage} from './pages/Settings';
 import {ROUTES, routeIndex, usePath} from './router';
-import {syncRunning} from './sync';
+import {dataVersion, scoringRunning, syncRunning} from './sync';
 
 const SYNC_POLL_MS = 3000;
 
@@ -73,8 +74,7 @@ export function App({api}: {api: ApiClient}) {
 
   const reloadShop = useCallback(async () => {
     try {
-      const s = await api.get<ShopInfo>('/api/shop');
-      setShop(s);
+      setShop(readShop(await api.get<unknown>('/api/shop')));
       setError(undefined);
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));
@@ -85,9 +85,9 @@ export function App({api}: {api: ApiClient}) {
     void reloadShop();
   }, [reloadShop]);
 
-  // Poll the shop's status while its history sync runs, so the progress
-  // bar moves and the pages reload when it finishes.
-  const running = syncRunning(shop?.status?.sync);
+  // Poll the shop's status while its history sync or a scoring run is under
+  // way, so the progress bar moves and the pages reload when it finishes.
+  const running = syncRunning(shop?.status?.sync) || scoringRunning(shop?.status?.scoring);
   useEffect(() => {
     if (!running) return undefined;
     timer.current = setTimeout(() => void reloadShop(), SYNC_POLL_MS);
@@ -95,7 +95,8 @@ export function App({api}: {api: ApiClient}) {
   }, [running, shop, reloadShop]);
 
   const fmt = useMemo(() => new Formatter(currentLocale(), shop?.currency, shop?.timezone), [shop?.currency, shop?.timezone]);
-  const ctx = useMemo(() => (shop ? {api, fmt, shop, reloadShop} : null), [api, fmt, shop, reloadShop]);
+  const version = dataVersion(shop?.status?.sync, shop?.status?.scoring);
+  const ctx = useMemo(() => (shop ? {api, fmt, shop, reloadShop, version} : null), [api, fmt, shop, reloadShop, version]);
 
   const selected = routeIndex(path);
 

@@ -10,6 +10,8 @@ export interface AppContextValue {
   shop: ShopInfo;
   // reloadShop fetches GET /api/shop again (sync progress, scoring state).
   reloadShop: () => Promise<void>;
+  // version changes when a sync or scoring run finishes; data hooks reload then.
+  version?: string;
 }
 
 export const AppContext = createContext<AppContextValue | null>(null);

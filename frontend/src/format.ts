@@ -97,6 +97,11 @@ export class Formatter {
     return isNum(v) ? this.pctFmt.format(v) : MISSING;
   }
 
+  // wholePercent is a share rounded to a whole percent, for dense grids.
+  wholePercent(v: Num): string {
+    return isNum(v) ? new Intl.NumberFormat(this.locale, {style: 'percent', maximumFractionDigits: 0}).format(v) : MISSING;
+  }
+
   // ratio renders a multiple such as CLV:CAC ("3.2×").
   ratio(v: Num): string {
     return isNum(v) ? `${this.decimal(v, 1)}×` : MISSING;

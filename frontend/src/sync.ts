@@ -1,4 +1,4 @@
-import type {SyncStatus} from './api/types';
+import type {ScoringStatus, SyncStatus} from './api/types';
 import {isNum} from './format';
 
 const IDLE_PHASES = new Set(['', 'idle', 'done', 'finished', 'complete', 'completed', 'failed', 'error', 'none']);
@@ -26,4 +26,17 @@ export function syncPercent(sync: SyncStatus | undefined): number | undefined {
 
 function clamp(v: number): number {
   return Math.max(0, Math.min(100, v));
+}
+
+const SCORING_BUSY = new Set(['queued', 'pending', 'running', 'scoring', 'writing', 'started']);
+
+// scoringRunning says whether a scoring run is queued or under way.
+export function scoringRunning(scoring: ScoringStatus | undefined): boolean {
+  return !!scoring && !scoring.error && SCORING_BUSY.has((scoring.state ?? '').toLowerCase());
+}
+
+// dataVersion changes whenever the figures behind the pages may have
+// changed: a sync finished or a scoring run finished.
+export function dataVersion(sync: SyncStatus | undefined, scoring: ScoringStatus | undefined): string {
+  return [sync?.finished_at ?? '', scoring?.last_scored_at ?? '', scoringRunning(scoring) ? 'busy' : 'idle'].join('|');
 }

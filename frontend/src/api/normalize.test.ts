@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {readBacktest, readIcp} from './normalize';
+import {readBacktest, readIcp, readShop} from './normalize';
 
 describe('readBacktest', () => {
   it('reads the contract shape', () => {
@@ -39,7 +39,7 @@ describe('readIcp', () => {
     expect(icp?.topGroups).toEqual(['Soulmates', 'Lovers']);
     expect(icp?.topCustomers).toBe(40);
     expect(icp?.restCustomers).toBe(400);
-    expect(icp?.lists).toEqual([{key: 'countries', title: 'Countries', rows: [{label: 'United Kingdom', customers: 30, share: 0.75, otherShare: 0.6}]}]);
+    expect(icp?.lists).toEqual([{key: 'countries', title: 'Countries', item: 'Country', rows: [{label: 'United Kingdom', customers: 30, share: 0.75, otherShare: 0.6}]}]);
     expect(icp?.weekdays?.rest[0]).toBe(0.2);
     expect(icp?.hours?.rest).toEqual([]);
   });
@@ -47,5 +47,25 @@ describe('readIcp', () => {
   it('leaves other shapes to the free-form renderer', () => {
     expect(readIcp({countries: []})).toBeUndefined();
     expect(readIcp(undefined)).toBeUndefined();
+  });
+});
+
+describe('readShop', () => {
+  it('keeps the contract shape', () => {
+    const s = readShop({shop: 'a', status: {sync: {phase: 'orders'}, scoring: {state: 'idle'}}});
+    expect(s.status).toEqual({sync: {phase: 'orders'}, scoring: {state: 'idle'}});
+  });
+
+  it('reads a flat status as the sync, with scoring beside it', () => {
+    const s = readShop({shop: 'a', currency: 'GBP', status: {phase: 'done', percent: 100, rows_done: 5, finished_at: 'x', scoring: {state: 'none'}}});
+    expect(s.currency).toBe('GBP');
+    expect(s.status?.sync).toMatchObject({phase: 'done', percent: 100, rows_done: 5, finished_at: 'x'});
+    expect(s.status?.scoring).toEqual({state: 'none'});
+  });
+
+  it('survives odd answers', () => {
+    expect(readShop(null)).toEqual({});
+    expect(readShop({shop: 'a'}).status).toBeUndefined();
+    expect(readShop({status: {}}).status).toEqual({sync: undefined, scoring: undefined});
   });
 });

@@ -5,7 +5,7 @@
 
 import {isNum} from '../format';
 import {KNOWN_GROUPS} from '../groups';
-import type {Num} from './types';
+import type {Num, ScoringStatus, ShopInfo, SyncStatus} from './types';
 
 type Obj = Record<string, unknown>;
 
@@ -88,15 +88,15 @@ export interface IcpView {
   topGroups: string[];
   topCustomers: Num;
   restCustomers: Num;
-  lists: {key: string; title: string; rows: IcpShare[]}[];
+  lists: {key: string; title: string; item: string; rows: IcpShare[]}[];
   weekdays?: {top: Num[]; rest: Num[]};
   hours?: {top: Num[]; rest: Num[]};
 }
 
-const ICP_LISTS: {keys: string[]; title: string}[] = [
-  {keys: ['countries'], title: 'Countries'},
-  {keys: ['cities'], title: 'Cities'},
-  {keys: ['firstProducts', 'first_products'], title: 'First products'},
+const ICP_LISTS: {keys: string[]; title: string; item: string}[] = [
+  {keys: ['countries'], title: 'Countries', item: 'Country'},
+  {keys: ['cities'], title: 'Cities', item: 'City'},
+  {keys: ['firstProducts', 'first_products'], title: 'First products', item: 'First product'},
 ];
 
 function shares(v: unknown): IcpShare[] {
@@ -122,9 +122,9 @@ export function readIcp(raw: unknown): IcpView | undefined {
   const topGroups = (Array.isArray(raw.topGroups) ? raw.topGroups : Array.isArray(raw.top_groups) ? raw.top_groups : [])
     .filter((g): g is string => typeof g === 'string')
     .map((g) => groupName(g) ?? g);
-  const lists = ICP_LISTS.map(({keys, title}) => {
+  const lists = ICP_LISTS.map(({keys, title, item}) => {
     const key = keys.find((k) => k in top) ?? keys[0];
-    return {key, title, rows: shares(top[key])};
+    return {key, title, item, rows: shares(top[key])};
   }).filter((l) => l.rows.length > 0);
   const wTop = series(top.weekdays);
   const hTop = series(top.hours);
@@ -136,4 +136,21 @@ export function readIcp(raw: unknown): IcpView | undefined {
     weekdays: wTop ? {top: wTop, rest: series(rest.weekdays) ?? []} : undefined,
     hours: hTop ? {top: hTop, rest: series(rest.hours) ?? []} : undefined,
   };
+}
+
+// readShop accepts GET /api/shop with the status either as the contract's
+// {sync: {...}, scoring: {...}} or flat (the sync's own fields at the top,
+// scoring beside them), as the server currently sends it.
+export function readShop(raw: unknown): ShopInfo {
+  if (!isObj(raw)) return {};
+  const shop = raw as ShopInfo & Obj;
+  const status = isObj(shop.status) ? (shop.status as Obj) : undefined;
+  if (!status) return shop;
+  const sync = isObj(status.sync)
+    ? (status.sync as SyncStatus)
+    : ['phase', 'percent', 'rows_done', 'started_at', 'finished_at'].some((k) => k in status)
+      ? (status as SyncStatus)
+      : undefined;
+  const scoring = isObj(status.scoring) ? (status.scoring as ScoringStatus) : undefined;
+  return {...shop, status: {sync, scoring}};
 }

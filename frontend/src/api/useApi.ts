@@ -13,7 +13,7 @@ export interface ApiState<T> {
 // request supersedes an older one, so a slow answer never overwrites a
 // fresher one (typing in a search box, paging quickly).
 export function useApi<T>(path: string | null): ApiState<T> {
-  const {api} = useApp();
+  const {api, version} = useApp();
   const [state, setState] = useState<{data?: T; error?: Error; loading: boolean}>({loading: path !== null});
   const [nonce, setNonce] = useState(0);
   const seq = useRef(0);
@@ -33,19 +33,9 @@ export function useApi<T>(path: string | null): ApiState<T> {
       },
     );
     return () => ctrl.abort();
-  }, [api, path, nonce]);
+  }, [api, path, nonce, version]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return {...state, reload};
 }
 
-// useReloadOn reloads when key changes after the first render (a sync or a
-// scoring run finished), without a second load on mount.
-export function useReloadOn(key: string, reload: () => void): void {
-  const first = useRef(key);
-  useEffect(() => {
-    if (first.current === key) return;
-    first.current = key;
-    reload();
-  }, [key, reload]);
-}

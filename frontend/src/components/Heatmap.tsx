@@ -13,6 +13,8 @@ export interface HeatmapProps {
   cellLabel: (row: number, col: number, value: Num) => string;
   // intensity maps a value to 0..1; by default the share of the largest value.
   intensity?: (v: number, max: number) => number;
+  // dense uses narrow cells, for wide grids such as 24 hours.
+  dense?: boolean;
 }
 
 // heat returns the cell's background and a text color that stays readable
@@ -24,13 +26,13 @@ export function heat(level: number): {background: string; color: string} {
   return {background: `rgba(0, 128, 96, ${alpha.toFixed(3)})`, color: t > 0.55 ? '#fff' : '#202223'};
 }
 
-export function Heatmap({caption, cornerLabel, rowLabels, colLabels, values, format, cellLabel, intensity}: HeatmapProps) {
+export function Heatmap({caption, cornerLabel, rowLabels, colLabels, values, format, cellLabel, intensity, dense}: HeatmapProps) {
   let max = 0;
   for (const row of values) for (const v of row) if (isNum(v) && v > max) max = v;
   const level = intensity ?? ((v: number, m: number) => (m > 0 ? v / m : 0));
   return (
     <div className="cvo-heatmap-scroll">
-      <table className="cvo-heatmap">
+      <table className={dense ? 'cvo-heatmap cvo-heatmap--dense' : 'cvo-heatmap'}>
         <caption className="cvo-visually-hidden">{caption}</caption>
         <thead>
           <tr>

@@ -70,12 +70,14 @@ interface DataPageProps<T> {
   isEmpty?: (data: T) => boolean;
   emptyText?: ReactNode;
   primaryAction?: ReactNode;
+  // notice shows above the content in every state but loading (sync progress).
+  notice?: ReactNode;
   children: (data: T) => ReactNode;
 }
 
 // DataPage is the shell every page shares: a skeleton while the first load
 // runs, an error banner with a retry, an empty card, or the content.
-export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, primaryAction, children}: DataPageProps<T>) {
+export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, primaryAction, notice, children}: DataPageProps<T>) {
   if (state.loading && state.data === undefined) {
     return (
       <PageFrame name={name} state="loading">
@@ -85,7 +87,12 @@ export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, p
   }
   let view: ViewState = 'ready';
   let body: ReactNode;
-  if (state.error) {
+  if (state.error instanceof ApiError && state.error.status === 404) {
+    // The API answers 404 until the shop's first scoring: that is "no data
+    // yet", not a failure.
+    view = 'empty';
+    body = <EmptyCard heading={`No ${title.toLowerCase()} yet`}>{emptyText ?? state.error.message}</EmptyCard>;
+  } else if (state.error) {
     view = 'error';
     body = <ErrorBanner title={`Couldn't load ${title.toLowerCase()}`} error={state.error} onRetry={state.reload} />;
   } else if (state.data === undefined || (isEmpty && isEmpty(state.data))) {
@@ -97,7 +104,14 @@ export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, p
   return (
     <PageFrame name={name} state={view}>
       <Page title={title} subtitle={subtitle} primaryAction={primaryAction}>
-        {body}
+        {notice ? (
+          <BlockStack gap="400">
+            {notice}
+            {body}
+          </BlockStack>
+        ) : (
+          body
+        )}
       </Page>
     </PageFrame>
   );

@@ -1,6 +1,8 @@
-import {DataTable} from '@shopify/polaris';
+import {DataTable, Pagination} from '@shopify/polaris';
 import type {ReactNode} from 'react';
-import {useMemo, useState} from 'react';
+import {useContext, useMemo, useState} from 'react';
+
+import {AppContext} from '../context';
 
 export interface Column<T> {
   heading: string;
@@ -14,7 +16,10 @@ interface Props<T> {
   columns: Column<T>[];
   rows: T[];
   initialSort?: {column: number; direction: 'ascending' | 'descending'};
-  footer?: ReactNode;
+  // pageSize splits long tables (a shop's thousands of products) into pages.
+  pageSize?: number;
+  // label names the rows for the pagination's screen-reader labels.
+  label?: string;
 }
 
 export function sortRows<T>(rows: T[], value: (row: T) => number | string | null | undefined, direction: 'ascending' | 'descending'): T[] {
@@ -30,27 +35,52 @@ export function sortRows<T>(rows: T[], value: (row: T) => number | string | null
   });
 }
 
-// SortableTable is Polaris's DataTable with client-side sorting: the sort
-// buttons in the headings are real buttons, reachable by keyboard.
-export function SortableTable<T>({columns, rows, initialSort, footer}: Props<T>) {
+// SortableTable is Polaris's DataTable with client-side sorting (the sort
+// buttons in the headings are real buttons, reachable by keyboard) and,
+// for long tables, client-side pages.
+export function SortableTable<T>({columns, rows, initialSort, pageSize, label = 'rows'}: Props<T>) {
+  const ctx = useContext(AppContext);
   const [sort, setSort] = useState(initialSort);
+  const [page, setPage] = useState(0);
   const sorted = useMemo(() => {
     const col = sort ? columns[sort.column] : undefined;
     if (!sort || !col?.sortValue) return rows;
     return sortRows(rows, col.sortValue, sort.direction);
   }, [rows, columns, sort]);
 
+  const size = pageSize && pageSize > 0 ? pageSize : sorted.length || 1;
+  const pages = Math.max(1, Math.ceil(sorted.length / size));
+  const current = Math.min(page, pages - 1);
+  const shown = pages > 1 ? sorted.slice(current * size, (current + 1) * size) : sorted;
+  const n = (v: number) => (ctx ? ctx.fmt.integer(v) : String(v));
+
   return (
-    <DataTable
-      columnContentTypes={columns.map((c) => (c.numeric ? 'numeric' : 'text'))}
-      headings={columns.map((c) => c.heading)}
-      rows={sorted.map((r) => columns.map((c) => c.render(r)))}
-      sortable={columns.map((c) => !!c.sortValue)}
-      defaultSortDirection="descending"
-      initialSortColumnIndex={initialSort?.column}
-      onSort={(column, direction) => setSort(direction === 'none' ? undefined : {column, direction})}
-      footerContent={footer}
-      hoverable
-    />
+    <>
+      <DataTable
+        columnContentTypes={columns.map((c) => (c.numeric ? 'numeric' : 'text'))}
+        headings={columns.map((c) => c.heading)}
+        rows={shown.map((r) => columns.map((c) => c.render(r)))}
+        sortable={columns.map((c) => !!c.sortValue)}
+        defaultSortDirection="descending"
+        initialSortColumnIndex={initialSort?.column}
+        onSort={(column, direction) => {
+          setSort(direction === 'none' ? undefined : {column, direction});
+          setPage(0);
+        }}
+        hoverable
+      />
+      {pages > 1 ? (
+        <div className="cvo-card-body cvo-pagination">
+          <Pagination
+            hasPrevious={current > 0}
+            hasNext={current < pages - 1}
+            onPrevious={() => setPage(current - 1)}
+            onNext={() => setPage(current + 1)}
+            label={`${n(current * size + 1)}–${n(Math.min(sorted.length, (current + 1) * size))} of ${n(sorted.length)}`}
+            accessibilityLabels={{previous: `Previous page of ${label}`, next: `Next page of ${label}`}}
+          />
+        </div>
+      ) : null}
+    </>
   );
 }

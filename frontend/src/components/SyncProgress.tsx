@@ -1,11 +1,11 @@
-import {Banner, BlockStack, Card, InlineStack, ProgressBar, Text} from '@shopify/polaris';
+import {Banner, BlockStack, Card, InlineStack, ProgressBar, Spinner, Text} from '@shopify/polaris';
 
 import type {ShopInfo} from '../api/types';
 import {useApp} from '../context';
-import {syncPercent, syncRunning} from '../sync';
+import {scoringRunning, syncPercent, syncRunning} from '../sync';
 
-// SyncProgress shows the history sync while it runs and its failure if it
-// failed; it renders nothing once the sync is done.
+// SyncProgress shows the history sync while it runs, then a scoring run in
+// progress, and either's failure; it renders nothing when all is idle.
 export function SyncProgress({shop}: {shop: ShopInfo}) {
   const {fmt} = useApp();
   const sync = shop.status?.sync;
@@ -18,6 +18,16 @@ export function SyncProgress({shop}: {shop: ShopInfo}) {
     );
   }
   if (!syncRunning(sync)) {
+    if (scoringRunning(scoring)) {
+      return (
+        <Card>
+          <InlineStack gap="300" blockAlign="center">
+            <Spinner size="small" accessibilityLabel="Scoring in progress" />
+            <Text as="p">Scoring your customers… the figures update when it finishes.</Text>
+          </InlineStack>
+        </Card>
+      );
+    }
     if (scoring?.error) {
       return (
         <Banner tone="warning" title="Scoring failed">

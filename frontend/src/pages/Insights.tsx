@@ -4,7 +4,7 @@ import type {BacktestRow, IcpShare, IcpView} from '../api/normalize';
 import {readBacktest, readIcp} from '../api/normalize';
 import type {Anomaly, Insights, Num} from '../api/types';
 import {useApi} from '../api/useApi';
-import {FreeFormSection} from '../components/FreeForm';
+import {FreeFormSection, humanize} from '../components/FreeForm';
 import {Heatmap} from '../components/Heatmap';
 import {LineChart} from '../components/LineChart';
 import {Metric, MetricGrid} from '../components/Metric';
@@ -84,14 +84,24 @@ function Pareto({pareto}: {pareto: Insights['pareto']}) {
   );
 }
 
+// anomalyValue formats an anomaly's figure by what it measures: money for
+// revenue-like months, a share for rates and for segments (whose figure is
+// a repeat rate against the shop's baseline), a count otherwise.
+export function anomalyValue(fmt: Formatter, a: Anomaly, v: Num): string {
+  const kind = (a.kind ?? '').toLowerCase();
+  if (/(revenue|margin|aov|value|sales)/.test(kind)) return fmt.money(v);
+  if (/(share|rate)/.test(kind) || (!a.month && a.key)) return fmt.percent(v);
+  return fmt.number(v);
+}
+
 function Anomalies({anomalies}: {anomalies: Anomaly[]}) {
   const {fmt} = useApp();
   const columns: Column<Anomaly>[] = [
     {heading: 'Month', sortValue: (a) => a.month, render: (a) => (a.month ? fmt.month(a.month) : '—')},
-    {heading: 'Kind', sortValue: (a) => a.kind, render: (a) => a.kind || '—'},
+    {heading: 'Kind', sortValue: (a) => a.kind, render: (a) => (a.kind ? humanize(a.kind) : '—')},
     {heading: 'What', sortValue: (a) => a.key, render: (a) => a.key || '—'},
-    {heading: 'Value', numeric: true, sortValue: (a) => a.value, render: (a) => fmt.number(a.value)},
-    {heading: 'Expected', numeric: true, sortValue: (a) => a.expected, render: (a) => fmt.number(a.expected)},
+    {heading: 'Value', numeric: true, sortValue: (a) => a.value, render: (a) => anomalyValue(fmt, a, a.value)},
+    {heading: 'Expected', numeric: true, sortValue: (a) => a.expected, render: (a) => anomalyValue(fmt, a, a.expected)},
     {heading: 'Score', numeric: true, sortValue: (a) => (isNum(a.score) ? Math.abs(a.score) : a.score), render: (a) => fmt.decimal(a.score, 1)},
     {heading: 'Note', render: (a) => a.note || ''},
   ];
@@ -164,7 +174,7 @@ function IcpProfile({view}: {view: IcpView}) {
           </Text>
           <SortableTable<IcpShare>
             columns={[
-              {heading: l.title.replace(/s$/, ''), sortValue: (r) => r.label, render: (r) => r.label},
+              {heading: l.item, sortValue: (r) => r.label, render: (r) => r.label},
               {heading: 'Best customers', numeric: true, sortValue: (r) => r.customers, render: (r) => fmt.integer(r.customers)},
               {heading: 'Share of best', numeric: true, sortValue: (r) => r.share, render: (r) => fmt.percent(r.share)},
               {heading: 'Share of the rest', numeric: true, sortValue: (r) => r.otherShare, render: (r) => fmt.percent(r.otherShare)},
@@ -192,6 +202,7 @@ function IcpProfile({view}: {view: IcpView}) {
             values={rows(view.hours)}
             fmt={fmt}
             what="hour"
+            dense
           />
         </BlockStack>
       ) : null}
@@ -199,7 +210,8 @@ function IcpProfile({view}: {view: IcpView}) {
   );
 }
 
-function ShareHeatmap({caption, cols, values, fmt, what}: {caption: string; cols: string[]; values: Num[][]; fmt: Formatter; what: string}) {
+function ShareHeatmap(props: {caption: string; cols: string[]; values: Num[][]; fmt: Formatter; what: string; dense?: boolean}) {
+  const {caption, cols, values, fmt, what, dense} = props;
   const rowLabels = ['Best customers', 'The rest'];
   return (
     <Heatmap
@@ -208,8 +220,9 @@ function ShareHeatmap({caption, cols, values, fmt, what}: {caption: string; cols
       rowLabels={rowLabels}
       colLabels={cols}
       values={values}
-      format={(v) => fmt.percent(v)}
+      format={(v) => (dense ? fmt.wholePercent(v) : fmt.percent(v))}
       cellLabel={(i, j, v) => `${rowLabels[i]}, ${what} ${cols[j]}: ${fmt.percent(v)} of purchases`}
+      dense={dense}
     />
   );
 }

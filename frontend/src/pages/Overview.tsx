@@ -1,7 +1,7 @@
 import {Badge, Banner, BlockStack, Card, InlineStack, Layout, Text} from '@shopify/polaris';
 
 import type {Overview} from '../api/types';
-import {useApi, useReloadOn} from '../api/useApi';
+import {useApi} from '../api/useApi';
 import {LineChart} from '../components/LineChart';
 import {Metric, MetricGrid} from '../components/Metric';
 import {DataPage} from '../components/PageState';
@@ -13,10 +13,7 @@ import {syncRunning} from '../sync';
 export function OverviewPage() {
   const {fmt, shop} = useApp();
   const running = syncRunning(shop.status?.sync);
-  // Reload the figures when a sync or a scoring run finishes.
-  const scoredAt = shop.status?.scoring?.last_scored_at ?? '';
   const state = useApi<Overview>('/api/overview');
-  useReloadOn(`${running}|${scoredAt}`, state.reload);
 
   return (
     <DataPage
@@ -24,6 +21,7 @@ export function OverviewPage() {
       title="Overview"
       subtitle={shop.name || shop.shop}
       state={state}
+      notice={<SyncProgress shop={shop} />}
       isEmpty={(d) => !isNum(d.customers) && !d.retention_trend?.length}
       emptyText={
         running ? (
@@ -37,7 +35,6 @@ export function OverviewPage() {
         <Layout>
           <Layout.Section>
             <BlockStack gap="400">
-              <SyncProgress shop={shop} />
               {d.warnings?.length ? (
                 <Banner tone="warning" title="Some figures need care">
                   <ul className="cvo-list">
@@ -58,7 +55,13 @@ export function OverviewPage() {
                 <Metric id="retention_rate" label="Retention rate" value={fmt.percent(d.retention_rate)} />
                 <Metric id="avg_historical_clv" label="Average historical CLV" value={fmt.money(d.avg_historical_clv)} />
                 <Metric id="avg_predicted_clv" label="Average predicted CLV" value={fmt.money(d.avg_predicted_clv)} />
-                <Metric id="clv_cac" label="CLV : CAC" value={fmt.ratio(d.clv_cac)} help={isNum(d.clv_cac) ? undefined : 'Set your CAC in Settings.'} />
+                <Metric
+                  id="clv_cac"
+                  label="CLV : CAC"
+                  // The server sends 0 when no acquisition cost is set.
+                  value={isNum(d.clv_cac) && d.clv_cac > 0 ? fmt.ratio(d.clv_cac) : '—'}
+                  help={isNum(d.clv_cac) && d.clv_cac > 0 ? undefined : 'Set your acquisition cost in Settings.'}
+                />
                 <Metric
                   id="top_groups_revenue_share"
                   label="Revenue from top groups"
@@ -77,7 +80,7 @@ export function OverviewPage() {
                   Model
                 </Text>
                 <InlineStack gap="200" blockAlign="center">
-                  <Text as="span">{d.model?.name || '—'}</Text>
+                  <Text as="span">{modelName(d.model?.name)}</Text>
                   {d.model?.fallback ? <Badge tone="attention">Fallback</Badge> : null}
                 </InlineStack>
                 <Text as="p" tone="subdued">
@@ -125,4 +128,15 @@ function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']
       </BlockStack>
     </Card>
   );
+}
+
+const MODEL_NAMES: Record<string, string> = {
+  bgnbd: 'BG/NBD',
+  mbgnbd: 'MBG/NBD',
+  empirical: 'Empirical averages',
+};
+
+export function modelName(name: string | undefined): string {
+  if (!name) return '—';
+  return MODEL_NAMES[name.toLowerCase()] ?? name;
 }

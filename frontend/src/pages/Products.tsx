@@ -1,4 +1,4 @@
-import {Badge, BlockStack, Button, ButtonGroup, Card, InlineStack, Layout, Text} from '@shopify/polaris';
+import {Badge, BlockStack, Button, ButtonGroup, Card, InlineStack, Layout, Text, TextField} from '@shopify/polaris';
 import {useState} from 'react';
 
 import type {Products, StickinessRow} from '../api/types';
@@ -25,6 +25,7 @@ export function VerdictBadge({verdict}: {verdict?: string}) {
 export function ProductsPage() {
   const state = useApi<Products>('/api/products');
   const [view, setView] = useState<View>('products');
+  const [filter, setFilter] = useState('');
   return (
     <DataPage
       name="products"
@@ -58,7 +59,18 @@ export function ProductsPage() {
                     </ButtonGroup>
                   </InlineStack>
                 </div>
-                <StickinessTable key={view} heading={current.heading} rows={d[view] ?? []} />
+                <div className="cvo-card-body">
+                  <TextField
+                    label={`Filter ${current.label.toLowerCase()}`}
+                    value={filter}
+                    onChange={setFilter}
+                    autoComplete="off"
+                    clearButton
+                    onClearButtonClick={() => setFilter('')}
+                    placeholder="Name contains…"
+                  />
+                </div>
+                <StickinessTable key={`${view}|${filter}`} heading={current.heading} label={current.label.toLowerCase()} rows={matching(d[view] ?? [], filter)} />
               </Card>
             </Layout.Section>
           </Layout>
@@ -68,13 +80,21 @@ export function ProductsPage() {
   );
 }
 
-function StickinessTable({heading, rows}: {heading: string; rows: StickinessRow[]}) {
+export function matching(rows: StickinessRow[], filter: string): StickinessRow[] {
+  const f = filter.trim().toLocaleLowerCase();
+  if (!f) return rows;
+  return rows.filter((r) => (r.title || r.key || '').toLocaleLowerCase().includes(f));
+}
+
+const PAGE_SIZE = 50;
+
+function StickinessTable({heading, label, rows}: {heading: string; label: string; rows: StickinessRow[]}) {
   const {fmt} = useApp();
   if (!rows.length) {
     return (
       <div className="cvo-card-body">
         <Text as="p" tone="subdued">
-          No data yet.
+          Nothing to show.
         </Text>
       </div>
     );
@@ -100,5 +120,5 @@ function StickinessTable({heading, rows}: {heading: string; rows: StickinessRow[
     {heading: 'Later value', numeric: true, sortValue: (r) => r.later_value, render: (r) => fmt.money(r.later_value)},
     {heading: 'p-value', numeric: true, sortValue: (r) => r.p_value, render: (r) => fmt.pValue(r.p_value)},
   ];
-  return <SortableTable columns={columns} rows={rows} initialSort={{column: 1, direction: 'descending'}} />;
+  return <SortableTable columns={columns} rows={rows} initialSort={{column: 1, direction: 'descending'}} pageSize={PAGE_SIZE} label={label} />;
 }

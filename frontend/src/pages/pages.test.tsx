@@ -3,11 +3,11 @@ import userEvent from '@testing-library/user-event';
 import {describe, expect, it, vi} from 'vitest';
 
 import {ApiError} from '../api/client';
-import {SHOP, fakeApi, renderWithApp} from '../test/render';
+import {SHOP, fakeApi, fmtGB, renderWithApp} from '../test/render';
 import {CohortsPage} from './Cohorts';
 import {CustomersPage, PER_PAGE} from './Customers';
-import {InsightsPage} from './Insights';
-import {OverviewPage} from './Overview';
+import {InsightsPage, anomalyValue} from './Insights';
+import {OverviewPage, modelName} from './Overview';
 import {ProductsPage} from './Products';
 import {SegmentsPage} from './Segments';
 import {SettingsPage} from './Settings';
@@ -63,6 +63,22 @@ describe('Overview', () => {
     renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': {}})});
     await waitFor(() => expect(pageState('overview')).toBe('empty'));
     expect(screen.getByText('No overview yet')).toBeInTheDocument();
+  });
+
+  it("treats the API's 404 before the first scoring as empty, with its message and the sync progress", async () => {
+    const shop = {...SHOP, status: {sync: {phase: 'orders', percent: 40, started_at: '2026-11-20T10:00:00Z'}}};
+    renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
+    await waitFor(() => expect(pageState('overview')).toBe('empty'));
+    expect(screen.getByText(/being imported/)).toBeInTheDocument();
+    expect((screen.getByRole('progressbar') as HTMLProgressElement).value).toBe(40);
+  });
+
+  it('shows a scoring run in progress', async () => {
+    const shop = {...SHOP, status: {sync: {phase: 'done'}, scoring: {state: 'running'}}};
+    renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
+    await waitFor(() => expect(pageState('overview')).toBe('empty'));
+    expect(screen.getByText('The shop has not been scored yet.')).toBeInTheDocument();
+    expect(screen.getByText(/Scoring your customers/)).toBeInTheDocument();
   });
 
   it('shows an error banner whose retry loads again', async () => {
@@ -206,7 +222,23 @@ describe('Products', () => {
     expect(screen.getByText('Toxic')).toBeInTheDocument();
     expect(screen.getByText('< 0.001')).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', {name: 'Vendors'}));
-    expect(screen.getByText('No data yet.')).toBeInTheDocument();
+    expect(screen.getByText('Nothing to show.')).toBeInTheDocument();
+  });
+
+  it('pages and filters thousands of products', async () => {
+    const products = Array.from({length: 120}, (_, i) => ({key: String(i), title: `Product ${i}`, customers: 1000 - i}));
+    renderWithApp(<ProductsPage />, {api: fakeApi({'/api/products': {products}})});
+    await waitFor(() => expect(pageState('products')).toBe('ready'));
+    expect(screen.getByText('1–50 of 120')).toBeInTheDocument();
+    expect(screen.getByText('Product 0')).toBeInTheDocument();
+    expect(screen.queryByText('Product 50')).toBeNull();
+    await userEvent.click(screen.getByRole('button', {name: 'Next page of products'}));
+    expect(screen.getByText('Product 50')).toBeInTheDocument();
+    expect(screen.getByText('51–100 of 120')).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText('Filter products'), {target: {value: 'product 11'}});
+    expect(screen.getByText('Product 110')).toBeInTheDocument();
+    expect(screen.queryByText('Product 50')).toBeNull();
+    expect(screen.queryByText(/of 120/)).toBeNull();
   });
 });
 
@@ -330,5 +362,20 @@ describe('Settings', () => {
       await userEvent.click(screen.getByRole('button', {name: 'Rescore now'}));
     });
     await waitFor(() => expect(show).toHaveBeenCalledWith('Rescore: queued', undefined));
+  });
+});
+
+describe('labels', () => {
+  it('formats anomalies by what they measure', () => {
+    expect(anomalyValue(fmtGB, {kind: 'revenue', month: '2026-09'}, 1038598.41)).toBe('£1,038,598.41');
+    expect(anomalyValue(fmtGB, {kind: 'returning_share', month: '2026-04'}, 0.72)).toBe('72.0%');
+    expect(anomalyValue(fmtGB, {kind: 'vendor', key: 'Albion Giftware'}, 0.63)).toBe('63.0%');
+    expect(anomalyValue(fmtGB, {kind: 'new_customers', month: '2026-04'}, 264)).toBe('264');
+  });
+
+  it('names the models', () => {
+    expect(modelName('mbgnbd')).toBe('MBG/NBD');
+    expect(modelName('something-new')).toBe('something-new');
+    expect(modelName(undefined)).toBe('—');
   });
 });

@@ -1,0 +1,304 @@
+// End-to-end check of the embedded admin page in a real browser: Debian's
+// Chromium driven by playwright-core (no browser download). It opens every
+// page of a running app, waits for its content, compares the figures shown
+// with the API's own JSON (fetched with a session token minted by the
+// simulator), checks navigation and basic accessibility, and saves a
+// screenshot of each page under e2e/screenshots/.
+//
+//   make run                      # the demo: app on :8080, simulator on :9100
+//   cd frontend && npm run e2e
+//
+// Environment:
+//   E2E_APP_URL        app base URL (default http://localhost:8080; must be the
+//                      app's SHOPIFY_APP_URL origin, which the simulator allows)
+//   E2E_SHOP           shop domain (default cvo-demo.myshopify.com)
+//   E2E_SIMULATOR_URL  simulator origin (default http://127.0.0.1:9100)
+//   E2E_LOCALE         merchant locale passed as ?locale= (default en-GB)
+//   E2E_CHROMIUM       browser binary (default /usr/bin/chromium)
+//   E2E_REQUIRE_DATA   "1": an error or empty page fails (default: an error
+//                      page passes when the API itself answers an error)
+//   E2E_TIMEOUT_MS     per-page wait (default 30000)
+
+import {mkdirSync, readFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {chromium} from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = (process.env.E2E_APP_URL || 'http://localhost:8080').replace(/\/+$/, '');
+const SHOP = process.env.E2E_SHOP || 'cvo-demo.myshopify.com';
+const SIM = (process.env.E2E_SIMULATOR_URL || 'http://127.0.0.1:9100').replace(/\/+$/, '');
+const LOCALE = process.env.E2E_LOCALE || 'en-GB';
+const BROWSER = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const REQUIRE_DATA = process.env.E2E_REQUIRE_DATA === '1';
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 30000);
+const SHOTS = join(here, 'screenshots');
+const CDN_APP_BRIDGE = 'https://cdn.shopify.com/shopifycloud/app-bridge.js';
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function check(name, ok, detail = '') {
+  if (ok) {
+    passed++;
+    console.log(`  ok    ${name}`);
+  } else {
+    failed++;
+    failures.push(`${name}${detail ? `: ${detail}` : ''}`);
+    console.log(`  FAIL  ${name}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+// --- the API, as the page sees it -----------------------------------------
+
+async function sessionToken() {
+  const res = await fetch(`${SIM}/simulator/session-token?shop=${encodeURIComponent(SHOP)}`);
+  if (!res.ok) throw new Error(`simulator refused a session token: HTTP ${res.status}`);
+  const body = await res.json();
+  if (typeof body.token !== 'string') throw new Error('simulator answered without a token');
+  return body.token;
+}
+
+async function api(path) {
+  const res = await fetch(APP + path, {headers: {Authorization: `Bearer ${await sessionToken()}`, Accept: 'application/json'}});
+  let json;
+  try {
+    json = await res.json();
+  } catch {
+    json = undefined;
+  }
+  return {status: res.status, ok: res.ok, json};
+}
+
+// --- expected text, formatted independently of the page's code ------------
+
+const plain = (s) => String(s ?? '').replace(/[\u00a0\u202f]/g, ' ').replace(/\s+/g, ' ').trim();
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+function formatters(currency) {
+  let money;
+  try {
+    money = new Intl.NumberFormat(LOCALE, {style: 'currency', currency});
+  } catch {
+    money = new Intl.NumberFormat(LOCALE, {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  }
+  const pct = new Intl.NumberFormat(LOCALE, {style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1});
+  const int = new Intl.NumberFormat(LOCALE, {maximumFractionDigits: 0});
+  const dec = (d) => new Intl.NumberFormat(LOCALE, {minimumFractionDigits: d, maximumFractionDigits: d});
+  const dash = '—';
+  return {
+    money: (v) => (isNum(v) ? plain(money.format(v)) : dash),
+    percent: (v) => (isNum(v) ? plain(pct.format(v)) : dash),
+    integer: (v) => (isNum(v) ? plain(int.format(v)) : dash),
+    ratio: (v) => (isNum(v) ? `${plain(dec(1).format(v))}×` : dash),
+    decimal: (v, d) => (isNum(v) ? plain(dec(d).format(v)) : dash),
+  };
+}
+
+// --- the pages --------------------------------------------------------------
+
+const PAGES = [
+  {name: 'overview', path: '/', api: '/api/overview', label: 'Overview'},
+  {name: 'segments', path: '/segments', api: '/api/segments', label: 'Segments'},
+  {name: 'cohorts', path: '/cohorts', api: '/api/cohorts', label: 'Cohorts'},
+  {name: 'products', path: '/products', api: '/api/products', label: 'Products'},
+  {name: 'customers', path: '/customers', api: '/api/customers?page=1&per_page=25', label: 'Customers'},
+  {name: 'insights', path: '/insights', api: '/api/insights', label: 'Insights'},
+  {name: 'settings', path: '/settings', api: '/api/settings', label: 'Settings'},
+];
+
+function pageURL(path) {
+  const q = new URLSearchParams({shop: SHOP, host: Buffer.from(`${SHOP}/admin`).toString('base64url'), embedded: '1', locale: LOCALE});
+  return `${APP}${path}?${q}`;
+}
+
+async function textOf(page, selector) {
+  const el = await page.$(selector);
+  return el ? plain(await el.textContent()) : undefined;
+}
+
+// figureChecks lists [description, selector, expected text] for a page
+// showing data, derived from the API's JSON.
+function figureChecks(name, json, f) {
+  const out = [];
+  const metric = (id, expected) => out.push([`${id} = ${expected}`, `[data-metric="${id}"]`, expected]);
+  switch (name) {
+    case 'overview':
+      metric('customers', f.integer(json.customers));
+      metric('repeat_rate', f.percent(json.repeat_rate));
+      metric('retention_rate', f.percent(json.retention_rate));
+      metric('avg_historical_clv', f.money(json.avg_historical_clv));
+      metric('avg_predicted_clv', f.money(json.avg_predicted_clv));
+      // The page shows no ratio while no acquisition cost is set (the API sends 0).
+      metric('clv_cac', isNum(json.clv_cac) && json.clv_cac > 0 ? f.ratio(json.clv_cac) : '—');
+      break;
+    case 'segments':
+      for (const g of json.groups ?? []) {
+        if (!g.slug) continue;
+        out.push([`group ${g.slug} customers = ${f.integer(g.customers)}`, `tr:has([data-group="${g.slug}"]) [data-cell="customers"]`, f.integer(g.customers)]);
+      }
+      for (const c of json.grid ?? []) {
+        if (!isNum(c.customers) || c.customers === 0) continue;
+        out.push([`grid R${c.r} F${c.f} = ${f.integer(c.customers)}`, `td[aria-label^="Recency score ${c.r}, frequency score ${c.f}:"]`, f.integer(c.customers)]);
+      }
+      break;
+    case 'cohorts': {
+      const first = (json.monthly ?? [])[0];
+      if (first && isNum(first.retention?.[1])) {
+        out.push([`first cohort month 1 = ${f.percent(first.retention[1])}`, `td[aria-label*=", month 1: "]`, f.percent(first.retention[1])]);
+      }
+      break;
+    }
+    case 'products': {
+      const rows = (json.products ?? []).filter((p) => isNum(p.customers));
+      if (rows.length) {
+        const top = Math.max(...rows.map((p) => p.customers));
+        out.push([`largest product customers = ${f.integer(top)}`, 'tbody tr:first-child [data-cell="customers"]', f.integer(top)]);
+      }
+      break;
+    }
+    case 'customers':
+      metric('customers_total', f.integer(json.total));
+      break;
+    case 'insights':
+      metric('top20_revenue_share', f.percent(json.pareto?.top20_revenue_share));
+      metric('top20_margin_share', f.percent(json.pareto?.top20_margin_share));
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+async function accessibility(page, name) {
+  const h1 = await page.$$eval('h1', (els) => els.filter((e) => e.offsetParent !== null).length);
+  check(`${name}: one visible h1`, h1 === 1, `found ${h1}`);
+  const unnamed = await page.$$eval('button, a[href], input, select, textarea', (els) =>
+    els
+      .filter((e) => e.offsetParent !== null && !e.closest('ui-nav-menu'))
+      .filter((e) => {
+        const labelled = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.getAttribute('title');
+        const text = (e.textContent || '').trim();
+        const id = e.getAttribute('id');
+        const forLabel = id && document.querySelector(`label[for="${CSS.escape(id)}"]`);
+        return !(labelled || text || forLabel || e.closest('label'));
+      })
+      .map((e) => e.outerHTML.slice(0, 80)),
+  );
+  check(`${name}: every control has a name`, unnamed.length === 0, unnamed.join(' | '));
+}
+
+async function main() {
+  mkdirSync(SHOTS, {recursive: true});
+  console.log(`e2e: app ${APP}, shop ${SHOP}, simulator ${SIM}, locale ${LOCALE}`);
+
+  let index;
+  try {
+    index = await (await fetch(`${APP}/?shop=${encodeURIComponent(SHOP)}`)).text();
+    await sessionToken();
+  } catch (e) {
+    console.error(`e2e: the app or the simulator is not reachable (${e.message}). Start the demo with \`make run\`.`);
+    process.exit(2);
+  }
+  check('index carries the App Bridge meta tag with a client id', /<meta name="shopify-api-key" content="[^"]+"/.test(index));
+  const servesStandIn = index.includes('app-bridge-standin');
+  if (!servesStandIn) {
+    console.log('  note  the server serves the CDN App Bridge (demo wiring absent): the harness substitutes the local stand-in');
+  }
+
+  const shopAnswer = await api('/api/shop');
+  check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
+  const f = formatters(shopAnswer.json?.currency || 'USD');
+
+  const browser = await chromium.launch({
+    executablePath: BROWSER,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({locale: LOCALE, viewport: {width: 1280, height: 900}});
+  const standIn = readFileSync(join(here, '..', '..', 'internal', 'web', 'appbridge_standin.js'), 'utf8');
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (url === CDN_APP_BRIDGE && !servesStandIn) {
+      const prelude = `document.currentScript && document.currentScript.setAttribute('data-simulator-origin', ${JSON.stringify(SIM)});\n`;
+      return route.fulfill({status: 200, contentType: 'text/javascript', body: prelude + standIn});
+    }
+    // Nothing outside this machine is reachable; fail such requests at once.
+    if (!url.startsWith(APP) && !url.startsWith(SIM)) return route.abort();
+    return route.continue();
+  });
+
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  for (const p of PAGES) {
+    console.log(`\n${p.label} (${p.path})`);
+    pageErrors.length = 0;
+    await page.goto(pageURL(p.path), {waitUntil: 'domcontentloaded'});
+    const settled = `[data-page="${p.name}"]:not([data-state="loading"]), [data-page="app"][data-state="error"]`;
+    try {
+      await page.waitForSelector(settled, {timeout: TIMEOUT});
+    } catch {
+      check(`${p.name}: content appears`, false, `nothing settled within ${TIMEOUT} ms`);
+      await page.screenshot({path: join(SHOTS, `${p.name}.png`), fullPage: true});
+      continue;
+    }
+    const state = await page.$eval(settled, (el) => `${el.getAttribute('data-page')}:${el.getAttribute('data-state')}`);
+    const answer = await api(p.api);
+    console.log(`  page state ${state}; API HTTP ${answer.status}`);
+    if (state === `${p.name}:ready`) {
+      check(`${p.name}: API answered what the page shows`, answer.ok, `HTTP ${answer.status}`);
+      for (const [what, selector, expected] of figureChecks(p.name, answer.json ?? {}, f)) {
+        const shown = await textOf(page, selector);
+        check(`${p.name}: ${what}`, shown === expected, `page shows ${JSON.stringify(shown)}`);
+      }
+      if (p.name === 'settings' && answer.ok) {
+        const prefix = await page.getByLabel('Tag prefix').inputValue();
+        check(`settings: tag prefix = ${answer.json.tag_prefix}`, prefix === answer.json.tag_prefix, `page shows ${prefix}`);
+      }
+    } else if (state.endsWith(':error')) {
+      const banner = await textOf(page, '.Polaris-Banner');
+      console.log(`  error shown: ${banner}`);
+      check(`${p.name}: error state only when the API fails`, !answer.ok || state.startsWith('app:'), `API HTTP ${answer.status}`);
+      if (REQUIRE_DATA) check(`${p.name}: shows data`, false, 'error state');
+    } else {
+      check(`${p.name}: empty state`, !REQUIRE_DATA, 'E2E_REQUIRE_DATA=1');
+    }
+    await accessibility(page, p.name);
+    check(`${p.name}: no uncaught script errors`, pageErrors.length === 0, pageErrors.join(' | '));
+    await page.screenshot({path: join(SHOTS, `${p.name}.png`), fullPage: true});
+  }
+
+  console.log('\nNavigation');
+  await page.goto(pageURL('/'), {waitUntil: 'domcontentloaded'});
+  const nav = page.getByRole('navigation', {name: 'App pages'});
+  await nav.getByRole('link', {name: 'Segments'}).click();
+  await page.waitForURL((u) => u.pathname === '/segments');
+  const url = new URL(page.url());
+  check('tab click routes without losing Shopify query parameters', url.searchParams.get('shop') === SHOP && url.searchParams.get('locale') === LOCALE, page.url());
+  check('current tab is marked', (await nav.getByRole('link', {name: 'Segments'}).getAttribute('aria-current')) === 'page');
+  await nav.getByRole('link', {name: 'Cohorts'}).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL((u) => u.pathname === '/cohorts');
+  check('keyboard (Enter on a focused tab) navigates', new URL(page.url()).pathname === '/cohorts');
+  await page.goBack();
+  await page.waitForURL((u) => u.pathname === '/segments');
+  await page.waitForSelector('[data-page="segments"], [data-page="app"]');
+  check('back button returns to the previous page', new URL(page.url()).pathname === '/segments');
+  await page.reload({waitUntil: 'domcontentloaded'});
+  await page.waitForSelector('[data-page="segments"], [data-page="app"]', {timeout: TIMEOUT});
+  check('reload of a client route serves the app', (await page.$('[data-page="segments"], [data-page="app"]')) !== null);
+
+  await browser.close();
+  console.log(`\nScreenshots in ${SHOTS}`);
+  if (failures.length) console.log(`Failures:\n  ${failures.join('\n  ')}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`e2e: ${e.stack || e}`);
+  process.exit(1);
+});
