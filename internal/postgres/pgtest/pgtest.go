@@ -39,6 +39,14 @@ var (
 // New returns a migrated database of the test's own, dropped when the test ends.
 func New(t testing.TB) *postgres.DB {
 	t.Helper()
+	db, _ := NewWithURL(t)
+	return db
+}
+
+// NewWithURL is New, also returning the database's URL for code under test
+// that opens its own connections.
+func NewWithURL(t testing.TB) (*postgres.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
 	require.NoError(t, templateErr, "prepare template database")
@@ -58,7 +66,8 @@ func New(t testing.TB) *postgres.DB {
 	}
 	require.NoError(t, err, "create test database")
 
-	db, err := postgres.Open(ctx, withDatabase(AdminURL(), name))
+	url := withDatabase(AdminURL(), name)
+	db, err := postgres.Open(ctx, url)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		db.Close()
@@ -69,7 +78,7 @@ func New(t testing.TB) *postgres.DB {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
-	return db
+	return db, url
 }
 
 // URL returns the connection URL of a database by name on the test server.
