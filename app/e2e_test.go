@@ -204,7 +204,6 @@ func TestEndToEnd(t *testing.T) {
 	}, 10*time.Second, 200*time.Millisecond)
 	assert.Equal(t, http.StatusOK, get("/api/overview", nil), "the analysis stays readable until shop/redact")
 
-
 }
 
 type lockedWriter struct {
