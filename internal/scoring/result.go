@@ -19,12 +19,14 @@ type Result struct {
 	// as-of, in no particular order.
 	Customers []CustomerScore `json:"-"`
 
-	Model    ModelFit         `json:"model"`
-	RFM      RFMScales        `json:"rfm"`
-	Groups   []GroupAggregate `json:"groups"`
-	Totals   Totals           `json:"totals"`
-	Reports  reports.Report   `json:"reports"`
-	Backtest *Backtest        `json:"backtest,omitempty"`
+	Model  ModelFit         `json:"model"`
+	RFM    RFMScales        `json:"rfm"`
+	Groups []GroupAggregate `json:"groups"`
+	Totals Totals           `json:"totals"`
+	// Reports are internal/reports' analyses; Reports.RFM.Customers is
+	// left empty since Customers carries the same scores.
+	Reports  reports.Report `json:"reports"`
+	Backtest *Backtest      `json:"backtest,omitempty"`
 	// BacktestSkipped says why there is no backtest.
 	BacktestSkipped string `json:"backtestSkipped,omitempty"`
 

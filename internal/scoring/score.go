@@ -121,6 +121,9 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
 	res.Groups, res.Totals = aggregate(res.Customers)
 	res.Reports = rep
+	// Customers carries the same scores; a second million-entry copy
+	// would only hold memory.
+	res.Reports.RFM.Customers = nil
 	timings.add("assemble", t0)
 	res.Timings = timings.list()
 	if n := scrubNonFinite(res); n > 0 {
