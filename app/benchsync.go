@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ingest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/shopgen"
@@ -335,6 +336,21 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 		copySeconds[t] = time.Since(s).Seconds()
 	}
 
+	// The scoring pipeline's loader, streaming the shop back as cvo values.
+	if _, err := db.Pool.Exec(ctx, "ANALYZE "+strings.Join(benchTables, ", ")); err != nil {
+		return err
+	}
+	loadStart := time.Now()
+	var loaded, lines int64
+	if err := postgres.NewOrderStore(db).ShopOrders(ctx, benchShop, func(o cvo.Order) error {
+		loaded++
+		lines += int64(len(o.Lines))
+		return nil
+	}); err != nil {
+		return err
+	}
+	loadSeconds := time.Since(loadStart).Seconds()
+
 	ordersImport := times.seconds["orders"]
 	ordersCopy := copySeconds["orders"] + copySeconds["order_lines"] + copySeconds["refunds"]
 	var importAll, copyAll float64
@@ -355,6 +371,7 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	fmt.Printf("  orders + order_lines + refunds:               %.1fs = %.0f orders/s\n", ordersCopy, float64(counts["orders"])/ordersCopy)
 	fmt.Printf("  all tables:                                   %.1fs\n", copyAll)
 	fmt.Printf("sync / \\copy rate: orders %.2f, all %.2f\n", ordersCopy/ordersImport, copyAll/importAll)
+	fmt.Printf("loader (OrderStore.ShopOrders): %d orders, %d lines in %.1fs = %.0f orders/s\n", loaded, lines, loadSeconds, float64(loaded)/loadSeconds)
 	fmt.Printf("memory: peak Go heap in use %.0f MiB, Go runtime total %.0f MiB, max RSS %.0f MiB (%.0f MiB before the sync)\n",
 		mb(int64(peak.heapInuse)), mb(int64(peak.sys)), mb(rss), mb(rssBefore))
 	return nil

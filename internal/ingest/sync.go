@@ -520,6 +520,10 @@ func (s *Syncer) Status(ctx context.Context, shop string) (map[string]any, error
 	}
 	if st.LastError != "" {
 		out["last_error"] = st.LastError
+		if st.Phase == postgres.PhaseFailed {
+			// The run is over: "error" tells the page to stop waiting.
+			out["error"] = st.LastError
+		}
 	}
 	return out, nil
 }

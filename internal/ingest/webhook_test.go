@@ -321,3 +321,31 @@ func FuzzWebhookPayloads(f *testing.F) {
 		}
 	})
 }
+
+// TestWebhookDuringAMergeIsRetriedLater holds the shop's data lock the way
+// a running merge does: a webhook write then fails with a retryable error,
+// keeps its payload, and applies once the merge is done.
+func TestWebhookDuringAMergeIsRetriedLater(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newWebhookEnv(t)
+	tx, err := e.db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	// 7283 is postgres.lockShopData, taken shared by every merge group.
+	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(7283, hashtext($1))`, testShop)
+	require.NoError(t, err)
+
+	id, err := e.deliver("customers/update", webhookFixture(t, "customers_update.json"))
+	require.ErrorIs(t, err, postgres.ErrShopBusy)
+	assert.NotEqual(t, cvo.EINVALID, cvo.ErrorCode(err), "the job retries it")
+	d, err := e.deliveries.Get(ctx, testShop, id)
+	require.NoError(t, err)
+	assert.NotNil(t, d.Payload, "the payload waits for the retry")
+
+	require.NoError(t, tx.Rollback(ctx))
+	require.NoError(t, e.applier.ApplyWebhook(ctx, testShop, id))
+	c, found, err := postgres.NewCustomerStore(e.db).Get(ctx, testShop, 706405506930370084)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, "bob@biller.com", c.Email)
+}
