@@ -254,7 +254,7 @@ type Params struct {
 	SpendModel     string          `json:"spend_model"`
 	SpendFallback  string          `json:"spend_fallback_reason,omitempty"`
 	// MeanOrderValue is the spend fallback's population mean.
-	MeanOrderValue        float64 `json:"mean_order_value"`
+	MeanOrderValue        float64 `json:"mean_order_value,omitempty"`
 	Customers             int     `json:"customers"`
 	RepeatCustomers       int     `json:"repeat_customers"`
 	ExpectedOrdersHorizon float64 `json:"expected_orders_horizon"`
