@@ -28,13 +28,20 @@ func runGen(ctx context.Context, log *slog.Logger, args []string) error {
 	products := fs.Int("products", 2000, "catalogue size")
 	retail := fs.String("online-retail", "", "instead of generating, convert this Online Retail .csv.gz into the demo shop")
 	csvPath := fs.String("csv", "", "write orders with customers as CSV here (customer_id,order_id,created_at,total,...); - = stdout")
-	out := fs.String("out", "", "write a gzip JSONL snapshot here for `cvo simulator --load` (default shop.jsonl.gz without --csv)")
+	out := fs.String("out", "", "write a gzip JSONL snapshot here, for cvo simulator --load (default shop.jsonl.gz without --csv)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cvo gen [--customers N --orders M --seed S] [--csv orders.csv] [--out shop.jsonl.gz]\n")
 		fs.PrintDefaults()
 	}
+	purchasesOnly := fs.Bool("purchases-only", false, "CSV: leave out test, cancelled and fully refunded orders (cvo score reads every row)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("gen: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("gen: unexpected argument %q", fs.Arg(0))
 	}
 	if *csvPath == "" && *out == "" {
 		*out = "shop.jsonl.gz"
@@ -81,6 +88,7 @@ func runGen(ctx context.Context, log *slog.Logger, args []string) error {
 			w, closeFile = f, f.Close
 		}
 		csvw := shopgen.NewOrderCSVWriter(w)
+		csvw.PurchasesOnly = *purchasesOnly
 		sinks = append(sinks, csvw)
 		finish = append(finish, csvw.Flush, closeFile)
 	}

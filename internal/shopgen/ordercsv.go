@@ -23,6 +23,11 @@ var OrderCSVHeader = []string{
 // orders are dropped. Amounts are decimals in the shop currency,
 // created_at is RFC 3339 in UTC. Call Flush at the end.
 type OrderCSVWriter struct {
+	// PurchasesOnly leaves out the orders that are no purchase for
+	// customer scores (test, cancelled, fully refunded), for readers such
+	// as `cvo score` that take every row.
+	PurchasesOnly bool
+
 	w   *bufio.Writer
 	buf []byte
 	err error
@@ -54,7 +59,7 @@ func (c *OrderCSVWriter) AddOrders(os []simulator.Order) error {
 			return c.err
 		}
 		o := &os[i]
-		if o.CustomerID == 0 {
+		if o.CustomerID == 0 || c.PurchasesOnly && !isPurchase(o) {
 			continue
 		}
 		b := c.buf[:0]
@@ -84,6 +89,11 @@ func (c *OrderCSVWriter) AddOrders(os []simulator.Order) error {
 		}
 	}
 	return c.err
+}
+
+// isPurchase mirrors cvo.Order.IsPurchase for a customer's order.
+func isPurchase(o *simulator.Order) bool {
+	return !o.Test && o.CancelledAt.IsZero() && (o.Total <= 0 || o.Refunded() < o.Total)
 }
 
 // sourceField drops characters that would need CSV quoting.

@@ -40,6 +40,28 @@ func TestOrderCSVWriter(t *testing.T) {
 		"the columns `cvo score` reads come first")
 }
 
+func TestOrderCSVWriterPurchasesOnly(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewOrderCSVWriter(&buf)
+	w.PurchasesOnly = true
+	at := time.Date(2011, 7, 1, 8, 30, 0, 0, time.UTC)
+	require.NoError(t, w.AddOrders([]simulator.Order{
+		{ID: 1, CustomerID: 7, CreatedAt: at, Total: amt("10"), Refunds: []simulator.Refund{{Amount: amt("4")}}},
+		{ID: 2, CustomerID: 7, CreatedAt: at, Total: amt("10"), Refunds: []simulator.Refund{{Amount: amt("10")}}},
+		{ID: 3, CustomerID: 7, CreatedAt: at, Total: amt("10"), CancelledAt: at},
+		{ID: 4, CustomerID: 7, CreatedAt: at, Total: amt("10"), Test: true},
+		{ID: 5, CustomerID: 7, CreatedAt: at, Total: 0},
+	}))
+	require.NoError(t, w.Flush())
+	rows, err := csv.NewReader(&buf).ReadAll()
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range rows[1:] {
+		ids = append(ids, r[1])
+	}
+	assert.Equal(t, []string{"1", "5"}, ids, "partly refunded and free orders stay")
+}
+
 type brokenWriter struct{}
 
 func (brokenWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

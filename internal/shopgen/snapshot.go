@@ -2,6 +2,7 @@ package shopgen
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/simulator"
@@ -366,22 +369,15 @@ func SnapshotShop(path string) (ShopInfo, error) {
 		return ShopInfo{}, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	defer gz.Close()
-	shop, err := readSnapshotHeader(json.NewDecoder(gz))
+	head, err := bufio.NewReader(gz).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return ShopInfo{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	shop, err := parseSnapshotHeader(head)
 	if err != nil {
 		return ShopInfo{}, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	return shop, nil
-}
-
-func readSnapshotHeader(dec *json.Decoder) (ShopInfo, error) {
-	var head snapLine
-	if err := dec.Decode(&head); err != nil {
-		return ShopInfo{}, fmt.Errorf("header: %w", err)
-	}
-	if head.Format != snapshotFormat || head.Shop == nil {
-		return ShopInfo{}, fmt.Errorf("not a %s file (format %q)", snapshotFormat, head.Format)
-	}
-	return *head.Shop, nil
 }
 
 // LoadSnapshot feeds a snapshot file to sink in batches, in file order.
@@ -398,7 +394,9 @@ func LoadSnapshot(ctx context.Context, path string, sink Sink) (Stats, error) {
 	return st, nil
 }
 
-// ReadSnapshot is LoadSnapshot on a gzip-compressed stream.
+// ReadSnapshot is LoadSnapshot on a gzip-compressed stream. Lines are
+// decoded on several goroutines, a block at a time, and handed to the sink
+// in file order: JSON decoding is most of the work for a big shop.
 func ReadSnapshot(ctx context.Context, r io.Reader, sink Sink) (Stats, error) {
 	var st Stats
 	gz, err := gzip.NewReader(r)
@@ -406,75 +404,200 @@ func ReadSnapshot(ctx context.Context, r io.Reader, sink Sink) (Stats, error) {
 		return st, err
 	}
 	defer gz.Close()
-	dec := json.NewDecoder(gz)
-	if _, err := readSnapshotHeader(dec); err != nil {
+	br := bufio.NewReaderSize(gz, 1<<20)
+	head, err := br.ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return st, fmt.Errorf("header: %w", err)
+	}
+	if _, err := parseSnapshotHeader(head); err != nil {
 		return st, err
 	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	workers := runtime.GOMAXPROCS(0)
+	inOrder := make(chan *snapBlock, 2*workers) // bounds the blocks in memory
+	work := make(chan *snapBlock)
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(inOrder)
+		readErr = readSnapshotBlocks(ctx, br, inOrder, work)
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.decode()
+			}
+		}()
+	}
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+
 	products := newBatcher(BatchSize, "products", sink.AddProducts)
 	customers := newBatcher(BatchSize, "customers", sink.AddCustomers)
 	orders := newBatcher(BatchSize, "orders", sink.AddOrders)
 	// Records go out in file order: a pending batch of one kind is flushed
 	// before a record of another kind, so orders never precede their
 	// customers.
-	kind := 0
+	kind := recNone
 	flushKind := func() error {
 		switch kind {
-		case 1:
+		case recProduct:
 			return products.flush()
-		case 2:
+		case recCustomer:
 			return customers.flush()
-		case 3:
+		case recOrder:
 			return orders.flush()
 		}
 		return nil
 	}
-	for {
-		var line snapLine
-		err := dec.Decode(&line)
-		if errors.Is(err, io.EOF) {
-			break
+	for b := range inOrder {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return st, ctx.Err()
 		}
-		if err != nil {
-			return st, fmt.Errorf("record %d: %w", st.Rows+1, err)
+		if b.err != nil {
+			return st, b.err
 		}
-		st.Rows++
-		if st.Rows%BatchSize == 0 {
-			if err := ctx.Err(); err != nil {
+		for i := range b.recs {
+			rec := &b.recs[i]
+			st.Rows++
+			if rec.kind != kind {
+				if err := flushKind(); err != nil {
+					return st, err
+				}
+				kind = rec.kind
+			}
+			switch rec.kind {
+			case recProduct:
+				err = products.push(rec.product)
+				st.Products++
+			case recCustomer:
+				err = customers.push(rec.customer)
+				st.Customers++
+			case recOrder:
+				st.countOrder(&rec.order)
+				err = orders.push(rec.order)
+			}
+			if err != nil {
 				return st, err
 			}
-		}
-		next := 0
-		switch {
-		case line.Product != nil:
-			next = 1
-		case line.Customer != nil:
-			next = 2
-		case line.Order != nil:
-			next = 3
-		default:
-			return st, fmt.Errorf("record %d: no product, customer or order", st.Rows)
-		}
-		if next != kind {
-			if err := flushKind(); err != nil {
-				return st, err
-			}
-			kind = next
-		}
-		switch next {
-		case 1:
-			err = products.push(productFromSnap(line.Product))
-			st.Products++
-		case 2:
-			err = customers.push(customerFromSnap(line.Customer))
-			st.Customers++
-		case 3:
-			o := orderFromSnap(line.Order)
-			st.countOrder(&o)
-			err = orders.push(o)
-		}
-		if err != nil {
-			return st, err
 		}
 	}
+	if readErr != nil {
+		return st, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
 	return st, flushKind()
+}
+
+func parseSnapshotHeader(line []byte) (ShopInfo, error) {
+	var head snapLine
+	if err := json.Unmarshal(line, &head); err != nil {
+		return ShopInfo{}, fmt.Errorf("header: %w", err)
+	}
+	if head.Format != snapshotFormat || head.Shop == nil {
+		return ShopInfo{}, fmt.Errorf("not a %s file (format %q)", snapshotFormat, head.Format)
+	}
+	return *head.Shop, nil
+}
+
+const snapBlockLines = 1024
+
+type recKind uint8
+
+const (
+	recNone recKind = iota
+	recProduct
+	recCustomer
+	recOrder
+)
+
+type snapRecord struct {
+	kind     recKind
+	product  simulator.Product
+	customer simulator.Customer
+	order    simulator.Order
+}
+
+// snapBlock is a run of lines decoded together; done closes when recs or
+// err are ready.
+type snapBlock struct {
+	first int // record number of the first line, from 1
+	lines [][]byte
+	recs  []snapRecord
+	err   error
+	done  chan struct{}
+}
+
+func (b *snapBlock) decode() {
+	defer close(b.done)
+	b.recs = make([]snapRecord, len(b.lines))
+	for i, raw := range b.lines {
+		var line snapLine
+		if err := json.Unmarshal(raw, &line); err != nil {
+			b.err = fmt.Errorf("record %d: %w", b.first+i, err)
+			return
+		}
+		rec := &b.recs[i]
+		switch {
+		case line.Product != nil:
+			rec.kind, rec.product = recProduct, productFromSnap(line.Product)
+		case line.Customer != nil:
+			rec.kind, rec.customer = recCustomer, customerFromSnap(line.Customer)
+		case line.Order != nil:
+			rec.kind, rec.order = recOrder, orderFromSnap(line.Order)
+		default:
+			b.err = fmt.Errorf("record %d: no product, customer or order", b.first+i)
+			return
+		}
+	}
+	b.lines = nil
+}
+
+// readSnapshotBlocks cuts the stream into blocks of lines, queueing each
+// for the emitter (in order) and for a decoder.
+func readSnapshotBlocks(ctx context.Context, br *bufio.Reader, inOrder, work chan<- *snapBlock) error {
+	next := 1
+	for eof := false; !eof; {
+		b := &snapBlock{first: next, done: make(chan struct{})}
+		for len(b.lines) < snapBlockLines {
+			line, err := br.ReadBytes('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("record %d: %w", next, err)
+			}
+			if len(bytes.TrimSpace(line)) > 0 {
+				b.lines = append(b.lines, line)
+				next++
+			}
+			if err != nil {
+				eof = true
+				break
+			}
+		}
+		if len(b.lines) == 0 {
+			break
+		}
+		select {
+		case inOrder <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
