@@ -263,7 +263,7 @@ func (st *Stage) plan() (mergePlan, error) {
 				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)}}}
 	case ResourceOrders:
 		p.prepare = fmt.Sprintf(`DROP TABLE IF EXISTS %[3]s; CREATE UNLOGGED TABLE %[3]s AS
-				SELECT s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id WHERE s.kind = 0 AND o.updated_at > s.updated_at`, t, lit, stale)
+				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id WHERE s.kind = 0 AND o.updated_at > s.updated_at`, t, lit, stale)
 		p.groups = [][]mergeStmt{{
 			{"orders", fmt.Sprintf(`INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
 					total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes)
@@ -305,7 +305,7 @@ func (st *Stage) plan() (mergePlan, error) {
 		p.cleanup = "DROP TABLE IF EXISTS " + stale
 	case ResourceProducts:
 		p.prepare = fmt.Sprintf(`DROP TABLE IF EXISTS %[3]s; CREATE UNLOGGED TABLE %[3]s AS
-				SELECT s.id FROM %[1]s s JOIN products p ON p.shop = %[2]s AND p.id = s.id WHERE s.kind = 0 AND p.updated_at > s.updated_at`, t, lit, stale)
+				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN products p ON p.shop = %[2]s AND p.id = s.id WHERE s.kind = 0 AND p.updated_at > s.updated_at`, t, lit, stale)
 		p.groups = [][]mergeStmt{{
 			{"products", fmt.Sprintf(`INSERT INTO products AS p (shop, id, title, product_type, vendor, created_at, updated_at)
 				SELECT $1, s.id, COALESCE(s.title, ''), COALESCE(s.product_type, ''), COALESCE(s.vendor, ''), s.created_at, s.updated_at
