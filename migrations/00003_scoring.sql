@@ -10,7 +10,7 @@ CREATE TABLE settings (
     segments        boolean NOT NULL DEFAULT true,
     cac             numeric(14,2) NOT NULL DEFAULT 0,
     cac_by_source   jsonb NOT NULL DEFAULT '{}',
-    default_margin  numeric(5,4) NOT NULL DEFAULT 0.5,
+    default_margin  numeric(5,4) NOT NULL DEFAULT 0.3,
     refund_dating   text NOT NULL DEFAULT 'refund_date' CHECK (refund_dating IN ('refund_date', 'order_date')),
     nightly_hour    smallint NOT NULL DEFAULT 3 CHECK (nightly_hour BETWEEN 0 AND 23),
     updated_at      timestamptz NOT NULL DEFAULT now()

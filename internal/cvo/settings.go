@@ -28,9 +28,14 @@ type ValueTags struct {
 	ChurnRisk          bool `json:"churn_risk"`
 }
 
+// DefaultMargin is the gross margin assumed where a shop records no unit
+// costs: on the low side, since overstated value invites overspending on
+// acquisition.
+const DefaultMargin = 0.3
+
 // DefaultSettings are what a newly installed shop gets.
 func DefaultSettings() Settings {
-	return Settings{TagPrefix: "cvo-", Metafields: true, Segments: true, DefaultMargin: 0.5, NightlyHour: 3,
+	return Settings{TagPrefix: "cvo-", Metafields: true, Segments: true, DefaultMargin: DefaultMargin, NightlyHour: 3,
 		RefundDating: RefundAtRefundDate, CACBySource: map[string]float64{}}
 }
 
@@ -46,8 +51,8 @@ func (s Settings) Validate() error {
 		return Errorf(EINVALID, "Tag prefix must be 1–20 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
 	case s.CAC < 0 || s.CAC > 1e7:
 		return Errorf(EINVALID, "Acquisition cost must be between 0 and 10,000,000.")
-	case s.DefaultMargin < 0 || s.DefaultMargin > 1:
-		return Errorf(EINVALID, "Default margin must be between 0 and 1 (e.g. 0.45 for 45%%).")
+	case s.DefaultMargin <= 0 || s.DefaultMargin > 1:
+		return Errorf(EINVALID, "Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%%).")
 	case s.NightlyHour < 0 || s.NightlyHour > 23:
 		return Errorf(EINVALID, "Nightly hour must be between 0 and 23.")
 	}

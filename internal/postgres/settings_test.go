@@ -37,6 +37,7 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 		"upper-case":       func(s *cvo.Settings) { s.TagPrefix = "CVO-" },
 		"negative CAC":     func(s *cvo.Settings) { s.CAC = -1 },
 		"margin over 100%": func(s *cvo.Settings) { s.DefaultMargin = 1.5 },
+		"zero margin":      func(s *cvo.Settings) { s.DefaultMargin = 0 },
 		"hour 24":          func(s *cvo.Settings) { s.NightlyHour = 24 },
 		"unnamed source":   func(s *cvo.Settings) { s.CACBySource = map[string]float64{" ": 3} },
 	} {

@@ -39,9 +39,7 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, any
 	settings.RefundDating = in.Settings.RefundDating
 	settings.CAC = in.Settings.CAC
 	settings.CACBySource = in.Settings.CACBySource
-	if in.Settings.DefaultMargin > 0 {
-		settings.DefaultMarginRate = in.Settings.DefaultMargin
-	}
+	settings.DefaultMarginRate = in.Settings.DefaultMargin
 	settings.Previous = make(map[string]rfm.Group, len(in.PreviousGroups))
 	for id, slug := range in.PreviousGroups {
 		if g, err := rfm.ParseGroup(slug); err == nil {
