@@ -52,8 +52,8 @@ type Loyalty struct {
 // of the location tables.
 func (d *Dataset) Loyalty() Loyalty {
 	return Loyalty{Window: d.window, Baseline: d.baseline(),
-		Countries: d.segments("country", single(d.country), d.countries),
-		Cities:    d.segments("city", single(d.city), d.cities),
+		Countries: d.segments("country", d.countryM, d.countries),
+		Cities:    d.segments("city", d.cityM, d.cities),
 		Vendors:   d.segments("vendor", d.vendor, d.vendors),
 	}
 }

@@ -18,10 +18,14 @@ type Dataset struct {
 	opts Options
 	asOf int64
 
-	// Customers with at least one purchase, by dense index.
-	ids     []string
-	country []int32 // index into countries, -1 when unknown
-	city    []int32 // index into cities, -1 when unknown
+	// Customers with at least one purchase, by dense index, in ascending
+	// order of their keys.
+	ids      []string
+	keys     []keyed
+	country  []int32 // index into countries, -1 when unknown
+	city     []int32 // index into cities, -1 when unknown
+	countryM multi   // the same as rows, for the segment reports
+	cityM    multi
 	// start[i]..start[i+1] index customer i's purchases in p, oldest
 	// first.
 	start []int32
@@ -123,6 +127,7 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 	}
 	runs := d.gather(sorted)
 	sorted = nil
+	d.keys = runs
 	d.buildFirstOrders(orders)
 	d.joinCustomers(customers, runs)
 	d.buildWindow()
@@ -225,6 +230,7 @@ func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
 			d.city[c] = d.cityID(cityIndex, cu.Country, cu.City)
 		}
 	}
+	d.countryM, d.cityM = single(d.country), single(d.city)
 }
 
 // parallel splits [0, n) into contiguous chunks, one per core, when
@@ -459,11 +465,55 @@ func (d *Dataset) Cadence() rfm.Cadence { return d.cadence }
 // RepeatWindow describes the window used by the segment reports.
 func (d *Dataset) RepeatWindow() Window { return d.window }
 
-// Score runs RFM scoring on the dataset's customers.
+// Score runs RFM scoring on the dataset's customers; previous is the
+// last scoring's groups by customer ID (may be nil).
 func (d *Dataset) Score(previous map[string]rfm.Group) rfm.Result {
+	groups, _ := d.previousGroups(previous)
+	return d.score(groups)
+}
+
+func (d *Dataset) score(previous []rfm.Group) rfm.Result {
 	o := d.opts.RFM
-	o.Previous = previous
+	o.Previous = nil
+	o.PreviousGroups = previous
+	if o.PreviousGroups == nil {
+		o.PreviousGroups = make([]rfm.Group, len(d.ids))
+	}
 	return rfm.Score(d.rfmCustomers, o)
+}
+
+// previousGroups joins a previous scoring onto the dataset's customers
+// (NoGroup where absent) and counts the previous scoring's customers per
+// group. The join sorts the previous IDs by key and merges, which costs
+// far less than a string-map probe per customer.
+func (d *Dataset) previousGroups(previous map[string]rfm.Group) ([]rfm.Group, [rfm.NumGroups + 1]int) {
+	var before [rfm.NumGroups + 1]int
+	if len(previous) == 0 {
+		return nil, before
+	}
+	entries := make([]keyed, 0, len(previous))
+	groups := make([]rfm.Group, 0, len(previous))
+	for id, g := range previous {
+		if !g.Valid() {
+			continue
+		}
+		before[g]++
+		k1, k2 := idKeys(id)
+		entries = append(entries, keyed{k1: k1, k2: k2, pos: int32(len(groups))})
+		groups = append(groups, g)
+	}
+	sorted := bucketSort(entries, compareKeys)
+	out := make([]rfm.Group, len(d.ids))
+	j := 0
+	for c, key := range d.keys {
+		for j < len(sorted) && compareIDs(sorted[j], key) < 0 {
+			j++
+		}
+		if j < len(sorted) && compareIDs(sorted[j], key) == 0 {
+			out[c] = groups[sorted[j].pos]
+		}
+	}
+	return out, before
 }
 
 const secondsPerDay = 86400

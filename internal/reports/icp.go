@@ -73,8 +73,8 @@ func (d *Dataset) IdealCustomerProfile(assignments []rfm.Assignment) (ICP, error
 		}
 	}
 	n := d.opts.TopN
-	icp.Top.Countries, icp.Rest.Countries = d.topShares(single(d.country), d.countries, top, icp.Top.Customers, icp.Rest.Customers, n)
-	icp.Top.Cities, icp.Rest.Cities = d.topShares(single(d.city), d.cities, top, icp.Top.Customers, icp.Rest.Customers, n)
+	icp.Top.Countries, icp.Rest.Countries = d.topShares(d.countryM, d.countries, top, icp.Top.Customers, icp.Rest.Customers, n)
+	icp.Top.Cities, icp.Rest.Cities = d.topShares(d.cityM, d.cities, top, icp.Top.Customers, icp.Rest.Customers, n)
 	icp.Top.FirstProducts, icp.Rest.FirstProducts = d.topShares(d.product, d.products, top, icp.Top.Customers, icp.Rest.Customers, n)
 	return icp, nil
 }

@@ -53,8 +53,8 @@ func (d *Dataset) Pareto() Pareto {
 	return p
 }
 
-// concentration sorts values in place, largest first, and returns the
-// share of the top `top` values and the 101-point cumulative curve.
+// concentration sorts values in place and returns the share of the top
+// `top` values and the 101-point cumulative curve from the largest down.
 func concentration(values []float64, top int) (float64, []CurvePoint) {
 	var total float64
 	for _, v := range values {
@@ -63,19 +63,12 @@ func concentration(values []float64, top int) (float64, []CurvePoint) {
 	if len(values) == 0 || total <= 0 {
 		return 0, nil
 	}
-	slices.SortFunc(values, func(a, b float64) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(values)
 	n := len(values)
+	// cum[k] is the sum of the k largest values.
 	cum := make([]float64, n+1)
-	for i, v := range values {
-		cum[i+1] = cum[i] + v
+	for i := range n {
+		cum[i+1] = cum[i] + values[n-1-i]
 	}
 	curve := make([]CurvePoint, 101)
 	for i := range curve {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -30,22 +31,29 @@ func Run(customers []cvo.Customer, orders []cvo.Order, previous map[string]rfm.G
 	return d.Report(previous)
 }
 
-// Report runs scoring and every report on the dataset.
+// Report runs scoring and every report on the dataset. Scoring and the
+// reports that need its groups run alongside the others, one goroutine
+// each.
 func (d *Dataset) Report(previous map[string]rfm.Group) (Report, error) {
 	r := Report{AsOf: d.opts.AsOf}
-	r.RFM = d.Score(previous)
+	var icpErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		prevGroups, before := d.previousGroups(previous)
+		r.RFM = d.score(prevGroups)
+		r.Transitions = transitions(prevGroups, before, r.RFM.Customers)
+		r.ICP, icpErr = d.IdealCustomerProfile(r.RFM.Customers)
+	})
 	r.Retention = d.Retention()
 	r.Cohorts = d.Cohorts()
 	r.Stickiness = d.Stickiness()
 	r.Products = d.ProductRetention()
 	r.Loyalty = d.Loyalty()
 	r.Pareto = d.Pareto()
-	r.Transitions = GroupTransitions(previous, r.RFM.Customers)
 	r.Anomalies = d.anomalies(d.monthly(r.Retention.Trend), r.Loyalty)
-	icp, err := d.IdealCustomerProfile(r.RFM.Customers)
-	if err != nil {
-		return Report{}, fmt.Errorf("report as of %s: %w", d.opts.AsOf.Format(time.DateOnly), err)
+	wg.Wait()
+	if icpErr != nil {
+		return Report{}, fmt.Errorf("report as of %s: %w", d.opts.AsOf.Format(time.DateOnly), icpErr)
 	}
-	r.ICP = icp
 	return r, nil
 }

@@ -260,3 +260,27 @@ func keys(segments []Segment) []string {
 	}
 	return out
 }
+
+func TestPreviousGroupsJoinMatchesMapLookups(t *testing.T) {
+	customers, orders, end := segmentedShop()
+	d := NewDataset(customers, orders, Options{AsOf: end})
+	previous := map[string]rfm.Group{"not-a-customer": rfm.Lovers, "c4": rfm.NoGroup}
+	for i := 0; i < len(customers); i += 3 {
+		previous[customers[i].ID] = rfm.Group(1 + i%rfm.NumGroups)
+	}
+	groups, before := d.previousGroups(previous)
+	for c, id := range d.ids {
+		assert.Equal(t, previous[id], groups[c], id)
+	}
+	total := 0
+	for _, n := range before {
+		total += n
+	}
+	assert.Equal(t, len(previous)-1, total, "NoGroup entries are not part of the previous scoring")
+
+	r, err := d.Report(previous)
+	require.NoError(t, err)
+	assert.Equal(t, GroupTransitions(previous, r.RFM.Customers), r.Transitions)
+	assert.Equal(t, rfm.Score(d.RFMCustomers(), rfm.Options{AsOf: end, Previous: previous}).Customers, r.RFM.Customers)
+	assert.Equal(t, 1, r.Transitions.Counts[rfm.Lovers][rfm.NoGroup], "the unknown customer is gone")
+}

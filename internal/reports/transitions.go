@@ -18,15 +18,29 @@ type Transitions struct {
 // GroupTransitions compares the previous scoring (customer ID → group)
 // with the current assignments.
 func GroupTransitions(previous map[string]rfm.Group, current []rfm.Assignment) Transitions {
-	var t Transitions
-	var before, matched [rfm.NumGroups + 1]int
+	var before [rfm.NumGroups + 1]int
 	for _, g := range previous {
 		if g.Valid() {
 			before[g]++
 		}
 	}
-	for _, a := range current {
-		from := previous[a.ID]
+	from := make([]rfm.Group, len(current))
+	for i, a := range current {
+		from[i] = previous[a.ID]
+	}
+	return transitions(from, before, current)
+}
+
+// transitions counts moves given each current customer's previous group
+// (parallel to current) and the previous scoring's size per group.
+func transitions(previous []rfm.Group, before [rfm.NumGroups + 1]int, current []rfm.Assignment) Transitions {
+	var t Transitions
+	var matched [rfm.NumGroups + 1]int
+	for i, a := range current {
+		var from rfm.Group
+		if previous != nil {
+			from = previous[i]
+		}
 		if !from.Valid() {
 			from = rfm.NoGroup
 		}

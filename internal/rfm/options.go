@@ -11,6 +11,11 @@ type Options struct {
 	// customer ID. It lets the Ex-Lovers rule recognise former Soulmates
 	// and Lovers; nil means no history (see the Ex-Lovers rule).
 	Previous map[string]Group
+	// PreviousGroups is the same history as a slice parallel to the
+	// customers being scored (NoGroup where unknown). Callers that can
+	// join histories in bulk pass this and skip a map lookup per
+	// customer; when set, Previous is ignored.
+	PreviousGroups []Group
 	// MaxLevels caps the number of score levels (default and maximum 5).
 	MaxLevels int
 	// MinPerLevel is the fewest customers a quantile level may hold

@@ -59,7 +59,7 @@ func Score(customers []Customer, opts Options) Result {
 					counts[w][NoGroup]++
 					continue
 				}
-				p := res.profile(c, false)
+				p := res.profile(c, i, false)
 				a.R, a.F, a.M = uint8(p.R), uint8(p.F), uint8(p.M)
 				a.Group = Classify(p)
 				counts[w][a.Group]++
@@ -76,15 +76,20 @@ func Score(customers []Customer, opts Options) Result {
 }
 
 // Profile recomputes the rule inputs of one customer, for explaining a
-// customer's group.
+// customer's group. With PreviousGroups the customer is found by ID in
+// the result.
 func (r Result) Profile(c Customer) Profile {
-	return r.profile(&c, true)
+	index := -1
+	if r.opts.PreviousGroups != nil {
+		index = slices.IndexFunc(r.Customers, func(a Assignment) bool { return a.ID == c.ID })
+	}
+	return r.profile(&c, index, true)
 }
 
 // profile builds the rule inputs. The previous group is only looked up
 // for inactive customers unless always is set: only the Ex-Lovers rule
 // reads it, and a million string-keyed map lookups are not free.
-func (r *Result) profile(c *Customer, always bool) Profile {
+func (r *Result) profile(c *Customer, index int, always bool) Profile {
 	asOf := r.AsOf.Unix()
 	first, last := c.FirstPurchase.Unix(), c.LastPurchase.Unix()
 	p := Profile{
@@ -105,7 +110,13 @@ func (r *Result) profile(c *Customer, always bool) Profile {
 	p.M = r.M.Score(p.AvgOrderValue)
 	p.FTier = TierOf(p.F, r.F.Levels)
 	p.MTier = TierOf(p.M, r.M.Levels)
-	if r.opts.Previous != nil && (always || p.R <= 1) {
+	switch {
+	case !always && p.R > 1:
+	case r.opts.PreviousGroups != nil:
+		if index >= 0 && index < len(r.opts.PreviousGroups) {
+			p.Previous = r.opts.PreviousGroups[index]
+		}
+	case r.opts.Previous != nil:
 		p.Previous = r.opts.Previous[c.ID]
 	}
 	return p

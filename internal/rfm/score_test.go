@@ -172,6 +172,12 @@ func TestScorePropertiesOnRandomShops(t *testing.T) {
 			}
 		}
 		res := Score(customers, Options{AsOf: asOf, Previous: previous})
+		byIndex := make([]Group, n)
+		for i, c := range customers {
+			byIndex[i] = previous[c.ID]
+		}
+		same := Score(customers, Options{AsOf: asOf, PreviousGroups: byIndex, Previous: map[string]Group{"ignored": Lovers}})
+		require.Equal(t, res.Customers, same.Customers, "PreviousGroups and Previous agree")
 
 		total := 0
 		for _, c := range res.Counts {
