@@ -89,6 +89,13 @@ type Window struct {
 // and key comparisons each miss the cache. The dataset's customer order
 // is therefore the (deterministic) key order.
 func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dataset {
+	if opts.AsOf.IsZero() {
+		for i := range orders {
+			if orders[i].CreatedAt.After(opts.AsOf) {
+				opts.AsOf = orders[i].CreatedAt
+			}
+		}
+	}
 	opts = opts.withDefaults()
 	d := &Dataset{opts: opts, asOf: opts.AsOf.Unix(),
 		countries: newDict(), cities: newDict(),

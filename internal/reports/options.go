@@ -10,7 +10,8 @@ import (
 // Options tune the reports. The zero value plus AsOf gives the documented
 // defaults.
 type Options struct {
-	// AsOf is the report date; later orders are ignored.
+	// AsOf is the report date; later orders are ignored. Zero means the
+	// creation time of the newest order.
 	AsOf time.Time
 	// Location is the shop's time zone for months, weekdays and hours
 	// (default UTC).

@@ -284,3 +284,10 @@ func TestPreviousGroupsJoinMatchesMapLookups(t *testing.T) {
 	assert.Equal(t, rfm.Score(d.RFMCustomers(), rfm.Options{AsOf: end, Previous: previous}).Customers, r.RFM.Customers)
 	assert.Equal(t, 1, r.Transitions.Counts[rfm.Lovers][rfm.NoGroup], "the unknown customer is gone")
 }
+
+func TestDatasetDefaultsAsOfToNewestOrder(t *testing.T) {
+	customers, orders := smallShop()
+	d := NewDataset(customers, orders, Options{})
+	assert.Equal(t, day("2024-04-20 10:00").Unix(), d.asOf)
+	assert.Equal(t, 3+1, d.RFMCustomers()[indexOf(d, "A")].Purchases, "the order of April 20 now counts")
+}

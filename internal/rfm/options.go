@@ -5,7 +5,8 @@ import "time"
 // Options tune scoring. The zero value (plus AsOf) gives the documented
 // defaults.
 type Options struct {
-	// AsOf is the scoring date; recency is measured back from it.
+	// AsOf is the scoring date; recency is measured back from it. Zero
+	// means the latest purchase among the customers scored.
 	AsOf time.Time
 	// Previous holds each customer's group from the previous scoring, by
 	// customer ID. It lets the Ex-Lovers rule recognise former Soulmates

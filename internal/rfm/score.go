@@ -36,6 +36,9 @@ type Result struct {
 // assigns each to exactly one group.
 func Score(customers []Customer, opts Options) Result {
 	opts = opts.withDefaults()
+	if opts.AsOf.IsZero() {
+		opts.AsOf = latestPurchase(customers)
+	}
 	res := Result{AsOf: opts.AsOf, opts: opts}
 	res.Cadence = ShopCadence(customers, opts)
 	res.R = recencyScale(res.Cadence)
@@ -159,4 +162,16 @@ func monetaryScale(customers []Customer, opts Options) Scale {
 	}
 	slices.Sort(values)
 	return quantileScale(blocksFromSorted(values), opts.MaxLevels, opts.MinPerLevel, "average order value", formatMoney)
+}
+
+// latestPurchase stands in for a missing scoring date, so that a zero
+// AsOf scores as of the newest data rather than as of year 1.
+func latestPurchase(customers []Customer) time.Time {
+	var latest time.Time
+	for i := range customers {
+		if customers[i].Purchases > 0 && customers[i].LastPurchase.After(latest) {
+			latest = customers[i].LastPurchase
+		}
+	}
+	return latest
 }

@@ -282,3 +282,10 @@ func TestScoreDegenerateShops(t *testing.T) {
 			"with one M level nobody is a high spender")
 	})
 }
+
+func TestScoreDefaultsAsOfToLatestPurchase(t *testing.T) {
+	customers := []Customer{cust("a", 1, 10, 40, 40, 0), cust("b", 1, 10, 10, 10, 0)}
+	res := Score(customers, Options{})
+	assert.True(t, res.AsOf.Equal(daysAgo(10)))
+	assert.Equal(t, uint8(5), res.Customers[1].R)
+}
