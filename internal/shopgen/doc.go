@@ -7,6 +7,10 @@
 //
 // # Online Retail as a Shopify shop
 //
+// The data: UCI Machine Learning Repository, "Online Retail", donated by
+// Daqing Chen; Chen, Sain and Guo (2012), doi:10.1057/dbm.2012.17; CC BY
+// 4.0.
+//
 // LoadOnlineRetail reads online_retail.csv.gz (a UK gift-ware wholesaler,
 // 2010-12-01..2011-12-09, in GBP; see /work/shared/data/README.md) row by
 // row and maps it so:
@@ -113,4 +117,15 @@
 // numbered in sequence; order ids therefore follow time within a chunk
 // only. Memory stays at a few chunks: 1,000,000 customers with 5,000,000
 // orders peak at about 150 MB of heap, in about 12 s of CPU time.
+//
+// # Files
+//
+// SnapshotWriter and LoadSnapshot store a shop as gzip JSON lines (see
+// snapshot.go) for `cvo simulator --load`; JSON decoding makes loading the
+// slow direction (about 15 us of CPU per order), so for shops of millions
+// of orders generating in process is quicker than loading a snapshot.
+// OrderCSVWriter writes the orders with a customer in the CSV `cvo score`
+// reads: customer_id,order_id,created_at,total, then refunded, cancelled,
+// test, source_name and utm_source. It writes every such order unless
+// PurchasesOnly is set.
 package shopgen
