@@ -184,10 +184,16 @@ func (a *appDeps) server() *web.Server {
 	if a.cfg.AdminOrigin != "" {
 		adminBase = func(string) string { return strings.TrimRight(a.cfg.AdminOrigin, "/") }
 	}
-	return web.NewServer(web.Config{
+	wc := web.Config{
 		ClientID: a.cfg.ClientID, ClientSecret: a.cfg.ClientSecret, AppURL: a.cfg.AppURL, Scopes: a.cfg.Scopes,
 		AdminBaseURL: adminBase,
-	}, web.Deps{
+	}
+	if a.cfg.Demo {
+		// Shopify's App Bridge cannot load offline: the demo page gets a
+		// stand-in that mints real session tokens from the simulator.
+		wc.SimulatorOrigin = a.cfg.AdminOrigin
+	}
+	return web.NewServer(wc, web.Deps{
 		Installer: a.installer,
 		Status:    a.syncer,
 		Webhooks:  receiver,

@@ -42,7 +42,8 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	db := pgtest.New(t)
-	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379"}
+	// This package's tests use Redis database 5, apart from a running app.
+	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 5}
 	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	require.NoError(t, err)
 	f := &fixture{

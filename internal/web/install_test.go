@@ -79,7 +79,8 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	s.db = pgtest.New(t)
 	s.shops = postgres.NewShopStore(s.db, keys)
-	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379"}
+	// This package's tests use Redis database 6, apart from a running app.
+	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 6}
 	queue := jobs.NewQueue(redisOpt)
 	s.inspector = asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { queue.Close(); s.inspector.Close() })
