@@ -82,7 +82,9 @@ func newDemoSimulator(ctx context.Context, cfg config, log *slog.Logger, load st
 		}
 	default:
 		log.Warn("demo data not found, generating a shop instead", "path", path)
-		opts := shopgen.GenOptions{Customers: 4000, Orders: 20000, Seed: 1, Currency: "GBP", Timezone: "Europe/London", Name: info.Name}
+		now := time.Now().UTC().Truncate(24 * time.Hour)
+		opts := shopgen.GenOptions{Customers: 4000, Orders: 20000, Seed: 1, Currency: "GBP", Timezone: "Europe/London", Name: info.Name,
+			Start: now.AddDate(-2, 0, 0), End: now}
 		if err = addShop(sim, opts.Shop()); err == nil {
 			stats, err = shopgen.Generate(ctx, opts, shopgen.ForShop(sim, demoShop))
 		}
