@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/cvo
 PKGS    := ./...
 
-.PHONY: run build frontend test test-go test-frontend bench lint services fmt
+.PHONY: run build frontend test test-go test-frontend test-e2e bench lint services fmt
 
 run: build services
 	./$(BIN) run
@@ -18,7 +18,7 @@ frontend:
 		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run build; \
 	fi
 
-test: services test-go test-frontend
+test: services test-go test-frontend test-e2e
 
 test-go:
 	$(GO) vet $(PKGS)
@@ -28,6 +28,11 @@ test-frontend:
 	@if [ -f frontend/package.json ]; then \
 		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm test; \
 	fi
+
+# The admin page in Debian's Chromium against the real demo (app, simulator,
+# Online Retail shop), every page checked against the API.
+test-e2e: frontend services
+	frontend/e2e/demo.sh
 
 bench: build services
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...

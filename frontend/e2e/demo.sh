@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the browser end-to-end test against the real demo: builds the app,
+# starts `cvo run` in demo mode (simulator + Online Retail shop) on ports and
+# a database of its own, waits until the shop is installed, synced and
+# scored, then drives every page in Debian's Chromium (frontend/e2e/run.mjs).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CHROMIUM="${E2E_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "e2e: $CHROMIUM is missing; install Debian's chromium (apt-get install -y chromium)" >&2
+  exit 1
+fi
+
+APP_PORT="${E2E_APP_PORT:-18080}"
+SIM_PORT="${E2E_SIM_PORT:-19100}"
+DB="cvo_e2e_$$"
+export PORT="$APP_PORT" SIMULATOR_PORT="$SIM_PORT" SHOPIFY_APP_URL="http://localhost:$APP_PORT"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" REDIS_URL="redis://127.0.0.1:6379/12"
+export SHOPIFY_API_KEY= SHOPIFY_API_SECRET=
+LOG="$(mktemp)"
+
+redis-cli -h 127.0.0.1 -n 12 flushdb >/dev/null
+go build -o bin/cvo ./app
+./bin/cvo run >"$LOG" 2>&1 &
+APP_PID=$!
+cleanup() {
+  kill "$APP_PID" 2>/dev/null || true
+  wait "$APP_PID" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  redis-cli -h 127.0.0.1 -n 12 flushdb >/dev/null 2>&1 || true
+  rm -f "$LOG"
+}
+trap cleanup EXIT
+
+token() { curl -sf "http://127.0.0.1:$SIM_PORT/simulator/session-token?shop=cvo-demo.myshopify.com" | sed -E 's/.*"token":"([^"]+)".*/\1/'; }
+state=""
+for i in $(seq 1 300); do
+  if tok=$(token 2>/dev/null) && [ -n "$tok" ]; then
+    # The first call installs the shop and starts its sync; later calls report progress.
+    state=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$APP_PORT/api/shop" | sed -nE 's/.*"scoring":\{[^}]*"state":"([a-z]+)".*/\1/p')
+    [ "$state" = "succeeded" ] && break
+  fi
+  if ! kill -0 "$APP_PID" 2>/dev/null; then
+    echo "e2e: the app exited" >&2; cat "$LOG" >&2; exit 1
+  fi
+  sleep 1
+done
+if [ "$state" != "succeeded" ]; then
+  echo "e2e: the demo shop was not scored in time (state: ${state:-none})" >&2
+  tail -50 "$LOG" >&2
+  exit 1
+fi
+
+cd frontend
+E2E_APP_URL="http://localhost:$APP_PORT" E2E_SIMULATOR_URL="http://127.0.0.1:$SIM_PORT" E2E_REQUIRE_DATA=1 \
+  E2E_CHROMIUM="$CHROMIUM" node e2e/run.mjs
