@@ -231,6 +231,9 @@ func (a *appDeps) work(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := jobs.RegisterReconcileSweep(sched); err != nil {
+		return err
+	}
 	if err := sched.Start(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
