@@ -175,13 +175,34 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 	return res, nil
 }
 
-type groupAcc struct {
+// BacktestAccumulator gathers one group's predicted and actual orders and
+// revenue, customer by customer, into a BacktestGroup. Callers with their
+// own index of the shop (internal/scoring) use it to report exactly as
+// Backtest does.
+type BacktestAccumulator struct {
 	key             string
 	orders, revenue pairStats
 	n               float64
 }
 
+type groupAcc = BacktestAccumulator
+
 func newGroupAcc(key string) *groupAcc { return &groupAcc{key: key} }
+
+// Add records one customer's prediction and outcome.
+func (g *BacktestAccumulator) Add(predOrders, actOrders, predRevenue, actRevenue float64) {
+	g.add(predOrders, actOrders, predRevenue, actRevenue)
+}
+
+// Customers is how many customers were added.
+func (g *BacktestAccumulator) Customers() int { return int(g.n) }
+
+// Result is the group's accuracy so far, under key.
+func (g *BacktestAccumulator) Result(key string) BacktestGroup {
+	r := g.result()
+	r.Key = key
+	return r
+}
 
 func (g *groupAcc) add(predOrders, actOrders, predRevenue, actRevenue float64) {
 	g.n++

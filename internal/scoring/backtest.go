@@ -155,11 +155,11 @@ func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
 	}
 	bt.Overall = overall.result(rfm.NoGroup)
 	for _, g := range rfm.Groups() {
-		if byGroup[g].n > 0 {
+		if byGroup[g].Customers() > 0 {
 			bt.Groups = append(bt.Groups, byGroup[g].result(g))
 		}
 	}
-	if byGroup[rfm.NoGroup].n > 0 {
+	if byGroup[rfm.NoGroup].Customers() > 0 {
 		bt.Groups = append(bt.Groups, byGroup[rfm.NoGroup].result(rfm.NoGroup))
 	}
 	return bt, nil
@@ -218,79 +218,30 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 	return out
 }
 
-// groupAcc accumulates predicted/actual pairs like clv's backtest: sums,
-// absolute errors and co-moments around running means (Welford), so that
-// correlations stay accurate for large shops.
-type groupAcc struct {
-	n               float64
-	orders, revenue pairStats
-}
+// groupAcc accumulates one RFM group's predictions and outcomes with clv's
+// own accumulator, so the figures match clv.Backtest's.
+type groupAcc struct{ clv.BacktestAccumulator }
 
 func (g *groupAcc) add(predOrders, actOrders, predRevenue, actRevenue float64) {
-	g.n++
-	g.orders.add(predOrders, actOrders)
-	g.revenue.add(predRevenue, actRevenue)
+	g.Add(predOrders, actOrders, predRevenue, actRevenue)
 }
 
 func (g *groupAcc) result(group rfm.Group) BacktestGroup {
+	r := g.Result("")
 	return BacktestGroup{
 		Group:              group,
-		Customers:          int(g.n),
-		PredictedOrders:    g.orders.sumP,
-		ActualOrders:       g.orders.sumA,
-		PredictedRevenue:   g.revenue.sumP,
-		ActualRevenue:      g.revenue.sumA,
-		OrdersMAE:          g.orders.mae(),
-		RevenueMAE:         g.revenue.mae(),
-		OrdersRelError:     g.orders.relError(),
-		RevenueRelError:    g.revenue.relError(),
-		OrdersCorrelation:  g.orders.correlation(),
-		RevenueCorrelation: g.revenue.correlation(),
+		Customers:          r.Customers,
+		PredictedOrders:    r.PredictedOrders,
+		ActualOrders:       r.ActualOrders,
+		PredictedRevenue:   r.PredictedRevenue,
+		ActualRevenue:      r.ActualRevenue,
+		OrdersMAE:          r.OrdersMAE,
+		RevenueMAE:         r.RevenueMAE,
+		OrdersRelError:     r.OrdersRelError,
+		RevenueRelError:    r.RevenueRelError,
+		OrdersCorrelation:  r.OrdersCorrelation,
+		RevenueCorrelation: r.RevenueCorrelation,
 	}
-}
-
-type pairStats struct {
-	n, sumP, sumA, absErr float64
-	meanP, meanA          float64
-	m2P, m2A, cPA         float64
-}
-
-func (s *pairStats) add(p, a float64) {
-	s.n++
-	s.sumP += p
-	s.sumA += a
-	s.absErr += math.Abs(p - a)
-	dp := p - s.meanP
-	s.meanP += dp / s.n
-	da := a - s.meanA
-	s.meanA += da / s.n
-	s.m2P += dp * (p - s.meanP)
-	s.m2A += da * (a - s.meanA)
-	s.cPA += dp * (a - s.meanA)
-}
-
-func (s *pairStats) mae() float64 {
-	if s.n == 0 {
-		return 0
-	}
-	return s.absErr / s.n
-}
-
-// relError is (predicted - actual)/actual of the totals; 0 without actual
-// orders.
-func (s *pairStats) relError() float64 {
-	if !(s.sumA > 0) {
-		return 0
-	}
-	return (s.sumP - s.sumA) / s.sumA
-}
-
-// correlation is Pearson's r; 0 when either side does not vary.
-func (s *pairStats) correlation() float64 {
-	if !(s.m2P > 0) || !(s.m2A > 0) {
-		return 0
-	}
-	return math.Max(-1, math.Min(1, s.cPA/math.Sqrt(s.m2P*s.m2A)))
 }
 
 // dayCache memoizes a function of a whole number of days.
