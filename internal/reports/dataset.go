@@ -88,6 +88,11 @@ type Window struct {
 // times faster than a map[string] lookup per order, whose random probes
 // and key comparisons each miss the cache. The dataset's customer order
 // is therefore the (deterministic) key order.
+//
+// The dataset keeps compact copies of what it needs (and the customer ID
+// strings), not the orders: callers holding millions of orders should
+// let go of them once it is built, so later garbage collections do not
+// have to scan them.
 func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dataset {
 	if opts.AsOf.IsZero() {
 		for i := range orders {

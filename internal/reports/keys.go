@@ -54,12 +54,13 @@ type bucketSortable interface {
 func (k keyed) bucketKey() uint64 { return k.k1 }
 func (k keyed) skip() bool        { return k.pos < 0 }
 
-// bucketSort returns the entries not skipped, sorted by cmp, whose first
-// criterion must be bucketKey: one counting pass over the key's top bits
-// scatters entries into buckets (about a thousand entries each, at most
-// 1024 buckets), then each bucket is sorted while it sits in cache. Writes during the scatter advance
-// through each bucket in order, which this machine's memory handles far
-// better than random reads.
+// bucketSort sorts in place and returns the entries not skipped, sorted
+// by cmp, whose first criterion must be bucketKey. It is an in-place
+// radix step (American flag sort) on the key's top bits into at most 1024
+// buckets, skipped entries going to a final bucket that is cut off,
+// followed by a sort of each bucket while it sits in cache. Working in
+// place saves a second copy of what can be hundreds of megabytes, and at
+// most 1024 buckets keep the permutation's writes within the TLB.
 func bucketSort[T bucketSortable](in []T, cmp func(a, b T) int) []T {
 	n := 0
 	for i := range in {
@@ -67,29 +68,39 @@ func bucketSort[T bucketSortable](in []T, cmp func(a, b T) int) []T {
 			n++
 		}
 	}
-	// At most 1024 buckets: the scatter then writes through few enough
-	// pages at once to stay within the TLB.
 	bucketBits := min(10, max(0, bits.Len(uint(n))-10))
 	shift := uint(64 - bucketBits)
-	starts := make([]int, (1<<bucketBits)+1)
-	for i := range in {
-		if !in[i].skip() {
-			starts[(in[i].bucketKey()>>shift)+1]++
+	buckets := 1 << bucketBits
+	bucketOf := func(e *T) int {
+		if (*e).skip() {
+			return buckets
 		}
+		return int((*e).bucketKey() >> shift)
+	}
+	// starts[b]..starts[b+1] is bucket b; bucket `buckets` holds skips.
+	starts := make([]int, buckets+2)
+	for i := range in {
+		starts[bucketOf(&in[i])+1]++
 	}
 	for b := 1; b < len(starts); b++ {
 		starts[b] += starts[b-1]
 	}
-	next := slices.Clone(starts[:len(starts)-1])
-	out := make([]T, n)
-	for i := range in {
-		if !in[i].skip() {
-			b := in[i].bucketKey() >> shift
-			out[next[b]] = in[i]
-			next[b]++
+	next := slices.Clone(starts[:buckets+1])
+	for b := range buckets + 1 {
+		for next[b] < starts[b+1] {
+			// Move the entry at next[b] to its bucket until one that
+			// belongs here arrives.
+			target := bucketOf(&in[next[b]])
+			if target == b {
+				next[b]++
+				continue
+			}
+			in[next[b]], in[next[target]] = in[next[target]], in[next[b]]
+			next[target]++
 		}
 	}
-	parallel(len(starts)-1, 256, func(lo, hi int) {
+	out := in[:n]
+	parallel(buckets, 64, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			slices.SortFunc(out[starts[b]:starts[b+1]], cmp)
 		}

@@ -13,14 +13,21 @@ func TestBucketSort(t *testing.T) {
 	assert.Equal(t, []keyed{{1, 2, 4}, {1, 9, 1}, {3, 0, 5}, {3, 1, 0}, {3, 1, 3}}, bucketSort(in, compareKeys))
 	assert.Empty(t, bucketSort([]keyed(nil), compareKeys))
 
-	// Enough entries for many buckets.
+	// Enough entries for many buckets, every seventh one skipped.
 	var big []keyed
+	kept := 0
 	for i := range 50_000 {
 		k1, k2 := idKeys(fmt.Sprint(i % 7000))
-		big = append(big, keyed{k1, k2, int32(i)})
+		pos := int32(i)
+		if i%7 == 0 {
+			pos = -1
+		} else {
+			kept++
+		}
+		big = append(big, keyed{k1, k2, pos})
 	}
 	out := bucketSort(big, compareKeys)
-	require.Len(t, out, len(big))
+	require.Len(t, out, kept)
 	for i := 1; i < len(out); i++ {
 		require.Negative(t, compareKeys(out[i-1], out[i]))
 	}
