@@ -570,26 +570,7 @@ func (b *bulkRunner) finish(op *bulkOp, sh *shopState, walk *bulkWalk, path stri
 			_ = os.Remove(path)
 		}
 	}
-	payload := map[string]any{
-		"admin_graphql_api_id": fmt.Sprintf("gid://shopify/BulkOperation/%d", op.id),
-		"completed_at":         op.completedAt.In(sh.loc).Format(time.RFC3339),
-		"created_at":           op.createdAt.In(sh.loc).Format(time.RFC3339),
-		"error_code":           nil,
-		"status":               strings.ToLower(op.status),
-		"type":                 "query",
-	}
-	if op.errorCode != "" {
-		payload["error_code"] = strings.ToLower(op.errorCode)
-	}
-	closed := b.closed
-	b.mu.Unlock()
-	if !closed && sh.isInstalled() && b.sim.subscribed(TopicBulkOperationsFinish) {
-		ctx, cancel := context.WithTimeout(context.Background(), b.sim.webhookTimeout)
-		defer cancel()
-		if _, err := b.sim.SendWebhook(ctx, op.shop, TopicBulkOperationsFinish, payload); err != nil {
-			b.sim.log.Warn("bulk_operations/finish not delivered", "shop", op.shop, "err", err)
-		}
-	}
+	b.notifyFinishedLocked(op, sh, "query")
 }
 
 // bulkExecute writes the whole result of the operation's query.
@@ -887,4 +868,30 @@ func addBulkTypes(sc *schema) {
 				return ec.cancelBulk(stringArg(args, "id"))
 			}},
 	)
+}
+
+// notifyFinishedLocked sends bulk_operations/finish for a completed
+// operation of kind "query" or "mutation". It is called with b.mu held and
+// releases it before the delivery, which may take seconds.
+func (b *bulkRunner) notifyFinishedLocked(op *bulkOp, sh *shopState, kind string) {
+	payload := map[string]any{
+		"admin_graphql_api_id": fmt.Sprintf("gid://shopify/BulkOperation/%d", op.id),
+		"completed_at":         op.completedAt.In(sh.loc).Format(time.RFC3339),
+		"created_at":           op.createdAt.In(sh.loc).Format(time.RFC3339),
+		"error_code":           nil,
+		"status":               strings.ToLower(op.status),
+		"type":                 kind,
+	}
+	if op.errorCode != "" {
+		payload["error_code"] = strings.ToLower(op.errorCode)
+	}
+	closed := b.closed
+	b.mu.Unlock()
+	if !closed && sh.isInstalled() && b.sim.subscribed(TopicBulkOperationsFinish) {
+		ctx, cancel := context.WithTimeout(context.Background(), b.sim.webhookTimeout)
+		defer cancel()
+		if _, err := b.sim.SendWebhook(ctx, op.shop, TopicBulkOperationsFinish, payload); err != nil {
+			b.sim.log.Warn("bulk_operations/finish not delivered", "shop", op.shop, "err", err)
+		}
+	}
 }

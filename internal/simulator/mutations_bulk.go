@@ -542,26 +542,7 @@ func (b *bulkRunner) finishMutation(run *mutationRun, path string, runErr error)
 			_ = os.Remove(path)
 		}
 	}
-	payload := map[string]any{
-		"admin_graphql_api_id": fmt.Sprintf("gid://shopify/BulkOperation/%d", op.id),
-		"completed_at":         op.completedAt.In(sh.loc).Format(time.RFC3339),
-		"created_at":           op.createdAt.In(sh.loc).Format(time.RFC3339),
-		"error_code":           nil,
-		"status":               strings.ToLower(op.status),
-		"type":                 "mutation",
-	}
-	if op.errorCode != "" {
-		payload["error_code"] = strings.ToLower(op.errorCode)
-	}
-	closed := b.closed
-	b.mu.Unlock()
-	if !closed && sh.isInstalled() && b.sim.subscribed(TopicBulkOperationsFinish) {
-		ctx, cancel := context.WithTimeout(context.Background(), b.sim.webhookTimeout)
-		defer cancel()
-		if _, err := b.sim.SendWebhook(ctx, op.shop, TopicBulkOperationsFinish, payload); err != nil {
-			b.sim.log.Warn("bulk_operations/finish not delivered", "shop", op.shop, "err", err)
-		}
-	}
+	b.notifyFinishedLocked(op, sh, "mutation")
 }
 
 // ---- schema ----------------------------------------------------------------------
