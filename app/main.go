@@ -43,6 +43,7 @@ Usage:
   cvo gen         generate a large shop: a snapshot for the simulator or an orders CSV
   cvo bench-sync       history sync benchmark against raw COPY (--customers N --orders M)
   cvo bench-writeback  write-back benchmark (--customers N --change 0.1 [--initial])
+  cvo bench-api        admin API latency on a generated shop (--customers N --orders M)
 `
 
 func main() {
@@ -75,6 +76,8 @@ func main() {
 		err = runBenchSync(ctx, log, args)
 	case "bench-writeback":
 		err = runBenchWriteback(ctx, log, args, os.Stdout)
+	case "bench-api":
+		err = runBenchAPI(ctx, log, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

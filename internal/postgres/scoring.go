@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
@@ -267,12 +268,16 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 	} else {
 		// Candidates come from the search indexes first; only they are
 		// joined to the scores.
-		prefix := likePrefix(q.Search)
+		// A prefix is searched as a byte-wise range, which the
+		// text_pattern_ops indexes answer even under a generic plan of
+		// the prepared statement, where LIKE with a parameter cannot.
+		lo, hi := prefixRange(q.Search)
 		id, _ := strconv.ParseInt(q.Search, 10, 64)
 		sql = `WITH candidates AS (
-				(SELECT id FROM customers WHERE shop = $1 AND lower(email) LIKE $4 LIMIT $7)
-				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE $4 LIMIT $7)
-				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(last_name) LIKE $4 LIMIT $7)
+				(SELECT id FROM customers WHERE shop = $1 AND lower(email) ~>=~ $4 AND lower(email) ~<~ $9 LIMIT $7)
+				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) ~>=~ $4
+					AND lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) ~<~ $9 LIMIT $7)
+				UNION (SELECT id FROM customers WHERE shop = $1 AND lower(last_name) ~>=~ $4 AND lower(last_name) ~<~ $9 LIMIT $7)
 				UNION (SELECT $5::bigint WHERE $5::bigint > 0)
 			), matched AS (
 				SELECT ` + cols + ` FROM candidates k
@@ -281,7 +286,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 				WHERE ($3 = '' OR cs.grp = $3)
 			)
 			SELECT *, count(*) OVER () FROM matched ORDER BY predicted_clv DESC, customer_id LIMIT $6 OFFSET $8`
-		args = append(args, prefix, id, q.Limit, maxSearchMatches, q.Offset)
+		args = append(args, lo, id, q.Limit, maxSearchMatches, q.Offset, hi)
 	}
 	rows, err := s.db.Pool.Query(ctx, sql, args...)
 	if err != nil {
@@ -323,9 +328,43 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 	return out, total, nil
 }
 
-// likePrefix turns a search into a LIKE prefix pattern, escaping LIKE's
-// own wildcards so a search for "50%" means those characters.
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(strings.ToLower(strings.TrimSpace(s))) + "%"
+// prefixRange turns a search into the byte-wise range [lo, hi) of the
+// lower-cased strings that start with it: UTF-8 keeps code point order, so
+// bumping the last code point bounds every such string.
+func prefixRange(search string) (lo, hi string) {
+	lo = strings.ToLower(strings.TrimSpace(search))
+	r := []rune(lo)
+	if len(r) == 0 || r[len(r)-1] >= unicode.MaxRune {
+		return lo, lo + string(unicode.MaxRune)
+	}
+	r[len(r)-1]++
+	return lo, string(r)
+}
+
+// LatestInfo returns the newest succeeded scoring without its aggregates, for
+// callers that cache those by scoring id.
+func (s *ScoringStore) LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error) {
+	sc := cvo.Scoring{Shop: shop}
+	var fin *time.Time
+	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers
+		FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC LIMIT 1`, shop).
+		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sc, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
+	}
+	if err != nil {
+		return sc, fmt.Errorf("read scoring of %s: %w", shop, err)
+	}
+	sc.FinishedAt = deref(fin)
+	return sc, nil
+}
+
+// Aggregates returns the aggregates of one scoring.
+func (s *ScoringStore) Aggregates(ctx context.Context, shop string, id int64) (json.RawMessage, error) {
+	var agg []byte
+	err := s.db.Pool.QueryRow(ctx, `SELECT aggregates FROM scorings WHERE shop = $1 AND id = $2`, shop, id).Scan(&agg)
+	if err != nil {
+		return nil, fmt.Errorf("read aggregates of %s: %w", shop, err)
+	}
+	return agg, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ import (
 // Snapshots reads scorings.
 type Snapshots interface {
 	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
+	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
+	Aggregates(ctx context.Context, shop string, id int64) (json.RawMessage, error)
 	LastRun(ctx context.Context, shop string) (cvo.Scoring, error)
 	ListCustomers(ctx context.Context, shop string, scoringID int64, q postgres.CustomerQuery) ([]postgres.CustomerListing, int, error)
 }
@@ -73,7 +76,7 @@ type cachedAggregates struct {
 const aggregateCacheShops = 128
 
 func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) (cvo.Scoring, *rescore.Aggregates, error) {
-	sc, raw, err := snaps.Latest(ctx, shop)
+	sc, err := snaps.LatestInfo(ctx, shop)
 	if err != nil {
 		return sc, nil, err
 	}
@@ -83,6 +86,10 @@ func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) 
 		return e.scoring, e.agg, nil
 	}
 	c.mu.Unlock()
+	raw, err := snaps.Aggregates(ctx, shop, sc.ID)
+	if err != nil {
+		return sc, nil, err
+	}
 	agg := &rescore.Aggregates{}
 	if err := json.Unmarshal(raw, agg); err != nil {
 		return sc, nil, fmt.Errorf("decode aggregates of %s: %w", shop, err)
@@ -341,12 +348,32 @@ func (p *pages) products(c echo.Context) error {
 	}
 	pr := agg.Reports.Products
 	return c.JSON(http.StatusOK, map[string]any{
-		"baseline":      pr.Baseline,
-		"window":        pr.Window,
-		"products":      segmentRows(pr.Products),
-		"vendors":       segmentRows(pr.Vendors),
-		"product_types": segmentRows(pr.ProductTypes),
+		"baseline":       pr.Baseline,
+		"window":         pr.Window,
+		"products":       segmentRows(topSegments(pr.Products, maxProductRows)),
+		"products_total": len(pr.Products),
+		"vendors":        segmentRows(topSegments(pr.Vendors, maxProductRows)),
+		"product_types":  segmentRows(topSegments(pr.ProductTypes, maxProductRows)),
 	})
+}
+
+// maxProductRows bounds the products page's answer: every product with a
+// verdict, then the most bought, so a catalogue of thousands stays small.
+const maxProductRows = 500
+
+func topSegments(ss []reports.Segment, n int) []reports.Segment {
+	if len(ss) <= n {
+		return ss
+	}
+	out := append([]reports.Segment(nil), ss...)
+	sort.SliceStable(out, func(i, j int) bool {
+		vi, vj := out[i].Verdict != "", out[j].Verdict != ""
+		if vi != vj {
+			return vi
+		}
+		return out[i].Customers > out[j].Customers
+	})
+	return out[:n]
 }
 
 func (p *pages) insights(c echo.Context) error {
