@@ -52,6 +52,7 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	dbName := fs.String("database", "cvo_bench", "database to (re)create on the server of DATABASE_URL")
 	workdir := fs.String("workdir", "", "directory for bulk result and CSV files (default: a temporary one, removed after)")
 	serve := fs.Bool("serve-simulator", false, "internal: run the simulator side (child process)")
+	loaderOnly := fs.Bool("loader-only", false, "only time the loader on the database a previous run left")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +67,9 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	if *serve {
 		return serveBenchSimulator(ctx, log, *customers, *orders, *seed, dir)
+	}
+	if *loaderOnly {
+		return benchLoader(ctx, *dbName)
 	}
 	return benchSync(ctx, log, *customers, *orders, *seed, *dbName, dir)
 }
@@ -336,20 +340,10 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 		copySeconds[t] = time.Since(s).Seconds()
 	}
 
-	// The scoring pipeline's loader, streaming the shop back as cvo values.
-	if _, err := db.Pool.Exec(ctx, "ANALYZE "+strings.Join(benchTables, ", ")); err != nil {
+	loaded, lines, loadSeconds, err := timeLoader(ctx, db)
+	if err != nil {
 		return err
 	}
-	loadStart := time.Now()
-	var loaded, lines int64
-	if err := postgres.NewOrderStore(db).ShopOrders(ctx, benchShop, func(o cvo.Order) error {
-		loaded++
-		lines += int64(len(o.Lines))
-		return nil
-	}); err != nil {
-		return err
-	}
-	loadSeconds := time.Since(loadStart).Seconds()
 
 	ordersImport := times.seconds["orders"]
 	ordersCopy := copySeconds["orders"] + copySeconds["order_lines"] + copySeconds["refunds"]
@@ -374,6 +368,47 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	fmt.Printf("loader (OrderStore.ShopOrders): %d orders, %d lines in %.1fs = %.0f orders/s\n", loaded, lines, loadSeconds, float64(loaded)/loadSeconds)
 	fmt.Printf("memory: peak Go heap in use %.0f MiB, Go runtime total %.0f MiB, max RSS %.0f MiB (%.0f MiB before the sync)\n",
 		mb(int64(peak.heapInuse)), mb(int64(peak.sys)), mb(rss), mb(rssBefore))
+	return nil
+}
+
+// timeLoader streams the bench shop back the way scoring reads it.
+func timeLoader(ctx context.Context, db *postgres.DB) (orders, lines int64, seconds float64, err error) {
+	if _, err := db.Pool.Exec(ctx, "ANALYZE "+strings.Join(benchTables, ", ")); err != nil {
+		return 0, 0, 0, err
+	}
+	start := time.Now()
+	err = postgres.NewOrderStore(db).ShopOrders(ctx, benchShop, func(o cvo.Order) error {
+		orders++
+		lines += int64(len(o.Lines))
+		return nil
+	})
+	return orders, lines, time.Since(start).Seconds(), err
+}
+
+func benchLoader(ctx context.Context, dbName string) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	dbURL, err := withDatabaseName(cfg.DatabaseURL, dbName)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	peak := &memPeak{}
+	sampleCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go peak.sample(sampleCtx, 100*time.Millisecond)
+	orders, lines, secs, err := timeLoader(ctx, db)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("loader (OrderStore.ShopOrders): %d orders, %d lines in %.1fs = %.0f orders/s; peak Go heap %.0f MiB, max RSS %.0f MiB\n",
+		orders, lines, secs, float64(orders)/secs, float64(peak.heapInuse)/(1<<20), float64(maxRSS())/(1<<20))
 	return nil
 }
 

@@ -241,118 +241,181 @@ func (s *OrderStore) Get(ctx context.Context, shop string, id int64) (OrderRow, 
 }
 
 // ShopOrders streams every order of a shop as the scoring pipeline sees
-// it, with its lines (product type, vendor and unit cost joined from the
-// catalogue) and refunds, ordered by order id. Orders, lines and refunds
-// come from one query that merges three index scans on order id, so a shop
-// of any size streams in constant memory (beyond the catalogue) with no
-// query per order.
+// it, ordered by order id, with its lines (product type, vendor and unit
+// cost joined from the catalogue, which is loaded first) and refunds.
+// Orders, lines and refunds come from three cursors, each reading its
+// table's index in order id order, merged here: no sort on the server, no
+// query per order, and memory that does not grow with the shop (beyond the
+// catalogue). The three read one snapshot, so orders, lines and refunds
+// agree even while webhooks write. It holds three pool connections while
+// it runs.
 func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Order) error) error {
 	catalogue, err := s.catalogue(ctx, shop)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.Pool.Query(ctx, shopOrdersQuery, shop)
+	var txs [3]pgx.Tx
+	for i := range txs {
+		conn, err := s.db.Pool.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
+		defer conn.Release()
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+		txs[i] = tx
+	}
+	var snapshot string
+	if err := txs[0].QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+		return fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	for _, tx := range txs[1:] {
+		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
+	}
+	for _, tx := range txs {
+		// The indexes deliver the order; a sort of millions of rows never pays.
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
+	}
+	orders, err := txs[0].Query(ctx, `SELECT id, customer_id, COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
+			test, currency, total::float8, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes
+		FROM orders WHERE shop = $1 ORDER BY id`, shop)
 	if err != nil {
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	defer rows.Close()
+	defer orders.Close()
+	lines, err := txs[1].Query(ctx, `SELECT order_id, product_id, variant_id, title, quantity, unit_price::float8
+		FROM order_lines WHERE shop = $1 ORDER BY order_id, id`, shop)
+	if err != nil {
+		return fmt.Errorf("load order lines of %s: %w", shop, err)
+	}
+	defer lines.Close()
+	refunds, err := txs[2].Query(ctx, `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`, shop)
+	if err != nil {
+		return fmt.Errorf("load refunds of %s: %w", shop, err)
+	}
+	defer refunds.Close()
 
 	var (
-		cur     cvo.Order
-		curID   int64
-		have    bool
-		kind    int16
-		orderID int64
-		sub     int64
-		// Order columns.
+		id                               int64
 		cust                             *int64
-		created, updated                 time.Time
-		cancelled                        *time.Time
-		test                             bool
-		currency                         string
-		total                            float64
 		source, landing, ref, us, um, uc *string
-		codes                            []string
-		// Line and refund columns.
-		product, variant *int64
-		title            *string
-		qty              *int32
-		amount           *float64
-		at               *time.Time
+		line                             lineRow
+		refund                           refundRow
 	)
-	flush := func() error {
-		if !have {
-			return nil
-		}
-		return fn(cur)
-	}
-	for rows.Next() {
-		if err := rows.Scan(&kind, &orderID, &sub, &cust, &created, &updated, &cancelled, &test, &currency, &total,
-			&source, &landing, &ref, &us, &um, &uc, &codes, &product, &variant, &title, &qty, &amount, &at); err != nil {
+	lineC := &childCursor{rows: lines, scan: func() (int64, error) {
+		err := lines.Scan(&line.order, &line.product, &line.variant, &line.title, &line.qty, &line.price)
+		return line.order, err
+	}}
+	refundC := &childCursor{rows: refunds, scan: func() (int64, error) {
+		err := refunds.Scan(&refund.order, &refund.at, &refund.amount)
+		return refund.order, err
+	}}
+	for orders.Next() {
+		var o cvo.Order
+		if err := orders.Scan(&id, &cust, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
+			&source, &landing, &ref, &us, &um, &uc, &o.DiscountCodes); err != nil {
 			return fmt.Errorf("load orders of %s: %w", shop, err)
 		}
-		switch kind {
-		case 0:
-			if err := flush(); err != nil {
-				return err
-			}
-			have, curID = true, orderID
-			cur = cvo.Order{
-				ID: strconv.FormatInt(orderID, 10), CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Total: total, Currency: currency,
-				Cancelled: cancelled != nil, Test: test, SourceName: str(source), LandingPage: str(landing), Referrer: str(ref),
-				UTMSource: str(us), UTMMedium: str(um), UTMCampaign: str(uc), DiscountCodes: codes,
-			}
-			if cust != nil {
-				cur.CustomerID = strconv.FormatInt(*cust, 10)
-			}
-		case 1:
-			if !have || orderID != curID {
-				continue // a line of an order that is gone
-			}
-			l := cvo.LineItem{Title: str(title), Quantity: int(deref32(qty)), UnitPrice: derefF(amount)}
-			if product != nil {
-				l.ProductID = strconv.FormatInt(*product, 10)
-				if p, ok := catalogue.products[*product]; ok {
+		o.ID = strconv.FormatInt(id, 10)
+		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+		if cust != nil {
+			o.CustomerID = strconv.FormatInt(*cust, 10)
+		}
+		o.SourceName, o.LandingPage, o.Referrer = str(source), str(landing), str(ref)
+		o.UTMSource, o.UTMMedium, o.UTMCampaign = str(us), str(um), str(uc)
+
+		err := lineC.rowsOf(id, func() {
+			l := cvo.LineItem{Title: line.title, Quantity: int(line.qty), UnitPrice: line.price}
+			if line.product != nil {
+				l.ProductID = strconv.FormatInt(*line.product, 10)
+				if p, ok := catalogue.products[*line.product]; ok {
 					l.Vendor, l.ProductType = p.vendor, p.productType
 				}
 			}
-			if variant != nil {
-				l.VariantID = strconv.FormatInt(*variant, 10)
-				if v, ok := catalogue.variants[*variant]; ok {
+			if line.variant != nil {
+				l.VariantID = strconv.FormatInt(*line.variant, 10)
+				if v, ok := catalogue.variants[*line.variant]; ok {
 					l.UnitCost, l.CostKnown = v.cost, v.known
 				}
 			}
-			cur.Lines = append(cur.Lines, l)
-		case 2:
-			if !have || orderID != curID || at == nil {
-				continue
-			}
-			cur.Refunds = append(cur.Refunds, cvo.Refund{CreatedAt: at.UTC(), Amount: derefF(amount)})
+			o.Lines = append(o.Lines, l)
+		})
+		if err != nil {
+			return fmt.Errorf("load order lines of %s: %w", shop, err)
+		}
+		err = refundC.rowsOf(id, func() {
+			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: refund.at.UTC(), Amount: refund.amount})
+		})
+		if err != nil {
+			return fmt.Errorf("load refunds of %s: %w", shop, err)
+		}
+		if err := fn(o); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load orders of %s: %w", shop, err)
+	for _, r := range []pgx.Rows{orders, lines, refunds} {
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
 	}
-	return flush()
+	return nil
 }
 
-// shopOrdersQuery interleaves each order with its lines and refunds. Every
-// branch reads an index in (order id, id) order, so PostgreSQL merges them
-// (Merge Append) without sorting.
-const shopOrdersQuery = `
-SELECT 0::int2 AS kind, o.id AS order_id, 0::int8 AS sub, o.customer_id, COALESCE(o.processed_at, o.created_at), o.updated_at, o.cancelled_at,
-	o.test, o.currency, o.total::float8, o.source_name, o.landing_page, o.referrer_url, o.utm_source, o.utm_medium, o.utm_campaign,
-	o.discount_codes, NULL::int8, NULL::int8, NULL::text, NULL::int4, NULL::float8, NULL::timestamptz
-FROM orders o WHERE o.shop = $1
-UNION ALL
-SELECT 1::int2, l.order_id, l.id, NULL, 'epoch', 'epoch', NULL, false, '', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	l.product_id, l.variant_id, l.title, l.quantity, l.unit_price::float8, NULL
-FROM order_lines l WHERE l.shop = $1
-UNION ALL
-SELECT 2::int2, r.order_id, r.id, NULL, 'epoch', 'epoch', NULL, false, '', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	NULL, NULL, NULL, NULL, r.amount::float8, r.created_at
-FROM refunds r WHERE r.shop = $1
-ORDER BY order_id, kind, sub`
+type lineRow struct {
+	order            int64
+	product, variant *int64
+	title            string
+	qty              int32
+	price            float64
+}
+
+type refundRow struct {
+	order  int64
+	at     time.Time
+	amount float64
+}
+
+// childCursor walks rows ordered by order id alongside the orders.
+type childCursor struct {
+	rows    pgx.Rows
+	scan    func() (order int64, err error)
+	order   int64 // order of the row scanned last
+	pending bool  // that row is not consumed yet
+	done    bool
+}
+
+// rowsOf calls use for each row of order id. Rows of orders before id
+// (whose order is gone, or a refund that came before its order) are
+// skipped; the first row of a later order is kept for its turn.
+func (c *childCursor) rowsOf(id int64, use func()) error {
+	for {
+		if !c.pending {
+			if c.done || !c.rows.Next() {
+				c.done = true
+				return c.rows.Err()
+			}
+			order, err := c.scan()
+			if err != nil {
+				return err
+			}
+			c.order, c.pending = order, true
+		}
+		switch {
+		case c.order > id:
+			return nil
+		case c.order == id:
+			use()
+		}
+		c.pending = false
+	}
+}
 
 type catalogue struct {
 	products map[int64]productInfo
@@ -396,18 +459,4 @@ func (s *OrderStore) catalogue(ctx context.Context, shop string) (catalogue, err
 		return c, fmt.Errorf("load variants of %s: %w", shop, err)
 	}
 	return c, nil
-}
-
-func deref32(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
-func derefF(p *float64) float64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
