@@ -189,7 +189,9 @@ func (r *jsonReader) strBytes() ([]byte, error) {
 		return nil, err
 	}
 	if !utf8.Valid(raw) {
-		return nil, fmt.Errorf("invalid JSON at offset %d: string is not UTF-8", r.i)
+		// As encoding/json does: each invalid byte becomes U+FFFD, so one
+		// bad byte cannot fail a whole import (Postgres refuses it).
+		raw = validUTF8(raw)
 	}
 	if !escaped {
 		return raw, nil
@@ -360,6 +362,20 @@ func unescape(raw []byte) (string, error) {
 		}
 	}
 	return string(out), nil
+}
+
+func validUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
 }
 
 func hex4(b []byte) (rune, int, bool) {
