@@ -13,6 +13,8 @@ export interface SettingsForm {
   metafields: boolean;
   segments?: boolean;
   cac: string;
+  // One "source = cost" per line, e.g. "google = 25".
+  cacBySource: string;
   marginPercent: string;
   refundDating: string;
   nightlyHour: string;
@@ -32,6 +34,10 @@ export function fromSettings(s: Raw): SettingsForm {
     metafields: !!s.metafields,
     segments: typeof s.segments === 'boolean' ? s.segments : undefined,
     cac: isNum(s.cac) ? String(s.cac) : '',
+    cacBySource: Object.entries(s.cac_by_source ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n'),
     marginPercent: isNum(s.default_margin) ? String(Math.round(s.default_margin * 10000) / 100) : '',
     refundDating: s.refund_dating || 'refund_date',
     nightlyHour: isNum(hour) ? String(hour) : '3',
@@ -41,7 +47,24 @@ export function fromSettings(s: Raw): SettingsForm {
 export interface FormErrors {
   tagPrefix?: string;
   cac?: string;
+  cacBySource?: string;
   marginPercent?: string;
+}
+
+// parseCacBySource reads "source = cost" lines; blank lines are skipped.
+export function parseCacBySource(text: string): {value: Record<string, number>; error?: string} {
+  const value: Record<string, number> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    const m = /^(.+?)\s*[=:]\s*([0-9]+(?:\.[0-9]+)?)$/.exec(line);
+    if (!m || m[1].trim() === '') return {value, error: `Line ${i + 1}: write a source and a cost, like "google = 25".`};
+    const cost = Number(m[2]);
+    if (cost > 1e7) return {value, error: `Line ${i + 1}: enter a cost between 0 and 10,000,000.`};
+    value[m[1].trim().toLowerCase()] = cost;
+  }
+  return {value};
 }
 
 export function validate(f: SettingsForm): FormErrors {
@@ -53,9 +76,11 @@ export function validate(f: SettingsForm): FormErrors {
   if (f.cac.trim() !== '' && (!Number.isFinite(cac) || cac < 0 || cac > 1e7)) {
     e.cac = 'Enter a cost between 0 and 10,000,000.';
   }
+  const bySource = parseCacBySource(f.cacBySource);
+  if (bySource.error) e.cacBySource = bySource.error;
   const margin = Number(f.marginPercent);
-  if (f.marginPercent.trim() === '' || !Number.isFinite(margin) || margin < 0 || margin > 100) {
-    e.marginPercent = 'Enter a margin between 0 and 100%.';
+  if (f.marginPercent.trim() === '' || !Number.isFinite(margin) || margin <= 0 || margin > 100) {
+    e.marginPercent = 'Enter a margin above 0 and at most 100%.';
   }
   return e;
 }
@@ -68,6 +93,7 @@ export function toSettings(original: Raw, f: SettingsForm): Raw {
     value_tags: {...original.value_tags, predicted_value_tier: f.predictedValueTier, churn_risk: f.churnRisk},
     metafields: f.metafields,
     cac: f.cac.trim() === '' ? 0 : Number(f.cac),
+    cac_by_source: parseCacBySource(f.cacBySource).value,
     default_margin: Math.round(Number(f.marginPercent) * 100) / 10000,
     refund_dating: f.refundDating,
   };

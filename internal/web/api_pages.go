@@ -519,7 +519,9 @@ func (p *pages) putSettings(c echo.Context) error {
 	default:
 		return cvo.Errorf(cvo.EINVALID, "Refund dating must be refund_date or order_date.")
 	}
-	all := len(in.GroupsEnabled) == len(rfm.Groups())
+	// null (or every group) means all groups, including any added later;
+	// an empty list means none.
+	all := in.GroupsEnabled == nil || len(in.GroupsEnabled) == len(rfm.Groups())
 	for _, slug := range in.GroupsEnabled {
 		if _, err := rfm.ParseGroup(slug); err != nil {
 			return cvo.Errorf(cvo.EINVALID, "Unknown group %q.", slug)

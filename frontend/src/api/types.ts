@@ -173,6 +173,7 @@ export interface Settings {
   value_tags?: {predicted_value_tier?: boolean; churn_risk?: boolean};
   metafields?: boolean;
   cac?: Num;
+  cac_by_source?: Record<string, number>;
   default_margin?: Num;
   refund_dating?: 'refund_date' | 'order_date' | string;
   schedule?: {nightly_hour?: Num};

@@ -119,6 +119,16 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
               helpText="Average cost to win one new customer. Leave empty if unknown."
             />
             <TextField
+              label="Acquisition cost per source"
+              multiline={3}
+              value={form.cacBySource}
+              onChange={set('cacBySource')}
+              autoComplete="off"
+              error={errors.cacBySource}
+              placeholder={'google = 25\nfacebook = 18'}
+              helpText="Optional, one source per line (the first order's UTM source or sales channel). Overrides the average for those customers."
+            />
+            <TextField
               label="Default margin"
               type="number"
               min={0}

@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/web"
+	"github.com/cvo-app/cvo/webhooks"
+)
+
+type noInstall struct{}
+
+func (noInstall) InstallWithSessionToken(_ context.Context, shop, _ string) (cvo.Shop, error) {
+	return cvo.Shop{Domain: shop}, nil
+}
+func (noInstall) InstallWithCode(context.Context, string, string) (cvo.Shop, error) {
+	return cvo.Shop{}, nil
+}
+
+func sessionToken(t *testing.T, shop string) string {
+	now := time.Now()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "https://" + shop + "/admin", "dest": "https://" + shop, "aud": clientID, "sub": "1",
+		"exp": now.Add(time.Minute).Unix(), "nbf": now.Add(-time.Second).Unix(), "iat": now.Unix(), "jti": "j", "sid": "s",
+	}).SignedString([]byte(clientSecret))
+	require.NoError(t, err)
+	return tok
+}
+
+func TestSettingsAPI(t *testing.T) {
+	db := pgtest.New(t)
+	queue := jobs.NewQueue(asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 6})
+	t.Cleanup(func() { queue.Close() })
+	settings := postgres.NewSettingsStore(db)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
+		AdminBaseURL: func(s string) string { return "https://" + s }},
+		web.Deps{Installer: noInstall{}, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log,
+			Pages: &web.PagesDeps{Snapshots: postgres.NewScoringStore(db), Settings: settings, Actions: queue}}))
+	t.Cleanup(srv.Close)
+	shop := fmt.Sprintf("p%d.myshopify.com", time.Now().UnixNano())
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/settings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	valid := `{"tag_prefix":"vip-","groups_enabled":%s,"value_tags":{"churn_risk":true},"metafields":true,"segments":true,
+		"cac":12,"cac_by_source":{"google":20},"default_margin":0.4,"refund_dating":"order_date","schedule":{"nightly_hour":5}}`
+
+	require.Equal(t, http.StatusOK, put(fmt.Sprintf(valid, "null")))
+	got, err := settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.Nil(t, got.GroupsEnabled, "null means every group")
+	assert.Equal(t, "vip-", got.TagPrefix)
+	assert.Equal(t, map[string]float64{"google": 20}, got.CACBySource)
+	assert.Equal(t, cvo.RefundAtOrderDate, got.RefundDating)
+	assert.Equal(t, 5, got.NightlyHour)
+
+	require.Equal(t, http.StatusOK, put(fmt.Sprintf(valid, "[]")))
+	got, err = settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.Equal(t, []string{}, got.GroupsEnabled, "an empty list means no group tags")
+	assert.False(t, got.GroupEnabled("soulmates"))
+
+	require.Equal(t, http.StatusOK, put(fmt.Sprintf(valid, `["soulmates","lovers"]`)))
+	for name, body := range map[string]string{
+		"unknown group":       fmt.Sprintf(valid, `["soulmate"]`),
+		"unknown refund rule": strings.Replace(fmt.Sprintf(valid, "null"), "order_date", "whenever", 1),
+		"unknown field":       `{"tag_prefix":"cvo-","surprise":1}`,
+		"bad prefix":          strings.Replace(fmt.Sprintf(valid, "null"), "vip-", "VIP,", 1),
+		"not json":            `tag_prefix=cvo-`,
+		"zero margin":         strings.Replace(fmt.Sprintf(valid, "null"), `"default_margin":0.4`, `"default_margin":0`, 1),
+	} {
+		assert.Equal(t, http.StatusBadRequest, put(body), name)
+	}
+	got, err = settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"soulmates", "lovers"}, got.GroupsEnabled, "a refused save loses nothing")
+}
