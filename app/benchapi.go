@@ -240,6 +240,10 @@ func (h *memoryHistory) ShopOrders(_ context.Context, _ string, fn func(cvo.Orde
 	return nil
 }
 
+func (h *memoryHistory) Counts(context.Context, string) (int64, int64, error) {
+	return int64(len(h.customers)), int64(len(h.orders)), nil
+}
+
 func (h *memoryHistory) ShopCustomers(_ context.Context, _ string, fn func(cvo.Customer) error) error {
 	for _, c := range h.customers {
 		if err := fn(c); err != nil {

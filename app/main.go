@@ -167,7 +167,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 	history := struct {
 		*postgres.OrderStore
 		*postgres.CustomerStore
-	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db)}
+		*postgres.SyncStore // Counts, to size a scoring up front
+	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db), postgres.NewSyncStore(db)}
 	a.writer = activation.New(activation.Config{DB: db, Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
 		APIVersion: cfg.APIVersion, Log: log.With("component", "activation")})
 	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
