@@ -110,13 +110,7 @@ func (r *run) applyByBulk(ctx context.Context, ops []op) error {
 			if err != nil {
 				return err
 			}
-			for n, o := range b.ops {
-				if okays[n] {
-					r.succeeded(o)
-				} else {
-					failed = append(failed, o)
-				}
-			}
+			failed = append(failed, r.settle(b.ops, okays)...)
 		}
 		if err := r.flush(ctx); err != nil {
 			return err

@@ -79,13 +79,7 @@ func (r *run) applyByCalls(ctx context.Context, ops []op) error {
 			if err != nil {
 				return err
 			}
-			for i, o := range batch {
-				if okays[i] {
-					r.succeeded(o)
-				} else {
-					failed = append(failed, o)
-				}
-			}
+			failed = append(failed, r.settle(batch, okays)...)
 			if err := r.flush(ctx); err != nil {
 				return err
 			}

@@ -317,6 +317,19 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 }
 
 // succeeded records that an op went through.
+// settle records the ops Shopify confirmed (okays[i]) and returns the
+// ones it did not, to be sent again.
+func (r *run) settle(ops []op, okays []bool) (failed []op) {
+	for i, o := range ops {
+		if okays[i] {
+			r.succeeded(o)
+		} else {
+			failed = append(failed, o)
+		}
+	}
+	return failed
+}
+
 func (r *run) succeeded(o op) {
 	oc := &r.outcomes[o.change]
 	switch o.kind {
