@@ -112,6 +112,10 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, get("/api/shop", &st))
 	assert.True(t, st.Installed)
 
+	// Metafield definitions and one segment per group are set up.
+	require.Eventually(t, func() bool { return len(sim.Segments(shop)) == 11 && len(sim.MetafieldDefinitions(shop)) >= 8 },
+		60*time.Second, 200*time.Millisecond, "write-back set-up")
+
 	// 2. The history syncs and is scored, with no further action.
 	require.Eventually(t, func() bool {
 		get("/api/shop", &st)

@@ -37,9 +37,12 @@ type ShopDetails interface {
 	ShopDetails(ctx context.Context, shop, accessToken string) (name, currency, timezone string, err error)
 }
 
-// FirstSync starts the history import of a newly installed shop.
+// FirstSync starts a newly installed shop's work: the history import, and
+// the write-back set-up (metafield definitions, segments), which needs no
+// scores and so is done at install.
 type FirstSync interface {
 	EnqueueSync(ctx context.Context, shop string) error
+	EnqueueWriteback(ctx context.Context, shop string, scoringID int64) error
 }
 
 // Service installs shops and hands out valid access tokens.
@@ -101,6 +104,9 @@ func (s *Service) installed(ctx context.Context, shop string, tok cvo.Token) (cv
 	if s.sync != nil {
 		if err := s.sync.EnqueueSync(ctx, shop); err != nil {
 			s.log.Error("start first sync", "shop", shop, "err", err)
+		}
+		if err := s.sync.EnqueueWriteback(ctx, shop, 0); err != nil {
+			s.log.Error("start write-back set-up", "shop", shop, "err", err)
 		}
 	}
 	return s.store.Get(ctx, shop)

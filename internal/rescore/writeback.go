@@ -2,7 +2,6 @@ package rescore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -12,7 +11,7 @@ import (
 
 // ScoreReader reads a scoring's per-customer rows.
 type ScoreReader interface {
-	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
+	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
 	Customers(ctx context.Context, shop string, scoringID int64, fn func(cvo.CustomerScore) error) error
 }
 
@@ -48,18 +47,23 @@ func (w *Writeback) Scored(ctx context.Context, shop string, scoringID int64) er
 }
 
 // Write writes the shop's latest scoring back; a job for an older scoring
-// writes the latest instead, since only the newest tags are right.
+// writes the latest instead, since only the newest tags are right. Before
+// the first scoring it only sets the shop up (metafield definitions and
+// segments), which is what the job queued at install does.
 func (w *Writeback) Write(ctx context.Context, shop string) error {
-	latest, _, err := w.scores.Latest(ctx, shop)
-	if err != nil {
-		return err
-	}
 	settings, err := w.settings.Get(ctx, shop)
 	if err != nil {
 		return err
 	}
 	if err := w.writer.EnsureSetup(ctx, shop, settings); err != nil {
 		return fmt.Errorf("write-back set-up for %s: %w", shop, err)
+	}
+	latest, err := w.scores.LatestInfo(ctx, shop)
+	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	scores := make([]cvo.CustomerScore, 0, latest.Customers)
 	if err := w.scores.Customers(ctx, shop, latest.ID, func(c cvo.CustomerScore) error {

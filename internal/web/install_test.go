@@ -135,6 +135,8 @@ func TestInstallByTokenExchange(t *testing.T) {
 
 	_, err = s.inspector.GetTaskInfo(jobs.QueueDefault, "sync:"+s.shop)
 	assert.NoError(t, err, "installing starts the first sync")
+	_, err = s.inspector.GetTaskInfo(jobs.QueueDefault, "writeback:"+s.shop+":0")
+	assert.NoError(t, err, "installing sets up metafield definitions and segments")
 
 	// The next call finds the shop installed and exchanges nothing.
 	tok2, _ := s.sim.SessionToken(s.shop, 42)
