@@ -78,7 +78,7 @@ func HistoricalCLV(orders []cvo.Order, cfg HistoricalConfig) []Historical {
 	}
 	byCustomer := map[string]*acc{}
 	for _, o := range orders {
-		if !o.IsPurchase() || o.CreatedAt.After(cfg.AsOf) {
+		if !o.IsPurchaseAsOf(cfg.AsOf, cfg.RefundDating) {
 			continue
 		}
 		a := byCustomer[o.CustomerID]

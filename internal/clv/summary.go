@@ -165,7 +165,7 @@ func Summarize(purchases []Purchase, asOf time.Time, loc *time.Location, unit Ti
 func PurchasesFromOrders(orders []cvo.Order, asOf time.Time, dating cvo.RefundDating) []Purchase {
 	out := make([]Purchase, 0, len(orders))
 	for _, o := range orders {
-		if !o.IsPurchase() || o.CreatedAt.After(asOf) {
+		if !o.IsPurchaseAsOf(asOf, dating) {
 			continue
 		}
 		out = append(out, Purchase{CustomerID: o.CustomerID, At: o.CreatedAt, Value: o.NetValueAsOf(asOf, dating)})

@@ -26,12 +26,41 @@ func (o Order) FullyRefunded() bool {
 	return o.Total > 0 && o.Refunded() >= o.Total-0.005
 }
 
+// fullyRefundedAsOf is FullyRefunded counting only the refunds known at
+// asOf under the refund dating rule.
+func (o Order) fullyRefundedAsOf(asOf time.Time, dating RefundDating) bool {
+	if o.Total <= 0 {
+		return false
+	}
+	var refunded float64
+	for _, r := range o.Refunds {
+		if dating == RefundAtOrderDate || !r.CreatedAt.After(asOf) {
+			refunded += r.Amount
+		}
+	}
+	return refunded >= o.Total-0.005
+}
+
 // IsPurchase is the one place that decides whether an order counts as a
 // purchase for customer scores: test orders never count, cancelled and
 // fully refunded orders do not count, and orders without a customer are
 // kept for product analytics only.
 func (o Order) IsPurchase() bool {
 	return !o.Test && !o.Cancelled && !o.FullyRefunded() && o.CustomerID != ""
+}
+
+// IsPurchaseAsOf is IsPurchase as seen at asOf: the order existed by then,
+// and a refund given later does not yet undo it (unless refunds are dated
+// back to their order). Scorings of the past, such as a backtest's
+// calibration period, use it.
+func (o Order) IsPurchaseAsOf(asOf time.Time, dating RefundDating) bool {
+	return !o.Test && !o.Cancelled && o.CustomerID != "" && !o.CreatedAt.After(asOf) && !o.fullyRefundedAsOf(asOf, dating)
+}
+
+// MayBePurchase keeps the orders that count as a purchase at some as-of
+// date: everything but tests, cancellations and orders without a customer.
+func (o Order) MayBePurchase() bool {
+	return !o.Test && !o.Cancelled && o.CustomerID != ""
 }
 
 // CountsForProducts says whether the order belongs in product analytics:

@@ -116,7 +116,7 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		first := d.asOf
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchase() || o.CreatedAt.After(opts.AsOf) || o.CreatedAt.IsZero() {
+			if !o.IsPurchaseAsOf(opts.AsOf, opts.RefundDating) || o.CreatedAt.IsZero() {
 				recs[i].p.order = -1
 				continue
 			}

@@ -39,7 +39,7 @@ func Summarize(orders []cvo.Order, asOf time.Time, dating cvo.RefundDating) []Cu
 	var out []Customer
 	for i := range orders {
 		o := &orders[i]
-		if !o.IsPurchase() || o.CreatedAt.After(asOf) {
+		if !o.IsPurchaseAsOf(asOf, dating) {
 			continue
 		}
 		k, ok := index[o.CustomerID]

@@ -113,7 +113,7 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 		least := int64(math.MaxInt64)
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchase() || o.CreatedAt.After(asOf) {
+			if !o.IsPurchaseAsOf(asOf, s.RefundDating) {
 				custOf[i] = skipOrder
 				continue
 			}

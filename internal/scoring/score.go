@@ -324,7 +324,9 @@ func (b *Builder) AddCustomer(c cvo.Customer) {
 
 // AddOrder adds an order.
 func (b *Builder) AddOrder(o cvo.Order) {
-	if !o.IsPurchase() {
+	// Fully refunded orders stay: whether they count depends on the as-of
+	// date, which differs between the scoring and its backtest.
+	if !o.MayBePurchase() {
 		return
 	}
 	o.ID, o.Currency, o.LandingPage, o.Referrer, o.UTMMedium = "", "", "", "", ""
