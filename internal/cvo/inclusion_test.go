@@ -23,7 +23,9 @@ func TestInclusionRules(t *testing.T) {
 		{"an ordinary order", base, true, true},
 		{"a test order", with(func(o *cvo.Order) { o.Test = true }), false, false},
 		{"a cancelled order", with(func(o *cvo.Order) { o.Cancelled = true }), false, false},
-		{"fully refunded", with(func(o *cvo.Order) { o.Refunds = []cvo.Refund{{CreatedAt: day(2), Amount: 60}, {CreatedAt: day(3), Amount: 40}} }), false, false},
+		{"fully refunded", with(func(o *cvo.Order) {
+			o.Refunds = []cvo.Refund{{CreatedAt: day(2), Amount: 60}, {CreatedAt: day(3), Amount: 40}}
+		}), false, false},
 		{"refunded but for rounding", with(func(o *cvo.Order) { o.Refunds = []cvo.Refund{{CreatedAt: day(2), Amount: 99.996}} }), false, false},
 		{"partly refunded", with(func(o *cvo.Order) { o.Refunds = []cvo.Refund{{CreatedAt: day(2), Amount: 30}} }), true, true},
 		{"no customer", with(func(o *cvo.Order) { o.CustomerID = "" }), false, true},
