@@ -34,8 +34,17 @@ test-frontend:
 test-e2e: frontend services
 	frontend/e2e/demo.sh
 
+# Go benchmarks, then the project's own benchmark commands at the sizes the
+# issues name (a 1M-customer / 5M-order shop); BENCH_CUSTOMERS and
+# BENCH_ORDERS scale them down for a quick look.
+BENCH_CUSTOMERS ?= 1000000
+BENCH_ORDERS    ?= 5000000
+
 bench: build services
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...
+	./$(BIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
+	./$(BIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
+	./$(BIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 
 # Start PostgreSQL and Redis when they are down (as on a fresh machine).
 services:
