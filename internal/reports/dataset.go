@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/localtime"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -33,7 +34,7 @@ type Dataset struct {
 
 	months      int
 	monthStarts []int64 // months+1 entries; the last is the first month after AsOf's
-	zones       zoneTable
+	zones       localtime.Zone
 
 	// Attributes of each customer's first purchase.
 	channel, source, campaign, code multi
@@ -313,7 +314,7 @@ func (d *Dataset) buildCalendar(earliest int64) {
 		m = m.AddDate(0, 1, 0)
 	}
 	d.months = len(d.monthStarts) - 1
-	d.zones = newZoneTable(earliest, d.asOf, loc)
+	d.zones = localtime.NewZone(earliest, d.asOf, loc)
 }
 
 func (d *Dataset) monthOf(at int64) int {
@@ -528,4 +529,4 @@ func (d *Dataset) previousGroups(previous map[string]rfm.Group) ([]rfm.Group, [r
 	return out, before
 }
 
-const secondsPerDay = 86400
+const secondsPerDay = localtime.SecondsPerDay

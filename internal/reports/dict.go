@@ -2,7 +2,6 @@ package reports
 
 import (
 	"slices"
-	"time"
 )
 
 // dict interns strings to dense ids so hot loops index slices instead of
@@ -113,62 +112,4 @@ func single(col []int32) multi {
 	return m
 }
 
-// zoneTable maps unix seconds to the UTC offset in force, from the zone
-// transitions between two instants, so weekday and hour need no calendar
-// conversion per purchase.
-type zoneTable struct {
-	starts  []int64
-	offsets []int64
-}
 
-func newZoneTable(from, to int64, loc *time.Location) zoneTable {
-	var z zoneTable
-	t := time.Unix(from, 0).In(loc)
-	for range 10000 {
-		_, off := t.Zone()
-		z.starts = append(z.starts, t.Unix())
-		z.offsets = append(z.offsets, int64(off))
-		_, end := t.ZoneBounds()
-		if end.IsZero() || end.Unix() > to {
-			break
-		}
-		t = end
-	}
-	return z
-}
-
-func (z zoneTable) local(at int64) int64 {
-	lo, hi := 0, len(z.starts)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if z.starts[mid] <= at {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo == 0 {
-		return at + z.offsets[0]
-	}
-	return at + z.offsets[lo-1]
-}
-
-// weekdayHour returns time.Weekday (Sunday = 0) and the hour of day in
-// the table's zone.
-func (z zoneTable) weekdayHour(at int64) (int, int) {
-	local := z.local(at)
-	days := floorDiv(local, secondsPerDay)
-	secs := local - days*secondsPerDay
-	// 1970-01-01 was a Thursday.
-	return int(floorMod(days+4, 7)), int(secs / 3600)
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }

@@ -76,7 +76,7 @@ func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
 	}
 	end := ix.midnight(ix.asOfDay)
 	cutoff := end.AddDate(0, -months, 0)
-	cutoffDay := ix.zones.day(cutoff.Unix())
+	cutoffDay := ix.zones.Day(cutoff.Unix())
 	cal, calWho := ix.summaries(cutoffDay, s.Unit)
 	if len(cal) == 0 {
 		return nil, fmt.Errorf("backtest to %s: %w (%s)", end.Format(time.DateOnly), errNoCalibration, cutoff.Format(time.DateOnly))

@@ -79,7 +79,7 @@ func TestSummariesMatchClv(t *testing.T) {
 			}
 			// The calibration summaries at an earlier day, too.
 			cut := s.AsOf.AddDate(-1, 0, 0)
-			cal, who := ix.summaries(ix.zones.day(cut.Unix()), s.Unit)
+			cal, who := ix.summaries(ix.zones.Day(cut.Unix()), s.Unit)
 			wantCal := clv.Summarize(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), cut, s.Location, s.Unit)
 			require.NotNil(t, who)
 			require.Len(t, cal, len(wantCal.Customers))
@@ -89,22 +89,6 @@ func TestSummariesMatchClv(t *testing.T) {
 				require.Equal(t, [3]float64{float64(w.X), w.Tx, w.T}, [3]float64{float64(cal[i].X), cal[i].Tx, cal[i].T})
 			}
 		})
-	}
-}
-
-func TestZoneTableMatchesCalendar(t *testing.T) {
-	for _, zone := range []string{"UTC", "Europe/Berlin", "America/Sao_Paulo", "Australia/Lord_Howe", "Asia/Kolkata"} {
-		loc := mustZone(t, zone)
-		from := time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-		to := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-		z := newZoneTable(from, to, loc)
-		for at := from; at < to; at += 1799 { // every half hour, drifting
-			y, m, d := time.Unix(at, 0).In(loc).Date()
-			want := int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay)
-			if got := z.day(at); got != want {
-				t.Fatalf("%s at %v: day %d, want %d", zone, time.Unix(at, 0).In(loc), got, want)
-			}
-		}
 	}
 }
 
@@ -181,7 +165,7 @@ func TestBacktestMatchesClv(t *testing.T) {
 		got, err := runBacktest(ix, s, 6)
 		require.NoError(t, err)
 
-		cutoffDay := ix.zones.day(got.Cutoff.Unix())
+		cutoffDay := ix.zones.Day(got.Cutoff.Unix())
 		cal, who := ix.summaries(cutoffDay, s.Unit)
 		groups := ix.groupsAt(cutoffDay, cal, who)
 		groupOf := map[string]string{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/localtime"
 )
 
 // purchaseRec is one purchase (an order cvo.Order.IsPurchase accepts,
@@ -41,7 +42,7 @@ type shopIndex struct {
 	remap []int32
 
 	loc     *time.Location
-	zones   zoneTable
+	zones   localtime.Zone
 	asOfDay int32
 	minDay  int32
 	dayTime []time.Time // midnight of days minDay..asOfDay+1 outside UTC
@@ -239,9 +240,9 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 	if kept == 0 {
 		least = asOf.Unix()
 	}
-	ix.zones = newZoneTable(least, asOf.Unix(), s.Location)
-	ix.asOfDay = ix.zones.day(asOf.Unix())
-	ix.minDay = ix.zones.day(least)
+	ix.zones = localtime.NewZone(least, asOf.Unix(), s.Location)
+	ix.asOfDay = ix.zones.Day(asOf.Unix())
+	ix.minDay = ix.zones.Day(least)
 	if s.Location != time.UTC && ix.asOfDay >= ix.minDay && ix.asOfDay-ix.minDay < 200_000 {
 		ix.dayTime = make([]time.Time, ix.asOfDay-ix.minDay+2)
 		for i := range ix.dayTime {
@@ -258,7 +259,7 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 				slices.SortStableFunc(seg, byTime)
 			}
 			for j := range seg {
-				seg[j].day = ix.zones.day(seg[j].at)
+				seg[j].day = ix.zones.Day(seg[j].at)
 			}
 		}
 	})
@@ -311,62 +312,7 @@ func civilMidnight(d int32, loc *time.Location) time.Time {
 	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, loc)
 }
 
-const secondsPerDay = 86400
-
-// zoneTable maps unix seconds to calendar days of a zone through the
-// zone's offset changes between two instants: the local wall clock is the
-// instant plus the offset in force, so the day needs no calendar
-// conversion per purchase.
-type zoneTable struct {
-	loc     *time.Location
-	starts  []int64
-	offsets []int64
-	// until is where the table stops being valid (a zone with more changes
-	// than the table holds); later instants are converted exactly.
-	until int64
-}
-
-func newZoneTable(from, to int64, loc *time.Location) zoneTable {
-	z := zoneTable{loc: loc, until: math.MaxInt64}
-	t := time.Unix(from, 0).In(loc)
-	for range 100_000 {
-		_, off := t.Zone()
-		z.starts = append(z.starts, t.Unix())
-		z.offsets = append(z.offsets, int64(off))
-		_, end := t.ZoneBounds()
-		if end.IsZero() || end.Unix() > to {
-			return z
-		}
-		t = end
-	}
-	z.until = t.Unix()
-	return z
-}
-
-func (z zoneTable) day(at int64) int32 {
-	if at >= z.until || len(z.starts) == 0 || at < z.starts[0] {
-		y, m, d := time.Unix(at, 0).In(z.loc).Date()
-		return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay)
-	}
-	lo, hi := 1, len(z.starts)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if z.starts[mid] <= at {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return int32(floorDiv(at+z.offsets[lo-1], secondsPerDay))
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
+const secondsPerDay = localtime.SecondsPerDay
 
 func finiteOrZero(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
