@@ -111,5 +111,3 @@ func single(col []int32) multi {
 	}
 	return m
 }
-
-
