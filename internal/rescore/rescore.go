@@ -6,7 +6,6 @@ package rescore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,7 +48,7 @@ type Snapshots interface {
 	Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error)
 	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates any) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
-	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
+	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
 	Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error)
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
@@ -141,7 +140,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		return 0, err
 	}
 	previous := map[string]string{}
-	if last, _, err := s.snapshots.Latest(ctx, shop); err == nil {
+	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
 		if previous, err = s.snapshots.Groups(ctx, shop, last.ID); err != nil {
 			return 0, err
 		}
@@ -182,7 +181,7 @@ func (s *Service) covered(ctx context.Context, shop string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	last, _, err := s.snapshots.Latest(ctx, shop)
+	last, err := s.snapshots.LatestInfo(ctx, shop)
 	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
 		return false, nil
 	}

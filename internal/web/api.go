@@ -54,7 +54,7 @@ func (s *Server) getShop(c echo.Context) error {
 			if !run.FinishedAt.IsZero() {
 				scoring["finished_at"] = run.FinishedAt
 			}
-			if last, _, err := s.pages.Snapshots.Latest(ctx, shop.Domain); err == nil {
+			if last, err := s.pages.Snapshots.LatestInfo(ctx, shop.Domain); err == nil {
 				scoring["last_scored_at"] = last.FinishedAt
 				scoring["customers"] = last.Customers
 			}

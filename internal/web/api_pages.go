@@ -28,7 +28,6 @@ import (
 
 // Snapshots reads scorings.
 type Snapshots interface {
-	Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error)
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
 	Aggregates(ctx context.Context, shop string, id int64) (json.RawMessage, error)
 	LastRun(ctx context.Context, shop string) (cvo.Scoring, error)
