@@ -5,9 +5,6 @@ package webhooks
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +51,7 @@ type Jobs interface {
 
 // Receiver is the HTTP endpoint Shopify delivers webhooks to.
 type Receiver struct {
-	secret        []byte
+	secret        string
 	deliveries    Deliveries
 	installations Installations
 	privacy       Privacy
@@ -65,7 +62,7 @@ type Receiver struct {
 // NewReceiver returns a receiver that verifies deliveries with the app's
 // client secret.
 func NewReceiver(clientSecret string, d Deliveries, i Installations, p Privacy, j Jobs, log *slog.Logger) *Receiver {
-	return &Receiver{secret: []byte(clientSecret), deliveries: d, installations: i, privacy: p, jobs: j, log: log}
+	return &Receiver{secret: clientSecret, deliveries: d, installations: i, privacy: p, jobs: j, log: log}
 }
 
 // The data topics the app subscribes to; their deliveries are applied by jobs.
@@ -89,7 +86,7 @@ func (r *Receiver) Handle(c echo.Context) error {
 	}
 	// The signature comes first: nothing about an unsigned request is trusted,
 	// not even its size.
-	if !r.validHMAC(body, req.Header.Get("X-Shopify-Hmac-Sha256")) {
+	if !shopify.VerifyWebhookHMAC(body, req.Header.Get("X-Shopify-Hmac-Sha256"), r.secret) {
 		return echo.NewHTTPError(http.StatusUnauthorized, "Invalid webhook signature.")
 	}
 	if len(body) > MaxBody {
@@ -188,19 +185,6 @@ func (r *Receiver) uninstalled(ctx context.Context, shop string) error {
 		return fmt.Errorf("stop jobs of %s: %w", shop, err)
 	}
 	return nil
-}
-
-func (r *Receiver) validHMAC(body []byte, header string) bool {
-	if header == "" {
-		return false
-	}
-	got, err := base64.StdEncoding.DecodeString(header)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, r.secret)
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
 }
 
 func failureReason(err error) string {
