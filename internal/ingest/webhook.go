@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -18,8 +19,6 @@ import (
 // satisfies jobs.WebhookApplier.
 type Applier struct {
 	deliveries *postgres.DeliveryStore
-	customers  *postgres.CustomerStore
-	orders     *postgres.OrderStore
 	waker      *Waker
 	log        *slog.Logger
 	now        func() time.Time
@@ -34,43 +33,51 @@ func NewApplier(db *postgres.DB, waker *Waker, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{
-		deliveries: postgres.NewDeliveryStore(db), customers: postgres.NewCustomerStore(db), orders: postgres.NewOrderStore(db),
-		waker: waker, log: log, now: time.Now,
-	}
+	return &Applier{deliveries: postgres.NewDeliveryStore(db), waker: waker, log: log, now: time.Now}
 }
 
-// ApplyWebhook applies one stored delivery (orders/create, orders/updated,
-// orders/paid, orders/cancelled, refunds/create, customers/create,
-// customers/update, customers/delete, bulk_operations/finish) and drops its
-// payload. Applying is idempotent and ordered by Shopify's updated_at, so
-// duplicate, replayed and late deliveries never overwrite newer data. A
-// delivery whose payload is already gone (applied, or redacted) is done.
-// A payload that cannot be parsed fails with a cvo EINVALID error, which
-// the job does not retry; its payload is dropped all the same.
+// AppliedTopics are the topics ApplyWebhook applies; the receiver hands
+// them to jobs and carries out every other topic itself.
+var AppliedTopics = []string{
+	"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "refunds/create",
+	"customers/create", "customers/update", "customers/delete", "bulk_operations/finish",
+}
+
+// ErrDeliveryDead is returned (wrapped) when a try was a delivery's last
+// allowed one: it is dead, logged and counted, and only the reconciliation
+// brings it back, so the job must not retry it.
+var ErrDeliveryDead = errors.New("webhook delivery failed too many times")
+
+// ApplyWebhook applies one stored delivery (see AppliedTopics) exactly
+// once: its data and its applied mark commit together, and its payload is
+// dropped then. Applying is ordered by Shopify's updated_at, so duplicate,
+// replayed and late deliveries never overwrite newer data. Applies of one
+// shop wait for each other; one that waits too long for a running import
+// returns postgres.ErrShopBusy, which is not a failure. A payload that
+// cannot be parsed fails with a cvo EINVALID error and the delivery is
+// rejected; any other failure counts against the delivery's attempts, and
+// the last one makes it dead (ErrDeliveryDead), logged at error level.
 func (a *Applier) ApplyWebhook(ctx context.Context, shop, webhookID string) error {
-	d, err := a.deliveries.Get(ctx, shop, webhookID)
-	if err != nil {
-		return err
-	}
-	if d.Payload == nil {
-		return nil
-	}
-	if err := a.apply(ctx, d); err != nil {
-		if cvo.ErrorCode(err) == cvo.EINVALID {
-			if mErr := a.deliveries.MarkFailed(ctx, shop, webhookID, cvo.ErrorMessage(err)); mErr != nil {
-				a.log.Error("record webhook failure", "shop", shop, "webhook_id", webhookID, "err", mErr)
-			}
-			if cErr := a.deliveries.ClearPayload(ctx, shop, webhookID); cErr != nil {
-				a.log.Error("clear webhook payload", "shop", shop, "webhook_id", webhookID, "err", cErr)
-			}
+	outcome, info, err := a.deliveries.Apply(ctx, shop, webhookID, a.apply)
+	topic := info.Topic
+	switch outcome {
+	case postgres.OutcomeApplied:
+		if topic == "bulk_operations/finish" {
+			a.waker.Wake(shop)
 		}
-		return err
+	case postgres.OutcomeRejected:
+		a.log.Warn("webhook rejected", "shop", shop, "topic", topic, "webhook_id", webhookID, "reason", info.Error)
+	case postgres.OutcomeDead:
+		a.log.Error("webhook dead after too many attempts", "shop", shop, "topic", topic, "webhook_id", webhookID,
+			"attempts", info.Attempts, "err", err)
+		return fmt.Errorf("%w: %w", ErrDeliveryDead, err)
 	}
-	return a.deliveries.ClearPayload(ctx, shop, webhookID)
+	return err
 }
 
-func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
+// apply writes one delivery's data with w; nothing is committed before it
+// returns.
+func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.WebhookWriter) error {
 	invalid := func(err error) error {
 		return cvo.Errorf(cvo.EINVALID, "Webhook %s %s has a payload that cannot be applied: %v", d.Topic, d.ID, err)
 	}
@@ -80,9 +87,9 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if err != nil {
 			return invalid(err)
 		}
-		applied, err := a.orders.Upsert(ctx, d.Shop, o, lines, refunds)
+		applied, err := w.UpsertOrder(ctx, o, lines, refunds)
 		if err != nil {
-			return err
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 		a.log.Info("order webhook applied", "shop", d.Shop, "topic", d.Topic, "order", o.ID, "changed", applied)
 	case "refunds/create":
@@ -90,16 +97,16 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if err != nil {
 			return invalid(err)
 		}
-		if err := a.orders.AddRefunds(ctx, d.Shop, []postgres.RefundRow{r}); err != nil {
-			return err
+		if err := w.AddRefunds(ctx, []postgres.RefundRow{r}); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "customers/create", "customers/update":
 		c, err := parseCustomerWebhook(d.Payload)
 		if err != nil {
 			return invalid(err)
 		}
-		if _, err := a.customers.Upsert(ctx, d.Shop, c); err != nil {
-			return err
+		if _, err := w.UpsertCustomer(ctx, c); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "customers/delete":
 		id, err := parseDeleteWebhook(d.Payload)
@@ -110,14 +117,13 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if at.IsZero() || at.Unix() == 0 {
 			at = a.now()
 		}
-		if err := a.customers.Delete(ctx, d.Shop, id, at); err != nil {
-			return err
+		if err := w.DeleteCustomer(ctx, id, at); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "bulk_operations/finish":
 		if _, err := parseBulkFinishWebhook(d.Payload); err != nil {
 			return invalid(err)
 		}
-		a.waker.Wake(d.Shop)
 	default:
 		return cvo.Errorf(cvo.EINVALID, "Topic %s is not applied to shop data.", d.Topic)
 	}

@@ -92,29 +92,36 @@ func (s *OrderStore) Upsert(ctx context.Context, shop string, o OrderRow, lines 
 		if err := lockShopForWrite(ctx, tx, shop); err != nil {
 			return err
 		}
-		codes := o.DiscountCodes
-		if codes == nil {
-			codes = []string{}
-		}
-		err := tx.QueryRow(ctx, orderUpsert, shop, o.ID, nullID(o.CustomerID), o.Name, o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt,
-			nullTime(o.CancelledAt), o.Test, o.Currency, o.Total, nullText(o.Subtotal), nullText(o.SourceName),
-			nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes).Scan(&applied)
-		if errors.Is(err, pgx.ErrNoRows) {
-			applied = false
-		} else if err != nil {
-			return fmt.Errorf("order: %w", err)
-		}
-		if applied {
-			if err := replaceLines(ctx, tx, shop, o.ID, lines); err != nil {
-				return err
-			}
-		}
-		return addRefunds(ctx, tx, shop, refunds)
+		var err error
+		applied, err = upsertOrder(ctx, tx, shop, o, lines, refunds)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("upsert order of %s: %w", shop, err)
 	}
 	return applied, nil
+}
+
+func upsertOrder(ctx context.Context, tx pgx.Tx, shop string, o OrderRow, lines []LineRow, refunds []RefundRow) (bool, error) {
+	codes := o.DiscountCodes
+	if codes == nil {
+		codes = []string{}
+	}
+	var applied bool
+	err := tx.QueryRow(ctx, orderUpsert, shop, o.ID, nullID(o.CustomerID), o.Name, o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt,
+		nullTime(o.CancelledAt), o.Test, o.Currency, o.Total, nullText(o.Subtotal), nullText(o.SourceName),
+		nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes).Scan(&applied)
+	if errors.Is(err, pgx.ErrNoRows) {
+		applied = false
+	} else if err != nil {
+		return false, fmt.Errorf("order: %w", err)
+	}
+	if applied {
+		if err := replaceLines(ctx, tx, shop, o.ID, lines); err != nil {
+			return false, err
+		}
+	}
+	return applied, addRefunds(ctx, tx, shop, refunds)
 }
 
 // AddRefunds stores refunds (refunds/create); one already stored is kept.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -16,21 +17,55 @@ import (
 // webhook writes and redactions exclusively (advisory lock namespace).
 const lockShopData int32 = 7283
 
-// ErrShopBusy means the shop's history is being merged right now; a
-// webhook write waits for the next try rather than holding a worker.
-var ErrShopBusy = errors.New("shop data is being imported; try again shortly")
+// WebhookLockWait bounds how long a webhook write waits for the shop's data
+// lock. Webhook writes of one shop hold it for milliseconds each, so they
+// queue behind each other well within it; only a merge of a large import
+// holds it longer, and then the write gives up with ErrShopBusy.
+const WebhookLockWait = 10 * time.Second
+
+// webhookStatementTimeout bounds each statement of a webhook write once
+// the lock is held.
+const webhookStatementTimeout = 30 * time.Second
+
+// ErrShopBusy means the shop's history is being merged right now: a webhook
+// write waited WebhookLockWait for it and gave up. It is not a failure of
+// the delivery, which is retried shortly; Busy says so to the job queue.
+var ErrShopBusy error = shopBusyError{}
+
+type shopBusyError struct{}
+
+func (shopBusyError) Error() string { return "shop data is being imported; try again shortly" }
+
+// Busy marks the error as a wait that ran out, not a failure.
+func (shopBusyError) Busy() bool { return true }
 
 // lockShopForWrite takes the shop's data lock for a webhook write in tx,
-// without waiting.
+// waiting at most WebhookLockWait: writes of one shop run one after another.
 func lockShopForWrite(ctx context.Context, tx pgx.Tx, shop string) error {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop).Scan(&ok); err != nil {
+	return lockShopWaiting(ctx, tx, shop, WebhookLockWait)
+}
+
+// lockShopWaiting is lockShopForWrite with a given wait. The bounds stay
+// set for the rest of tx.
+func lockShopWaiting(ctx context.Context, tx pgx.Tx, shop string, wait time.Duration) error {
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d",
+		max(wait.Milliseconds(), 1), webhookStatementTimeout.Milliseconds())); err != nil {
 		return err
 	}
-	if !ok {
-		return ErrShopBusy
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
+		if isLockTimeout(err) {
+			return ErrShopBusy
+		}
+		return err
 	}
 	return nil
+}
+
+// isLockTimeout says whether err is Postgres giving up on a lock after
+// lock_timeout (lock_not_available).
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // Sync phases.
