@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // config is read from the environment, with the names Shopify's own app
@@ -20,6 +22,9 @@ type config struct {
 	EncryptionKey string // ENCRYPTION_KEY
 	Port          string // PORT
 	SimulatorPort string // SIMULATOR_PORT (demo only)
+	// Retention is how long webhook payloads and data-request exports are
+	// kept (DATA_RETENTION_DAYS).
+	Retention time.Duration
 
 	// Demo is true when no Shopify credentials are configured: the app
 	// starts the simulator with a demo shop and plays against it.
@@ -61,6 +66,11 @@ func loadConfig() (config, error) {
 			c.AdminOrigin = "http://127.0.0.1:" + c.SimulatorPort
 		}
 	}
+	days, err := strconv.Atoi(envOr("DATA_RETENTION_DAYS", "30"))
+	if err != nil || days < 1 || days > 3650 {
+		return c, fmt.Errorf("DATA_RETENTION_DAYS must be a whole number of days from 1 to 3650")
+	}
+	c.Retention = time.Duration(days) * 24 * time.Hour
 	if c.AppURL == "" {
 		c.AppURL = "http://localhost:" + c.Port
 	}

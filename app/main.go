@@ -207,6 +207,7 @@ func (a *appDeps) server() *web.Server {
 		},
 		Frontend: frontend.Dist(),
 		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
+		Exports:  postgres.NewExportStore(a.db, a.cfg.Retention),
 		Log:      a.log,
 	})
 }
@@ -222,8 +223,12 @@ func (a *appDeps) work(ctx context.Context) error {
 		Concurrency: 4,
 		Queues:      jobs.Queues,
 		Logger:      asynqLogger{a.log},
+		// A webhook apply that waited out a running import is no failure.
+		IsFailure:      jobs.IsFailure,
+		RetryDelayFunc: jobs.RetryDelay,
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
+		Deliveries: a.applier, Retention: a.cfg.Retention,
 		Rescorer: a.rescorer, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -236,6 +241,9 @@ func (a *appDeps) work(ctx context.Context) error {
 		return err
 	}
 	if err := jobs.RegisterReconcileSweep(sched); err != nil {
+		return err
+	}
+	if err := jobs.RegisterDeliverySweeps(sched); err != nil {
 		return err
 	}
 	if err := sched.Start(); err != nil {

@@ -53,6 +53,7 @@ type SyncerConfig struct {
 // current with daily reconciliations. It satisfies jobs.Syncer.
 type Syncer struct {
 	state         *postgres.SyncStore
+	deliveries    *postgres.DeliveryStore
 	tokens        Tokens
 	hc, dl        *http.Client
 	version       string
@@ -71,15 +72,17 @@ type Syncer struct {
 // NewSyncer returns a syncer.
 func NewSyncer(cfg SyncerConfig) *Syncer {
 	s := &Syncer{
-		state:   postgres.NewSyncStore(cfg.DB),
-		tokens:  cfg.Tokens,
-		hc:      cfg.HTTPClient,
-		version: cfg.APIVersion,
-		waker:   cfg.Waker,
-		log:     cfg.Log,
-		now:     time.Now,
-		pollMin: cfg.PollMin,
-		pollMax: cfg.PollMax,
+		state: postgres.NewSyncStore(cfg.DB),
+		// The page's sync status counts unapplied webhook deliveries too.
+		deliveries: postgres.NewDeliveryStore(cfg.DB),
+		tokens:     cfg.Tokens,
+		hc:         cfg.HTTPClient,
+		version:    cfg.APIVersion,
+		waker:      cfg.Waker,
+		log:        cfg.Log,
+		now:        time.Now,
+		pollMin:    cfg.PollMin,
+		pollMax:    cfg.PollMax,
 	}
 	if s.hc == nil {
 		s.hc = http.DefaultClient
@@ -493,6 +496,9 @@ func (s *Syncer) Status(ctx context.Context, shop string) (map[string]any, error
 		return nil, err
 	}
 	out := map[string]any{"phase": st.Phase, "mode": st.Mode, "rows_done": st.RowsDone, "rows_expected": st.RowsExpected}
+	if out["deliveries"], err = s.deliveries.Counts(ctx, shop); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return out, nil
 	}

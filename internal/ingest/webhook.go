@@ -45,8 +45,14 @@ var AppliedTopics = []string{
 
 // ErrDeliveryDead is returned (wrapped) when a try was a delivery's last
 // allowed one: it is dead, logged and counted, and only the reconciliation
-// brings it back, so the job must not retry it.
+// brings it back, so the job must not retry it (the error says Final).
 var ErrDeliveryDead = errors.New("webhook delivery failed too many times")
+
+type deadError struct{ err error }
+
+func (e deadError) Error() string   { return ErrDeliveryDead.Error() + ": " + e.err.Error() }
+func (e deadError) Unwrap() []error { return []error{ErrDeliveryDead, e.err} }
+func (deadError) Final() bool       { return true }
 
 // ApplyWebhook applies one stored delivery (see AppliedTopics) exactly
 // once: its data and its applied mark commit together, and its payload is
@@ -70,9 +76,35 @@ func (a *Applier) ApplyWebhook(ctx context.Context, shop, webhookID string) erro
 	case postgres.OutcomeDead:
 		a.log.Error("webhook dead after too many attempts", "shop", shop, "topic", topic, "webhook_id", webhookID,
 			"attempts", info.Attempts, "err", err)
-		return fmt.Errorf("%w: %w", ErrDeliveryDead, err)
+		return deadError{err: err}
 	}
 	return err
+}
+
+// StaleDeliveries lists pending deliveries of the applied topics received
+// before cutoff, for the sweeper (jobs.Deliveries).
+func (a *Applier) StaleDeliveries(ctx context.Context, cutoff time.Time, limit, perShop int) ([]cvo.WebhookDelivery, error) {
+	return a.deliveries.Stale(ctx, AppliedTopics, cutoff, limit, perShop)
+}
+
+// ReviveDead puts the shop's dead deliveries back to pending, for the
+// reconciliation (jobs.Deliveries).
+func (a *Applier) ReviveDead(ctx context.Context, shop string) ([]cvo.WebhookDelivery, error) {
+	return a.deliveries.Revive(ctx, shop)
+}
+
+// ExpireBefore deletes deliveries and data-request exports older than
+// cutoff, for the retention job (jobs.Deliveries). Unapplied deliveries
+// that old are counted apart: they were retried for the whole retention.
+func (a *Applier) ExpireBefore(ctx context.Context, cutoff time.Time) (map[string]int64, error) {
+	n, err := a.deliveries.Expire(ctx, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	if n.Unapplied > 0 {
+		a.log.Warn("unapplied webhooks expired", "deliveries", n.Unapplied)
+	}
+	return map[string]int64{"deliveries": n.Deliveries, "unapplied_deliveries": n.Unapplied, "data_requests": n.DataRequests}, nil
 }
 
 // apply writes one delivery's data with w; nothing is committed before it

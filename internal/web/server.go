@@ -70,8 +70,9 @@ type Deps struct {
 	Status    ShopStatus
 	Webhooks  *webhooks.Receiver
 	Health    []Checker
-	Frontend  fs.FS      // the built admin page; nil serves a placeholder
-	Pages     *PagesDeps // the pages' API; nil leaves it out
+	Frontend  fs.FS       // the built admin page; nil serves a placeholder
+	Pages     *PagesDeps  // the pages' API; nil leaves it out
+	Exports   DataExports // customers/data_request exports; nil leaves them out
 	Log       *slog.Logger
 }
 
@@ -103,6 +104,9 @@ func NewServer(cfg Config, d Deps) *Server {
 	api.GET("/shop", s.getShop)
 	if d.Pages != nil {
 		s.mountPages(api, *d.Pages)
+	}
+	if d.Exports != nil {
+		mountExports(api, d.Exports)
 	}
 
 	s.mountFrontend(d.Frontend)
