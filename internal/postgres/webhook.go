@@ -191,9 +191,26 @@ func (w *WebhookWriter) DeleteCustomer(ctx context.Context, id int64, at time.Ti
 // store's).
 func (s *DeliveryStore) Apply(ctx context.Context, shop, webhookID string,
 	fn func(ctx context.Context, d cvo.WebhookDelivery, w *WebhookWriter) error) (Outcome, DeliveryInfo, error) {
+	// The transaction has ended, and its connection is back in the pool,
+	// before a failure is recorded on another: waiting for a second
+	// connection while holding one would exhaust the pool under load.
+	outcome, in, err := s.applyTx(ctx, shop, webhookID, fn)
+	switch outcome {
+	case OutcomeFailed:
+		return s.failed(ctx, shop, webhookID, err)
+	case OutcomeRejected:
+		return s.reject(ctx, shop, webhookID, err)
+	}
+	return outcome, in, err
+}
+
+// applyTx is Apply's transaction. OutcomeFailed and OutcomeRejected are
+// not recorded yet.
+func (s *DeliveryStore) applyTx(ctx context.Context, shop, webhookID string,
+	fn func(ctx context.Context, d cvo.WebhookDelivery, w *WebhookWriter) error) (Outcome, DeliveryInfo, error) {
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
-		return s.failed(ctx, shop, webhookID, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err))
+		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// The shop lock comes before the row lock, in the order redactions take
@@ -202,7 +219,7 @@ func (s *DeliveryStore) Apply(ctx context.Context, shop, webhookID string,
 		if errors.Is(err, ErrShopBusy) {
 			return OutcomeBusy, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 		}
-		return s.failed(ctx, shop, webhookID, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err))
+		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 	}
 	d, state, err := getDelivery(ctx, tx, shop, webhookID, " FOR UPDATE")
 	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
@@ -213,18 +230,17 @@ func (s *DeliveryStore) Apply(ctx context.Context, shop, webhookID string,
 			// Another try of the same delivery holds it.
 			return OutcomeBusy, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, ErrShopBusy)
 		}
-		return s.failed(ctx, shop, webhookID, err)
+		return OutcomeFailed, DeliveryInfo{}, err
 	}
 	if state != DeliveryPending {
 		return OutcomeDone, DeliveryInfo{Topic: d.Topic, State: state}, nil
 	}
 	if d.Payload != nil {
 		if err := fn(ctx, d, &WebhookWriter{tx: tx, shop: shop}); err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
 			if cvo.ErrorCode(err) == cvo.EINVALID {
-				return s.reject(ctx, shop, webhookID, err)
+				return OutcomeRejected, DeliveryInfo{}, err
 			}
-			return s.failed(ctx, shop, webhookID, err)
+			return OutcomeFailed, DeliveryInfo{}, err
 		}
 	}
 	// A pending delivery without payload was redacted: nothing to apply.
@@ -237,7 +253,7 @@ func (s *DeliveryStore) Apply(ctx context.Context, shop, webhookID string,
 	}
 	if err != nil {
 		// Not committed: the data was not written either.
-		return s.failed(ctx, shop, webhookID, fmt.Errorf("mark webhook %s applied for %s: %w", webhookID, shop, err))
+		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("mark webhook %s applied for %s: %w", webhookID, shop, err)
 	}
 	if d.Payload == nil {
 		return OutcomeDone, in, nil
