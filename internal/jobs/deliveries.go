@@ -90,16 +90,16 @@ func (q *Queue) RequeueWebhook(ctx context.Context, d cvo.WebhookDelivery) (bool
 	if err != nil {
 		return false, err
 	}
-	id := webhookTaskID(d.Shop, d.ID)
+	id, queue := webhookTaskID(d.Shop, d.ID), q.ns.QueueName(queueOf(t.Type()))
 	for range 2 {
-		_, err = q.client.EnqueueContext(ctx, t)
+		_, err = q.client.EnqueueContext(ctx, t, asynq.Queue(queue))
 		if err == nil {
 			return true, nil
 		}
 		if !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return false, fmt.Errorf("requeue webhook %s of %s: %w", d.ID, d.Shop, err)
 		}
-		info, err := q.inspector.GetTaskInfo(QueueWebhooks, id)
+		info, err := q.inspector.GetTaskInfo(queue, id)
 		if errors.Is(err, asynq.ErrTaskNotFound) {
 			continue // finished and removed in between
 		}
@@ -109,7 +109,7 @@ func (q *Queue) RequeueWebhook(ctx context.Context, d cvo.WebhookDelivery) (bool
 		if info.State != asynq.TaskStateCompleted && info.State != asynq.TaskStateArchived {
 			return false, nil
 		}
-		if err := q.inspector.DeleteTask(QueueWebhooks, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		if err := q.inspector.DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 			return false, fmt.Errorf("requeue webhook %s of %s: %w", d.ID, d.Shop, err)
 		}
 	}
@@ -190,12 +190,12 @@ func (h Handlers) expirePersonalData(ctx context.Context, _ *asynq.Task) error {
 // retention job (hourly) to a scheduler (see NewScheduler). Every worker's
 // scheduler may register them: both are idempotent, and the uniqueness
 // window makes most duplicate runs no-ops.
-func RegisterDeliverySweeps(s *asynq.Scheduler) error {
-	if _, err := s.Register("@every 1m", asynq.NewTask(TypeDeliverySweep, nil), asynq.Queue(QueueWebhooks),
+func RegisterDeliverySweeps(s *asynq.Scheduler, ns Namespace) error {
+	if _, err := s.Register("@every 1m", asynq.NewTask(TypeDeliverySweep, nil), asynq.Queue(ns.QueueName(QueueDefault)),
 		asynq.Unique(50*time.Second), asynq.MaxRetry(0), asynq.Timeout(time.Minute)); err != nil {
 		return fmt.Errorf("register delivery sweep: %w", err)
 	}
-	if _, err := s.Register("@every 1h", asynq.NewTask(TypeRetention, nil), asynq.Queue(QueueDefault),
+	if _, err := s.Register("@every 1h", asynq.NewTask(TypeRetention, nil), asynq.Queue(ns.QueueName(QueueDefault)),
 		asynq.Unique(50*time.Minute), asynq.MaxRetry(1), asynq.Timeout(30*time.Minute)); err != nil {
 		return fmt.Errorf("register retention: %w", err)
 	}
