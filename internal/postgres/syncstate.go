@@ -42,16 +42,23 @@ func (shopBusyError) Busy() bool { return true }
 // lockShopForWrite takes the shop's data lock for a webhook write in tx,
 // waiting at most WebhookLockWait: writes of one shop run one after another.
 func lockShopForWrite(ctx context.Context, tx pgx.Tx, shop string) error {
-	return lockShopWaiting(ctx, tx, shop, WebhookLockWait)
-}
-
-// lockShopWaiting is lockShopForWrite with a given wait. The bounds stay
-// set for the rest of tx.
-func lockShopWaiting(ctx context.Context, tx pgx.Tx, shop string, wait time.Duration) error {
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d",
-		max(wait.Milliseconds(), 1), webhookStatementTimeout.Milliseconds())); err != nil {
+	if err := boundWebhookTx(ctx, tx, WebhookLockWait); err != nil {
 		return err
 	}
+	return takeShopLock(ctx, tx, shop)
+}
+
+// boundWebhookTx bounds every lock wait of tx by wait and every statement
+// by webhookStatementTimeout, for the rest of tx.
+func boundWebhookTx(ctx context.Context, tx pgx.Tx, wait time.Duration) error {
+	_, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d",
+		max(wait.Milliseconds(), 1), webhookStatementTimeout.Milliseconds()))
+	return err
+}
+
+// takeShopLock takes the shop's data lock exclusively in tx, within the
+// bounds of boundWebhookTx.
+func takeShopLock(ctx context.Context, tx pgx.Tx, shop string) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
 		if isLockTimeout(err) {
 			return ErrShopBusy

@@ -178,9 +178,9 @@ func (w *WebhookWriter) DeleteCustomer(ctx context.Context, id int64, at time.Ti
 }
 
 // Apply applies a pending delivery with fn exactly once: in one
-// transaction it waits for the shop's data lock (at most WebhookLockWait,
-// so applies of one shop run one after another), locks the delivery, runs
-// fn and marks the delivery applied, dropping its payload. A process dying
+// transaction it locks the delivery, waits for the shop's data lock (at
+// most LockWait, so applies of one shop run one after another), runs fn
+// and marks the delivery applied, dropping its payload. A process dying
 // anywhere in between leaves it pending with its data unwritten.
 //
 // fn failing with a cvo EINVALID error rejects the delivery (its payload is
@@ -213,27 +213,32 @@ func (s *DeliveryStore) applyTx(ctx context.Context, shop, webhookID string,
 		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// The shop lock comes before the row lock, in the order redactions take
-	// them, so the two never wait for each other in a cycle.
-	if err := lockShopWaiting(ctx, tx, shop, s.LockWait); err != nil {
-		if errors.Is(err, ErrShopBusy) {
-			return OutcomeBusy, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
-		}
+	if err := boundWebhookTx(ctx, tx, s.LockWait); err != nil {
 		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 	}
+	// The delivery's row lock comes before the shop's data lock, in the
+	// order a redaction takes them (it scrubs payloads first), so the two
+	// never wait for each other in a cycle; and a delivery already applied
+	// is done without queueing for the shop.
 	d, state, err := getDelivery(ctx, tx, shop, webhookID, " FOR UPDATE")
 	if cvo.ErrorCode(err) == cvo.ENOTFOUND {
 		return OutcomeDone, DeliveryInfo{}, err
 	}
 	if err != nil {
 		if isLockTimeout(err) {
-			// Another try of the same delivery holds it.
+			// Another try of the same delivery, or a redaction, holds it.
 			return OutcomeBusy, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, ErrShopBusy)
 		}
 		return OutcomeFailed, DeliveryInfo{}, err
 	}
 	if state != DeliveryPending {
 		return OutcomeDone, DeliveryInfo{Topic: d.Topic, State: state}, nil
+	}
+	if err := takeShopLock(ctx, tx, shop); err != nil {
+		if errors.Is(err, ErrShopBusy) {
+			return OutcomeBusy, DeliveryInfo{Topic: d.Topic}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
+		}
+		return OutcomeFailed, DeliveryInfo{}, fmt.Errorf("apply webhook %s for %s: %w", webhookID, shop, err)
 	}
 	if d.Payload != nil {
 		if err := fn(ctx, d, &WebhookWriter{tx: tx, shop: shop}); err != nil {
