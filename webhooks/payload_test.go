@@ -114,7 +114,7 @@ func TestPayloadMustBeOfItsTopicAndShop(t *testing.T) {
 			require.NoError(t, err, "a refused delivery deletes nothing")
 			assert.True(t, s.Installed(), "a refused delivery uninstalls nothing")
 			assert.NotEmpty(t, s.AccessToken)
-			_, err = f.inspector.GetTaskInfo(jobs.QueueWebhooks, "webhook:"+f.shop+":"+id)
+			_, err = f.inspector.GetTaskInfo(f.queue.Namespace().QueueName(jobs.QueueWebhooks), "webhook:"+f.shop+":"+id)
 			assert.Error(t, err, "a refused delivery starts no job")
 		})
 	}
