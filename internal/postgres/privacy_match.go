@@ -120,32 +120,23 @@ func (m customerMatcher) rawConcerns(s string) bool {
 
 // containsEmail finds email in s as a whole address: bob@example.com is
 // not in jimbob@example.com or bob@example.com.au.
-func containsEmail(s, email string) bool {
-	for from := 0; ; {
-		i := strings.Index(s[from:], email)
-		if i < 0 {
-			return false
-		}
-		start, end := from+i, from+i+len(email)
-		if (start == 0 || !emailChar(s[start-1])) && (end == len(s) || !emailChar(s[end])) {
-			return true
-		}
-		from = start + 1
-	}
-}
+func containsEmail(s, email string) bool { return containsWhole(s, email, emailChar) }
 
 func emailChar(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || strings.IndexByte("._%+-", b) >= 0
 }
 
-func containsWholeNumber(s, n string) bool {
+func containsWholeNumber(s, n string) bool { return containsWhole(s, n, isDigit) }
+
+// containsWhole finds sub in s where neither neighbour could continue it.
+func containsWhole(s, sub string, continues func(byte) bool) bool {
 	for from := 0; ; {
-		i := strings.Index(s[from:], n)
+		i := strings.Index(s[from:], sub)
 		if i < 0 {
 			return false
 		}
-		start, end := from+i, from+i+len(n)
-		if (start == 0 || !isDigit(s[start-1])) && (end == len(s) || !isDigit(s[end])) {
+		start, end := from+i, from+i+len(sub)
+		if (start == 0 || !continues(s[start-1])) && (end == len(s) || !continues(s[end])) {
 			return true
 		}
 		from = start + 1

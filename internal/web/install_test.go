@@ -195,12 +195,7 @@ func TestInstallByAuthorizationCode(t *testing.T) {
 	assert.Equal(t, clientID, authorize.Query().Get("client_id"))
 	state := authorize.Query().Get("state")
 	require.NotEmpty(t, state)
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "cvo_oauth_state" {
-			cookie = c
-		}
-	}
+	cookie := stateCookieOf(res)
 	require.NotNil(t, cookie)
 	assert.True(t, cookie.HttpOnly)
 
@@ -252,12 +247,7 @@ func TestAuthStateIsBoundToItsShop(t *testing.T) {
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	authorize, err := url.Parse(res.Header.Get("Location"))
 	require.NoError(t, err)
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "cvo_oauth_state" {
-			cookie = c
-		}
-	}
+	cookie := stateCookieOf(res)
 	require.NotNil(t, cookie)
 	// The same state, correctly signed by Shopify for another shop.
 	q := url.Values{"shop": {s.shop}, "code": {"c"}, "state": {authorize.Query().Get("state")}, "timestamp": {fmt.Sprint(time.Now().Unix())}}
@@ -284,6 +274,15 @@ func TestAuthRejectsForeignShopDomains(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, res.StatusCode, "a signed callback for a foreign host is still refused")
 		})
 	}
+}
+
+func stateCookieOf(res *http.Response) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == "cvo_oauth_state" {
+			return c
+		}
+	}
+	return nil
 }
 
 // authorize plays the merchant approving the app at Shopify.
