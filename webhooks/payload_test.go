@@ -146,9 +146,8 @@ func TestUnsignedOversizedBodyIsNotKept(t *testing.T) {
 	}{
 		// Declared too long: only hashed, never kept.
 		{"declared length", size, 512 << 10},
-		// Chunked: kept only until it passes MaxBody (the buffer doubles
-		// on its way there), then dropped.
-		{"chunked", -1, 3 * webhooks.MaxBody},
+		// Chunked: kept only until it passes MaxBody, then dropped.
+		{"chunked", -1, webhooks.MaxBody + 512<<10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,6 +163,7 @@ func TestUnsignedOversizedBodyIsNotKept(t *testing.T) {
 			f.handler.ServeHTTP(rec, req)
 			runtime.ReadMemStats(&after)
 			assert.Equal(t, http.StatusUnauthorized, rec.Code)
+			t.Logf("%d-byte unsigned body, %s: %d bytes allocated", size, tc.name, after.TotalAlloc-before.TotalAlloc)
 			assert.Less(t, after.TotalAlloc-before.TotalAlloc, tc.maxAlloc, "bytes allocated for an unsigned %d-byte body", size)
 		})
 	}
@@ -172,6 +172,16 @@ func TestUnsignedOversizedBodyIsNotKept(t *testing.T) {
 	body := `{"id":1,"admin_graphql_api_id":"gid://shopify/Order/1","note":"` + strings.Repeat("x", webhooks.MaxBody) + `"}`
 	assert.Equal(t, http.StatusRequestEntityTooLarge, f.deliver(t, "orders/create", "wh-big-signed", body, nil), "a signed body over the cap")
 	assert.Equal(t, http.StatusUnauthorized, f.deliver(t, "orders/create", "wh-big-unsigned", body, ptr(sign("x"))))
+}
+
+func TestLargeSignedBodyIsKeptWhole(t *testing.T) {
+	f := newFixture(t)
+	// Several of the receiver's buffer blocks, with a seam inside a value.
+	body := `{"id":1,"admin_graphql_api_id":"gid://shopify/Order/1","note":"` + strings.Repeat("0123456789", 30_000) + `"}`
+	require.Equal(t, http.StatusOK, f.deliver(t, "orders/create", "wh-large", body, nil))
+	d, err := f.deliveries.Get(context.Background(), f.shop, "wh-large")
+	require.NoError(t, err)
+	assert.Equal(t, body, string(d.Payload))
 }
 
 type spaces struct{}

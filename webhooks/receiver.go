@@ -4,7 +4,6 @@
 package webhooks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,26 +163,55 @@ func readSigned(req *http.Request, secret string) ([]byte, error) {
 	case keep.over:
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
 	}
-	return keep.buf.Bytes(), nil
+	return keep.Bytes(), nil
 }
 
 // cappedBuffer keeps what is written to it until it would pass max, then
-// drops it all and only counts.
+// drops it all and only counts. It keeps fixed-size blocks rather than one
+// growing slice, so what an unsigned body costs is its own size (at most
+// max), not the doubling copies of a growing buffer.
 type cappedBuffer struct {
-	buf  bytes.Buffer
-	max  int
-	over bool
+	blocks [][]byte
+	n      int
+	max    int
+	over   bool
 }
 
+const bufferBlock = 64 << 10
+
 func (c *cappedBuffer) Write(p []byte) (int, error) {
+	written := len(p)
 	if c.over {
-		return len(p), nil
+		return written, nil
 	}
-	if c.buf.Len()+len(p) > c.max {
-		c.over, c.buf = true, bytes.Buffer{}
-		return len(p), nil
+	if c.n+len(p) > c.max {
+		c.over, c.blocks, c.n = true, nil, 0
+		return written, nil
 	}
-	return c.buf.Write(p)
+	c.n += len(p)
+	for len(p) > 0 {
+		last := len(c.blocks) - 1
+		if last < 0 || len(c.blocks[last]) == cap(c.blocks[last]) {
+			c.blocks = append(c.blocks, make([]byte, 0, min(bufferBlock, c.max)))
+			last++
+		}
+		k := copy(c.blocks[last][len(c.blocks[last]):cap(c.blocks[last])], p)
+		c.blocks[last] = c.blocks[last][:len(c.blocks[last])+k]
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// Bytes joins the kept blocks.
+func (c *cappedBuffer) Bytes() []byte {
+	if len(c.blocks) == 1 {
+		return c.blocks[0]
+	}
+	out := make([]byte, 0, c.n)
+	for _, b := range c.blocks {
+		out = append(out, b...)
+	}
+	return out
 }
 
 // dispatch handles one delivery and says whether its payload must be kept
