@@ -208,10 +208,11 @@ func (a *appDeps) server() *web.Server {
 			{Name: "postgres", Ping: a.db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
-		Frontend: frontend.Dist(),
-		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
-		Exports:  postgres.NewExportStore(a.db, a.cfg.Retention),
-		Log:      a.log,
+		Frontend:    frontend.Dist(),
+		Pages:       &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
+		OAuthStates: postgres.NewOAuthStateStore(a.db),
+		Exports:     postgres.NewExportStore(a.db, a.cfg.Retention),
+		Log:         a.log,
 	})
 }
 
