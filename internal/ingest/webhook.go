@@ -72,7 +72,8 @@ func (a *Applier) ApplyWebhook(ctx context.Context, shop, webhookID string) erro
 			a.waker.Wake(shop)
 		}
 	case postgres.OutcomeRejected:
-		a.log.Warn("webhook rejected", "shop", shop, "topic", topic, "webhook_id", webhookID, "reason", info.Error)
+		// The reason may quote the payload: it stays with the delivery.
+		a.log.Warn("webhook rejected", "shop", shop, "topic", topic, "webhook_id", webhookID)
 	case postgres.OutcomeDead:
 		a.log.Error("webhook dead after too many attempts", "shop", shop, "topic", topic, "webhook_id", webhookID,
 			"attempts", info.Attempts, "err", err)

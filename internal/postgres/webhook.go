@@ -16,7 +16,7 @@ const (
 	DeliveryPending  = "pending"  // stored, not applied yet
 	DeliveryApplied  = "applied"  // applied (or handled by the receiver); payload dropped
 	DeliveryDead     = "dead"     // failed MaxAttempts times; waits for the reconciliation
-	DeliveryRejected = "rejected" // its payload can never be applied
+	DeliveryRejected = "rejected" // its payload could never be applied; payload dropped
 )
 
 // DefaultMaxAttempts is how many failed tries make a delivery dead. With the
@@ -183,8 +183,8 @@ func (w *WebhookWriter) DeleteCustomer(ctx context.Context, id int64, at time.Ti
 // and marks the delivery applied, dropping its payload. A process dying
 // anywhere in between leaves it pending with its data unwritten.
 //
-// fn failing with a cvo EINVALID error rejects the delivery (its payload is
-// kept for inspection until the retention job expires it). Any other error
+// fn failing with a cvo EINVALID error rejects the delivery and drops its
+// payload: it would never be applied, and it may hold personal data. Any other error
 // counts as a failed attempt, and the last allowed one makes the delivery
 // dead. Waiting out the lock (OutcomeBusy, ErrShopBusy) and the caller's
 // own cancellation count as nothing. The returned error is fn's (or the
@@ -298,13 +298,14 @@ func (s *DeliveryStore) failed(ctx context.Context, shop, webhookID string, caus
 	return OutcomeFailed, in, cause
 }
 
-// reject records that the delivery's payload can never be applied.
+// reject records that the delivery's payload can never be applied, and
+// drops it.
 func (s *DeliveryStore) reject(ctx context.Context, shop, webhookID string, cause error) (Outcome, DeliveryInfo, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	in := DeliveryInfo{State: DeliveryRejected, Error: cvo.ErrorMessage(cause)}
-	err := s.db.Pool.QueryRow(rctx, `UPDATE webhook_deliveries SET state = 'rejected', attempts = attempts + 1, error = $3
-		WHERE shop = $1 AND webhook_id = $2 AND state = 'pending' RETURNING topic, attempts`, shop, webhookID, in.Error).Scan(&in.Topic, &in.Attempts)
+	err := s.db.Pool.QueryRow(rctx, `UPDATE webhook_deliveries SET state = 'rejected', attempts = attempts + 1, error = $3,
+			payload = NULL WHERE shop = $1 AND webhook_id = $2 AND state = 'pending' RETURNING topic, attempts`, shop, webhookID, in.Error).Scan(&in.Topic, &in.Attempts)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return OutcomeRejected, in, errors.Join(cause, fmt.Errorf("reject webhook %s for %s: %w", webhookID, shop, err))
 	}
