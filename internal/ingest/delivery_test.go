@@ -17,24 +17,6 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 )
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func customerPayload(t testing.TB, id int64) []byte {
 	return edited(t, "customers_update.json", map[string]any{"id": id})
 }
@@ -154,7 +136,7 @@ func TestDeliveryFailingEndsDeadVisibleAndRevivable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newWebhookEnv(t)
-	logs := &syncBuffer{}
+	logs := &bytes.Buffer{} // one goroutine logs
 	e.applier.log = slog.New(slog.NewJSONHandler(logs, nil))
 	e.applier.deliveries.MaxAttempts = 3
 	heal := e.failCustomer(42)
