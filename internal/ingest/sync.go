@@ -72,18 +72,18 @@ type Syncer struct {
 // NewSyncer returns a syncer.
 func NewSyncer(cfg SyncerConfig) *Syncer {
 	s := &Syncer{
-		state: postgres.NewSyncStore(cfg.DB),
-		// The page's sync status counts unapplied webhook deliveries too.
-		deliveries: postgres.NewDeliveryStore(cfg.DB),
-		tokens:     cfg.Tokens,
-		hc:         cfg.HTTPClient,
-		version:    cfg.APIVersion,
-		waker:      cfg.Waker,
-		log:        cfg.Log,
-		now:        time.Now,
-		pollMin:    cfg.PollMin,
-		pollMax:    cfg.PollMax,
+		state:   postgres.NewSyncStore(cfg.DB),
+		tokens:  cfg.Tokens,
+		hc:      cfg.HTTPClient,
+		version: cfg.APIVersion,
+		waker:   cfg.Waker,
+		log:     cfg.Log,
+		now:     time.Now,
+		pollMin: cfg.PollMin,
+		pollMax: cfg.PollMax,
 	}
+	// The page's sync status counts unapplied webhook deliveries too.
+	s.deliveries = postgres.NewDeliveryStore(cfg.DB)
 	if s.hc == nil {
 		s.hc = http.DefaultClient
 	}
