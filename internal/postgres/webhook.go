@@ -184,11 +184,11 @@ func (w *WebhookWriter) DeleteCustomer(ctx context.Context, id int64, at time.Ti
 // anywhere in between leaves it pending with its data unwritten.
 //
 // fn failing with a cvo EINVALID error rejects the delivery and drops its
-// payload: it would never be applied, and it may hold personal data. Any other error
-// counts as a failed attempt, and the last allowed one makes the delivery
-// dead. Waiting out the lock (OutcomeBusy, ErrShopBusy) and the caller's
-// own cancellation count as nothing. The returned error is fn's (or the
-// store's).
+// payload: it would never be applied, and it may hold personal data. Any
+// other error counts as a failed attempt, and the last allowed one makes
+// the delivery dead. Waiting out a lock (OutcomeBusy, ErrShopBusy) and the
+// caller's own cancellation count as nothing. The returned error is fn's
+// (or the store's).
 func (s *DeliveryStore) Apply(ctx context.Context, shop, webhookID string,
 	fn func(ctx context.Context, d cvo.WebhookDelivery, w *WebhookWriter) error) (Outcome, DeliveryInfo, error) {
 	// The transaction has ended, and its connection is back in the pool,
@@ -305,7 +305,8 @@ func (s *DeliveryStore) reject(ctx context.Context, shop, webhookID string, caus
 	defer cancel()
 	in := DeliveryInfo{State: DeliveryRejected, Error: cvo.ErrorMessage(cause)}
 	err := s.db.Pool.QueryRow(rctx, `UPDATE webhook_deliveries SET state = 'rejected', attempts = attempts + 1, error = $3,
-			payload = NULL WHERE shop = $1 AND webhook_id = $2 AND state = 'pending' RETURNING topic, attempts`, shop, webhookID, in.Error).Scan(&in.Topic, &in.Attempts)
+			payload = NULL WHERE shop = $1 AND webhook_id = $2 AND state = 'pending' RETURNING topic, attempts`,
+		shop, webhookID, in.Error).Scan(&in.Topic, &in.Attempts)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return OutcomeRejected, in, errors.Join(cause, fmt.Errorf("reject webhook %s for %s: %w", webhookID, shop, err))
 	}
