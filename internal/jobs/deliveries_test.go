@@ -38,7 +38,7 @@ func (noReconcile) ReconcileShop(context.Context, string) error { return nil }
 // deliveryEnv is a real Postgres, a real Redis in a namespace of the
 // test's own, the real applier and the task handlers.
 type deliveryEnv struct {
-	t       *testing.T
+	t       testing.TB
 	db      *postgres.DB
 	store   *postgres.DeliveryStore
 	queue   *jobs.Queue
@@ -48,7 +48,7 @@ type deliveryEnv struct {
 	queueOf func(string) string
 }
 
-func newDeliveryEnv(t *testing.T) *deliveryEnv {
+func newDeliveryEnv(t testing.TB) *deliveryEnv {
 	t.Helper()
 	ns := jobstest.Namespace(t) // first, so it is removed after the workers stop
 	opt := jobstest.RedisOpt(t)
@@ -231,4 +231,31 @@ func TestBusyIsNoFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkWorkerAppliesOneShopBurst queues b.N deliveries of one shop at
+// once and lets a production-configured worker (4 at a time) apply them;
+// it reports the tries beyond the first (0 when applies wait for each
+// other instead of failing).
+func BenchmarkWorkerAppliesOneShopBurst(b *testing.B) {
+	ctx := context.Background()
+	e := newDeliveryEnv(b)
+	ds := make([]cvo.WebhookDelivery, b.N)
+	for i := range b.N {
+		ds[i] = e.record(fmt.Sprintf("burst-%d", i), int64(i+1), 0)
+	}
+	b.ResetTimer()
+	for _, d := range ds {
+		require.NoError(b, e.queue.EnqueueWebhook(ctx, d))
+	}
+	e.startWorker()
+	require.Eventually(b, func() bool {
+		var pending int
+		require.NoError(b, e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE state <> 'applied'`).Scan(&pending))
+		return pending == 0
+	}, 10*time.Minute, 20*time.Millisecond)
+	b.StopTimer()
+	var retries int
+	require.NoError(b, e.db.Pool.QueryRow(ctx, `SELECT coalesce(sum(attempts - 1), 0) FROM webhook_deliveries`).Scan(&retries))
+	b.ReportMetric(float64(retries), "retries")
 }
