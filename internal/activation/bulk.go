@@ -239,35 +239,22 @@ func (r *run) resume(ctx context.Context) error {
 // mutations created since the batch (a day earlier, for clock skew), by
 // the marker in its operation name; "" means Shopify never started it.
 func (r *run) findOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
-	q := "operation_type:mutation created_at:>=" + bb.CreatedAt.UTC().AddDate(0, 0, -1).Format("2006-01-02")
-	var after *string
-	for {
-		var out struct {
-			Ops struct {
-				Nodes []struct {
-					ID    string `json:"id"`
-					Query string `json:"query"`
-				} `json:"nodes"`
-				PageInfo struct {
-					HasNextPage bool   `json:"hasNextPage"`
-					EndCursor   string `json:"endCursor"`
-				} `json:"pageInfo"`
-			} `json:"bulkOperations"`
-		}
-		if err := r.api.do(ctx, findOperations, map[string]any{"q": q, "after": after}, &out); err != nil {
-			return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
-		}
-		for _, n := range out.Ops.Nodes {
-			if strings.Contains(n.Query, "_"+bb.Marker+"(") {
-				return n.ID, nil
-			}
-		}
-		if !out.Ops.PageInfo.HasNextPage || out.Ops.PageInfo.EndCursor == "" {
-			return "", nil
-		}
-		cursor := out.Ops.PageInfo.EndCursor
-		after = &cursor
+	type node struct {
+		ID    string `json:"id"`
+		Query string `json:"query"`
 	}
+	q := "operation_type:mutation created_at:>=" + bb.CreatedAt.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	var found string
+	err := eachNode(ctx, r.api, findOperations, "bulkOperations", map[string]any{"q": q}, func(n node) bool {
+		if strings.Contains(n.Query, "_"+bb.Marker+"(") {
+			found = n.ID
+		}
+		return found == ""
+	})
+	if err != nil {
+		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
+	}
+	return found, nil
 }
 
 type bulkFile struct {

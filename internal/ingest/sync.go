@@ -386,7 +386,7 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 	if err := stage.Reset(ctx); err != nil {
 		return err
 	}
-	body, err := bc.download(ctx, op.URL, s.downloadBackoff)
+	body, err := bc.download(ctx, op.URL, s.downloadBackoff(st.Shop))
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Shop, err)
 	}
@@ -436,17 +436,12 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 	return nil
 }
 
-// downloadBackoff waits before the attempt-th retry of a result download:
-// pollMin doubled per attempt, at most pollMax.
-func (s *Syncer) downloadBackoff(ctx context.Context, attempt int) error {
-	d := s.pollMin << min(attempt-1, 16)
-	t := time.NewTimer(min(d, s.pollMax))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// downloadBackoff waits before the attempt-th retry of a shop's result
+// download: pollMin doubled per attempt, at most pollMax (a
+// bulk_operations/finish webhook cutting it short does no harm).
+func (s *Syncer) downloadBackoff(shop string) func(ctx context.Context, attempt int) error {
+	return func(ctx context.Context, attempt int) error {
+		return s.wait(ctx, shop, min(s.pollMin<<min(attempt-1, 16), s.pollMax))
 	}
 }
 

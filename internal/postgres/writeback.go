@@ -74,6 +74,18 @@ func (s *WritebackStore) Scan(ctx context.Context, shop string, withMetafields b
 	return nil
 }
 
+// columnValues are tags and metafields as their NOT NULL columns take them.
+func columnValues(tags []string, mf map[string]string) ([]string, []byte, error) {
+	if tags == nil {
+		tags = []string{}
+	}
+	if mf == nil {
+		mf = map[string]string{}
+	}
+	raw, err := json.Marshal(mf)
+	return tags, raw, err
+}
+
 // Get returns one customer's row; ok is false when the app wrote nothing.
 func (s *WritebackStore) Get(ctx context.Context, shop string, customerID int64) (Writeback, bool, error) {
 	w := Writeback{CustomerID: customerID}
@@ -137,17 +149,9 @@ func (s *WritebackStore) Save(ctx context.Context, shop string, rows []Writeback
 				}
 				r := keep[i]
 				i++
-				mf := r.Metafields
-				if mf == nil {
-					mf = map[string]string{}
-				}
-				raw, err := json.Marshal(mf)
+				tags, raw, err := columnValues(r.Tags, r.Metafields)
 				if err != nil {
 					return nil, err
-				}
-				tags := r.Tags
-				if tags == nil {
-					tags = []string{}
 				}
 				return []any{r.CustomerID, tags, raw}, nil
 			}))
@@ -357,15 +361,7 @@ func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b Bul
 			}
 			l := lines[i]
 			i++
-			tags := l.Tags
-			if tags == nil {
-				tags = []string{}
-			}
-			mf := l.Metafields
-			if mf == nil {
-				mf = map[string]string{}
-			}
-			raw, err := json.Marshal(mf)
+			tags, raw, err := columnValues(l.Tags, l.Metafields)
 			if err != nil {
 				return nil, err
 			}
