@@ -96,3 +96,89 @@ func TestWritebackSetupAndSegments(t *testing.T) {
 	assert.Equal(t, "lovers", segs[0].Group)
 	assert.Equal(t, "q3", segs[1].Query)
 }
+
+// TestSettleBulkBatchRecordsConfirmedLinesOnce: settling records exactly
+// the confirmed lines, relative to each customer's current row, deletes
+// the batch with them, and a second settle of the same batch changes
+// nothing. Other shops' rows and batches are untouched.
+func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
+	ctx := context.Background()
+	s := postgres.NewWritebackStore(pgtest.New(t))
+	const shop, other = "a.myshopify.com", "b.myshopify.com"
+	now := time.Now().UTC().Truncate(time.Second)
+	require.NoError(t, s.Save(ctx, shop, []postgres.Writeback{
+		{CustomerID: 1, Tags: []string{"cvo-lovers", "cvo-value-low"}},
+		{CustomerID: 2, Tags: []string{"cvo-lovers"}},
+		{CustomerID: 3, Tags: []string{"cvo-lovers"}, Metafields: map[string]string{"group": "lovers", "r_score": "2"}},
+	}))
+	require.NoError(t, s.Save(ctx, other, []postgres.Writeback{{CustomerID: 2, Tags: []string{"cvo-lovers"}}}))
+	batch := func(shop, kind, marker string, lines ...postgres.BulkLine) int64 {
+		id, err := s.CreateBulkBatch(ctx, shop, postgres.BulkBatch{Kind: kind, Marker: marker, CreatedAt: now}, lines)
+		require.NoError(t, err)
+		return id
+	}
+	remove := batch(shop, postgres.BulkTagsRemove, "m1",
+		postgres.BulkLine{CustomerID: 1, Tags: []string{"cvo-lovers"}},
+		postgres.BulkLine{CustomerID: 2, Tags: []string{"cvo-lovers"}},
+		postgres.BulkLine{CustomerID: 3, Tags: []string{"cvo-lovers"}})
+	add := batch(shop, postgres.BulkTagsAdd, "m2",
+		postgres.BulkLine{CustomerID: 1, Tags: []string{"cvo-soulmates", "cvo-value-low"}},
+		postgres.BulkLine{CustomerID: 4, Tags: []string{"cvo-soulmates"}},
+		postgres.BulkLine{CustomerID: 5, Tags: []string{"cvo-soulmates"}})
+	mf := batch(shop, postgres.BulkMetafields, "m3",
+		postgres.BulkLine{CustomerID: 3, Metafields: map[string]string{"group": "soulmates"}},
+		postgres.BulkLine{CustomerID: 6, Metafields: map[string]string{"group": "soulmates"}})
+	otherBatch := batch(other, postgres.BulkTagsRemove, "m4", postgres.BulkLine{CustomerID: 2, Tags: []string{"cvo-lovers"}})
+
+	got, err := s.BulkBatches(ctx, shop)
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.True(t, now.Equal(got[0].CreatedAt))
+	got[0].CreatedAt = now
+	assert.Equal(t, postgres.BulkBatch{ID: remove, Kind: postgres.BulkTagsRemove, Marker: "m1", Lines: 3, CreatedAt: now}, got[0])
+	require.NoError(t, s.SetBulkStaged(ctx, shop, add, "tmp/1/bulk/x.jsonl"))
+	require.NoError(t, s.SetBulkStarted(ctx, shop, add, "gid://shopify/BulkOperation/7", now))
+	got, err = s.BulkBatches(ctx, shop)
+	require.NoError(t, err)
+	assert.Equal(t, "tmp/1/bulk/x.jsonl", got[1].StagedPath)
+	assert.Equal(t, "gid://shopify/BulkOperation/7", got[1].OperationID)
+
+	// Line 1 of the removal (customer 2) failed at Shopify; line 2 of the
+	// additions (customer 5) too.
+	for range 2 {
+		require.NoError(t, s.SettleBulkBatch(ctx, shop, remove, []int32{0, 2}))
+		require.NoError(t, s.SettleBulkBatch(ctx, shop, add, []int32{0, 1}))
+		require.NoError(t, s.SettleBulkBatch(ctx, shop, mf, []int32{0, 1}))
+	}
+	assert.Equal(t, []postgres.Writeback{
+		{CustomerID: 1, Tags: []string{"cvo-value-low", "cvo-soulmates"}, Metafields: map[string]string{}},
+		{CustomerID: 2, Tags: []string{"cvo-lovers"}, Metafields: map[string]string{}},
+		{CustomerID: 3, Tags: []string{}, Metafields: map[string]string{"group": "soulmates", "r_score": "2"}},
+		{CustomerID: 4, Tags: []string{"cvo-soulmates"}, Metafields: map[string]string{}},
+		{CustomerID: 6, Tags: []string{}, Metafields: map[string]string{"group": "soulmates"}},
+	}, scanAll(t, s, shop, true))
+	got, err = s.BulkBatches(ctx, shop)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	// A customer left with nothing of the app's loses the row.
+	only := batch(shop, postgres.BulkTagsRemove, "m5", postgres.BulkLine{CustomerID: 4, Tags: []string{"cvo-soulmates"}})
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, only, []int32{0}))
+	_, found, err := s.Get(ctx, shop, 4)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	// Dropping forgets a batch without recording anything.
+	dropped := batch(shop, postgres.BulkTagsAdd, "m6", postgres.BulkLine{CustomerID: 9, Tags: []string{"x"}})
+	require.NoError(t, s.DropBulkBatch(ctx, shop, dropped))
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, dropped, []int32{0}))
+	_, found, err = s.Get(ctx, shop, 9)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	assert.Equal(t, []postgres.Writeback{{CustomerID: 2, Tags: []string{"cvo-lovers"}, Metafields: map[string]string{}}}, scanAll(t, s, other, true))
+	left, err := s.BulkBatches(ctx, other)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	assert.Equal(t, otherBatch, left[0].ID)
+}
