@@ -251,10 +251,33 @@ func (r *run) findOperation(ctx context.Context, bb postgres.BulkBatch) (string,
 		}
 		return found == ""
 	})
+	var gqlErrs shopify.GraphQLErrors
+	if errors.As(err, &gqlErrs) {
+		// Before API 2026-01 there is no bulkOperations query, but a shop
+		// runs one bulk mutation at a time, and a batch without a stored
+		// id can only be the last one started: the current one, if any.
+		return r.currentOperation(ctx, bb)
+	}
 	if err != nil {
 		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
 	}
 	return found, nil
+}
+
+func (r *run) currentOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
+	var out struct {
+		Op *struct {
+			ID    string `json:"id"`
+			Query string `json:"query"`
+		} `json:"currentBulkOperation"`
+	}
+	if err := r.api.do(ctx, `query CvoBulkCurrent { currentBulkOperation(type: MUTATION) { id query } }`, nil, &out); err != nil {
+		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
+	}
+	if out.Op != nil && strings.Contains(out.Op.Query, "_"+bb.Marker+"(") {
+		return out.Op.ID, nil
+	}
+	return "", nil
 }
 
 type bulkFile struct {

@@ -172,3 +172,34 @@ func TestResumedFailedLinesAreSentAgain(t *testing.T) {
 		assert.Equal(t, []string{"cvo-flirting"}, e.written(id))
 	}
 }
+
+// TestResumeBeforeAPI2026: without the bulkOperations query (API versions
+// before 2026-01), an operation whose id was never stored is found as the
+// shop's current bulk mutation.
+func TestResumeBeforeAPI2026(t *testing.T) {
+	t.Parallel()
+	for _, step := range []string{activation.StepUploaded, activation.StepStarted} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(c *activation.Config) { c.BulkThreshold = 5; c.APIVersion = "2025-10" })
+			ids := e.addCustomers(12, "m")
+			killAt(e.w, step)
+			_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+			require.ErrorIs(t, err, errKilled)
+
+			rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+			require.NoError(t, err)
+			require.Len(t, e.sim.BulkMutations(testShop), 1, "one operation in all")
+			if step == activation.StepStarted {
+				assert.Equal(t, 12, rep.ResumedLines)
+			} else {
+				assert.Zero(t, rep.ResumedLines)
+				assert.Equal(t, 12, rep.TagsWritten)
+			}
+			for _, id := range ids {
+				assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
+				assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
+			}
+		})
+	}
+}

@@ -637,12 +637,19 @@ func addBulkMutationTypes(sc *schema) {
 	)
 }
 
+// bulkOperationsVersion is the API version that brought the
+// bulkOperations query.
+const bulkOperationsVersion = "2026-01"
+
 // resolveBulkOperations lists the app's bulk operations on the shop,
 // newest first as Shopify sorts them by default (reverse: oldest first),
 // filtered by operation_type (query|mutation), status, created_at and id.
 // Operations are numbered in creation order, so every sort key the
 // simulator accepts orders them by id.
 func resolveBulkOperations(ec *execCtx, _ any, args map[string]any) (any, error) {
+	if !versionAtLeast(ec.version, bulkOperationsVersion) {
+		return nil, userFacingError{msg: "Field 'bulkOperations' doesn't exist on type 'QueryRoot'", ext: ext("code", "undefinedField")}
+	}
 	b := ec.sim.bulk
 	b.mu.Lock()
 	ids := slices.Clone(b.byShop[ec.sh.domain])
