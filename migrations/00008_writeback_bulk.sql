@@ -28,7 +28,9 @@ CREATE INDEX writeback_bulk_batches_shop ON writeback_bulk_batches (shop, id);
 -- the key -> value pairs metafieldsSet sends.
 CREATE TABLE writeback_bulk_lines (
     shop         text NOT NULL,
-    batch_id     bigint NOT NULL REFERENCES writeback_bulk_batches (id) ON DELETE CASCADE,
+    -- No foreign key: its per-row checks would double the cost of storing
+    -- and deleting a 100,000-line batch; the store deletes both together.
+    batch_id     bigint NOT NULL,
     line         integer NOT NULL,
     customer_id  bigint NOT NULL,
     tags         text[] NOT NULL DEFAULT '{}',

@@ -162,13 +162,13 @@ func (r *run) settleBatch(ctx context.Context, b *bulkOperation) ([]bool, error)
 	if err := r.w.step(ctx, StepResultRead); err != nil {
 		return nil, err
 	}
-	var lines []int32
+	var failed []int32
 	for i, ok := range okays {
-		if ok {
-			lines = append(lines, int32(i))
+		if !ok {
+			failed = append(failed, int32(i))
 		}
 	}
-	if err := r.w.store.SettleBulkBatch(ctx, r.shop, b.batch, lines); err != nil {
+	if err := r.w.store.SettleBulkBatch(ctx, r.shop, b.batch, failed); err != nil {
 		return nil, err
 	}
 	return okays, r.w.step(ctx, StepSettled)

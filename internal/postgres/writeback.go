@@ -415,19 +415,21 @@ func (s *WritebackStore) BulkBatches(ctx context.Context, shop string) ([]BulkBa
 // operation never started, or ended without results): the next plan
 // sends its changes again.
 func (s *WritebackStore) DropBulkBatch(ctx context.Context, shop string, id int64) error {
-	if _, err := s.db.Pool.Exec(ctx, `DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2`, shop, id); err != nil {
+	if _, err := s.db.Pool.Exec(ctx, `WITH b AS (DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2)
+		DELETE FROM writeback_bulk_lines WHERE shop = $1 AND batch_id = $2`, shop, id); err != nil {
 		return fmt.Errorf("drop bulk batch %d of %s: %w", id, shop, err)
 	}
 	return nil
 }
 
-// SettleBulkBatch records the lines Shopify confirmed (line numbers in ok)
-// onto customer_writeback and deletes the batch, in one transaction, so a
-// batch is recorded exactly once however often a worker dies around it.
-// Recording is relative to each customer's current row: tagsAdd adds the
-// line's tags it lacks, tagsRemove takes them away, metafieldsSet merges
+// SettleBulkBatch records the lines of a batch Shopify confirmed (all but
+// the line numbers in failed) onto customer_writeback and deletes the
+// batch, in one transaction, so a batch is recorded exactly once however
+// often a worker dies around it. Recording is relative to each customer's
+// current row: tagsAdd adds the line's tags it lacks, tagsRemove takes them
+// away (a row left with nothing of the app's goes), metafieldsSet merges
 // the values.
-func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id int64, ok []int32) error {
+func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error {
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
@@ -441,38 +443,54 @@ func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id in
 	if err != nil {
 		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
 	}
-	if ok == nil {
-		ok = []int32{}
+	if failed == nil {
+		failed = []int32{}
 	}
+	// Failed lines are few as a rule: reading the batch whole and leaving
+	// them out beats looking up each confirmed line.
 	const confirmed = `SELECT l.customer_id, l.tags, l.metafields FROM writeback_bulk_lines l
-		JOIN unnest($3::int4[]) AS ok(line) ON ok.line = l.line WHERE l.batch_id = $2 AND l.shop = $1`
-	var q string
+		WHERE l.shop = $1 AND l.batch_id = $2 AND NOT l.line = ANY($3::int4[])`
 	switch kind {
 	case BulkTagsAdd:
-		q = `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
-			SELECT $1, c.customer_id, c.tags, '{}', now() FROM (` + confirmed + `) c
+		_, err = tx.Exec(ctx, `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
+			SELECT $1, c.customer_id, c.tags, '{}', now() FROM (`+confirmed+`) c
 			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), tags = w.tags || ARRAY(
-				SELECT t FROM unnest(EXCLUDED.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(w.tags) ORDER BY i)`
+				SELECT t FROM unnest(EXCLUDED.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(w.tags) ORDER BY i)`, shop, id, failed)
 	case BulkTagsRemove:
-		q = `UPDATE customer_writeback w SET written_at = now(), tags = ARRAY(
+		var emptied []int64
+		rows, qerr := tx.Query(ctx, `UPDATE customer_writeback w SET written_at = now(), tags = ARRAY(
 				SELECT t FROM unnest(w.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(c.tags) ORDER BY i)
-			FROM (` + confirmed + `) c WHERE w.shop = $1 AND w.customer_id = c.customer_id`
+			FROM (`+confirmed+`) c WHERE w.shop = $1 AND w.customer_id = c.customer_id
+			RETURNING w.customer_id, cardinality(w.tags) = 0 AND w.metafields = '{}'::jsonb`, shop, id, failed)
+		if qerr != nil {
+			return fmt.Errorf("settle bulk batch %d of %s: record: %w", id, shop, qerr)
+		}
+		var (
+			cid   int64
+			empty bool
+		)
+		_, err = pgx.ForEachRow(rows, []any{&cid, &empty}, func() error {
+			if empty {
+				emptied = append(emptied, cid)
+			}
+			return nil
+		})
+		if err == nil && len(emptied) > 0 {
+			// A customer left with nothing of the app's has no row (as Save does).
+			_, err = tx.Exec(ctx, `DELETE FROM customer_writeback WHERE shop = $1 AND customer_id = ANY($2)`, shop, emptied)
+		}
 	case BulkMetafields:
-		q = `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
-			SELECT $1, c.customer_id, '{}', c.metafields, now() FROM (` + confirmed + `) c
-			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), metafields = w.metafields || EXCLUDED.metafields`
+		_, err = tx.Exec(ctx, `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
+			SELECT $1, c.customer_id, '{}', c.metafields, now() FROM (`+confirmed+`) c
+			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), metafields = w.metafields || EXCLUDED.metafields`, shop, id, failed)
 	default:
 		return fmt.Errorf("settle bulk batch %d of %s: unknown kind %q", id, shop, kind)
 	}
-	if _, err := tx.Exec(ctx, q, shop, id, ok); err != nil {
+	if err != nil {
 		return fmt.Errorf("settle bulk batch %d of %s: record: %w", id, shop, err)
 	}
-	// A customer left with nothing of the app's has no row (as Save does).
-	if _, err := tx.Exec(ctx, `DELETE FROM customer_writeback w USING (`+confirmed+`) c
-		WHERE w.shop = $1 AND w.customer_id = c.customer_id AND w.tags = '{}' AND w.metafields = '{}'::jsonb`, shop, id, ok); err != nil {
-		return fmt.Errorf("settle bulk batch %d of %s: prune: %w", id, shop, err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2`, shop, id); err != nil {
+	if _, err := tx.Exec(ctx, `WITH b AS (DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2)
+		DELETE FROM writeback_bulk_lines WHERE shop = $1 AND batch_id = $2`, shop, id); err != nil {
 		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
