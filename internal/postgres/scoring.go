@@ -227,7 +227,7 @@ func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (tim
 // LockRescore takes the shop's rescore lock: one rescore per shop at a
 // time, across every worker process.
 func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	return s.db.tryShopLock(ctx, lockRescore, shop)
+	return s.db.tryShopLock(ctx, lockRescore, shop, RescoreConns)
 }
 
 // CustomerQuery selects a page of a scoring's customers.
