@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -149,12 +150,8 @@ func (db *DB) Reserve(ctx context.Context, n int) (release func(), err error) {
 		db.exhausted.Add(1)
 		return nil, fmt.Errorf("reserve %d connections within %s: %w", n, db.acquireWait, ErrPoolExhausted)
 	}
-	var once atomic.Bool
-	return func() {
-		if once.CompareAndSwap(false, true) {
-			db.budget.Release(int64(n))
-		}
-	}, nil
+	var once sync.Once
+	return func() { once.Do(func() { db.budget.Release(int64(n)) }) }, nil
 }
 
 // ReservedConn is a connection taken with the rest of its job's budget;
@@ -288,8 +285,11 @@ func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, con
 		conn.Release()
 		return nil, false, nil
 	}
+	var once sync.Once
 	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
-		conn.Release()
+		once.Do(func() {
+			_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
+			conn.Release()
+		})
 	}, true, nil
 }
