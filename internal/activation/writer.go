@@ -169,7 +169,7 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 // lock takes the shop's write-back lock for the life of a connection,
 // with the job's whole connection budget reserved (see postgres.Reserve).
 func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	conn, err := w.db.AcquireReserved(ctx, postgres.JobConns)
+	conn, err := w.db.AcquireReserved(ctx, postgres.WritebackConns)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}

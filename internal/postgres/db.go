@@ -51,6 +51,9 @@ const (
 	// SyncConns: the lock, plus the two merge groups that run side by
 	// side (or a COPY and its progress notes).
 	SyncConns = 3
+	// WritebackConns: the lock, plus one connection at a time for reading
+	// and recording what was written.
+	WritebackConns = 2
 	// JobConns is the most any job reserves.
 	JobConns = SyncConns
 	// ReserveConns is what the worker's pool keeps beyond its jobs' budgets,
@@ -150,8 +153,20 @@ func (db *DB) Reserve(ctx context.Context, n int) (release func(), err error) {
 		db.exhausted.Add(1)
 		return nil, fmt.Errorf("reserve %d connections within %s: %w", n, db.acquireWait, ErrPoolExhausted)
 	}
+	return db.unreserve(n), nil
+}
+
+// tryReserve is Reserve without waiting.
+func (db *DB) tryReserve(n int) (release func(), ok bool) {
+	if !db.budget.TryAcquire(int64(n)) {
+		return nil, false
+	}
+	return db.unreserve(n), true
+}
+
+func (db *DB) unreserve(n int) func() {
 	var once sync.Once
-	return func() { once.Do(func() { db.budget.Release(int64(n)) }) }, nil
+	return func() { once.Do(func() { db.budget.Release(int64(n)) }) }
 }
 
 // ReservedConn is a connection taken with the rest of its job's budget;
@@ -174,6 +189,11 @@ func (db *DB) AcquireReserved(ctx context.Context, n int) (*ReservedConn, error)
 	if err != nil {
 		return nil, err
 	}
+	return db.acquireFor(ctx, unreserve)
+}
+
+// acquireFor acquires the first connection of a reservation.
+func (db *DB) acquireFor(ctx context.Context, unreserve func()) (*ReservedConn, error) {
 	// The reservation guarantees room; the wait bound only guards against
 	// work outside any budget that overstays.
 	actx, cancel := context.WithTimeout(ctx, db.acquireWait)
@@ -273,7 +293,25 @@ const (
 // with its connection. The job's whole budget of conns connections is
 // reserved with it (see Reserve). ok is false when someone else holds it.
 func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, conns int) (release func(), ok bool, err error) {
-	conn, err := db.AcquireReserved(ctx, conns)
+	unreserve, reserved := db.tryReserve(conns)
+	if !reserved {
+		// The pool is busy: a job for a shop that is busy anyway learns
+		// it now rather than after waiting for connections.
+		var held bool
+		if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND classid::bigint = $1 AND objsubid = 2 AND objid::bigint = (hashtext($2)::bigint & 4294967295))`,
+			namespace, shop).Scan(&held); err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+		}
+		if held {
+			return nil, false, nil
+		}
+		if unreserve, err = db.Reserve(ctx, conns); err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+		}
+	}
+	conn, err := db.acquireFor(ctx, unreserve)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
 	}

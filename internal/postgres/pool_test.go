@@ -133,6 +133,11 @@ func TestSyncLockAndMergeFitTheBudget(t *testing.T) {
 
 	_, _, err = store.Lock(ctx, "other.myshopify.com")
 	require.ErrorIs(t, err, postgres.ErrPoolExhausted)
+	// The same shop is busy, and says so rather than waiting for
+	// connections it could not get (that would be ErrPoolExhausted).
+	_, ok, err = store.Lock(ctx, shop)
+	require.NoError(t, err)
+	assert.False(t, ok)
 
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	src := &rowSource{}
