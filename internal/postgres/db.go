@@ -298,10 +298,14 @@ func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, con
 		// The pool is busy: a job for a shop that is busy anyway learns
 		// it now rather than after waiting for connections.
 		var held bool
-		if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
-				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND classid::bigint = $1 AND objsubid = 2 AND objid::bigint = (hashtext($2)::bigint & 4294967295))`,
-			namespace, shop).Scan(&held); err != nil {
+		qctx, cancel := context.WithTimeout(ctx, db.acquireWait)
+		err := db.Pool.QueryRow(qctx, `SELECT `+shopLockHeld("$1", "$2"), namespace, shop).Scan(&held)
+		cancel()
+		if err != nil && ctx.Err() == nil && qctx.Err() != nil {
+			db.exhausted.Add(1)
+			err = fmt.Errorf("acquire a connection within %s: %w", db.acquireWait, ErrPoolExhausted)
+		}
+		if err != nil {
 			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
 		}
 		if held {
@@ -330,4 +334,14 @@ func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, con
 			conn.Release()
 		})
 	}, true, nil
+}
+
+// shopLockHeld is an SQL condition: someone holds the shop's advisory lock
+// of the namespace (pg_locks keeps the two keys of a lock in classid and
+// objid, the second as an unsigned number).
+func shopLockHeld(namespace, shop string) string {
+	return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND l.classid::bigint = ` + namespace + ` AND l.objsubid = 2
+		AND l.objid::bigint = (hashtext(` + shop + `)::bigint & 4294967295))`
 }

@@ -253,9 +253,7 @@ func (s *ScoringStore) FailRunning(ctx context.Context, shop string) (int64, err
 // taken for dead.
 func (s *ScoringStore) FailAbandoned(ctx context.Context) ([]cvo.Scoring, error) {
 	rows, err := s.db.Pool.Query(ctx, `UPDATE scorings sc SET state = 'failed', finished_at = now(), error = $2
-		WHERE sc.state = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l
-			WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-			  AND l.classid::bigint = $1 AND l.objsubid = 2 AND l.objid::bigint = (hashtext(sc.shop)::bigint & 4294967295))
+		WHERE sc.state = 'running' AND NOT `+shopLockHeld("$1", "sc.shop")+`
 		RETURNING sc.shop, sc.id, sc.reason`, lockRescore, AbandonedReason)
 	if err != nil {
 		return nil, fmt.Errorf("fail abandoned scorings: %w", err)
