@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 )
 
 type clock struct {
@@ -157,4 +158,37 @@ func TestWorkerHealthReportsAnExhaustedPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWorkerHealthSeesTasksOfARealWorker runs the middleware in an asynq
+// server: a sync that overstays its six hours makes the worker unhealthy,
+// naming the task.
+func TestWorkerHealthSeesTasksOfARealWorker(t *testing.T) {
+	ns := jobstest.Namespace(t)
+	opt := jobstest.RedisOpt(t)
+	clk := &clock{t: time.Now()}
+	h := jobs.NewHealth(nil, slog.New(slog.DiscardHandler))
+	h.SetClock(clk.now)
+
+	release := make(chan struct{})
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: 1, Queues: ns.Queues(), LogLevel: asynq.FatalLevel})
+	mux := asynq.NewServeMux()
+	mux.Use(h.Middleware)
+	mux.HandleFunc(jobs.TypeSyncShop, func(context.Context, *asynq.Task) error { <-release; return nil })
+	require.NoError(t, srv.Start(mux))
+	defer srv.Shutdown()
+	q := jobs.NewQueue(opt, ns)
+	defer q.Close()
+	require.NoError(t, q.EnqueueSync(context.Background(), "h.myshopify.com"))
+
+	require.Eventually(t, func() bool { return h.Check().Running == 1 }, 10*time.Second, 20*time.Millisecond)
+	code, _ := get(t, h.Handler())
+	assert.Equal(t, http.StatusOK, code)
+	clk.add(6*time.Hour + jobs.StuckGrace + time.Minute)
+	code, rep := get(t, h.Handler())
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	require.Len(t, rep.Reasons, 1)
+	assert.Contains(t, rep.Reasons[0], "task shop:sync (sync:h.myshopify.com)")
+	close(release)
+	require.Eventually(t, func() bool { return h.Check().Running == 0 }, 10*time.Second, 20*time.Millisecond)
 }
