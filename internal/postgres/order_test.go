@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestShopOrdersJoinsLinesAndRefundsToTheirOrders(t *testing.T) {
 func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	const shop, n = "big.myshopify.com", 5003
+	const shop, n = "big.myshopify.com", 25003
 	_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
 		SELECT $1, i, NULLIF(i % 7, 0), '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
 		FROM generate_series(1, $2) i`, shop, n)
@@ -107,4 +108,34 @@ func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, n, count)
+}
+
+// BenchmarkShopOrders reads a shop of 100,000 orders with 200,000 lines
+// and 20,000 refunds, as a rescore does.
+func BenchmarkShopOrders(b *testing.B) {
+	ctx := context.Background()
+	db := pgtest.New(b)
+	const shop = "bench.myshopify.com"
+	for _, q := range []string{
+		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+			SELECT $1, i, 1 + i % 20000, '#' || i, '2024-01-01'::timestamptz + i * interval '5 minutes', now(), false, 'EUR', i % 97, '{}'
+			FROM generate_series(1, 100000) i`,
+		`INSERT INTO order_lines (shop, order_id, id, product_id, title, quantity, unit_price)
+			SELECT $1, i, i * 10 + k, 1 + i % 50, 'Mug', 1, i % 97 FROM generate_series(1, 100000) i, generate_series(1, 2) k`,
+		`INSERT INTO refunds (shop, id, order_id, created_at, amount) SELECT $1, i, i, now(), 1 FROM generate_series(5, 100000, 5) i`,
+		`ANALYZE orders, order_lines, refunds`,
+	} {
+		args := []any{shop}
+		if !strings.Contains(q, "$1") {
+			args = nil
+		}
+		_, err := db.Pool.Exec(ctx, q, args...)
+		require.NoError(b, err)
+	}
+	store := postgres.NewOrderStore(db)
+	for b.Loop() {
+		n := 0
+		require.NoError(b, store.ShopOrders(ctx, shop, func(cvo.Order) error { n++; return nil }))
+		require.Equal(b, 100000, n)
+	}
 }
