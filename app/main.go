@@ -234,9 +234,10 @@ func (a *appDeps) server() *web.Server {
 			{Name: "postgres", Ping: a.db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
-		Frontend: frontend.Dist(),
-		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
-		Log:      a.log,
+		Frontend:    frontend.Dist(),
+		Pages:       &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
+		OAuthStates: postgres.NewOAuthStateStore(a.db),
+		Log:         a.log,
 	})
 }
 
