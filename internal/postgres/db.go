@@ -242,8 +242,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
+	// Migration numbers are handed out to parallel branches, so one may
+	// land after a higher one was applied: it is applied then, not refused.
 	p, err := goose.NewProvider(goose.DialectPostgres, db.sql, migrations.FS,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}

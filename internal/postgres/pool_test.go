@@ -163,3 +163,16 @@ func TestSyncLockAndMergeFitTheBudget(t *testing.T) {
 	require.True(t, ok)
 	release2()
 }
+
+// A migration merged after higher-numbered ones were applied (00006 after
+// 00008 and 00009) is applied, not refused as missing.
+func TestMigrateAppliesALateLowerMigration(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	_, err := db.Pool.Exec(ctx, `DELETE FROM goose_db_version WHERE version_id = 6; DROP INDEX scorings_running`)
+	require.NoError(t, err)
+	require.NoError(t, db.Migrate(ctx))
+	var exists bool
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT to_regclass('scorings_running') IS NOT NULL`).Scan(&exists))
+	assert.True(t, exists)
+}
