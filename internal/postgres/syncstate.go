@@ -180,9 +180,10 @@ func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
 // Merge moves a staged resource into the real tables, then saves st (which
 // records the resource as imported). The tables are merged side by side on
 // separate connections (orders and their lines at once, never more than
-// two: SyncConns counts them beside the lock), each in its own transaction: a merge interrupted half way leaves the resource unrecorded,
-// and running the merge again, which changes only what differs, reaches
-// the same end state. It returns how many rows changed.
+// two: SyncConns counts them beside the lock), each in its own
+// transaction: a merge interrupted half way leaves the resource
+// unrecorded, and running the merge again, which changes only what
+// differs, reaches the same end state. It returns how many rows changed.
 func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
 	args, err := st.args()
 	if err != nil {
