@@ -27,6 +27,11 @@ type config struct {
 	// kept (DATA_RETENTION_DAYS).
 	Retention time.Duration
 
+	// WorkerConcurrency is how many jobs a worker runs at once
+	// (WORKER_CONCURRENCY); its pool follows from it (postgres.WorkerPoolSize).
+	WorkerConcurrency int
+	WorkerHealthAddr  string // WORKER_HEALTH_ADDR: the worker's own /healthz ("" in tests: none)
+
 	// Demo is true only for `cvo demo`: the app plays against its simulator
 	// with built-in credentials, on loopback.
 	Demo bool
@@ -41,6 +46,8 @@ const (
 	demoClientSecret  = "cvo-demo-secret-not-for-production"
 	demoEncryptionKey = "v1:Y3ZvLWRlbW8ta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=" // 32 bytes, demo only
 	demoShop          = "cvo-demo.myshopify.com"
+
+	defaultWorkerConcurrency = 4
 )
 
 // How a command may fill in missing credentials.
@@ -60,19 +67,25 @@ const (
 
 func loadConfig(policy credentialPolicy) (config, error) {
 	c := config{
-		ClientID:       os.Getenv("SHOPIFY_API_KEY"),
-		ClientSecret:   os.Getenv("SHOPIFY_API_SECRET"),
-		AppURL:         os.Getenv("SHOPIFY_APP_URL"),
-		Scopes:         envOr("SCOPES", defaultScopes),
-		APIVersion:     envOr("SHOPIFY_API_VERSION", defaultAPIVersion),
-		AdminOrigin:    os.Getenv("SHOPIFY_ADMIN_ORIGIN"),
-		DatabaseURL:    envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvo?sslmode=disable"),
-		RedisURL:       envOr("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		QueueNamespace: os.Getenv("QUEUE_NAMESPACE"),
-		EncryptionKey:  os.Getenv("ENCRYPTION_KEY"),
-		Port:           envOr("PORT", "8080"),
-		SimulatorPort:  envOr("SIMULATOR_PORT", "9100"),
+		ClientID:         os.Getenv("SHOPIFY_API_KEY"),
+		ClientSecret:     os.Getenv("SHOPIFY_API_SECRET"),
+		AppURL:           os.Getenv("SHOPIFY_APP_URL"),
+		Scopes:           envOr("SCOPES", defaultScopes),
+		APIVersion:       envOr("SHOPIFY_API_VERSION", defaultAPIVersion),
+		AdminOrigin:      os.Getenv("SHOPIFY_ADMIN_ORIGIN"),
+		DatabaseURL:      envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvo?sslmode=disable"),
+		RedisURL:         envOr("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		QueueNamespace:   os.Getenv("QUEUE_NAMESPACE"),
+		EncryptionKey:    os.Getenv("ENCRYPTION_KEY"),
+		Port:             envOr("PORT", "8080"),
+		SimulatorPort:    envOr("SIMULATOR_PORT", "9100"),
+		WorkerHealthAddr: envOr("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
 	}
+	n, err := strconv.Atoi(envOr("WORKER_CONCURRENCY", strconv.Itoa(defaultWorkerConcurrency)))
+	if err != nil || n < 1 || n > 256 {
+		return c, fmt.Errorf("WORKER_CONCURRENCY must be a whole number from 1 to 256")
+	}
+	c.WorkerConcurrency = n
 	useDemo := policy == demoCredentials ||
 		(policy == toolCredentials && c.ClientID == "" && c.ClientSecret == "")
 	if useDemo {

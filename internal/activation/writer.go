@@ -192,9 +192,10 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 	return nil
 }
 
-// lock takes the shop's write-back lock for the life of a connection.
+// lock takes the shop's write-back lock for the life of a connection,
+// with the job's whole connection budget reserved (see postgres.Reserve).
 func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	conn, err := w.db.Pool.Acquire(ctx)
+	conn, err := w.db.AcquireReserved(ctx, postgres.WritebackConns)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}

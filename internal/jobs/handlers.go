@@ -29,6 +29,7 @@ type Handlers struct {
 	Syncer        Syncer
 	Webhooks      WebhookApplier
 	Rescorer      Rescorer
+	Abandoned     rescore.Abandoned // scorings whose worker died; nil: not looked for
 	Writeback     WritebackRunner
 	Reconciler    Reconciler
 	Deliveries    Deliveries

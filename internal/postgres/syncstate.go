@@ -221,10 +221,11 @@ func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
 
 // Merge moves a staged resource into the real tables, then saves st (which
 // records the resource as imported). The tables are merged side by side on
-// separate connections (orders and their lines at once), each in its own
-// transaction: a merge interrupted half way leaves the resource unrecorded,
-// and running the merge again, which changes only what differs, reaches
-// the same end state. It returns how many rows changed.
+// separate connections (orders and their lines at once, never more than
+// two: SyncConns counts them beside the lock), each in its own
+// transaction: a merge interrupted half way leaves the resource
+// unrecorded, and running the merge again, which changes only what
+// differs, reaches the same end state. It returns how many rows changed.
 func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
 	args, err := st.args()
 	if err != nil {
@@ -241,6 +242,9 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	}
 	var changed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
+	// The lock holds one connection of the sync's budget; the groups share
+	// the rest.
+	g.SetLimit(SyncConns - 1)
 	for _, stmts := range plan.groups {
 		g.Go(func() error {
 			n, err := stage.runGroup(gctx, stmts)
@@ -289,25 +293,15 @@ func (s *SyncStore) DropRunStages(ctx context.Context, shop string, run int64) e
 
 // Lock takes the shop's sync lock for as long as the returned release is
 // not called, on a connection of its own: two workers never sync one shop
-// at once, and a worker that dies releases it with its connection. ok is
-// false when another worker holds it.
+// at once, and a worker that dies releases it with its connection. The
+// sync's whole budget (SyncConns: the lock and the two merge groups) is
+// reserved with it. ok is false when another worker holds it.
 func (s *SyncStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	conn, err := s.db.Pool.Acquire(ctx)
+	release, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
 	if err != nil {
-		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
+		return nil, false, fmt.Errorf("sync %w", err)
 	}
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(7281, hashtext($1))`, shop).Scan(&ok); err != nil {
-		conn.Release()
-		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
-	}
-	if !ok {
-		conn.Release()
-		return nil, false, nil
-	}
-	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(7281, hashtext($1))`, shop)
-		conn.Release()
-	}, true, nil
+	return release, ok, nil
 }
 
 // Counts reports how many live customers and orders the shop has stored.
