@@ -96,19 +96,19 @@ func (e RefundDating) Valid() bool {
 
 // Defines values for Verdict.
 const (
-	Empty    Verdict = ""
-	Rockstar Verdict = "rockstar"
-	Toxic    Verdict = "toxic"
+	Above Verdict = "above"
+	Below Verdict = "below"
+	Empty Verdict = ""
 )
 
 // Valid indicates whether the value is a known member of the Verdict enum.
 func (e Verdict) Valid() bool {
 	switch e {
+	case Above:
+		return true
+	case Below:
+		return true
 	case Empty:
-		return true
-	case Rockstar:
-		return true
-	case Toxic:
 		return true
 	default:
 		return false
@@ -307,7 +307,7 @@ type IcpSide struct {
 	Hours         []float64   `json:"hours"`
 	Purchases     int         `json:"purchases"`
 
-	// Weekdays Share of purchases by weekday
+	// Weekdays Share of purchases by weekday, Sunday first.
 	Weekdays []float64 `json:"weekdays"`
 }
 
@@ -403,7 +403,7 @@ type Products struct {
 	Baseline     float64      `json:"baseline"`
 	ProductTypes []SegmentRow `json:"product_types"`
 
-	// Products At most 500
+	// Products At most 500, every product with a verdict first.
 	Products      []SegmentRow `json:"products"`
 	ProductsTotal int          `json:"products_total"`
 	Vendors       []SegmentRow `json:"vendors"`
@@ -443,8 +443,12 @@ type ReportSegment struct {
 	RepeatRate    float64 `json:"repeatRate"`
 	Repeaters     int     `json:"repeaters"`
 	Tested        bool    `json:"tested"`
-	Verdict       Verdict `json:"verdict"`
-	Z             float64 `json:"z"`
+
+	// Verdict above: customers whose first purchase had this bought again far more
+	// often than the shop's baseline (rockstar products); below: far less
+	// often (toxic); empty when the difference could be chance.
+	Verdict Verdict `json:"verdict"`
+	Z       float64 `json:"z"`
 }
 
 // RetentionPoint defines model for RetentionPoint.
@@ -498,7 +502,11 @@ type SegmentRow struct {
 	RepurchaseRate float64 `json:"repurchase_rate"`
 	Tested         bool    `json:"tested"`
 	Title          string  `json:"title"`
-	Verdict        Verdict `json:"verdict"`
+
+	// Verdict above: customers whose first purchase had this bought again far more
+	// often than the shop's baseline (rockstar products); below: far less
+	// often (toxic); empty when the difference could be chance.
+	Verdict Verdict `json:"verdict"`
 }
 
 // Segments defines model for Segments.
@@ -594,7 +602,9 @@ type Transition struct {
 // ValueTags defines model for ValueTags.
 type ValueTags = cvo.ValueTags
 
-// Verdict defines model for Verdict.
+// Verdict above: customers whose first purchase had this bought again far more
+// often than the shop's baseline (rockstar products); below: far less
+// often (toxic); empty when the difference could be chance.
 type Verdict string
 
 // Window defines model for Window.
