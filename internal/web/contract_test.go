@@ -176,35 +176,45 @@ func TestAnswersFollowTheContract(t *testing.T) {
 	cases := []struct {
 		method, target, body string
 		want                 int
+		shop                 string // "" is the scored shop; "-" sends no token
 	}{
-		{http.MethodGet, "/api/shop", "", 200},
-		{http.MethodGet, "/api/overview", "", 200},
-		{http.MethodGet, "/api/segments", "", 200},
-		{http.MethodGet, "/api/segments/soulmates/export.csv", "", 200},
-		{http.MethodGet, "/api/segments/lovers/export.csv", "", 200},
-		{http.MethodGet, "/api/cohorts", "", 200},
-		{http.MethodGet, "/api/products", "", 200},
-		{http.MethodGet, "/api/customers", "", 200},
-		{http.MethodGet, "/api/customers?page=2&per_page=25&sort=predicted_clv&group=lovers", "", 200},
-		{http.MethodGet, "/api/customers?q=a", "", 200},
-		{http.MethodGet, "/api/customers?per_page=500", "", 400},
-		{http.MethodGet, "/api/insights", "", 200},
-		{http.MethodGet, "/api/settings", "", 200},
-		{http.MethodPut, "/api/settings", settings, 200},
-		{http.MethodPut, "/api/settings", `{"tag_prefix":"cvo-","refund_dating":"refund_date","groups_enabled":null}`, 200},
-		{http.MethodPut, "/api/settings", `{"refund_dating":"whenever"}`, 400},
-		{http.MethodGet, "/api/settings", "", 200},
-		{http.MethodPost, "/api/actions/rescore", "", 202},
-		{http.MethodPost, "/api/actions/resync", "", 202},
-		{http.MethodGet, "/api/exports", "", 200},
-		{http.MethodGet, "/api/exports/42", "", 200},
-		{http.MethodGet, "/api/exports/bad%20id", "", 400},
+		{http.MethodGet, "/api/shop", "", 200, ""},
+		{http.MethodGet, "/api/overview", "", 200, ""},
+		{http.MethodGet, "/api/segments", "", 200, ""},
+		{http.MethodGet, "/api/segments/soulmates/export.csv", "", 200, ""},
+		{http.MethodGet, "/api/segments/lovers/export.csv", "", 200, ""},
+		{http.MethodGet, "/api/cohorts", "", 200, ""},
+		{http.MethodGet, "/api/products", "", 200, ""},
+		{http.MethodGet, "/api/customers", "", 200, ""},
+		{http.MethodGet, "/api/customers?page=2&per_page=25&sort=predicted_clv&group=lovers", "", 200, ""},
+		{http.MethodGet, "/api/customers?q=a", "", 200, ""},
+		{http.MethodGet, "/api/customers?per_page=500", "", 400, ""},
+		{http.MethodGet, "/api/insights", "", 200, ""},
+		{http.MethodGet, "/api/settings", "", 200, ""},
+		{http.MethodPut, "/api/settings", settings, 200, ""},
+		{http.MethodPut, "/api/settings", `{"tag_prefix":"cvo-","refund_dating":"refund_date","groups_enabled":null}`, 200, ""},
+		{http.MethodPut, "/api/settings", `{"refund_dating":"whenever"}`, 400, ""},
+		{http.MethodGet, "/api/settings", "", 200, ""},
+		{http.MethodPost, "/api/actions/rescore", "", 202, ""},
+		{http.MethodPost, "/api/actions/resync", "", 202, ""},
+		{http.MethodGet, "/api/exports", "", 200, ""},
+		{http.MethodGet, "/api/exports/42", "", 200, ""},
+		{http.MethodGet, "/api/exports/bad%20id", "", 400, ""},
+		{http.MethodGet, "/api/overview", "", 401, "-"},
+		{http.MethodGet, "/api/overview", "", 404, "unscored.myshopify.com"},
+		{http.MethodGet, "/api/segments/no-such-group/export.csv", "", 404, ""},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
-		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
+		t.Run(tc.method+" "+tc.target+" "+tc.shop, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
-			req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+			switch tc.shop {
+			case "":
+				req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+			case "-":
+			default:
+				req.Header.Set("Authorization", "Bearer "+sessionToken(t, tc.shop))
+			}
 			if tc.body != "" {
 				req.Header.Set("Content-Type", "application/json")
 			}
