@@ -164,7 +164,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, map[string]string{"error": msg, "request_id": requestID(c)})
+	_ = c.JSON(status, apigen.Error{Error: msg, RequestId: requestID(c)})
 }
 
 func requestID(c echo.Context) string {
