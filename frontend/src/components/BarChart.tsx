@@ -1,9 +1,8 @@
 import type {DataSeries} from '@shopify/polaris-viz';
-import {BarChart as VizBarChart} from '@shopify/polaris-viz';
 
 import type {Num} from '../api/types';
 import {isNum} from '../format';
-import {ChartFrame} from './ChartFrame';
+import {ChartFrame, VizBarChart} from './ChartFrame';
 
 export interface BarSeries {
   name: string;

@@ -1,10 +1,12 @@
-import '@shopify/polaris-viz/build/esm/styles.css';
 import './charts.css';
 
 import {Button} from '@shopify/polaris';
-import {PolarisVizProvider} from '@shopify/polaris-viz';
 import type {KeyboardEvent, ReactNode} from 'react';
-import {useCallback, useEffect, useId, useRef, useState} from 'react';
+import {Suspense, lazy, useCallback, useEffect, useId, useRef, useState} from 'react';
+
+// polaris-viz arrives with the first chart, in a chunk of its own.
+export const VizLineChart = lazy(() => import('./viz').then((m) => ({default: m.VizLineChart})));
+export const VizBarChart = lazy(() => import('./viz').then((m) => ({default: m.VizBarChart})));
 
 export interface DataTableProps {
   caption: string;
@@ -151,7 +153,8 @@ export function ChartFrame({label, focusKind, count, table, chart, children}: Ch
           if (!e.currentTarget.contains(e.relatedTarget as Node | null)) active.current = -1;
         }}
       >
-        <PolarisVizProvider defaultTheme="Light">{children}</PolarisVizProvider>
+        {/* The data table below has every number while the chart loads. */}
+        <Suspense fallback={null}>{children}</Suspense>
       </div>
       <DataTableToggle table={table} />
     </figure>

@@ -1,7 +1,6 @@
 import type {DataSeries} from '@shopify/polaris-viz';
-import {LineChart as VizLineChart} from '@shopify/polaris-viz';
 
-import {ChartFrame} from './ChartFrame';
+import {ChartFrame, VizLineChart} from './ChartFrame';
 
 export interface ChartPoint {
   x: number;
