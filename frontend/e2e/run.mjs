@@ -202,6 +202,11 @@ async function dataTable(page, chart) {
   return rows;
 }
 
+// blur leaves no focus ring in the screenshots.
+async function blur(page) {
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+}
+
 // tooltipShows waits until polaris-viz's tooltip holds the text.
 async function tooltipShows(page, text) {
   try {
@@ -225,6 +230,7 @@ async function lineChartChecks(page, chart, what, values, comparison) {
   check(`${chart} chart: End focuses the last value`, focused === String(values.length - 1), `focused ${focused}`);
   check(`${chart} chart: its tooltip shows ${values[values.length - 1]}`, await tooltipShows(page, values[values.length - 1]));
   await page.keyboard.press('Escape');
+  await blur(page);
 }
 
 async function heatmapChecks(page, chart, expectCell) {
@@ -247,6 +253,7 @@ async function heatmapChecks(page, chart, expectCell) {
   const tip = await textOf(page, `[data-chart="${chart}"] [role="tooltip"]`);
   check(`${chart} grid: the focused cell's tooltip reads its label`, !!moved.label && tip === plain(moved.label), `tooltip ${tip}`);
   await page.keyboard.press('Escape');
+  await blur(page);
 }
 
 // chartChecks compares each chart of a page with the API's numbers: what
@@ -278,7 +285,8 @@ async function chartChecks(page, name, json, f) {
         const sel = '[data-chart="backtest"] [data-type="BarGroup"][aria-hidden="false"]';
         await page.waitForSelector(sel, {timeout: TIMEOUT});
         const bars = (await page.$$eval(sel, (els) => els.map((e) => e.getAttribute('aria-label') || ''))).map(plain);
-        const drawn = bars.map((b) => [b.match(/Predicted orders ([^,]*)/)?.[1], b.match(/Actual orders (.*)$/)?.[1]]);
+        // polaris-viz labels a group "Key: Series value,Series value".
+        const drawn = bars.map((b) => b.match(/Predicted orders (.*),Actual orders (.*)$/)?.slice(1, 3));
         check(`backtest chart draws the API's orders for ${groups.length} groups`, same(drawn, expected), `chart ${brief(drawn)}, API ${brief(expected)}`);
         const table = await dataTable(page, 'backtest');
         check('backtest data table shows the same orders', same(table.map((r) => r.slice(1)), expected), brief(table));
@@ -286,6 +294,7 @@ async function chartChecks(page, name, json, f) {
         await page.keyboard.press('ArrowRight');
         check(`backtest chart: the arrow key shows the first group's tooltip (${table[0]?.[0]})`, await tooltipShows(page, table[0]?.[0] ?? '?'));
         await page.keyboard.press('Escape');
+        await blur(page);
       }
       break;
     }
@@ -428,6 +437,10 @@ async function main() {
       }
       await fits(page, `${p.name} at ${label}`);
       await page.screenshot({path: join(SHOTS, `${p.name}-${label}.png`), fullPage: true});
+      // Each chart alone too, to look at it at this width.
+      for (const el of await page.$$('[data-chart]')) {
+        await el.screenshot({path: join(SHOTS, `chart-${await el.getAttribute('data-chart')}-${label}.png`)});
+      }
     }
   }
   await page.setViewportSize({width: 1280, height: 900});

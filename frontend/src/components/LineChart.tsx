@@ -19,6 +19,9 @@ export interface LineChartProps {
   yHeading: string;
   // yFormat labels the y axis and the tooltip.
   yFormat: (v: number) => string;
+  // xFormat labels the x axis when the points' own labels are too fine for
+  // it (whole percents under a curve of hundredths).
+  xFormat?: (x: number) => string;
   yMax?: number;
   yTicks?: number[];
   // reference adds a dashed comparison line y = x (the "everyone equal"
@@ -31,7 +34,12 @@ export interface LineChartProps {
 // x positions (months, or hundredths of customers), with the frame's
 // keyboard access and data table.
 export function LineChart(props: LineChartProps) {
-  const {chart, title, description, points, xHeading, yHeading, yFormat, yMax, yTicks, reference, referenceName} = props;
+  const {chart, title, description, points, xHeading, yHeading, yFormat, xFormat, yMax, yTicks, reference, referenceName} = props;
+  const xByLabel = new Map(points.map((p) => [p.xLabel, p.x]));
+  const xLabel = (key: string | number | null) => {
+    const x = xByLabel.get(String(key));
+    return xFormat && x !== undefined ? xFormat(x) : String(key ?? '');
+  };
   const data: DataSeries[] = [{name: yHeading, data: points.map((p) => ({key: p.xLabel, value: p.y}))}];
   if (reference) {
     data.push({name: referenceName ?? 'Reference', isComparison: true, data: points.map((p) => ({key: p.xLabel, value: p.x}))});
@@ -49,7 +57,7 @@ export function LineChart(props: LineChartProps) {
         data={data}
         isAnimated={false}
         showLegend={reference === true}
-        xAxisOptions={{labelFormatter: (v) => String(v ?? '')}}
+        xAxisOptions={{labelFormatter: xLabel}}
         yAxisOptions={{labelFormatter: format, maxYOverride: yMax ?? null, ticksOverride: yTicks ?? null}}
         tooltipOptions={{valueFormatter: format}}
       />

@@ -152,6 +152,7 @@ describe('LineChart', () => {
         xHeading="Share of customers"
         yHeading="Share of revenue"
         yFormat={(v) => fmtGB.percent(v)}
+        xFormat={(v) => fmtGB.wholePercent(v)}
         reference
         referenceName="Even split"
       />,
@@ -162,6 +163,10 @@ describe('LineChart', () => {
       ['Even split', '0.0%', '50.0%', '100.0%'],
     ]);
     expect(screen.getByRole('button', {name: 'Even split'})).toBeInTheDocument();
+    // The x axis reads whole percents; the hidden table keeps the keys.
+    const axis = texts(Array.from(container.querySelectorAll('svg[role="table"] > g[aria-hidden="true"] text')));
+    expect(axis).toEqual(expect.arrayContaining(['0%', '50%']));
+    expect(axis).not.toContain('50.0%');
   });
 });
 

@@ -74,6 +74,7 @@ function Pareto({pareto}: {pareto: Insights['pareto']}) {
             xHeading="Share of customers"
             yHeading="Share of revenue"
             yFormat={(v) => fmt.percent(v)}
+            xFormat={(v) => fmt.wholePercent(v)}
             yMax={1}
             yTicks={[0, 0.25, 0.5, 0.75, 1]}
             reference
