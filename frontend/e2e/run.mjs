@@ -94,6 +94,7 @@ function formatters(currency) {
     integer: (v) => (isNum(v) ? plain(int.format(v)) : dash),
     ratio: (v) => (isNum(v) ? `${plain(dec(1).format(v))}×` : dash),
     decimal: (v, d) => (isNum(v) ? plain(dec(d).format(v)) : dash),
+    number: (v) => (isNum(v) ? plain(new Intl.NumberFormat(LOCALE, {maximumFractionDigits: 2}).format(v)) : dash),
   };
 }
 
@@ -170,6 +171,151 @@ function figureChecks(name, json, f) {
       break;
   }
   return out;
+}
+
+// --- the charts ---------------------------------------------------------------
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const brief = (v) => {
+  const s = JSON.stringify(v);
+  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
+};
+
+// vizRows waits for a polaris-viz line chart and reads the table it draws
+// for assistive technology: [series name, value per x position] per row.
+async function vizRows(page, chart) {
+  const sel = `[data-chart="${chart}"] svg[role="table"]`;
+  await page.waitForSelector(sel, {timeout: TIMEOUT});
+  return page.$$eval(`${sel} [role="row"]`, (rows) =>
+    rows.slice(1).map((r) => Array.from(r.children).map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').trim())),
+  );
+}
+
+// dataTable opens a chart's data table and reads its body rows.
+async function dataTable(page, chart) {
+  const fig = page.locator(`[data-chart="${chart}"]`);
+  await fig.getByRole('button', {name: 'Show data table'}).click();
+  const rows = await fig.locator('table.cvo-data-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').trim())),
+  );
+  await fig.getByRole('button', {name: 'Hide data table'}).click();
+  return rows;
+}
+
+// blur leaves no focus ring in the screenshots.
+async function blur(page) {
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+}
+
+// tooltipShows waits until polaris-viz's tooltip holds the text.
+async function tooltipShows(page, text) {
+  try {
+    await page.waitForFunction((t) => (document.getElementById('polaris_viz_tooltip_root')?.textContent || '').replace(/[\u00a0\u202f]/g, ' ').includes(t), text, {timeout: 5000});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function lineChartChecks(page, chart, what, values, comparison) {
+  const rows = await vizRows(page, chart);
+  check(`${chart} chart draws the API's ${values.length} ${what}`, same(rows[0]?.slice(1), values), `chart ${brief(rows[0]?.slice(1))}, API ${brief(values)}`);
+  if (comparison) check(`${chart} chart draws its comparison line`, same(rows[1]?.slice(1), comparison), brief(rows[1]));
+  const table = await dataTable(page, chart);
+  check(`${chart} data table shows the same ${what}`, same(table.map((r) => r[1]), values), brief(table));
+  // Keyboard: one tab stop, End reaches the last value and its tooltip.
+  await page.focus(`[data-chart="${chart}"] .cvo-chart__plot`);
+  await page.keyboard.press('End');
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-index'));
+  check(`${chart} chart: End focuses the last value`, focused === String(values.length - 1), `focused ${focused}`);
+  check(`${chart} chart: its tooltip shows ${values[values.length - 1]}`, await tooltipShows(page, values[values.length - 1]));
+  await page.keyboard.press('Escape');
+  await blur(page);
+}
+
+async function heatmapChecks(page, chart, expectCell) {
+  const grid = `[data-chart="${chart}"] table[role="grid"]`;
+  const shown = await page.$$eval(`${grid} tbody tr`, (trs) =>
+    trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').trim() || '—')),
+  );
+  const table = await dataTable(page, chart);
+  check(`${chart} data table shows the grid's numbers`, shown.length > 0 && same(table, shown), `grid ${brief(shown)}, table ${brief(table)}`);
+  if (expectCell) {
+    const [row, col, value] = expectCell;
+    check(`${chart} data table ${row}/${col} = ${value}`, table.find((r) => r[0] === row)?.[col] === value, brief(table));
+  }
+  // Keyboard: the grid is one tab stop; arrows move the focus and the tooltip.
+  await page.focus(`${grid} td[tabindex="0"]`);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  const moved = await page.evaluate(() => ({cell: document.activeElement?.getAttribute('data-cell'), label: document.activeElement?.getAttribute('aria-label')}));
+  check(`${chart} grid: arrow keys move between cells`, /^\d+-1$/.test(moved.cell ?? ''), `focused ${moved.cell}`);
+  const tip = await textOf(page, `[data-chart="${chart}"] [role="tooltip"]`);
+  check(`${chart} grid: the focused cell's tooltip reads its label`, !!moved.label && tip === plain(moved.label), `tooltip ${tip}`);
+  await page.keyboard.press('Escape');
+  await blur(page);
+}
+
+// chartChecks compares each chart of a page with the API's numbers: what
+// polaris-viz draws, the data table, the keyboard path and the tooltip.
+async function chartChecks(page, name, json, f) {
+  switch (name) {
+    case 'overview': {
+      const rates = (json.retention_trend ?? []).filter((t) => isNum(t.rate)).map((t) => f.percent(t.rate));
+      if (rates.length) await lineChartChecks(page, 'retention', 'monthly rates', rates);
+      break;
+    }
+    case 'segments': {
+      const cell = (json.grid ?? []).find((c) => isNum(c.customers) && c.customers > 0 && isNum(c.f));
+      await heatmapChecks(page, 'rfm', cell ? [`R${cell.r}`, cell.f, f.integer(cell.customers)] : undefined);
+      break;
+    }
+    case 'cohorts':
+      if ((json.monthly ?? []).length) await heatmapChecks(page, 'cohorts-retention');
+      break;
+    case 'insights': {
+      const curve = (json.pareto?.curve ?? []).filter((p) => isNum(p.customers_share) && isNum(p.revenue_share));
+      if (curve.length) {
+        await lineChartChecks(page, 'pareto', 'revenue shares', curve.map((p) => f.percent(p.revenue_share)), curve.map((p) => f.percent(p.customers_share)));
+      }
+      const pick = (o, ...keys) => keys.map((k) => o?.[k]).find(isNum);
+      const groups = (json.backtest?.groups ?? []).filter((g) => g && typeof g === 'object');
+      if (groups.length) {
+        const expected = groups.map((g) => [f.number(pick(g, 'predictedOrders', 'predicted_orders')), f.number(pick(g, 'actualOrders', 'actual_orders'))]);
+        const sel = '[data-chart="backtest"] [data-type="BarGroup"][aria-hidden="false"]';
+        await page.waitForSelector(sel, {timeout: TIMEOUT});
+        const bars = (await page.$$eval(sel, (els) => els.map((e) => e.getAttribute('aria-label') || ''))).map(plain);
+        // polaris-viz labels a group "Key: Series value,Series value".
+        const drawn = bars.map((b) => b.match(/Predicted orders (.*),Actual orders (.*)$/)?.slice(1, 3));
+        check(`backtest chart draws the API's orders for ${groups.length} groups`, same(drawn, expected), `chart ${brief(drawn)}, API ${brief(expected)}`);
+        const table = await dataTable(page, 'backtest');
+        check('backtest data table shows the same orders', same(table.map((r) => r.slice(1)), expected), brief(table));
+        await page.focus('[data-chart="backtest"] .cvo-chart__plot');
+        await page.keyboard.press('ArrowRight');
+        check(`backtest chart: the arrow key shows the first group's tooltip (${table[0]?.[0]})`, await tooltipShows(page, table[0]?.[0] ?? '?'));
+        await page.keyboard.press('Escape');
+        await blur(page);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// fits checks that nothing of the page sticks out sideways: the charts take
+// the width they are given, and heatmaps scroll inside their own box.
+async function fits(page, label) {
+  const over = await page.evaluate(() => {
+    const out = [];
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`page ${document.documentElement.scrollWidth}px wide`);
+    for (const svg of document.querySelectorAll('[data-chart] .cvo-chart__plot svg')) {
+      const plot = svg.closest('.cvo-chart__plot');
+      if (svg.getBoundingClientRect().width > plot.getBoundingClientRect().width + 1) out.push(`${svg.closest('[data-chart]').getAttribute('data-chart')} wider than its card`);
+    }
+    return out;
+  });
+  check(`${label}: fits the width`, over.length === 0, over.join('; '));
 }
 
 async function accessibility(page, name) {
@@ -254,6 +400,7 @@ async function main() {
         const shown = await textOf(page, selector);
         check(`${p.name}: ${what}`, shown === expected, `page shows ${JSON.stringify(shown)}`);
       }
+      if (answer.ok) await chartChecks(page, p.name, answer.json ?? {}, f);
       if (p.name === 'settings' && answer.ok) {
         const prefix = await page.getByLabel('Tag prefix').inputValue();
         check(`settings: tag prefix = ${answer.json.tag_prefix}`, prefix === answer.json.tag_prefix, `page shows ${prefix}`);
@@ -268,8 +415,35 @@ async function main() {
     }
     await accessibility(page, p.name);
     check(`${p.name}: no uncaught script errors`, pageErrors.length === 0, pageErrors.join(' | '));
+    await fits(page, `${p.name} at 1280 px`);
     await page.screenshot({path: join(SHOTS, `${p.name}.png`), fullPage: true});
   }
+
+  // The chart pages at the admin's other common width and on a phone.
+  for (const [label, viewport] of [
+    ['1440', {width: 1440, height: 900}],
+    ['phone', {width: 390, height: 844}],
+  ]) {
+    console.log(`\nCharts at ${label} (${viewport.width} px)`);
+    await page.setViewportSize(viewport);
+    for (const p of PAGES.filter((x) => ['overview', 'segments', 'cohorts', 'insights'].includes(x.name))) {
+      await page.goto(pageURL(p.path), {waitUntil: 'domcontentloaded'});
+      await page.waitForSelector(`[data-page="${p.name}"][data-state="ready"]`, {timeout: TIMEOUT}).catch(() => {});
+      const charts = await page.$$eval('[data-chart] .cvo-chart__plot', (els) => els.length);
+      try {
+        await page.waitForFunction((n) => document.querySelectorAll('[data-chart] .cvo-chart__plot svg').length >= n, charts, {timeout: TIMEOUT});
+      } catch {
+        check(`${p.name} at ${label}: every chart draws`, false, `${charts} charts`);
+      }
+      await fits(page, `${p.name} at ${label}`);
+      await page.screenshot({path: join(SHOTS, `${p.name}-${label}.png`), fullPage: true});
+      // Each chart alone too, to look at it at this width.
+      for (const el of await page.$$('[data-chart]')) {
+        await el.screenshot({path: join(SHOTS, `chart-${await el.getAttribute('data-chart')}-${label}.png`)});
+      }
+    }
+  }
+  await page.setViewportSize({width: 1280, height: 900});
 
   console.log('\nNavigation');
   await page.goto(pageURL('/'), {waitUntil: 'domcontentloaded'});

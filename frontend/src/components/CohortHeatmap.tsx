@@ -22,6 +22,7 @@ export function CohortHeatmap({cohorts, measure, fmt}: {cohorts: MonthlyCohort[]
   const rowLabels = cohorts.map((c) => `${fmt.month(c.cohort)} (${fmt.integer(c.customers)})`);
   return (
     <Heatmap
+      chart={`cohorts-${measure}`}
       caption={
         measure === 'retention'
           ? 'Share of each monthly cohort that ordered again, by months since the first order'

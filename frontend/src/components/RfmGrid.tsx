@@ -34,6 +34,7 @@ export function RfmGrid({grid, fmt}: {grid: GridCell[]; fmt: Formatter}) {
   const {rScores, fScores, values} = rfmMatrix(grid);
   return (
     <Heatmap
+      chart="rfm"
       caption="Customers by recency score (rows, 5 is most recent) and frequency score (columns, 5 is most frequent)"
       cornerLabel="Recency / Frequency"
       rowLabels={rScores.map((r) => `R${r}`)}

@@ -1,10 +1,16 @@
-import {render, screen, within} from '@testing-library/react';
+import {AppProvider} from '@shopify/polaris';
+import en from '@shopify/polaris/locales/en.json';
+import {render as rtlRender, screen, within} from '@testing-library/react';
+import type {ReactElement} from 'react';
 import {describe, expect, it} from 'vitest';
 
 import {fmtGB} from '../test/render';
 import {CohortHeatmap, cohortCellLabel} from './CohortHeatmap';
 import {heat} from './Heatmap';
 import {RfmGrid, rfmCellLabel, rfmMatrix} from './RfmGrid';
+
+// The heatmaps' data table toggle is a Polaris button.
+const render = (ui: ReactElement) => rtlRender(<AppProvider i18n={en}>{ui}</AppProvider>);
 
 describe('rfmMatrix', () => {
   it('puts the most recent customers in the top row and the most frequent on the right', () => {
@@ -29,9 +35,9 @@ describe('rfmMatrix', () => {
 });
 
 describe('RfmGrid', () => {
-  it('is a table with headers and a spoken label per cell', () => {
+  it('is a grid with headers and a spoken label per cell', () => {
     render(<RfmGrid fmt={fmtGB} grid={[{r: 5, f: 3, customers: 1234}, {r: 1, f: 1, customers: 1}]} />);
-    const table = screen.getByRole('table', {name: /recency score/i});
+    const table = screen.getByRole('grid', {name: /recency score/i});
     expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
       'Recency / Frequency',
       'F1',
@@ -77,7 +83,7 @@ describe('CohortHeatmap', () => {
 
   it('shows retention shares with month offsets as columns', () => {
     render(<CohortHeatmap cohorts={cohorts} measure="retention" fmt={fmtGB} />);
-    const table = screen.getByRole('table', {name: /share of each monthly cohort/i});
+    const table = screen.getByRole('grid', {name: /share of each monthly cohort/i});
     expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Cohort (customers)', 'M0', 'M1', 'M2']);
     expect(within(table).getAllByRole('rowheader').map((h) => h.textContent)).toEqual(['Jan 2011 (120)', 'Feb 2011 (80)']);
     expect(screen.getByLabelText('Cohort Jan 2011, month 1: 25.0% of customers ordered')).toHaveTextContent('25.0%');

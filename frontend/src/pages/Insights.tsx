@@ -4,6 +4,7 @@ import type {BacktestRow, IcpShare, IcpView} from '../api/normalize';
 import {readBacktest, readIcp} from '../api/normalize';
 import type {Anomaly, Insights, Num} from '../api/types';
 import {useApi} from '../api/useApi';
+import {BarChart} from '../components/BarChart';
 import {FreeFormSection, humanize} from '../components/FreeForm';
 import {Heatmap} from '../components/Heatmap';
 import {LineChart} from '../components/LineChart';
@@ -54,7 +55,6 @@ function Pareto({pareto}: {pareto: Insights['pareto']}) {
       xLabel: fmt.percent(p.customers_share),
       yLabel: fmt.percent(p.revenue_share),
     }));
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => ({value: v, label: fmt.percent(v)}));
   return (
     <Card>
       <BlockStack gap="300">
@@ -67,16 +67,18 @@ function Pareto({pareto}: {pareto: Insights['pareto']}) {
         </MetricGrid>
         {points.length ? (
           <LineChart
+            chart="pareto"
             title="Cumulative revenue share by share of customers"
-            description={`Customers ranked by revenue, highest first. The top 20% bring ${fmt.percent(pareto?.top20_revenue_share)} of revenue; the dashed diagonal is an even split.`}
+            description={`Customers ranked by revenue, highest first. The top 20% bring ${fmt.percent(pareto?.top20_revenue_share)} of revenue; the dashed line is an even split.`}
             points={points}
             xHeading="Share of customers"
             yHeading="Share of revenue"
-            xDomain={[0, 1]}
-            yDomain={[0, 1]}
-            xTicks={ticks}
-            yTicks={ticks}
+            yFormat={(v) => fmt.percent(v)}
+            xFormat={(v) => fmt.wholePercent(v)}
+            yMax={1}
+            yTicks={[0, 0.25, 0.5, 0.75, 1]}
             reference
+            referenceName="Even split"
           />
         ) : null}
       </BlockStack>
@@ -215,6 +217,7 @@ function ShareHeatmap(props: {caption: string; cols: string[]; values: Num[][]; 
   const rowLabels = ['Best customers', 'The rest'];
   return (
     <Heatmap
+      chart={`icp-${what}`}
       caption={caption}
       cornerLabel="Who"
       rowLabels={rowLabels}
@@ -259,6 +262,20 @@ function Backtest({raw}: {raw: unknown}) {
               <Metric id="backtest_mae" label="Mean absolute error per customer" value={fmt.decimal(o?.mae, 2)} />
               <Metric id="backtest_correlation" label="Correlation" value={fmt.decimal(o?.correlation, 2)} />
             </MetricGrid>
+            {bt.groups.length ? (
+              <BarChart
+                chart="backtest"
+                title="Predicted and actual orders by group"
+                description={`Orders each group was predicted to place in the last ${horizon}, beside the orders it placed.`}
+                categories={bt.groups.map((g) => g.label)}
+                categoryHeading="Group"
+                series={[
+                  {name: 'Predicted orders', values: bt.groups.map((g) => g.predictedOrders)},
+                  {name: 'Actual orders', values: bt.groups.map((g) => g.actualOrders)},
+                ]}
+                format={(v) => fmt.number(v)}
+              />
+            ) : null}
             {bt.groups.length ? <SortableTable columns={columns} rows={bt.groups} /> : null}
           </>
         ) : (

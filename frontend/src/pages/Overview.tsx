@@ -106,7 +106,6 @@ function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']
   const points = trend
     .filter((t) => isNum(t.rate))
     .map((t, i) => ({x: i, y: t.rate as number, xLabel: fmt.month(t.month), yLabel: fmt.percent(t.rate)}));
-  const step = Math.max(1, Math.ceil(points.length / 8));
   return (
     <Card>
       <BlockStack gap="300">
@@ -119,16 +118,13 @@ function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']
           </Text>
         ) : (
           <LineChart
+            chart="retention"
             title="Monthly retention rate"
             description={`Share of customers retained each month, from ${points[0].xLabel} to ${points[points.length - 1].xLabel}.`}
             points={points}
             xHeading="Month"
             yHeading="Retention rate"
-            yDomain={[0, Math.max(0.1, ...points.map((p) => p.y))]}
-            xTicks={points.filter((_, i) => i % step === 0).map((p) => ({value: p.x, label: p.xLabel}))}
-            yTicks={[0, 0.25, 0.5, 0.75, 1]
-              .filter((v) => v <= Math.max(0.1, ...points.map((p) => p.y)) + 1e-9)
-              .map((v) => ({value: v, label: fmt.percent(v)}))}
+            yFormat={(v) => fmt.percent(v)}
           />
         )}
       </BlockStack>

@@ -42,8 +42,9 @@ describe('Overview', () => {
     expect(metric('avg_historical_clv')).toBe('£2,048.70');
     expect(metric('avg_predicted_clv')).toBe('£512.25');
     expect(metric('clv_cac')).toBe('4.3×');
-    expect(screen.getByRole('img', {name: /monthly retention rate/i})).toBeInTheDocument();
-    // The chart's text alternative holds every point.
+    expect(screen.getByRole('group', {name: /monthly retention rate/i})).toBeInTheDocument();
+    // The chart's data table holds every point.
+    await userEvent.click(screen.getByRole('button', {name: 'Show data table'}));
     expect(screen.getByRole('table', {name: 'Monthly retention rate'})).toHaveTextContent('Feb 2011');
   });
 
@@ -271,7 +272,8 @@ describe('Insights', () => {
     });
     await waitFor(() => expect(pageState('insights')).toBe('ready'));
     expect(metric('top20_revenue_share')).toBe('74.0%');
-    expect(screen.getByRole('img', {name: /cumulative revenue share/i})).toBeInTheDocument();
+    const pareto = screen.getByRole('group', {name: /cumulative revenue share/i});
+    await userEvent.click(within(pareto.parentElement as HTMLElement).getByRole('button', {name: 'Show data table'}));
     expect(screen.getByRole('table', {name: /cumulative revenue share/i})).toHaveTextContent('20.0%74.0%');
     expect(screen.getByText('United Kingdom')).toBeInTheDocument();
     expect(screen.getAllByText('80.0%').some((el) => el.tagName === 'TD')).toBe(true);
@@ -301,8 +303,9 @@ describe('Insights from the scoring shapes', () => {
     expect(screen.getByText(/Customers in Soulmates \(12\) compared with everyone else \(88\)/)).toBeInTheDocument();
     expect(screen.getByText('France')).toBeInTheDocument();
     expect(screen.getByLabelText('Best customers, weekday Mon: 50.0% of purchases')).toBeInTheDocument();
-    expect(screen.getByRole('table', {name: /by hour of day/})).toBeInTheDocument();
+    expect(screen.getByRole('grid', {name: /by hour of day/})).toBeInTheDocument();
     expect(metric('backtest_predicted')).toBe('41.26');
+    expect(screen.getByRole('group', {name: /predicted and actual orders by group/i})).toBeInTheDocument();
     expect(metric('backtest_correlation')).toBe('0.58');
     expect(screen.getByText(/last 3 months/)).toBeInTheDocument();
     expect(screen.getByText('Nothing unusual found.')).toBeInTheDocument();
