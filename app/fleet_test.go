@@ -77,6 +77,7 @@ func TestFleetInstallsTogether(t *testing.T) {
 	}()
 
 	// Every shop opens the app at once: each first call installs its shop.
+	client := &http.Client{Timeout: 30 * time.Second}
 	var g errgroup.Group
 	for _, shop := range names {
 		g.Go(func() error {
@@ -86,7 +87,7 @@ func TestFleetInstallsTogether(t *testing.T) {
 			}
 			req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/shop", nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
-			res, err := http.DefaultClient.Do(req)
+			res, err := client.Do(req)
 			if err != nil {
 				return err
 			}

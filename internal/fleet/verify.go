@@ -35,7 +35,8 @@ type ShopCheck struct {
 	ExtraCustomer   int // in the app's database, not (or no longer) in the simulator
 	MissingOrder    int
 	ExtraOrder      int
-	WrongOrder      int // stored with another total, cancel state or refunds
+	WrongOrder      int // stored with another total, cancel state or fewer refunds
+	ExtraRefund     int // orders stored with more refunds than Shopify has: applied twice
 	MissingSegments int // groups without their segment
 }
 
@@ -58,7 +59,8 @@ func (c ShopCheck) Problems() []string {
 	add(c.ExtraCustomer, "customers in the database but not in Shopify")
 	add(c.MissingOrder, "orders missing from the database")
 	add(c.ExtraOrder, "orders in the database but not in Shopify")
-	add(c.WrongOrder, "orders stored with another total, cancellation or refunds")
+	add(c.WrongOrder, "orders stored with another total, cancellation or missing refunds")
+	add(c.ExtraRefund, "orders stored with more refunds than Shopify has")
 	add(c.MissingSegments, "groups without a segment")
 	return out
 }
@@ -222,7 +224,9 @@ func compareOrders(ctx context.Context, pool *pgxpool.Pool, shop string, sim []s
 		switch {
 		case !ok:
 			c.MissingOrder++
-		case math.Abs(s.total-o.Total.Float64()) > 0.00005, s.cancelled != !o.CancelledAt.IsZero(), s.refunds != len(o.Refunds):
+		case s.refunds > len(o.Refunds):
+			c.ExtraRefund++
+		case math.Abs(s.total-o.Total.Float64()) > 0.00005, s.cancelled != !o.CancelledAt.IsZero(), s.refunds < len(o.Refunds):
 			c.WrongOrder++
 		}
 	}

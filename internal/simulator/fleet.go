@@ -200,3 +200,32 @@ func (s *Simulator) Orders(shop string) []Order {
 	slices.SortFunc(out, func(a, b Order) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
+
+// CollectWebhooks makes a change hand the deliveries Shopify would send for
+// it to fn instead of sending them, so a test can send them later, again,
+// out of order or with a broken signature.
+func CollectWebhooks(fn func(*WebhookDelivery)) ChangeOption {
+	return func(o *changeOpts) { o.collect = fn }
+}
+
+func (s *Simulator) collect(shop string, events []webhookEvent, fn func(*WebhookDelivery)) {
+	eventID := uuidV4()
+	for _, e := range events {
+		if !s.subscribed(e.topic) {
+			continue
+		}
+		d, err := s.NewWebhook(shop, e.topic, e.payload)
+		if err != nil {
+			s.log.Error("webhook not built", "shop", shop, "topic", e.topic, "err", err)
+			continue
+		}
+		d.EventID = eventID
+		fn(d)
+	}
+}
+
+// WebhookURL is where a delivery of the topic is sent.
+func (s *Simulator) WebhookURL(topic string) string {
+	uri, _ := s.webhookURI(topic)
+	return s.cfg.AppURL + uri
+}
