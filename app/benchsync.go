@@ -234,7 +234,7 @@ func maxRSS() int64 {
 var benchTables = []string{"products", "variants", "customers", "orders", "order_lines", "refunds"}
 
 func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dbName, dir string) error {
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}
@@ -386,7 +386,7 @@ func timeLoader(ctx context.Context, db *postgres.DB) (orders, lines int64, seco
 }
 
 func benchLoader(ctx context.Context, dbName string) error {
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}

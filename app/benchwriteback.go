@@ -54,7 +54,7 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 	if *customers < 1 || *change < 0 || *change > 1 {
 		return fmt.Errorf("bench-writeback: need --customers >= 1 and 0 <= --change <= 1")
 	}
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,8 @@ import (
 const usage = `cvo: Customer Value Optimization for Shopify
 
 Usage:
-  cvo run         migrate, then serve and work in one process (demo shop when no credentials)
+  cvo demo        a demo on loopback: simulator with a demo shop, migrate, serve and work (built-in credentials)
+  cvo run         migrate, then serve and work in one process
   cvo serve       the HTTP server: install, webhooks, API and admin page
   cvo worker      the background worker (sync, webhooks, rescoring)
   cvo migrate     apply database migrations
@@ -60,7 +61,9 @@ func main() {
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "run":
-		err = runAll(ctx, log)
+		err = runAll(ctx, log, requireCredentials)
+	case "demo":
+		err = runAll(ctx, log, demoCredentials)
 	case "serve":
 		err = withApp(ctx, log, func(a *appDeps) error { return a.serve(ctx) })
 	case "worker":
@@ -116,7 +119,7 @@ type appDeps struct {
 }
 
 func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(requireCredentials)
 	if err != nil {
 		return err
 	}
@@ -153,7 +156,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error
 		return nil, fmt.Errorf("SHOPIFY_ADMIN_ORIGIN: %w", err)
 	}
 	a := &appDeps{cfg: cfg, log: log, db: db, redisOpt: redisOpt, redis: redis.NewClient(ropt), httpClient: httpClient}
-	a.queue = jobs.NewQueue(redisOpt)
+	a.queue = jobs.NewQueue(redisOpt, jobs.Namespace(cfg.QueueNamespace))
 	a.shops = postgres.NewShopStore(db, keys)
 	a.deliveries = postgres.NewDeliveryStore(db)
 	a.privacy = postgres.NewPrivacyStore(db)
@@ -215,7 +218,12 @@ func (a *appDeps) server() *web.Server {
 }
 
 func (a *appDeps) serve(ctx context.Context) error {
-	srv := &http.Server{Addr: ":" + a.cfg.Port, Handler: a.server(), ReadHeaderTimeout: 10 * time.Second}
+	addr := ":" + a.cfg.Port
+	if a.cfg.Demo {
+		// The demo's secret is public: nothing off this machine may reach it.
+		addr = "127.0.0.1:" + a.cfg.Port
+	}
+	srv := &http.Server{Addr: addr, Handler: a.server(), ReadHeaderTimeout: 10 * time.Second}
 	a.log.Info("serving", "addr", srv.Addr, "app_url", a.cfg.AppURL)
 	return listen(ctx, srv)
 }
@@ -223,7 +231,7 @@ func (a *appDeps) serve(ctx context.Context) error {
 func (a *appDeps) work(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(a.redis, asynq.Config{
 		Concurrency: 4,
-		Queues:      jobs.Queues,
+		Queues:      a.queue.Namespace().Queues(),
 		Logger:      asynqLogger{a.log},
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
@@ -234,11 +242,11 @@ func (a *appDeps) work(ctx context.Context) error {
 	defer srv.Shutdown()
 	// Every worker runs the nightly sweep's scheduler; the sweep is
 	// idempotent, so several workers queue one rescore per shop per night.
-	sched, err := jobs.NewScheduler(a.redisOpt, asynqLogger{a.log}, jobs.SweepEvery)
+	sched, err := jobs.NewScheduler(a.redisOpt, a.queue.Namespace(), asynqLogger{a.log}, jobs.SweepEvery)
 	if err != nil {
 		return err
 	}
-	if err := jobs.RegisterReconcileSweep(sched); err != nil {
+	if err := jobs.RegisterReconcileSweep(sched, a.queue.Namespace()); err != nil {
 		return err
 	}
 	if err := sched.Start(); err != nil {
@@ -264,10 +272,14 @@ func listen(ctx context.Context, srv *http.Server) error {
 }
 
 func migrate(ctx context.Context) error {
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(requireCredentials)
 	if err != nil {
 		return err
 	}
+	return migrateDatabase(ctx, cfg)
+}
+
+func migrateDatabase(ctx context.Context, cfg config) error {
 	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}

@@ -15,14 +15,18 @@ import (
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
-// runAll is `make run`: migrate, then serve and work in one process. With no
-// Shopify credentials it also starts the simulator with a demo shop.
-func runAll(ctx context.Context, log *slog.Logger) error {
-	cfg, err := loadConfig()
+// runAll is `cvo run` and `cvo demo`: migrate, then serve and work in one
+// process. The demo also starts the simulator with a demo shop, and says
+// DEMO before anything else.
+func runAll(ctx context.Context, log *slog.Logger, policy credentialPolicy) error {
+	if policy == demoCredentials {
+		log.Warn("DEMO: built-in credentials, Shopify simulator, loopback only; not for real shops")
+	}
+	cfg, err := loadConfig(policy)
 	if err != nil {
 		return err
 	}
-	if err := migrate(ctx); err != nil {
+	if err := migrateDatabase(ctx, cfg); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, cfg, log)
@@ -39,7 +43,7 @@ func runAll(ctx context.Context, log *slog.Logger) error {
 		}
 		defer sim.Close()
 		g.Go(func() error { return simulator.ListenAndServe(ctx, "127.0.0.1:"+cfg.SimulatorPort, sim) })
-		fmt.Printf("\nDemo mode: no Shopify credentials set, so the app plays against its Shopify simulator.\n"+
+		fmt.Printf("\nDEMO: the app plays against its Shopify simulator with built-in credentials, on loopback.\n"+
 			"Open %s/?shop=%s&embedded=1 in a browser.\n\n", cfg.AppURL, demoShop)
 	}
 	g.Go(func() error { return a.serve(ctx) })
@@ -125,7 +129,7 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}

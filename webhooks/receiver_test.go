@@ -21,6 +21,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/secretbox"
@@ -42,8 +43,8 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	db := pgtest.New(t)
-	// This package's tests use Redis database 5, apart from a running app.
-	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 5}
+	redisOpt := jobstest.RedisOpt(t)
+	ns := jobstest.Namespace(t)
 	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	require.NoError(t, err)
 	f := &fixture{
@@ -51,7 +52,7 @@ func newFixture(t testing.TB) *fixture {
 		shops:      postgres.NewShopStore(db, keys),
 		deliveries: postgres.NewDeliveryStore(db),
 		privacy:    postgres.NewPrivacyStore(db),
-		queue:      jobs.NewQueue(redisOpt),
+		queue:      jobs.NewQueue(redisOpt, ns),
 		inspector:  asynq.NewInspector(redisOpt),
 		// A shop of its own per test keeps task ids apart in the shared Redis.
 		shop: fmt.Sprintf("t%d.myshopify.com", time.Now().UnixNano()),
@@ -125,7 +126,7 @@ func TestDuplicateDeliveriesAreHandledOnce(t *testing.T) {
 		assert.Equal(t, http.StatusOK, f.deliver(t, "orders/create", "wh-dup", body, nil))
 	}
 	assert.Equal(t, 1, f.deliveryCount(t))
-	info, err := f.inspector.GetTaskInfo(jobs.QueueWebhooks, "webhook:"+f.shop+":wh-dup")
+	info, err := f.inspector.GetTaskInfo(f.queue.Namespace().QueueName(jobs.QueueWebhooks), "webhook:"+f.shop+":wh-dup")
 	require.NoError(t, err, "the delivery was handed to a job")
 	assert.Equal(t, jobs.TypeApplyWebhook, info.Type)
 	assert.NotContains(t, string(info.Payload), "450789469", "order data stays in Postgres, not Redis")
@@ -145,7 +146,7 @@ func TestUninstalledIsIdempotentAndKeepsData(t *testing.T) {
 	require.NoError(t, err, "the shop's data stays until shop/redact")
 	assert.False(t, s.Installed())
 	assert.Empty(t, s.AccessToken)
-	_, err = f.inspector.GetTaskInfo(jobs.QueueDefault, "sync:"+f.shop)
+	_, err = f.inspector.GetTaskInfo(f.queue.Namespace().QueueName(jobs.QueueDefault), "sync:"+f.shop)
 	assert.ErrorIs(t, err, asynq.ErrTaskNotFound, "queued jobs of the shop are stopped")
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end test against the real demo: builds the app,
-# starts `cvo run` in demo mode (simulator + Online Retail shop) on ports and
-# a database of its own, waits until the shop is installed, synced and
+# starts `cvo demo` (simulator + Online Retail shop) on ports, a database
+# and a job namespace of its own, waits until the shop is installed, synced and
 # scored, then drives every page in Debian's Chromium (frontend/e2e/run.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,19 +16,26 @@ APP_PORT="${E2E_APP_PORT:-18080}"
 SIM_PORT="${E2E_SIM_PORT:-19100}"
 DB="cvo_e2e_$$"
 export PORT="$APP_PORT" SIMULATOR_PORT="$SIM_PORT" SHOPIFY_APP_URL="http://localhost:$APP_PORT"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" REDIS_URL="redis://127.0.0.1:6379/12"
-export SHOPIFY_API_KEY= SHOPIFY_API_SECRET=
+NS="e2e-demo-$$-$RANDOM"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" REDIS_URL="redis://127.0.0.1:6379/0" QUEUE_NAMESPACE="$NS"
 LOG="$(mktemp)"
 
-redis-cli -h 127.0.0.1 -n 12 flushdb >/dev/null
+# Removes the keys of this run's job queues only (asynq keeps a queue's keys
+# under asynq:{queue}); the Redis is shared.
+remove_namespace() {
+  for q in "$NS:webhooks" "$NS:default"; do
+    redis-cli -h 127.0.0.1 --scan --pattern "asynq:{$q}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+    redis-cli -h 127.0.0.1 srem asynq:queues "$q" >/dev/null
+  done
+}
 go build -o bin/cvo ./app
-./bin/cvo run >"$LOG" 2>&1 &
+./bin/cvo demo >"$LOG" 2>&1 &
 APP_PID=$!
 cleanup() {
   kill "$APP_PID" 2>/dev/null || true
   wait "$APP_PID" 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  redis-cli -h 127.0.0.1 -n 12 flushdb >/dev/null 2>&1 || true
+  remove_namespace 2>/dev/null || true
   rm -f "$LOG"
 }
 trap cleanup EXIT

@@ -32,7 +32,7 @@ func NewReconcileTask(shop string, day time.Time) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeReconcileShop, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5), asynq.Timeout(6*time.Hour),
+	return asynq.NewTask(TypeReconcileShop, b, asynq.MaxRetry(5), asynq.Timeout(6*time.Hour),
 		asynq.TaskID(reconcileTaskID(shop, day)), asynq.Retention(36*time.Hour), asynq.ProcessIn(spread(shop, 20*time.Hour))), nil
 }
 
@@ -93,8 +93,8 @@ func (h Handlers) reconcileSweep(ctx context.Context, _ *asynq.Task) error {
 // RegisterReconcileSweep adds the daily sweep that queues every installed
 // shop's reconciliation to a scheduler (see NewScheduler). Several
 // schedulers may run: the per-day task ids make the sweep idempotent.
-func RegisterReconcileSweep(s *asynq.Scheduler) error {
-	if _, err := s.Register("@every 6h", asynq.NewTask(TypeReconcileSweep, nil), asynq.Queue(QueueDefault),
+func RegisterReconcileSweep(s *asynq.Scheduler, ns Namespace) error {
+	if _, err := s.Register("@every 6h", asynq.NewTask(TypeReconcileSweep, nil), asynq.Queue(ns.QueueName(QueueDefault)),
 		asynq.Unique(time.Hour), asynq.MaxRetry(1)); err != nil {
 		return fmt.Errorf("register reconcile sweep: %w", err)
 	}

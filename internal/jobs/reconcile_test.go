@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -16,8 +18,23 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
-// Redis database 4 is this package's own, flushed by each test.
-var reconcileRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 4}
+// The tests of this package share the Redis other packages and processes
+// use; each keeps to a namespace of its own (jobstest cannot be imported
+// here: it imports this package).
+var reconcileRedis = asynq.RedisClientOpt{Addr: "127.0.0.1:6379"}
+
+func testNamespace(t *testing.T) Namespace {
+	var b [6]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	ns := Namespace("test-jobs-" + hex.EncodeToString(b[:]))
+	t.Cleanup(func() {
+		rc := redis.NewClient(&redis.Options{Addr: reconcileRedis.Addr, DB: reconcileRedis.DB})
+		defer rc.Close()
+		assert.NoError(t, ns.Remove(context.Background(), rc))
+	})
+	return ns
+}
 
 type shopsFake map[string]bool // shop -> installed
 
@@ -57,10 +74,7 @@ func (r *reconcilerFake) ReconcileShop(_ context.Context, shop string) error {
 
 func newReconcileEnv(t *testing.T) (*Queue, *asynq.Inspector) {
 	t.Helper()
-	rc := redis.NewClient(&redis.Options{Addr: reconcileRedis.Addr, DB: reconcileRedis.DB})
-	require.NoError(t, rc.FlushDB(context.Background()).Err())
-	t.Cleanup(func() { _ = rc.Close() })
-	q := NewQueue(reconcileRedis)
+	q := NewQueue(reconcileRedis, testNamespace(t))
 	t.Cleanup(func() { _ = q.Close() })
 	return q, asynq.NewInspector(reconcileRedis)
 }
@@ -73,11 +87,11 @@ func TestReconcileIsQueuedOncePerShopAndDay(t *testing.T) {
 	require.NoError(t, q.EnqueueReconcile(ctx, "a.myshopify.com", day))
 	require.NoError(t, q.EnqueueReconcile(ctx, "a.myshopify.com", day.Add(5*time.Hour)))
 	require.NoError(t, q.EnqueueReconcile(ctx, "b.myshopify.com", day))
-	tasks, err := insp.ListScheduledTasks(QueueDefault)
+	tasks, err := insp.ListScheduledTasks(q.Namespace().QueueName(QueueDefault))
 	require.NoError(t, err)
 	assert.Len(t, tasks, 2, "a second sweep the same day queues nothing")
 	require.NoError(t, q.EnqueueReconcile(ctx, "a.myshopify.com", day.Add(24*time.Hour)))
-	tasks, err = insp.ListScheduledTasks(QueueDefault)
+	tasks, err = insp.ListScheduledTasks(q.Namespace().QueueName(QueueDefault))
 	require.NoError(t, err)
 	assert.Len(t, tasks, 3)
 	assert.NotEqual(t, spread("a.myshopify.com", 20*time.Hour), spread("b.myshopify.com", 20*time.Hour), "shops are spread over the day")
@@ -92,7 +106,7 @@ func TestReconcileHandlersRunInstalledShopsOnly(t *testing.T) {
 	h := Handlers{Installations: shops, Installed: shops, Reconciler: rec, Queue: q, Log: slog.New(slog.DiscardHandler)}
 
 	require.NoError(t, h.reconcileSweep(ctx, asynq.NewTask(TypeReconcileSweep, nil)))
-	tasks, err := insp.ListScheduledTasks(QueueDefault)
+	tasks, err := insp.ListScheduledTasks(q.Namespace().QueueName(QueueDefault))
 	require.NoError(t, err)
 	require.Len(t, tasks, 1)
 	assert.Equal(t, TypeReconcileShop, tasks[0].Type)

@@ -31,7 +31,7 @@ func NewRescoreTask(shop, reason string, due rescore.Due) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(20), asynq.Timeout(time.Hour),
+	opts := []asynq.Option{asynq.MaxRetry(20), asynq.Timeout(time.Hour),
 		asynq.TaskID("rescore:" + shop + ":" + due.Key),
 		// Completed tasks are kept a day and a half so a second sweep the
 		// same night finds the id taken.
@@ -89,7 +89,7 @@ const SweepEvery = 15 * time.Minute
 
 // NewScheduler returns the scheduler of the periodic sweep that queues
 // nightly rescores. Several schedulers may run: the sweep is idempotent.
-func NewScheduler(opt asynq.RedisConnOpt, log asynq.Logger, every time.Duration) (*asynq.Scheduler, error) {
+func NewScheduler(opt asynq.RedisConnOpt, ns Namespace, log asynq.Logger, every time.Duration) (*asynq.Scheduler, error) {
 	s := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: log, Location: time.UTC,
 		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
 			if !errors.Is(err, asynq.ErrDuplicateTask) {
@@ -98,7 +98,7 @@ func NewScheduler(opt asynq.RedisConnOpt, log asynq.Logger, every time.Duration)
 		}})
 	// asynq refuses uniqueness windows under a second.
 	unique := max(every*2/3, time.Second)
-	if _, err := s.Register("@every "+every.String(), asynq.NewTask(TypeNightlySweep, nil), asynq.Queue(QueueDefault),
+	if _, err := s.Register("@every "+every.String(), asynq.NewTask(TypeNightlySweep, nil), asynq.Queue(ns.QueueName(QueueDefault)),
 		asynq.Unique(unique), asynq.MaxRetry(1)); err != nil {
 		return nil, fmt.Errorf("register nightly sweep: %w", err)
 	}

@@ -28,8 +28,40 @@ const (
 	QueueDefault  = "default"
 )
 
-// Queues maps each queue to its asynq priority weight.
-var Queues = map[string]int{QueueWebhooks: 6, QueueDefault: 3}
+// queueWeights maps each queue to its asynq priority weight.
+var queueWeights = map[string]int{QueueWebhooks: 6, QueueDefault: 3}
+
+// queueOf is the one place that says which queue a task type goes to.
+func queueOf(taskType string) string {
+	if taskType == TypeApplyWebhook {
+		return QueueWebhooks
+	}
+	return QueueDefault
+}
+
+// Namespace keeps one deployment's tasks, or one test's, apart from every
+// other on the same Redis: its queue names are prefixed with it, and a
+// worker only takes tasks from the queues of its own namespace. Task ids and
+// uniqueness keys live under the queue in asynq, so they are namespaced too.
+// The empty namespace is the plain queue names.
+type Namespace string
+
+// QueueName is the name of the base queue in this namespace.
+func (ns Namespace) QueueName(base string) string {
+	if ns == "" {
+		return base
+	}
+	return string(ns) + ":" + base
+}
+
+// Queues is the asynq server's queue configuration for this namespace.
+func (ns Namespace) Queues() map[string]int {
+	out := make(map[string]int, len(queueWeights))
+	for q, w := range queueWeights {
+		out[ns.QueueName(q)] = w
+	}
+	return out
+}
 
 // WebhookPayload names a stored delivery; the delivery itself stays in
 // Postgres so no customer data passes through Redis.
@@ -50,7 +82,7 @@ func NewApplyWebhookTask(d cvo.WebhookDelivery) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeApplyWebhook, b, asynq.Queue(QueueWebhooks), asynq.MaxRetry(10),
+	return asynq.NewTask(TypeApplyWebhook, b, asynq.MaxRetry(10),
 		asynq.TaskID("webhook:"+d.Shop+":"+d.ID), asynq.Retention(time.Hour)), nil
 }
 
@@ -60,7 +92,7 @@ func NewSyncShopTask(shop string) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeSyncShop, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+	return asynq.NewTask(TypeSyncShop, b, asynq.MaxRetry(5),
 		asynq.TaskID(syncTaskID(shop)), asynq.Timeout(6*time.Hour)), nil
 }
 
@@ -70,16 +102,20 @@ func syncTaskID(shop string) string { return "sync:" + shop }
 // found and stopped when the shop uninstalls.
 func shopTaskIDs(shop string) []string { return []string{syncTaskID(shop)} }
 
-// Queue enqueues tasks and stops a shop's tasks.
+// Queue enqueues tasks and stops a shop's tasks, in one namespace.
 type Queue struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
+	ns        Namespace
 }
 
-// NewQueue returns a queue on the Redis at opt.
-func NewQueue(opt asynq.RedisConnOpt) *Queue {
-	return &Queue{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt)}
+// NewQueue returns a queue on the Redis at opt, in namespace ns.
+func NewQueue(opt asynq.RedisConnOpt, ns Namespace) *Queue {
+	return &Queue{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt), ns: ns}
 }
+
+// Namespace is the namespace the queue enqueues into.
+func (q *Queue) Namespace() Namespace { return q.ns }
 
 // Close releases the Redis connections.
 func (q *Queue) Close() error {
@@ -107,7 +143,7 @@ func (q *Queue) EnqueueSync(ctx context.Context, shop string) error {
 }
 
 func (q *Queue) enqueue(ctx context.Context, t *asynq.Task) error {
-	_, err := q.client.EnqueueContext(ctx, t)
+	_, err := q.client.EnqueueContext(ctx, t, asynq.Queue(q.ns.QueueName(queueOf(t.Type()))))
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
 	}
@@ -122,7 +158,7 @@ func (q *Queue) enqueue(ctx context.Context, t *asynq.Task) error {
 // covers tasks already in flight.
 func (q *Queue) StopShop(ctx context.Context, shop string) error {
 	for _, id := range shopTaskIDs(shop) {
-		for queue := range Queues {
+		for queue := range q.ns.Queues() {
 			info, err := q.inspector.GetTaskInfo(queue, id)
 			if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 				continue

@@ -26,7 +26,7 @@ func NewWritebackTask(shop string, scoringID int64) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeWriteback, b, asynq.Queue(QueueDefault), asynq.MaxRetry(10), asynq.Timeout(3*time.Hour),
+	return asynq.NewTask(TypeWriteback, b, asynq.MaxRetry(10), asynq.Timeout(3*time.Hour),
 		asynq.TaskID(fmt.Sprintf("writeback:%s:%d", shop, scoringID)), asynq.Retention(24*time.Hour)), nil
 }
 

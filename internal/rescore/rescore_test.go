@@ -11,21 +11,17 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/secretbox"
 )
-
-// This package's tests own Redis database 3, so their workers never take
-// other packages' tasks.
-var redisOpt = asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 3}
 
 // countingScorer scores every customer into one group and counts the runs;
 // it takes a moment so that concurrent runs would overlap.
@@ -38,21 +34,22 @@ func (c *countingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.Cus
 }
 
 type env struct {
-	db      *postgres.DB
-	shops   *postgres.ShopStore
-	scoring *postgres.ScoringStore
-	svc     *rescore.Service
-	scorer  *countingScorer
-	queue   *jobs.Queue
-	shop    string
-	log     *slog.Logger
+	db       *postgres.DB
+	shops    *postgres.ShopStore
+	scoring  *postgres.ScoringStore
+	svc      *rescore.Service
+	scorer   *countingScorer
+	queue    *jobs.Queue
+	redisOpt asynq.RedisClientOpt
+	shop     string
+	log      *slog.Logger
 }
 
 func newEnv(t *testing.T) *env {
 	ctx := context.Background()
-	rc := redis.NewClient(&redis.Options{Addr: redisOpt.Addr, DB: redisOpt.DB})
-	require.NoError(t, rc.FlushDB(ctx).Err())
-	rc.Close()
+	// A namespace of the test's own: its workers never take another
+	// test's tasks.
+	ns := jobstest.Namespace(t)
 	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	require.NoError(t, err)
 	e := &env{db: pgtest.New(t), scorer: &countingScorer{}, shop: fmt.Sprintf("r%d.myshopify.com", time.Now().UnixNano()),
@@ -64,7 +61,8 @@ func newEnv(t *testing.T) *env {
 		*postgres.CustomerStore
 	}{postgres.NewOrderStore(e.db), postgres.NewCustomerStore(e.db)}
 	e.svc = rescore.NewService(history, e.scoring, postgres.NewSettingsStore(e.db), e.shops, e.scorer, nil, e.log)
-	e.queue = jobs.NewQueue(redisOpt)
+	e.redisOpt = jobstest.RedisOpt(t)
+	e.queue = jobs.NewQueue(e.redisOpt, ns)
 	t.Cleanup(func() { e.queue.Close() })
 	require.NoError(t, e.shops.SaveInstall(ctx, e.shop, cvo.Token{AccessToken: "a", RefreshToken: "r"}))
 	require.NoError(t, e.shops.UpdateDetails(ctx, e.shop, "Shop", "GBP", "Europe/London"))
@@ -74,7 +72,7 @@ func newEnv(t *testing.T) *env {
 // startWorkers runs n independent worker processes' worth of asynq servers.
 func (e *env) startWorkers(t *testing.T, n int) {
 	for range n {
-		srv := asynq.NewServer(redisOpt, asynq.Config{Concurrency: 3, Queues: jobs.Queues, LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
+		srv := asynq.NewServer(e.redisOpt, asynq.Config{Concurrency: 3, Queues: e.queue.Namespace().Queues(), LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
 			RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
 		h := jobs.Handlers{Installations: e.shops, Installed: e.shops, Rescorer: e.svc, Queue: e.queue, Log: e.log}
 		require.NoError(t, srv.Start(h.Mux()))
@@ -123,7 +121,7 @@ func TestTwoSchedulersAndTwoWorkersGiveOneNightlyRescore(t *testing.T) {
 
 	// Two scheduler processes sweep every second.
 	for range 2 {
-		s, err := jobs.NewScheduler(redisOpt, nil, time.Second)
+		s, err := jobs.NewScheduler(e.redisOpt, e.queue.Namespace(), nil, time.Second)
 		require.NoError(t, err)
 		require.NoError(t, s.Start())
 		t.Cleanup(s.Shutdown)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/install"
 	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/secretbox"
@@ -49,6 +50,7 @@ type stack struct {
 	db         *postgres.DB
 	installer  *install.Service
 	inspector  *asynq.Inspector
+	queue      *jobs.Queue
 	httpClient *http.Client
 	shop       string
 	other      string
@@ -79,9 +81,9 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	s.db = pgtest.New(t)
 	s.shops = postgres.NewShopStore(s.db, keys)
-	// This package's tests use Redis database 6, apart from a running app.
-	redisOpt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 6}
-	queue := jobs.NewQueue(redisOpt)
+	redisOpt := jobstest.RedisOpt(t)
+	queue := jobs.NewQueue(redisOpt, jobstest.Namespace(t))
+	s.queue = queue
 	s.inspector = asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { queue.Close(); s.inspector.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -133,9 +135,9 @@ func TestInstallByTokenExchange(t *testing.T) {
 	assert.Empty(t, pgtest.FindText(t, s.db, stored.AccessToken), "the access token is never stored in plaintext")
 	assert.Empty(t, pgtest.FindText(t, s.db, stored.RefreshToken), "the refresh token is never stored in plaintext")
 
-	_, err = s.inspector.GetTaskInfo(jobs.QueueDefault, "sync:"+s.shop)
+	_, err = s.inspector.GetTaskInfo(s.queue.Namespace().QueueName(jobs.QueueDefault), "sync:"+s.shop)
 	assert.NoError(t, err, "installing starts the first sync")
-	_, err = s.inspector.GetTaskInfo(jobs.QueueDefault, "writeback:"+s.shop+":0")
+	_, err = s.inspector.GetTaskInfo(s.queue.Namespace().QueueName(jobs.QueueDefault), "writeback:"+s.shop+":0")
 	assert.NoError(t, err, "installing sets up metafield definitions and segments")
 
 	// The next call finds the shop installed and exchanges nothing.

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/jobs"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/web"
@@ -45,7 +45,7 @@ func sessionToken(t *testing.T, shop string) string {
 
 func TestSettingsAPI(t *testing.T) {
 	db := pgtest.New(t)
-	queue := jobs.NewQueue(asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 6})
+	queue := jobs.NewQueue(jobstest.RedisOpt(t), jobstest.Namespace(t))
 	t.Cleanup(func() { queue.Close() })
 	settings := postgres.NewSettingsStore(db)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
