@@ -41,6 +41,7 @@ func runFleet(ctx context.Context, log *slog.Logger, args []string, out io.Write
 	faults := fs.String("faults", "throttle=0.2,5xx=0.05", "simulator faults in chaos runs")
 	adminDB := fs.String("admin-db", envOr("FLEET_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server the run creates its database on")
+	redisURL := fs.String("redis", envOr("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis an e2e run shares under a job namespace of its own (chaos starts its own)")
 	pgVersion := fs.String("pg-version", "", "cluster version for pg_ctlcluster restart in chaos runs (default: the only one in /etc/postgresql)")
 	dbParams := fs.String("db-params", "", "extra DATABASE_URL parameters for the server and workers, e.g. pool_max_conns=20")
 	timeout := fs.Duration("step-timeout", 3*time.Minute, "longest wait for any one step")
@@ -59,7 +60,7 @@ func runFleet(ctx context.Context, log *slog.Logger, args []string, out io.Write
 		return fmt.Errorf("fleet: find own binary: %w", err)
 	}
 	opt := fleet.Options{Chaos: mode == "chaos", Bin: bin, Shops: *shops, Size: fleet.ShopSize{Customers: *customers, Orders: *orders},
-		StormDeliveries: *storm, AdminDatabaseURL: *adminDB, Faults: f, DBParams: *dbParams, StepTimeout: *timeout, Out: out, Log: log}
+		StormDeliveries: *storm, AdminDatabaseURL: *adminDB, RedisURL: *redisURL, Faults: f, DBParams: *dbParams, StepTimeout: *timeout, Out: out, Log: log}
 	if opt.Chaos {
 		opt.PGVersion = *pgVersion
 		if opt.PGVersion == "" {

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cvo-app/cvo/internal/fleet"
+	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
@@ -34,10 +34,9 @@ func TestFleetInstallsTogether(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const shops = 20
-	// This test owns Redis database 8.
-	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 8})
-	require.NoError(t, rc.FlushDB(ctx).Err())
-	rc.Close()
+	// A job namespace of the test's own: its worker takes no other test's
+	// tasks (and no other worker takes its).
+	ns := jobstest.Namespace(t)
 
 	var appHandler http.Handler
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appHandler.ServeHTTP(w, r) }))
@@ -55,7 +54,7 @@ func TestFleetInstallsTogether(t *testing.T) {
 	_, dbURL := pgtest.NewWithURL(t)
 	cfg := config{
 		ClientID: "fleet-client", ClientSecret: "fleet-secret", AppURL: app.URL, Scopes: defaultScopes, APIVersion: defaultAPIVersion,
-		AdminOrigin: simServer.URL, DatabaseURL: dbURL, RedisURL: "redis://127.0.0.1:6379/8",
+		AdminOrigin: simServer.URL, DatabaseURL: dbURL, RedisURL: jobstest.RedisURL(), QueueNamespace: string(ns),
 		EncryptionKey: "v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 	logs := &strings.Builder{}

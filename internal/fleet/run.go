@@ -18,8 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cvo-app/cvo/internal/jobs"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
@@ -35,6 +37,8 @@ type Options struct {
 	Shops           int
 	Size            ShopSize
 	StormDeliveries int
+	// RedisURL is the Redis e2e runs share under a namespace of their own.
+	RedisURL string
 	// AdminDatabaseURL names the PostgreSQL server; the run creates (and
 	// drops) a database of its own on it.
 	AdminDatabaseURL string
@@ -73,9 +77,11 @@ type harness struct {
 	shops  []string
 	live   []string // shops still installed
 
-	redis   *proc
-	server  *proc
-	workers []*proc
+	redis     *proc          // chaos: the run's own redis-server
+	namespace jobs.Namespace // e2e: the run's job namespace on the shared Redis
+	rc        *redis.Client
+	server    *proc
+	workers   []*proc
 
 	report *report
 }
@@ -155,17 +161,30 @@ func (h *harness) setup(ctx context.Context) error {
 		return fmt.Errorf("admin database url: %w", err)
 	}
 	h.dbURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", u.User, u.Host, u.Port, h.dbName)
-	redisPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	h.redis = newProc(h.dir, "redis", "redis-server", os.Environ(), "--bind", "127.0.0.1", "--port", itoa(redisPort),
-		"--save", "", "--appendonly", "no", "--dir", h.dir)
-	if err := h.redis.start(); err != nil {
-		return err
-	}
-	if err := waitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", redisPort), 10*time.Second); err != nil {
-		return err
+	// e2e shares the running Redis under a job namespace of its own; chaos
+	// restarts Redis, so it starts a redis-server of its own.
+	redisURL := h.opt.RedisURL
+	if h.opt.Chaos {
+		redisPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		h.redis = newProc(h.dir, "redis", "redis-server", os.Environ(), "--bind", "127.0.0.1", "--port", itoa(redisPort),
+			"--save", "", "--appendonly", "no", "--dir", h.dir)
+		if err := h.redis.start(); err != nil {
+			return err
+		}
+		if err := waitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", redisPort), 10*time.Second); err != nil {
+			return err
+		}
+		redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", redisPort)
+	} else {
+		h.namespace = jobs.Namespace(fmt.Sprintf("fleet-%d", time.Now().UnixNano()))
+		ropt, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return fmt.Errorf("redis url: %w", err)
+		}
+		h.rc = redis.NewClient(ropt)
 	}
 	appPort, err := freePort()
 	if err != nil {
@@ -197,7 +216,7 @@ func (h *harness) setup(ctx context.Context) error {
 	env := append(os.Environ(),
 		"SHOPIFY_API_KEY="+clientID, "SHOPIFY_API_SECRET="+clientSecret, "ENCRYPTION_KEY="+encryptionKey,
 		"SHOPIFY_APP_URL="+h.appURL, "SHOPIFY_ADMIN_ORIGIN="+h.simURL, "PORT="+itoa(appPort),
-		"DATABASE_URL="+h.dbURL, fmt.Sprintf("REDIS_URL=redis://127.0.0.1:%d/0", redisPort))
+		"DATABASE_URL="+h.dbURL, "REDIS_URL="+redisURL, "QUEUE_NAMESPACE="+string(h.namespace))
 	migrate := exec.CommandContext(ctx, h.opt.Bin, "migrate")
 	migrate.Env = env
 	if out, err := migrate.CombinedOutput(); err != nil {
@@ -234,6 +253,14 @@ func (h *harness) teardown() {
 	}
 	if h.redis != nil {
 		h.redis.stop(5 * time.Second)
+	}
+	if h.rc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := h.namespace.Remove(ctx, h.rc); err != nil {
+			h.log.Warn("remove the run's job namespace", "namespace", h.namespace, "err", err)
+		}
+		cancel()
+		h.rc.Close()
 	}
 	if h.sim != nil {
 		h.sim.Close()
