@@ -40,7 +40,7 @@ func ParseFaults(s string) (Faults, error) {
 			return Faults{}, fmt.Errorf("fault %q: want name=share", part)
 		}
 		share, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil || share < 0 || share > 1 {
+		if err != nil || !(share >= 0 && share <= 1) { // NaN fails both
 			return Faults{}, fmt.Errorf("fault %q: share must be a number from 0 to 1", part)
 		}
 		switch strings.TrimSpace(name) {
