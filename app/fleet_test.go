@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,9 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cvo-app/cvo/internal/fleet"
-	"github.com/cvo-app/cvo/internal/jobs/jobstest"
-	"github.com/cvo-app/cvo/internal/postgres/pgtest"
-	"github.com/cvo-app/cvo/internal/simulator"
 )
 
 // TestFleetInstallsTogether installs twenty shops in the same minute
@@ -34,47 +28,10 @@ func TestFleetInstallsTogether(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const shops = 20
-	// A job namespace of the test's own: its worker takes no other test's
-	// tasks (and no other worker takes its).
-	ns := jobstest.Namespace(t)
-
-	var appHandler http.Handler
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appHandler.ServeHTTP(w, r) }))
-	defer app.Close()
-	var simHandler http.Handler
-	simServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { simHandler.ServeHTTP(w, r) }))
-	defer simServer.Close()
-	sim := simulator.New(simulator.Config{ClientID: "fleet-client", ClientSecret: "fleet-secret", AppURL: app.URL,
-		APIVersion: defaultAPIVersion, PublicURL: simServer.URL})
-	defer sim.Close()
-	simHandler = sim.Handler()
+	env := startInProcess(t, "fleet-client", "fleet-secret", nil)
+	sim, app, dbURL := env.sim, env.server, env.dbURL
 	names, err := fleet.AddShops(ctx, sim, shops, fleet.ShopSize{Customers: 120, Orders: 480})
 	require.NoError(t, err)
-
-	_, dbURL := pgtest.NewWithURL(t)
-	cfg := config{
-		ClientID: "fleet-client", ClientSecret: "fleet-secret", AppURL: app.URL, Scopes: defaultScopes, APIVersion: defaultAPIVersion,
-		AdminOrigin: simServer.URL, DatabaseURL: dbURL, RedisURL: jobstest.RedisURL(), QueueNamespace: string(ns),
-		EncryptionKey: "v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-	}
-	logs := &strings.Builder{}
-	a, err := openApp(ctx, cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)))
-	require.NoError(t, err)
-	appHandler = a.server()
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- a.work(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case <-workerDone:
-		case <-time.After(30 * time.Second):
-			t.Error("worker did not stop")
-		}
-		a.close()
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	}()
 
 	// Every shop opens the app at once: each first call installs its shop.
 	client := &http.Client{Timeout: 30 * time.Second}
