@@ -30,7 +30,7 @@ func TestFleetInstallsTogether(t *testing.T) {
 	const shops = 20
 	env := startInProcess(t, "fleet-client", "fleet-secret", nil)
 	sim, app, dbURL := env.sim, env.server, env.dbURL
-	names, err := fleet.AddShops(ctx, sim, shops, fleet.ShopSize{Customers: 120, Orders: 480})
+	names, err := fleet.AddShops(ctx, sim, shops, fleet.ShopSize{Customers: 100, Orders: 400})
 	require.NoError(t, err)
 
 	// Every shop opens the app at once: each first call installs its shop.
@@ -90,7 +90,7 @@ func TestFleetInstallsTogether(t *testing.T) {
 
 	for _, shop := range names {
 		c := checks[shop]
-		assert.Greater(t, c.Scored, 60, "%s: most customers bought and were scored", shop)
+		assert.Greater(t, c.Scored, 50, "%s: most customers bought and were scored", shop)
 		assert.Equal(t, 11, c.Segments, "%s: one segment per group", shop)
 		audit := sim.TokenAudit(shop)
 		assert.Zero(t, audit.ForeignToken, "%s: no call with another shop's token", shop)
