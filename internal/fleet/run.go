@@ -76,6 +76,9 @@ type harness struct {
 	appURL string
 	shops  []string
 	live   []string // shops still installed
+	gone   []string // shops uninstalled and redacted
+
+	callsAtUninstall int // their API calls when the uninstall was seen
 
 	redis     *proc          // chaos: the run's own redis-server
 	namespace jobs.Namespace // e2e: the run's job namespace on the shared Redis
@@ -95,7 +98,7 @@ func Run(ctx context.Context, opt Options) error {
 	if opt.StepTimeout == 0 {
 		opt.StepTimeout = 3 * time.Minute
 	}
-	h := &harness{opt: opt, log: opt.Log, report: &report{}}
+	h := &harness{opt: opt, log: opt.Log, report: &report{log: opt.Log}}
 	dir, err := os.MkdirTemp("", "cvo-fleet-")
 	if err != nil {
 		return err
@@ -420,7 +423,22 @@ func (h *harness) install(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.report.must("shops synced more than once (2 workers)", dup)
+	h.report.must("shops scored for their sync more than once (2 workers)", dup)
+	if !h.opt.Chaos {
+		// A sync is three bulk queries (customers, orders, products); with
+		// no fault to repeat one, more means two workers did one job.
+		extra := 0
+		for _, shop := range h.shops {
+			n := 0
+			for _, c := range h.sim.CallLog(shop) {
+				if strings.Contains(c.Operation, "bulkOperationRunQuery") && c.Executed() {
+					n++
+				}
+			}
+			extra += max(0, n-3)
+		}
+		h.report.must("bulk queries run beyond one sync a shop (2 workers)", extra)
+	}
 	return nil
 }
 
@@ -638,6 +656,10 @@ func (h *harness) uninstall(ctx context.Context) error {
 	}
 	h.report.must("uninstalled shops still holding tokens", left)
 	for _, shop := range gone {
+		h.callsAtUninstall += h.sim.TokenAudit(shop).Requests
+	}
+	h.gone = gone
+	for _, shop := range gone {
 		if _, err := h.sim.ShopRedact(ctx, shop); err != nil {
 			return err
 		}
@@ -668,10 +690,18 @@ func (h *harness) uninstall(ctx context.Context) error {
 }
 
 func (h *harness) final(ctx context.Context) error {
+	// A debounced rescore may be finishing; give its write-back the time
+	// any step gets, then count.
+	_, _ = h.waitVerified(ctx, "final", nil)
 	checks, problems, err := h.verifyAll(ctx)
 	if err != nil {
 		return err
 	}
+	calls := -h.callsAtUninstall
+	for _, shop := range h.gone {
+		calls += h.sim.TokenAudit(shop).Requests
+	}
+	h.report.must("API calls to uninstalled shops after uninstall", calls)
 	wrong, foreign, scored := 0, 0, 0
 	for _, c := range checks {
 		wrong += c.WrongTag + c.StrayTag
@@ -703,6 +733,7 @@ func countTagProblems(checks map[string]ShopCheck) int {
 
 // report is the run's table of figures.
 type report struct {
+	log  *slog.Logger // each figure as it comes, to follow a long run
 	mu   sync.Mutex
 	rows [][5]string // what, value, target, problem, note
 	bad  []string
@@ -712,6 +743,7 @@ func (r *report) add(what, value, target, problem string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rows = append(r.rows, [5]string{what, value, target, problem, ""})
+	r.log.Info("figure", "what", what, "value", value, "problem", problem)
 	if problem != "" {
 		r.bad = append(r.bad, what+": "+problem)
 	}
@@ -727,6 +759,7 @@ func (r *report) target(what, value, target string, met bool) {
 		note = "below target"
 	}
 	r.rows = append(r.rows, [5]string{what, value, target, "", note})
+	r.log.Info("figure", "what", what, "value", value, "target", target, "met", met)
 }
 
 // must records a figure that has to be zero.
