@@ -68,6 +68,7 @@ type harness struct {
 	log    *slog.Logger
 	dir    string
 	dbName string
+	keepDB bool
 	dbURL  string
 	pool   *pgxpool.Pool
 
@@ -110,6 +111,8 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	h.log.Info("fleet run", "mode", mode, "shops", opt.Shops, "customers", opt.Size.Customers, "orders", opt.Size.Orders, "logs", dir)
 	runErr := h.run(ctx)
+	// A failed run keeps its database and logs for reading.
+	h.keepDB = runErr != nil || len(h.report.failures()) > 0
 	h.teardown()
 	h.report.print(opt.Out, mode)
 	if runErr != nil {
@@ -271,7 +274,10 @@ func (h *harness) teardown() {
 	if h.pool != nil {
 		h.pool.Close()
 	}
-	if h.dbName != "" {
+	if h.keepDB {
+		fmt.Fprintf(h.opt.Out, "\nThe run's database is kept: %s (drop it with: psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE %s WITH (FORCE)')\n", h.dbName, h.dbName)
+	}
+	if h.dbName != "" && !h.keepDB {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if conn, err := pgx.Connect(ctx, h.opt.AdminDatabaseURL); err == nil {

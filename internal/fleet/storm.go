@@ -225,7 +225,7 @@ func (h *harness) storm(ctx context.Context) error {
 	if problem == "" && applyTime > time.Minute {
 		h.report.target("storm fully applied within a minute", dur(applyTime), "< 60 s", false)
 	}
-	h.report.must("storm deliveries lost", len(uniqueIDs)-applied)
+	h.report.must("storm deliveries lost (not applied within the step timeout)", len(uniqueIDs)-applied)
 
 	var stored int
 	if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ANY($1)`, forgedIDs).Scan(&stored); err != nil {

@@ -35,7 +35,9 @@ type ShopCheck struct {
 	ExtraCustomer   int // in the app's database, not (or no longer) in the simulator
 	MissingOrder    int
 	ExtraOrder      int
-	WrongOrder      int // stored with another total, cancel state or fewer refunds
+	WrongTotal      int // orders stored with another total
+	WrongCancel     int // orders stored cancelled when they are not, or the reverse
+	MissingRefund   int // orders stored with fewer refunds than Shopify has
 	ExtraRefund     int // orders stored with more refunds than Shopify has: applied twice
 	MissingSegments int // groups without their segment
 }
@@ -59,7 +61,9 @@ func (c ShopCheck) Problems() []string {
 	add(c.ExtraCustomer, "customers in the database but not in Shopify")
 	add(c.MissingOrder, "orders missing from the database")
 	add(c.ExtraOrder, "orders in the database but not in Shopify")
-	add(c.WrongOrder, "orders stored with another total, cancellation or missing refunds")
+	add(c.WrongTotal, "orders stored with another total")
+	add(c.WrongCancel, "orders stored with another cancellation state")
+	add(c.MissingRefund, "orders stored with fewer refunds than Shopify has")
 	add(c.ExtraRefund, "orders stored with more refunds than Shopify has")
 	add(c.MissingSegments, "groups without a segment")
 	return out
@@ -224,10 +228,19 @@ func compareOrders(ctx context.Context, pool *pgxpool.Pool, shop string, sim []s
 		switch {
 		case !ok:
 			c.MissingOrder++
-		case s.refunds > len(o.Refunds):
-			c.ExtraRefund++
-		case math.Abs(s.total-o.Total.Float64()) > 0.00005, s.cancelled != !o.CancelledAt.IsZero(), s.refunds < len(o.Refunds):
-			c.WrongOrder++
+		default:
+			if s.refunds > len(o.Refunds) {
+				c.ExtraRefund++
+			}
+			if s.refunds < len(o.Refunds) {
+				c.MissingRefund++
+			}
+			if math.Abs(s.total-o.Total.Float64()) > 0.00005 {
+				c.WrongTotal++
+			}
+			if s.cancelled != !o.CancelledAt.IsZero() {
+				c.WrongCancel++
+			}
 		}
 	}
 	c.ExtraOrder = len(stored)
