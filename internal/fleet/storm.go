@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,16 +18,30 @@ import (
 // mutator makes random live changes in one shop, as its merchant and
 // customers would: orders, refunds, cancellations, customer edits and new
 // customers.
+//
+// Shopify's webhook payloads give updated_at to the second, so two changes
+// of one record within a second cannot be told apart by any app; a mutator
+// changes each record at most once a round, and callers start a new round
+// (newRound) only in a later second.
 type mutator struct {
 	sim       *simulator.Simulator
 	shop      string
 	rnd       *rand.Rand
 	customers []int64
 	orders    []int64
+
+	touchedOrders, touchedCustomers map[int64]bool // this round
+}
+
+// newRound allows every record to change again; call it a second or more
+// after the previous round's changes.
+func (m *mutator) newRound() {
+	m.touchedOrders, m.touchedCustomers = map[int64]bool{}, map[int64]bool{}
 }
 
 func newMutator(sim *simulator.Simulator, shop string, seed int64) *mutator {
 	m := &mutator{sim: sim, shop: shop, rnd: rand.New(rand.NewPCG(uint64(seed), 7))}
+	m.newRound()
 	for _, c := range sim.Customers(shop) {
 		m.customers = append(m.customers, c.ID)
 	}
@@ -40,19 +55,27 @@ func newMutator(sim *simulator.Simulator, shop string, seed int64) *mutator {
 
 func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error {
 	now := time.Now().UTC()
-	switch p := m.rnd.Float64(); {
-	case p < 0.35 || len(m.orders) == 0:
+	order := m.orders[m.rnd.IntN(len(m.orders))]
+	customer := m.customers[m.rnd.IntN(len(m.customers))]
+	p := m.rnd.Float64()
+	if (p >= 0.35 && p < 0.62 && m.touchedOrders[order]) || (p >= 0.62 && p < 0.95 && m.touchedCustomers[customer]) {
+		p = 0 // already changed this round: a new order instead
+	}
+	switch {
+	case p < 0.35:
 		total := simulator.NewAmount(float64(20 + m.rnd.IntN(120)))
 		o, err := m.sim.CreateOrder(ctx, m.shop, simulator.Order{
-			CustomerID: m.customers[m.rnd.IntN(len(m.customers))], CreatedAt: now, Total: total,
+			CustomerID: customer, CreatedAt: now, Total: total,
 			LineItems: []simulator.LineItem{{Title: "Fleet gift", Quantity: 1, UnitPrice: total}},
 		}, opt)
 		if err != nil {
 			return err
 		}
 		m.orders = append(m.orders, o.ID)
+		m.touchedOrders[o.ID] = true
 	case p < 0.55:
-		id := m.orders[m.rnd.IntN(len(m.orders))]
+		id := order
+		m.touchedOrders[id] = true
 		o, ok := m.sim.GetOrder(m.shop, id)
 		if !ok {
 			return fmt.Errorf("order %d of %s vanished", id, m.shop)
@@ -69,13 +92,14 @@ func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error 
 			return err
 		}
 	case p < 0.62:
-		i := m.rnd.IntN(len(m.orders))
-		if _, err := m.sim.CancelOrder(ctx, m.shop, m.orders[i], "CUSTOMER", opt); err != nil {
+		m.touchedOrders[order] = true
+		if _, err := m.sim.CancelOrder(ctx, m.shop, order, "CUSTOMER", opt); err != nil {
 			return err
 		}
-		m.orders = append(m.orders[:i], m.orders[i+1:]...)
+		m.orders = slices.DeleteFunc(m.orders, func(id int64) bool { return id == order })
 	case p < 0.95:
-		id := m.customers[m.rnd.IntN(len(m.customers))]
+		id := customer
+		m.touchedCustomers[id] = true
 		suffix := fmt.Sprintf("%d", m.rnd.IntN(1000))
 		if _, err := m.sim.UpdateCustomer(ctx, m.shop, id, func(c *simulator.Customer) { c.LastName = "Changed " + suffix }, opt); err != nil {
 			return err
@@ -87,6 +111,7 @@ func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error 
 			return err
 		}
 		m.customers = append(m.customers, c.ID)
+		m.touchedCustomers[c.ID] = true
 	}
 	return nil
 }
@@ -127,11 +152,24 @@ func (h *harness) storm(ctx context.Context) error {
 	for i, shop := range h.live {
 		muts[shop] = newMutator(h.sim, shop, int64(i)+time.Now().UnixNano())
 	}
+	// Rounds of at most 40 changes a shop, each round in a later second.
 	for len(unique) < want {
-		for _, shop := range h.live {
-			if err := muts[shop].change(ctx, collect); err != nil {
-				return err
+		for range 40 {
+			for _, shop := range h.live {
+				if err := muts[shop].change(ctx, collect); err != nil {
+					return err
+				}
 			}
+			mu.Lock()
+			enough := len(unique) >= want
+			mu.Unlock()
+			if enough {
+				break
+			}
+		}
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+		for _, m := range muts {
+			m.newRound()
 		}
 	}
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
