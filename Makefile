@@ -26,6 +26,7 @@ test: services test-go test-frontend test-e2e
 test-go:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(GO) test -count=1 -run '^TestLoadOnlineRetail$$' ./internal/shopgen
 
 test-frontend:
 	@if [ -f frontend/package.json ]; then \

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // config is read from the environment, with the names Shopify's own app
@@ -21,6 +23,14 @@ type config struct {
 	EncryptionKey  string // ENCRYPTION_KEY
 	Port           string // PORT
 	SimulatorPort  string // SIMULATOR_PORT (demo only)
+	// Retention is how long webhook payloads and data-request exports are
+	// kept (DATA_RETENTION_DAYS).
+	Retention time.Duration
+
+	// WorkerConcurrency is how many jobs a worker runs at once
+	// (WORKER_CONCURRENCY); its pool follows from it (postgres.WorkerPoolSize).
+	WorkerConcurrency int
+	WorkerHealthAddr  string // WORKER_HEALTH_ADDR: the worker's own /healthz ("" in tests: none)
 
 	// Demo is true only for `cvo demo`: the app plays against its simulator
 	// with built-in credentials, on loopback.
@@ -36,6 +46,8 @@ const (
 	demoClientSecret  = "cvo-demo-secret-not-for-production"
 	demoEncryptionKey = "v1:Y3ZvLWRlbW8ta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=" // 32 bytes, demo only
 	demoShop          = "cvo-demo.myshopify.com"
+
+	defaultWorkerConcurrency = 4
 )
 
 // How a command may fill in missing credentials.
@@ -55,19 +67,25 @@ const (
 
 func loadConfig(policy credentialPolicy) (config, error) {
 	c := config{
-		ClientID:       os.Getenv("SHOPIFY_API_KEY"),
-		ClientSecret:   os.Getenv("SHOPIFY_API_SECRET"),
-		AppURL:         os.Getenv("SHOPIFY_APP_URL"),
-		Scopes:         envOr("SCOPES", defaultScopes),
-		APIVersion:     envOr("SHOPIFY_API_VERSION", defaultAPIVersion),
-		AdminOrigin:    os.Getenv("SHOPIFY_ADMIN_ORIGIN"),
-		DatabaseURL:    envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvo?sslmode=disable"),
-		RedisURL:       envOr("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		QueueNamespace: os.Getenv("QUEUE_NAMESPACE"),
-		EncryptionKey:  os.Getenv("ENCRYPTION_KEY"),
-		Port:           envOr("PORT", "8080"),
-		SimulatorPort:  envOr("SIMULATOR_PORT", "9100"),
+		ClientID:         os.Getenv("SHOPIFY_API_KEY"),
+		ClientSecret:     os.Getenv("SHOPIFY_API_SECRET"),
+		AppURL:           os.Getenv("SHOPIFY_APP_URL"),
+		Scopes:           envOr("SCOPES", defaultScopes),
+		APIVersion:       envOr("SHOPIFY_API_VERSION", defaultAPIVersion),
+		AdminOrigin:      os.Getenv("SHOPIFY_ADMIN_ORIGIN"),
+		DatabaseURL:      envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvo?sslmode=disable"),
+		RedisURL:         envOr("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		QueueNamespace:   os.Getenv("QUEUE_NAMESPACE"),
+		EncryptionKey:    os.Getenv("ENCRYPTION_KEY"),
+		Port:             envOr("PORT", "8080"),
+		SimulatorPort:    envOr("SIMULATOR_PORT", "9100"),
+		WorkerHealthAddr: envOr("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
 	}
+	n, err := strconv.Atoi(envOr("WORKER_CONCURRENCY", strconv.Itoa(defaultWorkerConcurrency)))
+	if err != nil || n < 1 || n > 256 {
+		return c, fmt.Errorf("WORKER_CONCURRENCY must be a whole number from 1 to 256")
+	}
+	c.WorkerConcurrency = n
 	useDemo := policy == demoCredentials ||
 		(policy == toolCredentials && c.ClientID == "" && c.ClientSecret == "")
 	if useDemo {
@@ -77,6 +95,11 @@ func loadConfig(policy credentialPolicy) (config, error) {
 			c.AdminOrigin = "http://127.0.0.1:" + c.SimulatorPort
 		}
 	}
+	days, err := strconv.Atoi(envOr("DATA_RETENTION_DAYS", "30"))
+	if err != nil || days < 1 || days > 3650 {
+		return c, fmt.Errorf("DATA_RETENTION_DAYS must be a whole number of days from 1 to 3650")
+	}
+	c.Retention = time.Duration(days) * 24 * time.Hour
 	if c.AppURL == "" {
 		c.AppURL = "http://localhost:" + c.Port
 	}

@@ -65,9 +65,9 @@ func main() {
 	case "demo":
 		err = runAll(ctx, log, demoCredentials)
 	case "serve":
-		err = withApp(ctx, log, func(a *appDeps) error { return a.serve(ctx) })
+		err = withApp(ctx, log, serverPool, func(a *appDeps) error { return a.serve(ctx) })
 	case "worker":
-		err = withApp(ctx, log, func(a *appDeps) error { return a.work(ctx) })
+		err = withApp(ctx, log, workerPool, func(a *appDeps) error { return a.work(ctx) })
 	case "migrate":
 		err = migrate(ctx)
 	case "simulator":
@@ -118,12 +118,12 @@ type appDeps struct {
 	writeback  *rescore.Writeback
 }
 
-func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) error {
+func withApp(ctx context.Context, log *slog.Logger, pool func(config) postgres.Options, fn func(*appDeps) error) error {
 	cfg, err := loadConfig(requireCredentials)
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, log)
+	a, err := openAppWith(ctx, cfg, log, pool(cfg))
 	if err != nil {
 		return err
 	}
@@ -131,12 +131,38 @@ func withApp(ctx context.Context, log *slog.Logger, fn func(*appDeps) error) err
 	return fn(a)
 }
 
+// workerPool sizes a worker's pool from its concurrency: every job can
+// hold its whole connection budget at once, with a reserve to spare
+// (postgres.WorkerPoolSize). pool_max_conns in DATABASE_URL may raise it,
+// never lower it.
+func workerPool(cfg config) postgres.Options {
+	n := postgres.WorkerPoolSize(workerConcurrency(cfg))
+	return postgres.Options{MaxConns: n, MinConns: n}
+}
+
+// serverPool is the HTTP server's: pgx's default unless pool_max_conns
+// says otherwise. No job runs on it, so jobs can never exhaust it.
+func serverPool(config) postgres.Options { return postgres.Options{} }
+
+func workerConcurrency(cfg config) int {
+	if cfg.WorkerConcurrency > 0 {
+		return cfg.WorkerConcurrency
+	}
+	return defaultWorkerConcurrency
+}
+
+// openApp opens the app with a worker's pool (the server can share it, as
+// tests do).
 func openApp(ctx context.Context, cfg config, log *slog.Logger) (*appDeps, error) {
+	return openAppWith(ctx, cfg, log, workerPool(cfg))
+}
+
+func openAppWith(ctx context.Context, cfg config, log *slog.Logger, pool postgres.Options) (*appDeps, error) {
 	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("ENCRYPTION_KEY: %w", err)
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := postgres.OpenWith(ctx, cfg.DatabaseURL, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -211,9 +237,11 @@ func (a *appDeps) server() *web.Server {
 			{Name: "postgres", Ping: a.db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
-		Frontend: frontend.Dist(),
-		Pages:    &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
-		Log:      a.log,
+		Frontend:    frontend.Dist(),
+		Pages:       &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
+		OAuthStates: postgres.NewOAuthStateStore(a.db),
+		Exports:     postgres.NewExportStore(a.db, a.cfg.Retention),
+		Log:         a.log,
 	})
 }
 
@@ -230,12 +258,28 @@ func (a *appDeps) serve(ctx context.Context) error {
 
 func (a *appDeps) work(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(a.redis, asynq.Config{
-		Concurrency: 4,
+		Concurrency: workerConcurrency(a.cfg),
 		Queues:      a.queue.Namespace().Queues(),
 		Logger:      asynqLogger{a.log},
+		// A webhook apply that waited out a running import is no failure.
+		IsFailure:      jobs.IsFailure,
+		RetryDelayFunc: jobs.RetryDelay,
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
-		Rescorer: a.rescorer, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
+		Deliveries: a.applier, Retention: a.cfg.Retention,
+		Rescorer: a.rescorer, Abandoned: a.scorings, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
+	health := jobs.NewHealth(func() jobs.PoolStats { return jobs.PoolStats(a.db.Stats()) }, a.log.With("component", "worker-health"))
+	mux.Use(health.Middleware)
+	if a.cfg.WorkerHealthAddr != "" {
+		hs := &http.Server{Addr: a.cfg.WorkerHealthAddr, Handler: health.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := listen(ctx, hs); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("worker health endpoint stopped", "addr", hs.Addr, "err", err)
+			}
+		}()
+		go health.Watch(ctx, jobs.PoolWindow)
+		a.log.Info("worker health endpoint", "addr", hs.Addr, "concurrency", workerConcurrency(a.cfg), "pool_max_conns", a.db.Stats().Max)
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -247,6 +291,9 @@ func (a *appDeps) work(ctx context.Context) error {
 		return err
 	}
 	if err := jobs.RegisterReconcileSweep(sched, a.queue.Namespace()); err != nil {
+		return err
+	}
+	if err := jobs.RegisterDeliverySweeps(sched, a.queue.Namespace()); err != nil {
 		return err
 	}
 	if err := sched.Start(); err != nil {

@@ -29,11 +29,18 @@ func runAll(ctx context.Context, log *slog.Logger, policy credentialPolicy) erro
 	if err := migrateDatabase(ctx, cfg); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, log)
+	// The server and the worker get pools of their own: jobs can never
+	// take the connections /healthz and webhooks need.
+	a, err := openAppWith(ctx, cfg, log, serverPool(cfg))
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	w, err := openAppWith(ctx, cfg, log, workerPool(cfg))
+	if err != nil {
+		return err
+	}
+	defer w.close()
 
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.Demo {
@@ -47,7 +54,7 @@ func runAll(ctx context.Context, log *slog.Logger, policy credentialPolicy) erro
 			"Open %s/?shop=%s&embedded=1 in a browser.\n\n", cfg.AppURL, demoShop)
 	}
 	g.Go(func() error { return a.serve(ctx) })
-	g.Go(func() error { return a.work(ctx) })
+	g.Go(func() error { return w.work(ctx) })
 	return g.Wait()
 }
 

@@ -3,9 +3,16 @@ package webhooks
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 )
+
+// Shopify's HMAC covers the body only: a body signed for one topic and shop
+// can be resent with other headers. Every delivery is therefore checked,
+// before anything is recorded, to have the shape of its topic and to name
+// the delivering shop wherever it names a shop at all.
 
 // Shopify sends ids as JSON numbers; json.Number keeps every digit of a
 // 64-bit id where float64 would round it.
@@ -20,90 +27,227 @@ func (c customerPayload) ref() cvo.CustomerRef {
 }
 
 type dataRequestPayload struct {
-	ShopDomain  string          `json:"shop_domain"`
-	Customer    customerPayload `json:"customer"`
-	DataRequest struct {
+	ShopID          json.Number     `json:"shop_id"`
+	ShopDomain      string          `json:"shop_domain"`
+	Customer        customerPayload `json:"customer"`
+	OrdersRequested *[]json.Number  `json:"orders_requested"`
+	DataRequest     *struct {
 		ID json.Number `json:"id"`
 	} `json:"data_request"`
 }
 
-// requestID names the export: Shopify's data request id, or the delivery's
-// id when a payload lacks one.
-func (p dataRequestPayload) requestID(webhookID string) string {
-	if p.DataRequest.ID != "" {
-		return p.DataRequest.ID.String()
-	}
-	return webhookID
-}
-
 type customerRedactPayload struct {
-	ShopDomain string          `json:"shop_domain"`
-	Customer   customerPayload `json:"customer"`
+	ShopID         json.Number     `json:"shop_id"`
+	ShopDomain     string          `json:"shop_domain"`
+	Customer       customerPayload `json:"customer"`
+	OrdersToRedact *[]json.Number  `json:"orders_to_redact"`
+	// A data request's fields: a customers/data_request body resent as
+	// customers/redact must not erase the customer it asked about.
+	OrdersRequested json.RawMessage `json:"orders_requested"`
+	DataRequest     json.RawMessage `json:"data_request"`
 }
 
 type shopRedactPayload struct {
-	ShopDomain string `json:"shop_domain"`
+	ShopID     json.Number `json:"shop_id"`
+	ShopDomain string      `json:"shop_domain"`
+}
+
+// shopPayload is the shop resource app/uninstalled carries.
+type shopPayload struct {
+	ID              json.Number `json:"id"`
+	Domain          *string     `json:"domain"`
+	MyshopifyDomain *string     `json:"myshopify_domain"`
 }
 
 type scopesUpdatePayload struct {
-	Previous []string `json:"previous"`
-	Current  []string `json:"current"`
+	Previous []string  `json:"previous"`
+	Current  *[]string `json:"current"`
+}
+
+// resourcePayload is what every data topic's body has in common: the
+// resource's numeric id and its GraphQL id, whose type names the resource.
+type resourcePayload struct {
+	ID                json.Number `json:"id"`
+	AdminGraphQLAPIID string      `json:"admin_graphql_api_id"`
+	OrderID           json.Number `json:"order_id"`
+	Status            string      `json:"status"`
+	// Customer is an order's buyer: an object, or null for guest checkouts.
+	Customer json.RawMessage `json:"customer"`
+}
+
+// shopFields are the top-level fields through which a payload names a shop.
+type shopFields struct {
+	ShopDomain      *string `json:"shop_domain"`
+	Domain          *string `json:"domain"`
+	MyshopifyDomain *string `json:"myshopify_domain"`
+}
+
+func invalid(format string, args ...any) error {
+	return cvo.Errorf(cvo.EINVALID, format, args...)
 }
 
 func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return cvo.Errorf(cvo.EINVALID, "Malformed webhook payload: %v", err)
+		return invalid("Malformed webhook payload: %v", err)
+	}
+	if dec.More() {
+		return invalid("Malformed webhook payload: data after the JSON object.")
 	}
 	return nil
 }
 
-func checkShop(payloadShop, headerShop string) error {
-	if payloadShop != "" && payloadShop != headerShop {
-		return cvo.Errorf(cvo.EINVALID, "Payload shop_domain does not match the delivering shop.")
+// validate checks a signed delivery's body against its topic and shop. It
+// returns the decoded payload of the topics the receiver applies itself.
+func validate(topic, shop string, body []byte) (any, error) {
+	var obj map[string]json.RawMessage
+	if err := decode(body, &obj); err != nil || obj == nil {
+		return nil, invalid("A webhook payload must be a JSON object.")
+	}
+	if err := checkShopFields(topic, shop, body); err != nil {
+		return nil, err
+	}
+	switch {
+	case topic == "app/uninstalled":
+		return nil, validateUninstalled(shop, body)
+	case topic == "app/scopes_update":
+		var p scopesUpdatePayload
+		if err := decode(body, &p); err != nil {
+			return nil, err
+		}
+		if p.Current == nil {
+			return nil, invalid("An app/scopes_update payload lists the current scopes.")
+		}
+		return p, nil
+	case topic == "customers/data_request":
+		var p dataRequestPayload
+		if err := decode(body, &p); err != nil {
+			return nil, err
+		}
+		if err := compliance(p.ShopDomain, shop, p.Customer.ID, p.OrdersRequested); err != nil {
+			return nil, err
+		}
+		if p.DataRequest == nil || !positiveID(p.DataRequest.ID) {
+			return nil, invalid("A customers/data_request payload has the data_request id.")
+		}
+		return p, nil
+	case topic == "customers/redact":
+		var p customerRedactPayload
+		if err := decode(body, &p); err != nil {
+			return nil, err
+		}
+		if p.OrdersRequested != nil || p.DataRequest != nil {
+			return nil, invalid("A customers/redact payload is not a data request.")
+		}
+		return p, compliance(p.ShopDomain, shop, p.Customer.ID, p.OrdersToRedact)
+	case topic == "shop/redact":
+		var p shopRedactPayload
+		if err := decode(body, &p); err != nil {
+			return nil, err
+		}
+		if !positiveID(p.ShopID) || p.ShopDomain == "" {
+			return nil, invalid("A shop/redact payload has shop_id and shop_domain.")
+		}
+		return p, nil
+	case dataTopics[topic] != "":
+		return nil, validateResource(topic, dataTopics[topic], body)
+	default:
+		return nil, invalid("Topic %s is not handled.", topic)
+	}
+}
+
+// checkShopFields refuses a payload naming another shop in any of the
+// fields Shopify uses for it. A shop's domain field may hold its custom
+// domain, which cannot be compared; a myshopify.com name can.
+func checkShopFields(topic, shop string, body []byte) error {
+	var f shopFields
+	if err := decode(body, &f); err != nil {
+		return invalid("Payload fields shop_domain, domain and myshopify_domain must be strings.")
+	}
+	for name, v := range map[string]*string{"shop_domain": f.ShopDomain, "myshopify_domain": f.MyshopifyDomain, "domain": f.Domain} {
+		if v == nil || *v == "" {
+			continue
+		}
+		if name == "domain" && !strings.HasSuffix(strings.ToLower(*v), ".myshopify.com") {
+			continue
+		}
+		if !strings.EqualFold(*v, shop) {
+			return invalid("The %s payload names another shop in %s than the delivering shop.", topic, name)
+		}
 	}
 	return nil
 }
 
-func validCustomerID(id json.Number) error {
-	if _, err := id.Int64(); err != nil {
-		return cvo.Errorf(cvo.EINVALID, "Customer id %q is not a Shopify id.", id.String())
+// validateUninstalled accepts only the shop resource of the delivering
+// shop: app/uninstalled deletes its tokens.
+func validateUninstalled(shop string, body []byte) error {
+	var p shopPayload
+	if err := decode(body, &p); err != nil {
+		return err
+	}
+	if !positiveID(p.ID) {
+		return invalid("An app/uninstalled payload is a shop with an id.")
+	}
+	name := p.MyshopifyDomain
+	if name == nil || *name == "" {
+		name = p.Domain
+	}
+	if name == nil || !strings.EqualFold(*name, shop) {
+		return invalid("An app/uninstalled payload is the delivering shop (myshopify_domain or domain).")
 	}
 	return nil
 }
 
-func parseDataRequest(body []byte, shop string) (dataRequestPayload, error) {
-	var p dataRequestPayload
-	if err := decode(body, &p); err != nil {
-		return p, err
+// compliance checks what customers/redact and customers/data_request share.
+func compliance(payloadShop, shop string, customerID json.Number, orders *[]json.Number) error {
+	if payloadShop == "" || orders == nil {
+		return invalid("A compliance payload has shop_domain, the customer and the orders concerned.")
 	}
-	if err := checkShop(p.ShopDomain, shop); err != nil {
-		return p, err
+	if !positiveID(customerID) {
+		return invalid("Customer id %q is not a Shopify id.", customerID.String())
 	}
-	return p, validCustomerID(p.Customer.ID)
+	for _, id := range *orders {
+		if !positiveID(id) {
+			return invalid("Order id %q is not a Shopify id.", id.String())
+		}
+	}
+	return nil
 }
 
-func parseCustomerRedact(body []byte, shop string) (customerRedactPayload, error) {
-	var p customerRedactPayload
+// validateResource checks a data topic's body: the resource of the topic,
+// named by a numeric id and a GraphQL id of the resource's type, so a
+// customer's body cannot pass as an order's and the reverse.
+func validateResource(topic, resource string, body []byte) error {
+	var p resourcePayload
 	if err := decode(body, &p); err != nil {
-		return p, err
+		return invalid("The %s payload does not have the shape of a %s: %v", topic, resource, cvo.ErrorMessage(err))
 	}
-	if err := checkShop(p.ShopDomain, shop); err != nil {
-		return p, err
+	if resource == "BulkOperation" {
+		id, ok := strings.CutPrefix(p.AdminGraphQLAPIID, "gid://shopify/BulkOperation/")
+		if !ok || !positiveID(json.Number(id)) || p.Status == "" {
+			return invalid("A bulk_operations/finish payload has the admin_graphql_api_id of a BulkOperation and a status.")
+		}
+		return nil
 	}
-	return p, validCustomerID(p.Customer.ID)
+	if !positiveID(p.ID) || p.AdminGraphQLAPIID != "gid://shopify/"+resource+"/"+p.ID.String() {
+		return invalid("The %s payload is not a %s: it needs an id and the matching admin_graphql_api_id.", topic, resource)
+	}
+	switch resource {
+	case "Refund":
+		if !positiveID(p.OrderID) {
+			return invalid("A refunds/create payload has the order_id of its order.")
+		}
+	case "Order":
+		if c := bytes.TrimSpace(p.Customer); len(c) > 0 && !bytes.Equal(c, []byte("null")) && c[0] != '{' {
+			return invalid("An order's customer is an object or null.")
+		}
+	}
+	return nil
 }
 
-func parseShopRedact(body []byte, shop string) (shopRedactPayload, error) {
-	var p shopRedactPayload
-	if err := decode(body, &p); err != nil {
-		return p, err
-	}
-	return p, checkShop(p.ShopDomain, shop)
-}
-
-func parseScopesUpdate(body []byte) (scopesUpdatePayload, error) {
-	var p scopesUpdatePayload
-	return p, decode(body, &p)
+// positiveID reports whether id is a Shopify id: a positive 64-bit integer.
+func positiveID(id json.Number) bool {
+	n, err := strconv.ParseInt(id.String(), 10, 64)
+	return err == nil && n > 0
 }

@@ -19,8 +19,15 @@ import (
 	"github.com/cvo-app/cvo/internal/shopify"
 )
 
-// MaxBody bounds a delivery: Shopify's largest order payloads stay far below it.
-const MaxBody = 8 << 20
+// MaxBody bounds a delivery. Shopify documents no largest payload; 2 MiB
+// holds an order with several hundred line items. A larger delivery is
+// answered 413 and what it carried is caught by the reconciliation.
+const MaxBody = 2 << 20
+
+// maxHashed bounds how much of a body over MaxBody is read, only through
+// the HMAC and never kept, to tell an unsigned one (401) from a signed one
+// (413). Anything longer is refused unread.
+const maxHashed = 4 * MaxBody
 
 // Deliveries records deliveries for deduplication.
 type Deliveries interface {
@@ -65,11 +72,12 @@ func NewReceiver(clientSecret string, d Deliveries, i Installations, p Privacy, 
 	return &Receiver{secret: clientSecret, deliveries: d, installations: i, privacy: p, jobs: j, log: log}
 }
 
-// The data topics the app subscribes to; their deliveries are applied by jobs.
-var dataTopics = map[string]bool{
-	"orders/create": true, "orders/updated": true, "orders/paid": true, "orders/cancelled": true,
-	"refunds/create": true, "customers/create": true, "customers/update": true, "customers/delete": true,
-	"bulk_operations/finish": true,
+// The data topics the app subscribes to, with the GraphQL type of the
+// resource each one carries; their deliveries are applied by jobs.
+var dataTopics = map[string]string{
+	"orders/create": "Order", "orders/updated": "Order", "orders/paid": "Order", "orders/cancelled": "Order",
+	"refunds/create": "Refund", "customers/create": "Customer", "customers/update": "Customer", "customers/delete": "Customer",
+	"bulk_operations/finish": "BulkOperation",
 }
 
 var (
@@ -80,17 +88,11 @@ var (
 // Handle serves POST /webhooks and /webhooks/compliance.
 func (r *Receiver) Handle(c echo.Context) error {
 	req := c.Request()
-	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "Could not read the body.")
-	}
 	// The signature comes first: nothing about an unsigned request is trusted,
 	// not even its size.
-	if !shopify.VerifyWebhookHMAC(body, req.Header.Get("X-Shopify-Hmac-Sha256"), r.secret) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "Invalid webhook signature.")
-	}
-	if len(body) > MaxBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
+	body, err := readSigned(req, r.secret)
+	if err != nil {
+		return err
 	}
 	d := cvo.WebhookDelivery{
 		Shop:    req.Header.Get("X-Shopify-Shop-Domain"),
@@ -108,6 +110,14 @@ func (r *Receiver) Handle(c echo.Context) error {
 	ctx := req.Context()
 	log := r.log.With("shop", d.Shop, "topic", d.Topic, "webhook_id", d.ID)
 
+	// A body that is not of its topic or names another shop is refused
+	// before anything is recorded: it may be a signed body replayed with
+	// other headers, and Shopify itself never sends one.
+	payload, err := validate(d.Topic, d.Shop, body)
+	if err != nil {
+		log.Warn("webhook refused", "reason", cvo.ErrorMessage(err))
+		return echo.NewHTTPError(http.StatusBadRequest, cvo.ErrorMessage(err))
+	}
 	fresh, err := r.deliveries.Record(ctx, d)
 	if err != nil {
 		return err
@@ -116,16 +126,11 @@ func (r *Receiver) Handle(c echo.Context) error {
 		log.Info("webhook duplicate ignored")
 		return c.NoContent(http.StatusOK)
 	}
-	keepPayload, err := r.dispatch(ctx, d)
+	keepPayload, err := r.dispatch(ctx, d, payload)
 	if err != nil {
 		log.Error("webhook handling failed", "err", err)
 		if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
 			log.Error("record webhook failure", "err", mErr)
-		}
-		if cvo.ErrorCode(err) == cvo.EINVALID {
-			// A payload that can never be applied is acknowledged, so Shopify
-			// does not retry it for hours; the failure is kept with the delivery.
-			return c.NoContent(http.StatusOK)
 		}
 		return err
 	}
@@ -136,40 +141,100 @@ func (r *Receiver) Handle(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// dispatch handles one delivery and says whether its payload must be kept
-// for a job.
-func (r *Receiver) dispatch(ctx context.Context, d cvo.WebhookDelivery) (keepPayload bool, err error) {
+// readSigned reads a delivery's body through the HMAC. A body is kept
+// only while it stays within MaxBody, and not at all when its declared
+// length is already over it, so an unsigned request never makes the
+// receiver hold more than MaxBody, and a declared-oversized one nothing.
+func readSigned(req *http.Request, secret string) ([]byte, error) {
+	mac := shopify.NewWebhookMAC(req.Header.Get("X-Shopify-Hmac-Sha256"), secret)
+	if req.ContentLength > maxHashed {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
+	}
+	keep := &cappedBuffer{max: MaxBody, over: req.ContentLength > MaxBody}
+	n, err := io.Copy(io.MultiWriter(mac, keep), io.LimitReader(req.Body, maxHashed+1))
+	var tooLarge *http.MaxBytesError
 	switch {
-	case d.Topic == "app/uninstalled":
-		return false, r.uninstalled(ctx, d.Shop)
-	case d.Topic == "app/scopes_update":
-		p, err := parseScopesUpdate(d.Payload)
-		if err != nil {
-			return false, err
+	case errors.As(err, &tooLarge) || n > maxHashed:
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
+	case err != nil:
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "Could not read the body.")
+	case !mac.Valid():
+		return nil, echo.NewHTTPError(http.StatusUnauthorized, "Invalid webhook signature.")
+	case keep.over:
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
+	}
+	return keep.Bytes(), nil
+}
+
+// cappedBuffer keeps what is written to it until it would pass max, then
+// drops it all and only counts. It keeps fixed-size blocks rather than one
+// growing slice, so what an unsigned body costs is its own size (at most
+// max), not the doubling copies of a growing buffer.
+type cappedBuffer struct {
+	blocks [][]byte
+	n      int
+	max    int
+	over   bool
+}
+
+const bufferBlock = 64 << 10
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	written := len(p)
+	if c.over {
+		return written, nil
+	}
+	if c.n+len(p) > c.max {
+		c.over, c.blocks, c.n = true, nil, 0
+		return written, nil
+	}
+	c.n += len(p)
+	for len(p) > 0 {
+		last := len(c.blocks) - 1
+		if last < 0 || len(c.blocks[last]) == cap(c.blocks[last]) {
+			c.blocks = append(c.blocks, make([]byte, 0, min(bufferBlock, c.max)))
+			last++
 		}
-		return false, r.installations.UpdateScopes(ctx, d.Shop, p.Current)
-	case d.Topic == "customers/data_request":
-		p, err := parseDataRequest(d.Payload, d.Shop)
-		if err != nil {
-			return false, err
-		}
-		_, err = r.privacy.ExportCustomer(ctx, d.Shop, p.requestID(d.ID), p.Customer.ref())
+		k := copy(c.blocks[last][len(c.blocks[last]):cap(c.blocks[last])], p)
+		c.blocks[last] = c.blocks[last][:len(c.blocks[last])+k]
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// Bytes joins the kept blocks.
+func (c *cappedBuffer) Bytes() []byte {
+	if len(c.blocks) == 1 {
+		return c.blocks[0]
+	}
+	out := make([]byte, 0, c.n)
+	for _, b := range c.blocks {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// dispatch handles one delivery and says whether its payload must be kept
+// for a job. payload is what validate decoded.
+func (r *Receiver) dispatch(ctx context.Context, d cvo.WebhookDelivery, payload any) (keepPayload bool, err error) {
+	switch p := payload.(type) {
+	case scopesUpdatePayload:
+		return false, r.installations.UpdateScopes(ctx, d.Shop, *p.Current)
+	case dataRequestPayload:
+		_, err = r.privacy.ExportCustomer(ctx, d.Shop, p.DataRequest.ID.String(), p.Customer.ref())
 		return false, err
-	case d.Topic == "customers/redact":
-		p, err := parseCustomerRedact(d.Payload, d.Shop)
-		if err != nil {
-			return false, err
-		}
+	case customerRedactPayload:
 		return false, r.privacy.RedactCustomer(ctx, d.Shop, p.Customer.ref())
-	case d.Topic == "shop/redact":
-		if _, err := parseShopRedact(d.Payload, d.Shop); err != nil {
-			return false, err
-		}
+	case shopRedactPayload:
 		if err := r.uninstalled(ctx, d.Shop); err != nil {
 			return false, err
 		}
 		return false, r.privacy.DeleteShop(ctx, d.Shop)
-	case dataTopics[d.Topic]:
+	}
+	switch {
+	case d.Topic == "app/uninstalled":
+		return false, r.uninstalled(ctx, d.Shop)
+	case dataTopics[d.Topic] != "":
 		return true, r.jobs.EnqueueWebhook(ctx, d)
 	default:
 		return false, cvo.Errorf(cvo.EINVALID, "Topic %s is not handled.", d.Topic)

@@ -173,7 +173,7 @@ func TestComplianceTopics(t *testing.T) {
 	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err), "the redacted customer's export is gone")
 
 	mismatch := `{"shop_id":954889,"shop_domain":"other.myshopify.com"}`
-	assert.Equal(t, http.StatusOK, f.deliver(t, "shop/redact", "wh-sr-bad", mismatch, nil), "acknowledged, never applied")
+	assert.Equal(t, http.StatusBadRequest, f.deliver(t, "shop/redact", "wh-sr-bad", mismatch, nil), "refused, never applied")
 	_, err = f.shops.Get(ctx, f.shop)
 	require.NoError(t, err, "a payload naming another shop deletes nothing")
 
@@ -196,17 +196,26 @@ func FuzzReceiver(f *testing.F) {
 	f.Add("customers/data_request", `{"customer":{"id":"abc"}}`, true)
 	f.Add("app/scopes_update", `{"current":5}`, true)
 	f.Add("orders/create", `not json`, false)
+	f.Add("shop/redact", customerOfShopA, true)
+	f.Add("app/uninstalled", `{"id":1,"domain":null,"myshopify_domain":7}`, true)
+	f.Add("refunds/create", `{"id":1,"admin_graphql_api_id":"gid://shopify/Refund/1","order_id":-1}`, true)
 	f.Fuzz(func(t *testing.T, topic, body string, signed bool) {
 		h := ptr("")
 		if signed {
 			h = nil
 		}
-		code := fx.deliver(t, topic, fmt.Sprintf("fz-%d", time.Now().UnixNano()), body, h)
+		id := fmt.Sprintf("fz-%d", time.Now().UnixNano())
+		code := fx.deliver(t, topic, id, body, h)
 		if !signed && code != http.StatusUnauthorized {
 			t.Fatalf("unsigned delivery answered %d", code)
 		}
 		if code >= 500 {
 			t.Fatalf("signed delivery %q answered %d", topic, code)
+		}
+		if code >= 400 {
+			if _, err := fx.deliveries.Get(context.Background(), fx.shop, id); err == nil {
+				t.Fatalf("refused delivery %q (%d) was recorded", topic, code)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/cvo-app/cvo/internal/shopify"
 )
@@ -71,3 +72,41 @@ type payloadResult struct {
 
 // ok reports whether a mutation field ran and reported no user errors.
 func (p *payloadResult) ok() bool { return p != nil && len(p.UserErrors) == 0 }
+
+// connectionPage is one page of a connection read through its nodes.
+type connectionPage[T any] struct {
+	Nodes    []T `json:"nodes"`
+	PageInfo struct {
+		HasNextPage bool   `json:"hasNextPage"`
+		EndCursor   string `json:"endCursor"`
+	} `json:"pageInfo"`
+}
+
+// eachNode runs query, which reads the connection at its top-level field
+// with an $after variable, page by page, and calls fn with every node
+// until fn returns false or the pages end.
+func eachNode[T any](ctx context.Context, a *api, query, field string, vars map[string]any, fn func(T) bool) error {
+	var after *string
+	for {
+		v := maps.Clone(vars)
+		if v == nil {
+			v = map[string]any{}
+		}
+		v["after"] = after
+		var out map[string]connectionPage[T]
+		if err := a.do(ctx, query, v, &out); err != nil {
+			return err
+		}
+		page := out[field]
+		for _, n := range page.Nodes {
+			if !fn(n) {
+				return nil
+			}
+		}
+		if !page.PageInfo.HasNextPage || page.PageInfo.EndCursor == "" {
+			return nil
+		}
+		c := page.PageInfo.EndCursor
+		after = &c
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +13,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/shopify"
 )
 
@@ -28,42 +32,73 @@ import (
 // OPERATION_IN_PROGRESS, makes the writer wait for its own operations and
 // try again).
 //
-// Nothing of an operation is recorded until its result file has been read,
-// so a worker that dies mid-operation leaves customer_writeback as it was;
-// the next run plans the same changes and sends them again, which is
-// harmless: adding a tag a customer has, or removing one it lacks, changes
-// nothing.
+// A batch (one operation) is stored in PostgreSQL, with the lines it
+// covers, before its file is staged; its operation id as soon as Shopify
+// returns it; and its confirmed lines are recorded and the batch deleted in
+// one transaction once the result file has been read. The mutation's
+// operation name carries a marker unique to the batch. So a worker that
+// dies at any point leaves a batch row, and the next write-back of the shop
+// first settles it (resume): it finds the operation by its id, or by the
+// marker among the app's bulk operations when the id was never stored,
+// waits for it and reads its results, without staging or starting the file
+// again. Only a batch whose operation Shopify never started, or that ended
+// without results, is dropped; its changes are then planned and sent anew,
+// which is harmless: adding a tag a customer has, or removing one it
+// lacks, changes nothing.
 
 // maxUploadBytes stays under Shopify's 100 MB limit for a variables file;
 // bigger changes are split into several operations.
 const maxUploadBytes = 90 << 20
 
+// Bulk mutations, with %s for the operation name's batch marker.
 const (
-	bulkTagsRemove = `mutation CvoTagsRemove($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { userErrors { field message } } }`
-	bulkTagsAdd    = `mutation CvoTagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }`
-	bulkMetafields = `mutation CvoMetafields($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { userErrors { field message code } } }`
+	bulkTagsRemove = `mutation CvoTagsRemove%s($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { userErrors { field message } } }`
+	bulkTagsAdd    = `mutation CvoTagsAdd%s($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }`
+	bulkMetafields = `mutation CvoMetafields%s($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { userErrors { field message code } } }`
 
 	stagedUploadMutation = `mutation CvoStage($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) {
   stagedTargets { url parameters { name value } } userErrors { field message } } }`
 	runMutation = `mutation CvoBulkRun($mutation: String!, $path: String!) { bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $path) {
   bulkOperation { id status } userErrors { field message code } } }`
+	findOperations = `query CvoBulkFind($q: String!, $after: String) { bulkOperations(first: 50, after: $after, query: $q) {
+  nodes { id query } pageInfo { hasNextPage endCursor } } }`
 )
 
-func (k opKind) bulkMutation() string {
+// bulkMutation is the kind's mutation with the batch marker in its name.
+func (k opKind) bulkMutation(marker string) string {
 	switch k {
 	case opRemove:
-		return bulkTagsRemove
+		return fmt.Sprintf(bulkTagsRemove, "_"+marker)
 	case opAdd:
-		return bulkTagsAdd
+		return fmt.Sprintf(bulkTagsAdd, "_"+marker)
 	}
-	return bulkMetafields
+	return fmt.Sprintf(bulkMetafields, "_"+marker)
 }
 
-// bulkOperation is one running operation: ops[n] is the op of line n.
+func kindOf(field string) (opKind, bool) {
+	for _, k := range []opKind{opRemove, opAdd, opMetafields} {
+		if k.field() == field {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// newMarker returns a token unique to one batch, usable in a GraphQL name.
+func newMarker() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "b" + hex.EncodeToString(b[:])
+}
+
+// bulkOperation is one stored batch and its operation: line n of its
+// file is ops[n] (ops is nil for a batch resumed from an earlier run).
 type bulkOperation struct {
-	kind opKind
-	ops  []op
-	id   string
+	batch int64
+	kind  opKind
+	lines int
+	ops   []op
+	id    string
 
 	status, errorCode string
 	url, partialURL   string
@@ -71,7 +106,7 @@ type bulkOperation struct {
 
 func (b *bulkOperation) done() bool {
 	switch b.status {
-	case "COMPLETED", "FAILED", "CANCELED", "EXPIRED":
+	case "COMPLETED", "FAILED", "CANCELED", "EXPIRED", "GONE":
 		return true
 	}
 	return false
@@ -94,7 +129,7 @@ func (r *run) applyByBulk(ctx context.Context, ops []op) error {
 				return err
 			}
 			for _, ch := range chunks {
-				op, err := r.submit(ctx, kind, ch.ops, ch.body, running)
+				op, err := r.submit(ctx, kind, ch, running)
 				if err != nil {
 					return err
 				}
@@ -106,18 +141,143 @@ func (r *run) applyByBulk(ctx context.Context, ops []op) error {
 		}
 		var failed []op
 		for _, b := range running {
-			okays, err := r.readResult(ctx, b)
+			okays, err := r.settleBatch(ctx, b)
 			if err != nil {
 				return err
 			}
-			failed = append(failed, r.settle(b.ops, okays)...)
-		}
-		if err := r.flush(ctx); err != nil {
-			return err
+			failed = append(failed, r.settle(b.ops, okays, false)...)
 		}
 		pending = failed
 	}
 	return nil
+}
+
+// settleBatch reads a finished operation's results and records its
+// confirmed lines, deleting the batch in the same transaction.
+func (r *run) settleBatch(ctx context.Context, b *bulkOperation) ([]bool, error) {
+	okays, err := r.readResult(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.w.step(ctx, StepResultRead); err != nil {
+		return nil, err
+	}
+	var failed []int32
+	for i, ok := range okays {
+		if !ok {
+			failed = append(failed, int32(i))
+		}
+	}
+	if err := r.w.store.SettleBulkBatch(ctx, r.shop, b.batch, failed); err != nil {
+		return nil, err
+	}
+	return okays, r.w.step(ctx, StepSettled)
+}
+
+// resume settles the batches an earlier write-back of the shop left
+// behind (its worker died), before anything is planned: it finds each
+// batch's operation at Shopify, waits for it and records its confirmed
+// lines, so nothing already sent is sent again.
+func (r *run) resume(ctx context.Context) error {
+	batches, err := r.w.store.BulkBatches(ctx, r.shop)
+	if err != nil || len(batches) == 0 {
+		return err
+	}
+	var ops []*bulkOperation
+	for _, bb := range batches {
+		kind, ok := kindOf(bb.Kind)
+		if !ok {
+			return fmt.Errorf("write back to %s: bulk batch %d has unknown kind %q", r.shop, bb.ID, bb.Kind)
+		}
+		b := &bulkOperation{batch: bb.ID, kind: kind, lines: bb.Lines, id: bb.OperationID}
+		if b.id == "" {
+			id, err := r.findOperation(ctx, bb)
+			if err != nil {
+				return err
+			}
+			if id == "" {
+				// Shopify never started it: its changes are planned again.
+				r.w.log.Info("bulk write-back batch never started; sending its changes again", "shop", r.shop, "batch", bb.ID)
+				if err := r.w.store.DropBulkBatch(ctx, r.shop, bb.ID); err != nil {
+					return err
+				}
+				continue
+			}
+			b.id = id
+			if err := r.w.store.SetBulkStarted(ctx, r.shop, bb.ID, id, r.w.now()); err != nil {
+				return err
+			}
+		}
+		r.w.log.Info("bulk write-back operation resumed", "shop", r.shop, "batch", bb.ID, "operation", b.id, "lines", bb.Lines)
+		ops = append(ops, b)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := r.poll(ctx, ops); err != nil {
+		return err
+	}
+	if err := r.waitAll(ctx, ops); err != nil {
+		return err
+	}
+	for _, b := range ops {
+		okays, err := r.settleBatch(ctx, b)
+		if err != nil {
+			return err
+		}
+		r.report.ResumedOperations++
+		for _, ok := range okays {
+			if ok {
+				r.report.ResumedLines++
+			}
+		}
+	}
+	return nil
+}
+
+// findOperation looks for the batch's operation among the app's bulk
+// mutations created since the batch (a day earlier, for clock skew), by
+// the marker in its operation name; "" means Shopify never started it.
+func (r *run) findOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
+	type node struct {
+		ID    string `json:"id"`
+		Query string `json:"query"`
+	}
+	q := "operation_type:mutation created_at:>=" + bb.CreatedAt.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	var found string
+	err := eachNode(ctx, r.api, findOperations, "bulkOperations", map[string]any{"q": q}, func(n node) bool {
+		if strings.Contains(n.Query, "_"+bb.Marker+"(") {
+			found = n.ID
+		}
+		return found == ""
+	})
+	var gqlErrs shopify.GraphQLErrors
+	if errors.As(err, &gqlErrs) {
+		// Before API 2026-01 there is no bulkOperations query, but a shop
+		// runs one bulk mutation at a time, and a batch without a stored
+		// id can only be the last one started: the current one, if any.
+		return r.currentOperation(ctx, bb)
+	}
+	if err != nil {
+		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
+	}
+	return found, nil
+}
+
+func (r *run) currentOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
+	var out struct {
+		Op *struct {
+			ID    string `json:"id"`
+			Query string `json:"query"`
+		} `json:"currentBulkOperation"`
+	}
+	if err := r.api.do(ctx, `query CvoBulkCurrent { currentBulkOperation(type: MUTATION) { id query } }`, nil, &out); err != nil {
+		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
+	}
+	if out.Op != nil && strings.Contains(out.Op.Query, "_"+bb.Marker+"(") {
+		return out.Op.ID, nil
+	}
+	return "", nil
 }
 
 type bulkFile struct {
@@ -160,15 +320,47 @@ func (r *run) bulkFiles(ops []op) ([]bulkFile, error) {
 	return out, nil
 }
 
-// submit stages the file and starts the operation. When the shop runs as
-// many bulk operations as it may, it waits for one of its own running ones
-// (or, with none, backs off) and tries again.
-func (r *run) submit(ctx context.Context, kind opKind, ops []op, body []byte, running []*bulkOperation) (*bulkOperation, error) {
+// bulkLines are the stored form of a file's lines.
+func (r *run) bulkLines(ops []op) []postgres.BulkLine {
+	out := make([]postgres.BulkLine, len(ops))
+	for i, o := range ops {
+		c := &r.plan.changes[o.change]
+		l := postgres.BulkLine{CustomerID: c.id}
+		switch o.kind {
+		case opRemove:
+			l.Tags = c.remove
+		case opAdd:
+			l.Tags = c.add
+		default:
+			l.Metafields = c.metafields
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// submit stores the batch, stages its file and starts the operation,
+// recording each step. When the shop runs as many bulk operations as it
+// may, it waits for one of its own running ones (or, with none, backs off)
+// and tries again.
+func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bulkOperation) (*bulkOperation, error) {
 	if err := r.w.checkInstalled(ctx, r.shop); err != nil {
 		return nil, err
 	}
-	path, err := r.stage(ctx, body)
+	marker := newMarker()
+	batch, err := r.w.store.CreateBulkBatch(ctx, r.shop,
+		postgres.BulkBatch{Kind: kind.field(), Marker: marker, CreatedAt: r.w.now()}, r.bulkLines(f.ops))
 	if err != nil {
+		return nil, err
+	}
+	if err := r.w.step(ctx, StepBatchStored); err != nil {
+		return nil, err
+	}
+	path, err := r.stage(ctx, f.body)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.w.store.SetBulkStaged(ctx, r.shop, batch, path); err != nil {
 		return nil, err
 	}
 	wait := r.w.pollMin
@@ -182,12 +374,21 @@ func (r *run) submit(ctx context.Context, kind opKind, ops []op, body []byte, ru
 				UserErrors shopify.UserErrors `json:"userErrors"`
 			} `json:"bulkOperationRunMutation"`
 		}
-		if err := r.api.do(ctx, runMutation, map[string]any{"mutation": kind.bulkMutation(), "path": path}, &out); err != nil {
+		if err := r.api.do(ctx, runMutation, map[string]any{"mutation": kind.bulkMutation(marker), "path": path}, &out); err != nil {
 			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), err)
 		}
 		if op := out.Run.BulkOperation; op != nil && len(out.Run.UserErrors) == 0 {
 			r.report.BulkOperations++
-			return &bulkOperation{kind: kind, ops: ops, id: op.ID, status: op.Status}, nil
+			if err := r.w.step(ctx, StepStarted); err != nil {
+				return nil, err
+			}
+			if err := r.w.store.SetBulkStarted(ctx, r.shop, batch, op.ID, r.w.now()); err != nil {
+				return nil, err
+			}
+			if err := r.w.step(ctx, StepIDStored); err != nil {
+				return nil, err
+			}
+			return &bulkOperation{batch: batch, kind: kind, lines: len(f.ops), ops: f.ops, id: op.ID, status: op.Status}, nil
 		}
 		busy := false
 		for _, ue := range out.Run.UserErrors {
@@ -242,6 +443,9 @@ func (r *run) stage(ctx context.Context, body []byte) (string, error) {
 	if err := out.Staged.UserErrors.Err(); err != nil {
 		return "", fmt.Errorf("write back to %s: stage upload: %w", r.shop, err)
 	}
+	if err := r.w.step(ctx, StepStaged); err != nil {
+		return "", err
+	}
 	if len(out.Staged.Targets) != 1 {
 		return "", fmt.Errorf("write back to %s: stage upload: %d targets", r.shop, len(out.Staged.Targets))
 	}
@@ -274,7 +478,7 @@ func (r *run) stage(ctx context.Context, body []byte) (string, error) {
 		return "", err
 	}
 	r.report.UploadedBytes += int64(len(body))
-	return key, nil
+	return key, r.w.step(ctx, StepUploaded)
 }
 
 // upload POSTs the form to the storage URL, retrying 5xx answers and
@@ -341,7 +545,11 @@ func (r *run) poll(ctx context.Context, ops []*bulkOperation) error {
 	for i, b := range ops {
 		got := out["o"+strconv.Itoa(i)]
 		if got == nil {
-			return fmt.Errorf("write back to %s: bulk operation %s not found", r.shop, b.id)
+			// Unknown to Shopify: nothing of it can be confirmed, so its
+			// lines count as failed and go again.
+			r.w.log.Warn("bulk write-back operation not found", "shop", r.shop, "operation", b.id)
+			b.status, b.errorCode, b.url, b.partialURL = "GONE", "", "", ""
+			continue
 		}
 		b.status = got.Status
 		b.errorCode, b.url, b.partialURL = deref(got.ErrorCode), deref(got.URL), deref(got.PartialURL)
@@ -415,7 +623,7 @@ func parseResultLine(raw []byte, field string) (n int, ok bool, err error) {
 // operation and says which lines succeeded. Lines missing from the file
 // count as failed.
 func (r *run) readResult(ctx context.Context, b *bulkOperation) ([]bool, error) {
-	okays := make([]bool, len(b.ops))
+	okays := make([]bool, b.lines)
 	url := b.url
 	if url == "" {
 		url = b.partialURL

@@ -79,7 +79,7 @@ func (r *run) applyByCalls(ctx context.Context, ops []op) error {
 			if err != nil {
 				return err
 			}
-			failed = append(failed, r.settle(batch, okays)...)
+			failed = append(failed, r.settle(batch, okays, true)...)
 			if err := r.flush(ctx); err != nil {
 				return err
 			}

@@ -64,6 +64,7 @@ type env struct {
 	shops *postgres.ShopStore
 	store *postgres.WritebackStore
 	w     *activation.Writer
+	cfg   activation.Config
 	clock *fakeClock
 	hc    *http.Client
 	token string
@@ -110,6 +111,7 @@ func newEnv(t testing.TB, tune ...func(*activation.Config)) *env {
 	for _, f := range tune {
 		f(&cfg)
 	}
+	e.cfg = cfg
 	e.w = activation.New(cfg)
 	return e
 }

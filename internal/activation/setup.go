@@ -165,38 +165,21 @@ func (w *Writer) ensureSegments(ctx context.Context, a *api, shop, prefix string
 }
 
 func listSegments(ctx context.Context, a *api) ([]shopSegment, error) {
-	var (
-		out   []shopSegment
-		after *string
-	)
-	for {
-		var page struct {
-			Segments struct {
-				Nodes []struct {
-					ID    string `json:"id"`
-					Name  string `json:"name"`
-					Query string `json:"query"`
-				} `json:"nodes"`
-				PageInfo struct {
-					HasNextPage bool   `json:"hasNextPage"`
-					EndCursor   string `json:"endCursor"`
-				} `json:"pageInfo"`
-			} `json:"segments"`
-		}
-		err := a.do(ctx, `query CvoSegments($after: String) { segments(first: 250, after: $after) { nodes { id name query } pageInfo { hasNextPage endCursor } } }`,
-			map[string]any{"after": after}, &page)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range page.Segments.Nodes {
-			out = append(out, shopSegment{id: parseSegmentGID(n.ID), name: n.Name, query: n.Query})
-		}
-		if !page.Segments.PageInfo.HasNextPage {
-			return out, nil
-		}
-		c := page.Segments.PageInfo.EndCursor
-		after = &c
+	type node struct {
+		ID    string `json:"id"`
+		Name  string `json:"name"`
+		Query string `json:"query"`
 	}
+	var out []shopSegment
+	err := eachNode(ctx, a, `query CvoSegments($after: String) { segments(first: 250, after: $after) { nodes { id name query } pageInfo { hasNextPage endCursor } } }`,
+		"segments", nil, func(n node) bool {
+			out = append(out, shopSegment{id: parseSegmentGID(n.ID), name: n.Name, query: n.Query})
+			return true
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func segmentWrite(ctx context.Context, a *api, mutation string, vars map[string]any) (int64, error) {

@@ -76,6 +76,27 @@ type Writer struct {
 	clientOpts  []shopify.AdminOption
 	sleep       func(ctx context.Context, d time.Duration) error
 	now         func() time.Time
+	// afterStep, set by tests, runs after each step of a bulk batch; an
+	// error stops the write-back there, as a worker dying would.
+	afterStep func(step string) error
+}
+
+// Steps of a bulk batch after which a worker may die.
+const (
+	StepBatchStored = "batch-stored" // the batch and its lines are in PostgreSQL
+	StepStaged      = "staged"       // stagedUploadsCreate answered
+	StepUploaded    = "uploaded"     // the file is uploaded
+	StepStarted     = "started"      // bulkOperationRunMutation answered; id not stored yet
+	StepIDStored    = "id-stored"    // the operation id is stored
+	StepResultRead  = "result-read"  // the result file is read; nothing recorded yet
+	StepSettled     = "settled"      // confirmed lines recorded, batch deleted
+)
+
+func (w *Writer) step(ctx context.Context, name string) error {
+	if w.afterStep == nil {
+		return ctx.Err()
+	}
+	return w.afterStep(name)
 }
 
 // New returns a Writer.
@@ -140,6 +161,11 @@ type Report struct {
 	CostPoints     float64 `json:"costPoints"`
 	BulkOperations int     `json:"bulkOperations"`
 	UploadedBytes  int64   `json:"uploadedBytes"`
+	// ResumedOperations counts bulk operations an earlier write-back
+	// started and died before settling, whose results this one read;
+	// ResumedLines the lines of them Shopify confirmed.
+	ResumedOperations int `json:"resumedOperations,omitempty"`
+	ResumedLines      int `json:"resumedLines,omitempty"`
 	// SetupError is set when definitions or segments could not be made;
 	// tags and metafields were written anyway.
 	SetupError string `json:"setupError,omitempty"`
@@ -166,9 +192,10 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 	return nil
 }
 
-// lock takes the shop's write-back lock for the life of a connection.
+// lock takes the shop's write-back lock for the life of a connection,
+// with the job's whole connection budget reserved (see postgres.Reserve).
 func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	conn, err := w.db.Pool.Acquire(ctx)
+	conn, err := w.db.AcquireReserved(ctx, postgres.WritebackConns)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}
@@ -262,6 +289,9 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		r.report.SetupError = err.Error()
 		w.log.Warn("write-back set-up incomplete", "shop", r.shop, "err", err)
 	}
+	if err := r.resume(ctx); err != nil {
+		return err
+	}
 	planStart := w.now()
 	p, err := makePlan(ctx, w.store, r.shop, s, scores)
 	if err != nil {
@@ -316,31 +346,29 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 	return r.flush(ctx)
 }
 
-// succeeded records that an op went through.
-// settle records the ops Shopify confirmed (okays[i]) and returns the
-// ones it did not, to be sent again.
-func (r *run) settle(ops []op, okays []bool) (failed []op) {
+// settle marks the ops Shopify confirmed (okays[i]) and returns the ones
+// it did not, to be sent again. With record, the confirmed changes are
+// saved by the next flush; bulk batches record theirs themselves.
+func (r *run) settle(ops []op, okays []bool, record bool) (failed []op) {
 	for i, o := range ops {
-		if okays[i] {
-			r.succeeded(o)
-		} else {
+		if !okays[i] {
 			failed = append(failed, o)
+			continue
+		}
+		oc := &r.outcomes[o.change]
+		switch o.kind {
+		case opRemove:
+			oc.removed = true
+		case opAdd:
+			oc.added = true
+		case opMetafields:
+			oc.metafields = true
+		}
+		if record {
+			r.dirty = append(r.dirty, o.change)
 		}
 	}
 	return failed
-}
-
-func (r *run) succeeded(o op) {
-	oc := &r.outcomes[o.change]
-	switch o.kind {
-	case opRemove:
-		oc.removed = true
-	case opAdd:
-		oc.added = true
-	case opMetafields:
-		oc.metafields = true
-	}
-	r.dirty = append(r.dirty, o.change)
 }
 
 // count fills the report's tallies from the outcomes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type bulkClient struct {
 	gql  graphQL
 	http *http.Client
 	shop string
+	log  *slog.Logger
 }
 
 // bulkOperation is a BulkOperation as Shopify reports it.
@@ -121,27 +123,127 @@ func (c *bulkClient) get(ctx context.Context, id string) (*bulkOperation, error)
 // expired), so the operation must be run again.
 var errResultGone = errors.New("bulk result no longer available")
 
-// download opens a result file. The URL is signed and points at Shopify's
-// storage, not the shop, so no access token is sent with it.
-func (c *bulkClient) download(ctx context.Context, url string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("download bulk result for %s: %w", c.shop, err)
+// maxDownloadAttempts bounds the requests one import makes for a result
+// file: the first, plus retries after failures to open it or breaks in the
+// middle of it.
+const maxDownloadAttempts = 5
+
+// download opens a result file for reading. A failure to open it (network,
+// 5xx) is retried with backoff; a stream that breaks in the middle is
+// resumed where it broke with a Range request (or, from a server that
+// ignores Range, by skipping what was read), so a large file is never read
+// twice and the import above sees one unbroken stream. Attempts are
+// bounded by maxDownloadAttempts, waits by backoff; what exhausts them
+// fails the import with a read error (worth retrying later), or
+// errResultGone when the storage refuses the URL (4xx). The URL is signed
+// and points at Shopify's storage, not the shop, so no access token is
+// sent with it.
+func (c *bulkClient) download(ctx context.Context, url string, backoff func(ctx context.Context, attempt int) error) (io.ReadCloser, error) {
+	b := &resumingBody{ctx: ctx, c: c, url: url, backoff: backoff}
+	if err := b.open(); err != nil {
+		return nil, err
 	}
-	resp, err := c.http.Do(req)
+	return b, nil
+}
+
+// resumingBody is a result file being read, reopened after breaks.
+type resumingBody struct {
+	ctx      context.Context
+	c        *bulkClient
+	url      string
+	backoff  func(ctx context.Context, attempt int) error
+	body     io.ReadCloser
+	off      int64 // bytes handed out so far
+	attempts int
+	broken   error // a read error seen after returning data, handled next Read
+}
+
+// open (re)opens the file at b.off, retrying within the attempt budget.
+func (b *resumingBody) open() error {
+	var last error
+	for b.attempts < maxDownloadAttempts {
+		if b.attempts > 0 {
+			if err := b.backoff(b.ctx, b.attempts); err != nil {
+				return err
+			}
+		}
+		b.attempts++
+		body, err := b.request()
+		if err == nil {
+			b.body = body
+			return nil
+		}
+		if errors.Is(err, errResultGone) || b.ctx.Err() != nil {
+			return err
+		}
+		last = err
+	}
+	return fmt.Errorf("download bulk result for %s: %d attempts: %w", b.c.shop, b.attempts, last)
+}
+
+func (b *resumingBody) request() (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, b.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("download bulk result for %s: %w", c.shop, err)
+		return nil, fmt.Errorf("download bulk result for %s: %w", b.c.shop, err)
+	}
+	if b.off > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(b.off, 10)+"-")
+	}
+	resp, err := b.c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("download bulk result for %s: %w", b.c.shop, err)
 	}
 	switch {
+	case resp.StatusCode == http.StatusPartialContent && b.off > 0 &&
+		strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(b.off, 10)+"-"):
+		return resp.Body, nil
 	case resp.StatusCode == http.StatusOK:
+		if b.off > 0 {
+			// The server sent the whole file again: skip what was read.
+			if _, err := io.CopyN(io.Discard, resp.Body, b.off); err != nil {
+				resp.Body.Close()
+				return nil, fmt.Errorf("download bulk result for %s: skip %d bytes: %w", b.c.shop, b.off, err)
+			}
+		}
 		return resp.Body, nil
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusForbidden ||
 		resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		// Signed storage URLs answer 400 or 403 once expired.
 		resp.Body.Close()
-		return nil, fmt.Errorf("download bulk result for %s: HTTP %d: %w", c.shop, resp.StatusCode, errResultGone)
+		return nil, fmt.Errorf("download bulk result for %s: HTTP %d: %w", b.c.shop, resp.StatusCode, errResultGone)
 	default:
 		resp.Body.Close()
-		return nil, fmt.Errorf("download bulk result for %s: HTTP %d", c.shop, resp.StatusCode)
+		return nil, fmt.Errorf("download bulk result for %s: HTTP %d", b.c.shop, resp.StatusCode)
 	}
 }
+
+func (b *resumingBody) Read(p []byte) (int, error) {
+	for {
+		if b.broken == nil {
+			n, err := b.body.Read(p)
+			b.off += int64(n)
+			if err == nil || errors.Is(err, io.EOF) {
+				return n, err
+			}
+			if b.ctx.Err() != nil {
+				return n, err
+			}
+			if n > 0 {
+				b.broken = err
+				return n, nil
+			}
+			b.broken = err
+		}
+		cause := b.broken
+		b.broken = nil
+		b.body.Close()
+		b.c.log.Warn("bulk result download broke; resuming", "shop", b.c.shop, "offset", b.off, "attempt", b.attempts, "err", cause)
+		if err := b.open(); err != nil {
+			// Keep a body to close and report the break that started it.
+			b.body = io.NopCloser(strings.NewReader(""))
+			return 0, fmt.Errorf("%w (resuming at byte %d: %w)", cause, b.off, err)
+		}
+	}
+}
+
+func (b *resumingBody) Close() error { return b.body.Close() }

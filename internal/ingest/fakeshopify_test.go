@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,27 @@ type fakeShopify struct {
 	files   map[postgres.Resource]string
 	ops     map[string]string // operation id -> file content at start
 	queries []string
+	// faults are played, one per request, on result downloads.
+	faults    []downloadFault
+	downloads []string // the Range header of each result download ("" = whole)
+}
+
+// downloadFault is how one result download goes wrong.
+type downloadFault int
+
+const (
+	faultNone      downloadFault = iota
+	faultHTTP500                 // answer 500
+	faultHTTP403                 // answer 403, as storage does for a URL it refuses
+	faultMidStream               // send half the requested bytes, then drop the connection
+	faultNoRange                 // ignore a Range header and send the whole file
+)
+
+// failDownloads makes the next result downloads go wrong as given.
+func (f *fakeShopify) failDownloads(faults ...downloadFault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, faults...)
 }
 
 func newFakeShopify(t *testing.T) *fakeShopify {
@@ -68,7 +90,35 @@ func (f *fakeShopify) serve(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		_, _ = w.Write([]byte(content))
+		f.downloads = append(f.downloads, r.Header.Get("Range"))
+		fault := faultNone
+		if len(f.faults) > 0 {
+			fault, f.faults = f.faults[0], f.faults[1:]
+		}
+		switch fault {
+		case faultHTTP500:
+			http.Error(w, "backend error", http.StatusInternalServerError)
+		case faultHTTP403:
+			http.Error(w, "AccessDenied", http.StatusForbidden)
+		case faultMidStream:
+			start := 0
+			if rg := r.Header.Get("Range"); rg != "" {
+				_, err := fmt.Sscanf(rg, "bytes=%d-", &start)
+				require.NoError(f.t, err)
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(content)-1, len(content)))
+				w.Header().Set("Content-Length", strconv.Itoa(len(content)-start))
+				w.WriteHeader(http.StatusPartialContent)
+			} else {
+				w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+			}
+			_, _ = w.Write([]byte(content[start : start+(len(content)-start)/2]))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // the connection drops mid-file
+		case faultNoRange:
+			_, _ = w.Write([]byte(content))
+		default:
+			http.ServeContent(w, r, "result.jsonl", time.Time{}, strings.NewReader(content))
+		}
 		return
 	}
 	if r.Header.Get("X-Shopify-Access-Token") == "" {

@@ -53,6 +53,7 @@ type SyncerConfig struct {
 // current with daily reconciliations. It satisfies jobs.Syncer.
 type Syncer struct {
 	state         *postgres.SyncStore
+	deliveries    *postgres.DeliveryStore
 	tokens        Tokens
 	hc, dl        *http.Client
 	version       string
@@ -81,6 +82,8 @@ func NewSyncer(cfg SyncerConfig) *Syncer {
 		pollMin: cfg.PollMin,
 		pollMax: cfg.PollMax,
 	}
+	// The page's sync status counts unapplied webhook deliveries too.
+	s.deliveries = postgres.NewDeliveryStore(cfg.DB)
 	if s.hc == nil {
 		s.hc = http.DefaultClient
 	}
@@ -203,7 +206,7 @@ func (s *Syncer) newRun(ctx context.Context, prev postgres.SyncState, mode strin
 // missing, polls the running ones, imports each as it completes, and
 // reruns those that failed or whose result expired.
 func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
-	bc := &bulkClient{http: s.dl, shop: st.Shop}
+	bc := &bulkClient{http: s.dl, shop: st.Shop, log: s.log}
 	var token string
 	poll := s.pollMin
 	for {
@@ -333,8 +336,17 @@ func (s *Syncer) advance(ctx context.Context, bc *bulkClient, st *postgres.SyncS
 	case bulkCompleted:
 		err := s.importOperation(ctx, bc, st, r)
 		if errors.Is(err, errResultGone) {
-			s.restart(st, r, "result gone")
-			return true, nil
+			// A new operation only when Shopify agrees the result is gone;
+			// a refusal of a URL it still vouches for is retried later.
+			again, gerr := bc.get(ctx, op.ID)
+			if gerr != nil {
+				return true, fmt.Errorf("sync %s: %w (after: %w)", st.Shop, gerr, err)
+			}
+			if again == nil || again.Status == bulkExpired || again.URL == "" {
+				s.restart(st, r, "result gone")
+				return true, nil
+			}
+			op.URL = again.URL
 		}
 		return true, err
 	case bulkFailed, bulkCanceled, bulkExpired:
@@ -377,7 +389,7 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 	if err := stage.Reset(ctx); err != nil {
 		return err
 	}
-	body, err := bc.download(ctx, op.URL)
+	body, err := bc.download(ctx, op.URL, s.downloadBackoff(st.Shop))
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Shop, err)
 	}
@@ -425,6 +437,15 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 	s.log.Info("resource imported", "shop", st.Shop, "resource", r, "objects", src.objects, "changed", changed,
 		"seconds", s.now().Sub(started).Seconds(), "copy_seconds", copied.Sub(started).Seconds(), "merge_seconds", s.now().Sub(copied).Seconds())
 	return nil
+}
+
+// downloadBackoff waits before the attempt-th retry of a shop's result
+// download: pollMin doubled per attempt, at most pollMax (a
+// bulk_operations/finish webhook cutting it short does no harm).
+func (s *Syncer) downloadBackoff(shop string) func(ctx context.Context, attempt int) error {
+	return func(ctx context.Context, attempt int) error {
+		return s.wait(ctx, shop, min(s.pollMin<<min(attempt-1, 16), s.pollMax))
+	}
 }
 
 // isReadError tells a failure to read the download (worth retrying) from
@@ -493,6 +514,9 @@ func (s *Syncer) Status(ctx context.Context, shop string) (map[string]any, error
 		return nil, err
 	}
 	out := map[string]any{"phase": st.Phase, "mode": st.Mode, "rows_done": st.RowsDone, "rows_expected": st.RowsExpected}
+	if out["deliveries"], err = s.deliveries.Counts(ctx, shop); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return out, nil
 	}

@@ -188,3 +188,88 @@ func TestSyncKilledHalfwayResumesToSameTables(t *testing.T) {
 		assert.Equal(t, want, dumpTables(t, db, testShop))
 	})
 }
+
+// TestFailedResultDownloadIsRetriedAlone: a result download that fails to
+// open, or breaks in the middle, is retried on its own (a broken stream
+// resumes at the byte it reached) within the same sync: no resource is
+// exported twice, and the tables end as a clean sync leaves them.
+func TestFailedResultDownloadIsRetriedAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clean := pgtest.New(t)
+	require.NoError(t, newFakeShopify(t).syncer(clean).SyncShop(ctx, testShop))
+	want := dumpTables(t, clean, testShop)
+
+	for _, tc := range []struct {
+		name   string
+		faults []downloadFault
+		// ranged counts the downloads that asked for the rest of a file.
+		ranged int
+	}{
+		{name: "500 once", faults: []downloadFault{faultHTTP500}},
+		{name: "mid-stream once", faults: []downloadFault{faultMidStream}, ranged: 1},
+		{name: "mid-stream twice in one file", faults: []downloadFault{faultMidStream, faultMidStream}, ranged: 2},
+		{name: "500, then mid-stream, then 500 on the resume", faults: []downloadFault{faultHTTP500, faultMidStream, faultHTTP500}, ranged: 2},
+		{name: "resume from a server that ignores Range", faults: []downloadFault{faultMidStream, faultNoRange}, ranged: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			db := pgtest.New(t)
+			f := newFakeShopify(t)
+			f.failDownloads(tc.faults...)
+			require.NoError(t, f.syncer(db).SyncShop(ctx, testShop))
+			assert.Equal(t, want, dumpTables(t, db, testShop))
+
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			assert.Len(t, f.queries, len(postgres.Resources), "one bulk operation per resource")
+			ranged := 0
+			for _, rg := range f.downloads {
+				if rg != "" {
+					ranged++
+				}
+			}
+			assert.Equal(t, tc.ranged, ranged)
+			failures := 0
+			for _, fault := range tc.faults {
+				if fault != faultNoRange {
+					failures++
+				}
+			}
+			assert.Len(t, f.downloads, len(postgres.Resources)+failures, "each failure costs one request more")
+		})
+	}
+
+	t.Run("every attempt fails: the operation is kept for the next run", func(t *testing.T) {
+		t.Parallel()
+		db := pgtest.New(t)
+		f := newFakeShopify(t)
+		faults := make([]downloadFault, maxDownloadAttempts)
+		for i := range faults {
+			faults[i] = faultHTTP500
+		}
+		f.failDownloads(faults...)
+		err := f.syncer(db).SyncShop(ctx, testShop)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "HTTP 500")
+
+		require.NoError(t, f.syncer(db).SyncShop(ctx, testShop))
+		assert.Equal(t, want, dumpTables(t, db, testShop))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		assert.Len(t, f.queries, len(postgres.Resources), "no new bulk operation while the result URL is valid")
+	})
+
+	t.Run("403 on a URL Shopify still vouches for starts no new operation", func(t *testing.T) {
+		t.Parallel()
+		db := pgtest.New(t)
+		f := newFakeShopify(t)
+		f.failDownloads(faultHTTP403)
+		require.Error(t, f.syncer(db).SyncShop(ctx, testShop))
+		require.NoError(t, f.syncer(db).SyncShop(ctx, testShop))
+		assert.Equal(t, want, dumpTables(t, db, testShop))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		assert.Len(t, f.queries, len(postgres.Resources))
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -18,8 +19,6 @@ import (
 // satisfies jobs.WebhookApplier.
 type Applier struct {
 	deliveries *postgres.DeliveryStore
-	customers  *postgres.CustomerStore
-	orders     *postgres.OrderStore
 	waker      *Waker
 	log        *slog.Logger
 	now        func() time.Time
@@ -34,43 +33,84 @@ func NewApplier(db *postgres.DB, waker *Waker, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{
-		deliveries: postgres.NewDeliveryStore(db), customers: postgres.NewCustomerStore(db), orders: postgres.NewOrderStore(db),
-		waker: waker, log: log, now: time.Now,
-	}
+	return &Applier{deliveries: postgres.NewDeliveryStore(db), waker: waker, log: log, now: time.Now}
 }
 
-// ApplyWebhook applies one stored delivery (orders/create, orders/updated,
-// orders/paid, orders/cancelled, refunds/create, customers/create,
-// customers/update, customers/delete, bulk_operations/finish) and drops its
-// payload. Applying is idempotent and ordered by Shopify's updated_at, so
-// duplicate, replayed and late deliveries never overwrite newer data. A
-// delivery whose payload is already gone (applied, or redacted) is done.
-// A payload that cannot be parsed fails with a cvo EINVALID error, which
-// the job does not retry; its payload is dropped all the same.
+// AppliedTopics are the topics ApplyWebhook applies; the receiver hands
+// them to jobs and carries out every other topic itself.
+var AppliedTopics = []string{
+	"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "refunds/create",
+	"customers/create", "customers/update", "customers/delete", "bulk_operations/finish",
+}
+
+// ErrDeliveryDead is returned (wrapped) when a try was a delivery's last
+// allowed one: it is dead, logged and counted, and only the reconciliation
+// brings it back, so the job must not retry it (the error says Final).
+var ErrDeliveryDead = errors.New("webhook delivery failed too many times")
+
+type deadError struct{ err error }
+
+func (e deadError) Error() string   { return ErrDeliveryDead.Error() + ": " + e.err.Error() }
+func (e deadError) Unwrap() []error { return []error{ErrDeliveryDead, e.err} }
+func (deadError) Final() bool       { return true }
+
+// ApplyWebhook applies one stored delivery (see AppliedTopics) exactly
+// once: its data and its applied mark commit together, and its payload is
+// dropped then. Applying is ordered by Shopify's updated_at, so duplicate,
+// replayed and late deliveries never overwrite newer data. Applies of one
+// shop wait for each other; one that waits too long for a running import
+// returns postgres.ErrShopBusy, which is not a failure. A payload that
+// cannot be parsed fails with a cvo EINVALID error and the delivery is
+// rejected; any other failure counts against the delivery's attempts, and
+// the last one makes it dead (ErrDeliveryDead), logged at error level.
 func (a *Applier) ApplyWebhook(ctx context.Context, shop, webhookID string) error {
-	d, err := a.deliveries.Get(ctx, shop, webhookID)
-	if err != nil {
-		return err
-	}
-	if d.Payload == nil {
-		return nil
-	}
-	if err := a.apply(ctx, d); err != nil {
-		if cvo.ErrorCode(err) == cvo.EINVALID {
-			if mErr := a.deliveries.MarkFailed(ctx, shop, webhookID, cvo.ErrorMessage(err)); mErr != nil {
-				a.log.Error("record webhook failure", "shop", shop, "webhook_id", webhookID, "err", mErr)
-			}
-			if cErr := a.deliveries.ClearPayload(ctx, shop, webhookID); cErr != nil {
-				a.log.Error("clear webhook payload", "shop", shop, "webhook_id", webhookID, "err", cErr)
-			}
+	outcome, info, err := a.deliveries.Apply(ctx, shop, webhookID, a.apply)
+	topic := info.Topic
+	switch outcome {
+	case postgres.OutcomeApplied:
+		if topic == "bulk_operations/finish" {
+			a.waker.Wake(shop)
 		}
-		return err
+	case postgres.OutcomeRejected:
+		// The reason may quote the payload: it stays with the delivery.
+		a.log.Warn("webhook rejected", "shop", shop, "topic", topic, "webhook_id", webhookID)
+	case postgres.OutcomeDead:
+		a.log.Error("webhook dead after too many attempts", "shop", shop, "topic", topic, "webhook_id", webhookID,
+			"attempts", info.Attempts, "err", err)
+		return deadError{err: err}
 	}
-	return a.deliveries.ClearPayload(ctx, shop, webhookID)
+	return err
 }
 
-func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
+// StaleDeliveries lists pending deliveries of the applied topics received
+// before cutoff, for the sweeper (jobs.Deliveries).
+func (a *Applier) StaleDeliveries(ctx context.Context, cutoff time.Time, limit, perShop int) ([]cvo.WebhookDelivery, error) {
+	return a.deliveries.Stale(ctx, AppliedTopics, cutoff, limit, perShop)
+}
+
+// ReviveDead puts the shop's dead deliveries back to pending, for the
+// reconciliation (jobs.Deliveries).
+func (a *Applier) ReviveDead(ctx context.Context, shop string) ([]cvo.WebhookDelivery, error) {
+	return a.deliveries.Revive(ctx, shop)
+}
+
+// ExpireBefore deletes deliveries and data-request exports older than
+// cutoff, for the retention job (jobs.Deliveries). Unapplied deliveries
+// that old are counted apart: they were retried for the whole retention.
+func (a *Applier) ExpireBefore(ctx context.Context, cutoff time.Time) (map[string]int64, error) {
+	n, err := a.deliveries.Expire(ctx, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	if n.Unapplied > 0 {
+		a.log.Warn("unapplied webhooks expired", "deliveries", n.Unapplied)
+	}
+	return map[string]int64{"deliveries": n.Deliveries, "unapplied_deliveries": n.Unapplied, "data_requests": n.DataRequests}, nil
+}
+
+// apply writes one delivery's data with w; nothing is committed before it
+// returns.
+func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.WebhookWriter) error {
 	invalid := func(err error) error {
 		return cvo.Errorf(cvo.EINVALID, "Webhook %s %s has a payload that cannot be applied: %v", d.Topic, d.ID, err)
 	}
@@ -80,9 +120,9 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if err != nil {
 			return invalid(err)
 		}
-		applied, err := a.orders.Upsert(ctx, d.Shop, o, lines, refunds)
+		applied, err := w.UpsertOrder(ctx, o, lines, refunds)
 		if err != nil {
-			return err
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 		a.log.Info("order webhook applied", "shop", d.Shop, "topic", d.Topic, "order", o.ID, "changed", applied)
 	case "refunds/create":
@@ -90,16 +130,16 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if err != nil {
 			return invalid(err)
 		}
-		if err := a.orders.AddRefunds(ctx, d.Shop, []postgres.RefundRow{r}); err != nil {
-			return err
+		if err := w.AddRefunds(ctx, []postgres.RefundRow{r}); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "customers/create", "customers/update":
 		c, err := parseCustomerWebhook(d.Payload)
 		if err != nil {
 			return invalid(err)
 		}
-		if _, err := a.customers.Upsert(ctx, d.Shop, c); err != nil {
-			return err
+		if _, err := w.UpsertCustomer(ctx, c); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "customers/delete":
 		id, err := parseDeleteWebhook(d.Payload)
@@ -110,14 +150,13 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery) error {
 		if at.IsZero() || at.Unix() == 0 {
 			at = a.now()
 		}
-		if err := a.customers.Delete(ctx, d.Shop, id, at); err != nil {
-			return err
+		if err := w.DeleteCustomer(ctx, id, at); err != nil {
+			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
 	case "bulk_operations/finish":
 		if _, err := parseBulkFinishWebhook(d.Payload); err != nil {
 			return invalid(err)
 		}
-		a.waker.Wake(d.Shop)
 	default:
 		return cvo.Errorf(cvo.EINVALID, "Topic %s is not applied to shop data.", d.Topic)
 	}

@@ -99,7 +99,10 @@ type webhookEnv struct {
 
 func newWebhookEnv(t *testing.T) *webhookEnv {
 	db := pgtest.New(t)
-	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: NewApplier(db, nil, nil)}
+	a := NewApplier(db, nil, nil)
+	// Waiting for a held lock is tested; waiting long for it is not.
+	a.deliveries.LockWait = 300 * time.Millisecond
+	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: a}
 }
 
 // deliver stores a delivery under a fresh webhook id and applies it.
@@ -323,8 +326,9 @@ func FuzzWebhookPayloads(f *testing.F) {
 }
 
 // TestWebhookDuringAMergeIsRetriedLater holds the shop's data lock the way
-// a running merge does: a webhook write then fails with a retryable error,
-// keeps its payload, and applies once the merge is done.
+// a running merge does: a webhook write waits for it, gives up after its
+// bound with a retryable error that uses up no attempt, keeps its payload,
+// and applies once the merge is done.
 func TestWebhookDuringAMergeIsRetriedLater(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -341,6 +345,9 @@ func TestWebhookDuringAMergeIsRetriedLater(t *testing.T) {
 	d, err := e.deliveries.Get(ctx, testShop, id)
 	require.NoError(t, err)
 	assert.NotNil(t, d.Payload, "the payload waits for the retry")
+	info, err := e.deliveries.Info(ctx, testShop, id)
+	require.NoError(t, err)
+	assert.Equal(t, postgres.DeliveryInfo{Topic: "customers/update", State: postgres.DeliveryPending}, info, "waiting is no attempt")
 
 	require.NoError(t, tx.Rollback(ctx))
 	require.NoError(t, e.applier.ApplyWebhook(ctx, testShop, id))

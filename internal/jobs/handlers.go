@@ -29,10 +29,14 @@ type Handlers struct {
 	Syncer        Syncer
 	Webhooks      WebhookApplier
 	Rescorer      Rescorer
+	Abandoned     rescore.Abandoned // scorings whose worker died; nil: not looked for
 	Writeback     WritebackRunner
 	Reconciler    Reconciler
-	Queue         *Queue
-	Log           *slog.Logger
+	Deliveries    Deliveries
+	// Retention is how long personal data is kept (DefaultRetention if 0).
+	Retention time.Duration
+	Queue     *Queue
+	Log       *slog.Logger
 }
 
 // Mux routes every task type to its handler.
@@ -45,6 +49,8 @@ func (h Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeWriteback, h.writeback)
 	mux.HandleFunc(TypeReconcileShop, h.reconcileShop)
 	mux.HandleFunc(TypeReconcileSweep, h.reconcileSweep)
+	mux.HandleFunc(TypeDeliverySweep, h.sweepDeliveries)
+	mux.HandleFunc(TypeRetention, h.expirePersonalData)
 	return mux
 }
 
@@ -72,8 +78,9 @@ func (h Handlers) applyWebhook(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	err := h.Webhooks.ApplyWebhook(ctx, p.Shop, p.WebhookID)
-	if cvo.ErrorCode(err) == cvo.EINVALID || cvo.ErrorCode(err) == cvo.ENOTFOUND {
-		// A payload that cannot be applied will not become applicable by retrying.
+	if cvo.ErrorCode(err) == cvo.EINVALID || cvo.ErrorCode(err) == cvo.ENOTFOUND || isFinal(err) {
+		// A payload that cannot be applied will not become applicable by
+		// retrying; a dead delivery waits in Postgres for the reconciliation.
 		return fmt.Errorf("apply %s for %s: %w: %w", p.Topic, p.Shop, err, asynq.SkipRetry)
 	}
 	if err != nil {

@@ -71,7 +71,7 @@ func (h Handlers) reconcileShop(ctx context.Context, t *asynq.Task) error {
 	if err := h.Reconciler.ReconcileShop(ctx, p.Shop); err != nil {
 		return fmt.Errorf("reconcile %s: %w", p.Shop, err)
 	}
-	return nil
+	return h.reviveDeliveries(ctx, p.Shop)
 }
 
 func (h Handlers) reconcileSweep(ctx context.Context, _ *asynq.Task) error {

@@ -56,6 +56,7 @@ type Rescorer interface {
 	Rescore(ctx context.Context, shop string, reason rescore.Reason) (int64, error)
 	EnqueueNightly(ctx context.Context, installed rescore.Installed, q rescore.Queue) (int, error)
 	RequestAfterOrders(ctx context.Context, q rescore.Queue, shop string) error
+	RecoverAbandoned(ctx context.Context, a rescore.Abandoned, q rescore.Queue) (int, error)
 }
 
 func (h Handlers) rescoreShop(ctx context.Context, t *asynq.Task) error {
@@ -76,6 +77,14 @@ func (h Handlers) rescoreShop(ctx context.Context, t *asynq.Task) error {
 }
 
 func (h Handlers) nightlySweep(ctx context.Context, _ *asynq.Task) error {
+	if h.Abandoned != nil {
+		// Rescores whose worker died and whose task Redis lost run again.
+		if n, err := h.Rescorer.RecoverAbandoned(ctx, h.Abandoned, h.Queue); err != nil {
+			h.Log.Error("recover abandoned scorings", "err", err)
+		} else if n > 0 {
+			h.Log.Warn("abandoned scorings queued again", "count", n)
+		}
+	}
 	n, err := h.Rescorer.EnqueueNightly(ctx, h.Installed, h.Queue)
 	if err != nil {
 		return fmt.Errorf("nightly sweep: %w", err)

@@ -82,8 +82,10 @@ func NewApplyWebhookTask(d cvo.WebhookDelivery) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeApplyWebhook, b, asynq.MaxRetry(10),
-		asynq.TaskID("webhook:"+d.Shop+":"+d.ID), asynq.Retention(time.Hour)), nil
+	// A try waits at most postgres.WebhookLockWait for the shop; the timeout
+	// bounds the whole try.
+	return asynq.NewTask(TypeApplyWebhook, b, asynq.MaxRetry(10), asynq.Timeout(time.Minute),
+		asynq.TaskID(webhookTaskID(d.Shop, d.ID)), asynq.Retention(time.Hour)), nil
 }
 
 // NewSyncShopTask imports the shop's whole history.

@@ -61,15 +61,20 @@ func (s *CustomerStore) Upsert(ctx context.Context, shop string, c CustomerRow) 
 		if err := lockShopForWrite(ctx, tx, shop); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, customerUpsert, shop, c.ID, nullText(c.Email), nullText(c.FirstName), nullText(c.LastName),
-			nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt)
-		changed = tag.RowsAffected() > 0
+		var err error
+		changed, err = upsertCustomer(ctx, tx, shop, c)
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("upsert customer of %s: %w", shop, err)
 	}
 	return changed, nil
+}
+
+func upsertCustomer(ctx context.Context, tx pgx.Tx, shop string, c CustomerRow) (bool, error) {
+	tag, err := tx.Exec(ctx, customerUpsert, shop, c.ID, nullText(c.Email), nullText(c.FirstName), nullText(c.LastName),
+		nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt)
+	return tag.RowsAffected() > 0, err
 }
 
 // Delete marks a customer deleted (customers/delete) and drops its personal
@@ -80,15 +85,19 @@ func (s *CustomerStore) Delete(ctx context.Context, shop string, id int64, at ti
 		if err := lockShopForWrite(ctx, tx, shop); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO customers AS c (shop, id, updated_at, deleted_at) VALUES ($1, $2, $3, $3)
-			ON CONFLICT (shop, id) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, city = NULL,
-				country = NULL, country_code = NULL, deleted_at = COALESCE(c.deleted_at, excluded.deleted_at)`, shop, id, at)
-		return err
+		return deleteCustomer(ctx, tx, shop, id, at)
 	})
 	if err != nil {
 		return fmt.Errorf("delete customer of %s: %w", shop, err)
 	}
 	return nil
+}
+
+func deleteCustomer(ctx context.Context, tx pgx.Tx, shop string, id int64, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO customers AS c (shop, id, updated_at, deleted_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (shop, id) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, city = NULL,
+			country = NULL, country_code = NULL, deleted_at = COALESCE(c.deleted_at, excluded.deleted_at)`, shop, id, at)
+	return err
 }
 
 // Get returns one stored customer, tombstones included (Deleted set).

@@ -6,13 +6,19 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"golang.org/x/sync/semaphore"
 	gormpg "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -26,13 +32,80 @@ type DB struct {
 	Gorm *gorm.DB
 	Pool *pgxpool.Pool
 	sql  *sql.DB
+
+	// budget hands out the pool's connections to jobs that hold a shop
+	// lock, all of a job's connections at once (see Reserve).
+	budget      *semaphore.Weighted
+	acquireWait time.Duration
+	exhausted   atomic.Int64 // reservations refused so far
+}
+
+// Connection budgets. A job that holds a shop lock keeps one connection
+// for the lock and uses at most the rest of its budget at any moment; it
+// reserves the whole budget before taking the lock, so it never holds one
+// connection while waiting for another.
+const (
+	// RescoreConns: the lock, plus one connection for every read and write
+	// of the scoring (the history is read on one connection).
+	RescoreConns = 2
+	// SyncConns: the lock, plus the two merge groups that run side by
+	// side (or a COPY and its progress notes).
+	SyncConns = 3
+	// WritebackConns: the lock, plus one connection at a time for reading
+	// and recording what was written.
+	WritebackConns = 2
+	// JobConns is the most any job reserves.
+	JobConns = SyncConns
+	// ReserveConns is what the worker's pool keeps beyond its jobs' budgets,
+	// for work outside them (webhook applies between two queries, the
+	// health check).
+	ReserveConns = 2
+	// DefaultAcquireWait is how long a job waits for its connections
+	// before it fails with ErrPoolExhausted (and asynq retries it).
+	DefaultAcquireWait = 10 * time.Second
+)
+
+// WorkerPoolSize is the smallest pool a worker running concurrency jobs
+// at once may have, and its default: every job can hold its whole budget
+// at the same time, with the reserve to spare.
+func WorkerPoolSize(concurrency int) int32 {
+	return int32(concurrency*JobConns + ReserveConns)
+}
+
+// ErrPoolExhausted means a job could not get its connections within the
+// acquire wait; the job fails and is retried later rather than waiting
+// past its own timeout.
+var ErrPoolExhausted = errors.New("database connection pool exhausted")
+
+// Options tune a pool beyond what the URL says.
+type Options struct {
+	// MaxConns is the pool size when the URL has no pool_max_conns (0:
+	// pgx's default, max(4, CPUs)).
+	MaxConns int32
+	// MinConns, when set, refuses a pool_max_conns below it.
+	MinConns int32
+	// AcquireWait bounds how long Reserve waits (0: DefaultAcquireWait).
+	AcquireWait time.Duration
 }
 
 // Open connects to the database at url.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith connects to the database at url with a pool sized by opts,
+// unless the URL sets pool_max_conns itself.
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") && opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.MinConns > 0 && cfg.MaxConns < opts.MinConns {
+		return nil, fmt.Errorf("pool_max_conns=%d is below the %d connections this process needs (see README, Pools and concurrency)",
+			cfg.MaxConns, opts.MinConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -52,7 +125,103 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	return &DB{Gorm: gdb, Pool: pool, sql: sqlDB}, nil
+	wait := opts.AcquireWait
+	if wait <= 0 {
+		wait = DefaultAcquireWait
+	}
+	// Reservations may take the whole pool: users outside them hold one
+	// connection at a time and never wait while holding it, so a job
+	// waiting on one of them always gets it back.
+	return &DB{Gorm: gdb, Pool: pool, sql: sqlDB, budget: semaphore.NewWeighted(int64(cfg.MaxConns)), acquireWait: wait}, nil
+}
+
+// Reserve waits, at most the acquire wait, until n connections of the pool
+// are free for the caller's job, and holds them for it until release.
+// Every job that holds a shop lock reserves its whole budget first, so
+// however many jobs run, those that hold connections can always get the
+// rest of theirs. It fails with ErrPoolExhausted.
+func (db *DB) Reserve(ctx context.Context, n int) (release func(), err error) {
+	if int64(n) > int64(db.Pool.Config().MaxConns) {
+		return nil, fmt.Errorf("reserve %d connections of a pool of %d: %w", n, db.Pool.Config().MaxConns, ErrPoolExhausted)
+	}
+	wctx, cancel := context.WithTimeout(ctx, db.acquireWait)
+	defer cancel()
+	if err := db.budget.Acquire(wctx, int64(n)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		db.exhausted.Add(1)
+		return nil, fmt.Errorf("reserve %d connections within %s: %w", n, db.acquireWait, ErrPoolExhausted)
+	}
+	return db.unreserve(n), nil
+}
+
+// tryReserve is Reserve without waiting.
+func (db *DB) tryReserve(n int) (release func(), ok bool) {
+	if !db.budget.TryAcquire(int64(n)) {
+		return nil, false
+	}
+	return db.unreserve(n), true
+}
+
+func (db *DB) unreserve(n int) func() {
+	var once sync.Once
+	return func() { once.Do(func() { db.budget.Release(int64(n)) }) }
+}
+
+// ReservedConn is a connection taken with the rest of its job's budget;
+// Release gives both back.
+type ReservedConn struct {
+	*pgxpool.Conn
+	unreserve func()
+}
+
+// Release returns the connection and the job's reservation.
+func (c *ReservedConn) Release() {
+	c.Conn.Release()
+	c.unreserve()
+}
+
+// AcquireReserved reserves n connections (see Reserve) and acquires the
+// first of them, for a job that keeps a session (an advisory lock) on it.
+func (db *DB) AcquireReserved(ctx context.Context, n int) (*ReservedConn, error) {
+	unreserve, err := db.Reserve(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return db.acquireFor(ctx, unreserve)
+}
+
+// acquireFor acquires the first connection of a reservation.
+func (db *DB) acquireFor(ctx context.Context, unreserve func()) (*ReservedConn, error) {
+	// The reservation guarantees room; the wait bound only guards against
+	// work outside any budget that overstays.
+	actx, cancel := context.WithTimeout(ctx, db.acquireWait)
+	defer cancel()
+	conn, err := db.Pool.Acquire(actx)
+	if err != nil {
+		unreserve()
+		if ctx.Err() == nil && actx.Err() != nil {
+			db.exhausted.Add(1)
+			return nil, fmt.Errorf("acquire a connection within %s: %w", db.acquireWait, ErrPoolExhausted)
+		}
+		return nil, err
+	}
+	return &ReservedConn{Conn: conn, unreserve: unreserve}, nil
+}
+
+// PoolStats is what the worker's health check reads of the pool.
+type PoolStats struct {
+	Acquired, Max int32
+	// Waits counts acquisitions that found no idle connection and waited
+	// (or opened one); Refused counts reservations that ran out of time.
+	Waits, Refused int64
+}
+
+// Stats reports the pool's use.
+func (db *DB) Stats() PoolStats {
+	st := db.Pool.Stat()
+	return PoolStats{Acquired: st.AcquiredConns(), Max: st.MaxConns(), Waits: st.EmptyAcquireCount(), Refused: db.exhausted.Load()}
 }
 
 // Close releases every connection.
@@ -73,8 +242,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
+	// Migration numbers are handed out to parallel branches, so one may
+	// land after a higher one was applied: it is applied then, not refused.
 	p, err := goose.NewProvider(goose.DialectPostgres, db.sql, migrations.FS,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
@@ -85,12 +256,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // EnsureDatabase creates the database named in url when it does not exist,
-// so a fresh machine needs no manual set-up.
+// so a fresh machine needs no manual set-up. The URL's pool settings
+// (pool_max_conns and the like) are the pool's, not the server's.
 func EnsureDatabase(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
+	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
+	cfg := pcfg.ConnConfig
 	name := cfg.Database
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -113,14 +286,38 @@ func EnsureDatabase(ctx context.Context, url string) error {
 
 // Advisory lock namespaces, one per kind of per-shop exclusive work.
 const (
+	lockSync    int32 = 7281
 	lockRescore int32 = 7282
 )
 
 // tryShopLock takes a session advisory lock for the shop on a connection of
 // its own, held until release is called; a process that dies releases it
-// with its connection. ok is false when someone else holds it.
-func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string) (release func(), ok bool, err error) {
-	conn, err := db.Pool.Acquire(ctx)
+// with its connection. The job's whole budget of conns connections is
+// reserved with it (see Reserve). ok is false when someone else holds it.
+func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, conns int) (release func(), ok bool, err error) {
+	unreserve, reserved := db.tryReserve(conns)
+	if !reserved {
+		// The pool is busy: a job for a shop that is busy anyway learns
+		// it now rather than after waiting for connections.
+		var held bool
+		qctx, cancel := context.WithTimeout(ctx, db.acquireWait)
+		err := db.Pool.QueryRow(qctx, `SELECT `+shopLockHeld("$1", "$2"), namespace, shop).Scan(&held)
+		cancel()
+		if err != nil && ctx.Err() == nil && qctx.Err() != nil {
+			db.exhausted.Add(1)
+			err = fmt.Errorf("acquire a connection within %s: %w", db.acquireWait, ErrPoolExhausted)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+		}
+		if held {
+			return nil, false, nil
+		}
+		if unreserve, err = db.Reserve(ctx, conns); err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
+		}
+	}
+	conn, err := db.acquireFor(ctx, unreserve)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
 	}
@@ -132,8 +329,21 @@ func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string) (re
 		conn.Release()
 		return nil, false, nil
 	}
+	var once sync.Once
 	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
-		conn.Release()
+		once.Do(func() {
+			_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
+			conn.Release()
+		})
 	}, true, nil
+}
+
+// shopLockHeld is an SQL condition: someone holds the shop's advisory lock
+// of the namespace (pg_locks keeps the two keys of a lock in classid and
+// objid, the second as an unsigned number).
+func shopLockHeld(namespace, shop string) string {
+	return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND l.classid::bigint = ` + namespace + ` AND l.objsubid = 2
+		AND l.objid::bigint = (hashtext(` + shop + `)::bigint & 4294967295))`
 }

@@ -92,29 +92,36 @@ func (s *OrderStore) Upsert(ctx context.Context, shop string, o OrderRow, lines 
 		if err := lockShopForWrite(ctx, tx, shop); err != nil {
 			return err
 		}
-		codes := o.DiscountCodes
-		if codes == nil {
-			codes = []string{}
-		}
-		err := tx.QueryRow(ctx, orderUpsert, shop, o.ID, nullID(o.CustomerID), o.Name, o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt,
-			nullTime(o.CancelledAt), o.Test, o.Currency, o.Total, nullText(o.Subtotal), nullText(o.SourceName),
-			nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes).Scan(&applied)
-		if errors.Is(err, pgx.ErrNoRows) {
-			applied = false
-		} else if err != nil {
-			return fmt.Errorf("order: %w", err)
-		}
-		if applied {
-			if err := replaceLines(ctx, tx, shop, o.ID, lines); err != nil {
-				return err
-			}
-		}
-		return addRefunds(ctx, tx, shop, refunds)
+		var err error
+		applied, err = upsertOrder(ctx, tx, shop, o, lines, refunds)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("upsert order of %s: %w", shop, err)
 	}
 	return applied, nil
+}
+
+func upsertOrder(ctx context.Context, tx pgx.Tx, shop string, o OrderRow, lines []LineRow, refunds []RefundRow) (bool, error) {
+	codes := o.DiscountCodes
+	if codes == nil {
+		codes = []string{}
+	}
+	var applied bool
+	err := tx.QueryRow(ctx, orderUpsert, shop, o.ID, nullID(o.CustomerID), o.Name, o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt,
+		nullTime(o.CancelledAt), o.Test, o.Currency, o.Total, nullText(o.Subtotal), nullText(o.SourceName),
+		nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes).Scan(&applied)
+	if errors.Is(err, pgx.ErrNoRows) {
+		applied = false
+	} else if err != nil {
+		return false, fmt.Errorf("order: %w", err)
+	}
+	if applied {
+		if err := replaceLines(ctx, tx, shop, o.ID, lines); err != nil {
+			return false, err
+		}
+	}
+	return applied, addRefunds(ctx, tx, shop, refunds)
 }
 
 // AddRefunds stores refunds (refunds/create); one already stored is kept.
@@ -244,104 +251,84 @@ func (s *OrderStore) Get(ctx context.Context, shop string, id int64) (OrderRow, 
 // it, ordered by order id, with its lines (product type, vendor and unit
 // cost joined from the catalogue, which is loaded first) and refunds.
 // Orders, lines and refunds come from three cursors, each reading its
-// table's index in order id order, merged here: no sort on the server, no
-// query per order, and memory that does not grow with the shop (beyond the
-// catalogue). The three read one snapshot, so orders, lines and refunds
-// agree even while webhooks write. It holds three pool connections while
-// it runs.
+// table's index in order id order, fetched in chunks and merged here: no
+// sort on the server, no query per order, and memory that does not grow
+// with the shop (beyond the catalogue). Everything is read in one
+// repeatable-read transaction on one connection, so the catalogue, orders,
+// lines and refunds agree even while webhooks write, and the caller's
+// connection budget is never exceeded.
 func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Order) error) error {
-	catalogue, err := s.catalogue(ctx, shop)
+	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	catalogue, err := loadCatalogue(ctx, tx, shop)
 	if err != nil {
 		return err
 	}
-	var txs [3]pgx.Tx
-	for i := range txs {
-		conn, err := s.db.Pool.Acquire(ctx)
-		if err != nil {
-			return fmt.Errorf("load orders of %s: %w", shop, err)
-		}
-		defer conn.Release()
-		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-		if err != nil {
-			return fmt.Errorf("load orders of %s: %w", shop, err)
-		}
-		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-		txs[i] = tx
-	}
-	var snapshot string
-	if err := txs[0].QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+	// The indexes deliver the order; a sort of millions of rows never pays.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	for _, tx := range txs[1:] {
-		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
-			return fmt.Errorf("load orders of %s: %w", shop, err)
-		}
-	}
-	for _, tx := range txs {
-		// The indexes deliver the order; a sort of millions of rows never pays.
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
-			return fmt.Errorf("load orders of %s: %w", shop, err)
-		}
-	}
-	orders, err := txs[0].Query(ctx, `SELECT id, customer_id, COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
-			test, currency, total::float8, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes
-		FROM orders WHERE shop = $1 ORDER BY id`, shop)
-	if err != nil {
+	// Each cursor is planned for its whole result, as the plain queries
+	// were, so the index scans that deliver the order are kept.
+	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1`); err != nil {
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	defer orders.Close()
-	lines, err := txs[1].Query(ctx, `SELECT order_id, product_id, variant_id, title, quantity, unit_price::float8
-		FROM order_lines WHERE shop = $1 ORDER BY order_id, id`, shop)
-	if err != nil {
-		return fmt.Errorf("load order lines of %s: %w", shop, err)
+	cursors := []struct{ name, query string }{
+		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
+			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
+			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
+			FROM orders WHERE shop = $1 ORDER BY id`},
+		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
+			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
+		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
 	}
-	defer lines.Close()
-	refunds, err := txs[2].Query(ctx, `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`, shop)
-	if err != nil {
-		return fmt.Errorf("load refunds of %s: %w", shop, err)
+	for _, c := range cursors {
+		if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query, shop); err != nil {
+			return fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
+		}
 	}
-	defer refunds.Close()
+	orders := &chunkCursor[orderRow]{tx: tx, name: cursors[0].name, scan: func(r pgx.Rows) (o orderRow, err error) {
+		err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
+			&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes)
+		return o, err
+	}}
+	lines := &childCursor[lineRow]{c: chunkCursor[lineRow]{tx: tx, name: cursors[1].name, scan: func(r pgx.Rows) (l lineRow, err error) {
+		err = r.Scan(&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price)
+		return l, err
+	}}, order: func(l lineRow) int64 { return l.order }}
+	refunds := &childCursor[refundRow]{c: chunkCursor[refundRow]{tx: tx, name: cursors[2].name, scan: func(r pgx.Rows) (f refundRow, err error) {
+		err = r.Scan(&f.order, &f.at, &f.amount)
+		return f, err
+	}}, order: func(f refundRow) int64 { return f.order }}
 
-	var (
-		id                               int64
-		cust                             *int64
-		source, landing, ref, us, um, uc *string
-		line                             lineRow
-		refund                           refundRow
-	)
-	lineC := &childCursor{rows: lines, scan: func() (int64, error) {
-		err := lines.Scan(&line.order, &line.product, &line.variant, &line.title, &line.qty, &line.price)
-		return line.order, err
-	}}
-	refundC := &childCursor{rows: refunds, scan: func() (int64, error) {
-		err := refunds.Scan(&refund.order, &refund.at, &refund.amount)
-		return refund.order, err
-	}}
-	for orders.Next() {
-		var o cvo.Order
-		if err := orders.Scan(&id, &cust, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
-			&source, &landing, &ref, &us, &um, &uc, &o.DiscountCodes); err != nil {
+	for {
+		row, ok, err := orders.next(ctx)
+		if err != nil {
 			return fmt.Errorf("load orders of %s: %w", shop, err)
 		}
-		o.ID = strconv.FormatInt(id, 10)
+		if !ok {
+			return nil
+		}
+		o := row.Order
+		o.ID = strconv.FormatInt(row.id, 10)
 		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-		if cust != nil {
-			o.CustomerID = strconv.FormatInt(*cust, 10)
+		if row.customer != 0 {
+			o.CustomerID = strconv.FormatInt(row.customer, 10)
 		}
-		o.SourceName, o.LandingPage, o.Referrer = str(source), str(landing), str(ref)
-		o.UTMSource, o.UTMMedium, o.UTMCampaign = str(us), str(um), str(uc)
-
-		err := lineC.rowsOf(id, func() {
+		err = lines.rowsOf(ctx, row.id, func(line lineRow) {
 			l := cvo.LineItem{Title: line.title, Quantity: int(line.qty), UnitPrice: line.price}
-			if line.product != nil {
-				l.ProductID = strconv.FormatInt(*line.product, 10)
-				if p, ok := catalogue.products[*line.product]; ok {
+			if line.product != 0 {
+				l.ProductID = strconv.FormatInt(line.product, 10)
+				if p, ok := catalogue.products[line.product]; ok {
 					l.Vendor, l.ProductType = p.vendor, p.productType
 				}
 			}
-			if line.variant != nil {
-				l.VariantID = strconv.FormatInt(*line.variant, 10)
-				if v, ok := catalogue.variants[*line.variant]; ok {
+			if line.variant != 0 {
+				l.VariantID = strconv.FormatInt(line.variant, 10)
+				if v, ok := catalogue.variants[line.variant]; ok {
 					l.UnitCost, l.CostKnown = v.cost, v.known
 				}
 			}
@@ -350,8 +337,8 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 		if err != nil {
 			return fmt.Errorf("load order lines of %s: %w", shop, err)
 		}
-		err = refundC.rowsOf(id, func() {
-			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: refund.at.UTC(), Amount: refund.amount})
+		err = refunds.rowsOf(ctx, row.id, func(f refundRow) {
+			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
 		})
 		if err != nil {
 			return fmt.Errorf("load refunds of %s: %w", shop, err)
@@ -360,20 +347,20 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 			return err
 		}
 	}
-	for _, r := range []pgx.Rows{orders, lines, refunds} {
-		if err := r.Err(); err != nil {
-			return fmt.Errorf("load orders of %s: %w", shop, err)
-		}
-	}
-	return nil
+}
+
+// orderRow is an order as its cursor reads it; 0 stands for a missing
+// customer, product or variant, as the importer stores those as NULL.
+type orderRow struct {
+	cvo.Order
+	id, customer int64
 }
 
 type lineRow struct {
-	order            int64
-	product, variant *int64
-	title            string
-	qty              int32
-	price            float64
+	order, product, variant int64
+	title                   string
+	qty                     int32
+	price                   float64
 }
 
 type refundRow struct {
@@ -382,36 +369,91 @@ type refundRow struct {
 	amount float64
 }
 
+// fetchChunk is how many rows one FETCH brings: each FETCH is a round
+// trip in which the server waits for the client, which on a loaded machine
+// costs scheduler delays, so chunks are large; three chunks stay a few
+// megabytes.
+const fetchChunk = 10000
+
+// chunkCursor reads a declared cursor a chunk at a time. Only one query
+// runs on a connection at once, so each chunk is read whole before the
+// next FETCH of any of the three cursors.
+type chunkCursor[T any] struct {
+	tx   pgx.Tx
+	name string
+	scan func(pgx.Rows) (T, error)
+	buf  []T
+	i    int
+	done bool
+}
+
+// next returns the cursor's next row; ok is false at its end.
+func (c *chunkCursor[T]) next(ctx context.Context) (row T, ok bool, err error) {
+	if c.i == len(c.buf) {
+		if c.done {
+			return row, false, nil
+		}
+		// A FETCH's result is described by its cursor, which is new in
+		// every transaction: the statement is described afresh each time
+		// rather than cached on the connection.
+		rows, err := c.tx.Query(ctx, "FETCH "+strconv.Itoa(fetchChunk)+" FROM "+c.name, pgx.QueryExecModeDescribeExec)
+		if err != nil {
+			return row, false, err
+		}
+		c.buf, c.i = c.buf[:0], 0
+		for rows.Next() {
+			r, err := c.scan(rows)
+			if err != nil {
+				rows.Close()
+				return row, false, err
+			}
+			c.buf = append(c.buf, r)
+		}
+		if err := rows.Err(); err != nil {
+			return row, false, err
+		}
+		c.done = len(c.buf) < fetchChunk
+		if len(c.buf) == 0 {
+			return row, false, nil
+		}
+	}
+	c.i++
+	return c.buf[c.i-1], true, nil
+}
+
 // childCursor walks rows ordered by order id alongside the orders.
-type childCursor struct {
-	rows    pgx.Rows
-	scan    func() (order int64, err error)
-	order   int64 // order of the row scanned last
-	pending bool  // that row is not consumed yet
+type childCursor[T any] struct {
+	c       chunkCursor[T]
+	order   func(T) int64
+	row     T    // the row read last
+	pending bool // that row is not consumed yet
 	done    bool
 }
 
 // rowsOf calls use for each row of order id. Rows of orders before id
 // (whose order is gone, or a refund that came before its order) are
 // skipped; the first row of a later order is kept for its turn.
-func (c *childCursor) rowsOf(id int64, use func()) error {
+func (c *childCursor[T]) rowsOf(ctx context.Context, id int64, use func(T)) error {
 	for {
 		if !c.pending {
-			if c.done || !c.rows.Next() {
-				c.done = true
-				return c.rows.Err()
+			if c.done {
+				return nil
 			}
-			order, err := c.scan()
+			row, ok, err := c.c.next(ctx)
 			if err != nil {
 				return err
 			}
-			c.order, c.pending = order, true
+			if !ok {
+				c.done = true
+				return nil
+			}
+			c.row, c.pending = row, true
 		}
-		switch {
-		case c.order > id:
+		switch order := c.order(c.row); {
+		case order > id:
 			return nil
-		case c.order == id:
-			use()
+		case order == id:
+			use(c.row)
 		}
 		c.pending = false
 	}
@@ -429,9 +471,9 @@ type variantInfo struct {
 	known bool
 }
 
-func (s *OrderStore) catalogue(ctx context.Context, shop string) (catalogue, error) {
+func loadCatalogue(ctx context.Context, q pgxQuerier, shop string) (catalogue, error) {
 	c := catalogue{products: map[int64]productInfo{}, variants: map[int64]variantInfo{}}
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, vendor, product_type FROM products WHERE shop = $1`, shop)
+	rows, err := q.Query(ctx, `SELECT id, vendor, product_type FROM products WHERE shop = $1`, shop)
 	if err != nil {
 		return c, fmt.Errorf("load products of %s: %w", shop, err)
 	}
@@ -444,7 +486,7 @@ func (s *OrderStore) catalogue(ctx context.Context, shop string) (catalogue, err
 	if err != nil {
 		return c, fmt.Errorf("load products of %s: %w", shop, err)
 	}
-	rows, err = s.db.Pool.Query(ctx, `SELECT id, unit_cost::float8 FROM variants WHERE shop = $1`, shop)
+	rows, err = q.Query(ctx, `SELECT id, unit_cost::float8 FROM variants WHERE shop = $1`, shop)
 	if err != nil {
 		return c, fmt.Errorf("load variants of %s: %w", shop, err)
 	}

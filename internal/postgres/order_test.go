@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +61,81 @@ func TestShopOrdersJoinsLinesAndRefundsToTheirOrders(t *testing.T) {
 	var none int
 	require.NoError(t, orders.ShopOrders(ctx, "c.myshopify.com", func(cvo.Order) error { none++; return nil }))
 	assert.Zero(t, none)
+}
+
+// TestShopOrdersAcrossFetchChunks reads a shop larger than one FETCH of
+// each cursor: every order keeps exactly its own lines and refunds however
+// the chunks of the three cursors fall.
+func TestShopOrdersAcrossFetchChunks(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	const shop, n = "big.myshopify.com", 25003
+	_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+		SELECT $1, i, NULLIF(i % 7, 0), '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
+		FROM generate_series(1, $2) i`, shop, n)
+	require.NoError(t, err)
+	// Order i has i % 3 lines priced i, and a refund of i when i % 5 == 0.
+	_, err = db.Pool.Exec(ctx, `INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
+		SELECT $1, i, i * 10 + k, 'x', 1, i FROM generate_series(1, $2) i, generate_series(1, 2) k WHERE k <= i % 3`, shop, n)
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(ctx, `INSERT INTO refunds (shop, id, order_id, created_at, amount)
+		SELECT $1, i, i, now(), i FROM generate_series(5, $2, 5) i`, shop, n)
+	require.NoError(t, err)
+
+	var last int64
+	count := 0
+	require.NoError(t, postgres.NewOrderStore(db).ShopOrders(ctx, shop, func(o cvo.Order) error {
+		count++
+		id, err := strconv.ParseInt(o.ID, 10, 64)
+		require.NoError(t, err)
+		require.Greater(t, id, last, "orders come in id order")
+		last = id
+		require.Len(t, o.Lines, int(id%3), "order %d", id)
+		for _, l := range o.Lines {
+			require.InDelta(t, float64(id), l.UnitPrice, 1e-9, "order %d got another order's line", id)
+		}
+		if id%5 == 0 {
+			require.Len(t, o.Refunds, 1, "order %d", id)
+			require.InDelta(t, float64(id), o.Refunds[0].Amount, 1e-9)
+		} else {
+			require.Empty(t, o.Refunds, "order %d", id)
+		}
+		if id%7 == 0 {
+			require.Empty(t, o.CustomerID)
+		} else {
+			require.Equal(t, strconv.FormatInt(id%7, 10), o.CustomerID)
+		}
+		return nil
+	}))
+	assert.Equal(t, n, count)
+}
+
+// BenchmarkShopOrders reads a shop of 100,000 orders with 200,000 lines
+// and 20,000 refunds, as a rescore does.
+func BenchmarkShopOrders(b *testing.B) {
+	ctx := context.Background()
+	db := pgtest.New(b)
+	const shop = "bench.myshopify.com"
+	for _, q := range []string{
+		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+			SELECT $1, i, 1 + i % 20000, '#' || i, '2024-01-01'::timestamptz + i * interval '5 minutes', now(), false, 'EUR', i % 97, '{}'
+			FROM generate_series(1, 100000) i`,
+		`INSERT INTO order_lines (shop, order_id, id, product_id, title, quantity, unit_price)
+			SELECT $1, i, i * 10 + k, 1 + i % 50, 'Mug', 1, i % 97 FROM generate_series(1, 100000) i, generate_series(1, 2) k`,
+		`INSERT INTO refunds (shop, id, order_id, created_at, amount) SELECT $1, i, i, now(), 1 FROM generate_series(5, 100000, 5) i`,
+		`ANALYZE orders, order_lines, refunds`,
+	} {
+		args := []any{shop}
+		if !strings.Contains(q, "$1") {
+			args = nil
+		}
+		_, err := db.Pool.Exec(ctx, q, args...)
+		require.NoError(b, err)
+	}
+	store := postgres.NewOrderStore(db)
+	for b.Loop() {
+		n := 0
+		require.NoError(b, store.ShopOrders(ctx, shop, func(cvo.Order) error { n++; return nil }))
+		require.Equal(b, 100000, n)
+	}
 }

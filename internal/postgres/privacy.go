@@ -115,19 +115,38 @@ type pgxQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// redactWebhookPayloads drops raw deliveries that mention the customer: they
-// are kept only until applied, and an unapplied one naming a redacted
-// customer must not bring the data back.
+// redactWebhookPayloads drops raw deliveries that concern the customer:
+// they are kept only until applied, and an unapplied one naming a redacted
+// customer must not bring the data back. Payloads are parsed and matched
+// on the customer's ids and contact details, never as text: an id is also
+// a substring of other ids and of timestamps, and an email may be stored
+// in another case or JSON-escaped. Only the shop's stored payloads are
+// read, and those are the deliveries not yet applied.
 func redactWebhookPayloads(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error {
-	for _, needle := range []string{c.Email, c.Phone, c.ID} {
-		if needle == "" {
-			continue
+	rows, err := tx.Query(ctx, `SELECT webhook_id, topic, payload FROM webhook_deliveries WHERE shop = $1 AND payload IS NOT NULL`, shop)
+	if err != nil {
+		return fmt.Errorf("webhook payloads: %w", err)
+	}
+	m := newCustomerMatcher(c)
+	var hits []string
+	var id, topic string
+	var payload []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &topic, &payload}, func() error {
+		if m.payloadConcerns(topic, payload) {
+			hits = append(hits, id)
 		}
-		_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET payload = NULL, error = 'redacted', processed_at = COALESCE(processed_at, now())
-			WHERE shop = $1 AND payload IS NOT NULL AND position(convert_to($2, 'UTF8') in payload) > 0`, shop, needle)
-		if err != nil {
-			return fmt.Errorf("webhook payloads: %w", err)
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("webhook payloads: %w", err)
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET payload = NULL, error = 'redacted', processed_at = COALESCE(processed_at, now())
+		WHERE shop = $1 AND webhook_id = ANY($2)`, shop, hits)
+	if err != nil {
+		return fmt.Errorf("webhook payloads: %w", err)
 	}
 	return nil
 }

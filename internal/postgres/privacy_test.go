@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,4 +89,63 @@ func TestDeliveryDeduplication(t *testing.T) {
 	fresh, err = deliveries.Record(ctx, cvo.WebhookDelivery{Shop: "b.myshopify.com", ID: "wh-1", Topic: "orders/create"})
 	require.NoError(t, err)
 	assert.True(t, fresh)
+}
+
+func TestRedactCustomerIsExact(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	deliveries := postgres.NewDeliveryStore(db)
+	privacy := postgres.NewPrivacyStore(db)
+	const shop = "a.myshopify.com"
+	target := cvo.CustomerRef{ID: "7", Email: "Ann.Lee@Example.com", Phone: "+44 7700 900123"}
+
+	cases := []struct {
+		name, topic, payload string
+		redacted             bool
+	}{
+		{"order of the customer", "orders/create", `{"id":1001,"admin_graphql_api_id":"gid://shopify/Order/1001","customer":{"id":7}}`, true},
+		{"the customer itself", "customers/update", `{"id":7,"admin_graphql_api_id":"gid://shopify/Customer/7","updated_at":"2026-11-01T10:00:00Z"}`, true},
+		{"customer by GraphQL id only", "orders/updated", `{"id":1002,"customer":{"admin_graphql_api_id":"gid://shopify/Customer/7"}}`, true},
+		{"customer id as text", "orders/paid", `{"id":1003,"customer":{"id":"7"}}`, true},
+		{"by customer_id", "refunds/create", `{"id":1004,"order_id":1003,"customer_id":7}`, true},
+		{"guest order, email in another case", "orders/create", `{"id":1005,"customer":null,"email":"ANN.LEE@EXAMPLE.COM"}`, true},
+		{"guest order, email JSON-escaped", "orders/create", `{"id":1006,"customer":null,"contact_email":"ann.lee\u0040example.com"}`, true},
+		{"email inside a note", "orders/create", `{"id":1007,"note":"call Ann.Lee@example.com first"}`, true},
+		{"phone written differently", "orders/create", `{"id":1008,"billing_address":{"phone":"+447700900123"}}`, true},
+
+		{"customer 17, sevens in every timestamp", "orders/create", `{"id":777,"created_at":"2026-07-17T07:07:07Z","customer":{"id":17,"email":"x7@example.com"}}`, false},
+		{"customer 70", "customers/update", `{"id":70,"admin_graphql_api_id":"gid://shopify/Customer/70","note":"7","updated_at":"2027-07-07T07:07:07Z"}`, false},
+		{"customer 7007", "orders/create", `{"id":1009,"customer":{"id":7007,"admin_graphql_api_id":"gid://shopify/Customer/7007"}}`, false},
+		{"order number 7 of customer 8", "orders/create", `{"id":7,"order_number":7,"customer":{"id":8}}`, false},
+		{"a longer email containing the address", "orders/create", `{"id":1010,"email":"jann.lee@example.com.au","customer":{"id":9}}`, false},
+		{"refund of order 7", "refunds/create", `{"id":1011,"order_id":7}`, false},
+	}
+	for i, tc := range cases {
+		fresh, err := deliveries.Record(ctx, cvo.WebhookDelivery{Shop: shop, ID: fmt.Sprintf("wh-%d", i), Topic: tc.topic, Payload: []byte(tc.payload)})
+		require.NoError(t, err)
+		require.True(t, fresh)
+	}
+	// Another shop's delivery for a customer 7 of its own stays.
+	_, err := deliveries.Record(ctx, cvo.WebhookDelivery{Shop: "b.myshopify.com", ID: "wh-b", Topic: "orders/create", Payload: []byte(cases[0].payload)})
+	require.NoError(t, err)
+
+	require.NoError(t, privacy.RedactCustomer(ctx, shop, target))
+
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var payload []byte
+			var processed bool
+			require.NoError(t, db.Pool.QueryRow(ctx, `SELECT payload, processed_at IS NOT NULL FROM webhook_deliveries WHERE shop = $1 AND webhook_id = $2`,
+				shop, fmt.Sprintf("wh-%d", i)).Scan(&payload, &processed))
+			if tc.redacted {
+				assert.Nil(t, payload, "the customer's delivery keeps no payload")
+				return
+			}
+			assert.JSONEq(t, tc.payload, string(payload), "another customer's pending delivery is untouched")
+			assert.False(t, processed, "another customer's pending delivery is still to be applied")
+		})
+	}
+	d, err := deliveries.Get(ctx, "b.myshopify.com", "wh-b")
+	require.NoError(t, err)
+	assert.NotEmpty(t, d.Payload, "redaction stays within the shop")
 }

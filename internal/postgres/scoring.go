@@ -225,9 +225,47 @@ func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (tim
 }
 
 // LockRescore takes the shop's rescore lock: one rescore per shop at a
-// time, across every worker process.
+// time, across every worker process. The rescore's whole connection budget
+// (RescoreConns) is reserved with it.
 func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	return s.db.tryShopLock(ctx, lockRescore, shop)
+	return s.db.tryShopLock(ctx, lockRescore, shop, RescoreConns)
+}
+
+// AbandonedReason is the failure recorded on a scoring whose worker died.
+const AbandonedReason = "The scoring stopped when its worker died; it is being run again."
+
+// FailRunning marks failed every run of the shop still running. The caller
+// holds the shop's rescore lock, and advisory locks die with their session,
+// so such a run can only belong to a worker that died.
+func (s *ScoringStore) FailRunning(ctx context.Context, shop string) (int64, error) {
+	tag, err := s.db.Pool.Exec(ctx, `UPDATE scorings SET state = 'failed', finished_at = now(), error = $2
+		WHERE shop = $1 AND state = 'running'`, shop, AbandonedReason)
+	if err != nil {
+		return 0, fmt.Errorf("fail abandoned scorings of %s: %w", shop, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// FailAbandoned marks failed every running scoring, of any shop, whose
+// shop's rescore lock nobody holds (its worker died), and returns those
+// runs (shop, id and reason) so their rescore can be queued again. A
+// rescore takes the lock before it records its run, so a live run is never
+// taken for dead.
+func (s *ScoringStore) FailAbandoned(ctx context.Context) ([]cvo.Scoring, error) {
+	rows, err := s.db.Pool.Query(ctx, `UPDATE scorings sc SET state = 'failed', finished_at = now(), error = $2
+		WHERE sc.state = 'running' AND NOT `+shopLockHeld("$1", "sc.shop")+`
+		RETURNING sc.shop, sc.id, sc.reason`, lockRescore, AbandonedReason)
+	if err != nil {
+		return nil, fmt.Errorf("fail abandoned scorings: %w", err)
+	}
+	runs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cvo.Scoring, error) {
+		var sc cvo.Scoring
+		return sc, r.Scan(&sc.Shop, &sc.ID, &sc.Reason)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fail abandoned scorings: %w", err)
+	}
+	return runs, nil
 }
 
 // CustomerQuery selects a page of a scoring's customers.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -16,21 +17,62 @@ import (
 // webhook writes and redactions exclusively (advisory lock namespace).
 const lockShopData int32 = 7283
 
-// ErrShopBusy means the shop's history is being merged right now; a
-// webhook write waits for the next try rather than holding a worker.
-var ErrShopBusy = errors.New("shop data is being imported; try again shortly")
+// WebhookLockWait bounds how long a webhook write waits for the shop's data
+// lock. Webhook writes of one shop hold it for milliseconds each, so they
+// queue behind each other well within it; only a merge of a large import
+// holds it longer, and then the write gives up with ErrShopBusy.
+const WebhookLockWait = 10 * time.Second
+
+// webhookStatementTimeout bounds each statement of a webhook write once
+// the lock is held.
+const webhookStatementTimeout = 30 * time.Second
+
+// ErrShopBusy means the shop's history is being merged right now: a webhook
+// write waited WebhookLockWait for it and gave up. It is not a failure of
+// the delivery, which is retried shortly; Busy says so to the job queue.
+var ErrShopBusy error = shopBusyError{}
+
+type shopBusyError struct{}
+
+func (shopBusyError) Error() string { return "shop data is being imported; try again shortly" }
+
+// Busy marks the error as a wait that ran out, not a failure.
+func (shopBusyError) Busy() bool { return true }
 
 // lockShopForWrite takes the shop's data lock for a webhook write in tx,
-// without waiting.
+// waiting at most WebhookLockWait: writes of one shop run one after another.
 func lockShopForWrite(ctx context.Context, tx pgx.Tx, shop string) error {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop).Scan(&ok); err != nil {
+	if err := boundWebhookTx(ctx, tx, WebhookLockWait); err != nil {
 		return err
 	}
-	if !ok {
-		return ErrShopBusy
+	return takeShopLock(ctx, tx, shop)
+}
+
+// boundWebhookTx bounds every lock wait of tx by wait and every statement
+// by webhookStatementTimeout, for the rest of tx.
+func boundWebhookTx(ctx context.Context, tx pgx.Tx, wait time.Duration) error {
+	_, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d",
+		max(wait.Milliseconds(), 1), webhookStatementTimeout.Milliseconds()))
+	return err
+}
+
+// takeShopLock takes the shop's data lock exclusively in tx, within the
+// bounds of boundWebhookTx.
+func takeShopLock(ctx context.Context, tx pgx.Tx, shop string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
+		if isLockTimeout(err) {
+			return ErrShopBusy
+		}
+		return err
 	}
 	return nil
+}
+
+// isLockTimeout says whether err is Postgres giving up on a lock after
+// lock_timeout (lock_not_available).
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // Sync phases.
@@ -179,10 +221,11 @@ func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
 
 // Merge moves a staged resource into the real tables, then saves st (which
 // records the resource as imported). The tables are merged side by side on
-// separate connections (orders and their lines at once), each in its own
-// transaction: a merge interrupted half way leaves the resource unrecorded,
-// and running the merge again, which changes only what differs, reaches
-// the same end state. It returns how many rows changed.
+// separate connections (orders and their lines at once, never more than
+// two: SyncConns counts them beside the lock), each in its own
+// transaction: a merge interrupted half way leaves the resource
+// unrecorded, and running the merge again, which changes only what
+// differs, reaches the same end state. It returns how many rows changed.
 func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
 	args, err := st.args()
 	if err != nil {
@@ -199,6 +242,9 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	}
 	var changed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
+	// The lock holds one connection of the sync's budget; the groups share
+	// the rest.
+	g.SetLimit(SyncConns - 1)
 	for _, stmts := range plan.groups {
 		g.Go(func() error {
 			n, err := stage.runGroup(gctx, stmts)
@@ -247,25 +293,15 @@ func (s *SyncStore) DropRunStages(ctx context.Context, shop string, run int64) e
 
 // Lock takes the shop's sync lock for as long as the returned release is
 // not called, on a connection of its own: two workers never sync one shop
-// at once, and a worker that dies releases it with its connection. ok is
-// false when another worker holds it.
+// at once, and a worker that dies releases it with its connection. The
+// sync's whole budget (SyncConns: the lock and the two merge groups) is
+// reserved with it. ok is false when another worker holds it.
 func (s *SyncStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	conn, err := s.db.Pool.Acquire(ctx)
+	release, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
 	if err != nil {
-		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
+		return nil, false, fmt.Errorf("sync %w", err)
 	}
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(7281, hashtext($1))`, shop).Scan(&ok); err != nil {
-		conn.Release()
-		return nil, false, fmt.Errorf("sync lock of %s: %w", shop, err)
-	}
-	if !ok {
-		conn.Release()
-		return nil, false, nil
-	}
-	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(7281, hashtext($1))`, shop)
-		conn.Release()
-	}, true, nil
+	return release, ok, nil
 }
 
 // Counts reports how many live customers and orders the shop has stored.

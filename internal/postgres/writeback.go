@@ -74,6 +74,18 @@ func (s *WritebackStore) Scan(ctx context.Context, shop string, withMetafields b
 	return nil
 }
 
+// columnValues are tags and metafields as their NOT NULL columns take them.
+func columnValues(tags []string, mf map[string]string) ([]string, []byte, error) {
+	if tags == nil {
+		tags = []string{}
+	}
+	if mf == nil {
+		mf = map[string]string{}
+	}
+	raw, err := json.Marshal(mf)
+	return tags, raw, err
+}
+
 // Get returns one customer's row; ok is false when the app wrote nothing.
 func (s *WritebackStore) Get(ctx context.Context, shop string, customerID int64) (Writeback, bool, error) {
 	w := Writeback{CustomerID: customerID}
@@ -137,17 +149,9 @@ func (s *WritebackStore) Save(ctx context.Context, shop string, rows []Writeback
 				}
 				r := keep[i]
 				i++
-				mf := r.Metafields
-				if mf == nil {
-					mf = map[string]string{}
-				}
-				raw, err := json.Marshal(mf)
+				tags, raw, err := columnValues(r.Tags, r.Metafields)
 				if err != nil {
 					return nil, err
-				}
-				tags := r.Tags
-				if tags == nil {
-					tags = []string{}
 				}
 				return []any{r.CustomerID, tags, raw}, nil
 			}))
@@ -179,7 +183,7 @@ func (s *WritebackStore) DeleteCustomers(ctx context.Context, shop string, ids [
 
 // DeleteShop forgets everything written to a shop (shop/redact).
 func (s *WritebackStore) DeleteShop(ctx context.Context, shop string) error {
-	for _, table := range []string{"customer_writeback", "activation_segments", "activation_setup"} {
+	for _, table := range []string{"writeback_bulk_batches", "writeback_bulk_lines", "customer_writeback", "activation_segments", "activation_setup"} {
 		if _, err := s.db.Pool.Exec(ctx, `DELETE FROM `+table+` WHERE shop = $1`, shop); err != nil {
 			return fmt.Errorf("delete %s of %s: %w", table, shop, err)
 		}
@@ -300,6 +304,197 @@ func (s *WritebackStore) SaveSegment(ctx context.Context, shop string, rec Segme
 		shop, rec.Group, rec.SegmentID, rec.Name, rec.Query)
 	if err != nil {
 		return fmt.Errorf("save segment %s of %s: %w", rec.Group, shop, err)
+	}
+	return nil
+}
+
+// ---- bulk batches ----------------------------------------------------------
+
+// Bulk mutation kinds, by the mutation field each line runs.
+const (
+	BulkTagsRemove = "tagsRemove"
+	BulkTagsAdd    = "tagsAdd"
+	BulkMetafields = "metafieldsSet"
+)
+
+// BulkBatch is one bulk mutation operation of a write-back, from before
+// its file is staged until its results are recorded.
+type BulkBatch struct {
+	ID   int64
+	Kind string // BulkTagsRemove, BulkTagsAdd or BulkMetafields
+	// Marker is the unique token in the operation name of the batch's
+	// mutation, by which the operation is found at Shopify when the worker
+	// died before storing its id.
+	Marker      string
+	Lines       int
+	StagedPath  string // "" until uploaded
+	OperationID string // "" until Shopify accepted the operation
+	CreatedAt   time.Time
+}
+
+// BulkLine is one line of a batch: what it sends for one customer.
+type BulkLine struct {
+	CustomerID int64
+	Tags       []string
+	Metafields map[string]string
+}
+
+// CreateBulkBatch stores a batch and its lines (line n of the file is
+// lines[n]) in one transaction and returns its id.
+func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b BulkBatch, lines []BulkLine) (int64, error) {
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: %w", shop, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO writeback_bulk_batches (shop, kind, marker, lines, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, shop, b.Kind, b.Marker, len(lines), b.CreatedAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: %w", shop, err)
+	}
+	i := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"writeback_bulk_lines"}, []string{"shop", "batch_id", "line", "customer_id", "tags", "metafields"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i >= len(lines) {
+				return nil, nil
+			}
+			l := lines[i]
+			i++
+			tags, raw, err := columnValues(l.Tags, l.Metafields)
+			if err != nil {
+				return nil, err
+			}
+			return []any{shop, id, int32(i - 1), l.CustomerID, tags, raw}, nil
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: lines: %w", shop, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: commit: %w", shop, err)
+	}
+	return id, nil
+}
+
+// SetBulkStaged records where the batch's file was uploaded.
+func (s *WritebackStore) SetBulkStaged(ctx context.Context, shop string, id int64, path string) error {
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET staged_path = $3 WHERE shop = $1 AND id = $2`, shop, id, path); err != nil {
+		return fmt.Errorf("record staged upload of bulk batch %d of %s: %w", id, shop, err)
+	}
+	return nil
+}
+
+// SetBulkStarted records the operation Shopify started for the batch.
+func (s *WritebackStore) SetBulkStarted(ctx context.Context, shop string, id int64, operationID string, at time.Time) error {
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET operation_id = $3, started_at = $4 WHERE shop = $1 AND id = $2`,
+		shop, id, operationID, at); err != nil {
+		return fmt.Errorf("record bulk operation %s of %s: %w", operationID, shop, err)
+	}
+	return nil
+}
+
+// BulkBatches lists the shop's unsettled batches, oldest first.
+func (s *WritebackStore) BulkBatches(ctx context.Context, shop string) ([]BulkBatch, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, kind, marker, lines, coalesce(staged_path, ''), coalesce(operation_id, ''), created_at
+		FROM writeback_bulk_batches WHERE shop = $1 ORDER BY id`, shop)
+	if err != nil {
+		return nil, fmt.Errorf("list bulk batches of %s: %w", shop, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BulkBatch, error) {
+		var b BulkBatch
+		err := r.Scan(&b.ID, &b.Kind, &b.Marker, &b.Lines, &b.StagedPath, &b.OperationID, &b.CreatedAt)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list bulk batches of %s: %w", shop, err)
+	}
+	return out, nil
+}
+
+// DropBulkBatch forgets a batch none of whose lines can be confirmed (its
+// operation never started, or ended without results): the next plan
+// sends its changes again.
+func (s *WritebackStore) DropBulkBatch(ctx context.Context, shop string, id int64) error {
+	if _, err := s.db.Pool.Exec(ctx, `WITH b AS (DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2)
+		DELETE FROM writeback_bulk_lines WHERE shop = $1 AND batch_id = $2`, shop, id); err != nil {
+		return fmt.Errorf("drop bulk batch %d of %s: %w", id, shop, err)
+	}
+	return nil
+}
+
+// SettleBulkBatch records the lines of a batch Shopify confirmed (all but
+// the line numbers in failed) onto customer_writeback and deletes the
+// batch, in one transaction, so a batch is recorded exactly once however
+// often a worker dies around it. Recording is relative to each customer's
+// current row: tagsAdd adds the line's tags it lacks, tagsRemove takes them
+// away (a row left with nothing of the app's goes), metafieldsSet merges
+// the values.
+func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error {
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var kind string
+	err = tx.QueryRow(ctx, `SELECT kind FROM writeback_bulk_batches WHERE shop = $1 AND id = $2 FOR UPDATE`, shop, id).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // settled already
+	}
+	if err != nil {
+		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
+	}
+	if failed == nil {
+		failed = []int32{}
+	}
+	// Failed lines are few as a rule: reading the batch whole and leaving
+	// them out beats looking up each confirmed line.
+	const confirmed = `SELECT l.customer_id, l.tags, l.metafields FROM writeback_bulk_lines l
+		WHERE l.shop = $1 AND l.batch_id = $2 AND NOT l.line = ANY($3::int4[])`
+	switch kind {
+	case BulkTagsAdd:
+		_, err = tx.Exec(ctx, `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
+			SELECT $1, c.customer_id, c.tags, '{}', now() FROM (`+confirmed+`) c
+			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), tags = w.tags || ARRAY(
+				SELECT t FROM unnest(EXCLUDED.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(w.tags) ORDER BY i)`, shop, id, failed)
+	case BulkTagsRemove:
+		var emptied []int64
+		rows, qerr := tx.Query(ctx, `UPDATE customer_writeback w SET written_at = now(), tags = ARRAY(
+				SELECT t FROM unnest(w.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(c.tags) ORDER BY i)
+			FROM (`+confirmed+`) c WHERE w.shop = $1 AND w.customer_id = c.customer_id
+			RETURNING w.customer_id, cardinality(w.tags) = 0 AND w.metafields = '{}'::jsonb`, shop, id, failed)
+		if qerr != nil {
+			return fmt.Errorf("settle bulk batch %d of %s: record: %w", id, shop, qerr)
+		}
+		var (
+			cid   int64
+			empty bool
+		)
+		_, err = pgx.ForEachRow(rows, []any{&cid, &empty}, func() error {
+			if empty {
+				emptied = append(emptied, cid)
+			}
+			return nil
+		})
+		if err == nil && len(emptied) > 0 {
+			// A customer left with nothing of the app's has no row (as Save does).
+			_, err = tx.Exec(ctx, `DELETE FROM customer_writeback WHERE shop = $1 AND customer_id = ANY($2)`, shop, emptied)
+		}
+	case BulkMetafields:
+		_, err = tx.Exec(ctx, `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
+			SELECT $1, c.customer_id, '{}', c.metafields, now() FROM (`+confirmed+`) c
+			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), metafields = w.metafields || EXCLUDED.metafields`, shop, id, failed)
+	default:
+		return fmt.Errorf("settle bulk batch %d of %s: unknown kind %q", id, shop, kind)
+	}
+	if err != nil {
+		return fmt.Errorf("settle bulk batch %d of %s: record: %w", id, shop, err)
+	}
+	if _, err := tx.Exec(ctx, `WITH b AS (DELETE FROM writeback_bulk_batches WHERE shop = $1 AND id = $2)
+		DELETE FROM writeback_bulk_lines WHERE shop = $1 AND batch_id = $2`, shop, id); err != nil {
+		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("settle bulk batch %d of %s: commit: %w", id, shop, err)
 	}
 	return nil
 }

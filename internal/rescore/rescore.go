@@ -53,6 +53,9 @@ type Snapshots interface {
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
 	LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error)
+	// FailRunning marks failed the shop's runs still running; called under
+	// the lock, when they can only belong to a dead worker.
+	FailRunning(ctx context.Context, shop string) (int64, error)
 }
 
 // Settings reads a shop's settings.
@@ -121,6 +124,14 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		return 0, ErrBusy
 	}
 	defer release()
+	// Advisory locks die with their session: a run still marked running
+	// while we hold the lock was left by a worker that died. This rescore
+	// is its retry.
+	if n, err := s.snapshots.FailRunning(ctx, shop); err != nil {
+		return 0, err
+	} else if n > 0 {
+		s.log.Warn("scoring left running by a dead worker marked failed", "shop", shop, "runs", n, "reason", reason)
+	}
 
 	if reason == ReasonOrders {
 		covered, err := s.covered(ctx, shop)
@@ -225,6 +236,30 @@ func (s *Service) RequestAfterOrders(ctx context.Context, q Queue, shop string) 
 	}
 	window := now.Truncate(s.debounce).UnixMilli()
 	return q.EnqueueRescore(ctx, shop, string(ReasonOrders), Due{Key: fmt.Sprintf("orders:%d", window), After: s.debounce})
+}
+
+// Abandoned finds scorings left running by workers that died.
+type Abandoned interface {
+	FailAbandoned(ctx context.Context) ([]cvo.Scoring, error)
+}
+
+// RecoverAbandoned marks failed the scorings whose worker died (no one
+// holds their shop's lock) and queues each shop's rescore again. asynq
+// retries a task whose worker died once its lease runs out; this covers a
+// task Redis lost. The job key carries the failed run, so sweeps by
+// several schedulers queue one retry per run.
+func (s *Service) RecoverAbandoned(ctx context.Context, a Abandoned, q Queue) (int, error) {
+	runs, err := a.FailAbandoned(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i, run := range runs {
+		s.log.Warn("scoring left running by a dead worker marked failed", "shop", run.Shop, "scoring_id", run.ID)
+		if err := q.EnqueueRescore(ctx, run.Shop, run.Reason, Due{Key: fmt.Sprintf("recover:%d", run.ID)}); err != nil {
+			return i, err
+		}
+	}
+	return len(runs), nil
 }
 
 // Installed lists installed shops.

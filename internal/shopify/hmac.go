@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/url"
 	"sort"
 	"strconv"
@@ -143,14 +144,35 @@ func VerifyQueryTimestamp(query url.Values, now time.Time, tolerance time.Durati
 // HMAC-SHA256 of the raw request body under the client secret. body must be
 // the bytes exactly as received, before any JSON decoding.
 func VerifyWebhookHMAC(body []byte, header string, secret string) bool {
-	if secret == "" {
-		return false
-	}
+	m := NewWebhookMAC(header, secret)
+	_, _ = m.Write(body)
+	return m.Valid()
+}
+
+// WebhookMAC verifies X-Shopify-Hmac-Sha256 over a body written through it
+// as it is read, so a receiver never has to hold an unverified body whole
+// before knowing whether it is signed.
+type WebhookMAC struct {
+	mac  hash.Hash
+	want []byte
+}
+
+// NewWebhookMAC starts verifying a body against the header's signature.
+// A missing secret or a header that is not a base64 SHA-256 digest makes
+// every body invalid.
+func NewWebhookMAC(header, secret string) *WebhookMAC {
+	m := &WebhookMAC{mac: hmac.New(sha256.New, []byte(secret))}
 	want, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
-	if err != nil || len(want) != sha256.Size {
-		return false
+	if secret != "" && err == nil && len(want) == sha256.Size {
+		m.want = want
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(mac.Sum(nil), want)
+	return m
+}
+
+// Write adds body bytes; it never fails.
+func (m *WebhookMAC) Write(p []byte) (int, error) { return m.mac.Write(p) }
+
+// Valid reports whether the bytes written so far are the signed body.
+func (m *WebhookMAC) Valid() bool {
+	return m.want != nil && hmac.Equal(m.mac.Sum(nil), m.want)
 }

@@ -405,3 +405,50 @@ func TestBulkCachesDoNotGrowWithNodes(t *testing.T) {
 	}
 	assert.Equal(t, cacheSize(10), cacheSize(200))
 }
+
+// TestBulkOperationsConnection lists the app's bulk operations as Shopify's
+// bulkOperations query does: newest first, filtered by operation_type,
+// status and created_at, paginated.
+func TestBulkOperationsConnection(t *testing.T) {
+	h := newHarness(t)
+	seedTiny(t, h.sim, testShop)
+	tok := h.token(testShop)
+	var ids []string
+	for range 3 {
+		id, errs := h.startBulk(tok, `{ products { edges { node { id } } } }`, "2026-10")
+		require.Empty(t, errs)
+		h.waitBulk(tok, id)
+		ids = append(ids, id)
+	}
+	const list = `query($q: String, $after: String, $reverse: Boolean) { bulkOperations(first: 2, after: $after, query: $q, reverse: $reverse) {
+		nodes { id status type query } pageInfo { hasNextPage endCursor } } }`
+	nodeIDs := func(body map[string]any) []any {
+		var out []any
+		nodes, _ := path(body, "data", "bulkOperations", "nodes").([]any)
+		for _, n := range nodes {
+			out = append(out, path(n, "id"))
+		}
+		return out
+	}
+
+	_, body := h.graphql(testShop, tok, list, map[string]any{"q": "operation_type:query status:completed"})
+	require.Nil(t, body["errors"], body)
+	assert.Equal(t, []any{ids[2], ids[1]}, nodeIDs(body), "newest first")
+	assert.Equal(t, true, path(body, "data", "bulkOperations", "pageInfo", "hasNextPage"))
+	assert.Equal(t, "QUERY", path(body, "data", "bulkOperations", "nodes", 0, "type"))
+	assert.Contains(t, path(body, "data", "bulkOperations", "nodes", 0, "query"), "products")
+
+	_, body = h.graphql(testShop, tok, list, map[string]any{"after": path(body, "data", "bulkOperations", "pageInfo", "endCursor")})
+	assert.Equal(t, []any{ids[0]}, nodeIDs(body))
+	assert.Equal(t, false, path(body, "data", "bulkOperations", "pageInfo", "hasNextPage"))
+
+	_, body = h.graphql(testShop, tok, list, map[string]any{"reverse": true})
+	assert.Equal(t, []any{ids[0], ids[1]}, nodeIDs(body), "reverse: oldest first")
+
+	for _, q := range []string{"operation_type:mutation", "status:running", "created_at:>2999-01-01"} {
+		_, body = h.graphql(testShop, tok, list, map[string]any{"q": q})
+		assert.Empty(t, nodeIDs(body), q)
+	}
+	_, body = h.graphql(testShop, tok, list, map[string]any{"q": "created_at:>=2000-01-01"})
+	assert.Len(t, nodeIDs(body), 2)
+}

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -599,7 +601,11 @@ func addBulkMutationTypes(sc *schema) {
 			return "QUERY", nil
 		}},
 	)
+	sc.enum("BulkOperationsSortKeys", "COMPLETED_AT", "CREATED_AT", "ID", "STATUS")
+	sc.connectionTypes("BulkOperation")
 	sc.object(sc.query.name,
+		&fieldDef{name: "bulkOperations", kind: kindConnection, typ: "BulkOperation",
+			args: connectionArgs("BulkOperationsSortKeys"), resolve: resolveBulkOperations},
 		&fieldDef{name: "currentBulkOperation", kind: kindObject, typ: "BulkOperation", args: []argDef{{"type", "BulkOperationType"}},
 			resolve: func(ec *execCtx, _ any, args map[string]any) (any, error) {
 				wantMutation := stringArg(args, "type") == "MUTATION"
@@ -629,6 +635,60 @@ func addBulkMutationTypes(sc *schema) {
 				return ec.runBulkMutation(stringArg(args, "mutation"), stringArg(args, "stagedUploadPath"))
 			}},
 	)
+}
+
+// bulkOperationsVersion is the API version that brought the
+// bulkOperations query.
+const bulkOperationsVersion = "2026-01"
+
+// resolveBulkOperations lists the app's bulk operations on the shop,
+// newest first as Shopify sorts them by default (reverse: oldest first),
+// filtered by operation_type (query|mutation), status, created_at and id.
+// Operations are numbered in creation order, so every sort key the
+// simulator accepts orders them by id.
+func resolveBulkOperations(ec *execCtx, _ any, args map[string]any) (any, error) {
+	if !versionAtLeast(ec.version, bulkOperationsVersion) {
+		return nil, userFacingError{msg: "Field 'bulkOperations' doesn't exist on type 'QueryRoot'", ext: ext("code", "undefinedField")}
+	}
+	b := ec.sim.bulk
+	b.mu.Lock()
+	ids := slices.Clone(b.byShop[ec.sh.domain])
+	ops := make([]*bulkSnapshot, 0, len(ids))
+	now := b.sim.now()
+	for _, id := range ids {
+		ops = append(ops, &bulkSnapshot{bulkOp: *b.ops[id], baseURL: ec.baseURL, now: now})
+	}
+	b.mu.Unlock()
+	typeOf := func(op *bulkSnapshot) string {
+		if ec.sim.writes.isMutationOp(ec.sh.domain, op.id) {
+			return "mutation"
+		}
+		return "query"
+	}
+	if q := strings.TrimSpace(stringArg(args, "query")); q != "" {
+		match := compileSearch(q, searchFields{
+			loc: time.UTC,
+			fields: map[string]searchField{
+				"id":             {kind: searchNum, num: func(i int) int64 { return ops[i].id }},
+				"operation_type": {kind: searchText, text: func(i int) string { return typeOf(ops[i]) }},
+				"status":         {kind: searchText, text: func(i int) string { return ops[i].status }},
+				"created_at":     {kind: searchTime, num: func(i int) int64 { return ops[i].createdAt.Unix() }},
+			},
+		})
+		if match != nil {
+			var hits []*bulkSnapshot
+			for i, op := range ops {
+				if match(i) {
+					hits = append(hits, op)
+				}
+			}
+			ops = hits
+		}
+	}
+	flipped := maps.Clone(args)
+	reverse, _ := args["reverse"].(bool)
+	flipped["reverse"] = !reverse
+	return pageOfList(ops, func(op *bulkSnapshot) int64 { return op.id }, "bulkOperations", flipped)
 }
 
 // addWriteTypes registers phase 3. It runs after addBulkTypes, whose

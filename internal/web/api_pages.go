@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -409,30 +411,87 @@ func (p *pages) insights(c echo.Context) error {
 const (
 	defaultPerPage = 50
 	maxPerPage     = 250
+	// maxOffset bounds how deep the list pages, far beyond any shop's
+	// customer count, so a page number can never overflow an offset.
+	maxOffset = 100_000_000
+	// maxSearchRunes bounds a search: the longest email or name searched
+	// by prefix is far shorter.
+	maxSearchRunes = 200
 )
 
-func (p *pages) customers(c echo.Context) error {
-	sc, agg, err := p.latest(c)
+// customerSorts are the orders the customer list offers; "" is the default.
+var customerSorts = map[string]bool{"": true, "predicted_clv": true}
+
+// parseCustomerQuery reads the customer list's parameters. Anything out of
+// range is refused with a message, never clamped silently nor passed on
+// for the database to reject.
+func parseCustomerQuery(c echo.Context) (q postgres.CustomerQuery, page int, err error) {
+	page, err = intParam(c, "page", 1, 1, maxOffset)
 	if err != nil {
-		return err
+		return q, 0, err
 	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	page = max(page, 1)
-	perPage, _ := strconv.Atoi(c.QueryParam("per_page"))
-	if perPage <= 0 {
-		perPage = defaultPerPage
+	perPage, err := intParam(c, "per_page", defaultPerPage, 1, maxPerPage)
+	if err != nil {
+		return q, 0, err
 	}
-	perPage = min(perPage, maxPerPage)
-	q := postgres.CustomerQuery{Search: strings.TrimSpace(c.QueryParam("q")), Limit: perPage, Offset: (page - 1) * perPage}
+	if (page-1)*perPage > maxOffset {
+		return q, 0, cvo.Errorf(cvo.EINVALID, "Page %d is beyond the end of the list.", page)
+	}
+	if sort := c.QueryParam("sort"); !customerSorts[sort] {
+		return q, 0, cvo.Errorf(cvo.EINVALID, "Unknown sort key %q: the list is sorted by predicted_clv.", sort)
+	}
+	search := c.QueryParam("q")
+	if err := checkText("Search", search, maxSearchRunes); err != nil {
+		return q, 0, err
+	}
+	q = postgres.CustomerQuery{Search: strings.TrimSpace(search), Limit: perPage, Offset: (page - 1) * perPage}
 	if slug := c.QueryParam("group"); slug != "" {
 		g, err := rfm.ParseGroup(slug)
 		if err != nil {
-			return cvo.Errorf(cvo.EINVALID, "No group %q.", slug)
+			return q, 0, cvo.Errorf(cvo.EINVALID, "No group %q.", slug)
 		}
 		q.Group = g.Slug()
 	}
-	if len(q.Search) > 200 {
-		return cvo.Errorf(cvo.EINVALID, "Search is too long.")
+	return q, page, nil
+}
+
+// intParam reads an optional integer query parameter within [lo, hi].
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < int64(lo) || n > int64(hi) {
+		return 0, cvo.Errorf(cvo.EINVALID, "%s must be a whole number from %d to %d.", name, lo, hi)
+	}
+	return int(n), nil
+}
+
+// checkText refuses text PostgreSQL cannot store (NUL, invalid UTF-8),
+// other control characters and text longer than maxRunes.
+func checkText(what, s string, maxRunes int) error {
+	if !utf8.ValidString(s) {
+		return cvo.Errorf(cvo.EINVALID, "%s is not valid UTF-8.", what)
+	}
+	if utf8.RuneCountInString(s) > maxRunes {
+		return cvo.Errorf(cvo.EINVALID, "%s is too long (at most %d characters).", what, maxRunes)
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return cvo.Errorf(cvo.EINVALID, "%s contains control characters.", what)
+	}
+	return nil
+}
+
+func (p *pages) customers(c echo.Context) error {
+	q, page, err := parseCustomerQuery(c)
+	if err != nil {
+		return err
+	}
+	perPage := q.Limit
+	sc, agg, err := p.latest(c)
+	if err != nil {
+		return err
 	}
 	rows, total, err := p.deps.Snapshots.ListCustomers(c.Request().Context(), shopOf(c), sc.ID, q)
 	if err != nil {
@@ -460,6 +519,9 @@ func (p *pages) customers(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"customers": out, "total": total, "page": page, "per_page": perPage})
 }
+
+// maxCACSources bounds the acquisition costs per source a shop may set.
+const maxCACSources = 500
 
 type settingsJSON struct {
 	TagPrefix     string             `json:"tag_prefix"`
@@ -529,15 +591,40 @@ func (p *pages) putSettings(c echo.Context) error {
 	if !all {
 		s.GroupsEnabled = append([]string{}, in.GroupsEnabled...)
 	}
+	if len(in.CACBySource) > maxCACSources {
+		return cvo.Errorf(cvo.EINVALID, "At most %d acquisition sources.", maxCACSources)
+	}
+	for src := range in.CACBySource {
+		if err := checkText("Source name", src, 100); err != nil {
+			return err
+		}
+	}
 	if err := p.deps.Settings.Save(ctx, shop, s); err != nil {
 		return err
 	}
 	// Costs, margins and refund dating change the scores; tag choices
-	// change what write-back sends. A rescore covers both.
-	if err := p.deps.Actions.EnqueueRescore(ctx, shop, string(rescore.ReasonSettings), rescore.Due{Key: fmt.Sprintf("settings:%d", time.Now().UnixNano())}); err != nil {
+	// change what write-back sends. A rescore covers both, one per window
+	// however many saves fall in it.
+	if err := p.deps.Actions.EnqueueRescore(ctx, shop, string(rescore.ReasonSettings), settingsRescoreDue(p.server.now())); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toSettingsJSON(s))
+}
+
+// SettingsRescoreWindow is how long settings saves are gathered into one
+// rescore: a merchant adjusting several settings in a row starts one.
+const SettingsRescoreWindow = 30 * time.Second
+
+// settingsRescoreDue names the save's window and runs the rescore when the
+// window has closed (plus a margin for clocks of other servers), so every
+// save of the window is stored before the rescore reads the settings.
+func settingsRescoreDue(now time.Time) rescore.Due {
+	const clockMargin = 2 * time.Second
+	start := now.Truncate(SettingsRescoreWindow)
+	return rescore.Due{
+		Key:   fmt.Sprintf("settings:%d", start.UnixMilli()),
+		After: start.Add(SettingsRescoreWindow).Sub(now) + clockMargin,
+	}
 }
 
 func (p *pages) rescoreNow(c echo.Context) error {

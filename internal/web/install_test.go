@@ -92,7 +92,7 @@ func newStack(t *testing.T) *stack {
 	appHandler = web.NewServer(web.Config{
 		ClientID: clientID, ClientSecret: clientSecret, AppURL: s.app.URL, Scopes: "read_orders,read_customers",
 		AdminBaseURL: func(string) string { return simServer.URL },
-	}, web.Deps{Installer: s.installer, Webhooks: receiver, Log: log})
+	}, web.Deps{Installer: s.installer, Webhooks: receiver, OAuthStates: postgres.NewOAuthStateStore(s.db), Log: log})
 	return s
 }
 
@@ -195,12 +195,7 @@ func TestInstallByAuthorizationCode(t *testing.T) {
 	assert.Equal(t, clientID, authorize.Query().Get("client_id"))
 	state := authorize.Query().Get("state")
 	require.NotEmpty(t, state)
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "cvo_oauth_state" {
-			cookie = c
-		}
-	}
+	cookie := stateCookieOf(res)
 	require.NotNil(t, cookie)
 	assert.True(t, cookie.HttpOnly)
 
@@ -231,8 +226,34 @@ func TestInstallByAuthorizationCode(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, stored.Installed())
 
-	// A replayed callback fails: the code is single-use at Shopify.
-	assert.Equal(t, http.StatusUnauthorized, s.callback(t, callback, cookie), "replayed callback")
+	// A replayed callback, cookie and all, fails at the app: the state was
+	// spent on the server, so the code is never sent to Shopify again.
+	req, _ := http.NewRequest(http.MethodGet, s.app.URL+callback.RequestURI(), nil)
+	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+	replay, err := noRedirects().Do(req)
+	require.NoError(t, err)
+	var body map[string]string
+	require.NoError(t, json.NewDecoder(replay.Body).Decode(&body))
+	replay.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, replay.StatusCode, "replayed callback")
+	assert.Contains(t, body["error"], "already used", "refused by the app's state check, not by Shopify")
+}
+
+func TestAuthStateIsBoundToItsShop(t *testing.T) {
+	s := newStack(t)
+	res, err := noRedirects().Get(s.app.URL + "/auth?shop=" + s.other)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	authorize, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	cookie := stateCookieOf(res)
+	require.NotNil(t, cookie)
+	// The same state, correctly signed by Shopify for another shop.
+	q := url.Values{"shop": {s.shop}, "code": {"c"}, "state": {authorize.Query().Get("state")}, "timestamp": {fmt.Sprint(time.Now().Unix())}}
+	q.Set("hmac", signQuery(q))
+	assert.Equal(t, http.StatusUnauthorized, s.callback(t, &url.URL{Path: "/auth/callback", RawQuery: q.Encode()}, cookie))
+	assert.False(t, s.sim.Installed(s.shop))
 }
 
 func TestAuthRejectsForeignShopDomains(t *testing.T) {
@@ -253,6 +274,15 @@ func TestAuthRejectsForeignShopDomains(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, res.StatusCode, "a signed callback for a foreign host is still refused")
 		})
 	}
+}
+
+func stateCookieOf(res *http.Response) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == "cvo_oauth_state" {
+			return c
+		}
+	}
+	return nil
 }
 
 // authorize plays the merchant approving the app at Shopify.

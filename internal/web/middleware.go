@@ -29,6 +29,18 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 	})
 }
 
+// securityHeaders go on every answer, errors and the admin page included:
+// browsers must not guess a JSON or CSV answer to be HTML, and the page's
+// URLs (shop, host, search terms) must not leak in full to other origins.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		return next(c)
+	}
+}
+
 // frameAncestors lets only the shop's own admin frame the app. The shop
 // comes from the page's query (Shopify adds ?shop=); without a valid one the
 // app may not be framed at all.

@@ -60,6 +60,7 @@ type Server struct {
 	installer Installer
 	status    ShopStatus
 	pages     *PagesDeps
+	states    OAuthStates
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -70,18 +71,23 @@ type Deps struct {
 	Status    ShopStatus
 	Webhooks  *webhooks.Receiver
 	Health    []Checker
-	Frontend  fs.FS      // the built admin page; nil serves a placeholder
-	Pages     *PagesDeps // the pages' API; nil leaves it out
-	Log       *slog.Logger
+	Frontend  fs.FS       // the built admin page; nil serves a placeholder
+	Pages     *PagesDeps  // the pages' API; nil leaves it out
+	Exports   DataExports // customers/data_request exports; nil leaves them out
+	// OAuthStates keeps the code grant's state nonces; nil disables the
+	// grant (/auth answers 404).
+	OAuthStates OAuthStates
+	Log         *slog.Logger
 }
 
 // NewServer builds the routes.
 func NewServer(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, cfg: cfg, installer: d.Installer, status: d.Status, pages: d.Pages, log: d.Log, now: time.Now}
+	s := &Server{echo: e, cfg: cfg, installer: d.Installer, status: d.Status, pages: d.Pages, states: d.OAuthStates, log: d.Log, now: time.Now}
 	e.HTTPErrorHandler = s.handleError
 
+	e.Use(securityHeaders)
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -103,6 +109,9 @@ func NewServer(cfg Config, d Deps) *Server {
 	api.GET("/shop", s.getShop)
 	if d.Pages != nil {
 		s.mountPages(api, *d.Pages)
+	}
+	if d.Exports != nil {
+		mountExports(api, d.Exports)
 	}
 
 	s.mountFrontend(d.Frontend)

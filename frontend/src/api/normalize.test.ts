@@ -56,6 +56,11 @@ describe('readShop', () => {
     expect(s.status).toEqual({sync: {phase: 'orders'}, scoring: {state: 'idle'}});
   });
 
+  it('keeps the deliveries the server counts beside the flat sync', () => {
+    const s = readShop({shop: 'a', status: {phase: 'done', deliveries: {pending: 2, dead: 1, rejected: 0}, scoring: {state: 'none'}}});
+    expect(s.status?.deliveries).toEqual({pending: 2, dead: 1, rejected: 0});
+  });
+
   it('reads a flat status as the sync, with scoring beside it', () => {
     const s = readShop({shop: 'a', currency: 'GBP', status: {phase: 'done', percent: 100, rows_done: 5, finished_at: 'x', scoring: {state: 'none'}}});
     expect(s.currency).toBe('GBP');

@@ -5,7 +5,7 @@
 
 import {isNum} from '../format';
 import {KNOWN_GROUPS} from '../groups';
-import type {Num, ScoringStatus, ShopInfo, SyncStatus} from './types';
+import type {DeliveriesStatus, Num, ScoringStatus, ShopInfo, SyncStatus} from './types';
 
 type Obj = Record<string, unknown>;
 
@@ -152,5 +152,6 @@ export function readShop(raw: unknown): ShopInfo {
       ? (status as SyncStatus)
       : undefined;
   const scoring = isObj(status.scoring) ? (status.scoring as ScoringStatus) : undefined;
-  return {...shop, status: {sync, scoring}};
+  const deliveries = isObj(status.deliveries) ? (status.deliveries as DeliveriesStatus) : undefined;
+  return {...shop, status: {sync, scoring, deliveries}};
 }

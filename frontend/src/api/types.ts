@@ -20,6 +20,24 @@ export interface ScoringStatus {
   error?: string | null;
 }
 
+// DeliveriesStatus counts the shop's webhook deliveries not applied: pending
+// ones are on their way; dead ones failed every try and wait for the daily
+// reconciliation; rejected ones can never be applied.
+export interface DeliveriesStatus {
+  pending?: Num;
+  dead?: Num;
+  rejected?: Num;
+}
+
+// DataExport is a customers/data_request export kept for the merchant
+// until expires_at (GET /api/exports).
+export interface DataExport {
+  request_id?: string;
+  customer_id?: string;
+  created_at?: string | null;
+  expires_at?: string | null;
+}
+
 export interface ShopInfo {
   shop?: string;
   name?: string;
@@ -29,7 +47,7 @@ export interface ShopInfo {
   scopes?: string[];
   installed_at?: string | null;
   token_expires_at?: string | null;
-  status?: {sync?: SyncStatus; scoring?: ScoringStatus};
+  status?: {sync?: SyncStatus; scoring?: ScoringStatus; deliveries?: DeliveriesStatus};
 }
 
 export interface Overview {

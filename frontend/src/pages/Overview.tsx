@@ -4,6 +4,7 @@ import type {Overview} from '../api/types';
 import {useApi} from '../api/useApi';
 import {LineChart} from '../components/LineChart';
 import {Metric, MetricGrid} from '../components/Metric';
+import {DeliveriesNotice} from '../components/DeliveriesNotice';
 import {DataPage} from '../components/PageState';
 import {SyncProgress} from '../components/SyncProgress';
 import {useApp} from '../context';
@@ -21,7 +22,12 @@ export function OverviewPage() {
       title="Overview"
       subtitle={shop.name || shop.shop}
       state={state}
-      notice={<SyncProgress shop={shop} />}
+      notice={
+        <>
+          <SyncProgress shop={shop} />
+          <DeliveriesNotice shop={shop} />
+        </>
+      }
       isEmpty={(d) => !isNum(d.customers) && !d.retention_trend?.length}
       emptyText={
         running ? (

@@ -4,6 +4,7 @@ import {useEffect, useMemo, useState} from 'react';
 import type {ActionResult, Segments, Settings} from '../api/types';
 import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
+import {DataRequests} from '../components/DataRequests';
 import {DataPage} from '../components/PageState';
 import {useApp} from '../context';
 import {KNOWN_GROUPS} from '../groups';
@@ -181,6 +182,9 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
             </InlineStack>
           </BlockStack>
         </Card>
+      </Layout.AnnotatedSection>
+      <Layout.AnnotatedSection id="data-requests" title="Customer data requests" description="What the app holds on customers who asked, kept for you to hand over until it is deleted.">
+        <DataRequests />
       </Layout.AnnotatedSection>
     </Layout>
   );

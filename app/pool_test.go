@@ -1,0 +1,43 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/postgres"
+)
+
+func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
+	cases := map[string]struct {
+		concurrency string
+		want        int
+		wantErr     bool
+	}{
+		"default":      {concurrency: "", want: 4},
+		"set":          {concurrency: "3", want: 3},
+		"zero":         {concurrency: "0", wantErr: true},
+		"not a number": {concurrency: "four", wantErr: true},
+		"absurd":       {concurrency: "100000", wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("SHOPIFY_API_KEY", "k")
+			t.Setenv("SHOPIFY_API_SECRET", "s")
+			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
+			t.Setenv("WORKER_CONCURRENCY", tc.concurrency)
+			cfg, err := loadConfig(requireCredentials)
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "WORKER_CONCURRENCY")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, cfg.WorkerConcurrency)
+			size := int32(tc.want*postgres.JobConns + postgres.ReserveConns)
+			assert.Equal(t, postgres.Options{MaxConns: size, MinConns: size}, workerPool(cfg))
+			assert.Equal(t, postgres.Options{}, serverPool(cfg), "the server's pool is its own, pgx's default")
+		})
+	}
+}
