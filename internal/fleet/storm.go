@@ -247,7 +247,7 @@ func (h *harness) storm(ctx context.Context) error {
 	deadline := time.Now().Add(h.opt.StepTimeout)
 	var applied int
 	for {
-		err := h.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ANY($1) AND payload IS NULL AND error = ''`,
+		err := h.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ANY($1) AND state = 'applied'`,
 			uniqueIDs).Scan(&applied)
 		if err == nil && applied == len(uniqueIDs) || time.Now().After(deadline) {
 			break
@@ -264,6 +264,11 @@ func (h *harness) storm(ctx context.Context) error {
 		h.report.target("storm fully applied within a minute", dur(applyTime), "< 60 s", false)
 	}
 	h.report.must("storm deliveries lost (not applied within the step timeout)", len(uniqueIDs)-applied)
+	var dead int
+	if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE state = 'dead'`).Scan(&dead); err != nil {
+		return fmt.Errorf("count dead deliveries: %w", err)
+	}
+	h.report.must("deliveries dead (gave up applying)", dead)
 
 	var stored int
 	if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ANY($1)`, forgedIDs).Scan(&stored); err != nil {
