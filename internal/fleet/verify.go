@@ -28,7 +28,7 @@ type ShopCheck struct {
 	Segments  int // the app's segments in the simulator
 
 	WrongTag        int // scored customers without exactly their group's tag
-	StrayTag        int // customers the scoring does not hold carrying a group tag
+	StrayTag        int // customers with a group tag the scoring does not give them (unscored, or an old prefix)
 	WrongMetafield  int // scored customers whose group metafield is not their group
 	ForeignToken    int // requests to this shop with another shop's token
 	MissingCustomer int // in the simulator, not in the app's database
@@ -54,7 +54,7 @@ func (c ShopCheck) Problems() []string {
 		out = append(out, c.Shop+": no succeeded scoring")
 	}
 	add(c.WrongTag, "scored customers without exactly their group tag")
-	add(c.StrayTag, "unscored customers with a group tag")
+	add(c.StrayTag, "customers with a stray group tag (unscored, or under the old prefix)")
 	add(c.WrongMetafield, "scored customers with a wrong group metafield")
 	add(c.ForeignToken, "requests with another shop's token")
 	add(c.MissingCustomer, "customers missing from the database")
@@ -69,6 +69,10 @@ func (c ShopCheck) Problems() []string {
 	return out
 }
 
+// defaultPrefix is the app's default tag prefix; a shop that moved to
+// another must carry no group tag under it any more.
+const defaultPrefix = "cvo-"
+
 // groupCount is the number of RFM groups, each with one segment.
 const groupCount = 11
 
@@ -78,7 +82,7 @@ const groupCount = 11
 // carries exactly that group's tag and metafield.
 func Verify(ctx context.Context, pool *pgxpool.Pool, sim *simulator.Simulator, shop string) (ShopCheck, error) {
 	c := ShopCheck{Shop: shop}
-	prefix := "cvo-"
+	prefix := defaultPrefix
 	err := pool.QueryRow(ctx, `SELECT tag_prefix FROM settings WHERE shop = $1`, shop).Scan(&prefix)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("verify %s: settings: %w", shop, err)
@@ -94,14 +98,18 @@ func Verify(ctx context.Context, pool *pgxpool.Pool, sim *simulator.Simulator, s
 	ns := sim.AppNamespace("cvo")
 	for _, cu := range customers {
 		var mine []string
+		stale := false
 		for _, tag := range cu.Tags {
-			if isGroupTag(tag, prefix) {
+			switch {
+			case isGroupTag(tag, prefix):
 				mine = append(mine, tag)
+			case prefix != defaultPrefix && isGroupTag(tag, defaultPrefix):
+				stale = true // left behind when the prefix moved
 			}
 		}
 		g, scored := groups[cu.ID]
 		switch {
-		case !scored && len(mine) > 0:
+		case stale || (!scored && len(mine) > 0):
 			c.StrayTag++
 		case scored && (len(mine) != 1 || mine[0] != prefix+g):
 			c.WrongTag++
