@@ -143,6 +143,9 @@ func (h *harness) run(ctx context.Context) error {
 	if err := h.storm(ctx); err != nil {
 		return err
 	}
+	if err := h.intakeAlone(ctx, 3000); err != nil {
+		return err
+	}
 	if h.opt.Chaos {
 		if err := h.killDuringWriteback(ctx); err != nil {
 			return err
