@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -140,3 +142,32 @@ func waitTCP(ctx context.Context, addr string, timeout time.Duration) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// cpu is the CPU time the process has used so far (user and system), 0
+// when it cannot be read.
+func (p *proc) cpu() time.Duration {
+	if !p.running() {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, may hold spaces: count from its ")".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	// Linux reports clock ticks of 1/100 s (USER_HZ) on every platform Go
+	// supports.
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
