@@ -4,7 +4,7 @@ BIN     := bin/cvo
 # frontend/node_modules can hold Go files of npm packages: never ours to test.
 PKGS    := $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: run build frontend generate test test-go test-frontend test-e2e bench lint services fmt
+.PHONY: run build frontend generate test test-go test-frontend test-e2e bench lint services fmt e2e chaos
 
 # With no Shopify credentials in the environment, the explicit demo
 # (simulator, built-in credentials, loopback); with them, the real app.
@@ -58,6 +58,20 @@ bench: build services
 	./$(BIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 	./$(BIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
 	./$(BIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
+
+# A fleet end to end (README "Running a fleet"): this binary as one server
+# and two workers, separate processes with a database and a redis-server of
+# their own, 20 simulated shops, live webhooks, a 10,000-delivery storm,
+# uninstall and shop/redact. Not part of make test; FLEET_FLAGS adds flags.
+e2e: build services
+	./$(BIN) fleet e2e $(FLEET_FLAGS)
+
+# make e2e with faults: workers SIGKILLed during a sync and a write-back,
+# its own Redis restarted, a throttling and failing Shopify, and the shared
+# PostgreSQL server restarted with pg_ctlcluster, which breaks anything else
+# using it at that moment: never run it beside make test.
+chaos: build services
+	./$(BIN) fleet chaos $(FLEET_FLAGS)
 
 # Start PostgreSQL and Redis when they are down (as on a fresh machine).
 services:

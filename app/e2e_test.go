@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
-	"github.com/cvo-app/cvo/internal/jobs/jobstest"
-	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
@@ -34,53 +28,14 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const shop = "e2e-shop.myshopify.com"
-	// A job namespace of the test's own: its worker takes no other test's
-	// tasks (and no other worker takes its).
-	ns := jobstest.Namespace(t)
-
-	var appHandler http.Handler
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appHandler.ServeHTTP(w, r) }))
-	defer app.Close()
-	var simHandler http.Handler
-	simServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { simHandler.ServeHTTP(w, r) }))
-	defer simServer.Close()
-	sim := simulator.New(simulator.Config{ClientID: "e2e-client", ClientSecret: "e2e-secret", AppURL: app.URL,
-		APIVersion: defaultAPIVersion, PublicURL: simServer.URL})
-	defer sim.Close()
-	simHandler = sim.Handler()
+	env := startInProcess(t, "e2e-client", "e2e-secret", func(a *appDeps) { a.rescorer.SetDebounce(time.Second) })
+	sim, a, app := env.sim, env.app, env.server
 	opts := shopgen.GenOptions{Customers: 300, Orders: 1500, Seed: 7, Currency: "EUR", Timezone: "Europe/Paris",
 		Start: time.Now().AddDate(-2, 0, 0), End: time.Now().AddDate(0, 0, -1)}
 	info := opts.Shop()
 	require.NoError(t, sim.AddShop(shop, simulator.ShopOptions{Name: info.Name, Currency: info.Currency, Timezone: info.Timezone}))
 	_, err := shopgen.Generate(ctx, opts, shopgen.ForShop(sim, shop))
 	require.NoError(t, err)
-
-	_, dbURL := pgtest.NewWithURL(t)
-	cfg := config{
-		ClientID: "e2e-client", ClientSecret: "e2e-secret", AppURL: app.URL, Scopes: defaultScopes, APIVersion: defaultAPIVersion,
-		AdminOrigin: simServer.URL, DatabaseURL: dbURL, RedisURL: jobstest.RedisURL(), QueueNamespace: string(ns),
-		EncryptionKey: "v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-	}
-	logs := &strings.Builder{}
-	a, err := openApp(ctx, cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)))
-	require.NoError(t, err)
-	a.rescorer.SetDebounce(time.Second)
-	appHandler = a.server()
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- a.work(ctx) }()
-	// The worker must stop before its connections close.
-	defer func() {
-		cancel()
-		select {
-		case <-workerDone:
-		case <-time.After(30 * time.Second):
-			t.Error("worker did not stop")
-		}
-		a.close()
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	}()
 
 	get := func(path string, out any) int {
 		tok, err := sim.SessionToken(shop, 1)
@@ -207,15 +162,4 @@ func TestEndToEnd(t *testing.T) {
 	}, 10*time.Second, 200*time.Millisecond)
 	assert.Equal(t, http.StatusOK, get("/api/overview", nil), "the analysis stays readable until shop/redact")
 
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

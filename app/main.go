@@ -45,6 +45,7 @@ Usage:
   cvo bench-sync       history sync benchmark against raw COPY (--customers N --orders M)
   cvo bench-writeback  write-back benchmark (--customers N --change 0.1 [--initial])
   cvo bench-api        admin API latency on a generated shop (--customers N --orders M)
+  cvo fleet e2e|chaos  server, two workers and a simulated fleet of shops, with faults in chaos
 `
 
 func main() {
@@ -81,6 +82,8 @@ func main() {
 		err = runBenchWriteback(ctx, log, args, os.Stdout)
 	case "bench-api":
 		err = runBenchAPI(ctx, log, args, os.Stdout)
+	case "fleet":
+		err = runFleet(ctx, log, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cvo-app/cvo/internal/fleet"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
@@ -126,7 +127,13 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	port := fs.String("port", envOr("SIMULATOR_PORT", "9100"), "port to listen on")
 	shop := fs.String("shop", demoShop, "another, empty shop domain to play beside the demo shop")
 	load := fs.String("load", "", "seed the demo shop from a snapshot written by `cvo gen` instead of the Online Retail data")
+	shops := fs.Int("shops", 0, "also play N generated shops, fleet-00.myshopify.com and up")
+	faults := fs.String("faults", "", "answer a share of GraphQL requests with faults, e.g. throttle=0.2,5xx=0.05")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := simulator.ParseFaults(*faults)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(toolCredentials)
@@ -145,6 +152,12 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 			return err
 		}
 	}
+	if *shops > 0 {
+		if _, err := fleet.AddShops(ctx, sim, *shops, fleet.ShopSize{Customers: 200, Orders: 800}); err != nil {
+			return err
+		}
+	}
+	sim.SetFaults(f)
 	log.Info("simulator listening", "addr", "127.0.0.1:"+*port, "client_id", cfg.ClientID)
 	return simulator.ListenAndServe(ctx, "127.0.0.1:"+*port, sim)
 }

@@ -15,7 +15,10 @@ import (
 // ChangeOption adjusts a live change.
 type ChangeOption func(*changeOpts)
 
-type changeOpts struct{ webhooks bool }
+type changeOpts struct {
+	webhooks bool
+	collect  func(*WebhookDelivery)
+}
 
 // WithWebhooks makes a change send its webhooks to the app (to the topics
 // it subscribes to) before the call returns.
@@ -33,6 +36,10 @@ func applyOpts(opts []ChangeOption) changeOpts {
 var ErrNotFound = errors.New("not found")
 
 func (s *Simulator) notify(ctx context.Context, sh *shopState, o changeOpts, events []webhookEvent) {
+	if o.collect != nil {
+		s.collect(sh.domain, events, o.collect)
+		return
+	}
 	if !o.webhooks || !sh.isInstalled() {
 		return
 	}

@@ -72,6 +72,7 @@ type Simulator struct {
 	bulk   *bulkRunner
 	writes writeState   // phase 3: write-back mutations, call log, faults
 	seq    atomic.Int64 // ids for compliance requests and the like
+	fleet  fleetState   // injected faults and the token audit
 
 	// webhookTimeout is Shopify's 5 s delivery limit; tests shorten it.
 	webhookTimeout time.Duration
@@ -148,6 +149,9 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/admin/oauth/access_token":
 		s.serveAccessToken(w, r, sh)
 	case strings.HasPrefix(r.URL.Path, "/admin/api/") && strings.HasSuffix(r.URL.Path, "/graphql.json"):
+		if s.interceptGraphQL(w, r, sh) {
+			return
+		}
 		version := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin/api/"), "/graphql.json")
 		s.serveGraphQLLogged(w, r, sh, version)
 	default:

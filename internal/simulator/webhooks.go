@@ -193,21 +193,11 @@ func (s *Simulator) SendWebhook(ctx context.Context, shop, topic string, payload
 // the topics the app subscribes to. Failed deliveries are logged, not
 // returned: the action happened whether or not the app heard of it.
 func (s *Simulator) emit(ctx context.Context, shop string, events []webhookEvent) {
-	eventID := uuidV4()
-	for _, e := range events {
-		if !s.subscribed(e.topic) {
-			continue
-		}
-		d, err := s.NewWebhook(shop, e.topic, e.payload)
-		if err != nil {
-			s.log.Error("webhook not built", "shop", shop, "topic", e.topic, "err", err)
-			continue
-		}
-		d.EventID = eventID
+	s.collect(shop, events, func(d *WebhookDelivery) {
 		if _, err := s.Deliver(ctx, d); err != nil {
-			s.log.Warn("webhook delivery failed", "shop", shop, "topic", e.topic, "err", err)
+			s.log.Warn("webhook delivery failed", "shop", shop, "topic", d.Topic, "err", err)
 		}
-	}
+	})
 }
 
 type webhookEvent struct {
