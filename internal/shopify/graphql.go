@@ -147,7 +147,7 @@ func NewAdminClient(shop, accessToken, apiVersion string, httpClient *http.Clien
 		token:            accessToken,
 		hc:               httpClient,
 		now:              time.Now,
-		sleep:            sleepContext,
+		sleep:            Sleep,
 		jitter:           rand.Float64,
 		maxRetries:       defaultMaxRetries,
 		maxThrottleWaits: defaultMaxThrottleWaits,
@@ -434,19 +434,4 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	d := time.Duration(secs * float64(time.Second))
 	return min(d, maxRetryAfter)
-}
-
-// sleepContext waits for d or until ctx ends, whichever is first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
