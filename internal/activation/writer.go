@@ -126,7 +126,7 @@ func New(cfg Config) *Writer {
 		w.pollMax = max(15*time.Second, w.pollMin)
 	}
 	if w.sleep == nil {
-		w.sleep = sleepContext
+		w.sleep = shopify.Sleep
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -258,7 +258,7 @@ func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores 
 	}
 	r := &run{w: w, api: a, shop: shop, report: &rep}
 	err = r.apply(ctx, s, scores)
-	rep.Calls, rep.CostPoints = a.calls, a.cost
+	rep.Calls, rep.CostPoints = a.Calls(), a.CostPoints()
 	rep.Duration = w.now().Sub(start)
 	if err != nil {
 		if errors.Is(err, ErrUninstalled) {

@@ -14,13 +14,7 @@ import (
 	"time"
 )
 
-// This is a small GraphQL client of our own rather than go-shopify's
-// GraphQL.Query. go-shopify flattens top-level errors into strings, losing
-// extensions.code (so ACCESS_DENIED, MAX_COST_EXCEEDED and THROTTLED cannot
-// be told apart), drops the cost of a 429 response, retries only 503 and
-// THROTTLED, and sleeps with time.Sleep, ignoring the context. Cost-aware
-// pacing needs the cost of every response, including throttled ones, and
-// waits that end when the context does.
+// This client is ours, not go-shopify's GraphQL.Query: see the package doc.
 
 const (
 	maxGraphQLResponseBytes = 64 << 20
