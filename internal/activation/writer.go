@@ -25,6 +25,32 @@ type Shops interface {
 	Get(ctx context.Context, shop string) (cvo.Shop, error)
 }
 
+// Store is what the write-back keeps in PostgreSQL: what it wrote to each
+// customer, its set-up, its restart-safe bulk batches, and the per-shop
+// lock (postgres.WritebackStore satisfies it).
+type Store interface {
+	// Lock takes the shop's write-back lock with the job's connection
+	// budget; ok is false when another worker holds it.
+	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+
+	Scan(ctx context.Context, shop string, withMetafields bool, fn func(postgres.Writeback) error) error
+	Save(ctx context.Context, shop string, rows []postgres.Writeback) error
+	SaveReport(ctx context.Context, shop string, at time.Time, report any) error
+
+	Setup(ctx context.Context, shop string) (postgres.WritebackSetup, error)
+	SaveDefinitionsVersion(ctx context.Context, shop string, v int) error
+	AddTagPrefix(ctx context.Context, shop, prefix string) error
+	Segments(ctx context.Context, shop string) ([]postgres.SegmentRecord, error)
+	SaveSegment(ctx context.Context, shop string, rec postgres.SegmentRecord) error
+
+	CreateBulkBatch(ctx context.Context, shop string, b postgres.BulkBatch, lines []postgres.BulkLine) (int64, error)
+	SetBulkStaged(ctx context.Context, shop string, id int64, path string) error
+	SetBulkStarted(ctx context.Context, shop string, id int64, operationID string, at time.Time) error
+	BulkBatches(ctx context.Context, shop string) ([]postgres.BulkBatch, error)
+	DropBulkBatch(ctx context.Context, shop string, id int64) error
+	SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error
+}
+
 var (
 	// ErrUninstalled: the shop removed the app; nothing more is written.
 	ErrUninstalled = errors.New("shop uninstalled the app")
@@ -34,7 +60,7 @@ var (
 
 // Config wires a Writer.
 type Config struct {
-	DB     *postgres.DB
+	Store  Store
 	Shops  Shops
 	Tokens Tokens
 	// HTTPClient reaches Shopify (shopify.NewHTTPClient, so the simulator
@@ -62,8 +88,7 @@ type Config struct {
 // segments. It is safe for concurrent use; write-backs of one shop are
 // serialised by a database lock.
 type Writer struct {
-	db          *postgres.DB
-	store       *postgres.WritebackStore
+	store       Store
 	shops       Shops
 	tokens      Tokens
 	hc          *http.Client
@@ -102,7 +127,7 @@ func (w *Writer) step(ctx context.Context, name string) error {
 // New returns a Writer.
 func New(cfg Config) *Writer {
 	w := &Writer{
-		db: cfg.DB, store: postgres.NewWritebackStore(cfg.DB), shops: cfg.Shops, tokens: cfg.Tokens,
+		store: cfg.Store, shops: cfg.Shops, tokens: cfg.Tokens,
 		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
 		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
 		sleep: cfg.Sleep, now: cfg.Now,
@@ -192,26 +217,16 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 	return nil
 }
 
-// lock takes the shop's write-back lock for the life of a connection,
-// with the job's whole connection budget reserved (see postgres.Reserve).
+// lock takes the shop's write-back lock (see postgres.WritebackStore.Lock).
 func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	conn, err := w.db.AcquireReserved(ctx, postgres.WritebackConns)
+	release, ok, err := w.store.Lock(ctx, shop)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('cvo-activation:' || $1, 0))`, shop).Scan(&got); err != nil {
-		conn.Release()
-		return nil, fmt.Errorf("write back to %s: lock: %w", shop, err)
-	}
-	if !got {
-		conn.Release()
+	if !ok {
 		return nil, fmt.Errorf("write back to %s: %w", shop, ErrBusy)
 	}
-	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended('cvo-activation:' || $1, 0))`, shop)
-		conn.Release()
-	}, nil
+	return release, nil
 }
 
 // run is one Apply.

@@ -72,7 +72,7 @@ func newSimShop(t *testing.T) *simShop {
 }
 
 func (s *simShop) syncer(db *postgres.DB) *Syncer {
-	return NewSyncer(SyncerConfig{DB: db, Tokens: s.tokens, HTTPClient: s.hc, APIVersion: testVersion, Waker: s.waker,
+	return NewSyncer(SyncerConfig{Store: postgres.NewSyncStore(db), Deliveries: postgres.NewDeliveryStore(db), Tokens: s.tokens, HTTPClient: s.hc, APIVersion: testVersion, Waker: s.waker,
 		PollMin: 10 * time.Millisecond, PollMax: 200 * time.Millisecond})
 }
 

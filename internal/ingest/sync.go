@@ -18,6 +18,27 @@ type Tokens interface {
 	AccessToken(ctx context.Context, shop string) (string, error)
 }
 
+// SyncStore is where a sync keeps its state and stages its rows
+// (postgres.SyncStore satisfies it). Lock takes the shop's sync lock with
+// the sync's whole connection budget; ok is false when another worker
+// holds it.
+type SyncStore interface {
+	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+	Get(ctx context.Context, shop string) (postgres.SyncState, bool, error)
+	Save(ctx context.Context, st postgres.SyncState) error
+	Progress(ctx context.Context, shop string, run, rowsDone int64) error
+	NewRunID(ctx context.Context) (int64, error)
+	Stage(shop string, run int64, r postgres.Resource) *postgres.Stage
+	Merge(ctx context.Context, stage *postgres.Stage, st postgres.SyncState) (int64, error)
+	DropRunStages(ctx context.Context, shop string, run int64) error
+}
+
+// DeliveryCounts counts a shop's unapplied webhook deliveries
+// (postgres.DeliveryStore satisfies it); the sync status shows them.
+type DeliveryCounts interface {
+	Counts(ctx context.Context, shop string) (postgres.DeliveryCounts, error)
+}
+
 // ErrSyncRunning means another worker is syncing the shop right now.
 var ErrSyncRunning = errors.New("a sync of this shop is already running")
 
@@ -35,8 +56,9 @@ const maxOperationAttempts = 3
 
 // SyncerConfig wires a Syncer.
 type SyncerConfig struct {
-	DB     *postgres.DB
-	Tokens Tokens
+	Store      SyncStore
+	Deliveries DeliveryCounts
+	Tokens     Tokens
 	// HTTPClient reaches Shopify (shopify.NewHTTPClient, so the simulator
 	// origin applies). Result downloads use its transport without its
 	// overall timeout, since a large file streams for a long time.
@@ -52,8 +74,8 @@ type SyncerConfig struct {
 // Syncer imports shops' history through bulk operations and keeps it
 // current with daily reconciliations. It satisfies jobs.Syncer.
 type Syncer struct {
-	state         *postgres.SyncStore
-	deliveries    *postgres.DeliveryStore
+	state         SyncStore
+	deliveries    DeliveryCounts
 	tokens        Tokens
 	hc, dl        *http.Client
 	version       string
@@ -72,7 +94,7 @@ type Syncer struct {
 // NewSyncer returns a syncer.
 func NewSyncer(cfg SyncerConfig) *Syncer {
 	s := &Syncer{
-		state:   postgres.NewSyncStore(cfg.DB),
+		state:   cfg.Store,
 		tokens:  cfg.Tokens,
 		hc:      cfg.HTTPClient,
 		version: cfg.APIVersion,
@@ -83,7 +105,7 @@ func NewSyncer(cfg SyncerConfig) *Syncer {
 		pollMax: cfg.PollMax,
 	}
 	// The page's sync status counts unapplied webhook deliveries too.
-	s.deliveries = postgres.NewDeliveryStore(cfg.DB)
+	s.deliveries = cfg.Deliveries
 	if s.hc == nil {
 		s.hc = http.DefaultClient
 	}

@@ -94,15 +94,16 @@ type webhookEnv struct {
 	db         *postgres.DB
 	deliveries *postgres.DeliveryStore
 	applier    *Applier
+	applied    *postgres.DeliveryStore // the applier's
 	seq        int
 }
 
 func newWebhookEnv(t *testing.T) *webhookEnv {
 	db := pgtest.New(t)
-	a := NewApplier(db, nil, nil)
+	applied := postgres.NewDeliveryStore(db)
 	// Waiting for a held lock is tested; waiting long for it is not.
-	a.deliveries.LockWait = 300 * time.Millisecond
-	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: a}
+	applied.LockWait = 300 * time.Millisecond
+	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: NewApplier(applied, nil, nil), applied: applied}
 }
 
 // deliver stores a delivery under a fresh webhook id and applies it.
