@@ -13,9 +13,12 @@ import (
 // Large changes go out as bulk mutations, one operation per kind (removes,
 // adds, metafields), each a staged JSONL file with one line per customer:
 // stagedUploadsCreate → multipart POST of the file → bulkOperationRunMutation
-// → poll bulkOperation(id:) → read the result file. Lines whose result has
-// userErrors, errors or no data (a failed operation's missing lines) are
-// sent again in a new operation, up to the writer's attempts. The
+// → poll bulkOperation(id:) (cut short by a bulk_operations/finish webhook
+// through the Waker) → read the result file. Each step is
+// internal/shopify's; the batches, their state and what to send again are
+// ours. Lines whose result has userErrors, errors or no data (a failed
+// operation's missing lines) are sent again in a new operation, up to the
+// writer's attempts. The
 // operations of one attempt run side by side: removes and adds touch
 // disjoint tags, so their order does not matter, and API 2026-01 allows five
 // bulk operations per shop at once (LIMIT_REACHED, or before 2026-01
@@ -329,7 +332,7 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 			}
 			continue
 		}
-		if err := r.w.sleep(ctx, wait); err != nil {
+		if err := r.w.pause(ctx, r.shop, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, r.w.pollMax)
@@ -368,7 +371,7 @@ func (r *run) stage(ctx context.Context, body []byte) (string, error) {
 // doubled per retry up to pollMax, between attempts.
 func (r *run) files() shopify.Storage {
 	return shopify.Storage{HTTP: r.w.hc, Shop: r.shop, Log: r.w.log, Backoff: func(ctx context.Context, attempt int) error {
-		return r.w.sleep(ctx, min(r.w.pollMin<<min(attempt-1, 16), r.w.pollMax))
+		return r.w.pause(ctx, r.shop, min(r.w.pollMin<<min(attempt-1, 16), r.w.pollMax))
 	}}
 }
 
@@ -412,7 +415,7 @@ func (r *run) waitAny(ctx context.Context, ops []*bulkOperation) error {
 func (r *run) waitUntil(ctx context.Context, ops []*bulkOperation, done func() bool) error {
 	wait := r.w.pollMin
 	for !done() {
-		if err := r.w.sleep(ctx, wait); err != nil {
+		if err := r.w.pause(ctx, r.shop, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, r.w.pollMax)

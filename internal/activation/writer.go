@@ -79,7 +79,12 @@ type Config struct {
 	PollMin, PollMax time.Duration
 	// ClientOptions go to every shopify.AdminClient (tests pass a clock).
 	ClientOptions []shopify.AdminOption
-	// Sleep waits between polls; nil = a real, context-aware sleep.
+	// Waker, shared with the webhook applier, cuts a poll's wait short
+	// when a bulk_operations/finish webhook for the shop arrives in this
+	// process; nil = polling only.
+	Waker *shopify.BulkWaker
+	// Sleep waits between polls; nil = a real, context-aware sleep that
+	// the Waker cuts short.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
 }
@@ -100,6 +105,7 @@ type Writer struct {
 	pollMax     time.Duration
 	clientOpts  []shopify.AdminOption
 	sleep       func(ctx context.Context, d time.Duration) error
+	waker       *shopify.BulkWaker
 	now         func() time.Time
 	// afterStep, set by tests, runs after each step of a bulk batch; an
 	// error stops the write-back there, as a worker dying would.
@@ -117,6 +123,15 @@ const (
 	StepSettled     = "settled"      // confirmed lines recorded, batch deleted
 )
 
+// pause waits d between polls or retries of the shop's bulk work: less
+// when a bulk_operations/finish webhook for the shop wakes it.
+func (w *Writer) pause(ctx context.Context, shop string, d time.Duration) error {
+	if w.sleep != nil {
+		return w.sleep(ctx, d)
+	}
+	return shopify.SleepUntil(ctx, d, w.waker.Woken(shop))
+}
+
 func (w *Writer) step(ctx context.Context, name string) error {
 	if w.afterStep == nil {
 		return ctx.Err()
@@ -130,7 +145,7 @@ func New(cfg Config) *Writer {
 		store: cfg.Store, shops: cfg.Shops, tokens: cfg.Tokens,
 		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
 		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
-		sleep: cfg.Sleep, now: cfg.Now,
+		sleep: cfg.Sleep, waker: cfg.Waker, now: cfg.Now,
 	}
 	if w.hc == nil {
 		w.hc = http.DefaultClient
@@ -149,9 +164,6 @@ func New(cfg Config) *Writer {
 	}
 	if w.pollMax < w.pollMin {
 		w.pollMax = max(15*time.Second, w.pollMin)
-	}
-	if w.sleep == nil {
-		w.sleep = shopify.Sleep
 	}
 	if w.now == nil {
 		w.now = time.Now

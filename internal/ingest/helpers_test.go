@@ -38,12 +38,12 @@ type simShop struct {
 	srv    *httptest.Server
 	hc     *http.Client
 	tokens Tokens
-	waker  *Waker
+	waker  *shopify.BulkWaker
 }
 
 func newSimShop(t *testing.T) *simShop {
 	t.Helper()
-	s := &simShop{waker: NewWaker()}
+	s := &simShop{waker: shopify.NewBulkWaker()}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if r.Header.Get("X-Shopify-Topic") == "bulk_operations/finish" {

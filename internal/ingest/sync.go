@@ -64,7 +64,7 @@ type SyncerConfig struct {
 	// overall timeout, since a large file streams for a long time.
 	HTTPClient *http.Client
 	APIVersion string
-	Waker      *Waker // nil = a private one (polling only)
+	Waker      *shopify.BulkWaker // nil = polling only
 	Log        *slog.Logger
 	// PollMin and PollMax bound the wait between status checks of running
 	// bulk operations (backoff doubles from min to max); defaults 1 s, 30 s.
@@ -79,7 +79,7 @@ type Syncer struct {
 	tokens        Tokens
 	hc, dl        *http.Client
 	version       string
-	waker         *Waker
+	waker         *shopify.BulkWaker
 	log           *slog.Logger
 	now           func() time.Time
 	pollMin       time.Duration
@@ -110,9 +110,6 @@ func NewSyncer(cfg SyncerConfig) *Syncer {
 		s.hc = http.DefaultClient
 	}
 	s.dl = &http.Client{Transport: s.hc.Transport}
-	if s.waker == nil {
-		s.waker = NewWaker()
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -519,15 +516,7 @@ func (s *Syncer) finish(ctx context.Context, st *postgres.SyncState) error {
 // wait sleeps for d, or less when a bulk_operations/finish webhook for the
 // shop arrives in this process.
 func (s *Syncer) wait(ctx context.Context, shop string, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-	case <-s.waker.wait(shop):
-	}
-	return nil
+	return shopify.SleepUntil(ctx, d, s.waker.Woken(shop))
 }
 
 // Status reports where the shop's history import stands, for GET /api/shop.

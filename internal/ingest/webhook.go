@@ -13,13 +13,14 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/shopify"
 )
 
 // Applier applies stored webhook deliveries to the shop's data. It
 // satisfies jobs.WebhookApplier.
 type Applier struct {
 	deliveries Deliveries
-	waker      *Waker
+	waker      *shopify.BulkWaker
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -37,9 +38,9 @@ type Deliveries interface {
 
 // NewApplier returns an applier. waker may be the Syncer's, so a
 // bulk_operations/finish delivery wakes a sync waiting in this process.
-func NewApplier(deliveries Deliveries, waker *Waker, log *slog.Logger) *Applier {
+func NewApplier(deliveries Deliveries, waker *shopify.BulkWaker, log *slog.Logger) *Applier {
 	if waker == nil {
-		waker = NewWaker()
+		waker = shopify.NewBulkWaker()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

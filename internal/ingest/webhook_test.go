@@ -261,7 +261,7 @@ func TestInvalidPayloadIsNotRetriedAndDropped(t *testing.T) {
 func TestBulkFinishWebhookWakesTheWaitingSync(t *testing.T) {
 	t.Parallel()
 	e := newWebhookEnv(t)
-	ch := e.applier.waker.wait(testShop)
+	ch := e.applier.waker.Woken(testShop)
 	_, err := e.deliver("bulk_operations/finish", webhookFixture(t, "bulk_operations_finish.json"))
 	require.NoError(t, err)
 	select {

@@ -152,7 +152,11 @@ func EachNode[T any](ctx context.Context, gql GraphQL, query, field string, vars
 
 // Sleep waits for d or until ctx ends, whichever is first; it is the wait
 // of every retry and poll that talks to Shopify.
-func Sleep(ctx context.Context, d time.Duration) error {
+func Sleep(ctx context.Context, d time.Duration) error { return SleepUntil(ctx, d, nil) }
+
+// SleepUntil is Sleep that also ends, without error, when wake is closed
+// (a nil wake never is): a poll cut short by BulkWaker.Woken.
+func SleepUntil(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -162,6 +166,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
-		return nil
+	case <-wake:
 	}
+	return nil
 }

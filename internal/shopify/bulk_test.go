@@ -250,3 +250,34 @@ func FuzzParseMutationResultLine(f *testing.F) {
 		}
 	})
 }
+
+func TestBulkWakerCutsAWaitShort(t *testing.T) {
+	ctx := context.Background()
+	w := NewBulkWaker()
+	woken := w.Woken(testShop)
+	other := w.Woken("other.myshopify.com")
+	assert.Equal(t, woken, w.Woken(testShop), "waiters of one shop share the wake-up")
+	w.Wake(testShop)
+
+	done := make(chan error, 1)
+	go func() { done <- SleepUntil(ctx, time.Hour, woken) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the woken wait did not end")
+	}
+	select {
+	case <-other:
+		t.Fatal("another shop's waiter was woken")
+	default:
+	}
+	assert.NotEqual(t, woken, w.Woken(testShop), "a new wait waits for the next wake-up")
+
+	var none *BulkWaker
+	assert.Nil(t, none.Woken(testShop), "no waker: polling only")
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, SleepUntil(cctx, time.Hour, none.Woken(testShop)), context.Canceled)
+	assert.NoError(t, Sleep(ctx, time.Millisecond))
+}
