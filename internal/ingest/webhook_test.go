@@ -336,9 +336,7 @@ func TestWebhookDuringAMergeIsRetriedLater(t *testing.T) {
 	e := newWebhookEnv(t)
 	tx, err := e.db.Pool.Begin(ctx)
 	require.NoError(t, err)
-	// 7283 is postgres.lockShopData, taken shared by every merge group.
-	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(7283, hashtext($1))`, testShop)
-	require.NoError(t, err)
+	require.NoError(t, postgres.LockShopData(ctx, tx, testShop, true), "as a merge holds it")
 
 	id, err := e.deliver("customers/update", webhookFixture(t, "customers_update.json"))
 	require.ErrorIs(t, err, postgres.ErrShopBusy)

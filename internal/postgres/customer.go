@@ -174,7 +174,7 @@ func redactCustomers(ctx context.Context, tx pgx.Tx, shop string, c cvo.Customer
 	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
 		return fmt.Errorf("customers: %w", err)
 	}
-	if err := lockShopDataTx(ctx, tx, shop, false); err != nil {
+	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		return fmt.Errorf("customers: %w", err)
 	}
 	ids := []int64{}

@@ -26,9 +26,10 @@ const (
 	lockWriteback int32 = 7284
 )
 
-// lockShopDataTx takes the shop's data lock in tx until it ends, shared or
-// exclusive; the wait is bounded by tx's lock_timeout.
-func lockShopDataTx(ctx context.Context, tx pgx.Tx, shop string, shared bool) error {
+// LockShopData takes the shop's data lock in tx until it ends: shared, as
+// each group of a merge does, or exclusive, as webhook writes and
+// redactions do. The wait is bounded by tx's lock_timeout.
+func LockShopData(ctx context.Context, tx pgx.Tx, shop string, shared bool) error {
 	q := `SELECT pg_advisory_xact_lock($1, hashtext($2))`
 	if shared {
 		q = `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`

@@ -342,7 +342,7 @@ func (st *Stage) plan() (mergePlan, error) {
 func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt) (int64, error) {
 	var changed int64
 	err := pgx.BeginFunc(ctx, st.db.Pool, func(tx pgx.Tx) error {
-		if err := lockShopDataTx(ctx, tx, st.shop, true); err != nil {
+		if err := LockShopData(ctx, tx, st.shop, true); err != nil {
 			return err
 		}
 		empty := map[string]bool{}

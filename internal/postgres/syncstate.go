@@ -55,7 +55,7 @@ func boundWebhookTx(ctx context.Context, tx pgx.Tx, wait time.Duration) error {
 // takeShopLock takes the shop's data lock exclusively in tx, within the
 // bounds of boundWebhookTx.
 func takeShopLock(ctx context.Context, tx pgx.Tx, shop string) error {
-	if err := lockShopDataTx(ctx, tx, shop, false); err != nil {
+	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		if isLockTimeout(err) {
 			return ErrShopBusy
 		}
