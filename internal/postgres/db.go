@@ -12,22 +12,26 @@
 //
 //   - gorm for ordinary rows: one record of a shop read or written whole,
 //     with no COPY, no cursor and no hand-written conflict rule (shops and
-//     their tokens, settings, scoring records, surveys). Its models are
-//     plain structs next to the store (shopRow), so a column added to the
-//     table is added in one place.
+//     their tokens, settings, scoring records, data-request exports). Its
+//     models are plain structs next to the store (shopRow,
+//     dataRequestRow), so a column added to the table is added in one
+//     place.
 //   - pgx for everything that moves many rows or needs PostgreSQL itself:
 //     COPY into staging tables and scoring snapshots, streaming reads
 //     through cursors, bulk upserts with conflict rules (the merges, the
 //     write-back records, webhook applies comparing updated_at), advisory
-//     locks and the transactions around them (shoplock.go), lock_timeout.
+//     locks and the transactions around them (shoplock.go), lock_timeout,
+//     and statements whose atomicity is the point (spending an OAuth state
+//     with DELETE … RETURNING).
 //
-// gorm runs on the same pgx pool (through database/sql), so the two share
-// the connection budgets of Reserve.
+// gorm runs on the same pgx pool (through database/sql): one pool size,
+// one set of connections, whichever face a query uses.
 //
 // Where the rule is not yet followed: settings (a text[] column and JSON
 // columns, which gorm needs serializers for) and the scoring records
-// (written in the transaction that COPYs their per-customer rows) still
-// use pgx; both are ordinary rows and move to gorm when next changed.
+// (finished in the transaction that COPYs their per-customer rows; the
+// file is being reworked for typed aggregates) still use pgx. Both are
+// ordinary rows and move to gorm when next changed.
 package postgres
 
 import (
