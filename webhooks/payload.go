@@ -149,6 +149,14 @@ func validate(topic, shop string, body []byte) (any, error) {
 		if !positiveID(p.ShopID) || p.ShopDomain == "" {
 			return nil, invalid("A shop/redact payload has shop_id and shop_domain.")
 		}
+		// Every compliance body carries shop_id and shop_domain: a captured
+		// customers/redact or data_request resent as shop/redact would erase
+		// the whole shop. A shop/redact names nothing smaller than the shop.
+		for _, k := range []string{"customer", "orders_to_redact", "orders_requested", "data_request", "id"} {
+			if _, ok := obj[k]; ok {
+				return nil, invalid("A shop/redact payload names only the shop, not %s.", k)
+			}
+		}
 		return p, nil
 	case dataTopics[topic] != "":
 		return nil, validateResource(topic, dataTopics[topic], body)

@@ -52,6 +52,11 @@ func TestPayloadMustBeOfItsTopicAndShop(t *testing.T) {
 		{"shop/redact without shop_id", "shop/redact", `{"shop_domain":"` + f.shop + `"}`, 400},
 		{"shop/redact without shop_domain", "shop/redact", `{"shop_id":954889}`, 400},
 		{"shop/redact not an object", "shop/redact", `[{"shop_id":954889,"shop_domain":"` + f.shop + `"}]`, 400},
+		// Every compliance body carries shop_id and shop_domain of the same
+		// shop: a captured customer request must not erase the whole shop.
+		{"customers/redact body as shop/redact", "shop/redact", redact, 400},
+		{"customers/data_request body as shop/redact", "shop/redact", request, 400},
+		{"shop/redact naming a resource id", "shop/redact", `{"id":1,"shop_id":954889,"shop_domain":"` + f.shop + `"}`, 400},
 
 		{"app/uninstalled by myshopify_domain", "app/uninstalled", shopObj(q(f.shop), q("toys.example.com")), 200},
 		{"app/uninstalled by domain", "app/uninstalled", shopObj("null", q(f.shop)), 200},

@@ -90,8 +90,17 @@ func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, con
 // of the namespace (pg_locks keeps the two keys of a lock in classid and
 // objid, the second as an unsigned number).
 func shopLockHeld(namespace, shop string) string {
+	return shopLockCondition(namespace, shop, "")
+}
+
+// shopLockHeldShared is shopLockHeld for a lock granted in shared mode.
+func shopLockHeldShared(namespace, shop string) string {
+	return shopLockCondition(namespace, shop, ` AND l.granted AND l.mode = 'ShareLock'`)
+}
+
+func shopLockCondition(namespace, shop, extra string) string {
 	return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
 		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		AND l.classid::bigint = ` + namespace + ` AND l.objsubid = 2
-		AND l.objid::bigint = (hashtext(` + shop + `)::bigint & 4294967295))`
+		AND l.objid::bigint = (hashtext(` + shop + `)::bigint & 4294967295)` + extra + `)`
 }

@@ -53,8 +53,17 @@ func boundWebhookTx(ctx context.Context, tx pgx.Tx, wait time.Duration) error {
 }
 
 // takeShopLock takes the shop's data lock exclusively in tx, within the
-// bounds of boundWebhookTx.
+// bounds of boundWebhookTx. While a merge holds the lock (merges alone take
+// it shared) it answers ErrShopBusy at once: waiting out a long import
+// would hold a worker slot that other shops' deliveries need.
 func takeShopLock(ctx context.Context, tx pgx.Tx, shop string) error {
+	var merging bool
+	if err := tx.QueryRow(ctx, `SELECT `+shopLockHeldShared("$1", "$2"), lockShopData, shop).Scan(&merging); err != nil {
+		return err
+	}
+	if merging {
+		return ErrShopBusy
+	}
 	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		if isLockTimeout(err) {
 			return ErrShopBusy
