@@ -4,7 +4,7 @@ BIN     := bin/cvo
 # frontend/node_modules can hold Go files of npm packages: never ours to test.
 PKGS    := $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: run build frontend test test-go test-frontend test-e2e bench lint services fmt
+.PHONY: run build frontend generate test test-go test-frontend test-e2e bench lint services fmt
 
 # With no Shopify credentials in the environment, the explicit demo
 # (simulator, built-in credentials, loopback); with them, the real app.
@@ -21,6 +21,15 @@ frontend:
 		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run build; \
 	fi
 
+# The admin API's contract, internal/web/openapi.yaml, generates the Go types
+# and Echo interface (oapi-codegen, pinned as a tool in go.mod) and the
+# page's TypeScript types (openapi-typescript, pinned in package-lock.json).
+# The generated code is committed; `make test` fails when it is stale
+# (internal/web/apigen's test, and `npm run check:api`).
+generate:
+	$(GO) generate ./internal/web/apigen
+	cd frontend && npm run generate:api
+
 test: services test-go test-frontend test-e2e
 
 test-go:
@@ -30,7 +39,7 @@ test-go:
 
 test-frontend:
 	@if [ -f frontend/package.json ]; then \
-		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm test; \
+		cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run check:api && npm test; \
 	fi
 
 # The admin page in Debian's Chromium against the real demo (app, simulator,

@@ -74,7 +74,8 @@ export function App({api}: {api: ApiClient}) {
 
   const reloadShop = useCallback(async () => {
     try {
-      setShop(readShop(await api.get<unknown>('/api/shop')));
+      const {data} = await api.typed.GET('/shop');
+      setShop(readShop(data));
       setError(undefined);
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));

@@ -1,5 +1,7 @@
-import type {Settings} from './api/types';
+import type {components} from './api/schema';
+import type {Settings, SettingsInput} from './api/types';
 import {isNum} from './format';
+import {KNOWN_GROUPS} from './groups';
 
 // The form's own view of the settings: strings for text inputs, the margin
 // as a percentage. toSettings writes the edits back into the object the
@@ -22,7 +24,39 @@ export interface SettingsForm {
 
 export const TAG_PREFIX = /^[a-z0-9][a-z0-9_-]{0,19}$/;
 
-type Raw = Settings & {nightly_hour?: number | null; segments?: boolean};
+// Raw is the settings as read: the enumerated fields as plain text until
+// settingsInput checks them.
+type Raw = Omit<Settings, 'groups_enabled' | 'refund_dating'> & {
+  groups_enabled?: string[] | null;
+  refund_dating?: string;
+  nightly_hour?: number | null;
+  segments?: boolean;
+};
+
+type GroupSlug = components['schemas']['GroupSlug'];
+
+function isGroupSlug(s: string): s is GroupSlug {
+  return KNOWN_GROUPS.some((g) => g.slug === s);
+}
+
+// settingsInput is what PUT /api/settings takes: the contract's fields
+// only, the hour where the contract keeps it, and only the values it knows.
+export function settingsInput(s: Raw): SettingsInput {
+  const hour = isNum(s.schedule?.nightly_hour) ? s.schedule.nightly_hour : s.nightly_hour;
+  const out: SettingsInput = {
+    tag_prefix: s.tag_prefix,
+    groups_enabled: Array.isArray(s.groups_enabled) ? s.groups_enabled.filter(isGroupSlug) : null,
+    value_tags: s.value_tags,
+    metafields: s.metafields,
+    segments: s.segments,
+    cac: s.cac ?? undefined,
+    cac_by_source: s.cac_by_source && Object.fromEntries(Object.entries(s.cac_by_source).filter((e): e is [string, number] => isNum(e[1]))),
+    default_margin: s.default_margin ?? undefined,
+    refund_dating: s.refund_dating === 'order_date' ? 'order_date' : 'refund_date',
+  };
+  if (isNum(hour)) out.schedule = {nightly_hour: hour};
+  return out;
+}
 
 export function fromSettings(s: Raw): SettingsForm {
   const hour = isNum(s.schedule?.nightly_hour) ? s.schedule?.nightly_hour : s.nightly_hour;

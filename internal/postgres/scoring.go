@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/scoring"
 )
 
 // KeepCustomerSnapshots is how many recent scorings keep their
@@ -41,7 +42,7 @@ func (s *ScoringStore) Begin(ctx context.Context, shop, reason string, asOf time
 
 // Finish stores the customers and aggregates of a run and marks it
 // succeeded, all in one transaction, then prunes old per-customer rows.
-func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates any) error {
+func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error {
 	agg, err := json.Marshal(aggregates)
 	if err != nil {
 		return fmt.Errorf("finish scoring %d of %s: encode aggregates: %w", id, shop, err)
@@ -106,16 +107,16 @@ func (s *ScoringStore) Fail(ctx context.Context, shop string, id int64, reason s
 }
 
 // Latest returns the newest succeeded scoring and its aggregates.
-func (s *ScoringStore) Latest(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error) {
+func (s *ScoringStore) Latest(ctx context.Context, shop string) (cvo.Scoring, *scoring.Aggregates, error) {
 	return s.nth(ctx, shop, 0)
 }
 
 // Previous returns the succeeded scoring before the latest, for movements.
-func (s *ScoringStore) Previous(ctx context.Context, shop string) (cvo.Scoring, json.RawMessage, error) {
+func (s *ScoringStore) Previous(ctx context.Context, shop string) (cvo.Scoring, *scoring.Aggregates, error) {
 	return s.nth(ctx, shop, 1)
 }
 
-func (s *ScoringStore) nth(ctx context.Context, shop string, n int) (cvo.Scoring, json.RawMessage, error) {
+func (s *ScoringStore) nth(ctx context.Context, shop string, n int) (cvo.Scoring, *scoring.Aggregates, error) {
 	var (
 		sc  = cvo.Scoring{Shop: shop}
 		agg []byte
@@ -131,7 +132,11 @@ func (s *ScoringStore) nth(ctx context.Context, shop string, n int) (cvo.Scoring
 		return sc, nil, fmt.Errorf("read scoring of %s: %w", shop, err)
 	}
 	sc.FinishedAt = deref(fin)
-	return sc, agg, nil
+	a, err := decodeAggregates(agg)
+	if err != nil {
+		return sc, nil, fmt.Errorf("read scoring %d of %s: %w", sc.ID, shop, err)
+	}
+	return sc, a, nil
 }
 
 // LastRun returns the newest run in any state, for the page's status.
@@ -398,11 +403,28 @@ func (s *ScoringStore) LatestInfo(ctx context.Context, shop string) (cvo.Scoring
 }
 
 // Aggregates returns the aggregates of one scoring.
-func (s *ScoringStore) Aggregates(ctx context.Context, shop string, id int64) (json.RawMessage, error) {
-	var agg []byte
-	err := s.db.Pool.QueryRow(ctx, `SELECT aggregates FROM scorings WHERE shop = $1 AND id = $2`, shop, id).Scan(&agg)
+func (s *ScoringStore) Aggregates(ctx context.Context, shop string, id int64) (*scoring.Aggregates, error) {
+	var raw []byte
+	err := s.db.Pool.QueryRow(ctx, `SELECT aggregates FROM scorings WHERE shop = $1 AND id = $2`, shop, id).Scan(&raw)
 	if err != nil {
 		return nil, fmt.Errorf("read aggregates of %s: %w", shop, err)
+	}
+	agg, err := decodeAggregates(raw)
+	if err != nil {
+		return nil, fmt.Errorf("read aggregates of %s: %w", shop, err)
+	}
+	return agg, nil
+}
+
+// decodeAggregates reads stored aggregates; a scoring finished without
+// any (JSON null) has none.
+func decodeAggregates(raw []byte) (*scoring.Aggregates, error) {
+	var agg *scoring.Aggregates
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(raw, &agg); err != nil {
+		return nil, fmt.Errorf("decode aggregates: %w", err)
 	}
 	return agg, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/scoring"
 )
 
 func scores(groups ...string) []cvo.CustomerScore {
@@ -34,7 +35,7 @@ func TestScoringSnapshots(t *testing.T) {
 
 	first, err := store.Begin(ctx, shop, "sync", time.Now())
 	require.NoError(t, err)
-	require.NoError(t, store.Finish(ctx, shop, first, scores("soulmates", "lovers"), map[string]int{"customers": 2}))
+	require.NoError(t, store.Finish(ctx, shop, first, scores("soulmates", "lovers"), &scoring.Aggregates{Result: &scoring.Result{Totals: scoring.Totals{Customers: 2}}}))
 
 	// A failed run leaves the last good scoring current.
 	failed, err := store.Begin(ctx, shop, "nightly", time.Now())
@@ -43,7 +44,8 @@ func TestScoringSnapshots(t *testing.T) {
 	latest, agg, err := store.Latest(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, first, latest.ID)
-	assert.JSONEq(t, `{"customers":2}`, string(agg))
+	require.NotNil(t, agg)
+	assert.Equal(t, 2, agg.Totals.Customers, "the aggregates come back typed")
 	run, err := store.LastRun(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, "failed", run.State)
@@ -52,7 +54,7 @@ func TestScoringSnapshots(t *testing.T) {
 
 	second, err := store.Begin(ctx, shop, "orders", time.Now())
 	require.NoError(t, err)
-	require.NoError(t, store.Finish(ctx, shop, second, scores("ex-lovers", "lovers"), map[string]int{"customers": 2}))
+	require.NoError(t, store.Finish(ctx, shop, second, scores("ex-lovers", "lovers"), &scoring.Aggregates{Result: &scoring.Result{Totals: scoring.Totals{Customers: 2}}}))
 	prev, _, err := store.Previous(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, first, prev.ID)

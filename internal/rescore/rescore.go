@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/scoring"
 )
 
 // Reason says why a rescore runs.
@@ -46,7 +47,7 @@ type History interface {
 // Snapshots keeps scoring runs.
 type Snapshots interface {
 	Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error)
-	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates any) error
+	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
 	Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error)
@@ -71,7 +72,7 @@ type Shops interface {
 // Scorer turns a shop's history into per-customer scores and the
 // aggregates the admin page shows.
 type Scorer interface {
-	Score(ctx context.Context, in Input) (scores []cvo.CustomerScore, aggregates any, err error)
+	Score(ctx context.Context, in Input) (scores []cvo.CustomerScore, aggregates *scoring.Aggregates, err error)
 }
 
 // Input is what one scoring of a shop needs.

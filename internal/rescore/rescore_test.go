@@ -20,6 +20,7 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/secretbox"
 )
 
@@ -27,10 +28,10 @@ import (
 // it takes a moment so that concurrent runs would overlap.
 type countingScorer struct{ runs atomic.Int32 }
 
-func (c *countingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, any, error) {
+func (c *countingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
 	c.runs.Add(1)
 	time.Sleep(300 * time.Millisecond)
-	return []cvo.CustomerScore{{CustomerID: "1", Group: "lovers", R: 5, F: 5, M: 5, Orders: 2}}, map[string]string{"ok": "yes"}, nil
+	return []cvo.CustomerScore{{CustomerID: "1", Group: "lovers", R: 5, F: 5, M: 5, Orders: 2}}, &scoring.Aggregates{Result: &scoring.Result{Timezone: "UTC"}}, nil
 }
 
 type env struct {

@@ -10,15 +10,6 @@ import (
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
-// Aggregates is what a scoring keeps beside its per-customer rows: the
-// scoring result without customers, plus the recency × frequency grid the
-// admin page draws.
-type Aggregates struct {
-	*scoring.Result
-	// Grid counts customers by R (rows, 1..5 at index 0..4) and F score.
-	Grid [5][5]int `json:"grid"`
-}
-
 // counter is what a History may offer to size the scoring up front.
 type counter interface {
 	Counts(ctx context.Context, shop string) (customers, orders int64, err error)
@@ -29,7 +20,7 @@ type counter interface {
 type ShopScorer struct{}
 
 // Score implements Scorer.
-func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, any, error) {
+func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
 	// Sizing the builder up front spares a million-customer shop the
 	// repeated copying of a growing slice of five million orders.
 	b := scoring.NewBuilder(0, 0)
@@ -62,7 +53,8 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, any
 	if err != nil {
 		return nil, nil, err
 	}
-	agg := Aggregates{Result: res}
+	agg := &scoring.Aggregates{Result: res}
+	agg.CountGrid()
 	scores := make([]cvo.CustomerScore, 0, len(res.Customers))
 	for _, c := range res.Customers {
 		if !c.Group.Valid() {
@@ -75,9 +67,6 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, any
 		}
 		if c.HasNextOrder {
 			s.NextOrderAt = c.NextOrder
-		}
-		if c.R >= 1 && c.R <= 5 && c.F >= 1 && c.F <= 5 {
-			agg.Grid[c.R-1][c.F-1]++
 		}
 		scores = append(scores, s)
 	}

@@ -1,35 +1,39 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
-
-	"github.com/cvo-app/cvo/internal/cvo"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 )
 
-type shopResponse struct {
-	Shop           string         `json:"shop"`
-	Name           string         `json:"name"`
-	Currency       string         `json:"currency"`
-	Timezone       string         `json:"timezone"`
-	Installed      bool           `json:"installed"`
-	Scopes         []string       `json:"scopes"`
-	InstalledAt    *time.Time     `json:"installed_at,omitempty"`
-	TokenExpiresAt *time.Time     `json:"token_expires_at,omitempty"`
-	Status         map[string]any `json:"status,omitempty"`
+// api implements the admin API's contract (openapi.yaml) over the server's
+// collaborators; a missing collaborator answers its routes 404.
+type api struct {
+	server  *Server
+	pages   *pages      // nil without PagesDeps
+	exports DataExports // nil without exports
 }
 
-// getShop answers the embedded page's first call. A shop with no token yet
+var _ apigen.ServerInterface = (*api)(nil)
+
+var errNoRoute = cvo.Errorf(cvo.ENOTFOUND, "Not found.")
+
+// GetShop answers the embedded page's first call. A shop with no token yet
 // is installed here, by exchanging the request's session token.
-func (s *Server) getShop(c echo.Context) error {
+func (a *api) GetShop(c echo.Context) error {
+	s := a.server
 	ctx := c.Request().Context()
 	shop, err := s.installer.InstallWithSessionToken(ctx, shopOf(c), c.Get(sessionTokenKey).(string))
 	if err != nil {
 		return err
 	}
-	out := shopResponse{
+	out := apigen.Shop{
 		Shop: shop.Domain, Name: shop.Name, Currency: shop.Currency, Timezone: shop.Timezone,
 		Installed: shop.Installed(), Scopes: shop.Scopes,
 		InstalledAt: timePtr(shop.InstalledAt), TokenExpiresAt: timePtr(shop.AccessTokenExpiresAt),
@@ -38,32 +42,41 @@ func (s *Server) getShop(c echo.Context) error {
 		out.Scopes = []string{}
 	}
 	if s.status != nil {
-		if out.Status, err = s.status.Status(ctx, shop.Domain); err != nil {
+		raw, err := s.status.Status(ctx, shop.Domain)
+		if err != nil {
 			return err
+		}
+		if out.Status, err = syncStatusOf(raw); err != nil {
+			return fmt.Errorf("status of %s: %w", shop.Domain, err)
 		}
 	}
-	if s.pages != nil {
+	if a.pages != nil {
 		if out.Status == nil {
-			out.Status = map[string]any{}
+			out.Status = &apigen.ShopStatus{}
 		}
-		scoring := map[string]any{"state": "none"}
-		run, err := s.pages.Snapshots.LastRun(ctx, shop.Domain)
-		switch {
-		case err == nil:
-			scoring = map[string]any{"state": run.State, "reason": run.Reason, "started_at": run.StartedAt, "error": run.Error}
-			if !run.FinishedAt.IsZero() {
-				scoring["finished_at"] = run.FinishedAt
-			}
-			if last, err := s.pages.Snapshots.LatestInfo(ctx, shop.Domain); err == nil {
-				scoring["last_scored_at"] = last.FinishedAt
-				scoring["customers"] = last.Customers
-			}
-		case cvo.ErrorCode(err) != cvo.ENOTFOUND:
+		if out.Status.Scoring, err = a.pages.scoringStatus(c, shop.Domain); err != nil {
 			return err
 		}
-		out.Status["scoring"] = scoring
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// syncStatusOf types the sync's status, which ingest reports as a map:
+// the import's own fields become status.sync, its delivery counts
+// status.deliveries.
+func syncStatusOf(raw map[string]any) (*apigen.ShopStatus, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var st struct {
+		apigen.SyncStatus
+		Deliveries *apigen.DeliveriesStatus `json:"deliveries"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	return &apigen.ShopStatus{Sync: &st.SyncStatus, Deliveries: st.Deliveries}, nil
 }
 
 func timePtr(t time.Time) *time.Time {

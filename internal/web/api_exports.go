@@ -10,6 +10,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 )
 
 // DataExports reads the shop's customers/data_request exports, which the
@@ -23,31 +24,36 @@ type DataExports interface {
 // request id, or a webhook id (see webhooks).
 var exportIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// mountExports adds GET /api/exports (the list) and GET /api/exports/:id
-// (one export as a JSON download) behind the session token; the shop comes
-// from the token, so a merchant reads only their own shop's exports.
-func mountExports(api *echo.Group, exports DataExports) {
-	api.GET("/exports", func(c echo.Context) error {
-		list, err := exports.List(c.Request().Context(), shopOf(c))
-		if err != nil {
-			return err
-		}
-		if list == nil {
-			list = []postgres.DataExport{}
-		}
-		return c.JSON(http.StatusOK, map[string]any{"exports": list})
-	})
-	api.GET("/exports/:id", func(c echo.Context) error {
-		id := c.Param("id")
-		if !exportIDPattern.MatchString(id) {
-			return cvo.Errorf(cvo.EINVALID, "Invalid export id.")
-		}
-		body, err := exports.Get(c.Request().Context(), shopOf(c), id)
-		if err != nil {
-			return err
-		}
-		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="data-request-`+id+`.json"`)
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return c.JSONBlob(http.StatusOK, body)
-	})
+// ListExports answers GET /api/exports. The shop comes from the token, so
+// a merchant reads only their own shop's exports.
+func (a *api) ListExports(c echo.Context) error {
+	if a.exports == nil {
+		return errNoRoute
+	}
+	list, err := a.exports.List(c.Request().Context(), shopOf(c))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []postgres.DataExport{}
+	}
+	return c.JSON(http.StatusOK, apigen.ExportList{Exports: list})
+}
+
+// GetExport answers GET /api/exports/{id}: one export as a JSON download,
+// sent as stored.
+func (a *api) GetExport(c echo.Context, id string) error {
+	if a.exports == nil {
+		return errNoRoute
+	}
+	if !exportIDPattern.MatchString(id) {
+		return cvo.Errorf(cvo.EINVALID, "Invalid export id.")
+	}
+	body, err := a.exports.Get(c.Request().Context(), shopOf(c), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="data-request-`+id+`.json"`)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSONBlob(http.StatusOK, body)
 }

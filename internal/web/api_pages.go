@@ -23,6 +23,8 @@ import (
 	"github.com/cvo-app/cvo/internal/reports"
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/rfm"
+	"github.com/cvo-app/cvo/internal/scoring"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 )
 
 // The pages' API answers from the latest scoring's aggregates, computed at
@@ -31,7 +33,7 @@ import (
 // Snapshots reads scorings.
 type Snapshots interface {
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
-	Aggregates(ctx context.Context, shop string, id int64) (json.RawMessage, error)
+	Aggregates(ctx context.Context, shop string, id int64) (*scoring.Aggregates, error)
 	LastRun(ctx context.Context, shop string) (cvo.Scoring, error)
 	ListCustomers(ctx context.Context, shop string, scoringID int64, q postgres.CustomerQuery) ([]postgres.CustomerListing, int, error)
 }
@@ -61,9 +63,9 @@ type PagesDeps struct {
 	Segments  Segments // may be nil
 }
 
-// aggregateCache keeps the decoded aggregates of each shop's latest
-// scoring: decoding a big shop's reports on every request would cost more
-// than the 100 ms a page call may take.
+// aggregateCache keeps the aggregates of each shop's latest scoring:
+// decoding a big shop's reports on every request would cost more than the
+// 100 ms a page call may take.
 type aggregateCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedAggregates
@@ -71,12 +73,12 @@ type aggregateCache struct {
 
 type cachedAggregates struct {
 	scoring cvo.Scoring
-	agg     *rescore.Aggregates
+	agg     *scoring.Aggregates
 }
 
 const aggregateCacheShops = 128
 
-func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) (cvo.Scoring, *rescore.Aggregates, error) {
+func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) (cvo.Scoring, *scoring.Aggregates, error) {
 	sc, err := snaps.LatestInfo(ctx, shop)
 	if err != nil {
 		return sc, nil, err
@@ -87,16 +89,12 @@ func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) 
 		return e.scoring, e.agg, nil
 	}
 	c.mu.Unlock()
-	raw, err := snaps.Aggregates(ctx, shop, sc.ID)
+	agg, err := snaps.Aggregates(ctx, shop, sc.ID)
 	if err != nil {
 		return sc, nil, err
 	}
-	agg := &rescore.Aggregates{}
-	if err := json.Unmarshal(raw, agg); err != nil {
-		return sc, nil, fmt.Errorf("decode aggregates of %s: %w", shop, err)
-	}
-	if agg.Result == nil {
-		return sc, nil, fmt.Errorf("decode aggregates of %s: empty", shop)
+	if agg == nil || agg.Result == nil {
+		return sc, nil, fmt.Errorf("aggregates of %s: empty", shop)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -107,32 +105,48 @@ func (c *aggregateCache) get(ctx context.Context, snaps Snapshots, shop string) 
 	return sc, agg, nil
 }
 
-func (s *Server) mountPages(api *echo.Group, d PagesDeps) {
-	p := &pages{deps: d, server: s}
-	api.GET("/overview", p.overview)
-	api.GET("/segments", p.segments)
-	api.GET("/segments/:slug/export.csv", p.exportGroup)
-	api.GET("/cohorts", p.cohorts)
-	api.GET("/products", p.products)
-	api.GET("/customers", p.customers)
-	api.GET("/insights", p.insights)
-	api.GET("/settings", p.getSettings)
-	api.PUT("/settings", p.putSettings)
-	api.POST("/actions/rescore", p.rescoreNow)
-	api.POST("/actions/resync", p.resyncNow)
-}
-
 type pages struct {
 	deps   PagesDeps
 	server *Server
 	cache  aggregateCache
 }
 
-func (p *pages) latest(c echo.Context) (cvo.Scoring, *rescore.Aggregates, error) {
+// page is the pages' API when the server has it, errNoRoute otherwise.
+func (a *api) page() (*pages, error) {
+	if a.pages == nil {
+		return nil, errNoRoute
+	}
+	return a.pages, nil
+}
+
+func (p *pages) latest(c echo.Context) (cvo.Scoring, *scoring.Aggregates, error) {
 	return p.cache.get(c.Request().Context(), p.deps.Snapshots, shopOf(c))
 }
 
-func (p *pages) overview(c echo.Context) error {
+// scoringStatus is the state of the shop's newest scoring run.
+func (p *pages) scoringStatus(c echo.Context, shop string) (*apigen.ScoringStatus, error) {
+	ctx := c.Request().Context()
+	run, err := p.deps.Snapshots.LastRun(ctx, shop)
+	switch {
+	case cvo.ErrorCode(err) == cvo.ENOTFOUND:
+		return &apigen.ScoringStatus{State: "none"}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := &apigen.ScoringStatus{State: run.State, Reason: &run.Reason, StartedAt: &run.StartedAt, Error: &run.Error,
+		FinishedAt: timePtr(run.FinishedAt)}
+	if last, err := p.deps.Snapshots.LatestInfo(ctx, shop); err == nil {
+		out.LastScoredAt, out.Customers = &last.FinishedAt, &last.Customers
+	}
+	return out, nil
+}
+
+// GetOverview answers GET /api/overview.
+func (a *api) GetOverview(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	sc, agg, err := p.latest(c)
 	if err != nil {
 		return err
@@ -144,32 +158,46 @@ func (p *pages) overview(c echo.Context) error {
 			top += g.RevenueShare
 		}
 	}
-	trend := make([]map[string]any, 0, len(agg.Reports.Retention.Trend))
+	trend := make([]apigen.RetentionPoint, 0, len(agg.Reports.Retention.Trend))
 	for _, m := range agg.Reports.Retention.Trend {
-		trend = append(trend, map[string]any{"month": m.Month.Format("2006-01"), "rate": m.Rate, "customers": m.Customers})
+		trend = append(trend, apigen.RetentionPoint{Month: m.Month.Format("2006-01"), Rate: m.Rate, Customers: m.Customers})
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"scored_at":                sc.FinishedAt,
-		"as_of":                    sc.AsOf,
-		"customers":                t.Customers,
-		"repeat_customers":         t.RepeatCustomers,
-		"orders":                   t.Orders,
-		"revenue":                  t.Revenue,
-		"aov":                      t.AOV,
-		"repeat_rate":              t.RepeatRate,
-		"retention_rate":           t.RetentionRate,
-		"retention_trend":          trend,
-		"avg_days_between_orders":  agg.Reports.Retention.AvgDaysBetweenOrders,
-		"avg_historical_clv":       t.AvgHistoricalCLV,
-		"avg_predicted_clv":        t.AvgPredictedCLV,
-		"clv_cac":                  t.CLVToCAC,
-		"top_groups_revenue_share": top,
-		"model":                    map[string]any{"name": agg.Model.Used, "requested": agg.Model.Requested, "fallback": agg.Model.Fallback, "reason": agg.Model.Reason},
-		"warnings":                 agg.Warnings,
+	return c.JSON(http.StatusOK, apigen.Overview{
+		ScoredAt:              sc.FinishedAt,
+		AsOf:                  sc.AsOf,
+		Customers:             t.Customers,
+		RepeatCustomers:       t.RepeatCustomers,
+		Orders:                t.Orders,
+		Revenue:               t.Revenue,
+		Aov:                   t.AOV,
+		RepeatRate:            t.RepeatRate,
+		RetentionRate:         t.RetentionRate,
+		RetentionTrend:        trend,
+		AvgDaysBetweenOrders:  agg.Reports.Retention.AvgDaysBetweenOrders,
+		AvgHistoricalClv:      t.AvgHistoricalCLV,
+		AvgPredictedClv:       t.AvgPredictedCLV,
+		ClvCac:                t.CLVToCAC,
+		TopGroupsRevenueShare: top,
+		Model: apigen.ModelSummary{Name: agg.Model.Used, Requested: agg.Model.Requested, Fallback: agg.Model.Fallback,
+			Reason: agg.Model.Reason},
+		Warnings: orEmpty(agg.Warnings),
 	})
 }
 
-func (p *pages) segments(c echo.Context) error {
+// orEmpty sends a list that may be nil as [], as the contract says.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// GetSegments answers GET /api/segments.
+func (a *api) GetSegments(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	shop := shopOf(c)
 	sc, agg, err := p.latest(c)
@@ -194,41 +222,38 @@ func (p *pages) segments(c echo.Context) error {
 	for _, pl := range rfm.Playbooks() {
 		plays[pl.Group] = pl
 	}
-	byGroup := map[rfm.Group]map[string]any{}
+	byGroup := map[rfm.Group]scoring.GroupAggregate{}
 	for _, g := range agg.Groups {
-		byGroup[g.Group] = map[string]any{"customers": g.Customers, "share": g.Share, "revenue_share": g.RevenueShare,
-			"revenue": g.Revenue, "aov": g.AOV, "avg_days_between_orders": g.AvgDaysBetweenOrders,
-			"avg_historical_clv": g.AvgHistoricalCLV, "avg_predicted_clv": g.AvgPredictedCLV, "avg_p_alive": g.AvgPAlive}
+		byGroup[g.Group] = g
 	}
-	groups := make([]map[string]any, 0, len(rfm.Groups()))
+	groups := make([]apigen.Group, 0, len(rfm.Groups()))
 	for _, g := range rfm.Groups() {
-		row := byGroup[g]
-		if row == nil {
-			row = map[string]any{"customers": 0, "share": 0.0, "revenue_share": 0.0, "revenue": 0.0, "aov": 0.0,
-				"avg_days_between_orders": 0.0, "avg_historical_clv": 0.0, "avg_predicted_clv": 0.0, "avg_p_alive": 0.0}
-		}
+		ga := byGroup[g]
 		tag := settings.TagPrefix + g.Slug()
-		row["slug"], row["name"], row["tag"] = g.Slug(), g.Name(), tag
-		row["tag_written"] = settings.GroupEnabled(g.Slug())
-		row["meaning"], row["action"] = plays[g].Meaning, plays[g].Action
-		row["segment_url"] = segmentURLs[g]
-		if row["segment_url"] == "" {
-			row["segment_url"] = p.tagFilterURL(shop, tag)
+		row := apigen.Group{
+			Slug: apigen.GroupSlug(g.Slug()), Name: g.Name(), Tag: tag, TagWritten: settings.GroupEnabled(g.Slug()),
+			Meaning: plays[g].Meaning, Action: plays[g].Action, SegmentUrl: segmentURLs[g],
+			Customers: ga.Customers, Share: ga.Share, RevenueShare: ga.RevenueShare, Revenue: ga.Revenue, Aov: ga.AOV,
+			AvgDaysBetweenOrders: ga.AvgDaysBetweenOrders, AvgHistoricalClv: ga.AvgHistoricalCLV,
+			AvgPredictedClv: ga.AvgPredictedCLV, AvgPAlive: ga.AvgPAlive,
+		}
+		if row.SegmentUrl == "" {
+			row.SegmentUrl = p.tagFilterURL(shop, tag)
 		}
 		groups = append(groups, row)
 	}
-	grid := make([]map[string]any, 0, 25)
+	grid := make([]apigen.GridCell, 0, 25)
 	for r := 5; r >= 1; r-- {
 		for f := 1; f <= 5; f++ {
-			grid = append(grid, map[string]any{"r": r, "f": f, "customers": agg.Grid[r-1][f-1]})
+			grid = append(grid, apigen.GridCell{R: r, F: f, Customers: agg.Grid[r-1][f-1]})
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"scored_at": sc.FinishedAt,
-		"groups":    groups,
-		"grid":      grid,
-		"scales":    agg.RFM,
-		"movements": movements(agg.Reports.Transitions),
+	return c.JSON(http.StatusOK, apigen.Segments{
+		ScoredAt:  sc.FinishedAt,
+		Groups:    groups,
+		Grid:      grid,
+		Scales:    agg.RFM,
+		Movements: movements(agg.Reports.Transitions),
 	})
 }
 
@@ -238,8 +263,8 @@ func (p *pages) tagFilterURL(shop, tag string) string {
 	return p.server.cfg.AdminBaseURL(shop) + "/admin/customers?" + url.Values{"query": {"customer_tags CONTAINS '" + tag + "'"}}.Encode()
 }
 
-func movements(t reports.Transitions) map[string]any {
-	var out []map[string]any
+func movements(t reports.Transitions) apigen.Movements {
+	out := []apigen.Transition{}
 	name := func(i int) string {
 		if g := rfm.Group(i); g.Valid() {
 			return g.Slug()
@@ -249,19 +274,24 @@ func movements(t reports.Transitions) map[string]any {
 	for from := range t.Counts {
 		for to := range t.Counts[from] {
 			if n := t.Counts[from][to]; n > 0 && rfm.Group(to).Valid() {
-				out = append(out, map[string]any{"from": name(from), "to": name(to), "customers": n})
+				out = append(out, apigen.Transition{From: name(from), To: apigen.GroupSlug(name(to)), Customers: n})
 			}
 		}
 	}
-	return map[string]any{"transitions": out, "moved": t.Moved, "stayed": t.Stayed, "new": t.New, "gone": t.Gone}
+	return apigen.Movements{Transitions: out, Moved: t.Moved, Stayed: t.Stayed, New: t.New, Gone: t.Gone}
 }
 
-func (p *pages) exportGroup(c echo.Context) error {
+// ExportGroup answers GET /api/segments/{slug}/export.csv.
+func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	shop := shopOf(c)
-	g, err := rfm.ParseGroup(c.Param("slug"))
+	g, err := rfm.ParseGroup(string(slug))
 	if err != nil {
-		return cvo.Errorf(cvo.ENOTFOUND, "No group %q.", c.Param("slug"))
+		return cvo.Errorf(cvo.ENOTFOUND, "No group %q.", slug)
 	}
 	sc, _, err := p.latest(c)
 	if err != nil {
@@ -309,52 +339,62 @@ func dateOrEmpty(t time.Time) string {
 	return t.Format("2006-01-02")
 }
 
-func (p *pages) cohorts(c echo.Context) error {
+// GetCohorts answers GET /api/cohorts.
+func (a *api) GetCohorts(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	_, agg, err := p.latest(c)
 	if err != nil {
 		return err
 	}
-	monthly := make([]map[string]any, 0, len(agg.Reports.Cohorts))
+	monthly := make([]apigen.MonthlyCohort, 0, len(agg.Reports.Cohorts))
 	for _, co := range agg.Reports.Cohorts {
-		monthly = append(monthly, map[string]any{"cohort": co.Month.Format("2006-01"), "customers": co.Customers,
-			"retention": co.ActiveShare, "active": co.Active, "revenue": co.Revenue})
+		monthly = append(monthly, apigen.MonthlyCohort{Cohort: co.Month.Format("2006-01"), Customers: co.Customers,
+			Retention: orEmpty(co.ActiveShare), Active: orEmpty(co.Active), Revenue: orEmpty(co.Revenue)})
 	}
 	st := agg.Reports.Stickiness
-	return c.JSON(http.StatusOK, map[string]any{
-		"monthly":          monthly,
-		"baseline":         st.Baseline,
-		"window":           st.Window,
-		"by_channel":       segmentRows(st.Channels),
-		"by_source":        segmentRows(st.Sources),
-		"by_campaign":      segmentRows(st.Campaigns),
-		"by_discount_code": segmentRows(st.DiscountCodes),
+	return c.JSON(http.StatusOK, apigen.Cohorts{
+		Monthly:        monthly,
+		Baseline:       st.Baseline,
+		Window:         st.Window,
+		ByChannel:      segmentRows(st.Channels),
+		BySource:       segmentRows(st.Sources),
+		ByCampaign:     segmentRows(st.Campaigns),
+		ByDiscountCode: segmentRows(st.DiscountCodes),
 	})
 }
 
-func segmentRows(ss []reports.Segment) []map[string]any {
-	out := make([]map[string]any, 0, len(ss))
+func segmentRows(ss []reports.Segment) []apigen.SegmentRow {
+	out := make([]apigen.SegmentRow, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, map[string]any{"key": s.Key, "title": s.Label, "customers": s.Customers, "repeaters": s.Repeaters,
-			"repeat_rate": s.RepeatRate, "repurchase_rate": s.RepeatRate, "baseline": s.Baseline,
-			"avg_later_value": s.AvgLaterValue, "later_value": s.AvgLaterValue, "tested": s.Tested,
-			"p_value": s.PValue, "q_value": s.QValue, "verdict": string(s.Verdict)})
+		out = append(out, apigen.SegmentRow{Key: s.Key, Title: s.Label, Customers: s.Customers, Repeaters: s.Repeaters,
+			RepeatRate: s.RepeatRate, RepurchaseRate: s.RepeatRate, Baseline: s.Baseline,
+			AvgLaterValue: s.AvgLaterValue, LaterValue: s.AvgLaterValue, Tested: s.Tested,
+			PValue: s.PValue, QValue: s.QValue, Verdict: apigen.Verdict(s.Verdict)})
 	}
 	return out
 }
 
-func (p *pages) products(c echo.Context) error {
+// GetProducts answers GET /api/products.
+func (a *api) GetProducts(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	_, agg, err := p.latest(c)
 	if err != nil {
 		return err
 	}
 	pr := agg.Reports.Products
-	return c.JSON(http.StatusOK, map[string]any{
-		"baseline":       pr.Baseline,
-		"window":         pr.Window,
-		"products":       segmentRows(topSegments(pr.Products, maxProductRows)),
-		"products_total": len(pr.Products),
-		"vendors":        segmentRows(topSegments(pr.Vendors, maxProductRows)),
-		"product_types":  segmentRows(topSegments(pr.ProductTypes, maxProductRows)),
+	return c.JSON(http.StatusOK, apigen.Products{
+		Baseline:      pr.Baseline,
+		Window:        pr.Window,
+		Products:      segmentRows(topSegments(pr.Products, maxProductRows)),
+		ProductsTotal: len(pr.Products),
+		Vendors:       segmentRows(topSegments(pr.Vendors, maxProductRows)),
+		ProductTypes:  segmentRows(topSegments(pr.ProductTypes, maxProductRows)),
 	})
 }
 
@@ -377,34 +417,40 @@ func topSegments(ss []reports.Segment, n int) []reports.Segment {
 	return out[:n]
 }
 
-func (p *pages) insights(c echo.Context) error {
+// GetInsights answers GET /api/insights.
+func (a *api) GetInsights(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	_, agg, err := p.latest(c)
 	if err != nil {
 		return err
 	}
 	r := agg.Reports
-	curve := make([]map[string]any, 0, len(r.Pareto.RevenueCurve))
+	curve := make([]apigen.ParetoPoint, 0, len(r.Pareto.RevenueCurve))
 	for _, pt := range r.Pareto.RevenueCurve {
-		curve = append(curve, map[string]any{"customers_share": pt.CustomerShare, "revenue_share": pt.ValueShare})
+		curve = append(curve, apigen.ParetoPoint{CustomersShare: pt.CustomerShare, RevenueShare: pt.ValueShare})
 	}
-	var anomalies []map[string]any
+	anomalies := []apigen.Anomaly{}
 	for _, ch := range r.Anomalies.Changes {
-		anomalies = append(anomalies, map[string]any{"kind": ch.Metric, "month": ch.Month.Format("2006-01"), "value": ch.Value,
-			"expected": ch.Expected, "score": ch.Z})
+		month := ch.Month.Format("2006-01")
+		anomalies = append(anomalies, apigen.Anomaly{Kind: ch.Metric, Month: &month, Value: ch.Value, Expected: ch.Expected, Score: ch.Z})
 	}
 	for _, s := range r.Anomalies.Segments {
-		anomalies = append(anomalies, map[string]any{"kind": s.Dimension, "key": s.Label, "value": s.RepeatRate,
-			"expected": s.Baseline, "score": s.Z, "note": string(s.Verdict)})
+		key, note := s.Label, string(s.Verdict)
+		anomalies = append(anomalies, apigen.Anomaly{Kind: s.Dimension, Key: &key, Value: s.RepeatRate, Expected: s.Baseline,
+			Score: s.Z, Note: &note})
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"pareto": map[string]any{"top20_revenue_share": r.Pareto.RevenueShareTop20, "top20_margin_share": r.Pareto.MarginShareTop20,
-			"margin_coverage": r.Pareto.MarginCoverage, "curve": curve},
-		"anomalies":        anomalies,
-		"loyalty":          r.Loyalty,
-		"icp":              r.ICP,
-		"backtest":         agg.Backtest,
-		"backtest_skipped": agg.BacktestSkipped,
-		"model":            agg.Model,
+	return c.JSON(http.StatusOK, apigen.Insights{
+		Pareto: apigen.Pareto{Top20RevenueShare: r.Pareto.RevenueShareTop20, Top20MarginShare: r.Pareto.MarginShareTop20,
+			MarginCoverage: r.Pareto.MarginCoverage, Curve: curve},
+		Anomalies:       anomalies,
+		Loyalty:         r.Loyalty,
+		Icp:             r.ICP,
+		Backtest:        agg.Backtest,
+		BacktestSkipped: agg.BacktestSkipped,
+		Model:           agg.Model,
 	})
 }
 
@@ -425,27 +471,27 @@ var customerSorts = map[string]bool{"": true, "predicted_clv": true}
 // parseCustomerQuery reads the customer list's parameters. Anything out of
 // range is refused with a message, never clamped silently nor passed on
 // for the database to reject.
-func parseCustomerQuery(c echo.Context) (q postgres.CustomerQuery, page int, err error) {
-	page, err = intParam(c, "page", 1, 1, maxOffset)
+func parseCustomerQuery(params apigen.GetCustomersParams) (q postgres.CustomerQuery, page int, err error) {
+	page, err = intParam("page", deref(params.Page), 1, 1, maxOffset)
 	if err != nil {
 		return q, 0, err
 	}
-	perPage, err := intParam(c, "per_page", defaultPerPage, 1, maxPerPage)
+	perPage, err := intParam("per_page", deref(params.PerPage), defaultPerPage, 1, maxPerPage)
 	if err != nil {
 		return q, 0, err
 	}
 	if (page-1)*perPage > maxOffset {
 		return q, 0, cvo.Errorf(cvo.EINVALID, "Page %d is beyond the end of the list.", page)
 	}
-	if sort := c.QueryParam("sort"); !customerSorts[sort] {
+	if sort := string(deref(params.Sort)); !customerSorts[sort] {
 		return q, 0, cvo.Errorf(cvo.EINVALID, "Unknown sort key %q: the list is sorted by predicted_clv.", sort)
 	}
-	search := c.QueryParam("q")
+	search := deref(params.Q)
 	if err := checkText("Search", search, maxSearchRunes); err != nil {
 		return q, 0, err
 	}
 	q = postgres.CustomerQuery{Search: strings.TrimSpace(search), Limit: perPage, Offset: (page - 1) * perPage}
-	if slug := c.QueryParam("group"); slug != "" {
+	if slug := string(deref(params.Group)); slug != "" {
 		g, err := rfm.ParseGroup(slug)
 		if err != nil {
 			return q, 0, cvo.Errorf(cvo.EINVALID, "No group %q.", slug)
@@ -455,9 +501,16 @@ func parseCustomerQuery(c echo.Context) (q postgres.CustomerQuery, page int, err
 	return q, page, nil
 }
 
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
 // intParam reads an optional integer query parameter within [lo, hi].
-func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
-	raw := c.QueryParam(name)
+func intParam(name, raw string, def, lo, hi int) (int, error) {
 	if raw == "" {
 		return def, nil
 	}
@@ -483,8 +536,13 @@ func checkText(what, s string, maxRunes int) error {
 	return nil
 }
 
-func (p *pages) customers(c echo.Context) error {
-	q, page, err := parseCustomerQuery(c)
+// GetCustomers answers GET /api/customers.
+func (a *api) GetCustomers(c echo.Context, params apigen.GetCustomersParams) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
+	q, page, err := parseCustomerQuery(params)
 	if err != nil {
 		return err
 	}
@@ -509,51 +567,49 @@ func (p *pages) customers(c echo.Context) error {
 			}
 		}
 	}
-	out := make([]map[string]any, 0, len(rows))
+	out := make([]apigen.CustomerRow, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, map[string]any{"id": r.CustomerID, "name": r.Name, "email": r.Email, "group": r.Group,
-			"r": r.R, "f": r.F, "m": r.M, "orders": r.Orders, "revenue": r.Revenue, "historical_clv": r.HistoricalCLV,
-			"predicted_clv": r.PredictedCLV, "p_alive": r.PAlive, "expected_orders": r.ExpectedOrders,
-			"expected_next_order": dateOrEmpty(r.NextOrderAt),
-			"admin_url":           p.server.cfg.AdminBaseURL(shopOf(c)) + "/admin/customers/" + r.CustomerID})
+		out = append(out, apigen.CustomerRow{Id: r.CustomerID, Name: r.Name, Email: r.Email, Group: apigen.GroupSlug(r.Group),
+			R: r.R, F: r.F, M: r.M, Orders: r.Orders, Revenue: r.Revenue, HistoricalClv: r.HistoricalCLV,
+			PredictedClv: r.PredictedCLV, PAlive: r.PAlive, ExpectedOrders: r.ExpectedOrders,
+			ExpectedNextOrder: dateOrEmpty(r.NextOrderAt),
+			AdminUrl:          p.server.cfg.AdminBaseURL(shopOf(c)) + "/admin/customers/" + r.CustomerID})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"customers": out, "total": total, "page": page, "per_page": perPage})
+	return c.JSON(http.StatusOK, apigen.CustomersPage{Customers: out, Total: total, Page: page, PerPage: perPage})
 }
 
 // maxCACSources bounds the acquisition costs per source a shop may set.
 const maxCACSources = 500
 
-type settingsJSON struct {
-	TagPrefix     string             `json:"tag_prefix"`
-	GroupsEnabled []string           `json:"groups_enabled"`
-	ValueTags     cvo.ValueTags      `json:"value_tags"`
-	Metafields    bool               `json:"metafields"`
-	Segments      bool               `json:"segments"`
-	CAC           float64            `json:"cac"`
-	CACBySource   map[string]float64 `json:"cac_by_source"`
-	DefaultMargin float64            `json:"default_margin"`
-	RefundDating  string             `json:"refund_dating"`
-	Schedule      struct {
-		NightlyHour int `json:"nightly_hour"`
-	} `json:"schedule"`
-}
-
-func toSettingsJSON(s cvo.Settings) settingsJSON {
-	out := settingsJSON{TagPrefix: s.TagPrefix, GroupsEnabled: s.GroupsEnabled, ValueTags: s.ValueTags, Metafields: s.Metafields,
-		Segments: s.Segments, CAC: s.CAC, CACBySource: s.CACBySource, DefaultMargin: s.DefaultMargin, RefundDating: "refund_date"}
-	if out.GroupsEnabled == nil {
+func toSettingsJSON(s cvo.Settings) apigen.Settings {
+	out := apigen.Settings{TagPrefix: s.TagPrefix, ValueTags: s.ValueTags, Metafields: s.Metafields,
+		Segments: s.Segments, Cac: s.CAC, DefaultMargin: s.DefaultMargin, RefundDating: apigen.RefundDate,
+		Schedule: apigen.Schedule{NightlyHour: s.NightlyHour}}
+	if s.CACBySource != nil {
+		out.CacBySource = &s.CACBySource
+	}
+	if s.GroupsEnabled == nil {
 		for _, g := range rfm.Groups() {
-			out.GroupsEnabled = append(out.GroupsEnabled, g.Slug())
+			out.GroupsEnabled = append(out.GroupsEnabled, apigen.GroupSlug(g.Slug()))
+		}
+	} else {
+		out.GroupsEnabled = make([]apigen.GroupSlug, 0, len(s.GroupsEnabled))
+		for _, g := range s.GroupsEnabled {
+			out.GroupsEnabled = append(out.GroupsEnabled, apigen.GroupSlug(g))
 		}
 	}
 	if s.RefundDating == cvo.RefundAtOrderDate {
-		out.RefundDating = "order_date"
+		out.RefundDating = apigen.OrderDate
 	}
-	out.Schedule.NightlyHour = s.NightlyHour
 	return out
 }
 
-func (p *pages) getSettings(c echo.Context) error {
+// GetSettings answers GET /api/settings.
+func (a *api) GetSettings(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	s, err := p.deps.Settings.Get(c.Request().Context(), shopOf(c))
 	if err != nil {
 		return err
@@ -561,7 +617,13 @@ func (p *pages) getSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, toSettingsJSON(s))
 }
 
-func (p *pages) putSettings(c echo.Context) error {
+// PutSettings answers PUT /api/settings. A field left out keeps its
+// default.
+func (a *api) PutSettings(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	shop := shopOf(c)
 	in := toSettingsJSON(cvo.DefaultSettings())
@@ -571,11 +633,11 @@ func (p *pages) putSettings(c echo.Context) error {
 		return cvo.Errorf(cvo.EINVALID, "Settings must be a JSON object with known fields: %v", err)
 	}
 	s := cvo.Settings{TagPrefix: in.TagPrefix, ValueTags: in.ValueTags, Metafields: in.Metafields, Segments: in.Segments,
-		CAC: in.CAC, CACBySource: in.CACBySource, DefaultMargin: in.DefaultMargin, NightlyHour: in.Schedule.NightlyHour}
+		CAC: in.Cac, CACBySource: deref(in.CacBySource), DefaultMargin: in.DefaultMargin, NightlyHour: in.Schedule.NightlyHour}
 	switch in.RefundDating {
-	case "refund_date":
+	case apigen.RefundDate:
 		s.RefundDating = cvo.RefundAtRefundDate
-	case "order_date":
+	case apigen.OrderDate:
 		s.RefundDating = cvo.RefundAtOrderDate
 	default:
 		return cvo.Errorf(cvo.EINVALID, "Refund dating must be refund_date or order_date.")
@@ -583,18 +645,20 @@ func (p *pages) putSettings(c echo.Context) error {
 	// null (or every group) means all groups, including any added later;
 	// an empty list means none.
 	all := in.GroupsEnabled == nil || len(in.GroupsEnabled) == len(rfm.Groups())
+	enabled := make([]string, 0, len(in.GroupsEnabled))
 	for _, slug := range in.GroupsEnabled {
-		if _, err := rfm.ParseGroup(slug); err != nil {
+		if _, err := rfm.ParseGroup(string(slug)); err != nil {
 			return cvo.Errorf(cvo.EINVALID, "Unknown group %q.", slug)
 		}
+		enabled = append(enabled, string(slug))
 	}
 	if !all {
-		s.GroupsEnabled = append([]string{}, in.GroupsEnabled...)
+		s.GroupsEnabled = enabled
 	}
-	if len(in.CACBySource) > maxCACSources {
+	if len(s.CACBySource) > maxCACSources {
 		return cvo.Errorf(cvo.EINVALID, "At most %d acquisition sources.", maxCACSources)
 	}
-	for src := range in.CACBySource {
+	for src := range s.CACBySource {
 		if err := checkText("Source name", src, 100); err != nil {
 			return err
 		}
@@ -627,18 +691,28 @@ func settingsRescoreDue(now time.Time) rescore.Due {
 	}
 }
 
-func (p *pages) rescoreNow(c echo.Context) error {
+// RescoreNow answers POST /api/actions/rescore.
+func (a *api) RescoreNow(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	// One manual rescore per shop per minute, however often it is clicked.
 	key := "manual:" + time.Now().UTC().Format("200601021504")
 	if err := p.deps.Actions.EnqueueRescore(c.Request().Context(), shopOf(c), string(rescore.ReasonManual), rescore.Due{Key: key}); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"state": "queued"})
+	return c.JSON(http.StatusAccepted, apigen.ActionResult{State: apigen.Queued})
 }
 
-func (p *pages) resyncNow(c echo.Context) error {
+// ResyncNow answers POST /api/actions/resync.
+func (a *api) ResyncNow(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
 	if err := p.deps.Actions.EnqueueSync(c.Request().Context(), shopOf(c)); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"state": "queued"})
+	return c.JSON(http.StatusAccepted, apigen.ActionResult{State: apigen.Queued})
 }

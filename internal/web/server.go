@@ -16,6 +16,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 	"github.com/cvo-app/cvo/webhooks"
 )
 
@@ -105,14 +106,13 @@ func NewServer(cfg Config, d Deps) *Server {
 	e.POST("/webhooks", d.Webhooks.Handle)
 	e.POST("/webhooks/compliance", d.Webhooks.Handle)
 
-	api := e.Group("/api", s.sessionAuth)
-	api.GET("/shop", s.getShop)
+	// The admin API's routes, parameters and answers are its contract,
+	// openapi.yaml; the generated interface makes every route one method.
+	handlers := &api{server: s, exports: d.Exports}
 	if d.Pages != nil {
-		s.mountPages(api, *d.Pages)
+		handlers.pages = &pages{deps: *d.Pages, server: s}
 	}
-	if d.Exports != nil {
-		mountExports(api, d.Exports)
-	}
+	apigen.RegisterHandlers(e.Group("/api", s.sessionAuth), handlers)
 
 	s.mountFrontend(d.Frontend)
 	return s
@@ -164,7 +164,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, map[string]string{"error": msg, "request_id": requestID(c)})
+	_ = c.JSON(status, apigen.Error{Error: msg, RequestId: requestID(c)})
 }
 
 func requestID(c echo.Context) string {

@@ -104,6 +104,43 @@ describe('api client', () => {
   });
 });
 
+describe('the contract client (api.typed)', () => {
+  it('calls the route under /api with its query, the token and the retry', async () => {
+    const fetchMock = vi
+      .fn()
+      .mockResolvedValueOnce(reply(401, '', {[RETRY_HEADER]: '1'}))
+      .mockResolvedValueOnce(reply(200, {customers: [], total: 0, page: 2, per_page: 25}, {'Content-Type': 'application/json'}));
+    const api = createApiClient({getToken: tokens(), fetch: fetchMock as typeof fetch});
+    const {data} = await api.typed.GET('/customers', {params: {query: {q: 'ann lee', group: 'lovers', page: 2, per_page: 25}}});
+    expect(data?.page).toBe(2);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    const [url, init] = fetchMock.mock.calls[1];
+    expect(url).toBe('/api/customers?q=ann%20lee&group=lovers&page=2&per_page=25');
+    expect(new Headers(init.headers).get('Authorization')).toBe('Bearer token-2');
+  });
+
+  it("sends a write's body as JSON", async () => {
+    const fetchMock = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => reply(200, {tag_prefix: 'x-'}, {'Content-Type': 'application/json'}));
+    const api = createApiClient({getToken: tokens(), fetch: fetchMock as typeof fetch});
+    await api.typed.PUT('/settings', {body: {tag_prefix: 'x-', refund_dating: 'order_date'}});
+    const init = fetchMock.mock.calls[0][1];
+    expect(init?.method).toBe('PUT');
+    expect(JSON.parse(init?.body as string)).toEqual({tag_prefix: 'x-', refund_dating: 'order_date'});
+    expect(new Headers(init?.headers).get('Content-Type')).toBe('application/json');
+  });
+
+  it("throws the server's error as an ApiError", async () => {
+    const api = createApiClient({
+      getToken: tokens(),
+      fetch: (async () => reply(400, {error: 'per_page must be a whole number from 1 to 250.', request_id: 'r1'})) as typeof fetch,
+    });
+    await expect(api.typed.GET('/customers', {params: {query: {per_page: 500}}})).rejects.toMatchObject({
+      status: 400,
+      message: 'per_page must be a whole number from 1 to 250.',
+    });
+  });
+});
+
 describe('filenameOf', () => {
   it.each([
     [null, undefined],

@@ -1,6 +1,13 @@
 // The API client: every call carries a fresh App Bridge session token as a
 // bearer token (no cookies, no localStorage), and a 401 that Shopify marks as
-// retryable is retried once with a new token.
+// retryable is retried once with a new token. The pages call the API
+// through `typed`, openapi-fetch over the types generated from the contract
+// (internal/web/openapi.yaml), so a path, parameter or field the contract
+// does not have is a build error.
+
+import createClient, {type Client} from 'openapi-fetch';
+
+import type {paths} from './schema';
 
 export const RETRY_HEADER = 'X-Shopify-Retry-Invalid-Session-Request';
 
@@ -27,7 +34,11 @@ export interface Download {
   filename?: string;
 }
 
+export type TypedClient = Client<paths>;
+
 export interface ApiClient {
+  // typed is the contract's client; its answers are the contract's types.
+  typed: TypedClient;
   request(path: string, init?: RequestInit): Promise<Response>;
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
@@ -58,6 +69,7 @@ export function createApiClient(opts: ClientOptions): ApiClient {
   }
 
   return {
+    typed: typedClient(request),
     request,
     async get<T>(path: string, signal?: AbortSignal): Promise<T> {
       const res = await request(path, {signal});
@@ -77,6 +89,23 @@ export function createApiClient(opts: ClientOptions): ApiClient {
       return {blob: await res.blob(), filename: filenameOf(res.headers.get('Content-Disposition'))};
     },
   };
+}
+
+// typedClient runs openapi-fetch over a transport that takes a path under
+// the page's origin; errors are the transport's (ApiError), thrown before
+// openapi-fetch reads the answer.
+export function typedClient(request: (path: string, init?: RequestInit) => Promise<Response>): TypedClient {
+  // openapi-fetch builds a Request, which needs an absolute URL; the
+  // transport gets the path back.
+  const origin = globalThis.location?.origin && globalThis.location.origin !== 'null' ? globalThis.location.origin : 'http://localhost';
+  return createClient<paths>({
+    baseUrl: `${origin}/api`,
+    fetch: async (req: Request) => {
+      const url = new URL(req.url);
+      const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text();
+      return request(url.pathname + url.search, {method: req.method, headers: req.headers, body: body || undefined, signal: req.signal});
+    },
+  });
 }
 
 async function jsonBody(res: Response): Promise<unknown> {

@@ -138,9 +138,10 @@ export function readIcp(raw: unknown): IcpView | undefined {
   };
 }
 
-// readShop accepts GET /api/shop with the status either as the contract's
-// {sync: {...}, scoring: {...}} or flat (the sync's own fields at the top,
-// scoring beside them), as the server currently sends it.
+// readShop reads GET /api/shop. The contract nests the status as {sync,
+// deliveries, scoring}; servers before the contract sent the sync's own
+// fields flat in status, with scoring and deliveries beside them, and a
+// page may meet one during a rolling deploy, so both are read.
 export function readShop(raw: unknown): ShopInfo {
   if (!isObj(raw)) return {};
   const shop = raw as ShopInfo & Obj;

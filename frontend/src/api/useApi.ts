@@ -1,6 +1,8 @@
 import {useCallback, useEffect, useRef, useState} from 'react';
 
 import {useApp} from '../context';
+import type {TypedClient} from './client';
+import type {Lenient} from './types';
 
 export interface ApiState<T> {
   data?: T;
@@ -9,23 +11,34 @@ export interface ApiState<T> {
   reload: () => void;
 }
 
-// useApi loads one endpoint and reloads it when the path changes. A newer
-// request supersedes an older one, so a slow answer never overwrites a
-// fresher one (typing in a search box, paging quickly).
-export function useApi<T>(path: string | null): ApiState<T> {
+// Loader calls one route of the contract's client.
+export type Loader<T> = (api: TypedClient, signal: AbortSignal) => Promise<{data?: T; error?: unknown}>;
+
+// useApi loads one route and reloads it when its key changes (the route
+// and its parameters). A newer request supersedes an older one, so a slow
+// answer never overwrites a fresher one (typing in a search box, paging
+// quickly). The answer is read leniently (see Lenient).
+export function useApi<T>(key: string | null, load: Loader<T>): ApiState<Lenient<T>> {
   const {api, version} = useApp();
-  const [state, setState] = useState<{data?: T; error?: Error; loading: boolean}>({loading: path !== null});
+  const [state, setState] = useState<{data?: Lenient<T>; error?: Error; loading: boolean}>({loading: key !== null});
   const [nonce, setNonce] = useState(0);
   const seq = useRef(0);
+  const loader = useRef(load);
+  loader.current = load;
 
   useEffect(() => {
-    if (path === null) return undefined;
+    if (key === null) return undefined;
     const mine = ++seq.current;
     const ctrl = new AbortController();
     setState((s) => ({data: s.data, loading: true}));
-    api.get<T>(path, ctrl.signal).then(
-      (data) => {
-        if (mine === seq.current) setState({data, loading: false});
+    loader.current(api.typed, ctrl.signal).then(
+      ({data, error}) => {
+        if (mine !== seq.current) return;
+        if (data === undefined) {
+          setState({error: error instanceof Error ? error : new Error('The server sent no answer.'), loading: false});
+          return;
+        }
+        setState({data: data as Lenient<T>, loading: false});
       },
       (error: unknown) => {
         if (mine !== seq.current || ctrl.signal.aborted) return;
@@ -33,9 +46,8 @@ export function useApi<T>(path: string | null): ApiState<T> {
       },
     );
     return () => ctrl.abort();
-  }, [api, path, nonce, version]);
+  }, [api, key, nonce, version]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return {...state, reload};
 }
-

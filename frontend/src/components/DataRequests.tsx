@@ -1,7 +1,6 @@
 import {BlockStack, Button, Card, InlineStack, Text} from '@shopify/polaris';
 import {useState} from 'react';
 
-import type {DataExport} from '../api/types';
 import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
 import {useApp} from '../context';
@@ -11,7 +10,7 @@ import {saveBlob} from '../download';
 // forwarded, for the merchant to hand over before they expire.
 export function DataRequests() {
   const {api, fmt} = useApp();
-  const state = useApi<{exports?: DataExport[]}>('/api/exports');
+  const state = useApi('exports', (api, signal) => api.GET('/exports', {signal}));
   const [busy, setBusy] = useState<string>();
   const exports = (state.data?.exports ?? []).filter((e) => e.request_id);
 

@@ -1,7 +1,7 @@
 import {BlockStack, ButtonGroup, Button, Card, InlineStack, Layout, Text} from '@shopify/polaris';
 import {useState} from 'react';
 
-import type {AcquisitionRow, Cohorts} from '../api/types';
+import type {AcquisitionRow} from '../api/types';
 import {useApi} from '../api/useApi';
 import type {CohortMeasure} from '../components/CohortHeatmap';
 import {CohortHeatmap} from '../components/CohortHeatmap';
@@ -12,7 +12,7 @@ import {useApp} from '../context';
 
 export function CohortsPage() {
   const {fmt} = useApp();
-  const state = useApi<Cohorts>('/api/cohorts');
+  const state = useApi('cohorts', (api, signal) => api.GET('/cohorts', {signal}));
   const [measure, setMeasure] = useState<CohortMeasure>('retention');
   return (
     <DataPage

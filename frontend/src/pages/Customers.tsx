@@ -1,7 +1,8 @@
 import {BlockStack, Card, InlineGrid, Layout, Link, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
 import {useEffect, useState} from 'react';
 
-import type {CustomerRow, CustomersPage as CustomersAnswer, Segments} from '../api/types';
+import type {operations} from '../api/schema';
+import type {CustomerRow} from '../api/types';
 import {useApi} from '../api/useApi';
 import {ErrorBanner, LoadingPage, PageFrame} from '../components/PageState';
 import type {Column} from '../components/SortableTable';
@@ -11,13 +12,16 @@ import {isNum} from '../format';
 
 export const PER_PAGE = 25;
 
-export function customersPath(q: string, group: string, page: number): string {
-  const params = new URLSearchParams();
-  if (q) params.set('q', q);
-  if (group) params.set('group', group);
-  params.set('page', String(page));
-  params.set('per_page', String(PER_PAGE));
-  return `/api/customers?${params.toString()}`;
+type CustomersQuery = NonNullable<operations['getCustomers']['parameters']['query']>;
+
+// customersQuery is the list's query: a search, a group, a page.
+export function customersQuery(q: string, group: string, page: number): CustomersQuery {
+  const query: CustomersQuery = {};
+  if (q) query.q = q;
+  if (group) query.group = group as CustomersQuery['group'];
+  query.page = page;
+  query.per_page = PER_PAGE;
+  return query;
 }
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -39,9 +43,12 @@ export function CustomersPage() {
   const [paging, setPaging] = useState({key: filterKey, page: 1});
   const page = paging.key === filterKey ? paging.page : 1;
   const setPage = (p: number) => setPaging({key: filterKey, page: p});
-  const state = useApi<CustomersAnswer>(customersPath(q, group, page));
+  const listQuery = customersQuery(q, group, page);
+  const state = useApi(`customers ${JSON.stringify(listQuery)}`, (api, signal) =>
+    api.GET('/customers', {params: {query: listQuery}, signal}),
+  );
   // Group names for the filter; the page works without them.
-  const segments = useApi<Segments>('/api/segments');
+  const segments = useApi('segments', (api, signal) => api.GET('/segments', {signal}));
   const groups = segments.data?.groups ?? [];
   const names = new Map(groups.map((g) => [g.slug ?? '', g.name || g.slug || '']));
 

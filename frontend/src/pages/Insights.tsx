@@ -16,7 +16,7 @@ import type {Formatter} from '../format';
 import {isNum} from '../format';
 
 export function InsightsPage() {
-  const state = useApi<Insights>('/api/insights');
+  const state = useApi('insights', (api, signal) => api.GET('/insights', {signal}));
   return (
     <DataPage
       name="insights"

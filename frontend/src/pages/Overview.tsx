@@ -14,7 +14,7 @@ import {syncRunning} from '../sync';
 export function OverviewPage() {
   const {fmt, shop} = useApp();
   const running = syncRunning(shop.status?.sync);
-  const state = useApi<Overview>('/api/overview');
+  const state = useApi('overview', (api, signal) => api.GET('/overview', {signal}));
 
   return (
     <DataPage

@@ -1,7 +1,7 @@
 import {Badge, BlockStack, Button, ButtonGroup, Card, InlineStack, Layout, Text, TextField} from '@shopify/polaris';
 import {useState} from 'react';
 
-import type {Products, StickinessRow} from '../api/types';
+import type {StickinessRow, Verdict} from '../api/types';
 import {useApi} from '../api/useApi';
 import {DataPage} from '../components/PageState';
 import type {Column} from '../components/SortableTable';
@@ -16,14 +16,16 @@ const VIEWS: {id: View; label: string; heading: string}[] = [
   {id: 'product_types', label: 'Product types', heading: 'Product type'},
 ];
 
-export function VerdictBadge({verdict}: {verdict?: string}) {
-  if (verdict === 'rockstar') return <Badge tone="success">Rockstar</Badge>;
-  if (verdict === 'toxic') return <Badge tone="critical">Toxic</Badge>;
+// The contract's verdicts: above (rockstar) and below (toxic) the shop's
+// repeat rate.
+export function VerdictBadge({verdict}: {verdict?: Verdict}) {
+  if (verdict === 'above') return <Badge tone="success">Rockstar</Badge>;
+  if (verdict === 'below') return <Badge tone="critical">Toxic</Badge>;
   return null;
 }
 
 export function ProductsPage() {
-  const state = useApi<Products>('/api/products');
+  const state = useApi('products', (api, signal) => api.GET('/products', {signal}));
   const [view, setView] = useState<View>('products');
   const [filter, setFilter] = useState('');
   return (

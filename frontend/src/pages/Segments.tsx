@@ -1,7 +1,7 @@
 import {Badge, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Text} from '@shopify/polaris';
 import {useState} from 'react';
 
-import type {Group, Segments, Transition} from '../api/types';
+import type {Group, Transition} from '../api/types';
 import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
 import {DataPage, EmptyCard} from '../components/PageState';
@@ -13,7 +13,7 @@ import {saveBlob} from '../download';
 
 export function SegmentsPage() {
   const {fmt} = useApp();
-  const state = useApi<Segments>('/api/segments');
+  const state = useApi('segments', (api, signal) => api.GET('/segments', {signal}));
   return (
     <DataPage name="segments" title="Segments" state={state} isEmpty={(d) => !d.groups?.length && !d.grid?.length}>
       {(d) => {
@@ -46,7 +46,7 @@ export function SegmentsPage() {
               <Playbook groups={d.groups ?? []} />
             </Layout.Section>
             <Layout.Section>
-              <Movements transitions={d.movements?.transitions ?? []} previous={d.movements?.previous_scored_at} names={names} />
+              <Movements transitions={d.movements?.transitions ?? []} names={names} />
             </Layout.Section>
           </Layout>
         );
@@ -153,7 +153,7 @@ function Playbook({groups}: {groups: Group[]}) {
   );
 }
 
-function Movements({transitions, previous, names}: {transitions: Transition[]; previous?: string | null; names: Map<string, string>}) {
+function Movements({transitions, names}: {transitions: Transition[]; names: Map<string, string>}) {
   const {fmt} = useApp();
   const columns: Column<Transition>[] = [
     {heading: 'From', sortValue: (t) => names.get(t.from ?? '') || t.from, render: (t) => names.get(t.from ?? '') || t.from || '—'},
@@ -169,7 +169,7 @@ function Movements({transitions, previous, names}: {transitions: Transition[]; p
             Movements since the previous scoring
           </Text>
           <Text as="p" tone="subdued">
-            {previous ? `Compared with ${fmt.dateTime(previous)}.` : 'Movements appear after the second scoring run.'}
+            Movements appear after the second scoring run.
           </Text>
         </BlockStack>
       </div>

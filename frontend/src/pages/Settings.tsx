@@ -1,7 +1,7 @@
 import {Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Select, Text, TextField} from '@shopify/polaris';
 import {useEffect, useMemo, useState} from 'react';
 
-import type {ActionResult, Segments, Settings} from '../api/types';
+import type {Settings} from '../api/types';
 import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
 import {DataRequests} from '../components/DataRequests';
@@ -9,10 +9,10 @@ import {DataPage} from '../components/PageState';
 import {useApp} from '../context';
 import {KNOWN_GROUPS} from '../groups';
 import type {SettingsForm} from '../settingsForm';
-import {fromSettings, toSettings, validate} from '../settingsForm';
+import {fromSettings, settingsInput, toSettings, validate} from '../settingsForm';
 
 export function SettingsPage() {
-  const state = useApi<Settings>('/api/settings');
+  const state = useApi('settings', (api, signal) => api.GET('/settings', {signal}));
   return (
     <DataPage name="settings" title="Settings" state={state}>
       {(d) => <SettingsEditor original={d} onSaved={state.reload} />}
@@ -31,7 +31,7 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
   const [running, setRunning] = useState<string>();
   useEffect(() => setForm(initial), [initial]);
 
-  const segments = useApi<Segments>('/api/segments');
+  const segments = useApi('segments', (api, signal) => api.GET('/segments', {signal}));
   const groups = segments.data?.groups?.length
     ? segments.data.groups.map((g) => ({slug: g.slug ?? '', name: g.name || g.slug || ''}))
     : KNOWN_GROUPS;
@@ -45,7 +45,7 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
     setSaving(true);
     setSaveError(undefined);
     try {
-      await api.send<Settings>('PUT', '/api/settings', toSettings(original, form));
+      await api.typed.PUT('/settings', {body: settingsInput(toSettings(original, form))});
       toast('Settings saved');
       onSaved();
     } catch (e) {
@@ -58,8 +58,8 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
   async function act(action: 'rescore' | 'resync', label: string) {
     setRunning(action);
     try {
-      const res = await api.send<ActionResult>('POST', `/api/actions/${action}`);
-      toast(`${label}: ${res.state || 'started'}`);
+      const {data: res} = await api.typed.POST(action === 'rescore' ? '/actions/rescore' : '/actions/resync');
+      toast(`${label}: ${res?.state || 'started'}`);
       void reloadShop();
     } catch (e) {
       toast(`${label} failed: ${e instanceof Error ? e.message : String(e)}`, {isError: true});

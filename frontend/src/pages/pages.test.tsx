@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import {describe, expect, it, vi} from 'vitest';
 
 import {ApiError} from '../api/client';
+import type {Products} from '../api/types';
 import {SHOP, fakeApi, fmtGB, renderWithApp} from '../test/render';
 import {CohortsPage} from './Cohorts';
 import {CustomersPage, PER_PAGE} from './Customers';
@@ -208,13 +209,14 @@ describe('Products', () => {
   it('marks rockstar and toxic products', async () => {
     renderWithApp(<ProductsPage />, {
       api: fakeApi({
+        // The server's verdicts (the contract's): above is a rockstar, below toxic.
         '/api/products': {
           products: [
-            {key: '1', title: 'Tea set', customers: 200, repurchase_rate: 0.6, baseline: 0.3, later_value: 120, p_value: 0.0001, verdict: 'rockstar'},
-            {key: '2', title: 'Gift card', customers: 150, repurchase_rate: 0.1, baseline: 0.3, later_value: 10, p_value: 0.02, verdict: 'toxic'},
+            {key: '1', title: 'Tea set', customers: 200, repurchase_rate: 0.6, baseline: 0.3, later_value: 120, p_value: 0.0001, verdict: 'above'},
+            {key: '2', title: 'Gift card', customers: 150, repurchase_rate: 0.1, baseline: 0.3, later_value: 10, p_value: 0.02, verdict: 'below'},
           ],
           vendors: [],
-        },
+        } satisfies Products,
       }),
     });
     await waitFor(() => expect(pageState('products')).toBe('ready'));

@@ -5,7 +5,7 @@ import type {ReactElement} from 'react';
 import {vi} from 'vitest';
 
 import type {ApiClient} from '../api/client';
-import {ApiError} from '../api/client';
+import {ApiError, typedClient} from '../api/client';
 import type {ShopInfo} from '../api/types';
 import {AppContext} from '../context';
 import {Formatter} from '../format';
@@ -26,9 +26,17 @@ export function fakeApi(routes: Routes): ApiClient & {calls: {method: string; pa
     if (resolved instanceof Error) throw resolved;
     return resolved;
   };
+  // request answers the contract's client (api.typed) from the same table.
+  const request = async (path: string, init: RequestInit = {}) => {
+    const method = init.method ?? 'GET';
+    const body = typeof init.body === 'string' && init.body ? JSON.parse(init.body) : undefined;
+    const value = await answer(method, path, body);
+    return new Response(JSON.stringify(value ?? {}), {status: 200, headers: {'Content-Type': 'application/json'}});
+  };
   return {
     calls,
-    request: vi.fn(),
+    typed: typedClient(request),
+    request: vi.fn(request),
     get: <T,>(path: string) => answer('GET', path) as Promise<T>,
     send: <T,>(method: string, path: string, body?: unknown) => answer(method, path, body) as Promise<T>,
     download: vi.fn(async () => ({blob: new Blob(['a,b\n']), filename: 'x.csv'})),
