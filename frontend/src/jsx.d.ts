@@ -2,7 +2,6 @@ import type {DetailedHTMLProps, HTMLAttributes} from 'react';
 
 // App Bridge's web components, which React passes through as custom elements.
 declare module 'react' {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace JSX {
     interface IntrinsicElements {
       'ui-nav-menu': DetailedHTMLProps<HTMLAttributes<HTMLElement>, HTMLElement>;
