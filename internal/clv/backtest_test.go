@@ -19,10 +19,10 @@ func TestBacktestCDNOW(t *testing.T) {
 		freq[s.CustomerID] = s.X
 	}
 	group := func(id string) string {
-		switch x := freq[id]; {
-		case x == 0:
+		switch freq[id] {
+		case 0:
 			return "x=0"
-		case x == 1:
+		case 1:
 			return "x=1"
 		default:
 			return "x≥2"

@@ -7,6 +7,7 @@ import (
 // ModelKind names a purchase model.
 type ModelKind string
 
+// The purchase models.
 const (
 	ModelMBGNBD    ModelKind = "mbgnbd"
 	ModelBGNBD     ModelKind = "bgnbd"
@@ -55,34 +56,52 @@ type bgFamily struct {
 func (m BGNBD) family() bgFamily  { return bgFamily{m.R, m.Alpha, m.A, m.B, 0} }
 func (m MBGNBD) family() bgFamily { return bgFamily{m.R, m.Alpha, m.A, m.B, 1} }
 
-func (BGNBD) Kind() ModelKind  { return ModelBGNBD }
+// Kind implements PurchaseModel.
+func (BGNBD) Kind() ModelKind { return ModelBGNBD }
+
+// Kind implements PurchaseModel.
 func (MBGNBD) Kind() ModelKind { return ModelMBGNBD }
 
+// PAlive implements PurchaseModel.
 func (m BGNBD) PAlive(x int, tx, T float64) float64 { return m.family().pAlive(x, tx, T) }
+
+// PAlive implements PurchaseModel.
 func (m MBGNBD) PAlive(x int, tx, T float64) float64 {
 	return m.family().pAlive(x, tx, T)
 }
 
+// ConditionalExpected implements PurchaseModel.
 func (m BGNBD) ConditionalExpected(t float64, x int, tx, T float64) float64 {
 	return m.family().conditionalExpected(t, x, tx, T)
 }
+
+// ConditionalExpected implements PurchaseModel.
 func (m MBGNBD) ConditionalExpected(t float64, x int, tx, T float64) float64 {
 	return m.family().conditionalExpected(t, x, tx, T)
 }
 
-func (m BGNBD) Expected(t float64) float64  { return m.family().expected(t) }
+// Expected implements PurchaseModel.
+func (m BGNBD) Expected(t float64) float64 { return m.family().expected(t) }
+
+// Expected implements PurchaseModel.
 func (m MBGNBD) Expected(t float64) float64 { return m.family().expected(t) }
 
+// ProbPurchaseWithin implements PurchaseModel.
 func (m BGNBD) ProbPurchaseWithin(t float64, x int, tx, T float64) float64 {
 	return m.family().probPurchaseWithin(t, x, tx, T)
 }
+
+// ProbPurchaseWithin implements PurchaseModel.
 func (m MBGNBD) ProbPurchaseWithin(t float64, x int, tx, T float64) float64 {
 	return m.family().probPurchaseWithin(t, x, tx, T)
 }
 
+// TimeToPurchase implements PurchaseModel.
 func (m BGNBD) TimeToPurchase(q float64, x int, tx, T float64) (float64, bool) {
 	return m.family().timeToPurchase(q, x, tx, T)
 }
+
+// TimeToPurchase implements PurchaseModel.
 func (m MBGNBD) TimeToPurchase(q float64, x int, tx, T float64) (float64, bool) {
 	return m.family().timeToPurchase(q, x, tx, T)
 }

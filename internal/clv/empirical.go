@@ -36,6 +36,7 @@ func FitEmpirical(customers []Summary) Empirical {
 	return e
 }
 
+// Kind implements PurchaseModel.
 func (Empirical) Kind() ModelKind { return ModelEmpirical }
 
 func (e Empirical) gap(x, tx float64) float64 {
@@ -45,6 +46,7 @@ func (e Empirical) gap(x, tx float64) float64 {
 	return (tx + e.MeanGap) / (x + 1)
 }
 
+// PAlive implements PurchaseModel.
 func (e Empirical) PAlive(xi int, tx, T float64) float64 {
 	x, tx, T := sanitize(xi, tx, T)
 	base := 1.0
@@ -62,6 +64,7 @@ func (e Empirical) PAlive(xi int, tx, T float64) float64 {
 	return clamp01(base * math.Exp(-overdue/g))
 }
 
+// ConditionalExpected implements PurchaseModel.
 func (e Empirical) ConditionalExpected(t float64, xi int, tx, T float64) float64 {
 	x, tx2, _ := sanitize(xi, tx, T)
 	g := e.gap(x, tx2)
@@ -71,6 +74,7 @@ func (e Empirical) ConditionalExpected(t float64, xi int, tx, T float64) float64
 	return nonNegative(e.PAlive(xi, tx, T) * t / g)
 }
 
+// Expected implements PurchaseModel.
 func (e Empirical) Expected(t float64) float64 {
 	if !(t > 0) || !(e.MeanGap > 0) {
 		return 0
@@ -78,6 +82,7 @@ func (e Empirical) Expected(t float64) float64 {
 	return nonNegative(clamp01(e.RepeatRate) * t / e.MeanGap)
 }
 
+// ProbPurchaseWithin implements PurchaseModel.
 func (e Empirical) ProbPurchaseWithin(t float64, xi int, tx, T float64) float64 {
 	x, tx2, _ := sanitize(xi, tx, T)
 	g := e.gap(x, tx2)
@@ -87,6 +92,7 @@ func (e Empirical) ProbPurchaseWithin(t float64, xi int, tx, T float64) float64 
 	return clamp01(e.PAlive(xi, tx, T) * -math.Expm1(-t/g))
 }
 
+// TimeToPurchase implements PurchaseModel.
 func (e Empirical) TimeToPurchase(q float64, xi int, tx, T float64) (float64, bool) {
 	x, tx2, _ := sanitize(xi, tx, T)
 	g := e.gap(x, tx2)
@@ -125,8 +131,10 @@ func FitEmpiricalSpend(customers []Summary) EmpiricalSpend {
 	return EmpiricalSpend{Mean: sum / n}
 }
 
+// Kind implements SpendModel.
 func (EmpiricalSpend) Kind() string { return "empirical" }
 
+// ExpectedSpend implements SpendModel.
 func (e EmpiricalSpend) ExpectedSpend(x int, monetary float64) float64 {
 	mean := nonNegative(e.Mean)
 	if x <= 0 || !(monetary >= 0) || math.IsInf(monetary, 1) {

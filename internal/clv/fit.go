@@ -277,8 +277,8 @@ func optimizeFamily(p *prepared, shift float64, start []float64) (bgFamily, FitR
 	eval(result.X)
 	res := FitResult{
 		LogLikelihood: -cacheF * p.n,
-		Iterations:    result.Stats.MajorIterations,
-		Evaluations:   result.Stats.FuncEvaluations,
+		Iterations:    result.MajorIterations,
+		Evaluations:   result.FuncEvaluations,
 		Status:        result.Status.String(),
 		GradNorm:      maxAbs(cacheG),
 	}

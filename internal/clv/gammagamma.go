@@ -22,6 +22,7 @@ type SpendModel interface {
 // process. Gamma is in money units.
 type GammaGamma struct{ P, Q, Gamma float64 }
 
+// Kind implements SpendModel.
 func (GammaGamma) Kind() string { return "gammagamma" }
 
 // PopulationMean is the expected transaction value of a customer about whom
@@ -103,7 +104,7 @@ func (g GammaGamma) logLikelihood(d *spendData, grad []float64) float64 {
 	p, q, gm := g.P, g.Q, g.Gamma
 	lgQ, psiQ := lgamma(q), digamma(q)
 	logG := math.Log(gm)
-	type perX struct{ lg, psiSum, psiPX, logX float64 }
+	type perX struct{ psiSum, psiPX, logX float64 }
 	px := make([]perX, len(d.xs))
 	var ll, gp, gq, gg float64
 	for i, x := range d.xs {
@@ -186,8 +187,8 @@ func FitGammaGamma(customers []Summary) (GammaGamma, FitResult, error) {
 	fit := at(result.X)
 	eval(result.X)
 	res.LogLikelihood = -cacheF * d.n
-	res.Iterations = result.Stats.MajorIterations
-	res.Evaluations = result.Stats.FuncEvaluations
+	res.Iterations = result.MajorIterations
+	res.Evaluations = result.FuncEvaluations
 	res.Status = result.Status.String()
 	res.GradNorm = maxAbs(cacheG)
 	switch {

@@ -23,31 +23,6 @@ func isNonPositiveInt(x float64) bool {
 	return x <= 0 && x == math.Floor(x)
 }
 
-// gammaRatio returns Π Γ(num_i) / Π Γ(den_i), evaluated through log-gamma
-// with separate sign tracking so that large arguments do not overflow. A
-// pole in the denominator makes the ratio 0; callers never put poles in the
-// numerator.
-func gammaRatio(num, den []float64) float64 {
-	logv, sign := 0.0, 1
-	for _, d := range den {
-		if isNonPositiveInt(d) {
-			return 0
-		}
-		l, s := math.Lgamma(d)
-		logv -= l
-		sign *= s
-	}
-	for _, n := range num {
-		if isNonPositiveInt(n) {
-			return math.Inf(sign)
-		}
-		l, s := math.Lgamma(n)
-		logv += l
-		sign *= s
-	}
-	return float64(sign) * math.Exp(logv)
-}
-
 // logSumExp2 returns log(e^u + e^v) and the weight e^u/(e^u+e^v).
 func logSumExp2(u, v float64) (float64, float64) {
 	if u >= v {

@@ -16,6 +16,7 @@ import (
 // unit they were fitted in.
 type TimeUnit int
 
+// The time units a model can be fitted in.
 const (
 	Days TimeUnit = iota
 	Weeks

@@ -6,6 +6,7 @@ import "time"
 // given, or back-dated to the order it belongs to.
 type RefundDating int
 
+// The two refund datings.
 const (
 	RefundAtRefundDate RefundDating = iota
 	RefundAtOrderDate

@@ -38,14 +38,6 @@ func gidKind(gid string) string {
 	return k
 }
 
-// optionalGID parses a GID that may be absent.
-func optionalGID(gid, kind string) (int64, error) {
-	if gid == "" {
-		return 0, nil
-	}
-	return parseGID(gid, kind)
-}
-
 // parseTime reads an ISO 8601 timestamp as Shopify writes it.
 func parseTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)

@@ -279,18 +279,18 @@ func (r *jsonReader) number() error {
 
 // skip consumes any value.
 func (r *jsonReader) skip() error {
-	switch c := r.peek(); {
-	case c == '{':
+	switch r.peek() {
+	case '{':
 		return r.object(func([]byte) error { return r.skip() })
-	case c == '[':
+	case '[':
 		return r.array(r.skip)
-	case c == '"':
+	case '"':
 		_, err := r.strBytes()
 		return err
-	case c == 't' || c == 'f':
+	case 't', 'f':
 		_, err := r.boolean()
 		return err
-	case c == 'n':
+	case 'n':
 		_, err := r.null()
 		return err
 	default:

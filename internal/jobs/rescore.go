@@ -100,9 +100,11 @@ const SweepEvery = 15 * time.Minute
 // nightly rescores. Several schedulers may run: the sweep is idempotent.
 func NewScheduler(opt asynq.RedisConnOpt, ns Namespace, log asynq.Logger, every time.Duration) (*asynq.Scheduler, error) {
 	s := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: log, Location: time.UTC,
-		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
-			if !errors.Is(err, asynq.ErrDuplicateTask) {
-				slog.Error("scheduler could not enqueue", "type", t.Type(), "err", err)
+		// The sweep is the one task this scheduler registers; info is nil
+		// when the enqueue failed.
+		PostEnqueueFunc: func(_ *asynq.TaskInfo, err error) {
+			if err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
+				slog.Error("scheduler could not enqueue", "type", TypeNightlySweep, "err", err)
 			}
 		}})
 	// asynq refuses uniqueness windows under a second.

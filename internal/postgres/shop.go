@@ -211,7 +211,7 @@ func (s *ShopStore) MarkUninstalled(ctx context.Context, shop string) error {
 	return nil
 }
 
-// List returns the domains of every installed shop.
+// ListInstalled returns the domains of every installed shop.
 func (s *ShopStore) ListInstalled(ctx context.Context) ([]string, error) {
 	var shops []string
 	err := s.db.Gorm.WithContext(ctx).Model(&shopRow{}).

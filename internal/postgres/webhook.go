@@ -134,19 +134,19 @@ func getDelivery(ctx context.Context, q pgxQuerier, shop, webhookID, suffix stri
 type Outcome int
 
 const (
-	// OutcomeApplied: the data and the applied mark were committed together.
+	// OutcomeApplied means the data and the applied mark were committed together.
 	OutcomeApplied Outcome = iota
-	// OutcomeDone: nothing to do (already applied, dead, rejected or
+	// OutcomeDone means nothing was to do (already applied, dead, rejected or
 	// without payload).
 	OutcomeDone
-	// OutcomeBusy: the shop's data lock stayed taken by an import; the try
+	// OutcomeBusy means the shop's data lock stayed taken by an import; the try
 	// did not count.
 	OutcomeBusy
-	// OutcomeFailed: the try failed and counted; the delivery stays pending.
+	// OutcomeFailed means the try failed and counted; the delivery stays pending.
 	OutcomeFailed
-	// OutcomeDead: the try failed and was the last one allowed.
+	// OutcomeDead means the try failed and was the last one allowed.
 	OutcomeDead
-	// OutcomeRejected: the payload can never be applied.
+	// OutcomeRejected means the payload can never be applied.
 	OutcomeRejected
 )
 

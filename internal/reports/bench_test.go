@@ -167,8 +167,8 @@ func BenchmarkReports(b *testing.B) {
 		{"Pareto", func() { d.Pareto() }},
 		{"Transitions", func() { GroupTransitions(previous, scored.Customers) }},
 		{"Anomalies", func() { d.Anomalies() }},
-		{"ICP", func() { d.IdealCustomerProfile(scored.Customers) }},
-		{"All", func() { d.Report(previous) }},
+		{"ICP", func() { _, _ = d.IdealCustomerProfile(scored.Customers) }},
+		{"All", func() { _, _ = d.Report(previous) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

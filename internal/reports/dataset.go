@@ -139,7 +139,6 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		d.buildCalendar(earliest)
 	}
 	runs := d.gather(sorted)
-	sorted = nil
 	d.keys = runs
 	d.buildFirstOrders(orders)
 	d.joinCustomers(customers, runs)

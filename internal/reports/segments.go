@@ -10,11 +10,12 @@ import (
 type Verdict string
 
 const (
+	// Neutral means no difference survived the correction.
 	Neutral Verdict = ""
-	// Above: customers in the segment come back more often than the rest
+	// Above means customers in the segment come back more often than the rest
 	// (a rockstar product, a sticky campaign, a loyal city).
 	Above Verdict = "above"
-	// Below: they come back less often (a toxic product, a campaign that
+	// Below means they come back less often (a toxic product, a campaign that
 	// buys one-time customers, a disloyal city).
 	Below Verdict = "below"
 )

@@ -18,6 +18,7 @@ import (
 // Reason says why a rescore runs.
 type Reason string
 
+// The reasons a rescore runs.
 const (
 	ReasonSync     Reason = "sync"
 	ReasonOrders   Reason = "orders"

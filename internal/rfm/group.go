@@ -10,6 +10,7 @@ import (
 // the previous scoring).
 type Group uint8
 
+// The groups, NoGroup first.
 const (
 	NoGroup Group = iota
 	Soulmates

@@ -9,6 +9,7 @@ import (
 // read the same whether a dimension has 5 levels or only 2.
 type Tier int8
 
+// The tiers, low to high.
 const (
 	TierLow Tier = iota + 1
 	TierMid

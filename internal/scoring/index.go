@@ -91,8 +91,22 @@ func parallel(n, w int, work func(k, lo, hi int)) {
 // assignments line up without a lookup (alignRFM checks it).
 func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location}
-	asOf := s.AsOf
-	ix.byID = make(map[string]int32, max(len(ids), len(orders)/8))
+	ix.numberCustomers(ids, len(orders))
+	w := workers(len(orders))
+	custOf, least := ix.assignOrders(orders, s, w)
+	counts := ix.layOut(custOf, w)
+	ix.valuePurchases(orders, custOf, counts, s, w)
+	if len(ix.ids) == 0 {
+		least = s.AsOf.Unix()
+	}
+	ix.buildCalendar(least, s)
+	ix.sortPurchases()
+	return ix
+}
+
+// numberCustomers numbers the distinct non-empty ids in their order.
+func (ix *shopIndex) numberCustomers(ids []string, orders int) {
+	ix.byID = make(map[string]int32, max(len(ids), orders/8))
 	ix.ids = make([]string, 0, len(ids))
 	for _, id := range ids {
 		if id == "" {
@@ -103,18 +117,22 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 			ix.ids = append(ix.ids, id)
 		}
 	}
+}
 
-	// Pass 1, on every core with the map read-only: which orders count and
-	// for whom.
+// assignOrders is pass 1, on every core with the map read-only: which
+// orders count and for whom (skipOrder for those that do not). Customers
+// known only from orders are numbered after, in order of appearance. It
+// returns the customer of each order and the earliest purchase's time
+// (math.MaxInt64 when none counts).
+func (ix *shopIndex) assignOrders(orders []cvo.Order, s Settings, w int) ([]int32, int64) {
 	n := len(orders)
-	w := workers(n)
 	custOf := make([]int32, n)
 	minAt := make([]int64, w)
 	parallel(n, w, func(k, lo, hi int) {
 		least := int64(math.MaxInt64)
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchaseAsOf(asOf, s.RefundDating) {
+			if !o.IsPurchaseAsOf(s.AsOf, s.RefundDating) {
 				custOf[i] = skipOrder
 				continue
 			}
@@ -140,10 +158,19 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 		}
 		custOf[i] = k
 	}
+	least := int64(math.MaxInt64)
+	for _, v := range minAt {
+		least = min(least, v)
+	}
+	return custOf, least
+}
 
-	// Pass 2: purchases per customer and chunk, so that pass 3 can write
-	// each chunk's purchases straight to their place, in input order.
-	m := len(ix.ids)
+// layOut is pass 2: purchases per customer and chunk, so that pass 3 can
+// write each chunk's purchases straight to their place, in input order.
+// Customers without a purchase are dropped (remap), the rest get their
+// range of ix.p (start). It returns each chunk's write cursor per customer.
+func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
+	n, m := len(custOf), len(ix.ids)
 	counts := make([][]int32, w)
 	parallel(n, w, func(k, lo, hi int) {
 		cnt := make([]int32, m)
@@ -184,12 +211,16 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 		}
 		ix.start[d+1] = at
 	}
+	return counts
+}
 
-	// Pass 3: value the purchases, and note the acquisition source of
-	// each customer's earliest order while the order is at hand (looking it
-	// up later would be a cache miss per customer).
+// valuePurchases is pass 3: value the purchases, and note the acquisition
+// source of each customer's earliest order while the order is at hand
+// (looking it up later would be a cache miss per customer).
+func (ix *shopIndex) valuePurchases(orders []cvo.Order, custOf []int32, counts [][]int32, s Settings, w int) {
+	n, kept := len(orders), len(ix.ids)
 	ix.p = make([]purchaseRec, ix.start[kept])
-	dating, defaultRate := s.RefundDating, s.DefaultMarginRate
+	asOf, dating, defaultRate := s.AsOf, s.RefundDating, s.DefaultMarginRate
 	firstAt := make([][]int64, w)
 	firstSource := make([][]string, w)
 	parallel(n, w, func(k, lo, hi int) {
@@ -230,16 +261,12 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 			}
 		}
 	}
-	firstAt, firstSource = nil, nil
-	custOf, counts = nil, nil
+}
 
-	least := int64(math.MaxInt64)
-	for _, v := range minAt {
-		least = min(least, v)
-	}
-	if kept == 0 {
-		least = asOf.Unix()
-	}
+// buildCalendar sets the days from the earliest purchase (at least, in
+// Unix seconds) to as-of in the shop's zone.
+func (ix *shopIndex) buildCalendar(least int64, s Settings) {
+	asOf := s.AsOf
 	ix.zones = localtime.NewZone(least, asOf.Unix(), s.Location)
 	ix.asOfDay = ix.zones.Day(asOf.Unix())
 	ix.minDay = ix.zones.Day(least)
@@ -249,8 +276,13 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 			ix.dayTime[i] = civilMidnight(ix.minDay+int32(i), s.Location)
 		}
 	}
+}
 
-	parallel(int(kept), workers(int(kept)), func(_, lo, hi int) {
+// sortPurchases puts each customer's purchases in time order and gives
+// each its day.
+func (ix *shopIndex) sortPurchases() {
+	kept := len(ix.ids)
+	parallel(kept, workers(kept), func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			seg := ix.p[ix.start[c]:ix.start[c+1]]
 			if !slices.IsSortedFunc(seg, byTime) {
@@ -263,7 +295,6 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 			}
 		}
 	})
-	return ix
 }
 
 func byTime(a, b purchaseRec) int { return cmp.Compare(a.at, b.at) }

@@ -56,28 +56,17 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	})
 
 	t0 = time.Now()
-	ids := make([]string, len(reportCustomers))
-	for i := range reportCustomers {
-		ids[i] = reportCustomers[i].ID
-	}
-	ix := buildIndex(ids, orders, s)
-	ids = nil
+	ix := buildIndex(rfmIDs(reportCustomers), orders, s)
 	timings.add("index", t0)
 	if err := ctx.Err(); err != nil {
-		repErr()
+		_ = repErr() // waits for the reports; the cancellation is the answer
 		return nil, err
 	}
 
 	var bt *Backtest
 	btErr := goSafe(func() error {
-		months := holdoutMonths(s, ix)
-		if months < 0 {
-			return errBacktestOff
-		}
-		t0 := time.Now()
 		var err error
-		bt, err = runBacktest(ix, s, months)
-		timings.add("backtest", t0)
+		bt, err = backtestTimed(ix, s, &timings)
 		return err
 	})
 
@@ -97,18 +86,9 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	}
-	if errBT != nil {
-		var p panicError
-		if errors.As(errBT, &p) {
-			return nil, errBT
-		}
-		if !errors.Is(errBT, errBacktestOff) {
-			res.BacktestSkipped = errBT.Error()
-		} else {
-			res.BacktestSkipped = "disabled"
-		}
+	if err := res.setBacktest(bt, errBT); err != nil {
+		return nil, err
 	}
-	res.Backtest = bt
 
 	t0 = time.Now()
 	assignments, err := alignRFM(ix, reportCustomers, rep.RFM.Customers)
@@ -132,6 +112,47 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 }
 
 var errBacktestOff = errors.New("backtest disabled")
+
+// rfmIDs lists the customers' ids in the reports' order, the order the
+// models' index numbers them in.
+func rfmIDs(customers []rfm.Customer) []string {
+	ids := make([]string, len(customers))
+	for i := range customers {
+		ids[i] = customers[i].ID
+	}
+	return ids
+}
+
+// backtestTimed runs the backtest when the settings and the history allow
+// one (errBacktestOff when they do not).
+func backtestTimed(ix *shopIndex, s Settings, tm *timings) (*Backtest, error) {
+	months := holdoutMonths(s, ix)
+	if months < 0 {
+		return nil, errBacktestOff
+	}
+	t0 := time.Now()
+	bt, err := runBacktest(ix, s, months)
+	tm.add("backtest", t0)
+	return bt, err
+}
+
+// setBacktest records the backtest, or why there is none. A backtest that
+// failed only skips it; one that panicked is a bug and fails the scoring.
+func (res *Result) setBacktest(bt *Backtest, errBT error) error {
+	if errBT != nil {
+		var p panicError
+		if errors.As(errBT, &p) {
+			return errBT
+		}
+		if !errors.Is(errBT, errBacktestOff) {
+			res.BacktestSkipped = errBT.Error()
+		} else {
+			res.BacktestSkipped = "disabled"
+		}
+	}
+	res.Backtest = bt
+	return nil
+}
 
 func parameters(s Settings) Parameters {
 	p := Parameters{

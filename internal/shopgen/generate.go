@@ -479,9 +479,9 @@ func (g *generator) chunk(k int, w *workerStreams) *chunk {
 		}
 		w.times = times
 		for n, at := range times {
-			z, lines := p.firstZ, p.firstBuy
+			lines := p.firstBuy
 			if n > 0 {
-				z = w.basket.gamma(ggP, p.nu)
+				z := w.basket.gamma(ggP, p.nu)
 				lines, _ = g.basket(w.basket, z)
 			}
 			ch := p.channel

@@ -47,7 +47,10 @@ func NewOrderCSVWriter(w io.Writer) *OrderCSVWriter {
 	return c
 }
 
-func (c *OrderCSVWriter) AddProducts([]simulator.Product) error   { return c.err }
+// AddProducts writes nothing: an orders CSV has no product rows.
+func (c *OrderCSVWriter) AddProducts([]simulator.Product) error { return c.err }
+
+// AddCustomers writes nothing: an orders CSV has no customer rows.
 func (c *OrderCSVWriter) AddCustomers([]simulator.Customer) error { return c.err }
 
 // AddOrders writes the orders that have a customer. No field can hold a

@@ -460,7 +460,6 @@ type bulkWalk struct {
 	objects int64
 	roots   int64
 	failAt  int64 // 0 = never
-	written int64
 	onCount func(objects, roots int64)
 }
 

@@ -649,7 +649,3 @@ type userFacingError struct {
 }
 
 func (e userFacingError) Error() string { return e.msg }
-
-func userError(code, format string, a ...any) error {
-	return userFacingError{msg: fmt.Sprintf(format, a...), ext: ext("code", code)}
-}

@@ -54,10 +54,10 @@ func tokenizeSearch(q string) []searchToken {
 	i := 0
 	for i < len(q) {
 		c := q[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n':
+		switch c {
+		case ' ', '\t', '\n':
 			i++
-		case c == '(' || c == ')':
+		case '(', ')':
 			toks = append(toks, searchToken{kind: string(c)})
 			i++
 		default:

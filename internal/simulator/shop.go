@@ -12,6 +12,7 @@ import (
 // Plan is a shop's Shopify plan, which sets its GraphQL rate limit.
 type Plan string
 
+// The plans the simulator knows.
 const (
 	PlanStandard   Plan = "standard"   // Basic, Grow, Shopify: 100 points/s
 	PlanAdvanced   Plan = "advanced"   // Advanced Shopify: 200 points/s

@@ -239,23 +239,6 @@ func (st *store) variantByID(id int64) (*Product, *Variant) {
 	return p, &p.Variants[ref.variant]
 }
 
-func (st *store) inventoryItem(id int64) (*Product, *Variant) {
-	// Inventory items are reached through variants; a scan is fine for the
-	// few thousand variants a shop has.
-	for pi := range st.products {
-		if st.products[pi].deleted {
-			continue
-		}
-		p := &st.products[pi].p
-		for vi := range p.Variants {
-			if p.Variants[vi].InventoryItemID == id {
-				return p, &p.Variants[vi]
-			}
-		}
-	}
-	return nil, nil
-}
-
 // ---- conversions ---------------------------------------------------------
 
 func (st *store) customerFromInput(c Customer) customerRec {

@@ -130,7 +130,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "Internal error."
+	status := http.StatusInternalServerError
+	var msg string
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
