@@ -193,7 +193,9 @@ func parseBulkLine(r postgres.Resource, line []byte, b *rowBuf) error {
 	}
 }
 
-// field reads one top-level member of a line.
+// field reads one top-level member of a line: the members every object
+// type has, then (through the chain below) those of orders, of line items,
+// products and variants, and of customers; anything else is skipped.
 func (b *rowBuf) field(key []byte) error {
 	r, d := &b.r, &b.f
 	var err error
@@ -202,26 +204,6 @@ func (b *rowBuf) field(key []byte) error {
 		d.id, err = r.strBytes()
 	case "__parentId":
 		d.parentID, err = r.strBytes()
-	case "firstName":
-		d.firstName, err = r.strBytes()
-	case "lastName":
-		d.lastName, err = r.strBytes()
-	case "defaultEmailAddress":
-		err = r.objectOrNull(func(k []byte) error { return b.member(k, "emailAddress", &d.email) })
-	case "defaultAddress":
-		err = r.objectOrNull(func(k []byte) error {
-			switch string(k) {
-			case "city":
-				d.city, err = r.strBytes()
-			case "country":
-				d.country, err = r.strBytes()
-			case "countryCodeV2":
-				d.countryCode, err = r.strBytes()
-			default:
-				return r.skip()
-			}
-			return err
-		})
 	case "createdAt":
 		d.createdAt, err = r.strBytes()
 	case "updatedAt":
@@ -230,6 +212,17 @@ func (b *rowBuf) field(key []byte) error {
 		d.title, err = r.strBytes()
 	case "name":
 		d.name, err = r.strBytes()
+	default:
+		return b.orderField(key)
+	}
+	return err
+}
+
+// orderField reads a member of an order.
+func (b *rowBuf) orderField(key []byte) error {
+	r, d := &b.r, &b.f
+	var err error
+	switch string(key) {
 	case "processedAt":
 		d.processedAt, err = r.strBytes()
 	case "cancelledAt":
@@ -241,77 +234,35 @@ func (b *rowBuf) field(key []byte) error {
 	case "currencyCode":
 		d.currencyCode, err = r.strBytes()
 	case "discountCodes":
-		if isNull, nerr := r.null(); isNull || nerr != nil {
-			return nerr
-		}
-		err = r.array(func() error {
-			c, err := r.strBytes()
-			if c != nil {
-				d.discountCodes = append(d.discountCodes, c)
-			}
-			return err
-		})
+		err = b.discountCodes()
 	case "customer":
 		err = r.objectOrNull(func(k []byte) error { return b.member(k, "id", &d.customerID) })
 	case "totalPriceSet":
 		err = b.money(&d.total, &d.totalCurrency, &d.hasTotal)
 	case "subtotalPriceSet":
 		err = b.money(&d.subtotal, nil, nil)
-	case "originalUnitPriceSet":
-		err = b.money(&d.unitPrice, nil, &d.hasUnitPrice)
 	case "refunds":
-		if isNull, nerr := r.null(); isNull || nerr != nil {
-			return nerr
-		}
-		err = r.array(func() error {
-			var f refundFields
-			err := r.object(func(k []byte) error {
-				switch string(k) {
-				case "id":
-					f.id, err = r.strBytes()
-				case "createdAt":
-					f.createdAt, err = r.strBytes()
-				case "totalRefundedSet":
-					err = b.money(&f.amount, nil, &f.hasAmount)
-				default:
-					return r.skip()
-				}
-				return err
-			})
-			d.refunds = append(d.refunds, f)
-			return err
-		})
+		err = b.refundList()
 	case "customerJourneySummary":
 		err = r.objectOrNull(func(k []byte) error {
 			if string(k) != "firstVisit" {
 				return r.skip()
 			}
-			return r.objectOrNull(func(k []byte) error {
-				switch string(k) {
-				case "landingPage":
-					d.landingPage, err = r.strBytes()
-				case "referrerUrl":
-					d.referrerURL, err = r.strBytes()
-				case "utmParameters":
-					err = r.objectOrNull(func(k []byte) error {
-						switch string(k) {
-						case "source":
-							d.utmSource, err = r.strBytes()
-						case "medium":
-							d.utmMedium, err = r.strBytes()
-						case "campaign":
-							d.utmCampaign, err = r.strBytes()
-						default:
-							return r.skip()
-						}
-						return err
-					})
-				default:
-					return r.skip()
-				}
-				return err
-			})
+			return r.objectOrNull(b.firstVisit)
 		})
+	default:
+		return b.itemField(key)
+	}
+	return err
+}
+
+// itemField reads a member of a line item, a product or a variant.
+func (b *rowBuf) itemField(key []byte) error {
+	r, d := &b.r, &b.f
+	var err error
+	switch string(key) {
+	case "originalUnitPriceSet":
+		err = b.money(&d.unitPrice, nil, &d.hasUnitPrice)
 	case "quantity":
 		d.quantity, err = r.integer()
 	case "product":
@@ -332,6 +283,114 @@ func (b *rowBuf) field(key []byte) error {
 				return r.skip()
 			}
 			return r.objectOrNull(func(k []byte) error { return b.member(k, "amount", &d.cost) })
+		})
+	default:
+		return b.customerField(key)
+	}
+	return err
+}
+
+// customerField reads a member of a customer.
+func (b *rowBuf) customerField(key []byte) error {
+	r, d := &b.r, &b.f
+	var err error
+	switch string(key) {
+	case "firstName":
+		d.firstName, err = r.strBytes()
+	case "lastName":
+		d.lastName, err = r.strBytes()
+	case "defaultEmailAddress":
+		err = r.objectOrNull(func(k []byte) error { return b.member(k, "emailAddress", &d.email) })
+	case "defaultAddress":
+		err = r.objectOrNull(b.address)
+	default:
+		return r.skip()
+	}
+	return err
+}
+
+// address reads a customer's defaultAddress member.
+func (b *rowBuf) address(k []byte) error {
+	r, d := &b.r, &b.f
+	var err error
+	switch string(k) {
+	case "city":
+		d.city, err = r.strBytes()
+	case "country":
+		d.country, err = r.strBytes()
+	case "countryCodeV2":
+		d.countryCode, err = r.strBytes()
+	default:
+		return r.skip()
+	}
+	return err
+}
+
+// discountCodes reads an order's discount codes (null or an array).
+func (b *rowBuf) discountCodes() error {
+	r, d := &b.r, &b.f
+	if isNull, err := r.null(); isNull || err != nil {
+		return err
+	}
+	return r.array(func() error {
+		c, err := r.strBytes()
+		if c != nil {
+			d.discountCodes = append(d.discountCodes, c)
+		}
+		return err
+	})
+}
+
+// refundList reads an order's refunds (null or an array).
+func (b *rowBuf) refundList() error {
+	r, d := &b.r, &b.f
+	if isNull, err := r.null(); isNull || err != nil {
+		return err
+	}
+	return r.array(func() error {
+		var f refundFields
+		err := r.object(func(k []byte) error {
+			var err error
+			switch string(k) {
+			case "id":
+				f.id, err = r.strBytes()
+			case "createdAt":
+				f.createdAt, err = r.strBytes()
+			case "totalRefundedSet":
+				err = b.money(&f.amount, nil, &f.hasAmount)
+			default:
+				return r.skip()
+			}
+			return err
+		})
+		d.refunds = append(d.refunds, f)
+		return err
+	})
+}
+
+// firstVisit reads a member of an order's customerJourneySummary.firstVisit.
+func (b *rowBuf) firstVisit(k []byte) error {
+	r, d := &b.r, &b.f
+	var err error
+	switch string(k) {
+	case "landingPage":
+		d.landingPage, err = r.strBytes()
+	case "referrerUrl":
+		d.referrerURL, err = r.strBytes()
+	case "utmParameters":
+		err = r.objectOrNull(func(k []byte) error {
+			var err error
+			switch string(k) {
+			case "source":
+				d.utmSource, err = r.strBytes()
+			case "medium":
+				d.utmMedium, err = r.strBytes()
+			case "campaign":
+				d.utmCampaign, err = r.strBytes()
+			default:
+				return r.skip()
+			}
+			return err
 		})
 	default:
 		return r.skip()

@@ -414,61 +414,83 @@ func fastRFC3339(b []byte) (time.Time, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't') || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
-	num := func(s []byte) (int, bool) {
-		n := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	year, ok1 := num(b[0:4])
-	month, ok2 := num(b[5:7])
-	day, ok3 := num(b[8:10])
-	hour, ok4 := num(b[11:13])
-	minute, ok5 := num(b[14:16])
-	sec, ok6 := num(b[17:19])
+	year, ok1 := decimal(b[0:4])
+	month, ok2 := decimal(b[5:7])
+	day, ok3 := decimal(b[8:10])
+	hour, ok4 := decimal(b[11:13])
+	minute, ok5 := decimal(b[14:16])
+	sec, ok6 := decimal(b[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	rest := b[19:]
-	nsec := 0
-	if len(rest) > 0 && rest[0] == '.' {
-		j := 1
-		scale := 100_000_000
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			if scale > 0 {
-				nsec += int(rest[j]-'0') * scale
-				scale /= 10
-			}
-			j++
-		}
-		if j == 1 {
-			return time.Time{}, false
-		}
-		rest = rest[j:]
+	nsec, rest, ok := fraction(b[19:])
+	if !ok {
+		return time.Time{}, false
 	}
-	offset := 0
-	switch {
-	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
-	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, ok1 := num(rest[1:3])
-		om, ok2 := num(rest[4:6])
-		if !ok1 || !ok2 || oh > 23 || om > 59 {
-			return time.Time{}, false
-		}
-		offset = oh*3600 + om*60
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	default:
+	offset, ok := zoneOffset(rest)
+	if !ok {
 		return time.Time{}, false
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// decimal reads s as an unsigned decimal number; false when it holds
+// anything but digits.
+func decimal(s []byte) (int, bool) {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// fraction reads optional fractional seconds (".fff", digits past the
+// nanosecond ignored) as nanoseconds, and returns what follows them.
+func fraction(rest []byte) (int, []byte, bool) {
+	if len(rest) == 0 || rest[0] != '.' {
+		return 0, rest, true
+	}
+	nsec := 0
+	j := 1
+	scale := 100_000_000
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		if scale > 0 {
+			nsec += int(rest[j]-'0') * scale
+			scale /= 10
+		}
+		j++
+	}
+	if j == 1 {
+		return 0, nil, false
+	}
+	return nsec, rest[j:], true
+}
+
+// zoneOffset reads the whole of rest as "Z" or "±HH:MM", in seconds east
+// of UTC.
+func zoneOffset(rest []byte) (int, bool) {
+	switch {
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+		return 0, true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, ok1 := decimal(rest[1:3])
+		om, ok2 := decimal(rest[4:6])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return 0, false
+		}
+		offset := oh*3600 + om*60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+		return offset, true
+	default:
+		return 0, false
+	}
 }
 
 func daysIn(month, year int) int {
