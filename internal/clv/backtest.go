@@ -106,12 +106,30 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 		SpendReason:   fitted.SpendReason,
 	}
 
-	// Actual holdout behaviour, per customer: distinct days and value.
-	type actual struct {
-		days    map[int64]struct{}
-		revenue float64
+	actuals := holdoutActuals(purchases, loc, cutoffDay, asOfDay)
+	preds := predictHoldout(cal.Customers, fitted, res.HoldoutLength)
+	for id, a := range actuals {
+		if _, ok := preds[id]; !ok {
+			res.NewCustomers++
+			res.NewCustomerOrders += float64(len(a.days))
+			res.NewCustomerRevenue += a.revenue
+		}
 	}
-	actuals := map[string]*actual{}
+	res.compare(cal.Customers, preds, actuals, opts.Group)
+	return res, nil
+}
+
+// holdoutActual is one customer's behaviour in the holdout: the distinct
+// days they bought on and the value.
+type holdoutActual struct {
+	days    map[int64]struct{}
+	revenue float64
+}
+
+// holdoutActuals gathers what each customer did in the holdout, the civil
+// days after cutoffDay up to asOfDay.
+func holdoutActuals(purchases []Purchase, loc *time.Location, cutoffDay, asOfDay int64) map[string]*holdoutActual {
+	actuals := map[string]*holdoutActual{}
 	for _, p := range purchases {
 		if p.CustomerID == "" {
 			continue
@@ -122,43 +140,50 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 		}
 		a := actuals[p.CustomerID]
 		if a == nil {
-			a = &actual{days: map[int64]struct{}{}}
+			a = &holdoutActual{days: map[int64]struct{}{}}
 			actuals[p.CustomerID] = a
 		}
 		a.days[d] = struct{}{}
 		a.revenue += finiteOrZero(p.Value)
 	}
+	return actuals
+}
 
-	preds := make(map[string]struct{ orders, revenue float64 }, len(cal.Customers))
+// holdoutPrediction is one calibration customer's predicted orders and
+// revenue in the holdout.
+type holdoutPrediction struct{ orders, revenue float64 }
+
+// predictHoldout predicts every calibration customer over a holdout of the
+// given length, computing each distinct (x, tx, T) once.
+func predictHoldout(customers []Summary, fitted *Fitted, length float64) map[string]holdoutPrediction {
+	preds := make(map[string]holdoutPrediction, len(customers))
 	cache := map[[3]float64]float64{}
-	for _, s := range cal.Customers {
+	for _, s := range customers {
 		k := [3]float64{float64(s.X), s.Tx, s.T}
 		orders, ok := cache[k]
 		if !ok {
-			orders = fitted.Purchases.ConditionalExpected(res.HoldoutLength, s.X, s.Tx, s.T)
+			orders = fitted.Purchases.ConditionalExpected(length, s.X, s.Tx, s.T)
 			cache[k] = orders
 		}
-		preds[s.CustomerID] = struct{ orders, revenue float64 }{orders, orders * fitted.Spend.ExpectedSpend(s.X, s.Monetary)}
+		preds[s.CustomerID] = holdoutPrediction{orders, orders * fitted.Spend.ExpectedSpend(s.X, s.Monetary)}
 	}
-	for id, a := range actuals {
-		if _, ok := preds[id]; !ok {
-			res.NewCustomers++
-			res.NewCustomerOrders += float64(len(a.days))
-			res.NewCustomerRevenue += a.revenue
-		}
-	}
+	return preds
+}
 
+// compare sets the overall and the per-group accuracy of the calibration
+// customers' predictions.
+func (res *BacktestResult) compare(customers []Summary, preds map[string]holdoutPrediction, actuals map[string]*holdoutActual, group func(string) string) {
 	overall := newGroupAcc("")
 	groups := map[string]*groupAcc{}
-	for _, s := range cal.Customers {
+	for _, s := range customers {
 		p := preds[s.CustomerID]
 		var ao, ar float64
 		if a := actuals[s.CustomerID]; a != nil {
 			ao, ar = float64(len(a.days)), a.revenue
 		}
 		overall.add(p.orders, ao, p.revenue, ar)
-		if opts.Group != nil {
-			key := opts.Group(s.CustomerID)
+		if group != nil {
+			key := group(s.CustomerID)
 			g := groups[key]
 			if g == nil {
 				g = newGroupAcc(key)
@@ -172,7 +197,6 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 		res.Groups = append(res.Groups, g.result())
 	}
 	sort.Slice(res.Groups, func(i, j int) bool { return res.Groups[i].Key < res.Groups[j].Key })
-	return res, nil
 }
 
 // BacktestAccumulator gathers one group's predicted and actual orders and
