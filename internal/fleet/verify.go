@@ -1,6 +1,6 @@
 // Package fleet proves the app correct for many shops at once: it compares
 // what the Shopify simulator holds for each shop with what the app stored
-// and computed, and (cvo fleet e2e|chaos) drives a fleet of separate
+// and computed, and (cvodev fleet e2e|chaos) drives a fleet of separate
 // server and worker processes through installs, webhooks and faults.
 package fleet
 
