@@ -7,13 +7,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/cvo-app/cvo/app/internal/cli"
 	"github.com/cvo-app/cvo/app/internal/wiring"
 )
 
@@ -31,38 +28,23 @@ harness are in the developer command, cvodev.
 `
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	slog.SetDefault(log)
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
-	case "run":
-		var cfg wiring.Config
-		if cfg, err = wiring.LoadConfig(wiring.RequireCredentials); err == nil {
-			err = wiring.RunAll(ctx, log, cfg)
-		}
-	case "serve":
-		err = wiring.WithApp(ctx, log, wiring.ServerPool, func(a *wiring.App) error { return a.Serve(ctx) })
-	case "worker":
-		err = wiring.WithApp(ctx, log, wiring.WorkerPool, func(a *wiring.App) error { return a.Work(ctx) })
-	case "migrate":
-		err = wiring.Migrate(ctx)
-	case "score":
-		err = runScore(ctx, args, os.Stderr)
-	case "help", "-h", "--help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("cvo failed", "command", os.Args[1], "err", err)
-		os.Exit(1)
-	}
+	cli.Main("cvo", usage, map[string]cli.Command{
+		"run": func(ctx context.Context, log *slog.Logger, _ []string) error {
+			cfg, err := wiring.LoadConfig(wiring.RequireCredentials)
+			if err != nil {
+				return err
+			}
+			return wiring.RunAll(ctx, log, cfg)
+		},
+		"serve": func(ctx context.Context, log *slog.Logger, _ []string) error {
+			return wiring.WithApp(ctx, log, wiring.ServerPool, func(a *wiring.App) error { return a.Serve(ctx) })
+		},
+		"worker": func(ctx context.Context, log *slog.Logger, _ []string) error {
+			return wiring.WithApp(ctx, log, wiring.WorkerPool, func(a *wiring.App) error { return a.Work(ctx) })
+		},
+		"migrate": func(ctx context.Context, _ *slog.Logger, _ []string) error { return wiring.Migrate(ctx) },
+		"score": func(ctx context.Context, _ *slog.Logger, args []string) error {
+			return runScore(ctx, args, os.Stderr)
+		},
+	})
 }

@@ -6,12 +6,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/cvo-app/cvo/app/internal/cli"
 )
 
 const usage = `cvodev: the developer tools of the CVO app (never deployed; the app is cvo)
@@ -27,39 +25,21 @@ Usage:
 `
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	slog.SetDefault(log)
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
-	case "demo":
-		err = runDemo(ctx, log)
-	case "simulator":
-		err = runSimulator(ctx, log, args)
-	case "gen":
-		err = runGen(ctx, log, args)
-	case "bench-sync":
-		err = runBenchSync(ctx, log, args)
-	case "bench-writeback":
-		err = runBenchWriteback(ctx, log, args, os.Stdout)
-	case "bench-api":
-		err = runBenchAPI(ctx, log, args, os.Stdout)
-	case "fleet":
-		err = runFleet(ctx, log, args, os.Stdout)
-	case "help", "-h", "--help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("cvodev failed", "command", os.Args[1], "err", err)
-		os.Exit(1)
-	}
+	cli.Main("cvodev", usage, map[string]cli.Command{
+		"demo":      func(ctx context.Context, log *slog.Logger, _ []string) error { return runDemo(ctx, log) },
+		"simulator": runSimulator,
+		"gen":       runGen,
+		"bench-sync": func(ctx context.Context, log *slog.Logger, args []string) error {
+			return runBenchSync(ctx, log, args)
+		},
+		"bench-writeback": func(ctx context.Context, log *slog.Logger, args []string) error {
+			return runBenchWriteback(ctx, log, args, os.Stdout)
+		},
+		"bench-api": func(ctx context.Context, log *slog.Logger, args []string) error {
+			return runBenchAPI(ctx, log, args, os.Stdout)
+		},
+		"fleet": func(ctx context.Context, log *slog.Logger, args []string) error {
+			return runFleet(ctx, log, args, os.Stdout)
+		},
+	})
 }
