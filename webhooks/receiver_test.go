@@ -38,6 +38,7 @@ type fixture struct {
 	queue      *jobs.Queue
 	inspector  *asynq.Inspector
 	handler    http.Handler
+	receiver   *webhooks.Receiver
 	shop       string
 }
 
@@ -61,7 +62,7 @@ func newFixture(t testing.TB) *fixture {
 	r := webhooks.NewReceiver(secret, f.deliveries, f.shops, f.privacy, f.queue, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e := echo.New()
 	e.POST("/webhooks", r.Handle)
-	f.handler = e
+	f.handler, f.receiver = e, r
 	require.NoError(t, f.shops.SaveInstall(context.Background(), f.shop, cvo.Token{AccessToken: "tok", RefreshToken: "ref"}))
 	return f
 }
