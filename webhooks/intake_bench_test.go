@@ -17,7 +17,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/web"
+	"github.com/cvo-app/cvo/webhooks"
 )
 
 // intakeSenders is how many deliveries are in flight at once, as many as
@@ -57,12 +59,23 @@ func orderBody(id int64) []byte {
 // (client and server together: both run here).
 //
 //	go test ./webhooks/ -run '^$' -bench Intake -benchtime 4000x -cpuprofile cpu.out
+//
+// Each sub-benchmark gives the server a pool of that many connections
+// (pool_max_conns); 4 is what pgx picks on a 2-core machine.
 func BenchmarkIntake(b *testing.B) {
+	for _, pool := range []int{4, 8, 16} {
+		b.Run(fmt.Sprintf("pool=%d", pool), func(b *testing.B) { benchmarkIntake(b, pool) })
+	}
+}
+
+func benchmarkIntake(b *testing.B, pool int) {
 	f := newFixture(b)
-	srv := web.NewServer(web.Config{ClientSecret: secret}, web.Deps{
-		Webhooks: f.receiver,
-		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	db, err := postgres.Open(context.Background(), fmt.Sprintf("%s&pool_max_conns=%d", f.db.Pool.Config().ConnString(), pool))
+	require.NoError(b, err)
+	b.Cleanup(db.Close)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	receiver := webhooks.NewReceiver(secret, postgres.NewDeliveryStore(db), f.shops, f.privacy, f.queue, log)
+	srv := web.NewServer(web.Config{ClientSecret: secret}, web.Deps{Webhooks: receiver, Log: log})
 	ts := httptest.NewServer(srv)
 	b.Cleanup(ts.Close)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{

@@ -215,6 +215,12 @@ func readSigned(req *http.Request, secret string) ([]byte, error) {
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
 	}
 	keep := &cappedBuffer{max: MaxBody, over: req.ContentLength > MaxBody}
+	if req.ContentLength > 0 && !keep.over {
+		// A declared length is only a hint until the HMAC is checked: the
+		// block it sizes is at most MaxBody, as any other would be, and
+		// a body longer than declared is cut off by net/http anyway.
+		keep.first = int(req.ContentLength)
+	}
 	n, err := io.Copy(io.MultiWriter(mac, keep), io.LimitReader(req.Body, maxHashed+1))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -239,6 +245,9 @@ type cappedBuffer struct {
 	n      int
 	max    int
 	over   bool
+	// first sizes the first block when the length is known, so a body of
+	// a few KiB costs a few KiB, not a whole block.
+	first int
 }
 
 const bufferBlock = 64 << 10
@@ -256,7 +265,11 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		last := len(c.blocks) - 1
 		if last < 0 || len(c.blocks[last]) == cap(c.blocks[last]) {
-			c.blocks = append(c.blocks, make([]byte, 0, min(bufferBlock, c.max)))
+			size := min(bufferBlock, c.max)
+			if last < 0 && c.first > 0 {
+				size = c.first
+			}
+			c.blocks = append(c.blocks, make([]byte, 0, size))
 			last++
 		}
 		k := copy(c.blocks[last][len(c.blocks[last]):cap(c.blocks[last])], p)
