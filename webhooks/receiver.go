@@ -126,11 +126,7 @@ func (r *Receiver) Handle(c echo.Context) error {
 		return c.NoContent(http.StatusOK)
 	}
 	if err := r.dispatch(ctx, d, payload); err != nil {
-		r.log.Error("webhook handling failed", r.attrs(d, "err", err)...)
-		if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
-			r.log.Error("record webhook failure", r.attrs(d, "err", mErr)...)
-		}
-		return err
+		return r.failed(ctx, d, "webhook handling failed", err)
 	}
 	if err := r.deliveries.MarkHandled(ctx, d.Shop, d.ID, false); err != nil {
 		return err
@@ -155,16 +151,22 @@ func (r *Receiver) handOff(c echo.Context, d cvo.WebhookDelivery) error {
 		return c.NoContent(http.StatusOK)
 	}
 	if err := r.jobs.EnqueueWebhook(ctx, d); err != nil {
-		r.log.Error("webhook not queued", r.attrs(d, "err", err)...)
-		if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
-			r.log.Error("record webhook failure", r.attrs(d, "err", mErr)...)
-		}
-		return err
+		return r.failed(ctx, d, "webhook not queued", err)
 	}
 	// Thousands a second: one Info line each would cost more than the
 	// delivery. The request log still has every answer's status.
 	r.log.Debug("webhook queued", r.attrs(d)...)
 	return c.NoContent(http.StatusOK)
+}
+
+// failed logs and records on the stored delivery why it was not handled,
+// and returns err for the 5xx that makes Shopify retry.
+func (r *Receiver) failed(ctx context.Context, d cvo.WebhookDelivery, msg string, err error) error {
+	r.log.Error(msg, r.attrs(d, "err", err)...)
+	if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
+		r.log.Error("record webhook failure", r.attrs(d, "err", mErr)...)
+	}
+	return err
 }
 
 // attrs names a delivery in a log line; built only for lines logged, as a
