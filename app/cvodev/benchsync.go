@@ -292,7 +292,7 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 		return err
 	}
 	times := &importTimes{Handler: log.Handler(), seconds: map[string]float64{}, objects: map[string]int64{}}
-	syncer := ingest.NewSyncer(ingest.SyncerConfig{DB: db, Tokens: &simTokens{url: simURL, hc: hc, oauth: shopify.NewOAuth(benchClientID, benchSecret, hc)},
+	syncer := ingest.NewSyncer(ingest.SyncerConfig{Store: postgres.NewSyncStore(db), Deliveries: postgres.NewDeliveryStore(db), Tokens: &simTokens{url: simURL, hc: hc, oauth: shopify.NewOAuth(benchClientID, benchSecret, hc)},
 		HTTPClient: hc, APIVersion: benchVersion, Log: slog.New(times), PollMin: 200 * time.Millisecond, PollMax: time.Second})
 
 	runtime.GC()

@@ -130,7 +130,7 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 		return err
 	}
 	w := activation.New(activation.Config{
-		DB: db, Shops: shops, Tokens: wbStaticToken(tok.AccessToken), HTTPClient: hc, APIVersion: wbBenchVersion,
+		Store: postgres.NewWritebackStore(db), Shops: shops, Tokens: wbStaticToken(tok.AccessToken), HTTPClient: hc, APIVersion: wbBenchVersion,
 		Log: log, BulkThreshold: *threshold, PollMin: 100 * time.Millisecond, PollMax: 2 * time.Second,
 	})
 

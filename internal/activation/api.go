@@ -3,66 +3,39 @@ package activation
 import (
 	"context"
 	"errors"
-	"fmt"
-	"maps"
 
 	"github.com/cvo-app/cvo/internal/shopify"
 )
 
-// api is one write-back's connection to a shop's Admin API. It counts calls
-// and cost points for the report, and when Shopify rejects the token (an
-// expiring token can run out during a long bulk wait) it fetches a fresh
-// one and retries once. Like the AdminClient under it, it is not safe for
+// api is one write-back's connection to a shop's Admin API: a
+// shopify.Admin, which counts calls and cost points for the report and
+// fetches a fresh token when Shopify rejects the one it has (an expiring
+// token can run out during a long bulk wait), unless the rejection is the
+// shop removing the app. Like the Admin under it, it is not safe for
 // concurrent use.
 type api struct {
-	w      *Writer
-	shop   string
-	client *shopify.AdminClient
-	calls  int
-	cost   float64
+	*shopify.Admin
 }
 
 func (w *Writer) connect(ctx context.Context, shop string) (*api, error) {
-	a := &api{w: w, shop: shop}
-	if err := a.reconnect(ctx); err != nil {
+	a := shopify.NewAdmin(shop, w.version, w.hc, w.tokens, w.clientOpts...)
+	a.OnTokenRejected(func(ctx context.Context) error {
+		// Shopify revokes the tokens of a shop that removes the app.
+		if ierr := w.checkInstalled(ctx, shop); errors.Is(ierr, ErrUninstalled) {
+			return ierr
+		}
+		return nil
+	})
+	if err := a.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	return a, nil
-}
-
-func (a *api) reconnect(ctx context.Context) error {
-	tok, err := a.w.tokens.AccessToken(ctx, a.shop)
-	if err != nil {
-		return fmt.Errorf("access token for %s: %w", a.shop, err)
-	}
-	c, err := shopify.NewAdminClient(a.shop, tok, a.w.version, a.w.hc, a.w.clientOpts...)
-	if err != nil {
-		return err
-	}
-	a.client = c
-	return nil
+	return &api{a}, nil
 }
 
 // do runs one GraphQL request; see shopify.AdminClient.Do.
 func (a *api) do(ctx context.Context, query string, vars, out any) error {
-	for attempt := 0; ; attempt++ {
-		cost, err := a.client.Do(ctx, query, vars, out)
-		a.calls++
-		a.cost += cost.ActualQueryCost
-		if errors.Is(err, shopify.ErrUnauthorized) {
-			// Shopify revokes the tokens of a shop that removes the app.
-			if ierr := a.w.checkInstalled(ctx, a.shop); errors.Is(ierr, ErrUninstalled) {
-				return ierr
-			}
-			if attempt == 0 {
-				if rerr := a.reconnect(ctx); rerr != nil {
-					return fmt.Errorf("%w (then: %v)", err, rerr)
-				}
-				continue
-			}
-		}
-		return err
-	}
+	_, err := a.Do(ctx, query, vars, out)
+	return err
 }
 
 // payloadResult is the part of every mutation payload the write-back reads.
@@ -72,41 +45,3 @@ type payloadResult struct {
 
 // ok reports whether a mutation field ran and reported no user errors.
 func (p *payloadResult) ok() bool { return p != nil && len(p.UserErrors) == 0 }
-
-// connectionPage is one page of a connection read through its nodes.
-type connectionPage[T any] struct {
-	Nodes    []T `json:"nodes"`
-	PageInfo struct {
-		HasNextPage bool   `json:"hasNextPage"`
-		EndCursor   string `json:"endCursor"`
-	} `json:"pageInfo"`
-}
-
-// eachNode runs query, which reads the connection at its top-level field
-// with an $after variable, page by page, and calls fn with every node
-// until fn returns false or the pages end.
-func eachNode[T any](ctx context.Context, a *api, query, field string, vars map[string]any, fn func(T) bool) error {
-	var after *string
-	for {
-		v := maps.Clone(vars)
-		if v == nil {
-			v = map[string]any{}
-		}
-		v["after"] = after
-		var out map[string]connectionPage[T]
-		if err := a.do(ctx, query, v, &out); err != nil {
-			return err
-		}
-		page := out[field]
-		for _, n := range page.Nodes {
-			if !fn(n) {
-				return nil
-			}
-		}
-		if !page.PageInfo.HasNextPage || page.PageInfo.EndCursor == "" {
-			return nil
-		}
-		c := page.PageInfo.EndCursor
-		after = &c
-	}
-}

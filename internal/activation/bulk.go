@@ -1,20 +1,10 @@
 package activation
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/shopify"
@@ -23,9 +13,12 @@ import (
 // Large changes go out as bulk mutations, one operation per kind (removes,
 // adds, metafields), each a staged JSONL file with one line per customer:
 // stagedUploadsCreate → multipart POST of the file → bulkOperationRunMutation
-// → poll bulkOperation(id:) → read the result file. Lines whose result has
-// userErrors, errors or no data (a failed operation's missing lines) are
-// sent again in a new operation, up to the writer's attempts. The
+// → poll bulkOperation(id:) (cut short by a bulk_operations/finish webhook
+// through the Waker) → read the result file. Each step is
+// internal/shopify's; the batches, their state and what to send again are
+// ours. Lines whose result has userErrors, errors or no data (a failed
+// operation's missing lines) are sent again in a new operation, up to the
+// writer's attempts. The
 // operations of one attempt run side by side: removes and adds touch
 // disjoint tags, so their order does not matter, and API 2026-01 allows five
 // bulk operations per shop at once (LIMIT_REACHED, or before 2026-01
@@ -50,29 +43,22 @@ import (
 // bigger changes are split into several operations.
 const maxUploadBytes = 90 << 20
 
-// Bulk mutations, with %s for the operation name's batch marker.
+// Bulk mutations, with %s for the operation name carrying the batch marker.
 const (
-	bulkTagsRemove = `mutation CvoTagsRemove%s($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { userErrors { field message } } }`
-	bulkTagsAdd    = `mutation CvoTagsAdd%s($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }`
-	bulkMetafields = `mutation CvoMetafields%s($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { userErrors { field message code } } }`
-
-	stagedUploadMutation = `mutation CvoStage($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) {
-  stagedTargets { url parameters { name value } } userErrors { field message } } }`
-	runMutation = `mutation CvoBulkRun($mutation: String!, $path: String!) { bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $path) {
-  bulkOperation { id status } userErrors { field message code } } }`
-	findOperations = `query CvoBulkFind($q: String!, $after: String) { bulkOperations(first: 50, after: $after, query: $q) {
-  nodes { id query } pageInfo { hasNextPage endCursor } } }`
+	bulkTagsRemove = `mutation %s($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { userErrors { field message } } }`
+	bulkTagsAdd    = `mutation %s($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }`
+	bulkMetafields = `mutation %s($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { userErrors { field message code } } }`
 )
 
 // bulkMutation is the kind's mutation with the batch marker in its name.
 func (k opKind) bulkMutation(marker string) string {
 	switch k {
 	case opRemove:
-		return fmt.Sprintf(bulkTagsRemove, "_"+marker)
+		return fmt.Sprintf(bulkTagsRemove, shopify.MarkedName("CvoTagsRemove", marker))
 	case opAdd:
-		return fmt.Sprintf(bulkTagsAdd, "_"+marker)
+		return fmt.Sprintf(bulkTagsAdd, shopify.MarkedName("CvoTagsAdd", marker))
 	}
-	return fmt.Sprintf(bulkMetafields, "_"+marker)
+	return fmt.Sprintf(bulkMetafields, shopify.MarkedName("CvoMetafields", marker))
 }
 
 func kindOf(field string) (opKind, bool) {
@@ -82,13 +68,6 @@ func kindOf(field string) (opKind, bool) {
 		}
 	}
 	return 0, false
-}
-
-// newMarker returns a token unique to one batch, usable in a GraphQL name.
-func newMarker() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "b" + hex.EncodeToString(b[:])
 }
 
 // bulkOperation is one stored batch and its operation: line n of its
@@ -104,12 +83,11 @@ type bulkOperation struct {
 	url, partialURL   string
 }
 
+// statusGone marks an operation Shopify no longer knows.
+const statusGone = "GONE"
+
 func (b *bulkOperation) done() bool {
-	switch b.status {
-	case "COMPLETED", "FAILED", "CANCELED", "EXPIRED", "GONE":
-		return true
-	}
-	return false
+	return b.status == statusGone || shopify.BulkOperation{Status: b.status}.Finished()
 }
 
 // applyByBulk sends ops through bulk mutations, retrying failed lines.
@@ -236,48 +214,14 @@ func (r *run) resume(ctx context.Context) error {
 }
 
 // findOperation looks for the batch's operation among the app's bulk
-// mutations created since the batch (a day earlier, for clock skew), by
-// the marker in its operation name; "" means Shopify never started it.
+// mutations by the marker in its operation name; "" means Shopify never
+// started it.
 func (r *run) findOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
-	type node struct {
-		ID    string `json:"id"`
-		Query string `json:"query"`
-	}
-	q := "operation_type:mutation created_at:>=" + bb.CreatedAt.UTC().AddDate(0, 0, -1).Format("2006-01-02")
-	var found string
-	err := eachNode(ctx, r.api, findOperations, "bulkOperations", map[string]any{"q": q}, func(n node) bool {
-		if strings.Contains(n.Query, "_"+bb.Marker+"(") {
-			found = n.ID
-		}
-		return found == ""
-	})
-	var gqlErrs shopify.GraphQLErrors
-	if errors.As(err, &gqlErrs) {
-		// Before API 2026-01 there is no bulkOperations query, but a shop
-		// runs one bulk mutation at a time, and a batch without a stored
-		// id can only be the last one started: the current one, if any.
-		return r.currentOperation(ctx, bb)
-	}
+	id, err := shopify.FindBulkMutation(ctx, r.api, bb.CreatedAt, bb.Marker)
 	if err != nil {
-		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
+		return "", fmt.Errorf("write back to %s: batch %d: %w", r.shop, bb.ID, err)
 	}
-	return found, nil
-}
-
-func (r *run) currentOperation(ctx context.Context, bb postgres.BulkBatch) (string, error) {
-	var out struct {
-		Op *struct {
-			ID    string `json:"id"`
-			Query string `json:"query"`
-		} `json:"currentBulkOperation"`
-	}
-	if err := r.api.do(ctx, `query CvoBulkCurrent { currentBulkOperation(type: MUTATION) { id query } }`, nil, &out); err != nil {
-		return "", fmt.Errorf("write back to %s: find bulk operation of batch %d: %w", r.shop, bb.ID, err)
-	}
-	if out.Op != nil && strings.Contains(out.Op.Query, "_"+bb.Marker+"(") {
-		return out.Op.ID, nil
-	}
-	return "", nil
+	return id, nil
 }
 
 type bulkFile struct {
@@ -347,7 +291,7 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 	if err := r.w.checkInstalled(ctx, r.shop); err != nil {
 		return nil, err
 	}
-	marker := newMarker()
+	marker := shopify.NewBulkMarker()
 	batch, err := r.w.store.CreateBulkBatch(ctx, r.shop,
 		postgres.BulkBatch{Kind: kind.field(), Marker: marker, CreatedAt: r.w.now()}, r.bulkLines(f.ops))
 	if err != nil {
@@ -365,19 +309,8 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 	}
 	wait := r.w.pollMin
 	for {
-		var out struct {
-			Run struct {
-				BulkOperation *struct {
-					ID     string `json:"id"`
-					Status string `json:"status"`
-				} `json:"bulkOperation"`
-				UserErrors shopify.UserErrors `json:"userErrors"`
-			} `json:"bulkOperationRunMutation"`
-		}
-		if err := r.api.do(ctx, runMutation, map[string]any{"mutation": kind.bulkMutation(marker), "path": path}, &out); err != nil {
-			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), err)
-		}
-		if op := out.Run.BulkOperation; op != nil && len(out.Run.UserErrors) == 0 {
+		op, err := shopify.RunBulkMutation(ctx, r.api, kind.bulkMutation(marker), path)
+		if err == nil {
 			r.report.BulkOperations++
 			if err := r.w.step(ctx, StepStarted); err != nil {
 				return nil, err
@@ -390,12 +323,8 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 			}
 			return &bulkOperation{batch: batch, kind: kind, lines: len(f.ops), ops: f.ops, id: op.ID, status: op.Status}, nil
 		}
-		busy := false
-		for _, ue := range out.Run.UserErrors {
-			busy = busy || ue.Code == "LIMIT_REACHED" || ue.Code == "OPERATION_IN_PROGRESS"
-		}
-		if !busy {
-			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), out.Run.UserErrors.Err())
+		if !errors.Is(err, shopify.ErrBulkBusy) {
+			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), err)
 		}
 		if ours := pendingOps(running); len(ours) > 0 {
 			if err := r.waitAny(ctx, ours); err != nil {
@@ -403,7 +332,7 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 			}
 			continue
 		}
-		if err := r.w.sleep(ctx, wait); err != nil {
+		if err := r.w.pause(ctx, r.shop, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, r.w.pollMax)
@@ -422,146 +351,54 @@ func pendingOps(ops []*bulkOperation) []*bulkOperation {
 
 // stage uploads a variables file and returns its stagedUploadPath.
 func (r *run) stage(ctx context.Context, body []byte) (string, error) {
-	var out struct {
-		Staged struct {
-			Targets []struct {
-				URL        string `json:"url"`
-				Parameters []struct {
-					Name  string `json:"name"`
-					Value string `json:"value"`
-				} `json:"parameters"`
-			} `json:"stagedTargets"`
-			UserErrors shopify.UserErrors `json:"userErrors"`
-		} `json:"stagedUploadsCreate"`
-	}
-	input := []map[string]any{{
-		"resource": "BULK_MUTATION_VARIABLES", "filename": "cvo-write-back.jsonl", "mimeType": "text/jsonl", "httpMethod": "POST",
-	}}
-	if err := r.api.do(ctx, stagedUploadMutation, map[string]any{"input": input}, &out); err != nil {
-		return "", fmt.Errorf("write back to %s: stage upload: %w", r.shop, err)
-	}
-	if err := out.Staged.UserErrors.Err(); err != nil {
-		return "", fmt.Errorf("write back to %s: stage upload: %w", r.shop, err)
+	const filename = "cvo-write-back.jsonl"
+	target, err := shopify.StageBulkVariables(ctx, r.api, filename)
+	if err != nil {
+		return "", fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
 	if err := r.w.step(ctx, StepStaged); err != nil {
 		return "", err
 	}
-	if len(out.Staged.Targets) != 1 {
-		return "", fmt.Errorf("write back to %s: stage upload: %d targets", r.shop, len(out.Staged.Targets))
-	}
-	t := out.Staged.Targets[0]
-	var key string
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	for _, p := range t.Parameters {
-		if err := mw.WriteField(p.Name, p.Value); err != nil {
-			return "", err
-		}
-		if p.Name == "key" {
-			key = p.Value
-		}
-	}
-	if key == "" {
-		return "", fmt.Errorf("write back to %s: stage upload: no key parameter", r.shop)
-	}
-	fw, err := mw.CreateFormFile("file", "cvo-write-back.jsonl")
+	path, err := r.files().Upload(ctx, target, filename, body)
 	if err != nil {
-		return "", err
-	}
-	if _, err := fw.Write(body); err != nil {
-		return "", err
-	}
-	if err := mw.Close(); err != nil {
-		return "", err
-	}
-	if err := r.upload(ctx, t.URL, mw.FormDataContentType(), form.Bytes()); err != nil {
-		return "", err
+		return "", fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
 	r.report.UploadedBytes += int64(len(body))
-	return key, r.w.step(ctx, StepUploaded)
+	return path, r.w.step(ctx, StepUploaded)
 }
 
-// upload POSTs the form to the storage URL, retrying 5xx answers and
-// network errors a few times. The URL is not Shopify's Admin API, so no
-// access token goes with it.
-func (r *run) upload(ctx context.Context, url, contentType string, form []byte) error {
-	wait := r.w.pollMin
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(form))
-		if err != nil {
-			return fmt.Errorf("write back to %s: upload: %w", r.shop, err)
-		}
-		req.Header.Set("Content-Type", contentType)
-		resp, err := r.w.hc.Do(req)
-		status := 0
-		if err == nil {
-			status = resp.StatusCode
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			if status >= 200 && status < 300 {
-				return nil
-			}
-			err = fmt.Errorf("HTTP %d", status)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if (status != 0 && status < 500) || attempt >= 3 {
-			return fmt.Errorf("write back to %s: upload: %w", r.shop, err)
-		}
-		if err := r.w.sleep(ctx, wait); err != nil {
-			return err
-		}
-		wait = min(2*wait, r.w.pollMax)
-	}
+// files reaches the staged uploads and result files, waiting pollMin,
+// doubled per retry up to pollMax, between attempts.
+func (r *run) files() shopify.Storage {
+	return shopify.Storage{HTTP: r.w.hc, Shop: r.shop, Log: r.w.log, Backoff: func(ctx context.Context, attempt int) error {
+		return r.w.pause(ctx, r.shop, min(r.w.pollMin<<min(attempt-1, 16), r.w.pollMax))
+	}}
 }
-
-const pollFields = `id status errorCode url partialDataUrl`
 
 // poll refreshes the status of the given operations in one request.
 func (r *run) poll(ctx context.Context, ops []*bulkOperation) error {
 	if err := r.w.checkInstalled(ctx, r.shop); err != nil {
 		return err
 	}
-	var decl, body bytes.Buffer
-	vars := map[string]any{}
+	ids := make([]string, len(ops))
 	for i, b := range ops {
-		if i > 0 {
-			decl.WriteString(", ")
-		}
-		fmt.Fprintf(&decl, "$o%d: ID!", i)
-		fmt.Fprintf(&body, " o%d: bulkOperation(id: $o%d) { %s }", i, i, pollFields)
-		vars["o"+strconv.Itoa(i)] = b.id
+		ids[i] = b.id
 	}
-	var out map[string]*struct {
-		Status     string  `json:"status"`
-		ErrorCode  *string `json:"errorCode"`
-		URL        *string `json:"url"`
-		PartialURL *string `json:"partialDataUrl"`
-	}
-	if err := r.api.do(ctx, "query CvoBulkPoll("+decl.String()+") {"+body.String()+" }", vars, &out); err != nil {
-		return fmt.Errorf("write back to %s: poll bulk operations: %w", r.shop, err)
+	got, err := shopify.GetBulkOperations(ctx, r.api, ids)
+	if err != nil {
+		return fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
 	for i, b := range ops {
-		got := out["o"+strconv.Itoa(i)]
-		if got == nil {
+		if got[i] == nil {
 			// Unknown to Shopify: nothing of it can be confirmed, so its
 			// lines count as failed and go again.
 			r.w.log.Warn("bulk write-back operation not found", "shop", r.shop, "operation", b.id)
-			b.status, b.errorCode, b.url, b.partialURL = "GONE", "", "", ""
+			b.status, b.errorCode, b.url, b.partialURL = statusGone, "", "", ""
 			continue
 		}
-		b.status = got.Status
-		b.errorCode, b.url, b.partialURL = deref(got.ErrorCode), deref(got.URL), deref(got.PartialURL)
+		b.status, b.errorCode, b.url, b.partialURL = got[i].Status, got[i].ErrorCode, got[i].URL, got[i].PartialDataURL
 	}
 	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // waitAll polls until every operation has finished, backing off from
@@ -578,7 +415,7 @@ func (r *run) waitAny(ctx context.Context, ops []*bulkOperation) error {
 func (r *run) waitUntil(ctx context.Context, ops []*bulkOperation, done func() bool) error {
 	wait := r.w.pollMin
 	for !done() {
-		if err := r.w.sleep(ctx, wait); err != nil {
+		if err := r.w.pause(ctx, r.shop, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, r.w.pollMax)
@@ -587,7 +424,7 @@ func (r *run) waitUntil(ctx context.Context, ops []*bulkOperation, done func() b
 		}
 	}
 	for _, b := range ops {
-		if b.status == "CANCELED" {
+		if b.status == shopify.BulkCanceled {
 			// Shopify cancels a shop's operations when the app is removed.
 			if err := r.w.checkInstalled(ctx, r.shop); err != nil {
 				return err
@@ -597,87 +434,29 @@ func (r *run) waitUntil(ctx context.Context, ops []*bulkOperation, done func() b
 	return nil
 }
 
-// resultLine is one line of a bulk mutation's result file.
-type resultLine struct {
-	Data       map[string]*payloadResult `json:"data"`
-	Errors     json.RawMessage           `json:"errors"`
-	LineNumber *int                      `json:"__lineNumber"`
-}
-
-// parseResultLine reads one result line: which input line it answers and
-// whether the mutation field succeeded there. A line without a line number
-// answers n = -1.
-func parseResultLine(raw []byte, field string) (n int, ok bool, err error) {
-	var rl resultLine
-	if err := json.Unmarshal(raw, &rl); err != nil {
-		return -1, false, fmt.Errorf("result line: %w", err)
-	}
-	if rl.LineNumber == nil {
-		return -1, false, nil
-	}
-	failed := len(rl.Errors) > 0 && !bytes.Equal(rl.Errors, []byte("null")) && !bytes.Equal(rl.Errors, []byte("[]"))
-	return *rl.LineNumber, !failed && rl.Data[field].ok(), nil
-}
-
 // readResult reads the result (or partial result) file of a finished
 // operation and says which lines succeeded. Lines missing from the file
 // count as failed.
 func (r *run) readResult(ctx context.Context, b *bulkOperation) ([]bool, error) {
-	okays := make([]bool, b.lines)
 	url := b.url
 	if url == "" {
 		url = b.partialURL
 	}
 	if url == "" {
-		if b.status != "COMPLETED" {
+		if b.status != shopify.BulkCompleted {
 			r.w.log.Warn("bulk write-back operation produced no result", "shop", r.shop, "kind", b.kind.field(),
 				"status", b.status, "error_code", b.errorCode)
 		}
-		return okays, nil
+		return make([]bool, b.lines), nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, err := r.files().Download(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: read result: %w", r.shop, err)
 	}
-	resp, err := r.w.hc.Do(req)
+	defer body.Close()
+	okays, err := shopify.ReadMutationResults(body, b.kind.field(), b.lines)
 	if err != nil {
-		return nil, fmt.Errorf("write back to %s: read result: %w", r.shop, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("write back to %s: read result: HTTP %d", r.shop, resp.StatusCode)
-	}
-	field := b.kind.field()
-	br := bufio.NewReaderSize(resp.Body, 256<<10)
-	for {
-		line, rerr := br.ReadBytes('\n')
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			n, ok, err := parseResultLine(t, field)
-			if err != nil {
-				return nil, fmt.Errorf("write back to %s: %w", r.shop, err)
-			}
-			if n >= 0 && n < len(okays) {
-				okays[n] = ok
-			}
-		}
-		if rerr != nil {
-			if errors.Is(rerr, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("write back to %s: read result: %w", r.shop, rerr)
-		}
+		return nil, fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
 	return okays, nil
-}
-
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -104,7 +104,7 @@ func newEnv(t testing.TB, tune ...func(*activation.Config)) *env {
 	e.store = postgres.NewWritebackStore(e.db)
 
 	cfg := activation.Config{
-		DB: e.db, Shops: e.shops, Tokens: staticTokens{e.token}, HTTPClient: hc, APIVersion: apiVersion,
+		Store: e.store, Shops: e.shops, Tokens: staticTokens{e.token}, HTTPClient: hc, APIVersion: apiVersion,
 		PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
 		ClientOptions: []shopify.AdminOption{shopify.WithClock(e.clock.Now, e.clock.Sleep), shopify.WithJitter(func() float64 { return 0 })},
 	}

@@ -40,7 +40,7 @@ type wanted struct {
 // makePlan compares the scores with customer_writeback. The scores are the
 // shop's whole scored population: a customer the app wrote to who is not
 // among them (no longer scored, deleted) loses the app's tags.
-func makePlan(ctx context.Context, store *postgres.WritebackStore, shop string, s cvo.Settings, scores []cvo.CustomerScore) (plan, error) {
+func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, scores []cvo.CustomerScore) (plan, error) {
 	tiers := ValueTiers(scores)
 	want := make([]wanted, len(scores))
 	for i, sc := range scores {

@@ -171,7 +171,7 @@ func listSegments(ctx context.Context, a *api) ([]shopSegment, error) {
 		Query string `json:"query"`
 	}
 	var out []shopSegment
-	err := eachNode(ctx, a, `query CvoSegments($after: String) { segments(first: 250, after: $after) { nodes { id name query } pageInfo { hasNextPage endCursor } } }`,
+	err := shopify.EachNode(ctx, a, `query CvoSegments($after: String) { segments(first: 250, after: $after) { nodes { id name query } pageInfo { hasNextPage endCursor } } }`,
 		"segments", nil, func(n node) bool {
 			out = append(out, shopSegment{id: parseSegmentGID(n.ID), name: n.Name, query: n.Query})
 			return true

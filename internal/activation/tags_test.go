@@ -139,42 +139,6 @@ func TestDesiredMetafields(t *testing.T) {
 	assert.Equal(t, map[string]string{"historical_clv": "0.00", "p_alive": "0.1235"}, got)
 }
 
-func TestParseResultLine(t *testing.T) {
-	tests := []struct {
-		line string
-		n    int
-		ok   bool
-	}{
-		{`{"data":{"tagsAdd":{"userErrors":[]}},"__lineNumber":4}`, 4, true},
-		{`{"data":{"tagsAdd":{"userErrors":[{"field":["id"],"message":"Customer does not exist"}]}},"__lineNumber":0}`, 0, false},
-		{`{"data":{"tagsAdd":null},"errors":[{"message":"boom"}],"__lineNumber":2}`, 2, false},
-		{`{"errors":[{"message":"Variable $id was provided invalid value"}],"__lineNumber":7}`, 7, false},
-		{`{"data":{"tagsRemove":{"userErrors":[]}},"__lineNumber":1}`, 1, false}, // another mutation's field
-		{`{"data":{"tagsAdd":{"userErrors":[]}}}`, -1, false},
-	}
-	for _, tc := range tests {
-		n, ok, err := parseResultLine([]byte(tc.line), "tagsAdd")
-		assert.NoError(t, err, tc.line)
-		assert.Equal(t, tc.n, n, tc.line)
-		assert.Equal(t, tc.ok, ok, tc.line)
-	}
-	_, _, err := parseResultLine([]byte(`{"data":`), "tagsAdd")
-	assert.Error(t, err)
-}
-
-func FuzzParseResultLine(f *testing.F) {
-	f.Add([]byte(`{"data":{"tagsAdd":{"userErrors":[]}},"__lineNumber":4}`))
-	f.Add([]byte(`{"errors":[],"__lineNumber":-3}`))
-	f.Add([]byte(`[]`))
-	f.Fuzz(func(t *testing.T, line []byte) {
-		n, ok, err := parseResultLine(line, "tagsAdd")
-		if err != nil {
-			assert.False(t, ok)
-			assert.Equal(t, -1, n)
-		}
-	})
-}
-
 func TestChangeResultKeepsWhatFailed(t *testing.T) {
 	c := change{id: 7, add: []string{"cvo-lovers"}, remove: []string{"cvo-soulmates"},
 		written:    writeback(7, []string{"cvo-soulmates", "cvo-value-high"}, map[string]string{"group": "soulmates"}),

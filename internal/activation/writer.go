@@ -25,6 +25,32 @@ type Shops interface {
 	Get(ctx context.Context, shop string) (cvo.Shop, error)
 }
 
+// Store is what the write-back keeps in PostgreSQL: what it wrote to each
+// customer, its set-up, its restart-safe bulk batches, and the per-shop
+// lock (postgres.WritebackStore satisfies it).
+type Store interface {
+	// Lock takes the shop's write-back lock with the job's connection
+	// budget; ok is false when another worker holds it.
+	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+
+	Scan(ctx context.Context, shop string, withMetafields bool, fn func(postgres.Writeback) error) error
+	Save(ctx context.Context, shop string, rows []postgres.Writeback) error
+	SaveReport(ctx context.Context, shop string, at time.Time, report any) error
+
+	Setup(ctx context.Context, shop string) (postgres.WritebackSetup, error)
+	SaveDefinitionsVersion(ctx context.Context, shop string, v int) error
+	AddTagPrefix(ctx context.Context, shop, prefix string) error
+	Segments(ctx context.Context, shop string) ([]postgres.SegmentRecord, error)
+	SaveSegment(ctx context.Context, shop string, rec postgres.SegmentRecord) error
+
+	CreateBulkBatch(ctx context.Context, shop string, b postgres.BulkBatch, lines []postgres.BulkLine) (int64, error)
+	SetBulkStaged(ctx context.Context, shop string, id int64, path string) error
+	SetBulkStarted(ctx context.Context, shop string, id int64, operationID string, at time.Time) error
+	BulkBatches(ctx context.Context, shop string) ([]postgres.BulkBatch, error)
+	DropBulkBatch(ctx context.Context, shop string, id int64) error
+	SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error
+}
+
 var (
 	// ErrUninstalled: the shop removed the app; nothing more is written.
 	ErrUninstalled = errors.New("shop uninstalled the app")
@@ -34,7 +60,7 @@ var (
 
 // Config wires a Writer.
 type Config struct {
-	DB     *postgres.DB
+	Store  Store
 	Shops  Shops
 	Tokens Tokens
 	// HTTPClient reaches Shopify (shopify.NewHTTPClient, so the simulator
@@ -53,7 +79,12 @@ type Config struct {
 	PollMin, PollMax time.Duration
 	// ClientOptions go to every shopify.AdminClient (tests pass a clock).
 	ClientOptions []shopify.AdminOption
-	// Sleep waits between polls; nil = a real, context-aware sleep.
+	// Waker, shared with the webhook applier, cuts a poll's wait short
+	// when a bulk_operations/finish webhook for the shop arrives in this
+	// process; nil = polling only.
+	Waker *shopify.BulkWaker
+	// Sleep waits between polls; nil = a real, context-aware sleep that
+	// the Waker cuts short.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
 }
@@ -62,8 +93,7 @@ type Config struct {
 // segments. It is safe for concurrent use; write-backs of one shop are
 // serialised by a database lock.
 type Writer struct {
-	db          *postgres.DB
-	store       *postgres.WritebackStore
+	store       Store
 	shops       Shops
 	tokens      Tokens
 	hc          *http.Client
@@ -75,6 +105,7 @@ type Writer struct {
 	pollMax     time.Duration
 	clientOpts  []shopify.AdminOption
 	sleep       func(ctx context.Context, d time.Duration) error
+	waker       *shopify.BulkWaker
 	now         func() time.Time
 	// afterStep, set by tests, runs after each step of a bulk batch; an
 	// error stops the write-back there, as a worker dying would.
@@ -92,6 +123,15 @@ const (
 	StepSettled     = "settled"      // confirmed lines recorded, batch deleted
 )
 
+// pause waits d between polls or retries of the shop's bulk work: less
+// when a bulk_operations/finish webhook for the shop wakes it.
+func (w *Writer) pause(ctx context.Context, shop string, d time.Duration) error {
+	if w.sleep != nil {
+		return w.sleep(ctx, d)
+	}
+	return shopify.SleepUntil(ctx, d, w.waker.Woken(shop))
+}
+
 func (w *Writer) step(ctx context.Context, name string) error {
 	if w.afterStep == nil {
 		return ctx.Err()
@@ -102,10 +142,10 @@ func (w *Writer) step(ctx context.Context, name string) error {
 // New returns a Writer.
 func New(cfg Config) *Writer {
 	w := &Writer{
-		db: cfg.DB, store: postgres.NewWritebackStore(cfg.DB), shops: cfg.Shops, tokens: cfg.Tokens,
+		store: cfg.Store, shops: cfg.Shops, tokens: cfg.Tokens,
 		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
 		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
-		sleep: cfg.Sleep, now: cfg.Now,
+		sleep: cfg.Sleep, waker: cfg.Waker, now: cfg.Now,
 	}
 	if w.hc == nil {
 		w.hc = http.DefaultClient
@@ -124,9 +164,6 @@ func New(cfg Config) *Writer {
 	}
 	if w.pollMax < w.pollMin {
 		w.pollMax = max(15*time.Second, w.pollMin)
-	}
-	if w.sleep == nil {
-		w.sleep = sleepContext
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -192,26 +229,16 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 	return nil
 }
 
-// lock takes the shop's write-back lock for the life of a connection,
-// with the job's whole connection budget reserved (see postgres.Reserve).
+// lock takes the shop's write-back lock (see postgres.WritebackStore.Lock).
 func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	conn, err := w.db.AcquireReserved(ctx, postgres.WritebackConns)
+	release, ok, err := w.store.Lock(ctx, shop)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('cvo-activation:' || $1, 0))`, shop).Scan(&got); err != nil {
-		conn.Release()
-		return nil, fmt.Errorf("write back to %s: lock: %w", shop, err)
-	}
-	if !got {
-		conn.Release()
+	if !ok {
 		return nil, fmt.Errorf("write back to %s: %w", shop, ErrBusy)
 	}
-	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended('cvo-activation:' || $1, 0))`, shop)
-		conn.Release()
-	}, nil
+	return release, nil
 }
 
 // run is one Apply.
@@ -258,7 +285,7 @@ func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores 
 	}
 	r := &run{w: w, api: a, shop: shop, report: &rep}
 	err = r.apply(ctx, s, scores)
-	rep.Calls, rep.CostPoints = a.calls, a.cost
+	rep.Calls, rep.CostPoints = a.Calls(), a.CostPoints()
 	rep.Duration = w.now().Sub(start)
 	if err != nil {
 		if errors.Is(err, ErrUninstalled) {

@@ -1,35 +1,17 @@
 package clv
 
-import "math"
+import (
+	"math"
 
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	"github.com/cvo-app/cvo/internal/finite"
+)
 
-func finiteOrZero(v float64) float64 {
-	if isFinite(v) {
-		return v
-	}
-	return 0
-}
-
-func clamp01(v float64) float64 {
-	switch {
-	case !(v > 0): // also NaN
-		return 0
-	case v > 1:
-		return 1
-	}
-	return v
-}
-
-func nonNegative(v float64) float64 {
-	if !(v > 0) || math.IsInf(v, 1) {
-		if math.IsInf(v, 1) {
-			return math.MaxFloat64
-		}
-		return 0
-	}
-	return v
-}
+// The finite-number rules are internal/finite's, shared with scoring;
+// short local names keep the formulas readable.
+func isFinite(v float64) bool        { return finite.Is(v) }
+func finiteOrZero(v float64) float64 { return finite.OrZero(v) }
+func clamp01(v float64) float64      { return finite.Clamp01(v) }
+func nonNegative(v float64) float64  { return finite.NonNegative(v) }
 
 func lgamma(x float64) float64 {
 	v, _ := math.Lgamma(x)

@@ -61,7 +61,7 @@ func TestConcurrentAppliesOfOneShopAllSucceedFirstTime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newWebhookEnv(t)
-	e.applier.deliveries.LockWait = postgres.WebhookLockWait
+	e.applied.LockWait = postgres.WebhookLockWait
 	const n = 50
 	for i := range n {
 		topic, payload := "customers/update", customerPayload(t, int64(1000+i))
@@ -138,7 +138,7 @@ func TestDeliveryFailingEndsDeadVisibleAndRevivable(t *testing.T) {
 	e := newWebhookEnv(t)
 	logs := &bytes.Buffer{} // one goroutine logs
 	e.applier.log = slog.New(slog.NewJSONHandler(logs, nil))
-	e.applier.deliveries.MaxAttempts = 3
+	e.applied.MaxAttempts = 3
 	heal := e.failCustomer(42)
 	e.record("d-1", "customers/update", customerPayload(t, 42))
 
@@ -168,7 +168,7 @@ func TestDeliveryFailingEndsDeadVisibleAndRevivable(t *testing.T) {
 	}
 	assert.NotContains(t, out, "bob@biller.com", "no personal data in the logs")
 
-	syncer := NewSyncer(SyncerConfig{DB: e.db})
+	syncer := NewSyncer(SyncerConfig{Store: postgres.NewSyncStore(e.db), Deliveries: postgres.NewDeliveryStore(e.db)})
 	status, err := syncer.Status(ctx, testShop)
 	require.NoError(t, err)
 	assert.Equal(t, postgres.DeliveryCounts{Dead: 1}, status["deliveries"])
@@ -271,7 +271,7 @@ func TestStaleDeliveriesForTheSweeper(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	a := NewApplier(db, nil, nil)
+	a := NewApplier(postgres.NewDeliveryStore(db), nil, nil)
 	store := postgres.NewDeliveryStore(db)
 	installShop(t, db, "a.myshopify.com", true)
 	installShop(t, db, "b.myshopify.com", true)
@@ -329,7 +329,7 @@ func TestRetentionExpiresOldDeliveriesAndExports(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	a := NewApplier(db, nil, nil)
+	a := NewApplier(postgres.NewDeliveryStore(db), nil, nil)
 	const retention = 30 * 24 * time.Hour
 	exports := postgres.NewExportStore(db, retention)
 	for _, r := range []struct {
@@ -389,7 +389,7 @@ func TestRedactionsAndAppliesOfOneShopNeverDeadlock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newWebhookEnv(t)
-	e.applier.deliveries.LockWait = postgres.WebhookLockWait
+	e.applied.LockWait = postgres.WebhookLockWait
 	privacy := postgres.NewPrivacyStore(e.db)
 	const n = 20
 	for i := range n {
@@ -420,7 +420,7 @@ func TestRedactionsAndAppliesOfOneShopNeverDeadlock(t *testing.T) {
 func BenchmarkApplyOneShop(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.New(b)
-	a := NewApplier(db, nil, nil)
+	a := NewApplier(postgres.NewDeliveryStore(db), nil, nil)
 	store := postgres.NewDeliveryStore(db)
 	ids := make(chan string, b.N)
 	for i := range b.N {

@@ -7,8 +7,10 @@
 // levels), run at once where the API version allows (five per shop from
 // 2026-01). The syncer polls bulkOperation(id:) with backoff from PollMin to
 // PollMax; a bulk_operations/finish webhook applied in the same process
-// (Applier, sharing the Waker) cuts the wait short. Polling alone is enough
-// for correctness.
+// (Applier, sharing the shopify.BulkWaker) cuts the wait short. Polling
+// alone is enough for correctness. Starting, reading and downloading the
+// operations is internal/shopify's; what is ours here is the run's state
+// and what to do next.
 //
 // Each result file is streamed (a fixed buffer, one line at a time, so
 // memory does not depend on the shop's size) through a single-pass JSON

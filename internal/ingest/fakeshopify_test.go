@@ -77,7 +77,7 @@ func (f *fakeShopify) set(r postgres.Resource, content string) {
 }
 
 func (f *fakeShopify) syncer(db *postgres.DB) *Syncer {
-	return NewSyncer(SyncerConfig{DB: db, Tokens: staticTokens("shpat_test"), HTTPClient: f.hc, APIVersion: testVersion,
+	return NewSyncer(SyncerConfig{Store: postgres.NewSyncStore(db), Deliveries: postgres.NewDeliveryStore(db), Tokens: staticTokens("shpat_test"), HTTPClient: f.hc, APIVersion: testVersion,
 		PollMin: time.Millisecond, PollMax: 5 * time.Millisecond})
 }
 

@@ -38,12 +38,12 @@ type simShop struct {
 	srv    *httptest.Server
 	hc     *http.Client
 	tokens Tokens
-	waker  *Waker
+	waker  *shopify.BulkWaker
 }
 
 func newSimShop(t *testing.T) *simShop {
 	t.Helper()
-	s := &simShop{waker: NewWaker()}
+	s := &simShop{waker: shopify.NewBulkWaker()}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if r.Header.Get("X-Shopify-Topic") == "bulk_operations/finish" {
@@ -72,7 +72,7 @@ func newSimShop(t *testing.T) *simShop {
 }
 
 func (s *simShop) syncer(db *postgres.DB) *Syncer {
-	return NewSyncer(SyncerConfig{DB: db, Tokens: s.tokens, HTTPClient: s.hc, APIVersion: testVersion, Waker: s.waker,
+	return NewSyncer(SyncerConfig{Store: postgres.NewSyncStore(db), Deliveries: postgres.NewDeliveryStore(db), Tokens: s.tokens, HTTPClient: s.hc, APIVersion: testVersion, Waker: s.waker,
 		PollMin: 10 * time.Millisecond, PollMax: 200 * time.Millisecond})
 }
 

@@ -51,7 +51,7 @@ func TestRedactedCustomerLeavesNoTraceAndNeverComesBack(t *testing.T) {
 	require.NotEmpty(t, pgtest.FindText(t, db, c.Email))
 
 	// A customers/update for the customer is still waiting to be applied.
-	e := &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: NewApplier(db, nil, nil)}
+	e := &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: NewApplier(postgres.NewDeliveryStore(db), nil, nil)}
 	pending := edited(t, "customers_update.json", map[string]any{"id": id, "email": c.Email, "first_name": c.FirstName,
 		"last_name": c.LastName, "updated_at": "2030-01-01T00:00:00Z"})
 

@@ -18,6 +18,27 @@ type Tokens interface {
 	AccessToken(ctx context.Context, shop string) (string, error)
 }
 
+// SyncStore is where a sync keeps its state and stages its rows
+// (postgres.SyncStore satisfies it). Lock takes the shop's sync lock with
+// the sync's whole connection budget; ok is false when another worker
+// holds it.
+type SyncStore interface {
+	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+	Get(ctx context.Context, shop string) (postgres.SyncState, bool, error)
+	Save(ctx context.Context, st postgres.SyncState) error
+	Progress(ctx context.Context, shop string, run, rowsDone int64) error
+	NewRunID(ctx context.Context) (int64, error)
+	Stage(shop string, run int64, r postgres.Resource) *postgres.Stage
+	Merge(ctx context.Context, stage *postgres.Stage, st postgres.SyncState) (int64, error)
+	DropRunStages(ctx context.Context, shop string, run int64) error
+}
+
+// DeliveryCounts counts a shop's unapplied webhook deliveries
+// (postgres.DeliveryStore satisfies it); the sync status shows them.
+type DeliveryCounts interface {
+	Counts(ctx context.Context, shop string) (postgres.DeliveryCounts, error)
+}
+
 // ErrSyncRunning means another worker is syncing the shop right now.
 var ErrSyncRunning = errors.New("a sync of this shop is already running")
 
@@ -35,14 +56,15 @@ const maxOperationAttempts = 3
 
 // SyncerConfig wires a Syncer.
 type SyncerConfig struct {
-	DB     *postgres.DB
-	Tokens Tokens
+	Store      SyncStore
+	Deliveries DeliveryCounts
+	Tokens     Tokens
 	// HTTPClient reaches Shopify (shopify.NewHTTPClient, so the simulator
 	// origin applies). Result downloads use its transport without its
 	// overall timeout, since a large file streams for a long time.
 	HTTPClient *http.Client
 	APIVersion string
-	Waker      *Waker // nil = a private one (polling only)
+	Waker      *shopify.BulkWaker // nil = polling only
 	Log        *slog.Logger
 	// PollMin and PollMax bound the wait between status checks of running
 	// bulk operations (backoff doubles from min to max); defaults 1 s, 30 s.
@@ -52,12 +74,12 @@ type SyncerConfig struct {
 // Syncer imports shops' history through bulk operations and keeps it
 // current with daily reconciliations. It satisfies jobs.Syncer.
 type Syncer struct {
-	state         *postgres.SyncStore
-	deliveries    *postgres.DeliveryStore
+	state         SyncStore
+	deliveries    DeliveryCounts
 	tokens        Tokens
 	hc, dl        *http.Client
 	version       string
-	waker         *Waker
+	waker         *shopify.BulkWaker
 	log           *slog.Logger
 	now           func() time.Time
 	pollMin       time.Duration
@@ -72,7 +94,7 @@ type Syncer struct {
 // NewSyncer returns a syncer.
 func NewSyncer(cfg SyncerConfig) *Syncer {
 	s := &Syncer{
-		state:   postgres.NewSyncStore(cfg.DB),
+		state:   cfg.Store,
 		tokens:  cfg.Tokens,
 		hc:      cfg.HTTPClient,
 		version: cfg.APIVersion,
@@ -83,14 +105,11 @@ func NewSyncer(cfg SyncerConfig) *Syncer {
 		pollMax: cfg.PollMax,
 	}
 	// The page's sync status counts unapplied webhook deliveries too.
-	s.deliveries = postgres.NewDeliveryStore(cfg.DB)
+	s.deliveries = cfg.Deliveries
 	if s.hc == nil {
 		s.hc = http.DefaultClient
 	}
 	s.dl = &http.Client{Transport: s.hc.Transport}
-	if s.waker == nil {
-		s.waker = NewWaker()
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -206,23 +225,17 @@ func (s *Syncer) newRun(ctx context.Context, prev postgres.SyncState, mode strin
 // missing, polls the running ones, imports each as it completes, and
 // reruns those that failed or whose result expired.
 func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
-	bc := &bulkClient{http: s.dl, shop: st.Shop, log: s.log}
-	var token string
+	bc := &shopAPI{
+		gql:   shopify.NewAdmin(st.Shop, s.version, s.hc, s.tokens),
+		files: shopify.Storage{HTTP: s.dl, Shop: st.Shop, Log: s.log, Backoff: s.downloadBackoff(st.Shop)},
+	}
 	poll := s.pollMin
 	for {
 		// A run can outlast an access token (one hour when expiring), so
-		// the token is fetched anew each round and the client rebuilt when
-		// it changed. A client serves this goroutine only.
-		tok, err := s.tokens.AccessToken(ctx, st.Shop)
-		if err != nil {
+		// the token is fetched anew each round (and again whenever Shopify
+		// rejects it). The connection serves this goroutine only.
+		if err := bc.gql.Refresh(ctx); err != nil {
 			return fmt.Errorf("sync %s: %w", st.Shop, err)
-		}
-		if tok != token {
-			client, err := shopify.NewAdminClient(st.Shop, tok, s.version, s.hc)
-			if err != nil {
-				return fmt.Errorf("sync %s: %w", st.Shop, err)
-			}
-			bc.gql, token = client, tok
 		}
 
 		progressed, err := s.startOperations(ctx, bc, st)
@@ -262,9 +275,16 @@ func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
 	}
 }
 
+// shopAPI is one run's access to the shop: the Admin API for the bulk
+// operations, the storage for their result files.
+type shopAPI struct {
+	gql   *shopify.Admin
+	files shopify.Storage
+}
+
 // startOperations starts the bulk operation of every resource that has
 // none yet, within the shop's concurrency limit.
-func (s *Syncer) startOperations(ctx context.Context, bc *bulkClient, st *postgres.SyncState) (bool, error) {
+func (s *Syncer) startOperations(ctx context.Context, bc *shopAPI, st *postgres.SyncState) (bool, error) {
 	running := 0
 	for _, op := range st.Operations {
 		if op.ID != "" && !op.Imported {
@@ -284,8 +304,8 @@ func (s *Syncer) startOperations(ctx context.Context, bc *bulkClient, st *postgr
 		if st.Mode == postgres.ModeReconcile && r != postgres.ResourceProducts {
 			since = st.Since
 		}
-		id, err := bc.run(ctx, bulkQuery(r, since))
-		if errors.Is(err, errBulkBusy) {
+		id, err := shopify.RunBulkQuery(ctx, bc.gql, bulkQuery(r, since))
+		if errors.Is(err, shopify.ErrBulkBusy) {
 			break // another operation of this app still runs; try next round
 		}
 		if err != nil {
@@ -296,7 +316,7 @@ func (s *Syncer) startOperations(ctx context.Context, bc *bulkClient, st *postgr
 			st.Operations[r] = op
 		}
 		attempts := op.Attempts
-		*op = postgres.BulkOp{ID: id, Status: bulkCreated, StartedAt: s.now(), Attempts: attempts + 1}
+		*op = postgres.BulkOp{ID: id, Status: shopify.BulkCreated, StartedAt: s.now(), Attempts: attempts + 1}
 		running++
 		started = true
 		// Saved at once: a worker killed now must find the operation
@@ -310,15 +330,15 @@ func (s *Syncer) startOperations(ctx context.Context, bc *bulkClient, st *postgr
 }
 
 // advance checks one started operation and imports it once complete.
-func (s *Syncer) advance(ctx context.Context, bc *bulkClient, st *postgres.SyncState, r postgres.Resource) (bool, error) {
+func (s *Syncer) advance(ctx context.Context, bc *shopAPI, st *postgres.SyncState, r postgres.Resource) (bool, error) {
 	op := st.Operations[r]
 	// A result whose URL has expired (or is about to) cannot be read:
 	// run the operation again.
-	if op.Status == bulkCompleted && !op.CompletedAt.IsZero() && s.now().Sub(op.CompletedAt) > bulkResultLifetime {
+	if op.Status == shopify.BulkCompleted && !op.CompletedAt.IsZero() && s.now().Sub(op.CompletedAt) > shopify.BulkResultLifetime {
 		s.restart(st, r, "result expired")
 		return true, nil
 	}
-	cur, err := bc.get(ctx, op.ID)
+	cur, err := shopify.GetBulkOperation(ctx, bc.gql, op.ID)
 	if err != nil {
 		return false, fmt.Errorf("sync %s: %w", st.Shop, err)
 	}
@@ -326,30 +346,30 @@ func (s *Syncer) advance(ctx context.Context, bc *bulkClient, st *postgres.SyncS
 		s.restart(st, r, "operation unknown to Shopify")
 		return true, nil
 	}
-	changed := cur.Status != op.Status || cur.objects() != op.ObjectCount
-	op.Status, op.ErrorCode, op.URL, op.ObjectCount = cur.Status, cur.ErrorCode, cur.URL, cur.objects()
+	changed := cur.Status != op.Status || cur.Objects() != op.ObjectCount
+	op.Status, op.ErrorCode, op.URL, op.ObjectCount = cur.Status, cur.ErrorCode, cur.URL, cur.Objects()
 	if !cur.CompletedAt.IsZero() {
 		op.CompletedAt = cur.CompletedAt
 	}
 	s.updateExpected(st)
 	switch cur.Status {
-	case bulkCompleted:
+	case shopify.BulkCompleted:
 		err := s.importOperation(ctx, bc, st, r)
-		if errors.Is(err, errResultGone) {
+		if errors.Is(err, shopify.ErrBulkResultGone) {
 			// A new operation only when Shopify agrees the result is gone;
 			// a refusal of a URL it still vouches for is retried later.
-			again, gerr := bc.get(ctx, op.ID)
+			again, gerr := shopify.GetBulkOperation(ctx, bc.gql, op.ID)
 			if gerr != nil {
 				return true, fmt.Errorf("sync %s: %w (after: %w)", st.Shop, gerr, err)
 			}
-			if again == nil || again.Status == bulkExpired || again.URL == "" {
+			if again == nil || again.Status == shopify.BulkExpired || again.URL == "" {
 				s.restart(st, r, "result gone")
 				return true, nil
 			}
 			op.URL = again.URL
 		}
 		return true, err
-	case bulkFailed, bulkCanceled, bulkExpired:
+	case shopify.BulkFailed, shopify.BulkCanceled, shopify.BulkExpired:
 		if op.Attempts >= maxOperationAttempts {
 			return true, fmt.Errorf("sync %s: %s bulk operation %s ended %s (%s) %d times: %w",
 				st.Shop, r, op.ID, cur.Status, cur.ErrorCode, op.Attempts, errPermanent)
@@ -372,7 +392,7 @@ func (s *Syncer) restart(st *postgres.SyncState, r postgres.Resource, why string
 // table and merges it. The merge commits together with the state saying
 // so, which makes the import all-or-nothing: a crash before the commit
 // leaves the resource to import again, one after it never imports twice.
-func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgres.SyncState, r postgres.Resource) error {
+func (s *Syncer) importOperation(ctx context.Context, bc *shopAPI, st *postgres.SyncState, r postgres.Resource) error {
 	op := st.Operations[r]
 	st.Phase = postgres.PhaseImporting
 	if op.URL == "" {
@@ -389,7 +409,7 @@ func (s *Syncer) importOperation(ctx context.Context, bc *bulkClient, st *postgr
 	if err := stage.Reset(ctx); err != nil {
 		return err
 	}
-	body, err := bc.download(ctx, op.URL, s.downloadBackoff(st.Shop))
+	body, err := bc.files.Download(ctx, op.URL)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", st.Shop, err)
 	}
@@ -496,15 +516,7 @@ func (s *Syncer) finish(ctx context.Context, st *postgres.SyncState) error {
 // wait sleeps for d, or less when a bulk_operations/finish webhook for the
 // shop arrives in this process.
 func (s *Syncer) wait(ctx context.Context, shop string, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-	case <-s.waker.wait(shop):
-	}
-	return nil
+	return shopify.SleepUntil(ctx, d, s.waker.Woken(shop))
 }
 
 // Status reports where the shop's history import stands, for GET /api/shop.
@@ -524,7 +536,7 @@ func (s *Syncer) Status(ctx context.Context, shop string) (map[string]any, error
 	ops := map[string]any{}
 	for r, op := range st.Operations {
 		ops[string(r)] = map[string]any{"status": op.Status, "objects": op.ObjectCount, "imported": op.Imported}
-		if op.Status != bulkCompleted && !op.Imported {
+		if op.Status != shopify.BulkCompleted && !op.Imported {
 			allKnown = false
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/shopify"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
@@ -244,7 +245,7 @@ func TestFailedResultDownloadIsRetriedAlone(t *testing.T) {
 		t.Parallel()
 		db := pgtest.New(t)
 		f := newFakeShopify(t)
-		faults := make([]downloadFault, maxDownloadAttempts)
+		faults := make([]downloadFault, shopify.MaxDownloadAttempts)
 		for i := range faults {
 			faults[i] = faultHTTP500
 		}

@@ -13,27 +13,39 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/shopify"
 )
 
 // Applier applies stored webhook deliveries to the shop's data. It
 // satisfies jobs.WebhookApplier.
 type Applier struct {
-	deliveries *postgres.DeliveryStore
-	waker      *Waker
+	deliveries Deliveries
+	waker      *shopify.BulkWaker
 	log        *slog.Logger
 	now        func() time.Time
 }
 
+// Deliveries is the store of webhook deliveries the applier works through
+// (postgres.DeliveryStore satisfies it): Apply runs fn in the transaction
+// that marks the delivery applied.
+type Deliveries interface {
+	Apply(ctx context.Context, shop, webhookID string,
+		fn func(ctx context.Context, d cvo.WebhookDelivery, w *postgres.WebhookWriter) error) (postgres.Outcome, postgres.DeliveryInfo, error)
+	Stale(ctx context.Context, topics []string, cutoff time.Time, limit, perShop int) ([]cvo.WebhookDelivery, error)
+	Revive(ctx context.Context, shop string) ([]cvo.WebhookDelivery, error)
+	Expire(ctx context.Context, cutoff time.Time) (postgres.Expired, error)
+}
+
 // NewApplier returns an applier. waker may be the Syncer's, so a
 // bulk_operations/finish delivery wakes a sync waiting in this process.
-func NewApplier(db *postgres.DB, waker *Waker, log *slog.Logger) *Applier {
+func NewApplier(deliveries Deliveries, waker *shopify.BulkWaker, log *slog.Logger) *Applier {
 	if waker == nil {
-		waker = NewWaker()
+		waker = shopify.NewBulkWaker()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{deliveries: postgres.NewDeliveryStore(db), waker: waker, log: log, now: time.Now}
+	return &Applier{deliveries: deliveries, waker: waker, log: log, now: time.Now}
 }
 
 // AppliedTopics are the topics ApplyWebhook applies; the receiver hands

@@ -94,15 +94,16 @@ type webhookEnv struct {
 	db         *postgres.DB
 	deliveries *postgres.DeliveryStore
 	applier    *Applier
+	applied    *postgres.DeliveryStore // the applier's
 	seq        int
 }
 
 func newWebhookEnv(t *testing.T) *webhookEnv {
 	db := pgtest.New(t)
-	a := NewApplier(db, nil, nil)
+	applied := postgres.NewDeliveryStore(db)
 	// Waiting for a held lock is tested; waiting long for it is not.
-	a.deliveries.LockWait = 300 * time.Millisecond
-	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: a}
+	applied.LockWait = 300 * time.Millisecond
+	return &webhookEnv{t: t, db: db, deliveries: postgres.NewDeliveryStore(db), applier: NewApplier(applied, nil, nil), applied: applied}
 }
 
 // deliver stores a delivery under a fresh webhook id and applies it.
@@ -260,7 +261,7 @@ func TestInvalidPayloadIsNotRetriedAndDropped(t *testing.T) {
 func TestBulkFinishWebhookWakesTheWaitingSync(t *testing.T) {
 	t.Parallel()
 	e := newWebhookEnv(t)
-	ch := e.applier.waker.wait(testShop)
+	ch := e.applier.waker.Woken(testShop)
 	_, err := e.deliver("bulk_operations/finish", webhookFixture(t, "bulk_operations_finish.json"))
 	require.NoError(t, err)
 	select {
@@ -336,12 +337,10 @@ func TestWebhookDuringAMergeIsRetriedLater(t *testing.T) {
 	e := newWebhookEnv(t)
 	// Were the apply to wait for the merge, it would wait past the test's
 	// timeout instead of answering busy.
-	e.applier.deliveries.LockWait = time.Hour
+	e.applied.LockWait = time.Hour
 	tx, err := e.db.Pool.Begin(ctx)
 	require.NoError(t, err)
-	// 7283 is postgres.lockShopData, taken shared by every merge group.
-	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(7283, hashtext($1))`, testShop)
-	require.NoError(t, err)
+	require.NoError(t, postgres.LockShopData(ctx, tx, testShop, true), "as a merge holds it")
 
 	id, err := e.deliver("customers/update", webhookFixture(t, "customers_update.json"))
 	require.ErrorIs(t, err, postgres.ErrShopBusy)

@@ -59,7 +59,7 @@ func newDeliveryEnv(t testing.TB) *deliveryEnv {
 	t.Cleanup(func() { _ = q.Close() })
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { _ = insp.Close() })
-	applier := ingest.NewApplier(db, nil, slog.New(slog.DiscardHandler))
+	applier := ingest.NewApplier(postgres.NewDeliveryStore(db), nil, slog.New(slog.DiscardHandler))
 	h := jobs.Handlers{Installations: installed{}, Webhooks: applier, Deliveries: applier, Reconciler: noReconcile{},
 		Queue: q, Log: slog.New(slog.DiscardHandler)}
 	return &deliveryEnv{t: t, db: db, store: postgres.NewDeliveryStore(db), queue: q, insp: insp, opt: opt, mux: h.Mux(),
@@ -201,7 +201,7 @@ func TestRetentionJob(t *testing.T) {
 	e := newDeliveryEnv(t)
 	e.record("old", 1, 49*time.Hour)
 	e.record("new", 2, 47*time.Hour)
-	h := jobs.Handlers{Deliveries: ingest.NewApplier(e.db, nil, nil), Retention: 48 * time.Hour, Log: slog.New(slog.DiscardHandler)}
+	h := jobs.Handlers{Deliveries: ingest.NewApplier(postgres.NewDeliveryStore(e.db), nil, nil), Retention: 48 * time.Hour, Log: slog.New(slog.DiscardHandler)}
 	require.NoError(t, h.Mux().ProcessTask(ctx, asynq.NewTask(jobs.TypeRetention, nil)))
 	_, err := e.store.Info(ctx, shop, "old")
 	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err))

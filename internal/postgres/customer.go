@@ -174,7 +174,7 @@ func redactCustomers(ctx context.Context, tx pgx.Tx, shop string, c cvo.Customer
 	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
 		return fmt.Errorf("customers: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
+	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		return fmt.Errorf("customers: %w", err)
 	}
 	ids := []int64{}

@@ -1,6 +1,37 @@
 // Package postgres is the app's storage adapter: it opens PostgreSQL through a
 // pgx pool (so COPY is available), migrates the schema, and implements the
 // stores the domain needs, one file per resource. Every query is scoped by shop.
+//
+// The packages above it never see *DB: each declares the small interface
+// it uses (ingest.SyncStore, activation.Store, rescore.Snapshots…) and the
+// composition root (app) hands it the store of this package that fits.
+//
+// # gorm or pgx
+//
+// One pool, two faces, chosen by what a query does, not by taste:
+//
+//   - gorm for ordinary rows: one record of a shop read or written whole,
+//     with no COPY, no cursor and no hand-written conflict rule (shops and
+//     their tokens, settings, scoring records, data-request exports). Its
+//     models are plain structs next to the store (shopRow,
+//     dataRequestRow), so a column added to the table is added in one
+//     place.
+//   - pgx for everything that moves many rows or needs PostgreSQL itself:
+//     COPY into staging tables and scoring snapshots, streaming reads
+//     through cursors, bulk upserts with conflict rules (the merges, the
+//     write-back records, webhook applies comparing updated_at), advisory
+//     locks and the transactions around them (shoplock.go), lock_timeout,
+//     and statements whose atomicity is the point (spending an OAuth state
+//     with DELETE … RETURNING).
+//
+// gorm runs on the same pgx pool (through database/sql): one pool size,
+// one set of connections, whichever face a query uses.
+//
+// Where the rule is not yet followed: settings (a text[] column and JSON
+// columns, which gorm needs serializers for) and the scoring records
+// (finished in the transaction that COPYs their per-customer rows; the
+// file is being reworked for typed aggregates) still use pgx. Both are
+// ordinary rows and move to gorm when next changed.
 package postgres
 
 import (
@@ -282,77 +313,4 @@ func EnsureDatabase(ctx context.Context, url string) error {
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	return nil
-}
-
-// Advisory lock namespaces, one per kind of per-shop exclusive work.
-const (
-	lockSync    int32 = 7281
-	lockRescore int32 = 7282
-)
-
-// tryShopLock takes a session advisory lock for the shop on a connection of
-// its own, held until release is called; a process that dies releases it
-// with its connection. The job's whole budget of conns connections is
-// reserved with it (see Reserve). ok is false when someone else holds it.
-func (db *DB) tryShopLock(ctx context.Context, namespace int32, shop string, conns int) (release func(), ok bool, err error) {
-	unreserve, reserved := db.tryReserve(conns)
-	if !reserved {
-		// The pool is busy: a job for a shop that is busy anyway learns
-		// it now rather than after waiting for connections.
-		var held bool
-		qctx, cancel := context.WithTimeout(ctx, db.acquireWait)
-		err := db.Pool.QueryRow(qctx, `SELECT `+shopLockHeld("$1", "$2"), namespace, shop).Scan(&held)
-		cancel()
-		if err != nil && ctx.Err() == nil && qctx.Err() != nil {
-			db.exhausted.Add(1)
-			err = fmt.Errorf("acquire a connection within %s: %w", db.acquireWait, ErrPoolExhausted)
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
-		}
-		if held {
-			return nil, false, nil
-		}
-		if unreserve, err = db.Reserve(ctx, conns); err != nil {
-			return nil, false, fmt.Errorf("lock %s: %w", shop, err)
-		}
-	}
-	conn, err := db.acquireFor(ctx, unreserve)
-	if err != nil {
-		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
-	}
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, namespace, shop).Scan(&ok); err != nil {
-		conn.Release()
-		return nil, false, fmt.Errorf("lock %s: %w", shop, err)
-	}
-	if !ok {
-		conn.Release()
-		return nil, false, nil
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, namespace, shop)
-			conn.Release()
-		})
-	}, true, nil
-}
-
-// shopLockHeld is an SQL condition: someone holds the shop's advisory lock
-// of the namespace (pg_locks keeps the two keys of a lock in classid and
-// objid, the second as an unsigned number).
-func shopLockHeld(namespace, shop string) string {
-	return shopLockCondition(namespace, shop, "")
-}
-
-// shopLockHeldShared is shopLockHeld for a lock granted in shared mode.
-func shopLockHeldShared(namespace, shop string) string {
-	return shopLockCondition(namespace, shop, ` AND l.granted AND l.mode = 'ShareLock'`)
-}
-
-func shopLockCondition(namespace, shop, extra string) string {
-	return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
-		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND l.classid::bigint = ` + namespace + ` AND l.objsubid = 2
-		AND l.objid::bigint = (hashtext(` + shop + `)::bigint & 4294967295)` + extra + `)`
 }

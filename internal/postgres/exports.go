@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 )
@@ -38,35 +38,43 @@ type DataExport struct {
 // and a shop gets few data requests.
 const maxListedExports = 500
 
+// dataRequestRow is a data_requests row, an ordinary row read through gorm.
+type dataRequestRow struct {
+	Shop       string
+	RequestID  string
+	CustomerID string
+	Export     []byte
+	CreatedAt  time.Time
+}
+
+func (dataRequestRow) TableName() string { return "data_requests" }
+
 // List returns the shop's unexpired exports, newest first.
 func (s *ExportStore) List(ctx context.Context, shop string) ([]DataExport, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT request_id, customer_id, created_at FROM data_requests
-		WHERE shop = $1 AND created_at >= $2 ORDER BY created_at DESC, request_id LIMIT $3`, shop, s.now().Add(-s.retention), maxListedExports)
+	var rows []dataRequestRow
+	err := s.db.Gorm.WithContext(ctx).Select("request_id", "customer_id", "created_at").
+		Where("shop = ? AND created_at >= ?", shop, s.now().Add(-s.retention)).
+		Order("created_at DESC, request_id").Limit(maxListedExports).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list exports of %s: %w", shop, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DataExport, error) {
-		var e DataExport
-		err := r.Scan(&e.RequestID, &e.CustomerID, &e.CreatedAt)
-		e.ExpiresAt = e.CreatedAt.Add(s.retention)
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list exports of %s: %w", shop, err)
+	out := make([]DataExport, len(rows))
+	for i, r := range rows {
+		out[i] = DataExport{RequestID: r.RequestID, CustomerID: r.CustomerID, CreatedAt: r.CreatedAt, ExpiresAt: r.CreatedAt.Add(s.retention)}
 	}
 	return out, nil
 }
 
 // Get returns one unexpired export of the shop.
 func (s *ExportStore) Get(ctx context.Context, shop, requestID string) (json.RawMessage, error) {
-	var body []byte
-	err := s.db.Pool.QueryRow(ctx, `SELECT export FROM data_requests WHERE shop = $1 AND request_id = $2 AND created_at >= $3`,
-		shop, requestID, s.now().Add(-s.retention)).Scan(&body)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var row dataRequestRow
+	err := s.db.Gorm.WithContext(ctx).Select("export").
+		Where("shop = ? AND request_id = ? AND created_at >= ?", shop, requestID, s.now().Add(-s.retention)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, cvo.Errorf(cvo.ENOTFOUND, "No data request export %s.", requestID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read export of %s: %w", shop, err)
 	}
-	return body, nil
+	return row.Export, nil
 }

@@ -72,14 +72,18 @@ const orderUpsert = `INSERT INTO orders AS o (shop, id, customer_id, name, creat
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12::numeric, $13,
 		CASE WHEN r.red THEN NULL ELSE $14::text END, CASE WHEN r.red THEN NULL ELSE $15::text END, $16, $17, $18, $19
 	FROM (SELECT EXISTS (SELECT 1 FROM redacted_customers WHERE shop = $1 AND customer_id = $3) AS red) r
-	ON CONFLICT (shop, id) DO UPDATE SET customer_id = excluded.customer_id, name = excluded.name, created_at = excluded.created_at,
+	ON CONFLICT (shop, id) DO UPDATE SET ` + orderUpdateSet + `
+	WHERE o.updated_at < excluded.updated_at
+	RETURNING true`
+
+// orderUpdateSet is what a newer version of an order overwrites, for both
+// ways an order arrives: a webhook (orderUpsert) and an import merge.
+const orderUpdateSet = `customer_id = excluded.customer_id, name = excluded.name, created_at = excluded.created_at,
 		processed_at = excluded.processed_at, updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at,
 		test = excluded.test, currency = excluded.currency, total = excluded.total, subtotal = excluded.subtotal,
 		source_name = excluded.source_name, landing_page = excluded.landing_page, referrer_url = excluded.referrer_url,
 		utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
-		discount_codes = excluded.discount_codes
-	WHERE o.updated_at < excluded.updated_at
-	RETURNING true`
+		discount_codes = excluded.discount_codes`
 
 // Upsert stores an order from a webhook with its lines and refunds, in one
 // transaction. The order and its lines change only when the delivery is

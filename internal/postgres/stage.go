@@ -273,12 +273,7 @@ func (st *Stage) plan() (mergePlan, error) {
 					s.utm_source, s.utm_medium, s.utm_campaign, COALESCE(s.discount_codes, '{}')
 				FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.customer_id
 				WHERE s.kind = 0
-				ON CONFLICT (shop, id) DO UPDATE SET customer_id = excluded.customer_id, name = excluded.name, created_at = excluded.created_at,
-					processed_at = excluded.processed_at, updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at,
-					test = excluded.test, currency = excluded.currency, total = excluded.total, subtotal = excluded.subtotal,
-					source_name = excluded.source_name, landing_page = excluded.landing_page, referrer_url = excluded.referrer_url,
-					utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
-					discount_codes = excluded.discount_codes
+				ON CONFLICT (shop, id) DO UPDATE SET `+orderUpdateSet+`
 				WHERE o.updated_at < excluded.updated_at OR (o.updated_at = excluded.updated_at AND
 					(o.customer_id, o.name, o.created_at, o.processed_at, o.cancelled_at, o.test, o.currency, o.total, o.subtotal,
 					 o.source_name, o.landing_page, o.referrer_url, o.utm_source, o.utm_medium, o.utm_campaign, o.discount_codes) IS DISTINCT FROM
@@ -342,7 +337,7 @@ func (st *Stage) plan() (mergePlan, error) {
 func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt) (int64, error) {
 	var changed int64
 	err := pgx.BeginFunc(ctx, st.db.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`, lockShopData, st.shop); err != nil {
+		if err := LockShopData(ctx, tx, st.shop, true); err != nil {
 			return err
 		}
 		empty := map[string]bool{}

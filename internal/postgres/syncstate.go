@@ -13,10 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// lockShopData guards a shop's imported data: merges hold it shared,
-// webhook writes and redactions exclusively (advisory lock namespace).
-const lockShopData int32 = 7283
-
 // WebhookLockWait bounds how long a webhook write waits for the shop's data
 // lock. Webhook writes of one shop hold it for milliseconds each, so they
 // queue behind each other well within it; only a merge of a large import
@@ -68,7 +64,7 @@ func takeShopLock(ctx context.Context, tx pgx.Tx, shop string) error {
 	if merging {
 		return ErrShopBusy
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockShopData, shop); err != nil {
+	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		if isLockTimeout(err) {
 			return ErrShopBusy
 		}

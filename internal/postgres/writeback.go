@@ -22,6 +22,18 @@ type WritebackStore struct {
 // NewWritebackStore returns the write-back store.
 func NewWritebackStore(db *DB) *WritebackStore { return &WritebackStore{db: db} }
 
+// Lock takes the shop's write-back lock: one write-back per shop at a
+// time, across every worker process. The write-back's whole connection
+// budget (WritebackConns) is reserved with it. ok is false when another
+// worker holds it.
+func (s *WritebackStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
+	release, ok, err = s.db.tryShopLock(ctx, lockWriteback, shop, WritebackConns)
+	if err != nil {
+		return nil, false, fmt.Errorf("write-back %w", err)
+	}
+	return release, ok, nil
+}
+
 // Writeback is what the app has written to one customer.
 type Writeback struct {
 	CustomerID int64

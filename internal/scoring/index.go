@@ -206,7 +206,7 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 			}
 			o := &orders[i]
 			at := o.CreatedAt.Unix()
-			net := finiteOrZero(o.NetValueAsOf(asOf, dating))
+			net := finite(o.NetValueAsOf(asOf, dating))
 			margin, share := historicalMargin(o, net, defaultRate)
 			ix.p[cursor[c]] = purchaseRec{at: at, net: net, margin: margin, share: float32(share),
 				order: int32(i), disc: len(o.DiscountCodes) > 0}
@@ -278,7 +278,7 @@ func historicalMargin(o *cvo.Order, net, defaultRate float64) (float64, float64)
 		share = min(covered/lineRevenue, 1)
 		knownRate = (covered - cost) / covered
 	}
-	return net*share*finiteOrZero(knownRate) + net*(1-share)*defaultRate, share
+	return net*share*finite(knownRate) + net*(1-share)*defaultRate, share
 }
 
 // customers is the number of indexed customers.
@@ -313,10 +313,3 @@ func civilMidnight(d int32, loc *time.Location) time.Time {
 }
 
 const secondsPerDay = localtime.SecondsPerDay
-
-func finiteOrZero(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -269,15 +268,15 @@ func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
 		if !bad(o) {
 			continue
 		}
-		o.Total = finiteOrZero(o.Total)
+		o.Total = finite(o.Total)
 		o.Refunds = append([]cvo.Refund(nil), o.Refunds...)
 		for j := range o.Refunds {
-			o.Refunds[j].Amount = finiteOrZero(o.Refunds[j].Amount)
+			o.Refunds[j].Amount = finite(o.Refunds[j].Amount)
 		}
 		o.Lines = append([]cvo.LineItem(nil), o.Lines...)
 		for j := range o.Lines {
-			o.Lines[j].UnitPrice = finiteOrZero(o.Lines[j].UnitPrice)
-			o.Lines[j].UnitCost = finiteOrZero(o.Lines[j].UnitCost)
+			o.Lines[j].UnitPrice = finite(o.Lines[j].UnitPrice)
+			o.Lines[j].UnitCost = finite(o.Lines[j].UnitCost)
 		}
 	}
 	return out, total
@@ -398,25 +397,4 @@ func goSafe(f func() error) func() error {
 		once.Do(func() { err = <-done })
 		return err
 	}
-}
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-func finite(v float64) float64 { return finiteOrZero(v) }
-
-func clamp01(v float64) float64 {
-	switch {
-	case !(v > 0):
-		return 0
-	case v > 1:
-		return 1
-	}
-	return v
-}
-
-func nonNegative(v float64) float64 {
-	if !(v > 0) || math.IsInf(v, 1) {
-		return 0
-	}
-	return v
 }

@@ -14,13 +14,7 @@ import (
 	"time"
 )
 
-// This is a small GraphQL client of our own rather than go-shopify's
-// GraphQL.Query. go-shopify flattens top-level errors into strings, losing
-// extensions.code (so ACCESS_DENIED, MAX_COST_EXCEEDED and THROTTLED cannot
-// be told apart), drops the cost of a 429 response, retries only 503 and
-// THROTTLED, and sleeps with time.Sleep, ignoring the context. Cost-aware
-// pacing needs the cost of every response, including throttled ones, and
-// waits that end when the context does.
+// This client is ours, not go-shopify's GraphQL.Query: see the package doc.
 
 const (
 	maxGraphQLResponseBytes = 64 << 20
@@ -147,7 +141,7 @@ func NewAdminClient(shop, accessToken, apiVersion string, httpClient *http.Clien
 		token:            accessToken,
 		hc:               httpClient,
 		now:              time.Now,
-		sleep:            sleepContext,
+		sleep:            Sleep,
 		jitter:           rand.Float64,
 		maxRetries:       defaultMaxRetries,
 		maxThrottleWaits: defaultMaxThrottleWaits,
@@ -434,19 +428,4 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	d := time.Duration(secs * float64(time.Second))
 	return min(d, maxRetryAfter)
-}
-
-// sleepContext waits for d or until ctx ends, whichever is first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,7 +1,6 @@
 package shopify
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -155,33 +154,6 @@ func TestHTTPClientWithoutOriginTalksToShopDirectly(t *testing.T) {
 	_, rewrites := hc.Transport.(*originRewriter)
 	assert.False(t, rewrites)
 	assert.Equal(t, time.Second, hc.Timeout)
-}
-
-func TestGoShopifyClientUsesRewrite(t *testing.T) {
-	srv, seen := recorder(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"data":{"shop":{"name":"Alpha"}}}`)
-	})
-	hc, err := NewHTTPClient(srv.URL, 5*time.Second)
-	require.NoError(t, err)
-	c, err := NewGoShopifyClient("Alpha.myshopify.com", "shpat_x", "2026-10", hc)
-	require.NoError(t, err)
-
-	var out struct {
-		Shop struct{ Name string } `json:"shop"`
-	}
-	require.NoError(t, c.GraphQL.Query(context.Background(), "{ shop { name } }", nil, &out))
-	assert.Equal(t, "Alpha", out.Shop.Name)
-	got := seen()
-	require.Len(t, got, 1)
-	assert.Equal(t, "alpha.myshopify.com", got[0].Host)
-	assert.Equal(t, "/admin/api/2026-10/graphql.json", got[0].Path)
-	assert.Equal(t, "shpat_x", got[0].Token)
-
-	_, err = NewGoShopifyClient("evil.com/x.myshopify.com", "t", "2026-10", hc)
-	assert.ErrorIs(t, err, ErrInvalidShop)
-	_, err = NewGoShopifyClient("a.myshopify.com", "t", "latest", hc)
-	assert.Error(t, err)
 }
 
 // httptestServer starts handler and returns its URL, closed with the test.

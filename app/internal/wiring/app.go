@@ -123,11 +123,11 @@ func OpenWith(ctx context.Context, cfg Config, log *slog.Logger, pool postgres.O
 	oauth := shopify.NewOAuth(cfg.ClientID, cfg.ClientSecret, httpClient)
 	a.installer = install.NewService(oauth, a.shops, shopify.NewShopDetails(httpClient, cfg.APIVersion), a.queue, log)
 	// One waker: a bulk_operations/finish applied by this process wakes a
-	// sync waiting in it.
-	waker := ingest.NewWaker()
-	a.syncer = ingest.NewSyncer(ingest.SyncerConfig{DB: db, Tokens: a.installer, HTTPClient: httpClient,
+	// sync or a write-back waiting in it.
+	waker := shopify.NewBulkWaker()
+	a.syncer = ingest.NewSyncer(ingest.SyncerConfig{Store: postgres.NewSyncStore(db), Deliveries: postgres.NewDeliveryStore(db), Tokens: a.installer, HTTPClient: httpClient,
 		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "ingest")})
-	a.applier = ingest.NewApplier(db, waker, log.With("component", "ingest"))
+	a.applier = ingest.NewApplier(postgres.NewDeliveryStore(db), waker, log.With("component", "ingest"))
 	a.scorings = postgres.NewScoringStore(db)
 	a.settings = postgres.NewSettingsStore(db)
 	history := struct {
@@ -135,8 +135,8 @@ func OpenWith(ctx context.Context, cfg Config, log *slog.Logger, pool postgres.O
 		*postgres.CustomerStore
 		*postgres.SyncStore // Counts, to size a scoring up front
 	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db), postgres.NewSyncStore(db)}
-	a.writer = activation.New(activation.Config{DB: db, Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
-		APIVersion: cfg.APIVersion, Log: log.With("component", "activation")})
+	a.writer = activation.New(activation.Config{Store: postgres.NewWritebackStore(db), Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
+		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "activation")})
 	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
 	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, a.writeback, log.With("component", "rescore"))
 	return a, nil
