@@ -99,5 +99,6 @@ func servedBinary(flagged string) (string, error) {
 	if st, err := os.Stat(bin); err != nil || st.IsDir() {
 		return "", fmt.Errorf("fleet: no cvo binary at %s: build both with make build, or name it with -bin", bin)
 	}
-	return bin, nil
+	// Absolute, so the processes start whatever their working directory.
+	return filepath.Abs(bin)
 }
