@@ -318,7 +318,7 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 		if err := r.fence(ctx); err != nil {
 			return nil, err
 		}
-		op, err := shopify.RunBulkMutation(ctx, r.api, kind.bulkMutation(marker), path)
+		op, err := shopify.RunBulkMutation(ctx, r.api, kind.bulkMutation(marker), path, marker)
 		if err == nil {
 			r.report.BulkOperations++
 			if err := r.w.step(ctx, StepStarted); err != nil {

@@ -1,8 +1,13 @@
 package activation_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,4 +82,78 @@ func TestWriteBackWhoseLockDiedStopsBeforeSending(t *testing.T) {
 	batches, err := e.store.BulkBatches(context.Background(), testShop)
 	require.NoError(t, err)
 	assert.Empty(t, batches)
+}
+
+// answerLost forwards requests, but the first n bulkOperationRunMutation
+// requests lose their answer after Shopify ran them: the caller gets a
+// 502, as from a proxy whose upstream connection broke.
+type answerLost struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	left int
+}
+
+func (a *answerLost) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil {
+		return a.base.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	a.mu.Lock()
+	lose := a.left > 0 && bytes.Contains(body, []byte("bulkOperationRunMutation"))
+	if lose {
+		a.left--
+	}
+	a.mu.Unlock()
+	resp, err := a.base.RoundTrip(req)
+	if err != nil || !lose {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return &http.Response{StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{"errors":"Bad Gateway"}`)), Request: req}, nil
+}
+
+// TestLostRunAnswerRunsTheFileOnce: Shopify starts each bulk mutation of a
+// write-back but the answer is lost (502). The writer finds the operation
+// by its marker instead of sending the mutation again: exactly one
+// operation per batch at Shopify, every line run once, tags exact.
+func TestLostRunAnswerRunsTheFileOnce(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	var lossy *answerLost
+	e := newEnv(t, func(c *activation.Config) {
+		c.BulkThreshold = 5
+		base := c.HTTPClient.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		lossy = &answerLost{base: base}
+		hc := *c.HTTPClient
+		hc.Transport = lossy
+		c.HTTPClient = &hc
+	})
+	ids := e.addCustomers(n, "m")
+	lossy.mu.Lock()
+	lossy.left = 3 // more than the one operation, so every answer is lost
+	lossy.mu.Unlock()
+	rep := e.apply(tagsOnly(), scores(ids, all("lovers")))
+	assert.Zero(t, rep.Failed)
+	lossy.mu.Lock()
+	assert.Equal(t, 2, lossy.left, "the one run mutation was sent once")
+	lossy.mu.Unlock()
+
+	ops := e.sim.BulkMutations(testShop)
+	require.Len(t, ops, 1, "one operation at Shopify")
+	assert.Equal(t, int64(n), ops[0].Lines)
+	assert.Equal(t, "COMPLETED", ops[0].Status)
+	for _, id := range ids {
+		assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
+		assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
+	}
 }
