@@ -297,17 +297,17 @@ func (s *SyncStore) DropRunStages(ctx context.Context, shop string, run int64) e
 	return nil
 }
 
-// Lock takes the shop's sync lock for as long as the returned release is
-// not called, on a connection of its own: two workers never sync one shop
+// Lock takes the shop's sync lock until the returned lock is
+// released, on a connection of its own: two workers never sync one shop
 // at once, and a worker that dies releases it with its connection. The
 // sync's whole budget (SyncConns: the lock and the two merge groups) is
 // reserved with it. ok is false when another worker holds it.
-func (s *SyncStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	release, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
+func (s *SyncStore) Lock(ctx context.Context, shop string) (lock *ShopLock, ok bool, err error) {
+	lock, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
 	if err != nil {
 		return nil, false, fmt.Errorf("sync %w", err)
 	}
-	return release, ok, nil
+	return lock, ok, nil
 }
 
 // Counts reports how many live customers and orders the shop has stored.
