@@ -16,5 +16,10 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
     restoreMocks: true,
+    // Timeouts guard against hangs, they measure nothing: on a shared
+    // 2-core machine a Polaris page can take tens of seconds to render in
+    // jsdom, and a test that passes only on an idle machine is a defect.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

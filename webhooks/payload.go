@@ -101,6 +101,9 @@ func decode(body []byte, v any) error {
 // validate checks a signed delivery's body against its topic and shop. It
 // returns the decoded payload of the topics the receiver applies itself.
 func validate(topic, shop string, body []byte) (any, error) {
+	if resource := dataTopics[topic]; resource != "" {
+		return nil, validateData(topic, resource, shop, body)
+	}
 	var obj map[string]json.RawMessage
 	if err := decode(body, &obj); err != nil || obj == nil {
 		return nil, invalid("A webhook payload must be a JSON object.")
@@ -158,8 +161,6 @@ func validate(topic, shop string, body []byte) (any, error) {
 			}
 		}
 		return p, nil
-	case dataTopics[topic] != "":
-		return nil, validateResource(topic, dataTopics[topic], body)
 	default:
 		return nil, invalid("Topic %s is not handled.", topic)
 	}
@@ -173,7 +174,15 @@ func checkShopFields(topic, shop string, body []byte) error {
 	if err := decode(body, &f); err != nil {
 		return invalid("Payload fields shop_domain, domain and myshopify_domain must be strings.")
 	}
-	for name, v := range map[string]*string{"shop_domain": f.ShopDomain, "myshopify_domain": f.MyshopifyDomain, "domain": f.Domain} {
+	return f.check(topic, shop)
+}
+
+func (f shopFields) check(topic, shop string) error {
+	for _, field := range [...]struct {
+		name string
+		v    *string
+	}{{"shop_domain", f.ShopDomain}, {"myshopify_domain", f.MyshopifyDomain}, {"domain", f.Domain}} {
+		name, v := field.name, field.v
 		if v == nil || *v == "" {
 			continue
 		}
@@ -223,14 +232,32 @@ func compliance(payloadShop, shop string, customerID json.Number, orders *[]json
 	return nil
 }
 
-// validateResource checks a data topic's body: the resource of the topic,
+// validateData checks a data topic's body: the resource of the topic,
 // named by a numeric id and a GraphQL id of the resource's type, so a
 // customer's body cannot pass as an order's and the reverse.
-func validateResource(topic, resource string, body []byte) error {
-	var p resourcePayload
-	if err := decode(body, &p); err != nil {
-		return invalid("The %s payload does not have the shape of a %s: %v", topic, resource, cvo.ErrorMessage(err))
+//
+// Data topics are nearly all of the traffic, so their body is decoded
+// once, for its shop fields and its resource fields together.
+func validateData(topic, resource, shop string, body []byte) error {
+	// Unmarshal refuses data after the value as decode does; only an
+	// object fills the fields, and null would leave them empty unnoticed.
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return invalid("A webhook payload must be a JSON object.")
 	}
+	var p struct {
+		shopFields
+		resourcePayload
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return invalid("The %s payload does not have the shape of a %s: %v", topic, resource, err)
+	}
+	if err := p.shopFields.check(topic, shop); err != nil {
+		return err
+	}
+	return p.resourcePayload.check(topic, resource)
+}
+
+func (p resourcePayload) check(topic, resource string) error {
 	if resource == "BulkOperation" {
 		id, ok := strings.CutPrefix(p.AdminGraphQLAPIID, "gid://shopify/BulkOperation/")
 		if !ok || !positiveID(json.Number(id)) || p.Status == "" {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +31,9 @@ const maxHashed = 4 * MaxBody
 // Deliveries records deliveries for deduplication.
 type Deliveries interface {
 	Record(ctx context.Context, d cvo.WebhookDelivery) (needsHandling bool, err error)
+	// RecordQueued stores a delivery a job will apply, already marked
+	// handled, and says whether it must be queued.
+	RecordQueued(ctx context.Context, d cvo.WebhookDelivery) (queue bool, err error)
 	MarkHandled(ctx context.Context, shop, webhookID string, keepPayload bool) error
 	MarkFailed(ctx context.Context, shop, webhookID, reason string) error
 }
@@ -80,11 +82,6 @@ var dataTopics = map[string]string{
 	"bulk_operations/finish": "BulkOperation",
 }
 
-var (
-	topicPattern     = regexp.MustCompile(`^[a-z_]+/[a-z_]+$`)
-	webhookIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-)
-
 // Handle serves POST /webhooks and /webhooks/compliance.
 func (r *Receiver) Handle(c echo.Context) error {
 	req := c.Request()
@@ -104,41 +101,110 @@ func (r *Receiver) Handle(c echo.Context) error {
 	if t, err := time.Parse(time.RFC3339Nano, req.Header.Get("X-Shopify-Triggered-At")); err == nil {
 		d.TriggeredAt = t
 	}
-	if !shopify.ValidShopDomain(d.Shop) || !webhookIDPattern.MatchString(d.ID) || !topicPattern.MatchString(d.Topic) || (d.EventID != "" && !webhookIDPattern.MatchString(d.EventID)) {
+	if !shopify.ValidShopDomain(d.Shop) || !validWebhookID(d.ID) || !validTopic(d.Topic) || (d.EventID != "" && !validWebhookID(d.EventID)) {
 		return echo.NewHTTPError(http.StatusBadRequest, "Missing or invalid webhook headers.")
 	}
 	ctx := req.Context()
-	log := r.log.With("shop", d.Shop, "topic", d.Topic, "webhook_id", d.ID)
 
 	// A body that is not of its topic or names another shop is refused
 	// before anything is recorded: it may be a signed body replayed with
 	// other headers, and Shopify itself never sends one.
 	payload, err := validate(d.Topic, d.Shop, body)
 	if err != nil {
-		log.Warn("webhook refused", "reason", cvo.ErrorMessage(err))
+		r.log.Warn("webhook refused", r.attrs(d, "reason", cvo.ErrorMessage(err))...)
 		return echo.NewHTTPError(http.StatusBadRequest, cvo.ErrorMessage(err))
+	}
+	if dataTopics[d.Topic] != "" {
+		return r.handOff(c, d)
 	}
 	fresh, err := r.deliveries.Record(ctx, d)
 	if err != nil {
 		return err
 	}
 	if !fresh {
-		log.Info("webhook duplicate ignored")
+		r.log.Info("webhook duplicate ignored", r.attrs(d)...)
 		return c.NoContent(http.StatusOK)
 	}
-	keepPayload, err := r.dispatch(ctx, d, payload)
-	if err != nil {
-		log.Error("webhook handling failed", "err", err)
-		if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
-			log.Error("record webhook failure", "err", mErr)
-		}
+	if err := r.dispatch(ctx, d, payload); err != nil {
+		return r.failed(ctx, d, "webhook handling failed", err)
+	}
+	if err := r.deliveries.MarkHandled(ctx, d.Shop, d.ID, false); err != nil {
 		return err
 	}
-	if err := r.deliveries.MarkHandled(ctx, d.Shop, d.ID, keepPayload); err != nil {
-		return err
-	}
-	log.Info("webhook handled")
+	r.log.Info("webhook handled", r.attrs(d)...)
 	return c.NoContent(http.StatusOK)
+}
+
+// handOff stores a data topic's delivery and queues it for a job: one
+// statement and one queue call, as this is nearly all of the traffic. The
+// delivery is stored pending before it is queued, so a lost queue entry
+// (Redis failing here or later) is queued again by the sweeper, or by
+// Shopify's retry of this delivery.
+func (r *Receiver) handOff(c echo.Context, d cvo.WebhookDelivery) error {
+	ctx := c.Request().Context()
+	queue, err := r.deliveries.RecordQueued(ctx, d)
+	if err != nil {
+		return err
+	}
+	if !queue {
+		r.log.Debug("webhook duplicate ignored", r.attrs(d)...)
+		return c.NoContent(http.StatusOK)
+	}
+	if err := r.jobs.EnqueueWebhook(ctx, d); err != nil {
+		return r.failed(ctx, d, "webhook not queued", err)
+	}
+	// Thousands a second: one Info line each would cost more than the
+	// delivery. The request log still has every answer's status.
+	r.log.Debug("webhook queued", r.attrs(d)...)
+	return c.NoContent(http.StatusOK)
+}
+
+// failed logs and records on the stored delivery why it was not handled,
+// and returns err for the 5xx that makes Shopify retry.
+func (r *Receiver) failed(ctx context.Context, d cvo.WebhookDelivery, msg string, err error) error {
+	r.log.Error(msg, r.attrs(d, "err", err)...)
+	if mErr := r.deliveries.MarkFailed(ctx, d.Shop, d.ID, failureReason(err)); mErr != nil {
+		r.log.Error("record webhook failure", r.attrs(d, "err", mErr)...)
+	}
+	return err
+}
+
+// attrs names a delivery in a log line; built only for lines logged, as a
+// logger made per request costs on every delivery.
+func (r *Receiver) attrs(d cvo.WebhookDelivery, more ...any) []any {
+	return append([]any{"shop", d.Shop, "topic", d.Topic, "webhook_id", d.ID}, more...)
+}
+
+// validTopic is `^[a-z_]+/[a-z_]+$`, checked byte by byte.
+func validTopic(s string) bool {
+	slash := -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '/':
+			if slash >= 0 {
+				return false
+			}
+			slash = i
+		case c != '_' && (c < 'a' || c > 'z'):
+			return false
+		}
+	}
+	return slash > 0 && slash < len(s)-1
+}
+
+// validWebhookID is `^[A-Za-z0-9._:-]{1,128}$`, checked byte by byte.
+func validWebhookID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // readSigned reads a delivery's body through the HMAC. A body is kept
@@ -151,6 +217,12 @@ func readSigned(req *http.Request, secret string) ([]byte, error) {
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "Webhook body too large.")
 	}
 	keep := &cappedBuffer{max: MaxBody, over: req.ContentLength > MaxBody}
+	if req.ContentLength > 0 && !keep.over {
+		// A declared length is only a hint until the HMAC is checked: the
+		// block it sizes is at most MaxBody, as any other would be, and
+		// a body longer than declared is cut off by net/http anyway.
+		keep.first = int(req.ContentLength)
+	}
 	n, err := io.Copy(io.MultiWriter(mac, keep), io.LimitReader(req.Body, maxHashed+1))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -175,6 +247,9 @@ type cappedBuffer struct {
 	n      int
 	max    int
 	over   bool
+	// first sizes the first block when the length is known, so a body of
+	// a few KiB costs a few KiB, not a whole block.
+	first int
 }
 
 const bufferBlock = 64 << 10
@@ -192,7 +267,11 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		last := len(c.blocks) - 1
 		if last < 0 || len(c.blocks[last]) == cap(c.blocks[last]) {
-			c.blocks = append(c.blocks, make([]byte, 0, min(bufferBlock, c.max)))
+			size := min(bufferBlock, c.max)
+			if last < 0 && c.first > 0 {
+				size = c.first
+			}
+			c.blocks = append(c.blocks, make([]byte, 0, size))
 			last++
 		}
 		k := copy(c.blocks[last][len(c.blocks[last]):cap(c.blocks[last])], p)
@@ -214,31 +293,27 @@ func (c *cappedBuffer) Bytes() []byte {
 	return out
 }
 
-// dispatch handles one delivery and says whether its payload must be kept
-// for a job. payload is what validate decoded.
-func (r *Receiver) dispatch(ctx context.Context, d cvo.WebhookDelivery, payload any) (keepPayload bool, err error) {
+// dispatch carries out a delivery the receiver applies itself (every
+// topic but the data topics). payload is what validate decoded.
+func (r *Receiver) dispatch(ctx context.Context, d cvo.WebhookDelivery, payload any) error {
 	switch p := payload.(type) {
 	case scopesUpdatePayload:
-		return false, r.installations.UpdateScopes(ctx, d.Shop, *p.Current)
+		return r.installations.UpdateScopes(ctx, d.Shop, *p.Current)
 	case dataRequestPayload:
-		_, err = r.privacy.ExportCustomer(ctx, d.Shop, p.DataRequest.ID.String(), p.Customer.ref())
-		return false, err
+		_, err := r.privacy.ExportCustomer(ctx, d.Shop, p.DataRequest.ID.String(), p.Customer.ref())
+		return err
 	case customerRedactPayload:
-		return false, r.privacy.RedactCustomer(ctx, d.Shop, p.Customer.ref())
+		return r.privacy.RedactCustomer(ctx, d.Shop, p.Customer.ref())
 	case shopRedactPayload:
 		if err := r.uninstalled(ctx, d.Shop); err != nil {
-			return false, err
+			return err
 		}
-		return false, r.privacy.DeleteShop(ctx, d.Shop)
+		return r.privacy.DeleteShop(ctx, d.Shop)
 	}
-	switch {
-	case d.Topic == "app/uninstalled":
-		return false, r.uninstalled(ctx, d.Shop)
-	case dataTopics[d.Topic] != "":
-		return true, r.jobs.EnqueueWebhook(ctx, d)
-	default:
-		return false, cvo.Errorf(cvo.EINVALID, "Topic %s is not handled.", d.Topic)
+	if d.Topic == "app/uninstalled" {
+		return r.uninstalled(ctx, d.Shop)
 	}
+	return cvo.Errorf(cvo.EINVALID, "Topic %s is not handled.", d.Topic)
 }
 
 // uninstalled stops everything for the shop; the data stays until shop/redact.

@@ -219,3 +219,75 @@ func FuzzReceiver(f *testing.F) {
 		}
 	})
 }
+
+// A data delivery is stored before it is queued; the queue losing it (or
+// never getting it) must not lose it: Shopify's retry of a delivery still
+// waiting to be applied queues it again, and a retry of one applied or
+// redacted changes nothing.
+func TestDataDeliveryIsQueuedAgainWhileUnapplied(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	body := `{"id":450789469,"admin_graphql_api_id":"gid://shopify/Order/450789469","updated_at":"2026-11-01T10:00:00Z"}`
+	queueName := f.queue.Namespace().QueueName(jobs.QueueWebhooks)
+	queued := func(id string) bool {
+		_, err := f.inspector.GetTaskInfo(queueName, "webhook:"+f.shop+":"+id)
+		return err == nil
+	}
+	cases := []struct {
+		name      string
+		update    string // what happened to the stored delivery since
+		requeued  bool
+		wantState string
+	}{
+		{"pending, its task lost", "", true, postgres.DeliveryPending},
+		{"applied", `UPDATE webhook_deliveries SET state = 'applied', payload = NULL WHERE shop = $1 AND webhook_id = $2`, false, postgres.DeliveryApplied},
+		{"redacted", `UPDATE webhook_deliveries SET payload = NULL, error = 'redacted' WHERE shop = $1 AND webhook_id = $2`, false, postgres.DeliveryPending},
+		{"dead", `UPDATE webhook_deliveries SET state = 'dead' WHERE shop = $1 AND webhook_id = $2`, false, postgres.DeliveryDead},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := fmt.Sprintf("wh-lost-%d", i)
+			require.Equal(t, http.StatusOK, f.deliver(t, "orders/create", id, body, nil))
+			require.True(t, queued(id))
+			require.NoError(t, f.inspector.DeleteTask(queueName, "webhook:"+f.shop+":"+id))
+			if tc.update != "" {
+				_, err := f.db.Pool.Exec(ctx, tc.update, f.shop, id)
+				require.NoError(t, err)
+			}
+			require.Equal(t, http.StatusOK, f.deliver(t, "orders/create", id, body, nil), "a retry is answered 200")
+			assert.Equal(t, tc.requeued, queued(id))
+			info, err := f.deliveries.Info(ctx, f.shop, id)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantState, info.State)
+			assert.Equal(t, 1, f.deliveryCount(t)-i, "a retry adds no row")
+		})
+	}
+}
+
+// Redis refusing the task after the delivery is stored answers 5xx, so
+// Shopify retries, and leaves the delivery stored and pending, where the
+// sweeper finds it.
+func TestDataDeliveryStoredWhenQueueFails(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Nothing listens on port 1: a real connection failure, not a stand-in.
+	down := jobs.NewQueue(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond}, f.queue.Namespace())
+	t.Cleanup(func() { down.Close() })
+	e := echo.New()
+	e.POST("/webhooks", webhooks.NewReceiver(secret, f.deliveries, f.shops, f.privacy, down, slog.New(slog.NewTextHandler(io.Discard, nil))).Handle)
+	broken := *f
+	broken.handler = e
+
+	body := `{"id":7001,"admin_graphql_api_id":"gid://shopify/Customer/7001","updated_at":"2026-11-01T10:00:00Z"}`
+	assert.Equal(t, http.StatusInternalServerError, broken.deliver(t, "customers/update", "wh-q", body, nil))
+	d, err := f.deliveries.Get(ctx, f.shop, "wh-q")
+	require.NoError(t, err, "stored before queueing")
+	assert.JSONEq(t, body, string(d.Payload))
+	info, err := f.deliveries.Info(ctx, f.shop, "wh-q")
+	require.NoError(t, err)
+	assert.Equal(t, postgres.DeliveryPending, info.State, "left for the sweeper")
+
+	assert.Equal(t, http.StatusOK, f.deliver(t, "customers/update", "wh-q", body, nil), "Shopify's retry")
+	_, err = f.inspector.GetTaskInfo(f.queue.Namespace().QueueName(jobs.QueueWebhooks), "webhook:"+f.shop+":wh-q")
+	assert.NoError(t, err, "the retry queued it")
+}

@@ -146,6 +146,9 @@ func (r *run) settleBatch(ctx context.Context, b *bulkOperation) ([]bool, error)
 			failed = append(failed, int32(i))
 		}
 	}
+	if err := r.fence(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.w.store.SettleBulkBatch(ctx, r.shop, b.batch, failed); err != nil {
 		return nil, err
 	}
@@ -176,6 +179,9 @@ func (r *run) resume(ctx context.Context) error {
 			if id == "" {
 				// Shopify never started it: its changes are planned again.
 				r.w.log.Info("bulk write-back batch never started; sending its changes again", "shop", r.shop, "batch", bb.ID)
+				if err := r.fence(ctx); err != nil {
+					return err
+				}
 				if err := r.w.store.DropBulkBatch(ctx, r.shop, bb.ID); err != nil {
 					return err
 				}
@@ -288,7 +294,7 @@ func (r *run) bulkLines(ops []op) []postgres.BulkLine {
 // may, it waits for one of its own running ones (or, with none, backs off)
 // and tries again.
 func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bulkOperation) (*bulkOperation, error) {
-	if err := r.w.checkInstalled(ctx, r.shop); err != nil {
+	if err := r.check(ctx); err != nil {
 		return nil, err
 	}
 	marker := shopify.NewBulkMarker()
@@ -309,7 +315,10 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 	}
 	wait := r.w.pollMin
 	for {
-		op, err := shopify.RunBulkMutation(ctx, r.api, kind.bulkMutation(marker), path)
+		if err := r.fence(ctx); err != nil {
+			return nil, err
+		}
+		op, err := shopify.RunBulkMutation(ctx, r.api, kind.bulkMutation(marker), path, marker)
 		if err == nil {
 			r.report.BulkOperations++
 			if err := r.w.step(ctx, StepStarted); err != nil {
@@ -352,11 +361,17 @@ func pendingOps(ops []*bulkOperation) []*bulkOperation {
 // stage uploads a variables file and returns its stagedUploadPath.
 func (r *run) stage(ctx context.Context, body []byte) (string, error) {
 	const filename = "cvo-write-back.jsonl"
+	if err := r.fence(ctx); err != nil {
+		return "", err
+	}
 	target, err := shopify.StageBulkVariables(ctx, r.api, filename)
 	if err != nil {
 		return "", fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
 	if err := r.w.step(ctx, StepStaged); err != nil {
+		return "", err
+	}
+	if err := r.fence(ctx); err != nil {
 		return "", err
 	}
 	path, err := r.files().Upload(ctx, target, filename, body)
@@ -377,7 +392,7 @@ func (r *run) files() shopify.Storage {
 
 // poll refreshes the status of the given operations in one request.
 func (r *run) poll(ctx context.Context, ops []*bulkOperation) error {
-	if err := r.w.checkInstalled(ctx, r.shop); err != nil {
+	if err := r.check(ctx); err != nil {
 		return err
 	}
 	ids := make([]string, len(ops))

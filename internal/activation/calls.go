@@ -72,7 +72,7 @@ func (r *run) applyByCalls(ctx context.Context, ops []op) error {
 		var failed []op
 		for start := 0; start < len(pending); start += maxFieldsPerRequest {
 			batch := pending[start:min(start+maxFieldsPerRequest, len(pending))]
-			if err := r.w.checkInstalled(ctx, r.shop); err != nil {
+			if err := r.check(ctx); err != nil {
 				return err
 			}
 			okays, err := r.sendBatch(ctx, batch)

@@ -31,7 +31,7 @@ type Shops interface {
 type Store interface {
 	// Lock takes the shop's write-back lock with the job's connection
 	// budget; ok is false when another worker holds it.
-	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+	Lock(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
 
 	Scan(ctx context.Context, shop string, withMetafields bool, fn func(postgres.Writeback) error) error
 	Save(ctx context.Context, shop string, rows []postgres.Writeback) error
@@ -230,20 +230,21 @@ func (w *Writer) checkInstalled(ctx context.Context, shop string) error {
 }
 
 // lock takes the shop's write-back lock (see postgres.WritebackStore.Lock).
-func (w *Writer) lock(ctx context.Context, shop string) (func(), error) {
-	release, ok, err := w.store.Lock(ctx, shop)
+func (w *Writer) lock(ctx context.Context, shop string) (*postgres.ShopLock, error) {
+	lock, ok, err := w.store.Lock(ctx, shop)
 	if err != nil {
 		return nil, fmt.Errorf("write back to %s: %w", shop, err)
 	}
 	if !ok {
 		return nil, fmt.Errorf("write back to %s: %w", shop, ErrBusy)
 	}
-	return release, nil
+	return lock, nil
 }
 
 // run is one Apply.
 type run struct {
 	w        *Writer
+	lock     *postgres.ShopLock
 	api      *api
 	shop     string
 	plan     plan
@@ -271,11 +272,11 @@ func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores 
 	if err := s.Validate(); err != nil {
 		return rep, err
 	}
-	unlock, err := w.lock(ctx, shop)
+	lock, err := w.lock(ctx, shop)
 	if err != nil {
 		return rep, err
 	}
-	defer unlock()
+	defer lock.Release()
 	if err := w.checkInstalled(ctx, shop); err != nil {
 		return rep, err
 	}
@@ -283,7 +284,7 @@ func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores 
 	if err != nil {
 		return rep, err
 	}
-	r := &run{w: w, api: a, shop: shop, report: &rep}
+	r := &run{w: w, lock: lock, api: a, shop: shop, report: &rep}
 	err = r.apply(ctx, s, scores)
 	rep.Calls, rep.CostPoints = a.Calls(), a.CostPoints()
 	rep.Duration = w.now().Sub(start)
@@ -416,10 +417,33 @@ func (r *run) count() {
 	}
 }
 
+// fence stops the run when its lock is gone (postgres.ErrLockLost):
+// another write-back of the shop may be running, and whatever this one
+// sent or recorded next could undo or double that one's. Every step that
+// cannot be taken back (an upload, a mutation, recording a result) is
+// preceded by it.
+func (r *run) fence(ctx context.Context) error {
+	if err := r.lock.Check(ctx); err != nil {
+		return fmt.Errorf("write back to %s: %w", r.shop, err)
+	}
+	return nil
+}
+
+// check is fence, then whether the shop still has the app.
+func (r *run) check(ctx context.Context) error {
+	if err := r.fence(ctx); err != nil {
+		return err
+	}
+	return r.w.checkInstalled(ctx, r.shop)
+}
+
 // flush saves the write-back rows of the changes with new successes.
 func (r *run) flush(ctx context.Context) error {
 	if len(r.dirty) == 0 {
 		return nil
+	}
+	if err := r.fence(ctx); err != nil {
+		return err
 	}
 	rows := make([]postgres.Writeback, 0, len(r.dirty))
 	for _, i := range r.dirty {

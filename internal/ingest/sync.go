@@ -23,7 +23,7 @@ type Tokens interface {
 // the sync's whole connection budget; ok is false when another worker
 // holds it.
 type SyncStore interface {
-	Lock(ctx context.Context, shop string) (release func(), ok bool, err error)
+	Lock(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
 	Get(ctx context.Context, shop string) (postgres.SyncState, bool, error)
 	Save(ctx context.Context, st postgres.SyncState) error
 	Progress(ctx context.Context, shop string, run, rowsDone int64) error
@@ -146,14 +146,14 @@ func (s *Syncer) ReconcileShop(ctx context.Context, shop string) error {
 }
 
 func (s *Syncer) sync(ctx context.Context, shop, mode string) error {
-	release, ok, err := s.state.Lock(ctx, shop)
+	lock, ok, err := s.state.Lock(ctx, shop)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("sync %s: %w", shop, ErrSyncRunning)
 	}
-	defer release()
+	defer lock.Release()
 
 	st, _, err := s.state.Get(ctx, shop)
 	if err != nil {
@@ -173,9 +173,14 @@ func (s *Syncer) sync(ctx context.Context, shop, mode string) error {
 		s.log.Info("sync resumed", "shop", shop, "run", st.RunID, "mode", st.Mode, "phase", st.Phase)
 	}
 
-	err = s.run(ctx, &st)
+	err = s.run(ctx, lock, &st)
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, postgres.ErrLockLost) {
+		// The shop's state may be another worker's now: nothing is saved.
+		s.log.Warn("sync stopped: lock lost", "shop", shop, "run", st.RunID, "phase", st.Phase)
+		return err
 	}
 	// Record the failure even when ctx is done (the worker stopping).
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -224,8 +229,9 @@ func (s *Syncer) newRun(ctx context.Context, prev postgres.SyncState, mode strin
 // run drives one run to its end: it starts the bulk operations still
 // missing, polls the running ones, imports each as it completes, and
 // reruns those that failed or whose result expired.
-func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
+func (s *Syncer) run(ctx context.Context, lock *postgres.ShopLock, st *postgres.SyncState) error {
 	bc := &shopAPI{
+		lock:  lock,
 		gql:   shopify.NewAdmin(st.Shop, s.version, s.hc, s.tokens),
 		files: shopify.Storage{HTTP: s.dl, Shop: st.Shop, Log: s.log, Backoff: s.downloadBackoff(st.Shop)},
 	}
@@ -258,6 +264,9 @@ func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
 			}
 			progressed = progressed || moved
 		}
+		if err := bc.fence(ctx, st.Shop); err != nil {
+			return err
+		}
 		if done {
 			return s.finish(ctx, st)
 		}
@@ -275,11 +284,23 @@ func (s *Syncer) run(ctx context.Context, st *postgres.SyncState) error {
 	}
 }
 
-// shopAPI is one run's access to the shop: the Admin API for the bulk
-// operations, the storage for their result files.
+// shopAPI is one run's access to the shop: its sync lock, the Admin API
+// for the bulk operations, the storage for their result files.
 type shopAPI struct {
+	lock  *postgres.ShopLock
 	gql   *shopify.Admin
 	files shopify.Storage
+}
+
+// fence stops the run when its lock is gone (postgres.ErrLockLost): another
+// worker may be syncing the shop, and a second set of bulk operations or
+// a merge of stale rows over its newer ones must not follow. It precedes
+// every bulk operation started and every merge.
+func (bc *shopAPI) fence(ctx context.Context, shop string) error {
+	if err := bc.lock.Check(ctx); err != nil {
+		return fmt.Errorf("sync %s: %w", shop, err)
+	}
+	return nil
 }
 
 // startOperations starts the bulk operation of every resource that has
@@ -303,6 +324,9 @@ func (s *Syncer) startOperations(ctx context.Context, bc *shopAPI, st *postgres.
 		var since time.Time
 		if st.Mode == postgres.ModeReconcile && r != postgres.ResourceProducts {
 			since = st.Since
+		}
+		if err := bc.fence(ctx, st.Shop); err != nil {
+			return started, err
 		}
 		id, err := shopify.RunBulkQuery(ctx, bc.gql, bulkQuery(r, since))
 		if errors.Is(err, shopify.ErrBulkBusy) {
@@ -446,6 +470,9 @@ func (s *Syncer) importOperation(ctx context.Context, bc *shopAPI, st *postgres.
 	next.Operations[r].Rows = src.objects
 	next.RowsDone = base + src.objects
 	next.Phase = postgres.PhaseExporting
+	if err := bc.fence(ctx, st.Shop); err != nil {
+		return err
+	}
 	changed, err := s.state.Merge(ctx, stage, next)
 	if err != nil {
 		return err

@@ -126,10 +126,10 @@ func TestSyncLockAndMergeFitTheBudget(t *testing.T) {
 
 	const shop = "s.myshopify.com"
 	store := postgres.NewSyncStore(db)
-	release, ok, err := store.Lock(ctx, shop)
+	held, ok, err := store.Lock(ctx, shop)
 	require.NoError(t, err)
 	require.True(t, ok)
-	defer release()
+	defer held.Release()
 
 	_, _, err = store.Lock(ctx, "other.myshopify.com")
 	require.ErrorIs(t, err, postgres.ErrPoolExhausted)
@@ -156,12 +156,12 @@ func TestSyncLockAndMergeFitTheBudget(t *testing.T) {
 	assert.Equal(t, int64(150), changed)
 	require.NoError(t, stage.Drop(ctx))
 
-	release()
+	held.Release()
 	// With the first sync done, its budget is free for the next.
-	release2, ok, err := store.Lock(ctx, "other.myshopify.com")
+	next, ok, err := store.Lock(ctx, "other.myshopify.com")
 	require.NoError(t, err)
 	require.True(t, ok)
-	release2()
+	next.Release()
 }
 
 // A migration merged after higher-numbered ones were applied (00006 after

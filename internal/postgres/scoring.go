@@ -232,7 +232,7 @@ func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (tim
 // LockRescore takes the shop's rescore lock: one rescore per shop at a
 // time, across every worker process. The rescore's whole connection budget
 // (RescoreConns) is reserved with it.
-func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error) {
+func (s *ScoringStore) LockRescore(ctx context.Context, shop string) (lock *ShopLock, ok bool, err error) {
 	return s.db.tryShopLock(ctx, lockRescore, shop, RescoreConns)
 }
 

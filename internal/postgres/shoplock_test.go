@@ -13,7 +13,7 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 )
 
-type shopLock func(ctx context.Context, shop string) (release func(), ok bool, err error)
+type shopLock func(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
 
 // jobLocks are the per-shop job locks and their connection budgets.
 func jobLocks(db *postgres.DB) []struct {
@@ -47,7 +47,7 @@ func TestShopLocks(t *testing.T) {
 			// Room for the lock's budget and one connection more.
 			db := openSized(t, withParam(url, fmt.Sprintf("pool_max_conns=%d", tc.conns+1)), postgres.Options{AcquireWait: 300 * time.Millisecond})
 			lock := jobLocks(db)[i].lock
-			release, ok, err := lock(ctx, shop)
+			held, ok, err := lock(ctx, shop)
 			require.NoError(t, err)
 			require.True(t, ok)
 
@@ -72,17 +72,60 @@ func TestShopLocks(t *testing.T) {
 				rel, ok, err := k.lock(ctx, shop)
 				require.NoError(t, err)
 				assert.True(t, ok, k.name)
-				rel()
+				rel.Release()
 			}
 
-			release()
-			release() // twice is harmless
+			held.Release()
+			held.Release() // twice is harmless
 			again, ok, err := jobLocks(second)[i].lock(ctx, shop)
 			require.NoError(t, err)
 			require.True(t, ok, "released with its connection")
-			again()
+			again.Release()
 			fits, err := db.Reserve(ctx, tc.conns+1)
 			require.NoError(t, err, "the budget is given back")
+			fits()
+		})
+	}
+}
+
+// TestShopLockCheck: Check vouches for the lock while its session holds
+// it, and reports ErrLockLost, for good, once the session is gone (ended
+// by the server, as a PostgreSQL restart or idle_session_timeout would),
+// even after another worker has taken the lock: "someone holds it" is not
+// "I hold it". Releasing a lost lock returns its budget.
+func TestShopLockCheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, url := pgtest.NewWithURL(t)
+	const shop = "s.myshopify.com"
+
+	for i, tc := range jobLocks(db) {
+		t.Run(tc.name, func(t *testing.T) {
+			held, ok, err := tc.lock(ctx, shop)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.NoError(t, held.Check(ctx))
+			require.NoError(t, held.Check(ctx), "checking does not use the lock up")
+
+			var ended bool
+			require.NoError(t, db.Pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, int32(held.PID())).Scan(&ended))
+			require.True(t, ended)
+			// The session's end frees the lock; another process takes it.
+			second := openSized(t, url, postgres.Options{})
+			var taker *postgres.ShopLock
+			require.Eventually(t, func() bool {
+				taker, ok, err = jobLocks(second)[i].lock(ctx, shop)
+				return err == nil && ok
+			}, 10*time.Second, 20*time.Millisecond)
+			require.NoError(t, taker.Check(ctx))
+
+			require.ErrorIs(t, held.Check(ctx), postgres.ErrLockLost)
+			require.ErrorIs(t, held.Check(ctx), postgres.ErrLockLost, "a lost lock stays lost")
+			held.Release()
+			require.NoError(t, taker.Check(ctx), "releasing the lost lock leaves the taker's alone")
+			taker.Release()
+			fits, err := db.Reserve(ctx, tc.conns)
+			require.NoError(t, err, "the lost lock's budget is given back")
 			fits()
 		})
 	}

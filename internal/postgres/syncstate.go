@@ -236,7 +236,8 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	if err != nil {
 		return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
 	}
-	plan, err := stage.plan()
+	asOf := ImportAsOf(st)
+	plan, err := stage.plan(asOf)
 	if err != nil {
 		return 0, err
 	}
@@ -252,7 +253,7 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	g.SetLimit(SyncConns - 1)
 	for _, stmts := range plan.groups {
 		g.Go(func() error {
-			n, err := stage.runGroup(gctx, stmts)
+			n, err := stage.runGroup(gctx, stmts, asOf)
 			changed.Add(n)
 			return err
 		})
@@ -296,17 +297,17 @@ func (s *SyncStore) DropRunStages(ctx context.Context, shop string, run int64) e
 	return nil
 }
 
-// Lock takes the shop's sync lock for as long as the returned release is
-// not called, on a connection of its own: two workers never sync one shop
+// Lock takes the shop's sync lock until the returned lock is
+// released, on a connection of its own: two workers never sync one shop
 // at once, and a worker that dies releases it with its connection. The
 // sync's whole budget (SyncConns: the lock and the two merge groups) is
 // reserved with it. ok is false when another worker holds it.
-func (s *SyncStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	release, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
+func (s *SyncStore) Lock(ctx context.Context, shop string) (lock *ShopLock, ok bool, err error) {
+	lock, ok, err = s.db.tryShopLock(ctx, lockSync, shop, SyncConns)
 	if err != nil {
 		return nil, false, fmt.Errorf("sync %w", err)
 	}
-	return release, ok, nil
+	return lock, ok, nil
 }
 
 // Counts reports how many live customers and orders the shop has stored.

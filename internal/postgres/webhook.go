@@ -63,6 +63,36 @@ func (s *DeliveryStore) Record(ctx context.Context, d cvo.WebhookDelivery) (bool
 	return true, nil
 }
 
+// RecordQueued stores a delivery that a job will apply, in one statement:
+// it is stored pending, with its payload, and marked handled by the
+// receiver, so the caller only has to queue it. It says whether the
+// delivery must be queued: when it is new, and also when a delivery of
+// that id is stored and still waits to be applied, since the queue may
+// have lost it (queueing again is harmless: a job's id is the delivery's).
+// A duplicate neither writes nor waits for a row lock an apply may hold.
+func (s *DeliveryStore) RecordQueued(ctx context.Context, d cvo.WebhookDelivery) (bool, error) {
+	var triggered any
+	if !d.TriggeredAt.IsZero() {
+		triggered = d.TriggeredAt
+	}
+	var queue bool
+	// The pending check reads the statement's snapshot: a duplicate racing
+	// the first insert may not see it and is answered as done, which the
+	// first one's own queueing makes true.
+	err := s.db.Pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO webhook_deliveries (shop, webhook_id, topic, event_id, triggered_at, payload, processed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now())
+			ON CONFLICT (shop, webhook_id) DO NOTHING
+			RETURNING true)
+		SELECT EXISTS (SELECT 1 FROM ins) OR EXISTS (SELECT 1 FROM webhook_deliveries
+			WHERE shop = $1 AND webhook_id = $2 AND state = 'pending' AND payload IS NOT NULL)`,
+		d.Shop, d.ID, d.Topic, d.EventID, triggered, d.Payload).Scan(&queue)
+	if err != nil {
+		return false, fmt.Errorf("record webhook %s for %s: %w", d.Topic, d.Shop, err)
+	}
+	return queue, nil
+}
+
 // MarkHandled notes that the receiver handled a delivery. keepPayload means
 // it was handed to a job that will apply it: the delivery stays pending, and
 // the sweeper queues it again should the job be lost. Without keepPayload

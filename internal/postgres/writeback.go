@@ -26,12 +26,12 @@ func NewWritebackStore(db *DB) *WritebackStore { return &WritebackStore{db: db} 
 // time, across every worker process. The write-back's whole connection
 // budget (WritebackConns) is reserved with it. ok is false when another
 // worker holds it.
-func (s *WritebackStore) Lock(ctx context.Context, shop string) (release func(), ok bool, err error) {
-	release, ok, err = s.db.tryShopLock(ctx, lockWriteback, shop, WritebackConns)
+func (s *WritebackStore) Lock(ctx context.Context, shop string) (lock *ShopLock, ok bool, err error) {
+	lock, ok, err = s.db.tryShopLock(ctx, lockWriteback, shop, WritebackConns)
 	if err != nil {
 		return nil, false, fmt.Errorf("write-back %w", err)
 	}
-	return release, ok, nil
+	return lock, ok, nil
 }
 
 // Writeback is what the app has written to one customer.
@@ -390,16 +390,29 @@ func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b Bul
 
 // SetBulkStaged records where the batch's file was uploaded.
 func (s *WritebackStore) SetBulkStaged(ctx context.Context, shop string, id int64, path string) error {
-	if _, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET staged_path = $3 WHERE shop = $1 AND id = $2`, shop, id, path); err != nil {
+	tag, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET staged_path = $3 WHERE shop = $1 AND id = $2`, shop, id, path)
+	if err == nil && tag.RowsAffected() != 1 {
+		err = ErrBulkBatchGone
+	}
+	if err != nil {
 		return fmt.Errorf("record staged upload of bulk batch %d of %s: %w", id, shop, err)
 	}
 	return nil
 }
 
+// ErrBulkBatchGone: a batch this write-back stored is no longer there, so
+// another write-back of the shop settled or dropped it, which only happens
+// when this one lost its lock. It must stop and record nothing.
+var ErrBulkBatchGone = errors.New("bulk batch is gone: another write-back took over the shop")
+
 // SetBulkStarted records the operation Shopify started for the batch.
 func (s *WritebackStore) SetBulkStarted(ctx context.Context, shop string, id int64, operationID string, at time.Time) error {
-	if _, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET operation_id = $3, started_at = $4 WHERE shop = $1 AND id = $2`,
-		shop, id, operationID, at); err != nil {
+	tag, err := s.db.Pool.Exec(ctx, `UPDATE writeback_bulk_batches SET operation_id = $3, started_at = $4 WHERE shop = $1 AND id = $2`,
+		shop, id, operationID, at)
+	if err == nil && tag.RowsAffected() != 1 {
+		err = ErrBulkBatchGone
+	}
+	if err != nil {
 		return fmt.Errorf("record bulk operation %s of %s: %w", operationID, shop, err)
 	}
 	return nil
@@ -437,7 +450,8 @@ func (s *WritebackStore) DropBulkBatch(ctx context.Context, shop string, id int6
 // SettleBulkBatch records the lines of a batch Shopify confirmed (all but
 // the line numbers in failed) onto customer_writeback and deletes the
 // batch, in one transaction, so a batch is recorded exactly once however
-// often a worker dies around it. Recording is relative to each customer's
+// often a worker dies around it; a batch no longer there is
+// ErrBulkBatchGone. Recording is relative to each customer's
 // current row: tagsAdd adds the line's tags it lacks, tagsRemove takes them
 // away (a row left with nothing of the app's goes), metafieldsSet merges
 // the values.
@@ -450,7 +464,9 @@ func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id in
 	var kind string
 	err = tx.QueryRow(ctx, `SELECT kind FROM writeback_bulk_batches WHERE shop = $1 AND id = $2 FOR UPDATE`, shop, id).Scan(&kind)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // settled already
+		// Settled or dropped by another write-back: recording its lines
+		// again would count them twice.
+		err = ErrBulkBatchGone
 	}
 	if err != nil {
 		return fmt.Errorf("settle bulk batch %d of %s: %w", id, shop, err)

@@ -100,8 +100,9 @@ func TestWritebackSetupAndSegments(t *testing.T) {
 
 // TestSettleBulkBatchRecordsConfirmedLinesOnce: settling records exactly
 // the confirmed lines (all but the failed ones), relative to each customer's current row, deletes
-// the batch with them, and a second settle of the same batch changes
-// nothing. Other shops' rows and batches are untouched.
+// the batch with them, and a second settle of the same batch fails with
+// ErrBulkBatchGone and changes nothing, as does recording a step of a
+// batch that is gone. Other shops' rows and batches are untouched.
 func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 	ctx := context.Background()
 	s := postgres.NewWritebackStore(pgtest.New(t))
@@ -146,11 +147,16 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 
 	// Line 1 of the removal (customer 2) failed at Shopify; line 2 of the
 	// additions (customer 5) too.
-	for range 2 {
-		require.NoError(t, s.SettleBulkBatch(ctx, shop, remove, []int32{1}))
-		require.NoError(t, s.SettleBulkBatch(ctx, shop, add, []int32{2}))
-		require.NoError(t, s.SettleBulkBatch(ctx, shop, mf, nil))
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, remove, []int32{1}))
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, add, []int32{2}))
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, mf, nil))
+	for _, id := range []int64{remove, add, mf} {
+		require.ErrorIs(t, s.SettleBulkBatch(ctx, shop, id, nil), postgres.ErrBulkBatchGone)
+		require.ErrorIs(t, s.SetBulkStaged(ctx, shop, id, "tmp/1/bulk/y.jsonl"), postgres.ErrBulkBatchGone)
+		require.ErrorIs(t, s.SetBulkStarted(ctx, shop, id, "gid://shopify/BulkOperation/8", now), postgres.ErrBulkBatchGone)
 	}
+	// Another shop's batch is not this shop's.
+	require.ErrorIs(t, s.SettleBulkBatch(ctx, shop, otherBatch, nil), postgres.ErrBulkBatchGone)
 	assert.Equal(t, []postgres.Writeback{
 		{CustomerID: 1, Tags: []string{"cvo-value-low", "cvo-soulmates"}, Metafields: map[string]string{}},
 		{CustomerID: 2, Tags: []string{"cvo-lovers"}, Metafields: map[string]string{}},
@@ -172,7 +178,7 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 	// Dropping forgets a batch without recording anything.
 	dropped := batch(shop, postgres.BulkTagsAdd, "m6", postgres.BulkLine{CustomerID: 9, Tags: []string{"x"}})
 	require.NoError(t, s.DropBulkBatch(ctx, shop, dropped))
-	require.NoError(t, s.SettleBulkBatch(ctx, shop, dropped, nil))
+	require.ErrorIs(t, s.SettleBulkBatch(ctx, shop, dropped, nil), postgres.ErrBulkBatchGone)
 	_, found, err = s.Get(ctx, shop, 9)
 	require.NoError(t, err)
 	assert.False(t, found)

@@ -159,10 +159,10 @@ func TestSweepRequeuesARescoreWhoseWorkerDied(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(w.Close)
 		store := postgres.NewScoringStore(w)
-		release, ok, err := store.LockRescore(ctx, shop)
+		held, ok, err := store.LockRescore(ctx, shop)
 		require.NoError(t, err)
 		require.True(t, ok)
-		t.Cleanup(release)
+		t.Cleanup(held.Release)
 		id, err := store.Begin(ctx, shop, string(rescore.ReasonSync), time.Now())
 		require.NoError(t, err)
 		return w, id

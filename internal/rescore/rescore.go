@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
@@ -54,7 +55,7 @@ type Snapshots interface {
 	Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error)
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
-	LockRescore(ctx context.Context, shop string) (release func(), ok bool, err error)
+	LockRescore(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
 	// FailRunning marks failed the shop's runs still running; called under
 	// the lock, when they can only belong to a dead worker.
 	FailRunning(ctx context.Context, shop string) (int64, error)
@@ -118,14 +119,14 @@ func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
 // for new orders is skipped when a scoring started after the last order
 // arrived. It returns ErrBusy when another worker holds the shop.
 func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scoringID int64, err error) {
-	release, ok, err := s.snapshots.LockRescore(ctx, shop)
+	lock, ok, err := s.snapshots.LockRescore(ctx, shop)
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
 		return 0, ErrBusy
 	}
-	defer release()
+	defer lock.Release()
 	// Advisory locks die with their session: a run still marked running
 	// while we hold the lock was left by a worker that died. This rescore
 	// is its retry.
@@ -168,6 +169,12 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	}
 	started := time.Now()
 	scores, aggregates, err := s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history})
+	if err == nil {
+		// A rescore whose lock died may have been overtaken by a newer
+		// run (which failed this one) or be about to be failed by the
+		// sweep: it must not become current.
+		err = lock.Check(ctx)
+	}
 	if err == nil {
 		err = s.snapshots.Finish(ctx, shop, id, scores, aggregates)
 	}

@@ -112,15 +112,45 @@ func (p startedOperation) started() (BulkOperation, error) {
 	return BulkOperation{ID: p.BulkOperation.ID, Status: p.BulkOperation.Status}, nil
 }
 
-// RunBulkQuery starts a bulk query operation and returns its id.
+// maxRunSends bounds how often one run mutation is sent when its answers
+// are lost and Shopify is found not to have started it.
+const maxRunSends = 3
+
+// runBulk sends a run mutation (field is its payload's name) without the
+// client's blind retries: a 5xx or a network error may come after Shopify
+// started the operation, and sending the mutation again would run it
+// twice. After such a loss, find looks for the operation at Shopify; only
+// when it is not there is the mutation sent again.
+func runBulk(ctx context.Context, gql GraphQL, mutation, field string, vars map[string]any, find func(context.Context) (string, error)) (BulkOperation, error) {
+	for sends := 1; ; sends++ {
+		var out map[string]startedOperation
+		_, err := gql.Do(SendOnce(ctx), mutation, vars, &out)
+		if err == nil {
+			return out[field].started()
+		}
+		if !errors.Is(err, ErrOutcomeUnknown) || sends >= maxRunSends {
+			return BulkOperation{}, err
+		}
+		id, ferr := find(ctx)
+		if ferr != nil {
+			return BulkOperation{}, fmt.Errorf("%w (then looking for the operation: %w)", err, ferr)
+		}
+		if id != "" {
+			// Its status is learnt by the caller's first poll.
+			return BulkOperation{ID: id}, nil
+		}
+	}
+}
+
+// RunBulkQuery starts a bulk query operation and returns its id. When the
+// answer is lost, the app's recent bulk queries are searched for this very
+// query before it is sent again.
 func RunBulkQuery(ctx context.Context, gql GraphQL, query string) (string, error) {
-	var out struct {
-		Run startedOperation `json:"bulkOperationRunQuery"`
-	}
-	if _, err := gql.Do(ctx, runBulkQuery, map[string]any{"query": query}, &out); err != nil {
-		return "", fmt.Errorf("start bulk query: %w", err)
-	}
-	op, err := out.Run.started()
+	since := time.Now()
+	op, err := runBulk(ctx, gql, runBulkQuery, "bulkOperationRunQuery", map[string]any{"query": query},
+		func(ctx context.Context) (string, error) {
+			return findBulkOperation(ctx, gql, "QUERY", since, func(q string) bool { return strings.TrimSpace(q) == strings.TrimSpace(query) })
+		})
 	if err != nil {
 		return "", fmt.Errorf("start bulk query: %w", err)
 	}
@@ -128,15 +158,13 @@ func RunBulkQuery(ctx context.Context, gql GraphQL, query string) (string, error
 }
 
 // RunBulkMutation starts a bulk mutation over a staged variables file
-// (UploadStaged's path).
-func RunBulkMutation(ctx context.Context, gql GraphQL, mutation, stagedPath string) (BulkOperation, error) {
-	var out struct {
-		Run startedOperation `json:"bulkOperationRunMutation"`
-	}
-	if _, err := gql.Do(ctx, runBulkMutation, map[string]any{"mutation": mutation, "path": stagedPath}, &out); err != nil {
-		return BulkOperation{}, fmt.Errorf("start bulk mutation: %w", err)
-	}
-	op, err := out.Run.started()
+// (UploadStaged's path). mutation's operation name carries marker
+// (MarkedName): when the answer is lost, the operation is looked for by it
+// (FindBulkMutation) before the mutation is sent again.
+func RunBulkMutation(ctx context.Context, gql GraphQL, mutation, stagedPath, marker string) (BulkOperation, error) {
+	since := time.Now()
+	op, err := runBulk(ctx, gql, runBulkMutation, "bulkOperationRunMutation", map[string]any{"mutation": mutation, "path": stagedPath},
+		func(ctx context.Context) (string, error) { return FindBulkMutation(ctx, gql, since, marker) })
 	if err != nil {
 		return BulkOperation{}, fmt.Errorf("start bulk mutation: %w", err)
 	}
@@ -196,22 +224,33 @@ func NewBulkMarker() string {
 // MarkedName is a GraphQL operation name carrying marker.
 func MarkedName(name, marker string) string { return name + "_" + marker }
 
-const findBulkMutations = `query CvoBulkFind($q: String!, $after: String) { bulkOperations(first: 50, after: $after, query: $q) {
+const findBulkOperations = `query CvoBulkFind($q: String!, $after: String) { bulkOperations(first: 50, after: $after, query: $q) {
   nodes { id query } pageInfo { hasNextPage endCursor } } }`
 
 // FindBulkMutation looks for the bulk mutation whose operation name
 // carries marker among the app's bulk mutations created since (a day
 // earlier, for clock skew); "" means Shopify never started it.
 func FindBulkMutation(ctx context.Context, gql GraphQL, since time.Time, marker string) (string, error) {
+	named := "_" + marker + "("
+	id, err := findBulkOperation(ctx, gql, "MUTATION", since, func(q string) bool { return strings.Contains(q, named) })
+	if err != nil {
+		return "", fmt.Errorf("find bulk mutation: %w", err)
+	}
+	return id, nil
+}
+
+// findBulkOperation looks for the app's bulk operation of kind (QUERY or
+// MUTATION) created since (a day earlier, for clock skew) whose query
+// matches; "" when there is none.
+func findBulkOperation(ctx context.Context, gql GraphQL, kind string, since time.Time, match func(query string) bool) (string, error) {
 	type node struct {
 		ID    string `json:"id"`
 		Query string `json:"query"`
 	}
-	named := "_" + marker + "("
-	q := "operation_type:mutation created_at:>=" + since.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	q := "operation_type:" + strings.ToLower(kind) + " created_at:>=" + since.UTC().AddDate(0, 0, -1).Format("2006-01-02")
 	var found string
-	err := EachNode(ctx, gql, findBulkMutations, "bulkOperations", map[string]any{"q": q}, func(n node) bool {
-		if strings.Contains(n.Query, named) {
+	err := EachNode(ctx, gql, findBulkOperations, "bulkOperations", map[string]any{"q": q}, func(n node) bool {
+		if match(n.Query) {
 			found = n.ID
 		}
 		return found == ""
@@ -219,27 +258,25 @@ func FindBulkMutation(ctx context.Context, gql GraphQL, since time.Time, marker 
 	var gqlErrs GraphQLErrors
 	if errors.As(err, &gqlErrs) {
 		// Before API 2026-01 there is no bulkOperations query, but a shop
-		// runs one bulk mutation at a time, and one whose id was never
-		// stored can only be the last one started: the current one, if any.
-		return currentBulkMutation(ctx, gql, named)
+		// runs one bulk operation of a kind at a time, and one whose id is
+		// unknown can only be the last one started: the current one, if any.
+		return currentBulkOperation(ctx, gql, kind, match)
 	}
-	if err != nil {
-		return "", fmt.Errorf("find bulk mutation: %w", err)
-	}
-	return found, nil
+	return found, err
 }
 
-func currentBulkMutation(ctx context.Context, gql GraphQL, named string) (string, error) {
+func currentBulkOperation(ctx context.Context, gql GraphQL, kind string, match func(query string) bool) (string, error) {
 	var out struct {
 		Op *struct {
 			ID    string `json:"id"`
 			Query string `json:"query"`
 		} `json:"currentBulkOperation"`
 	}
-	if _, err := gql.Do(ctx, `query CvoBulkCurrent { currentBulkOperation(type: MUTATION) { id query } }`, nil, &out); err != nil {
-		return "", fmt.Errorf("find bulk mutation: %w", err)
+	// kind is one of two constants, not outside input.
+	if _, err := gql.Do(ctx, `query CvoBulkCurrent { currentBulkOperation(type: `+kind+`) { id query } }`, nil, &out); err != nil {
+		return "", err
 	}
-	if out.Op != nil && strings.Contains(out.Op.Query, named) {
+	if out.Op != nil && match(out.Op.Query) {
 		return out.Op.ID, nil
 	}
 	return "", nil

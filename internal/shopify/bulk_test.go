@@ -130,9 +130,9 @@ func TestRunBulkOperations(t *testing.T) {
 		c, fake, _ := newTestAdmin(t,
 			okReply(`{"bulkOperationRunMutation":{"bulkOperation":null,"userErrors":[{"field":null,"message":"x","code":"LIMIT_REACHED"}]}}`, 10, 990),
 			okReply(`{"bulkOperationRunMutation":{"bulkOperation":{"id":"gid://shopify/BulkOperation/2","status":"CREATED"},"userErrors":[]}}`, 10, 990))
-		_, err := RunBulkMutation(context.Background(), c, "mutation M { x }", "tmp/1/a.jsonl")
+		_, err := RunBulkMutation(context.Background(), c, "mutation M { x }", "tmp/1/a.jsonl", "m")
 		require.ErrorIs(t, err, ErrBulkBusy)
-		op, err := RunBulkMutation(context.Background(), c, "mutation M { x }", "tmp/1/a.jsonl")
+		op, err := RunBulkMutation(context.Background(), c, "mutation M { x }", "tmp/1/a.jsonl", "m")
 		require.NoError(t, err)
 		assert.Equal(t, BulkOperation{ID: "gid://shopify/BulkOperation/2", Status: BulkCreated}, op)
 		assert.Equal(t, map[string]any{"mutation": "mutation M { x }", "path": "tmp/1/a.jsonl"}, fake.seen()[1].Variables)
@@ -280,4 +280,64 @@ func TestBulkWakerCutsAWaitShort(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, SleepUntil(cctx, time.Hour, none.Woken(testShop)), context.Canceled)
 	assert.NoError(t, Sleep(ctx, time.Millisecond))
+}
+
+// TestRunBulkAfterLostAnswer: a run mutation whose answer is lost (a 5xx
+// after Shopify may have run it) is never sent again blindly: the
+// operation is looked for first (bulk mutations by marker, bulk queries by
+// their query) and sent again only when Shopify does not have it.
+func TestRunBulkAfterLostAnswer(t *testing.T) {
+	const query = "{ orders { edges { node { id } } } }"
+	marker := NewBulkMarker()
+	mutation := "mutation " + MarkedName("CvoTagsAdd", marker) + "($id: ID!) { tagsAdd(id: $id) { userErrors { message } } }"
+	lost := reply(http.StatusBadGateway, `{"errors":"Bad Gateway"}`)
+	found := func(q string) func(http.ResponseWriter) {
+		return okReply(fmt.Sprintf(`{"bulkOperations":{"nodes":[{"id":"gid://shopify/BulkOperation/1","query":"{ other }"},{"id":"gid://shopify/BulkOperation/5","query":%q}],"pageInfo":{"hasNextPage":false,"endCursor":"c"}}}`, q), 5, 990)
+	}
+	notFound := okReply(`{"bulkOperations":{"nodes":[],"pageInfo":{"hasNextPage":false,"endCursor":null}}}`, 5, 990)
+	startedQuery := okReply(`{"bulkOperationRunQuery":{"bulkOperation":{"id":"gid://shopify/BulkOperation/6","status":"CREATED"},"userErrors":[]}}`, 10, 990)
+	startedMutation := okReply(`{"bulkOperationRunMutation":{"bulkOperation":{"id":"gid://shopify/BulkOperation/6","status":"CREATED"},"userErrors":[]}}`, 10, 990)
+	tests := []struct {
+		name      string
+		mutation  bool
+		responses []func(http.ResponseWriter)
+		want      string
+		sends     int
+		wantErr   error
+	}{
+		{name: "mutation ran: found by marker", mutation: true, responses: []func(http.ResponseWriter){lost, found(mutation)}, want: "gid://shopify/BulkOperation/5", sends: 1},
+		{name: "mutation never ran: sent again", mutation: true, responses: []func(http.ResponseWriter){lost, notFound, startedMutation}, want: "gid://shopify/BulkOperation/6", sends: 2},
+		{name: "query ran: found by its query", responses: []func(http.ResponseWriter){lost, found(query)}, want: "gid://shopify/BulkOperation/5", sends: 1},
+		{name: "query never ran: sent again", responses: []func(http.ResponseWriter){lost, notFound, startedQuery}, want: "gid://shopify/BulkOperation/6", sends: 2},
+		{name: "every answer lost: bounded", mutation: true, responses: []func(http.ResponseWriter){lost, notFound, lost, notFound, lost, notFound}, sends: 3, wantErr: ErrOutcomeUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, fake, _ := newTestAdmin(t, tc.responses...)
+			var (
+				id  string
+				err error
+			)
+			if tc.mutation {
+				var op BulkOperation
+				op, err = RunBulkMutation(context.Background(), c, mutation, "tmp/1/a.jsonl", marker)
+				id = op.ID
+			} else {
+				id, err = RunBulkQuery(context.Background(), c, query)
+			}
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tc.want, id)
+			sends := 0
+			for _, r := range fake.seen() {
+				if strings.Contains(r.Query, "bulkOperationRun") {
+					sends++
+				}
+			}
+			assert.Equal(t, tc.sends, sends, "run mutations sent")
+		})
+	}
 }

@@ -32,6 +32,10 @@ var (
 	// ErrMaxCostExceeded: the query alone costs more than the bucket can
 	// ever hold (1,000 points); it must be split, retrying cannot help.
 	ErrMaxCostExceeded = errors.New("shopify: query cost exceeds the maximum")
+	// ErrOutcomeUnknown: a request sent with SendOnce got a 5xx answer or
+	// none at all, so it may or may not have run at Shopify; look before
+	// sending it again.
+	ErrOutcomeUnknown = errors.New("shopify: request may or may not have run")
 )
 
 const maxErrorMessage = 300

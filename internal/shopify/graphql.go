@@ -158,6 +158,23 @@ func NewAdminClient(shop, accessToken, apiVersion string, httpClient *http.Clien
 // Shop is the shop this client talks to.
 func (c *AdminClient) Shop() string { return c.shop }
 
+// sendOnceKey marks a context whose requests are never sent twice.
+type sendOnceKey struct{}
+
+// SendOnce marks ctx so that Do never retries a request after a 5xx answer
+// or a network error, which may come after Shopify ran it: it returns
+// ErrOutcomeUnknown instead, for the caller to find out. THROTTLED answers
+// are still waited out, as Shopify ran nothing. It is for mutations that
+// must not run twice: a bulk operation run twice runs its file twice.
+func SendOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sendOnceKey{}, true)
+}
+
+func sendsOnce(ctx context.Context) bool {
+	once, _ := ctx.Value(sendOnceKey{}).(bool)
+	return once
+}
+
 // Do runs one GraphQL query or mutation and decodes "data" into out (a
 // pointer, or nil to discard). It returns the cost of the last response.
 //
@@ -166,7 +183,8 @@ func (c *AdminClient) Shop() string { return c.shop }
 // network errors with capped exponential backoff and jitter; every wait ends
 // early if ctx does. Retried requests may run twice on Shopify's side, which
 // is harmless for the idempotent mutations this app sends (tagsAdd,
-// tagsRemove, metafieldsSet).
+// tagsRemove, metafieldsSet); a ctx marked with SendOnce turns those
+// retries off.
 //
 // Errors: *HTTPError for other non-200 statuses (errors.Is ErrUnauthorized
 // etc.), GraphQLErrors (wrapped; use errors.As) for top-level GraphQL errors
@@ -198,6 +216,9 @@ func (c *AdminClient) Do(ctx context.Context, query string, vars any, out any) (
 				return cost, fmt.Errorf("graphql for %s: %w", c.shop, ctx.Err())
 			}
 			lastErr = fmt.Errorf("graphql for %s: %w", c.shop, err)
+			if sendsOnce(ctx) {
+				return cost, fmt.Errorf("%w: %w", ErrOutcomeUnknown, lastErr)
+			}
 			if retries >= c.maxRetries {
 				return cost, lastErr
 			}
@@ -229,6 +250,9 @@ func (c *AdminClient) Do(ctx context.Context, query string, vars any, out any) (
 
 		case res.status >= 500:
 			lastErr = &HTTPError{Shop: c.shop, Status: res.status, Message: res.message}
+			if sendsOnce(ctx) {
+				return cost, fmt.Errorf("graphql: %w: %w", ErrOutcomeUnknown, lastErr)
+			}
 			if retries >= c.maxRetries {
 				return cost, fmt.Errorf("graphql: %w (after %d retries)", lastErr, retries)
 			}

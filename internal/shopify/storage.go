@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,25 @@ const (
 	MaxDownloadAttempts = 5
 	maxUploadAttempts   = 3
 )
+
+// unsigned hides the query string of the signed URL in err: Go's
+// *url.Error quotes the whole URL, and its signature would otherwise reach
+// logs, sync_state.last_error and the admin API. The URL's host and path
+// stay, to tell one file from another.
+func unsigned(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		ue.URL = withoutQuery(ue.URL)
+	}
+	return err
+}
+
+func withoutQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
+}
 
 func (s Storage) log() *slog.Logger {
 	if s.Log == nil {
@@ -99,14 +119,14 @@ func (b *resumingBody) open() error {
 func (b *resumingBody) request() (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, b.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("download bulk result for %s: %w", b.s.Shop, err)
+		return nil, fmt.Errorf("download bulk result for %s: %w", b.s.Shop, unsigned(err))
 	}
 	if b.off > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(b.off, 10)+"-")
 	}
 	resp, err := b.s.HTTP.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("download bulk result for %s: %w", b.s.Shop, err)
+		return nil, fmt.Errorf("download bulk result for %s: %w", b.s.Shop, unsigned(err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && b.off > 0 &&
@@ -136,6 +156,7 @@ func (b *resumingBody) Read(p []byte) (int, error) {
 	for {
 		if b.broken == nil {
 			n, err := b.body.Read(p)
+			err = unsigned(err)
 			b.off += int64(n)
 			if err == nil || errors.Is(err, io.EOF) {
 				return n, err
@@ -255,12 +276,12 @@ func (s Storage) Upload(ctx context.Context, t StagedTarget, filename string, bo
 func (s Storage) post(ctx context.Context, url, contentType string, form []byte) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(form))
 	if err != nil {
-		return 0, err
+		return 0, unsigned(err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	resp, err := s.HTTP.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, unsigned(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

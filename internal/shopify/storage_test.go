@@ -163,3 +163,36 @@ func TestStorageUpload(t *testing.T) {
 		assert.ErrorIs(t, err, stop)
 	})
 }
+
+// TestStorageErrorsHideSignatures: a failed download or upload (no
+// server, a connection cut before the answer) reports the URL without its
+// query string, where a signed URL keeps its signature.
+func TestStorageErrorsHideSignatures(t *testing.T) {
+	const query = "?X-Goog-Credential=cred&X-Goog-Signature=s3cr3t"
+	cut := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	defer cut.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	s := Storage{HTTP: cut.Client(), Shop: testShop, Backoff: func(ctx context.Context, _ int) error { return ctx.Err() }}
+	for _, tc := range []struct {
+		name string
+		base string
+	}{
+		{"connection cut", cut.URL},
+		{"nobody listening", gone.URL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Download(context.Background(), tc.base+"/result.jsonl"+query)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "s3cr3t")
+			assert.NotContains(t, err.Error(), "X-Goog")
+			assert.Contains(t, err.Error(), "/result.jsonl", "the file is still named")
+
+			target := StagedTarget{URL: tc.base + "/upload" + query}
+			_, err = s.Upload(context.Background(), target, "vars.jsonl", []byte("{}\n"))
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "s3cr3t")
+			assert.NotContains(t, err.Error(), "X-Goog")
+		})
+	}
+}

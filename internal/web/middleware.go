@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,12 +19,22 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status < 300 && strings.HasPrefix(v.URIPath, "/webhooks") {
+				// Accepted deliveries come by the thousand a second; their line
+				// would cost more than they do. Refusals and failures stay Info.
+				level = slog.LevelDebug
+			}
+			ctx := c.Request().Context()
+			if !s.log.Enabled(ctx, level) {
+				return nil
+			}
 			attrs := []any{"request_id", v.RequestID, "method", v.Method, "path", v.URIPath, "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds()}
 			if shop, ok := c.Get(shopKey).(string); ok {
 				attrs = append(attrs, "shop", shop)
 			}
-			s.log.Info("request", attrs...)
+			s.log.Log(ctx, level, "request", attrs...)
 			return nil
 		},
 	})

@@ -1,7 +1,11 @@
 import '@testing-library/jest-dom/vitest';
 
-import {cleanup} from '@testing-library/react';
+import {cleanup, configure} from '@testing-library/react';
 import {afterEach} from 'vitest';
+
+// findBy and waitFor wait for what a busy machine renders slowly; their
+// one-second default fails on a loaded machine, not on a broken page.
+configure({asyncUtilTimeout: 30_000});
 
 // jsdom lacks the layout APIs Polaris reads; give it inert ones.
 if (!window.matchMedia) {
