@@ -290,43 +290,10 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 	if err != nil {
 		return err
 	}
-	// The indexes deliver the order; a sort of millions of rows never pays.
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
-		return fmt.Errorf("load orders of %s: %w", shop, err)
+	orders, lines, refunds, err := openOrderCursors(ctx, tx, shop)
+	if err != nil {
+		return err
 	}
-	// Each cursor is planned for its whole result, as the plain queries
-	// were, so the index scans that deliver the order are kept.
-	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1`); err != nil {
-		return fmt.Errorf("load orders of %s: %w", shop, err)
-	}
-	cursors := []struct{ name, query string }{
-		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
-			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
-			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
-			FROM orders WHERE shop = $1 ORDER BY id`},
-		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
-			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
-		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
-	}
-	for _, c := range cursors {
-		if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query, shop); err != nil {
-			return fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
-		}
-	}
-	orders := &chunkCursor[orderRow]{tx: tx, name: cursors[0].name, scan: func(r pgx.Rows) (o orderRow, err error) {
-		err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
-			&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes)
-		return o, err
-	}}
-	lines := &childCursor[lineRow]{c: chunkCursor[lineRow]{tx: tx, name: cursors[1].name, scan: func(r pgx.Rows) (l lineRow, err error) {
-		err = r.Scan(&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price)
-		return l, err
-	}}, order: func(l lineRow) int64 { return l.order }}
-	refunds := &childCursor[refundRow]{c: chunkCursor[refundRow]{tx: tx, name: cursors[2].name, scan: func(r pgx.Rows) (f refundRow, err error) {
-		err = r.Scan(&f.order, &f.at, &f.amount)
-		return f, err
-	}}, order: func(f refundRow) int64 { return f.order }}
-
 	for {
 		row, ok, err := orders.next(ctx)
 		if err != nil {
@@ -342,20 +309,7 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 			o.CustomerID = strconv.FormatInt(row.customer, 10)
 		}
 		err = lines.rowsOf(ctx, row.id, func(line lineRow) {
-			l := cvo.LineItem{Title: line.title, Quantity: int(line.qty), UnitPrice: line.price}
-			if line.product != 0 {
-				l.ProductID = strconv.FormatInt(line.product, 10)
-				if p, ok := catalogue.products[line.product]; ok {
-					l.Vendor, l.ProductType = p.vendor, p.productType
-				}
-			}
-			if line.variant != 0 {
-				l.VariantID = strconv.FormatInt(line.variant, 10)
-				if v, ok := catalogue.variants[line.variant]; ok {
-					l.UnitCost, l.CostKnown = v.cost, v.known
-				}
-			}
-			o.Lines = append(o.Lines, l)
+			o.Lines = append(o.Lines, catalogue.lineItem(line))
 		})
 		if err != nil {
 			return fmt.Errorf("load order lines of %s: %w", shop, err)
@@ -370,6 +324,68 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 			return err
 		}
 	}
+}
+
+// openOrderCursors declares, in tx, the cursors over a shop's orders, their
+// lines and their refunds, all three in order id order, so that ShopOrders
+// can merge them in one pass.
+func openOrderCursors(ctx context.Context, tx pgx.Tx, shop string) (*chunkCursor[orderRow], *childCursor[lineRow], *childCursor[refundRow], error) {
+	// The indexes deliver the order; a sort of millions of rows never pays.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	// Each cursor is planned for its whole result, as the plain queries
+	// were, so the index scans that deliver the order are kept.
+	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1`); err != nil {
+		return nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	cursors := []struct{ name, query string }{
+		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
+			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
+			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
+			FROM orders WHERE shop = $1 ORDER BY id`},
+		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
+			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
+		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
+	}
+	for _, c := range cursors {
+		if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query, shop); err != nil {
+			return nil, nil, nil, fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
+		}
+	}
+	orders := &chunkCursor[orderRow]{tx: tx, name: cursors[0].name, scan: func(r pgx.Rows) (o orderRow, err error) {
+		err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
+			&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes)
+		return o, err
+	}}
+	lines := &childCursor[lineRow]{c: chunkCursor[lineRow]{tx: tx, name: cursors[1].name, scan: func(r pgx.Rows) (l lineRow, err error) {
+		err = r.Scan(&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price)
+		return l, err
+	}}, order: func(l lineRow) int64 { return l.order }}
+	refunds := &childCursor[refundRow]{c: chunkCursor[refundRow]{tx: tx, name: cursors[2].name, scan: func(r pgx.Rows) (f refundRow, err error) {
+		err = r.Scan(&f.order, &f.at, &f.amount)
+		return f, err
+	}}, order: func(f refundRow) int64 { return f.order }}
+	return orders, lines, refunds, nil
+}
+
+// lineItem is a stored line with its product's vendor and type and its
+// variant's unit cost.
+func (c catalogue) lineItem(line lineRow) cvo.LineItem {
+	l := cvo.LineItem{Title: line.title, Quantity: int(line.qty), UnitPrice: line.price}
+	if line.product != 0 {
+		l.ProductID = strconv.FormatInt(line.product, 10)
+		if p, ok := c.products[line.product]; ok {
+			l.Vendor, l.ProductType = p.vendor, p.productType
+		}
+	}
+	if line.variant != 0 {
+		l.VariantID = strconv.FormatInt(line.variant, 10)
+		if v, ok := c.variants[line.variant]; ok {
+			l.UnitCost, l.CostKnown = v.cost, v.known
+		}
+	}
+	return l
 }
 
 // orderRow is an order as its cursor reads it; 0 stands for a missing
