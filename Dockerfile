@@ -1,4 +1,4 @@
-# Multi-stage build of the cvo binary with the admin page embedded.
+# Multi-stage build of the served cvo binary with the admin page embedded.
 
 FROM node:20-bookworm-slim AS frontend
 WORKDIR /src/frontend
@@ -13,6 +13,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 COPY --from=frontend /src/frontend/dist ./frontend/dist
+# Only the served binary: cvodev (demo, simulator, benchmarks) never ships.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cvo ./app
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -1,18 +1,23 @@
 # The README's two commands are `make run` and `make test`.
 GO      ?= go
+# cvo is the served binary (server, worker, migrate, score); cvodev the
+# developer tools (demo, simulator, generator, benchmarks, fleet).
 BIN     := bin/cvo
+DEVBIN  := bin/cvodev
 # frontend/node_modules can hold Go files of npm packages: never ours to test.
 PKGS    := $(shell $(GO) list ./... | grep -v /node_modules/)
 
 .PHONY: run build frontend generate test test-go test-frontend test-e2e bench lint services fmt e2e chaos
 
 # With no Shopify credentials in the environment, the explicit demo
-# (simulator, built-in credentials, loopback); with them, the real app.
+# (cvodev demo: simulator, built-in credentials, loopback); with them, the
+# real app (cvo run).
 run: build services
-	@if [ -z "$$SHOPIFY_API_KEY$$SHOPIFY_API_SECRET" ]; then ./$(BIN) demo; else ./$(BIN) run; fi
+	@if [ -z "$$SHOPIFY_API_KEY$$SHOPIFY_API_SECRET" ]; then ./$(DEVBIN) demo; else ./$(BIN) run; fi
 
 build: frontend
 	$(GO) build -o $(BIN) ./app
+	$(GO) build -o $(DEVBIN) ./app/cvodev
 
 # The admin page is built when its sources exist and npm is available; the
 # Go binary embeds whatever frontend/dist holds.
@@ -55,23 +60,23 @@ BENCH_ORDERS    ?= 5000000
 
 bench: build services
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...
-	./$(BIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
-	./$(BIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
-	./$(BIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
+	./$(DEVBIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
+	./$(DEVBIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
+	./$(DEVBIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 
-# A fleet end to end (README "Running a fleet"): this binary as one server
-# and two workers, separate processes with a database and a redis-server of
+# A fleet end to end (README "Running a fleet"): cvodev starts bin/cvo, the
+# served binary, as one server and two workers, separate processes with a database and a redis-server of
 # their own, 20 simulated shops, live webhooks, a 10,000-delivery storm,
 # uninstall and shop/redact. Not part of make test; FLEET_FLAGS adds flags.
 e2e: build services
-	./$(BIN) fleet e2e $(FLEET_FLAGS)
+	./$(DEVBIN) fleet e2e -bin $(BIN) $(FLEET_FLAGS)
 
 # make e2e with faults: workers SIGKILLed during a sync and a write-back,
 # its own Redis restarted, a throttling and failing Shopify, and the shared
 # PostgreSQL server restarted with pg_ctlcluster, which breaks anything else
 # using it at that moment: never run it beside make test.
 chaos: build services
-	./$(BIN) fleet chaos $(FLEET_FLAGS)
+	./$(DEVBIN) fleet chaos -bin $(BIN) $(FLEET_FLAGS)
 
 # Start PostgreSQL and Redis when they are down (as on a fresh machine).
 services:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end test against the real demo: builds the app,
-# starts `cvo demo` (simulator + Online Retail shop) on ports, a database
+# starts `cvodev demo` (simulator + Online Retail shop) on ports, a database
 # and a job namespace of its own, waits until the shop is installed, synced and
 # scored, then drives every page in Debian's Chromium (frontend/e2e/run.mjs).
 set -euo pipefail
@@ -28,8 +28,8 @@ remove_namespace() {
     redis-cli -h 127.0.0.1 srem asynq:queues "$q" >/dev/null
   done
 }
-go build -o bin/cvo ./app
-./bin/cvo demo >"$LOG" 2>&1 &
+go build -o bin/cvodev ./app/cvodev
+./bin/cvodev demo >"$LOG" 2>&1 &
 APP_PID=$!
 cleanup() {
   kill "$APP_PID" 2>/dev/null || true

@@ -799,7 +799,7 @@ func (r *report) print(w io.Writer, mode string) {
 	for _, row := range r.rows {
 		width = max(width, len(row[0]))
 	}
-	fmt.Fprintf(w, "\ncvo fleet %s\n\n", mode)
+	fmt.Fprintf(w, "\ncvodev fleet %s\n\n", mode)
 	fmt.Fprintf(w, "%-*s  %-14s  %-10s  %s\n", width, "figure", "value", "target", "")
 	fmt.Fprintf(w, "%s\n", strings.Repeat("-", width+40))
 	for _, row := range r.rows {

@@ -19,31 +19,20 @@ import (
 
 // mutator makes random live changes in one shop, as its merchant and
 // customers would: orders, refunds, cancellations, customer edits and new
-// customers.
-//
-// Shopify's webhook payloads give updated_at to the second, so two changes
-// of one record within a second cannot be told apart by any app; a mutator
-// changes each record at most once a round, and callers start a new round
-// (newRound) only in a later second.
+// customers. Some changes come in pairs on one record (a refund and then
+// a cancel, two edits of a customer), so the record changes twice within
+// one second: Shopify's payloads give updated_at to the second, and the app
+// must still keep the later change (by X-Shopify-Triggered-At).
 type mutator struct {
 	sim       *simulator.Simulator
 	shop      string
 	rnd       *rand.Rand
 	customers []int64
 	orders    []int64
-
-	touchedOrders, touchedCustomers map[int64]bool // this round
-}
-
-// newRound allows every record to change again; call it a second or more
-// after the previous round's changes.
-func (m *mutator) newRound() {
-	m.touchedOrders, m.touchedCustomers = map[int64]bool{}, map[int64]bool{}
 }
 
 func newMutator(sim *simulator.Simulator, shop string, seed int64) *mutator {
 	m := &mutator{sim: sim, shop: shop, rnd: rand.New(rand.NewPCG(uint64(seed), 7))}
-	m.newRound()
 	for _, c := range sim.Customers(shop) {
 		m.customers = append(m.customers, c.ID)
 	}
@@ -57,11 +46,10 @@ func newMutator(sim *simulator.Simulator, shop string, seed int64) *mutator {
 
 func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error {
 	now := time.Now().UTC()
-	order := m.orders[m.rnd.IntN(len(m.orders))]
 	customer := m.customers[m.rnd.IntN(len(m.customers))]
 	p := m.rnd.Float64()
-	if (p >= 0.35 && p < 0.62 && m.touchedOrders[order]) || (p >= 0.62 && p < 0.95 && m.touchedCustomers[customer]) {
-		p = 0 // already changed this round: a new order instead
+	if len(m.orders) == 0 {
+		p = 0 // nothing to refund or cancel: a new order
 	}
 	switch {
 	case p < 0.35:
@@ -74,37 +62,25 @@ func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error 
 			return err
 		}
 		m.orders = append(m.orders, o.ID)
-		m.touchedOrders[o.ID] = true
 	case p < 0.55:
-		id := order
-		m.touchedOrders[id] = true
-		o, ok := m.sim.GetOrder(m.shop, id)
-		if !ok {
-			return fmt.Errorf("order %d of %s vanished", id, m.shop)
-		}
-		refunded := simulator.Amount(0)
-		for _, r := range o.Refunds {
-			refunded += r.Amount
-		}
-		amount := min(simulator.NewAmount(5), o.Total-refunded)
-		if amount <= 0 {
-			return nil
-		}
-		if _, err := m.sim.RefundOrder(ctx, m.shop, id, amount, opt); err != nil {
-			return err
-		}
+		return m.refund(ctx, m.orders[m.rnd.IntN(len(m.orders))], opt)
 	case p < 0.62:
-		m.touchedOrders[order] = true
+		order := m.orders[m.rnd.IntN(len(m.orders))]
+		if m.rnd.IntN(2) == 0 {
+			if err := m.refund(ctx, order, opt); err != nil {
+				return err
+			}
+		}
 		if _, err := m.sim.CancelOrder(ctx, m.shop, order, "CUSTOMER", opt); err != nil {
 			return err
 		}
 		m.orders = slices.DeleteFunc(m.orders, func(id int64) bool { return id == order })
 	case p < 0.95:
-		id := customer
-		m.touchedCustomers[id] = true
-		suffix := fmt.Sprintf("%d", m.rnd.IntN(1000))
-		if _, err := m.sim.UpdateCustomer(ctx, m.shop, id, func(c *simulator.Customer) { c.LastName = "Changed " + suffix }, opt); err != nil {
-			return err
+		for range 1 + m.rnd.IntN(2) {
+			suffix := fmt.Sprintf("%d", m.rnd.IntN(1000))
+			if _, err := m.sim.UpdateCustomer(ctx, m.shop, customer, func(c *simulator.Customer) { c.LastName = "Changed " + suffix }, opt); err != nil {
+				return err
+			}
 		}
 	default:
 		c, err := m.sim.CreateCustomer(ctx, m.shop, simulator.Customer{FirstName: "New", LastName: "Customer",
@@ -113,9 +89,26 @@ func (m *mutator) change(ctx context.Context, opt simulator.ChangeOption) error 
 			return err
 		}
 		m.customers = append(m.customers, c.ID)
-		m.touchedCustomers[c.ID] = true
 	}
 	return nil
+}
+
+// refund gives back part of an order, if anything is left to give back.
+func (m *mutator) refund(ctx context.Context, id int64, opt simulator.ChangeOption) error {
+	o, ok := m.sim.GetOrder(m.shop, id)
+	if !ok {
+		return fmt.Errorf("order %d of %s vanished", id, m.shop)
+	}
+	refunded := simulator.Amount(0)
+	for _, r := range o.Refunds {
+		refunded += r.Amount
+	}
+	amount := min(simulator.NewAmount(5), o.Total-refunded)
+	if amount <= 0 {
+		return nil
+	}
+	_, err := m.sim.RefundOrder(ctx, m.shop, id, amount, opt)
+	return err
 }
 
 // stormSend is one POST of the storm.
@@ -250,8 +243,6 @@ func (h *harness) storm(ctx context.Context) error {
 
 // collectChanges makes changes in every installed shop until they caused
 // at least want webhook deliveries, and returns those deliveries unsent.
-// Changes come in rounds of at most 40 a shop, each round in a later
-// second, so no record changes twice within one second.
 func (h *harness) collectChanges(ctx context.Context, want int) ([]*simulator.WebhookDelivery, error) {
 	var (
 		mu     sync.Mutex
@@ -266,26 +257,19 @@ func (h *harness) collectChanges(ctx context.Context, want int) ([]*simulator.We
 	for i, shop := range h.live {
 		muts[shop] = newMutator(h.sim, shop, int64(i)+time.Now().UnixNano())
 	}
-	for len(unique) < want {
-		for range 40 {
-			for _, shop := range h.live {
-				if err := muts[shop].change(ctx, collect); err != nil {
-					return nil, err
-				}
-			}
-			mu.Lock()
-			enough := len(unique) >= want
-			mu.Unlock()
-			if enough {
-				break
-			}
+	for {
+		mu.Lock()
+		enough := len(unique) >= want
+		mu.Unlock()
+		if enough {
+			return unique, nil
 		}
-		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
-		for _, m := range muts {
-			m.newRound()
+		for _, shop := range h.live {
+			if err := muts[shop].change(ctx, collect); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return unique, nil
 }
 
 // send posts every delivery from 32 senders at once and records each

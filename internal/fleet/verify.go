@@ -1,6 +1,6 @@
 // Package fleet proves the app correct for many shops at once: it compares
 // what the Shopify simulator holds for each shop with what the app stored
-// and computed, and (cvo fleet e2e|chaos) drives a fleet of separate
+// and computed, and (cvodev fleet e2e|chaos) drives a fleet of separate
 // server and worker processes through installs, webhooks and faults.
 package fleet
 
@@ -33,6 +33,7 @@ type ShopCheck struct {
 	ForeignToken    int // requests to this shop with another shop's token
 	MissingCustomer int // in the simulator, not in the app's database
 	ExtraCustomer   int // in the app's database, not (or no longer) in the simulator
+	WrongCustomer   int // stored with another last name: a later edit lost
 	MissingOrder    int
 	ExtraOrder      int
 	WrongTotal      int // orders stored with another total
@@ -59,6 +60,7 @@ func (c ShopCheck) Problems() []string {
 	add(c.ForeignToken, "requests with another shop's token")
 	add(c.MissingCustomer, "customers missing from the database")
 	add(c.ExtraCustomer, "customers in the database but not in Shopify")
+	add(c.WrongCustomer, "customers stored with another last name")
 	add(c.MissingOrder, "orders missing from the database")
 	add(c.ExtraOrder, "orders in the database but not in Shopify")
 	add(c.WrongTotal, "orders stored with another total")
@@ -118,8 +120,7 @@ func Verify(ctx context.Context, pool *pgxpool.Pool, sim *simulator.Simulator, s
 			c.WrongMetafield++
 		}
 	}
-	c.MissingCustomer, c.ExtraCustomer, err = compareCustomers(ctx, pool, shop, customers)
-	if err != nil {
+	if err := compareCustomers(ctx, pool, shop, customers, &c); err != nil {
 		return c, fmt.Errorf("verify %s: %w", shop, err)
 	}
 	orders := sim.Orders(shop)
@@ -187,23 +188,35 @@ func currentGroups(ctx context.Context, pool *pgxpool.Pool, shop string, id *int
 	return out, nil
 }
 
-func compareCustomers(ctx context.Context, pool *pgxpool.Pool, shop string, sim []simulator.Customer) (missing, extra int, err error) {
-	rows, err := pool.Query(ctx, `SELECT id FROM customers WHERE shop = $1 AND deleted_at IS NULL`, shop)
+// compareCustomers counts missing, extra and outdated customers. Names of
+// redacted customers are not kept, so only theirs go unchecked.
+func compareCustomers(ctx context.Context, pool *pgxpool.Pool, shop string, sim []simulator.Customer, c *ShopCheck) error {
+	rows, err := pool.Query(ctx, `SELECT c.id, CASE WHEN r.customer_id IS NULL THEN COALESCE(c.last_name, '') END
+		FROM customers c LEFT JOIN redacted_customers r ON r.shop = c.shop AND r.customer_id = c.id
+		WHERE c.shop = $1 AND c.deleted_at IS NULL`, shop)
 	if err != nil {
-		return 0, 0, fmt.Errorf("customers: %w", err)
+		return fmt.Errorf("customers: %w", err)
 	}
-	stored := map[int64]bool{}
-	var id int64
-	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { stored[id] = true; return nil }); err != nil {
-		return 0, 0, fmt.Errorf("customers: %w", err)
+	stored := map[int64]*string{}
+	var (
+		id   int64
+		last *string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &last}, func() error { stored[id] = last; return nil }); err != nil {
+		return fmt.Errorf("customers: %w", err)
 	}
-	for _, c := range sim {
-		if !stored[c.ID] {
-			missing++
+	for _, cu := range sim {
+		last, ok := stored[cu.ID]
+		delete(stored, cu.ID)
+		switch {
+		case !ok:
+			c.MissingCustomer++
+		case last != nil && *last != cu.LastName:
+			c.WrongCustomer++
 		}
-		delete(stored, c.ID)
 	}
-	return missing, len(stored), nil
+	c.ExtraCustomer = len(stored)
+	return nil
 }
 
 type storedOrder struct {

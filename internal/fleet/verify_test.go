@@ -36,8 +36,8 @@ func TestProblemsNameEveryCount(t *testing.T) {
 		{"never scored", ShopCheck{Shop: "a"}, 1},
 		{"a wrong tag", ShopCheck{Shop: "a", ScoringID: 1, WrongTag: 1}, 1},
 		{"everything wrong", ShopCheck{Shop: "a", ScoringID: 1, WrongTag: 1, StrayTag: 1, WrongMetafield: 1, ForeignToken: 1,
-			MissingCustomer: 1, ExtraCustomer: 1, MissingOrder: 1, ExtraOrder: 1, WrongTotal: 1, WrongCancel: 1,
-			MissingRefund: 1, ExtraRefund: 1, MissingSegments: 1}, 13},
+			MissingCustomer: 1, ExtraCustomer: 1, WrongCustomer: 1, MissingOrder: 1, ExtraOrder: 1, WrongTotal: 1, WrongCancel: 1,
+			MissingRefund: 1, ExtraRefund: 1, MissingSegments: 1}, 14},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

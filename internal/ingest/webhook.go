@@ -132,6 +132,7 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.
 		if err != nil {
 			return invalid(err)
 		}
+		o.TriggeredAt = triggeredAt(d)
 		applied, err := w.UpsertOrder(ctx, o, lines, refunds)
 		if err != nil {
 			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
@@ -150,6 +151,7 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.
 		if err != nil {
 			return invalid(err)
 		}
+		c.TriggeredAt = triggeredAt(d)
 		if _, err := w.UpsertCustomer(ctx, c); err != nil {
 			return fmt.Errorf("apply %s for %s: %w", d.Topic, d.Shop, err)
 		}
@@ -158,8 +160,8 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.
 		if err != nil {
 			return invalid(err)
 		}
-		at := d.TriggeredAt
-		if at.IsZero() || at.Unix() == 0 {
+		at := triggeredAt(d)
+		if at.IsZero() {
 			at = a.now()
 		}
 		if err := w.DeleteCustomer(ctx, id, at); err != nil {
@@ -173,6 +175,17 @@ func (a *Applier) apply(ctx context.Context, d cvo.WebhookDelivery, w *postgres.
 		return cvo.Errorf(cvo.EINVALID, "Topic %s is not applied to shop data.", d.Topic)
 	}
 	return nil
+}
+
+// triggeredAt is the delivery's X-Shopify-Triggered-At, or zero when it
+// came without one (the store reads a missing one as the epoch). It orders
+// two versions of a record with the same updated_at, which has one-second
+// precision in payloads.
+func triggeredAt(d cvo.WebhookDelivery) time.Time {
+	if d.TriggeredAt.Unix() <= 0 {
+		return time.Time{}
+	}
+	return d.TriggeredAt
 }
 
 // The REST shapes of webhook payloads (webhooks are REST JSON even for

@@ -28,6 +28,9 @@ type CustomerRow struct {
 	UpdatedAt   time.Time
 	// Deleted is set on rows read back for a customer deleted in Shopify.
 	Deleted bool
+	// TriggeredAt is the X-Shopify-Triggered-At of the webhook delivery
+	// that brought the row; zero when unknown (imports, no header).
+	TriggeredAt time.Time
 }
 
 // CustomerStore keeps a shop's customers.
@@ -38,21 +41,26 @@ type CustomerStore struct {
 // NewCustomerStore returns the customer store.
 func NewCustomerStore(db *DB) *CustomerStore { return &CustomerStore{db: db} }
 
-// customerUpsert stores a customer unless the stored one is at least as
-// new or deleted; personal data of a redacted customer is dropped.
-const customerUpsert = `INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at)
+// customerUpsert stores a customer unless the stored one is as new or
+// newer (see webhookWins) or deleted; personal data of a redacted customer
+// is dropped.
+var customerUpsert = `INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at)
 	SELECT $1, $2, CASE WHEN r.red THEN NULL ELSE $3::text END, CASE WHEN r.red THEN NULL ELSE $4::text END,
 		CASE WHEN r.red THEN NULL ELSE $5::text END, CASE WHEN r.red THEN NULL ELSE $6::text END,
-		CASE WHEN r.red THEN NULL ELSE $7::text END, CASE WHEN r.red THEN NULL ELSE $8::text END, $9, $10
+		CASE WHEN r.red THEN NULL ELSE $7::text END, CASE WHEN r.red THEN NULL ELSE $8::text END, $9, $10, $11
 	FROM (SELECT EXISTS (SELECT 1 FROM redacted_customers WHERE shop = $1 AND customer_id = $2) AS red) r
-	ON CONFLICT (shop, id) DO UPDATE SET
-		email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
-		city = excluded.city, country = excluded.country, country_code = excluded.country_code,
-		created_at = excluded.created_at, updated_at = excluded.updated_at
-	WHERE c.deleted_at IS NULL AND c.updated_at < excluded.updated_at`
+	ON CONFLICT (shop, id) DO UPDATE SET ` + customerUpdateSet + `
+	WHERE c.deleted_at IS NULL AND (` + webhookWins("c") + `)`
 
-// Upsert stores a customer from a webhook unless the stored one is at least
-// as new (a late or replayed delivery never wins) or was deleted. A
+// customerUpdateSet is what a newer version of a customer overwrites, for
+// both ways a customer arrives: a webhook and an import merge.
+const customerUpdateSet = `email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
+		city = excluded.city, country = excluded.country, country_code = excluded.country_code,
+		created_at = excluded.created_at, updated_at = excluded.updated_at, state_at = excluded.state_at`
+
+// Upsert stores a customer from a webhook unless the stored one is as new
+// or newer (see webhookWins: a late or replayed delivery never wins) or was
+// deleted. A
 // redacted customer's personal data is never stored again. It reports
 // whether the row changed.
 func (s *CustomerStore) Upsert(ctx context.Context, shop string, c CustomerRow) (bool, error) {
@@ -73,7 +81,7 @@ func (s *CustomerStore) Upsert(ctx context.Context, shop string, c CustomerRow) 
 
 func upsertCustomer(ctx context.Context, tx pgx.Tx, shop string, c CustomerRow) (bool, error) {
 	tag, err := tx.Exec(ctx, customerUpsert, shop, c.ID, nullText(c.Email), nullText(c.FirstName), nullText(c.LastName),
-		nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt)
+		nullText(c.City), nullText(c.Country), nullText(c.CountryCode), nullTime(c.CreatedAt), c.UpdatedAt, nullTime(c.TriggeredAt))
 	return tag.RowsAffected() > 0, err
 }
 

@@ -36,6 +36,9 @@ type OrderRow struct {
 	UTMCampaign string
 	// DiscountCodes is never nil in rows the importer builds.
 	DiscountCodes []string
+	// TriggeredAt is the X-Shopify-Triggered-At of the webhook delivery
+	// that brought the row; zero when unknown (imports, no header).
+	TriggeredAt time.Time
 }
 
 // LineRow is one line item of an order.
@@ -67,14 +70,28 @@ func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
 
 // The landing and referrer pages of a redacted customer's orders are not
 // kept (see redactCustomers).
-const orderUpsert = `INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
-		total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes)
+var orderUpsert = `INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
+		total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes, state_at)
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::numeric, $12::numeric, $13,
-		CASE WHEN r.red THEN NULL ELSE $14::text END, CASE WHEN r.red THEN NULL ELSE $15::text END, $16, $17, $18, $19
+		CASE WHEN r.red THEN NULL ELSE $14::text END, CASE WHEN r.red THEN NULL ELSE $15::text END, $16, $17, $18, $19, $20
 	FROM (SELECT EXISTS (SELECT 1 FROM redacted_customers WHERE shop = $1 AND customer_id = $3) AS red) r
 	ON CONFLICT (shop, id) DO UPDATE SET ` + orderUpdateSet + `
-	WHERE o.updated_at < excluded.updated_at
+	WHERE ` + webhookWins("o") + `
 	RETURNING true`
+
+// webhookWins is when a webhook's version of a row (excluded) replaces the
+// stored one (alias t): it is newer by updated_at, or as new and triggered
+// later than the stored version was known to be current. updated_at has
+// one-second precision, so without the second rule a refund and a cancel
+// within one second would keep whichever came first. A stored state_at of
+// NULL (not known) loses to any triggered delivery: even with equal
+// values the row then learns its state_at, so an earlier delivery arriving
+// later cannot undo it. A delivery without X-Shopify-Triggered-At
+// (state_at NULL) never wins a tie.
+func webhookWins(t string) string {
+	return t + `.updated_at < excluded.updated_at OR (` + t + `.updated_at = excluded.updated_at AND
+		excluded.state_at IS NOT NULL AND (` + t + `.state_at IS NULL OR ` + t + `.state_at < excluded.state_at))`
+}
 
 // orderUpdateSet is what a newer version of an order overwrites, for both
 // ways an order arrives: a webhook (orderUpsert) and an import merge.
@@ -83,12 +100,13 @@ const orderUpdateSet = `customer_id = excluded.customer_id, name = excluded.name
 		test = excluded.test, currency = excluded.currency, total = excluded.total, subtotal = excluded.subtotal,
 		source_name = excluded.source_name, landing_page = excluded.landing_page, referrer_url = excluded.referrer_url,
 		utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
-		discount_codes = excluded.discount_codes`
+		discount_codes = excluded.discount_codes, state_at = excluded.state_at`
 
 // Upsert stores an order from a webhook with its lines and refunds, in one
 // transaction. The order and its lines change only when the delivery is
-// newer than what is stored (by updated_at), so duplicates, replays and
-// late deliveries change nothing. Refunds never change once given, so they
+// newer than what is stored (by updated_at, then by when it was triggered:
+// see webhookWins), so duplicates, replays and late deliveries change
+// nothing. Refunds never change once given, so they
 // are added whenever they are new. It reports whether the order changed.
 func (s *OrderStore) Upsert(ctx context.Context, shop string, o OrderRow, lines []LineRow, refunds []RefundRow) (bool, error) {
 	var applied bool
@@ -114,7 +132,8 @@ func upsertOrder(ctx context.Context, tx pgx.Tx, shop string, o OrderRow, lines 
 	var applied bool
 	err := tx.QueryRow(ctx, orderUpsert, shop, o.ID, nullID(o.CustomerID), o.Name, o.CreatedAt, nullTime(o.ProcessedAt), o.UpdatedAt,
 		nullTime(o.CancelledAt), o.Test, o.Currency, o.Total, nullText(o.Subtotal), nullText(o.SourceName),
-		nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes).Scan(&applied)
+		nullText(o.LandingPage), nullText(o.ReferrerURL), nullText(o.UTMSource), nullText(o.UTMMedium), nullText(o.UTMCampaign), codes,
+		nullTime(o.TriggeredAt)).Scan(&applied)
 	if errors.Is(err, pgx.ErrNoRows) {
 		applied = false
 	} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -237,11 +238,12 @@ func (m mergeStmt) forEmptyTable() (string, bool) {
 
 // plan returns the merge of a staged resource. Every upsert keeps a stored
 // row that is newer (by updated_at) than the staged one; on a tie the
-// staged row wins only if it differs, so re-running a merge rewrites
-// nothing. Children (lines, variants) of a staged parent are replaced by
-// the staged set, unless the stored parent is newer: then its children are
-// newer too.
-func (st *Stage) plan() (mergePlan, error) {
+// staged row wins only if it differs (so re-running a merge rewrites
+// nothing) and is newer by state_at (see importTies). Orders and customers
+// the merge writes get asOf as their state_at (see ImportAsOf). Children
+// (lines, variants) of a staged parent are replaced by the staged set,
+// unless the stored parent wins: then its children are newer too.
+func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 	t := pgx.Identifier{st.table}.Sanitize()
 	stale := pgx.Identifier{st.table + "_stale"}.Sanitize()
 	// CREATE TABLE AS takes no parameters, so the shop goes in as a literal.
@@ -249,32 +251,32 @@ func (st *Stage) plan() (mergePlan, error) {
 	var p mergePlan
 	switch st.resource {
 	case ResourceCustomers:
-		p.groups = [][]mergeStmt{{{"customers", fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at)
+		p.groups = [][]mergeStmt{{{"customers", fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at)
 			SELECT $1, s.id, CASE WHEN r.customer_id IS NULL THEN s.email END, CASE WHEN r.customer_id IS NULL THEN s.first_name END,
 				CASE WHEN r.customer_id IS NULL THEN s.last_name END, CASE WHEN r.customer_id IS NULL THEN s.city END,
 				CASE WHEN r.customer_id IS NULL THEN s.country END, CASE WHEN r.customer_id IS NULL THEN s.country_code END,
-				s.created_at, s.updated_at
+				s.created_at, s.updated_at, $2::timestamptz
 			FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.id
-			ON CONFLICT (shop, id) DO UPDATE SET email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
-				city = excluded.city, country = excluded.country, country_code = excluded.country_code,
-				created_at = excluded.created_at, updated_at = excluded.updated_at
-			WHERE c.deleted_at IS NULL AND (c.updated_at < excluded.updated_at OR (c.updated_at = excluded.updated_at AND
+			ON CONFLICT (shop, id) DO UPDATE SET `+customerUpdateSet+`
+			WHERE c.deleted_at IS NULL AND (c.updated_at < excluded.updated_at OR (c.updated_at = excluded.updated_at AND `+importTies("c")+` AND
 				(c.email, c.first_name, c.last_name, c.city, c.country, c.country_code, c.created_at) IS DISTINCT FROM
 				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)}}}
 	case ResourceOrders:
 		p.prepare = fmt.Sprintf(`DROP TABLE IF EXISTS %[3]s; CREATE UNLOGGED TABLE %[3]s AS
-				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id WHERE s.kind = 0 AND o.updated_at > s.updated_at`, t, lit, stale)
+				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id
+				WHERE s.kind = 0 AND (o.updated_at > s.updated_at OR (o.updated_at = s.updated_at AND NOT %[4]s))`,
+			t, lit, stale, importTiesAt("o", asOf))
 		p.groups = [][]mergeStmt{{
 			{"orders", fmt.Sprintf(`INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
-					total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes)
+					total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes, state_at)
 				SELECT $1, s.id, s.customer_id, COALESCE(s.name, ''), s.created_at, s.processed_at, s.updated_at, s.cancelled_at,
 					COALESCE(s.test, false), COALESCE(s.currency, ''), s.total::numeric, s.subtotal::numeric, s.source_name,
 					CASE WHEN r.customer_id IS NULL THEN s.landing_page END, CASE WHEN r.customer_id IS NULL THEN s.referrer_url END,
-					s.utm_source, s.utm_medium, s.utm_campaign, COALESCE(s.discount_codes, '{}')
+					s.utm_source, s.utm_medium, s.utm_campaign, COALESCE(s.discount_codes, '{}'), $2::timestamptz
 				FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.customer_id
 				WHERE s.kind = 0
 				ON CONFLICT (shop, id) DO UPDATE SET `+orderUpdateSet+`
-				WHERE o.updated_at < excluded.updated_at OR (o.updated_at = excluded.updated_at AND
+				WHERE o.updated_at < excluded.updated_at OR (o.updated_at = excluded.updated_at AND `+importTies("o")+` AND
 					(o.customer_id, o.name, o.created_at, o.processed_at, o.cancelled_at, o.test, o.currency, o.total, o.subtotal,
 					 o.source_name, o.landing_page, o.referrer_url, o.utm_source, o.utm_medium, o.utm_campaign, o.discount_codes) IS DISTINCT FROM
 					(excluded.customer_id, excluded.name, excluded.created_at, excluded.processed_at, excluded.cancelled_at, excluded.test,
@@ -334,7 +336,7 @@ func (st *Stage) plan() (mergePlan, error) {
 // runGroup runs one group of merge statements in one transaction, under
 // the shop's data lock shared with the other groups of the merge (webhooks
 // take it exclusively).
-func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt) (int64, error) {
+func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time) (int64, error) {
 	var changed int64
 	err := pgx.BeginFunc(ctx, st.db.Pool, func(tx pgx.Tx) error {
 		if err := LockShopData(ctx, tx, st.shop, true); err != nil {
@@ -361,6 +363,9 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt) (int64, error)
 			if strings.Contains(q, "$1") {
 				args = []any{st.shop}
 			}
+			if strings.Contains(q, "$2") {
+				args = append(args, nullTime(asOf))
+			}
 			tag, err := tx.Exec(ctx, q, args...)
 			if err != nil {
 				return err
@@ -383,6 +388,40 @@ func stageTables(ctx context.Context, q pgxQuerier, shop string, r Resource) ([]
 		return nil, fmt.Errorf("list staging tables: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// importSkew is how far the clock of the worker that started a sync may be
+// ahead of Shopify's, which stamps X-Shopify-Triggered-At.
+const importSkew = time.Minute
+
+// ImportAsOf is the state_at of the rows a sync run writes: a time before
+// any of its bulk exports read anything (they are created after the run
+// starts), less importSkew. A lower bound keeps ties safe: a delivery
+// triggered before it is certainly older than what the export read, and
+// one triggered after it that is older still loses to the delivery of the
+// later change. Zero (NULL, unknown) when the run's start is not known.
+func ImportAsOf(st SyncState) time.Time {
+	if st.StartedAt.IsZero() {
+		return time.Time{}
+	}
+	return st.StartedAt.Add(-importSkew)
+}
+
+// importTies is when an imported version (excluded, stamped with the
+// merge's asOf) may replace a stored row (alias t) of the same updated_at:
+// the stored state_at is unknown or before the import's. A row a webhook
+// wrote later than the export began is kept: the delivery of any change
+// after it will come too.
+func importTies(t string) string {
+	return `(` + t + `.state_at IS NULL OR ` + t + `.state_at < excluded.state_at)`
+}
+
+// importTiesAt is importTies for a statement that takes no parameters.
+func importTiesAt(t string, asOf time.Time) string {
+	if asOf.IsZero() {
+		return `(` + t + `.state_at IS NULL)`
+	}
+	return `(` + t + `.state_at IS NULL OR ` + t + `.state_at < ` + quoteLiteral(asOf.UTC().Format(time.RFC3339Nano)) + `::timestamptz)`
 }
 
 func quoteLiteral(s string) string {

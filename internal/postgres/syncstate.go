@@ -236,7 +236,8 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	if err != nil {
 		return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
 	}
-	plan, err := stage.plan()
+	asOf := ImportAsOf(st)
+	plan, err := stage.plan(asOf)
 	if err != nil {
 		return 0, err
 	}
@@ -252,7 +253,7 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	g.SetLimit(SyncConns - 1)
 	for _, stmts := range plan.groups {
 		g.Go(func() error {
-			n, err := stage.runGroup(gctx, stmts)
+			n, err := stage.runGroup(gctx, stmts, asOf)
 			changed.Add(n)
 			return err
 		})

@@ -121,7 +121,7 @@
 // # Files
 //
 // SnapshotWriter and LoadSnapshot store a shop as gzip JSON lines (see
-// snapshot.go) for `cvo simulator --load`; JSON decoding makes loading the
+// snapshot.go) for `cvodev simulator --load`; JSON decoding makes loading the
 // slow direction (about 15 us of CPU per order), so for shops of millions
 // of orders generating in process is quicker than loading a snapshot.
 // OrderCSVWriter writes the orders with a customer in the CSV `cvo score`

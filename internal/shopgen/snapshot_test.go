@@ -85,7 +85,7 @@ func TestSnapshotRejects(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// FuzzReadSnapshot: a snapshot is a file handed to `cvo simulator --load`;
+// FuzzReadSnapshot: a snapshot is a file handed to `cvodev simulator --load`;
 // whatever it holds, reading must fail cleanly or yield records.
 func FuzzReadSnapshot(f *testing.F) {
 	head := `{"format":"cvo-shop-snapshot/1","shop":{"name":"x","currency":"USD","timezone":"UTC"}}` + "\n"

@@ -1,4 +1,4 @@
-package main
+package wiring
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // test's process, against a simulator of its own.
 type inProcess struct {
 	sim    *simulator.Simulator
-	app    *appDeps
+	app    *App
 	server *httptest.Server // the app's HTTP server
 	dbURL  string
 }
@@ -31,7 +31,7 @@ type inProcess struct {
 // namespace of the test's own; tune adjusts the app before it serves.
 // Everything stops when the test ends, the worker before its connections
 // close, and the app's logs are printed if the test failed.
-func startInProcess(t *testing.T, clientID, secret string, tune func(*appDeps)) *inProcess {
+func startInProcess(t *testing.T, clientID, secret string, tune func(*App)) *inProcess {
 	t.Helper()
 	// A job namespace of the test's own: its worker takes no other test's
 	// tasks (and no other worker takes its). Removed last, after the worker
@@ -46,18 +46,18 @@ func startInProcess(t *testing.T, clientID, secret string, tune func(*appDeps)) 
 	simServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { simHandler.ServeHTTP(w, r) }))
 	t.Cleanup(simServer.Close)
 	sim := simulator.New(simulator.Config{ClientID: clientID, ClientSecret: secret, AppURL: app.URL,
-		APIVersion: defaultAPIVersion, PublicURL: simServer.URL})
+		APIVersion: DefaultAPIVersion, PublicURL: simServer.URL})
 	t.Cleanup(sim.Close)
 	simHandler = sim.Handler()
 
 	_, dbURL := pgtest.NewWithURL(t)
-	cfg := config{
-		ClientID: clientID, ClientSecret: secret, AppURL: app.URL, Scopes: defaultScopes, APIVersion: defaultAPIVersion,
+	cfg := Config{
+		ClientID: clientID, ClientSecret: secret, AppURL: app.URL, Scopes: DefaultScopes, APIVersion: DefaultAPIVersion,
 		AdminOrigin: simServer.URL, DatabaseURL: dbURL, RedisURL: jobstest.RedisURL(), QueueNamespace: string(ns),
 		EncryptionKey: "v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 	logs := &strings.Builder{}
-	a, err := openApp(ctx, cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)))
+	a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)))
 	if err != nil {
 		cancel()
 		require.NoError(t, err)
@@ -65,9 +65,9 @@ func startInProcess(t *testing.T, clientID, secret string, tune func(*appDeps)) 
 	if tune != nil {
 		tune(a)
 	}
-	appHandler = a.server()
+	appHandler = a.Server()
 	workerDone := make(chan error, 1)
-	go func() { workerDone <- a.work(ctx) }()
+	go func() { workerDone <- a.Work(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -75,7 +75,7 @@ func startInProcess(t *testing.T, clientID, secret string, tune func(*appDeps)) 
 		case <-time.After(30 * time.Second):
 			t.Error("worker did not stop")
 		}
-		a.close()
+		a.Close()
 		if t.Failed() {
 			t.Log(logs.String())
 		}

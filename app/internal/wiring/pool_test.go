@@ -1,4 +1,4 @@
-package main
+package wiring
 
 import (
 	"testing"
@@ -27,7 +27,7 @@ func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
 			t.Setenv("SHOPIFY_API_SECRET", "s")
 			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
 			t.Setenv("WORKER_CONCURRENCY", tc.concurrency)
-			cfg, err := loadConfig(requireCredentials)
+			cfg, err := LoadConfig(RequireCredentials)
 			if tc.wantErr {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "WORKER_CONCURRENCY")
@@ -36,8 +36,8 @@ func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, cfg.WorkerConcurrency)
 			size := int32(tc.want*postgres.JobConns + postgres.ReserveConns)
-			assert.Equal(t, postgres.Options{MaxConns: size, MinConns: size}, workerPool(cfg))
-			assert.Equal(t, postgres.Options{}, serverPool(cfg), "the server's pool is its own, pgx's default")
+			assert.Equal(t, postgres.Options{MaxConns: size, MinConns: size}, WorkerPool(cfg))
+			assert.Equal(t, postgres.Options{}, ServerPool(cfg), "the server's pool is its own, pgx's default")
 		})
 	}
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/cvo-app/cvo/internal/web"
 )
 
-// runBenchAPI is `cvo bench-api`: the admin page's API on a generated shop
+// runBenchAPI is `cvodev bench-api`: the admin page's API on a generated shop
 // of N customers. It generates the shop, scores it as the rescoring job
 // does, stores the snapshot and the customers, then times every route the
 // pages call and prints p50/p95/max per route.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/activation"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -26,7 +27,7 @@ import (
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
-// `cvo bench-writeback` measures the write-back on a generated shop: the
+// `cvodev bench-writeback` measures the write-back on a generated shop: the
 // simulator (in process, over loopback HTTP) holds N customers that already
 // carry their group tags, customer_writeback says so, and then a fraction
 // of them changes group. It reports the API calls, cost points and time it
@@ -54,7 +55,7 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 	if *customers < 1 || *change < 0 || *change > 1 {
 		return fmt.Errorf("bench-writeback: need --customers >= 1 and 0 <= --change <= 1")
 	}
-	cfg, err := loadConfig(toolCredentials)
+	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}

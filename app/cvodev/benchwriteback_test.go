@@ -15,7 +15,7 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 )
 
-// TestBenchWriteback runs `cvo bench-writeback` on a small shop.
+// TestBenchWriteback runs `cvodev bench-writeback` on a small shop.
 // CVO_BENCH_WRITEBACK_CUSTOMERS runs it at another size (e.g. 1000000).
 func TestBenchWriteback(t *testing.T) {
 	n := 3000

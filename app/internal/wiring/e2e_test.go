@@ -1,4 +1,4 @@
-package main
+package wiring
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const shop = "e2e-shop.myshopify.com"
-	env := startInProcess(t, "e2e-client", "e2e-secret", func(a *appDeps) { a.rescorer.SetDebounce(time.Second) })
+	env := startInProcess(t, "e2e-client", "e2e-secret", func(a *App) { a.rescorer.SetDebounce(time.Second) })
 	sim, a, app := env.sim, env.app, env.server
 	opts := shopgen.GenOptions{Customers: 300, Orders: 1500, Seed: 7, Currency: "EUR", Timezone: "Europe/Paris",
 		Start: time.Now().AddDate(-2, 0, 0), End: time.Now().AddDate(0, 0, -1)}

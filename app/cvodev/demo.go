@@ -8,54 +8,47 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/fleet"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
-// runAll is `cvo run` and `cvo demo`: migrate, then serve and work in one
-// process. The demo also starts the simulator with a demo shop, and says
-// DEMO before anything else.
-func runAll(ctx context.Context, log *slog.Logger, policy credentialPolicy) error {
-	if policy == demoCredentials {
-		log.Warn("DEMO: built-in credentials, Shopify simulator, loopback only; not for real shops")
-	}
-	cfg, err := loadConfig(policy)
-	if err != nil {
-		return err
-	}
-	if err := migrateDatabase(ctx, cfg); err != nil {
-		return err
-	}
-	// The server and the worker get pools of their own: jobs can never
-	// take the connections /healthz and webhooks need.
-	a, err := openAppWith(ctx, cfg, log, serverPool(cfg))
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	w, err := openAppWith(ctx, cfg, log, workerPool(cfg))
-	if err != nil {
-		return err
-	}
-	defer w.close()
+// The demo's credentials protect nothing real: the demo talks only to the
+// simulator, on loopback. They live in this command alone; cvo refuses
+// them by their digests (wiring.IsDemoSecret) without carrying them.
+const (
+	demoClientID      = "cvo-demo-client"
+	demoClientSecret  = "cvo-demo-secret-not-for-production"
+	demoEncryptionKey = "v1:Y3ZvLWRlbW8ta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=" // 32 bytes, demo only
+	demoShop          = "cvo-demo.myshopify.com"
+)
 
-	g, ctx := errgroup.WithContext(ctx)
-	if cfg.Demo {
-		sim, err := newDemoSimulator(ctx, cfg, log, "")
-		if err != nil {
-			return err
-		}
-		defer sim.Close()
-		g.Go(func() error { return simulator.ListenAndServe(ctx, "127.0.0.1:"+cfg.SimulatorPort, sim) })
-		fmt.Printf("\nDEMO: the app plays against its Shopify simulator with built-in credentials, on loopback.\n"+
-			"Open %s/?shop=%s&embedded=1 in a browser.\n\n", cfg.AppURL, demoShop)
+var demoCredentials = wiring.Credentials{ClientID: demoClientID, ClientSecret: demoClientSecret, EncryptionKey: demoEncryptionKey}
+
+// toolCredentials is the policy of the tools that only talk to the
+// simulator: the environment's credentials when set, else the demo's.
+var toolCredentials = wiring.ToolCredentials(demoCredentials)
+
+// runDemo is `cvodev demo`: the simulator with the demo shop beside the app
+// as `cvo run` wires it, with built-in credentials, on loopback. It says
+// DEMO before anything else.
+func runDemo(ctx context.Context, log *slog.Logger) error {
+	log.Warn("DEMO: built-in credentials, Shopify simulator, loopback only; not for real shops")
+	cfg, err := wiring.LoadConfig(wiring.DemoCredentials(demoCredentials))
+	if err != nil {
+		return err
 	}
-	g.Go(func() error { return a.serve(ctx) })
-	g.Go(func() error { return w.work(ctx) })
-	return g.Wait()
+	sim, err := newDemoSimulator(ctx, cfg, log, "")
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	fmt.Printf("\nDEMO: the app plays against its Shopify simulator with built-in credentials, on loopback.\n"+
+		"Open %s/?shop=%s&embedded=1 in a browser.\n\n", cfg.AppURL, demoShop)
+	return wiring.RunAll(ctx, log, cfg, func(ctx context.Context) error {
+		return simulator.ListenAndServe(ctx, "127.0.0.1:"+cfg.SimulatorPort, sim)
+	})
 }
 
 // defaultDemoData is the UCI Online Retail file beside the checkout.
@@ -64,7 +57,7 @@ const defaultDemoData = "../shared/data/online-retail/online_retail.csv.gz"
 // newDemoSimulator starts a simulator playing the demo shop, seeded with the
 // real Online Retail history (DEMO_DATA names another copy), or, when that
 // file is not there, with a generated shop of the same size class.
-func newDemoSimulator(ctx context.Context, cfg config, log *slog.Logger, load string) (*simulator.Simulator, error) {
+func newDemoSimulator(ctx context.Context, cfg wiring.Config, log *slog.Logger, load string) (*simulator.Simulator, error) {
 	sim := simulator.New(simulator.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AppURL: cfg.AppURL, APIVersion: cfg.APIVersion,
 		Logger:    log.With("component", "simulator"),
@@ -76,7 +69,7 @@ func newDemoSimulator(ctx context.Context, cfg config, log *slog.Logger, load st
 		stats shopgen.Stats
 		err   error
 	)
-	switch path := envOr("DEMO_DATA", defaultDemoData); {
+	switch path := wiring.EnvOr("DEMO_DATA", defaultDemoData); {
 	case load != "":
 		if info, err = shopgen.SnapshotShop(load); err == nil {
 			err = addShop(sim, info)
@@ -120,13 +113,13 @@ func fileExists(path string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// runSimulator is `cvo simulator`: the simulator alone, for testing the app
+// runSimulator is `cvodev simulator`: the simulator alone, for testing the app
 // (or anything else) against a Shopify stand-in.
 func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("simulator", flag.ContinueOnError)
-	port := fs.String("port", envOr("SIMULATOR_PORT", "9100"), "port to listen on")
+	port := fs.String("port", wiring.EnvOr("SIMULATOR_PORT", "9100"), "port to listen on")
 	shop := fs.String("shop", demoShop, "another, empty shop domain to play beside the demo shop")
-	load := fs.String("load", "", "seed the demo shop from a snapshot written by `cvo gen` instead of the Online Retail data")
+	load := fs.String("load", "", "seed the demo shop from a snapshot written by `cvodev gen` instead of the Online Retail data")
 	shops := fs.Int("shops", 0, "also play N generated shops, fleet-00.myshopify.com and up")
 	faults := fs.String("faults", "", "answer a share of GraphQL requests with faults, e.g. throttle=0.2,5xx=0.05")
 	if err := fs.Parse(args); err != nil {
@@ -136,7 +129,7 @@ func runSimulator(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(toolCredentials)
+	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}

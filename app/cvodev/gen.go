@@ -13,8 +13,8 @@ import (
 	"github.com/cvo-app/cvo/internal/shopgen"
 )
 
-// runGen is `cvo gen`: write a generated shop (or the Online Retail demo
-// shop) as a snapshot for `cvo simulator`, or its orders as CSV for
+// runGen is `cvodev gen`: write a generated shop (or the Online Retail demo
+// shop) as a snapshot for `cvodev simulator`, or its orders as CSV for
 // `cvo score`.
 func runGen(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
@@ -28,9 +28,9 @@ func runGen(ctx context.Context, log *slog.Logger, args []string) error {
 	products := fs.Int("products", 2000, "catalogue size")
 	retail := fs.String("online-retail", "", "instead of generating, convert this Online Retail .csv.gz into the demo shop")
 	csvPath := fs.String("csv", "", "write orders with customers as CSV here (customer_id,order_id,created_at,total,...); - = stdout")
-	out := fs.String("out", "", "write a gzip JSONL snapshot here, for cvo simulator --load (default shop.jsonl.gz without --csv)")
+	out := fs.String("out", "", "write a gzip JSONL snapshot here, for cvodev simulator --load (default shop.jsonl.gz without --csv)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: cvo gen [--customers N --orders M --seed S] [--csv orders.csv] [--out shop.jsonl.gz]\n")
+		fmt.Fprintf(fs.Output(), "Usage: cvodev gen [--customers N --orders M --seed S] [--csv orders.csv] [--out shop.jsonl.gz]\n")
 		fs.PrintDefaults()
 	}
 	purchasesOnly := fs.Bool("purchases-only", false, "CSV: leave out test, cancelled and fully refunded orders (cvo score reads every row)")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ingest"
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -30,7 +31,7 @@ import (
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
-// `cvo bench-sync` measures the history sync on a generated shop: the
+// `cvodev bench-sync` measures the history sync on a generated shop: the
 // simulator (in a child process, so its in-memory shop does not count
 // against the sync's memory) exports the shop through bulk operations, the
 // syncer imports it into a fresh database, and then the same rows are
@@ -234,7 +235,7 @@ func maxRSS() int64 {
 var benchTables = []string{"products", "variants", "customers", "orders", "order_lines", "refunds"}
 
 func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dbName, dir string) error {
-	cfg, err := loadConfig(toolCredentials)
+	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}
@@ -386,7 +387,7 @@ func timeLoader(ctx context.Context, db *postgres.DB) (orders, lines int64, seco
 }
 
 func benchLoader(ctx context.Context, dbName string) error {
-	cfg, err := loadConfig(toolCredentials)
+	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return err
 	}
