@@ -11,11 +11,12 @@
 // One pool, two faces, chosen by what a query does, not by taste:
 //
 //   - gorm for ordinary rows: one record of a shop read or written whole,
-//     with no COPY, no cursor and no hand-written conflict rule (shops and
-//     their tokens, settings, scoring records, data-request exports). Its
-//     models are plain structs next to the store (shopRow,
-//     dataRequestRow), so a column added to the table is added in one
-//     place.
+//     with no COPY and no cursor (shops and their tokens, settings,
+//     scoring runs and rescore requests, data-request exports). Its models
+//     are plain structs next to the store (shopRow, settingsRow,
+//     scoringRow, dataRequestRow), so a column added to the table is added
+//     in one place; a column type database/sql does not know gets a small
+//     Scanner/Valuer (textArray) or gorm's JSON serializer.
 //   - pgx for everything that moves many rows or needs PostgreSQL itself:
 //     COPY into staging tables and scoring snapshots, streaming reads
 //     through cursors, bulk upserts with conflict rules (the merges, the
@@ -27,11 +28,16 @@
 // gorm runs on the same pgx pool (through database/sql): one pool size,
 // one set of connections, whichever face a query uses.
 //
-// Where the rule is not yet followed: settings (a text[] column and JSON
-// columns, which gorm needs serializers for) and the scoring records
-// (finished in the transaction that COPYs their per-customer rows; the
-// file is being reworked for typed aggregates) still use pgx. Both are
-// ordinary rows and move to gorm when next changed.
+// A scoring run touches both faces: its record is gorm's, but finishing
+// it is pgx's, because the run is marked succeeded in the transaction that
+// COPYs its per-customer rows, and the sweep that fails the runs of dead
+// workers is one statement reading pg_locks (see ScoringStore).
+//
+// Where the rule is not yet followed: three ordinary rows still use pgx
+// with nothing that needs it, the sync state (syncstate.go: Get, Save,
+// Progress; Merge saves it after its transactions, not in them) and the
+// write-back set-up and segments (writeback.go: activation_setup,
+// activation_segments). They move to gorm when next changed.
 package postgres
 
 import (

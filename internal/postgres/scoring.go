@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/scoring"
@@ -23,21 +25,64 @@ const KeepCustomerSnapshots = 14
 
 // ScoringStore keeps scoring snapshots. A scoring becomes visible only
 // when it succeeds, so a failed run never replaces the last good one.
+//
+// The scorings rows are ordinary rows and go through gorm. What stays on
+// pgx fits the pgx half of the storage rule: Finish, whose per-customer
+// rows are COPYed and whose run is marked succeeded and pruned in that same
+// transaction (gorm cannot join a pgx transaction, and splitting it would
+// let a run be succeeded without its customers); the customer_scores reads
+// (Groups, Customers, ListCustomers), which stream many rows and search
+// through hand-tuned indexes; and FailAbandoned, one statement whose
+// pg_locks condition and RETURNING make the sweep atomic across shops.
 type ScoringStore struct {
 	db *DB
 }
+
+// scoringRow is a scorings row. Aggregates stay raw JSON here: they are
+// decoded only by the readers that want them (decodeAggregates).
+type scoringRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	Shop       string
+	Reason     string
+	AsOf       time.Time
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	State      string
+	Error      string
+	Customers  int
+	Aggregates []byte
+}
+
+func (scoringRow) TableName() string { return "scorings" }
+
+func (r scoringRow) scoring() cvo.Scoring {
+	return cvo.Scoring{ID: r.ID, Shop: r.Shop, Reason: r.Reason, AsOf: r.AsOf, StartedAt: r.StartedAt,
+		FinishedAt: deref(r.FinishedAt), State: r.State, Error: r.Error, Customers: r.Customers}
+}
+
+// scoringInfoColumns are a scorings row without its aggregates, which can
+// be large.
+var scoringInfoColumns = []string{"id", "shop", "reason", "as_of", "started_at", "finished_at", "state", "error", "customers"}
+
+// rescoreRequestRow is a rescore_requests row.
+type rescoreRequestRow struct {
+	Shop        string `gorm:"primaryKey"`
+	RequestedAt time.Time
+}
+
+func (rescoreRequestRow) TableName() string { return "rescore_requests" }
 
 // NewScoringStore returns the snapshot store.
 func NewScoringStore(db *DB) *ScoringStore { return &ScoringStore{db: db} }
 
 // Begin records a scoring run as running and returns its id.
 func (s *ScoringStore) Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error) {
-	var id int64
-	err := s.db.Pool.QueryRow(ctx, `INSERT INTO scorings (shop, reason, as_of) VALUES ($1, $2, $3) RETURNING id`, shop, reason, asOf).Scan(&id)
-	if err != nil {
+	// The table's defaults start the run: state running, started now.
+	row := scoringRow{Shop: shop, Reason: reason, AsOf: asOf}
+	if err := s.db.Gorm.WithContext(ctx).Select("shop", "reason", "as_of").Create(&row).Error; err != nil {
 		return 0, fmt.Errorf("begin scoring of %s: %w", shop, err)
 	}
-	return id, nil
+	return row.ID, nil
 }
 
 // Finish stores the customers and aggregates of a run and marks it
@@ -98,8 +143,8 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 
 // Fail marks a run failed with a reason; the last good scoring stays current.
 func (s *ScoringStore) Fail(ctx context.Context, shop string, id int64, reason string) error {
-	_, err := s.db.Pool.Exec(ctx, `UPDATE scorings SET state = 'failed', finished_at = now(), error = $3
-		WHERE shop = $1 AND id = $2 AND state = 'running'`, shop, id, reason)
+	err := s.db.Gorm.WithContext(ctx).Model(&scoringRow{}).Where("shop = ? AND id = ? AND state = 'running'", shop, id).
+		Updates(failedScoring(reason)).Error
 	if err != nil {
 		return fmt.Errorf("fail scoring %d of %s: %w", id, shop, err)
 	}
@@ -117,43 +162,54 @@ func (s *ScoringStore) Previous(ctx context.Context, shop string) (cvo.Scoring, 
 }
 
 func (s *ScoringStore) nth(ctx context.Context, shop string, n int) (cvo.Scoring, *scoring.Aggregates, error) {
-	var (
-		sc  = cvo.Scoring{Shop: shop}
-		agg []byte
-		fin *time.Time
-	)
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers, aggregates
-		FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC OFFSET $2 LIMIT 1`, shop, n).
-		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers, &agg)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sc, nil, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
+	var row scoringRow
+	err := s.db.Gorm.WithContext(ctx).Where("shop = ? AND state = 'succeeded'", shop).Order("id DESC").Offset(n).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return cvo.Scoring{Shop: shop}, nil, notScored()
 	}
 	if err != nil {
-		return sc, nil, fmt.Errorf("read scoring of %s: %w", shop, err)
+		return cvo.Scoring{Shop: shop}, nil, fmt.Errorf("read scoring of %s: %w", shop, err)
 	}
-	sc.FinishedAt = deref(fin)
-	a, err := decodeAggregates(agg)
+	sc := row.scoring()
+	a, err := decodeAggregates(row.Aggregates)
 	if err != nil {
 		return sc, nil, fmt.Errorf("read scoring %d of %s: %w", sc.ID, shop, err)
 	}
 	return sc, a, nil
 }
 
-// LastRun returns the newest run in any state, for the page's status.
-func (s *ScoringStore) LastRun(ctx context.Context, shop string) (cvo.Scoring, error) {
-	sc := cvo.Scoring{Shop: shop}
-	var fin *time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers
-		FROM scorings WHERE shop = $1 ORDER BY id DESC LIMIT 1`, shop).
-		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sc, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
+// info reads the shop's newest run, or its newest succeeded one, without
+// its aggregates.
+func (s *ScoringStore) info(ctx context.Context, shop string, succeeded bool) (cvo.Scoring, error) {
+	q := s.db.Gorm.WithContext(ctx).Select(scoringInfoColumns).Where("shop = ?", shop)
+	if succeeded {
+		q = q.Where("state = 'succeeded'")
+	}
+	var row scoringRow
+	err := q.Order("id DESC").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return cvo.Scoring{Shop: shop}, notScored()
 	}
 	if err != nil {
+		return cvo.Scoring{Shop: shop}, err
+	}
+	return row.scoring(), nil
+}
+
+func notScored() error { return cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.") }
+
+// failedScoring is the update that fails a running scoring.
+func failedScoring(reason string) map[string]any {
+	return map[string]any{"state": "failed", "finished_at": gorm.Expr("now()"), "error": reason}
+}
+
+// LastRun returns the newest run in any state, for the page's status.
+func (s *ScoringStore) LastRun(ctx context.Context, shop string) (cvo.Scoring, error) {
+	sc, err := s.info(ctx, shop, false)
+	if err != nil && cvo.ErrorCode(err) != cvo.ENOTFOUND {
 		return sc, fmt.Errorf("read last scoring run of %s: %w", shop, err)
 	}
-	sc.FinishedAt = deref(fin)
-	return sc, nil
+	return sc, err
 }
 
 // Groups returns each customer's group in a scoring.
@@ -208,8 +264,13 @@ func (s *ScoringStore) Customers(ctx context.Context, shop string, scoringID int
 
 // RequestRescore notes that new data arrived at.
 func (s *ScoringStore) RequestRescore(ctx context.Context, shop string, at time.Time) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO rescore_requests (shop, requested_at) VALUES ($1, $2)
-		ON CONFLICT (shop) DO UPDATE SET requested_at = GREATEST(rescore_requests.requested_at, excluded.requested_at)`, shop, at)
+	// The newest request wins whatever order concurrent ones arrive in.
+	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "shop"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"requested_at": gorm.Expr("GREATEST(rescore_requests.requested_at, excluded.requested_at)"),
+		}),
+	}).Create(&rescoreRequestRow{Shop: shop, RequestedAt: at}).Error
 	if err != nil {
 		return fmt.Errorf("request rescore of %s: %w", shop, err)
 	}
@@ -218,15 +279,15 @@ func (s *ScoringStore) RequestRescore(ctx context.Context, shop string, at time.
 
 // RescoreRequestedAt is when new data last asked for a rescore (zero: never).
 func (s *ScoringStore) RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error) {
-	var at time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT requested_at FROM rescore_requests WHERE shop = $1`, shop).Scan(&at)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var row rescoreRequestRow
+	err := s.db.Gorm.WithContext(ctx).Where("shop = ?", shop).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return time.Time{}, nil
 	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read rescore request of %s: %w", shop, err)
 	}
-	return at, nil
+	return row.RequestedAt, nil
 }
 
 // LockRescore takes the shop's rescore lock: one rescore per shop at a
@@ -243,12 +304,12 @@ const AbandonedReason = "The scoring stopped when its worker died; it is being r
 // holds the shop's rescore lock, and advisory locks die with their session,
 // so such a run can only belong to a worker that died.
 func (s *ScoringStore) FailRunning(ctx context.Context, shop string) (int64, error) {
-	tag, err := s.db.Pool.Exec(ctx, `UPDATE scorings SET state = 'failed', finished_at = now(), error = $2
-		WHERE shop = $1 AND state = 'running'`, shop, AbandonedReason)
-	if err != nil {
-		return 0, fmt.Errorf("fail abandoned scorings of %s: %w", shop, err)
+	res := s.db.Gorm.WithContext(ctx).Model(&scoringRow{}).Where("shop = ? AND state = 'running'", shop).
+		Updates(failedScoring(AbandonedReason))
+	if res.Error != nil {
+		return 0, fmt.Errorf("fail abandoned scorings of %s: %w", shop, res.Error)
 	}
-	return tag.RowsAffected(), nil
+	return res.RowsAffected, nil
 }
 
 // FailAbandoned marks failed every running scoring, of any shop, whose
@@ -387,29 +448,21 @@ func prefixRange(search string) (lo, hi string) {
 // LatestInfo returns the newest succeeded scoring without its aggregates, for
 // callers that cache those by scoring id.
 func (s *ScoringStore) LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error) {
-	sc := cvo.Scoring{Shop: shop}
-	var fin *time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, reason, as_of, started_at, finished_at, state, error, customers
-		FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC LIMIT 1`, shop).
-		Scan(&sc.ID, &sc.Reason, &sc.AsOf, &sc.StartedAt, &fin, &sc.State, &sc.Error, &sc.Customers)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sc, cvo.Errorf(cvo.ENOTFOUND, "The shop has not been scored yet.")
-	}
-	if err != nil {
+	sc, err := s.info(ctx, shop, true)
+	if err != nil && cvo.ErrorCode(err) != cvo.ENOTFOUND {
 		return sc, fmt.Errorf("read scoring of %s: %w", shop, err)
 	}
-	sc.FinishedAt = deref(fin)
-	return sc, nil
+	return sc, err
 }
 
 // Aggregates returns the aggregates of one scoring.
 func (s *ScoringStore) Aggregates(ctx context.Context, shop string, id int64) (*scoring.Aggregates, error) {
-	var raw []byte
-	err := s.db.Pool.QueryRow(ctx, `SELECT aggregates FROM scorings WHERE shop = $1 AND id = $2`, shop, id).Scan(&raw)
+	var row scoringRow
+	err := s.db.Gorm.WithContext(ctx).Select("aggregates").Where("shop = ? AND id = ?", shop, id).Take(&row).Error
 	if err != nil {
 		return nil, fmt.Errorf("read aggregates of %s: %w", shop, err)
 	}
-	agg, err := decodeAggregates(raw)
+	agg, err := decodeAggregates(row.Aggregates)
 	if err != nil {
 		return nil, fmt.Errorf("read aggregates of %s: %w", shop, err)
 	}

@@ -156,3 +156,75 @@ func TestListCustomers(t *testing.T) {
 	assert.Equal(t, "Ada Lovelace", got[0].Name)
 	assert.Equal(t, "ada@example.com", got[0].Email)
 }
+
+// The run records (Begin, Fail, FailRunning, LatestInfo, LastRun,
+// Aggregates, the rescore requests) are read and written whole, per shop.
+func TestScoringRunRecords(t *testing.T) {
+	ctx := context.Background()
+	store := postgres.NewScoringStore(pgtest.New(t))
+	a, b := "a.myshopify.com", "b.myshopify.com"
+	asOf := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+	_, err := store.LatestInfo(ctx, a)
+	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err))
+	_, err = store.LastRun(ctx, a)
+	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err))
+
+	good, err := store.Begin(ctx, a, "sync", asOf)
+	require.NoError(t, err)
+	run, err := store.LastRun(ctx, a)
+	require.NoError(t, err)
+	assert.Equal(t, cvo.Scoring{ID: good, Shop: a, Reason: "sync", AsOf: run.AsOf, StartedAt: run.StartedAt, State: "running"}, run)
+	assert.True(t, asOf.Equal(run.AsOf))
+	assert.False(t, run.StartedAt.IsZero(), "the table starts the run")
+	_, err = store.LatestInfo(ctx, a)
+	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err), "a running scoring is not the latest")
+
+	require.NoError(t, store.Finish(ctx, a, good, scores("lovers", "lovers", "soulmates"), nil))
+	require.NoError(t, store.Fail(ctx, a, good, "too late"), "failing a finished run is a no-op")
+	info, err := store.LatestInfo(ctx, a)
+	require.NoError(t, err)
+	assert.Equal(t, good, info.ID)
+	assert.Equal(t, "succeeded", info.State)
+	assert.Equal(t, "", info.Error)
+	assert.Equal(t, 3, info.Customers)
+	assert.False(t, info.FinishedAt.IsZero())
+	agg, err := store.Aggregates(ctx, a, good)
+	require.NoError(t, err)
+	assert.Nil(t, agg, "a scoring finished without aggregates has none")
+	_, err = store.Aggregates(ctx, b, good)
+	assert.Error(t, err, "another shop's scoring is not found")
+
+	// Two runs left running by a dead worker, and one of another shop.
+	for _, shop := range []string{a, a, b} {
+		_, err := store.Begin(ctx, shop, "nightly", asOf)
+		require.NoError(t, err)
+	}
+	n, err := store.FailRunning(ctx, a)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+	run, err = store.LastRun(ctx, a)
+	require.NoError(t, err)
+	assert.Equal(t, "failed", run.State)
+	assert.Equal(t, postgres.AbandonedReason, run.Error)
+	assert.False(t, run.FinishedAt.IsZero())
+	info, err = store.LatestInfo(ctx, a)
+	require.NoError(t, err)
+	assert.Equal(t, good, info.ID, "failed runs leave the last good scoring current")
+	run, err = store.LastRun(ctx, b)
+	require.NoError(t, err)
+	assert.Equal(t, "running", run.State, "another shop's run is untouched")
+
+	at, err := store.RescoreRequestedAt(ctx, a)
+	require.NoError(t, err)
+	assert.True(t, at.IsZero())
+	for _, req := range []time.Time{asOf, asOf.Add(time.Hour), asOf.Add(-time.Hour)} {
+		require.NoError(t, store.RequestRescore(ctx, a, req))
+	}
+	at, err = store.RescoreRequestedAt(ctx, a)
+	require.NoError(t, err)
+	assert.True(t, asOf.Add(time.Hour).Equal(at), "the newest request wins: %s", at)
+	at, err = store.RescoreRequestedAt(ctx, b)
+	require.NoError(t, err)
+	assert.True(t, at.IsZero(), "requests are per shop")
+}

@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 )
@@ -22,34 +24,43 @@ func NewSettingsStore(db *DB) *SettingsStore { return &SettingsStore{db: db} }
 
 var refundDatingNames = map[cvo.RefundDating]string{cvo.RefundAtRefundDate: "refund_date", cvo.RefundAtOrderDate: "order_date"}
 
+// settingsRow is a settings row, an ordinary row read and written whole
+// through gorm.
+type settingsRow struct {
+	Shop          string `gorm:"primaryKey"`
+	TagPrefix     string
+	GroupsEnabled textArray
+	ValueTags     cvo.ValueTags `gorm:"serializer:json"`
+	Metafields    bool
+	Segments      bool
+	CAC           float64            `gorm:"column:cac"`
+	CACBySource   map[string]float64 `gorm:"column:cac_by_source;serializer:json"`
+	DefaultMargin float64
+	RefundDating  string
+	NightlyHour   int
+	UpdatedAt     time.Time
+}
+
+func (settingsRow) TableName() string { return "settings" }
+
 // Get returns the shop's settings, or the defaults when it never saved any.
 func (s *SettingsStore) Get(ctx context.Context, shop string) (cvo.Settings, error) {
-	out := cvo.DefaultSettings()
-	var (
-		groups      []string
-		valueTags   []byte
-		cacBySource []byte
-		dating      string
-	)
-	err := s.db.Pool.QueryRow(ctx, `SELECT tag_prefix, groups_enabled, value_tags, metafields, segments, cac::float8,
-			cac_by_source, default_margin::float8, refund_dating, nightly_hour
-		FROM settings WHERE shop = $1`, shop).Scan(&out.TagPrefix, &groups, &valueTags, &out.Metafields, &out.Segments,
-		&out.CAC, &cacBySource, &out.DefaultMargin, &dating, &out.NightlyHour)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return out, nil
+	var row settingsRow
+	err := s.db.Gorm.WithContext(ctx).Where("shop = ?", shop).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return cvo.DefaultSettings(), nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("get settings of %s: %w", shop, err)
+		return cvo.DefaultSettings(), fmt.Errorf("get settings of %s: %w", shop, err)
 	}
-	out.GroupsEnabled = groups
-	if err := json.Unmarshal(valueTags, &out.ValueTags); err != nil {
-		return out, fmt.Errorf("settings of %s: value tags: %w", shop, err)
-	}
-	if err := json.Unmarshal(cacBySource, &out.CACBySource); err != nil {
-		return out, fmt.Errorf("settings of %s: cac by source: %w", shop, err)
-	}
-	if dating == "order_date" {
+	out := cvo.Settings{TagPrefix: row.TagPrefix, GroupsEnabled: row.GroupsEnabled, ValueTags: row.ValueTags,
+		Metafields: row.Metafields, Segments: row.Segments, CAC: row.CAC, CACBySource: row.CACBySource,
+		DefaultMargin: row.DefaultMargin, RefundDating: cvo.RefundAtRefundDate, NightlyHour: row.NightlyHour}
+	if row.RefundDating == "order_date" {
 		out.RefundDating = cvo.RefundAtOrderDate
+	}
+	if out.CACBySource == nil {
+		out.CACBySource = map[string]float64{}
 	}
 	return out, nil
 }
@@ -59,28 +70,56 @@ func (s *SettingsStore) Save(ctx context.Context, shop string, in cvo.Settings) 
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	valueTags, err := json.Marshal(in.ValueTags)
-	if err != nil {
-		return err
-	}
 	if in.CACBySource == nil {
 		in.CACBySource = map[string]float64{}
 	}
-	cacBySource, err := json.Marshal(in.CACBySource)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.Pool.Exec(ctx, `INSERT INTO settings (shop, tag_prefix, groups_enabled, value_tags, metafields, segments, cac,
-			cac_by_source, default_margin, refund_dating, nightly_hour, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (shop) DO UPDATE SET tag_prefix = excluded.tag_prefix, groups_enabled = excluded.groups_enabled,
-			value_tags = excluded.value_tags, metafields = excluded.metafields, segments = excluded.segments, cac = excluded.cac,
-			cac_by_source = excluded.cac_by_source, default_margin = excluded.default_margin,
-			refund_dating = excluded.refund_dating, nightly_hour = excluded.nightly_hour, updated_at = excluded.updated_at`,
-		shop, in.TagPrefix, in.GroupsEnabled, valueTags, in.Metafields, in.Segments, in.CAC, cacBySource, in.DefaultMargin,
-		refundDatingNames[in.RefundDating], in.NightlyHour, time.Now())
+	row := settingsRow{Shop: shop, TagPrefix: in.TagPrefix, GroupsEnabled: in.GroupsEnabled, ValueTags: in.ValueTags,
+		Metafields: in.Metafields, Segments: in.Segments, CAC: in.CAC, CACBySource: in.CACBySource,
+		DefaultMargin: in.DefaultMargin, RefundDating: refundDatingNames[in.RefundDating], NightlyHour: in.NightlyHour,
+		UpdatedAt: time.Now()}
+	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "shop"}},
+		DoUpdates: clause.AssignmentColumns([]string{"tag_prefix", "groups_enabled", "value_tags", "metafields", "segments",
+			"cac", "cac_by_source", "default_margin", "refund_dating", "nightly_hour", "updated_at"}),
+	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("save settings of %s: %w", shop, err)
 	}
 	return nil
+}
+
+// textArray is a PostgreSQL text[] for gorm: database/sql hands Scan the
+// array in its text form ("{a,b}"), which pgtype parses, quoting included.
+// nil is NULL and an empty array stays empty, so "all groups" (nil) and
+// "no group" (empty) remain different settings.
+type textArray []string
+
+// GormDataType tells gorm's schema parser the column type.
+func (textArray) GormDataType() string { return "text[]" }
+
+// Scan implements sql.Scanner.
+func (a *textArray) Scan(src any) error {
+	if src == nil {
+		*a = nil
+		return nil
+	}
+	out := []string{}
+	if err := pgtype.NewMap().SQLScanner(&out).Scan(src); err != nil {
+		return fmt.Errorf("scan text[]: %w", err)
+	}
+	*a = out
+	return nil
+}
+
+// Value implements driver.Value with the array's text form, which any
+// database/sql driver can send as a text[] parameter.
+func (a textArray) Value() (driver.Value, error) {
+	if a == nil {
+		return nil, nil
+	}
+	buf, err := pgtype.NewMap().Encode(pgtype.TextArrayOID, pgtype.TextFormatCode, []string(a), nil)
+	if err != nil {
+		return nil, fmt.Errorf("encode text[]: %w", err)
+	}
+	return string(buf), nil
 }

@@ -50,3 +50,24 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "a rejected save changes nothing")
 }
+
+// The groups are a text[] column: nil (every group) and empty (no group)
+// must stay apart, and slugs must survive the array's quoting.
+func TestSettingsGroupsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	store := postgres.NewSettingsStore(pgtest.New(t))
+	for name, groups := range map[string][]string{
+		"nil means all":  nil,
+		"empty means no": {},
+		"one":            {"soulmates"},
+		"quoting":        {"a,b", `q"uote`, "NULL", "", "sp ace", `back\slash`, "{brace}", "é"},
+	} {
+		s := cvo.DefaultSettings()
+		s.GroupsEnabled = groups
+		require.NoError(t, store.Save(ctx, "a.myshopify.com", s), name)
+		got, err := store.Get(ctx, "a.myshopify.com")
+		require.NoError(t, err, name)
+		assert.Equal(t, groups, got.GroupsEnabled, name)
+		assert.Equal(t, s, got, name)
+	}
+}
