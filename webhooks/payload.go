@@ -111,10 +111,10 @@ func validate(topic, shop string, body []byte) (any, error) {
 	if err := checkShopFields(topic, shop, body); err != nil {
 		return nil, err
 	}
-	switch {
-	case topic == "app/uninstalled":
+	switch topic {
+	case "app/uninstalled":
 		return nil, validateUninstalled(shop, body)
-	case topic == "app/scopes_update":
+	case "app/scopes_update":
 		var p scopesUpdatePayload
 		if err := decode(body, &p); err != nil {
 			return nil, err
@@ -123,7 +123,7 @@ func validate(topic, shop string, body []byte) (any, error) {
 			return nil, invalid("An app/scopes_update payload lists the current scopes.")
 		}
 		return p, nil
-	case topic == "customers/data_request":
+	case "customers/data_request":
 		var p dataRequestPayload
 		if err := decode(body, &p); err != nil {
 			return nil, err
@@ -135,7 +135,7 @@ func validate(topic, shop string, body []byte) (any, error) {
 			return nil, invalid("A customers/data_request payload has the data_request id.")
 		}
 		return p, nil
-	case topic == "customers/redact":
+	case "customers/redact":
 		var p customerRedactPayload
 		if err := decode(body, &p); err != nil {
 			return nil, err
@@ -144,7 +144,7 @@ func validate(topic, shop string, body []byte) (any, error) {
 			return nil, invalid("A customers/redact payload is not a data request.")
 		}
 		return p, compliance(p.ShopDomain, shop, p.Customer.ID, p.OrdersToRedact)
-	case topic == "shop/redact":
+	case "shop/redact":
 		var p shopRedactPayload
 		if err := decode(body, &p); err != nil {
 			return nil, err

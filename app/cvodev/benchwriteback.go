@@ -146,16 +146,10 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 		wbBenchPrint(out, "first write", rep, sim, *plan)
 	} else {
 		start = time.Now()
-		store := postgres.NewWritebackStore(db)
-		const chunk = 100_000
-		for lo := 0; lo < len(ids); lo += chunk {
-			rows := make([]postgres.Writeback, 0, chunk)
-			for i := lo; i < min(lo+chunk, len(ids)); i++ {
-				rows = append(rows, postgres.Writeback{CustomerID: ids[i], Tags: []string{activation.GroupTag(settings.TagPrefix, groupOf(i))}})
-			}
-			if err := store.Save(ctx, wbBenchShop, rows); err != nil {
-				return err
-			}
+		if err := wbBenchSeed(ctx, postgres.NewWritebackStore(db), ids, func(i int) string {
+			return activation.GroupTag(settings.TagPrefix, groupOf(i))
+		}); err != nil {
+			return err
 		}
 		fmt.Fprintf(out, "seed: customer_writeback filled in %s\n", time.Since(start).Round(time.Millisecond))
 	}
@@ -174,23 +168,7 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 	}
 	wbBenchPrint(out, fmt.Sprintf("%.0f%% change", *change*100), rep, sim, *plan)
 
-	// Check every customer carries exactly its group tag.
-	wrong := 0
-	for i, id := range ids {
-		c, _ := sim.GetCustomer(wbBenchShop, id)
-		n := 0
-		for _, t := range c.Tags {
-			if activation.IsAppTag(t, settings.TagPrefix) {
-				n++
-				if t != settings.TagPrefix+scores[i].Group {
-					n = 99
-				}
-			}
-		}
-		if n != 1 || (i%3 == 0 && c.Tags[0] != "vip") {
-			wrong++
-		}
-	}
+	wrong := wbBenchWrong(sim, ids, scores, settings.TagPrefix)
 	fmt.Fprintf(out, "check: %d of %d customers carry exactly their group tag and kept their own tags (%d changed)\n",
 		len(ids)-wrong, len(ids), changed)
 	if wrong > 0 {
@@ -202,6 +180,44 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 type wbStaticToken string
 
 func (t wbStaticToken) AccessToken(context.Context, string) (string, error) { return string(t), nil }
+
+// wbBenchSeed records in the write-back store that every customer already
+// carries its group tag (tagOf), as after an earlier write-back.
+func wbBenchSeed(ctx context.Context, store *postgres.WritebackStore, ids []int64, tagOf func(i int) string) error {
+	const chunk = 100_000
+	for lo := 0; lo < len(ids); lo += chunk {
+		rows := make([]postgres.Writeback, 0, chunk)
+		for i := lo; i < min(lo+chunk, len(ids)); i++ {
+			rows = append(rows, postgres.Writeback{CustomerID: ids[i], Tags: []string{tagOf(i)}})
+		}
+		if err := store.Save(ctx, wbBenchShop, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wbBenchWrong counts the customers that do not carry exactly their group's
+// tag, or lost their own "vip" tag.
+func wbBenchWrong(sim *simulator.Simulator, ids []int64, scores []cvo.CustomerScore, prefix string) int {
+	wrong := 0
+	for i, id := range ids {
+		c, _ := sim.GetCustomer(wbBenchShop, id)
+		n := 0
+		for _, t := range c.Tags {
+			if activation.IsAppTag(t, prefix) {
+				n++
+				if t != prefix+scores[i].Group {
+					n = 99
+				}
+			}
+		}
+		if n != 1 || (i%3 == 0 && c.Tags[0] != "vip") {
+			wrong++
+		}
+	}
+	return wrong
+}
 
 func wbBenchPrint(out io.Writer, label string, rep activation.Report, sim *simulator.Simulator, plan string) {
 	rate := map[string]float64{"advanced": 200, "plus": 1000, "enterprise": 2000}[plan]

@@ -13,6 +13,7 @@ import (
 // CLV among the shop's scored customers.
 type ValueTier string
 
+// The value tiers.
 const (
 	TierHigh   ValueTier = "high"
 	TierMedium ValueTier = "medium"

@@ -52,9 +52,9 @@ type Store interface {
 }
 
 var (
-	// ErrUninstalled: the shop removed the app; nothing more is written.
+	// ErrUninstalled means the shop removed the app; nothing more is written.
 	ErrUninstalled = errors.New("shop uninstalled the app")
-	// ErrBusy: another write-back of the shop is running.
+	// ErrBusy means another write-back of the shop is running.
 	ErrBusy = errors.New("a write-back of this shop is already running")
 )
 

@@ -400,7 +400,7 @@ func (s *WritebackStore) SetBulkStaged(ctx context.Context, shop string, id int6
 	return nil
 }
 
-// ErrBulkBatchGone: a batch this write-back stored is no longer there, so
+// ErrBulkBatchGone means a batch this write-back stored is no longer there, so
 // another write-back of the shop settled or dropped it, which only happens
 // when this one lost its lock. It must stop and record nothing.
 var ErrBulkBatchGone = errors.New("bulk batch is gone: another write-back took over the shop")

@@ -148,6 +148,7 @@ func LoadConfig(policy Policy) (Config, error) {
 	return c, nil
 }
 
+// EnvOr is the environment variable name, or def when it is unset or empty.
 func EnvOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v

@@ -71,7 +71,8 @@ func startInProcess(t *testing.T, clientID, secret string, tune func(*App)) *inP
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-workerDone:
+		case err := <-workerDone:
+			t.Logf("worker stopped: %v", err)
 		case <-time.After(30 * time.Second):
 			t.Error("worker did not stop")
 		}
