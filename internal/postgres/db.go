@@ -33,11 +33,9 @@
 // COPYs its per-customer rows, and the sweep that fails the runs of dead
 // workers is one statement reading pg_locks (see ScoringStore).
 //
-// Where the rule is not yet followed: three ordinary rows still use pgx
-// with nothing that needs it, the sync state (syncstate.go: Get, Save,
-// Progress; Merge saves it after its transactions, not in them) and the
-// write-back set-up and segments (writeback.go: activation_setup,
-// activation_segments). They move to gorm when next changed.
+// The sync state, the write-back set-up and the segments are ordinary rows
+// on gorm too; the one exception among them, AddTagPrefix, is a conditional
+// append to an array in one statement, which is PostgreSQL's work.
 package postgres
 
 import (

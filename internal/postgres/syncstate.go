@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -11,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // WebhookLockWait bounds how long a webhook write waits for the shop's data
@@ -139,66 +140,71 @@ type SyncStore struct {
 // NewSyncStore returns the sync state store.
 func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db, now: time.Now} }
 
+// syncStateRow is a shop's sync state, an ordinary row read and written
+// whole through gorm.
+type syncStateRow struct {
+	Shop          string `gorm:"primaryKey"`
+	RunID         int64
+	Mode          string
+	Phase         string
+	Operations    map[Resource]*BulkOp `gorm:"serializer:json"`
+	Since         *time.Time
+	RowsDone      int64
+	RowsExpected  *int64
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
+	LastError     string
+	LastSuccessAt *time.Time
+	UpdatedAt     time.Time
+}
+
+func (syncStateRow) TableName() string { return "sync_state" }
+
 // Get returns the shop's sync state; ok is false when it never synced.
 func (s *SyncStore) Get(ctx context.Context, shop string) (SyncState, bool, error) {
-	st := SyncState{Shop: shop}
-	var ops []byte
-	var since, started, finished, success *time.Time
-	var expected *int64
-	err := s.db.Pool.QueryRow(ctx, `SELECT run_id, mode, phase, operations, since, rows_done, rows_expected, started_at, finished_at,
-			last_error, last_success_at FROM sync_state WHERE shop = $1`, shop).
-		Scan(&st.RunID, &st.Mode, &st.Phase, &ops, &since, &st.RowsDone, &expected, &started, &finished, &st.LastError, &success)
-	if errors.Is(err, pgx.ErrNoRows) {
-		st.Phase, st.Mode = PhaseIdle, ModeFull
-		st.Operations = map[Resource]*BulkOp{}
-		return st, false, nil
+	var row syncStateRow
+	err := s.db.Gorm.WithContext(ctx).Where("shop = ?", shop).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return SyncState{Shop: shop, Phase: PhaseIdle, Mode: ModeFull, Operations: map[Resource]*BulkOp{}}, false, nil
 	}
 	if err != nil {
-		return st, false, fmt.Errorf("get sync state of %s: %w", shop, err)
+		return SyncState{Shop: shop}, false, fmt.Errorf("get sync state of %s: %w", shop, err)
 	}
-	st.Operations = map[Resource]*BulkOp{}
-	if err := json.Unmarshal(ops, &st.Operations); err != nil {
-		return st, false, fmt.Errorf("decode sync operations of %s: %w", shop, err)
+	st := SyncState{Shop: shop, RunID: row.RunID, Mode: row.Mode, Phase: row.Phase, Operations: row.Operations,
+		Since: deref(row.Since), RowsDone: row.RowsDone, StartedAt: deref(row.StartedAt), FinishedAt: deref(row.FinishedAt),
+		LastError: row.LastError, LastSuccessAt: deref(row.LastSuccessAt)}
+	if st.Operations == nil {
+		st.Operations = map[Resource]*BulkOp{}
 	}
-	st.Since, st.StartedAt, st.FinishedAt, st.LastSuccessAt = deref(since), deref(started), deref(finished), deref(success)
-	if expected != nil {
-		st.RowsExpected = *expected
+	if row.RowsExpected != nil {
+		st.RowsExpected = *row.RowsExpected
 	}
 	return st, true, nil
 }
 
-const syncStateUpsert = `INSERT INTO sync_state AS s (shop, run_id, mode, phase, operations, since, rows_done, rows_expected,
-		started_at, finished_at, last_error, last_success_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-	ON CONFLICT (shop) DO UPDATE SET run_id = excluded.run_id, mode = excluded.mode, phase = excluded.phase,
-		operations = excluded.operations, since = excluded.since, rows_done = excluded.rows_done,
-		rows_expected = excluded.rows_expected, started_at = excluded.started_at, finished_at = excluded.finished_at,
-		last_error = excluded.last_error, last_success_at = excluded.last_success_at, updated_at = now()`
-
-func (st SyncState) args() ([]any, error) {
+func (st SyncState) row() syncStateRow {
 	ops := st.Operations
 	if ops == nil {
 		ops = map[Resource]*BulkOp{}
 	}
-	b, err := json.Marshal(ops)
-	if err != nil {
-		return nil, err
-	}
-	var expected any
+	row := syncStateRow{Shop: st.Shop, RunID: st.RunID, Mode: st.Mode, Phase: st.Phase, Operations: ops,
+		Since: timePtr(st.Since), RowsDone: st.RowsDone, StartedAt: timePtr(st.StartedAt), FinishedAt: timePtr(st.FinishedAt),
+		LastError: st.LastError, LastSuccessAt: timePtr(st.LastSuccessAt), UpdatedAt: time.Now()}
 	if st.RowsExpected > 0 {
-		expected = st.RowsExpected
+		row.RowsExpected = &st.RowsExpected
 	}
-	return []any{st.Shop, st.RunID, st.Mode, st.Phase, b, nullTime(st.Since), st.RowsDone, expected,
-		nullTime(st.StartedAt), nullTime(st.FinishedAt), st.LastError, nullTime(st.LastSuccessAt)}, nil
+	return row
 }
 
 // Save stores the whole state.
 func (s *SyncStore) Save(ctx context.Context, st SyncState) error {
-	args, err := st.args()
+	row := st.row()
+	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "shop"}},
+		DoUpdates: clause.AssignmentColumns([]string{"run_id", "mode", "phase", "operations", "since", "rows_done",
+			"rows_expected", "started_at", "finished_at", "last_error", "last_success_at", "updated_at"}),
+	}).Create(&row).Error
 	if err != nil {
-		return fmt.Errorf("save sync state of %s: %w", st.Shop, err)
-	}
-	if _, err := s.db.Pool.Exec(ctx, syncStateUpsert, args...); err != nil {
 		return fmt.Errorf("save sync state of %s: %w", st.Shop, err)
 	}
 	return nil
@@ -208,8 +214,9 @@ func (s *SyncStore) Save(ctx context.Context, st SyncState) error {
 // touching the rest of the state. A progress note from an older run is
 // ignored.
 func (s *SyncStore) Progress(ctx context.Context, shop string, run, rowsDone int64) error {
-	if _, err := s.db.Pool.Exec(ctx, `UPDATE sync_state SET rows_done = $3, updated_at = now() WHERE shop = $1 AND run_id = $2`,
-		shop, run, rowsDone); err != nil {
+	err := s.db.Gorm.WithContext(ctx).Model(&syncStateRow{}).Where("shop = ? AND run_id = ?", shop, run).
+		Updates(map[string]any{"rows_done": rowsDone, "updated_at": time.Now()}).Error
+	if err != nil {
 		return fmt.Errorf("save sync progress of %s: %w", shop, err)
 	}
 	return nil
@@ -232,10 +239,6 @@ func (s *SyncStore) NewRunID(ctx context.Context) (int64, error) {
 // unrecorded, and running the merge again, which changes only what
 // differs, reaches the same end state. It returns how many rows changed.
 func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int64, error) {
-	args, err := st.args()
-	if err != nil {
-		return 0, fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
-	}
 	asOf := ImportAsOf(st)
 	plan, err := stage.plan(asOf)
 	if err != nil {
@@ -261,8 +264,8 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 	if err := g.Wait(); err != nil {
 		return changed.Load(), err
 	}
-	if _, err := s.db.Pool.Exec(ctx, syncStateUpsert, args...); err != nil {
-		return changed.Load(), fmt.Errorf("merge %s of %s: save state: %w", stage.resource, stage.shop, err)
+	if err := s.Save(ctx, st); err != nil {
+		return changed.Load(), fmt.Errorf("merge %s of %s: %w", stage.resource, stage.shop, err)
 	}
 	if plan.cleanup != "" {
 		if _, err := s.db.Pool.Exec(ctx, plan.cleanup); err != nil {
@@ -318,4 +321,11 @@ func (s *SyncStore) Counts(ctx context.Context, shop string) (customers, orders 
 		return 0, 0, fmt.Errorf("count data of %s: %w", shop, err)
 	}
 	return customers, orders, nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // WritebackStore remembers what the app has written to each customer in
@@ -226,31 +228,56 @@ type WritebackSetup struct {
 	LastReport json.RawMessage
 }
 
+// activationSetupRow is a shop's write-back set-up, an ordinary row read
+// and written through gorm (AddTagPrefix, a conditional append to an
+// array, stays one SQL statement).
+type activationSetupRow struct {
+	Shop               string `gorm:"primaryKey"`
+	DefinitionsVersion int
+	TagPrefixes        textArray
+	LastRunAt          *time.Time
+	LastReport         []byte `gorm:"type:jsonb"`
+	UpdatedAt          time.Time
+}
+
+func (activationSetupRow) TableName() string { return "activation_setup" }
+
+// saveSetupColumns inserts the shop's set-up row with the given values, or
+// updates only the named columns of the existing one.
+func (s *WritebackStore) saveSetupColumns(ctx context.Context, row activationSetupRow, columns ...string) error {
+	if row.TagPrefixes == nil {
+		row.TagPrefixes = textArray{} // NOT NULL; a new row has written no prefix yet
+	}
+	row.UpdatedAt = time.Now()
+	return s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "shop"}},
+		DoUpdates: clause.AssignmentColumns(append(columns, "updated_at")),
+	}).Create(&row).Error
+}
+
 // Setup returns the shop's set-up; the zero value when nothing was set up.
 func (s *WritebackStore) Setup(ctx context.Context, shop string) (WritebackSetup, error) {
-	var (
-		out  WritebackSetup
-		last *time.Time
-	)
-	err := s.db.Pool.QueryRow(ctx, `SELECT definitions_version, tag_prefixes, last_run_at, last_report
-		FROM activation_setup WHERE shop = $1`, shop).Scan(&out.DefinitionsVersion, &out.TagPrefixes, &last, &out.LastReport)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var row activationSetupRow
+	err := s.db.Gorm.WithContext(ctx).Where("shop = ?", shop).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return WritebackSetup{}, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("get write-back set-up of %s: %w", shop, err)
+		return WritebackSetup{}, fmt.Errorf("get write-back set-up of %s: %w", shop, err)
 	}
-	if last != nil {
-		out.LastRunAt = *last
+	out := WritebackSetup{DefinitionsVersion: row.DefinitionsVersion, TagPrefixes: row.TagPrefixes, LastReport: row.LastReport}
+	if out.TagPrefixes == nil {
+		out.TagPrefixes = []string{}
+	}
+	if row.LastRunAt != nil {
+		out.LastRunAt = *row.LastRunAt
 	}
 	return out, nil
 }
 
 // SaveDefinitionsVersion records that the definitions of version v exist.
 func (s *WritebackStore) SaveDefinitionsVersion(ctx context.Context, shop string, v int) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO activation_setup (shop, definitions_version) VALUES ($1, $2)
-		ON CONFLICT (shop) DO UPDATE SET definitions_version = EXCLUDED.definitions_version, updated_at = now()`, shop, v)
-	if err != nil {
+	if err := s.saveSetupColumns(ctx, activationSetupRow{Shop: shop, DefinitionsVersion: v}, "definitions_version"); err != nil {
 		return fmt.Errorf("save definitions version of %s: %w", shop, err)
 	}
 	return nil
@@ -273,10 +300,7 @@ func (s *WritebackStore) SaveReport(ctx context.Context, shop string, at time.Ti
 	if err != nil {
 		return fmt.Errorf("save write-back report of %s: %w", shop, err)
 	}
-	_, err = s.db.Pool.Exec(ctx, `INSERT INTO activation_setup (shop, last_run_at, last_report) VALUES ($1, $2, $3)
-		ON CONFLICT (shop) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_report = EXCLUDED.last_report, updated_at = now()`,
-		shop, at, raw)
-	if err != nil {
+	if err := s.saveSetupColumns(ctx, activationSetupRow{Shop: shop, LastRunAt: &at, LastReport: raw}, "last_run_at", "last_report"); err != nil {
 		return fmt.Errorf("save write-back report of %s: %w", shop, err)
 	}
 	return nil
@@ -291,29 +315,38 @@ type SegmentRecord struct {
 	UpdatedAt time.Time
 }
 
+// segmentRow is a segment the app owns, an ordinary row through gorm.
+type segmentRow struct {
+	Shop      string `gorm:"primaryKey"`
+	Grp       string `gorm:"primaryKey"`
+	SegmentID int64
+	Name      string
+	Query     string
+	UpdatedAt time.Time
+}
+
+func (segmentRow) TableName() string { return "activation_segments" }
+
 // Segments lists the shop's segments by group slug.
 func (s *WritebackStore) Segments(ctx context.Context, shop string) ([]SegmentRecord, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT grp, segment_id, name, query, updated_at FROM activation_segments
-		WHERE shop = $1 ORDER BY grp`, shop)
-	if err != nil {
+	var rows []segmentRow
+	if err := s.db.Gorm.WithContext(ctx).Where("shop = ?", shop).Order("grp").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list segments of %s: %w", shop, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SegmentRecord, error) {
-		var rec SegmentRecord
-		err := r.Scan(&rec.Group, &rec.SegmentID, &rec.Name, &rec.Query, &rec.UpdatedAt)
-		return rec, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list segments of %s: %w", shop, err)
+	out := make([]SegmentRecord, len(rows))
+	for i, r := range rows {
+		out[i] = SegmentRecord{Group: r.Grp, SegmentID: r.SegmentID, Name: r.Name, Query: r.Query, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
 }
 
 // SaveSegment stores the segment owned for rec.Group.
 func (s *WritebackStore) SaveSegment(ctx context.Context, shop string, rec SegmentRecord) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO activation_segments (shop, grp, segment_id, name, query) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (shop, grp) DO UPDATE SET segment_id = EXCLUDED.segment_id, name = EXCLUDED.name, query = EXCLUDED.query, updated_at = now()`,
-		shop, rec.Group, rec.SegmentID, rec.Name, rec.Query)
+	row := segmentRow{Shop: shop, Grp: rec.Group, SegmentID: rec.SegmentID, Name: rec.Name, Query: rec.Query, UpdatedAt: time.Now()}
+	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "shop"}, {Name: "grp"}},
+		DoUpdates: clause.AssignmentColumns([]string{"segment_id", "name", "query", "updated_at"}),
+	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("save segment %s of %s: %w", rec.Group, shop, err)
 	}
