@@ -27,6 +27,9 @@ type Result struct {
 	// left empty since Customers carries the same scores.
 	Reports  reports.Report `json:"reports"`
 	Backtest *Backtest      `json:"backtest,omitempty"`
+	// Prediction is how the chance to order within the window was chosen,
+	// calibrated and backtested.
+	Prediction *WindowPrediction `json:"prediction,omitempty"`
 	// BacktestSkipped says why there is no backtest.
 	BacktestSkipped string `json:"backtestSkipped,omitempty"`
 
@@ -100,7 +103,15 @@ type CustomerScore struct {
 	Group         rfm.Group `json:"group"`
 	PreviousGroup rfm.Group `json:"previousGroup"`
 
-	// PAlive is the probability the customer is still active.
+	// POrderWindow is the headline: the calibrated probability of at least
+	// one order within Result.Prediction.WindowDays after as-of, from the
+	// model the shop's own backtest chose. ChurnRisk cuts it by the shop's
+	// thresholds.
+	POrderWindow float64   `json:"pOrderWindow"`
+	ChurnRisk    ChurnRisk `json:"churnRisk"`
+
+	// PAlive is the purchase model's probability that the customer has not
+	// dropped out for good; a detail, not a forecast of ordering.
 	PAlive float64 `json:"pAlive"`
 	// ExpectedOrders is the expected number of purchase days within
 	// Parameters.ExpectedOrdersHorizon.
@@ -195,8 +206,10 @@ type GroupAggregate struct {
 	AvgHistoricalCLV     float64 `json:"avgHistoricalClv"`
 	AvgPredictedCLV      float64 `json:"avgPredictedClv"`
 	AvgPAlive            float64 `json:"avgPAlive"`
-	ExpectedOrders       float64 `json:"expectedOrders"`
-	PredictedCLV         float64 `json:"predictedClv"`
+	// AvgPOrderWindow is the group's mean chance to order within the window.
+	AvgPOrderWindow float64 `json:"avgPOrderWindow"`
+	ExpectedOrders  float64 `json:"expectedOrders"`
+	PredictedCLV    float64 `json:"predictedClv"`
 }
 
 // Totals are the shop's headline figures.
@@ -223,6 +236,7 @@ type Totals struct {
 	ExpectedOrders     float64 `json:"expectedOrders"`
 	PredictedCLV       float64 `json:"predictedClv"`
 	AvgPAlive          float64 `json:"avgPAlive"`
+	AvgPOrderWindow    float64 `json:"avgPOrderWindow"`
 }
 
 // Timing is the duration of one phase of a scoring run.

@@ -57,6 +57,13 @@ type Settings struct {
 	// that. Negative skips the backtest.
 	BacktestHoldoutMonths int
 
+	// WindowDays is W of the chance to order within W days after as-of
+	// (CustomerScore.POrderWindow); 0 means DefaultWindowDays. Negative
+	// skips the window prediction.
+	WindowDays int
+	// Churn are the churn-risk thresholds; zero means the defaults.
+	Churn ChurnThresholds
+
 	// Previous holds each customer's group from the previous scoring: it
 	// keeps Ex-Lovers Ex-Lovers and feeds the transitions report. Nil
 	// means no previous scoring.
@@ -101,6 +108,12 @@ func (s Settings) normalized() (Settings, error) {
 	if s.MinRepeatCustomers == 0 {
 		s.MinRepeatCustomers = clv.DefaultMinRepeatCustomers
 	}
+	if s.WindowDays == 0 {
+		s.WindowDays = DefaultWindowDays
+	}
+	if s.Churn == (ChurnThresholds{}) {
+		s.Churn = DefaultChurnThresholds()
+	}
 	if s.ExpectedOrdersHorizon == 0 {
 		s.ExpectedOrdersHorizon = s.Unit.MonthsToUnits(float64(s.HorizonMonths))
 	}
@@ -119,6 +132,10 @@ func (s Settings) normalized() (Settings, error) {
 		return s, cvo.Errorf(cvo.EINVALID, "The default margin must be above 0 and at most 1.")
 	case !(s.CAC >= 0) || math.IsInf(s.CAC, 0):
 		return s, cvo.Errorf(cvo.EINVALID, "The acquisition cost must be a non-negative amount.")
+	case s.WindowDays > 3660:
+		return s, cvo.Errorf(cvo.EINVALID, "The prediction window must be 1 to 3660 days.")
+	case !(s.Churn.High > 0 && s.Churn.High <= s.Churn.Medium && s.Churn.Medium < 1):
+		return s, cvo.Errorf(cvo.EINVALID, "Churn-risk thresholds must satisfy 0 < high ≤ medium < 1.")
 	case s.MinRepeatCustomers < 1:
 		return s, cvo.Errorf(cvo.EINVALID, "The minimum number of repeat customers must be positive.")
 	}
