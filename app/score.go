@@ -30,7 +30,11 @@ orders, frequency, recency, T (BTYD: repeat purchase days, time from the
 first to the last and to the as-of day, in --time-unit), monetary (mean
 repeat purchase value), revenue, r_score, f_score, m_score, group, p_alive,
 expected_orders (within --horizon), predicted_clv (12 months, discounted
-at 1% a month, 30% margin unless --margin), then further columns.
+at 1% a month, 30% margin unless --margin), then further columns; the
+last two are p_order_window, the calibrated chance of at least one order
+within --window days after the as-of date (the model chosen and
+recalibrated by backtesting the last window of the file's own history),
+and churn_risk (low, medium or high by --churn-high and --churn-medium).
 
 Flags:
 `
@@ -53,6 +57,9 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	zone := fs.String("timezone", "UTC", "the shop's time zone (IANA name), which decides calendar days")
 	margin := fs.Float64("margin", clv.DefaultMarginRate, "gross margin rate for predicted and historical CLV")
 	cac := fs.Float64("cac", 0, "acquisition cost per customer")
+	window := fs.Int("window", scoring.DefaultWindowDays, "days of the p_order_window column: the chance of at least one order within this many days after as-of")
+	churnHigh := fs.Float64("churn-high", scoring.DefaultChurnHigh, "churn risk is high below this chance to order within the window")
+	churnMedium := fs.Float64("churn-medium", scoring.DefaultChurnMedium, "churn risk is medium below this chance to order within the window (low from it up)")
 	holdout := fs.Int("holdout-months", 0, "backtest holdout in months (default: 12, or a third of a shorter history; -1 skips the backtest)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,6 +119,11 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	s.DefaultMarginRate = *margin
 	s.CAC = *cac
 	s.BacktestHoldoutMonths = *holdout
+	s.WindowDays = *window
+	s.Churn = scoring.ChurnThresholds{High: *churnHigh, Medium: *churnMedium}
+	if *window < 1 {
+		return fmt.Errorf("score: --window must be at least 1 day, got %d", *window)
+	}
 	start := time.Now()
 	res, err := scoring.Score(ctx, nil, in.Orders, s)
 	if err != nil {
@@ -202,6 +214,25 @@ func printScoreSummary(w io.Writer, res *scoring.Result, in scoring.CSVOrders, l
 	} else if res.BacktestSkipped != "" {
 		fmt.Fprintf(w, "backtest skipped: %s\n", res.BacktestSkipped)
 	}
+	if p := res.Prediction; p != nil {
+		fmt.Fprintf(w, "chance to order within %d days: %s\n", p.WindowDays, p.Reason)
+		for _, c := range p.Candidates {
+			if c.Error != "" {
+				fmt.Fprintf(w, "  %-10s failed: %s\n", c.Name, c.Error)
+				continue
+			}
+			fmt.Fprintf(w, "  %-10s log loss %.4f  Brier %.4f  AUC %.4f  mean raw %.4f\n", c.Name, c.LogLoss, c.Brier, c.AUC, c.MeanRaw)
+		}
+		if p.HoldoutCustomers > 0 {
+			fmt.Fprintf(w, "  holdout from %s: %d customers, %.4f ordered, mean prediction %.4f\n",
+				p.Cutoff.Format(time.DateOnly), p.HoldoutCustomers, p.HoldoutShare, p.MeanPredicted)
+		}
+	}
+	fmt.Fprint(w, "timings:")
+	for _, t := range res.Timings {
+		fmt.Fprintf(w, " %s %.2fs;", t.Phase, t.Seconds)
+	}
+	fmt.Fprintln(w)
 	for _, warning := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}

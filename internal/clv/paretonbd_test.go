@@ -34,6 +34,9 @@ func TestParetoIntegralsMatchQuadrature(t *testing.T) {
 		{30, 4.55, 12, 1.61, 3, 39},
 		{2, 1.2, 40, 0.7, 0, 13},
 		{5, 12.5, 5.5, 0.61, 20, 30},
+		{62, 0.76, 12155, 1.002, 0, 300}, // z near 1: the connection formula
+		{62, 3.76, 12155, 1.002, 120, 300},
+		{12155, 1.002, 62, 3.76, 1, 300},
 	} {
 		want := quad.Fixed(func(u float64) float64 {
 			return math.Pow(c.a1+u, -c.p1) * math.Pow(c.a2+u, -c.p2)

@@ -9,7 +9,7 @@ import (
 func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 	type acc struct {
 		customers, orders, repeat         int
-		revenue, gapDays, hist, pred, pAl float64
+		revenue, gapDays, hist, pred, pAl, pWin float64
 		expected                          float64
 	}
 	var byGroup [rfm.NumGroups + 1]acc
@@ -24,6 +24,7 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 			a.hist += c.HistoricalCLV
 			a.pred += c.PredictedCLV
 			a.pAl += c.PAlive
+			a.pWin += c.POrderWindow
 			a.expected += c.ExpectedOrders
 			if c.Orders > 1 {
 				a.repeat++
@@ -51,6 +52,7 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 			AvgHistoricalCLV:     ratio(a.hist, n),
 			AvgPredictedCLV:      ratio(a.pred, n),
 			AvgPAlive:            ratio(a.pAl, n),
+			AvgPOrderWindow:      ratio(a.pWin, n),
 			ExpectedOrders:       finite(a.expected),
 			PredictedCLV:         finite(a.pred),
 		})
@@ -71,6 +73,7 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 		ExpectedOrders:   finite(all.expected),
 		PredictedCLV:     finite(all.pred),
 		AvgPAlive:        ratio(all.pAl, n),
+		AvgPOrderWindow:  ratio(all.pWin, n),
 	}
 	if cac > 0 {
 		t.CLVToCAC = ratio(margin+all.pred, cac)

@@ -196,7 +196,8 @@ func parseAmount(v string) (float64, error) {
 // ScoreColumns are the leading columns of WriteScoresCSV, in order.
 var ScoreColumns = []string{"customer_id", "orders", "frequency", "recency", "T", "monetary", "revenue",
 	"r_score", "f_score", "m_score", "group", "p_alive", "expected_orders", "predicted_clv",
-	"historical_clv", "gross_margin", "expected_order_value", "next_order_date", "first_order_date", "last_order_date"}
+	"historical_clv", "gross_margin", "expected_order_value", "next_order_date", "first_order_date", "last_order_date",
+	"p_order_window", "churn_risk"}
 
 // WriteScoresCSV writes one row per customer, sorted by customer ID.
 // Numbers have six decimals; dates are the shop's calendar days, and
@@ -225,7 +226,8 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 		row = append(row[:0], c.CustomerID, strconv.Itoa(c.Orders), strconv.Itoa(c.Frequency), num(c.Recency), num(c.T),
 			num(c.Monetary), num(c.Revenue), strconv.Itoa(int(c.R)), strconv.Itoa(int(c.F)), strconv.Itoa(int(c.M)),
 			c.Group.Slug(), num(c.PAlive), num(c.ExpectedOrders), num(c.PredictedCLV),
-			num(c.HistoricalCLV), num(c.GrossMargin), num(c.ExpectedOrderValue), next, day(c.FirstOrder), day(c.LastOrder))
+			num(c.HistoricalCLV), num(c.GrossMargin), num(c.ExpectedOrderValue), next, day(c.FirstOrder), day(c.LastOrder),
+			num(c.POrderWindow), string(c.ChurnRisk))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -263,6 +265,9 @@ type Params struct {
 	DefaultMarginRate     float64 `json:"default_margin_rate"`
 	RFMLevels             [3]int  `json:"rfm_levels"`
 	FitSeconds            float64 `json:"fit_seconds"`
+	// Prediction is how p_order_window was chosen, calibrated and
+	// backtested.
+	Prediction *WindowPrediction `json:"prediction,omitempty"`
 }
 
 // PurchaseJSON holds BG/NBD or MBG/NBD parameters.
@@ -309,6 +314,7 @@ func NewParams(res *Result) Params {
 		RFMLevels:             [3]int{res.RFM.R.Levels, res.RFM.F.Levels, res.RFM.M.Levels},
 	}
 	p.AsOf = res.AsOf.In(res.Location()).Format(time.DateOnly)
+	p.Prediction = res.Prediction
 	for _, t := range res.Timings {
 		if t.Phase == "fit and predict" {
 			p.FitSeconds = t.Seconds

@@ -74,13 +74,23 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	hist := make([]history, ix.customers())
 	sums, _ := ix.summariesWith(ix.asOfDay, s.Unit, hist)
 	ds := clv.Dataset{AsOf: ix.midnight(ix.asOfDay), Location: s.Location, Unit: s.Unit}
+	var win *windowOutcome
+	winErr := goSafe(func() error {
+		t0 := time.Now()
+		var err error
+		win, err = predictWindow(ix, s, sums)
+		timings.add("window prediction", t0)
+		return err
+	})
 	fitted, forecasts, fitErr := fitAndPredict(sums, ds, s)
 	timings.add("fit and predict", t0)
 
-	errRep, errBT := repErr(), btErr()
+	errRep, errBT, errWin := repErr(), btErr(), winErr()
 	switch {
 	case fitErr != nil:
 		return nil, fitErr
+	case errWin != nil && errors.As(errWin, new(panicError)):
+		return nil, errWin
 	case errRep != nil:
 		return nil, fmt.Errorf("reports: %w", errRep)
 	case ctx.Err() != nil:
@@ -97,7 +107,12 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	}
 	res.Model = modelFit(fitted, s.Model)
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
+	if errWin != nil {
+		win = uncalibratedWindow(fitted, sums, s, errWin)
+	}
+	res.Prediction = win.pred
 	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
+	setWindow(res.Customers, win, s.Churn)
 	res.Groups, res.Totals = aggregate(res.Customers)
 	res.Reports = rep
 	// Customers carries the same scores; a second million-entry copy

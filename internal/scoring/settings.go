@@ -58,8 +58,7 @@ type Settings struct {
 	BacktestHoldoutMonths int
 
 	// WindowDays is W of the chance to order within W days after as-of
-	// (CustomerScore.POrderWindow); 0 means DefaultWindowDays. Negative
-	// skips the window prediction.
+	// (CustomerScore.POrderWindow), 1 to 3660; 0 means DefaultWindowDays.
 	WindowDays int
 	// Churn are the churn-risk thresholds; zero means the defaults.
 	Churn ChurnThresholds
@@ -132,7 +131,7 @@ func (s Settings) normalized() (Settings, error) {
 		return s, cvo.Errorf(cvo.EINVALID, "The default margin must be above 0 and at most 1.")
 	case !(s.CAC >= 0) || math.IsInf(s.CAC, 0):
 		return s, cvo.Errorf(cvo.EINVALID, "The acquisition cost must be a non-negative amount.")
-	case s.WindowDays > 3660:
+	case s.WindowDays < 1 || s.WindowDays > 3660:
 		return s, cvo.Errorf(cvo.EINVALID, "The prediction window must be 1 to 3660 days.")
 	case !(s.Churn.High > 0 && s.Churn.High <= s.Churn.Medium && s.Churn.Medium < 1):
 		return s, cvo.Errorf(cvo.EINVALID, "Churn-risk thresholds must satisfy 0 < high ≤ medium < 1.")

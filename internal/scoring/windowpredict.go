@@ -1,0 +1,668 @@
+package scoring
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// The chance of at least one order within W days after as-of, chosen and
+// calibrated on the shop's own history:
+//
+//  1. Backtest. The cutoff is as-of − W; the holdout customers are those
+//     who had bought by the cutoff, labelled by whether they ordered in
+//     (cutoff, as-of]. The BTYD candidates are fitted on the history up to
+//     the cutoff and give their closed-form chance of an order within W.
+//     The feature model and the recency baseline are logistic regressions
+//     fitted one window earlier (features at cutoff − W, label: ordered in
+//     (cutoff − W, cutoff]) and applied at the cutoff. The average baseline
+//     gives everyone the same number.
+//  2. Scores. Each candidate's raw predictions are recalibrated (Platt) on
+//     one half of the holdout and scored on the other, both ways round, so
+//     the log loss, Brier score and AUC are out of sample.
+//  3. Choice. The model with the lowest log loss wins if it beats both
+//     baselines; otherwise the better baseline is the headline, and the
+//     result says so.
+//  4. Production. The winner is refitted on the whole history (the feature
+//     model on the last window) and applied at as-of; its Platt map, fitted
+//     on the whole holdout, makes the holdout's mean prediction equal the
+//     share who ordered.
+
+// featureNames are the feature model's columns, in order.
+var featureNames = []string{"recency", "frequency", "age", "spend"}
+
+// paretoSample caps the customers the Pareto/NBD fit sees: its likelihood
+// costs two 2F1 per distinct history, and a few thousand customers pin four
+// parameters well enough for a probability.
+const paretoSample = 3000
+
+// minHoldoutOrders is how many holdout customers must have ordered (and not
+// ordered) for the backtest to tell models apart.
+const minHoldoutOrders = 10
+
+var errNoWindowHistory = errors.New("not enough history before the window to backtest it")
+
+// rawFeatures are a customer's features at the end of day d: days since the
+// last purchase, purchase days, days since the first purchase, mean value of
+// a purchase day. ok is false when the customer had not bought by d.
+func (ix *shopIndex) rawFeatures(c int, d int32) (f [4]float64, ok bool) {
+	ps := ix.purchases(c)
+	if len(ps) == 0 || ps[0].day > d {
+		return f, false
+	}
+	var days int
+	var value float64
+	last := int32(math.MinInt32)
+	for i := range ps {
+		if ps[i].day > d {
+			break
+		}
+		if ps[i].day != last {
+			days++
+			last = ps[i].day
+		}
+		value += ps[i].net
+	}
+	return [4]float64{float64(d - last), float64(days), float64(d - ps[0].day), value / float64(days)}, true
+}
+
+// featureRow turns raw features into the regression's columns: logarithms,
+// since a customer's chance falls off with orders of magnitude of recency
+// and rises with orders of magnitude of frequency and spend.
+func featureRow(raw [4]float64) [4]float64 {
+	return [4]float64{math.Log1p(raw[0]), math.Log1p(raw[1]), math.Log1p(raw[2]), math.Log1p(math.Max(raw[3], 0))}
+}
+
+// orderedIn says whether customer c bought on a day in (from, to].
+func (ix *shopIndex) orderedIn(c int, from, to int32) bool {
+	for _, p := range ix.purchases(c) {
+		if p.day > from && p.day <= to {
+			return true
+		}
+	}
+	return false
+}
+
+// fitWindowLogistic fits a logistic regression of "ordered in (at, at+W]"
+// on the given feature columns at day at, over the customers who had bought
+// by then.
+func fitWindowLogistic(ix *shopIndex, at, w int32, cols []int) (logisticFit, error) {
+	k := len(cols)
+	var X []float64
+	var y []bool
+	for c := range ix.customers() {
+		raw, ok := ix.rawFeatures(c, at)
+		if !ok {
+			continue
+		}
+		row := featureRow(raw)
+		for _, j := range cols {
+			X = append(X, row[j])
+		}
+		y = append(y, ix.orderedIn(c, at, at+w))
+	}
+	if len(y) < 2*minHoldoutOrders {
+		return logisticFit{}, fmt.Errorf("%d customers had bought by %s, too few to fit on", len(y), ix.midnight(at).Format(time.DateOnly))
+	}
+	return fitLogistic(X, y, k)
+}
+
+// applyLogistic gives the fitted probability for customers (all when who is
+// nil) at day at.
+func applyLogistic(ix *shopIndex, f *logisticFit, cols []int, at int32, who []int32, n int) []float64 {
+	out := make([]float64, n)
+	parallel(n, workers(n), func(_, lo, hi int) {
+		row := make([]float64, len(cols))
+		for i := lo; i < hi; i++ {
+			c := i
+			if who != nil {
+				c = int(who[i])
+			}
+			raw, _ := ix.rawFeatures(c, at)
+			fr := featureRow(raw)
+			for k, j := range cols {
+				row[k] = fr[j]
+			}
+			out[i] = sigmoid(f.eta(row))
+		}
+	})
+	return out
+}
+
+// windowModel is what a BTYD candidate needs to give the chance of an order.
+type windowModel interface {
+	ProbPurchaseWithin(t float64, x int, tx, T float64) float64
+}
+
+// fitBTYD fits one BTYD candidate on the summaries.
+func fitBTYD(name string, sums []clv.Summary, minRepeat int) (windowModel, error) {
+	repeat := 0
+	for i := range sums {
+		if sums[i].X > 0 {
+			repeat++
+		}
+	}
+	if repeat < minRepeat {
+		return nil, fmt.Errorf("%d customers with repeat purchases, need %d", repeat, minRepeat)
+	}
+	switch name {
+	case CandidateBGNBD:
+		m, _, err := clv.FitBGNBD(clv.Compress(sums))
+		return m, err
+	case CandidateMBGNBD:
+		m, _, err := clv.FitMBGNBD(clv.Compress(sums))
+		return m, err
+	case CandidateParetoNBD:
+		sample := sums
+		if len(sums) > paretoSample {
+			// Every k-th customer: the index order has nothing to do with
+			// the purchase process.
+			step := float64(len(sums)) / paretoSample
+			sample = make([]clv.Summary, 0, paretoSample)
+			for i := range paretoSample {
+				sample = append(sample, sums[int(float64(i)*step)])
+			}
+		}
+		m, _, err := clv.FitParetoNBD(clv.Compress(sample))
+		return m, err
+	}
+	return nil, fmt.Errorf("unknown model %q", name)
+}
+
+// applyBTYD gives every summary's chance of an order within t (in the
+// summaries' unit).
+func applyBTYD(m windowModel, sums []clv.Summary, t, perUnit float64) []float64 {
+	out := make([]float64, len(sums))
+	parallel(len(sums), workers(len(sums)), func(_, lo, hi int) {
+		oneTime := newDayCache()
+		for i := lo; i < hi; i++ {
+			sm := &sums[i]
+			if sm.X == 0 {
+				out[i] = oneTime.get(sm.T*perUnit, func() float64 { return m.ProbPurchaseWithin(t, 0, 0, sm.T) })
+			} else {
+				out[i] = m.ProbPurchaseWithin(t, sm.X, sm.Tx, sm.T)
+			}
+		}
+	})
+	return out
+}
+
+// plattFit recalibrates raw probabilities against labels.
+func plattFit(raw []float64, y []bool) (Platt, error) {
+	X := make([]float64, len(raw))
+	for i, q := range raw {
+		X[i] = logit(q)
+	}
+	f, err := fitLogistic(X, y, 1)
+	if err != nil {
+		return Platt{}, err
+	}
+	b := f.coef[0] / f.scale[0]
+	return Platt{A: f.intercept - b*f.mean[0], B: b}, nil
+}
+
+// Apply recalibrates a raw probability.
+func (p Platt) Apply(q float64) float64 { return sigmoid(p.A + p.B*logit(q)) }
+
+// scoreCandidate scores raw predictions out of sample: Platt fitted on the
+// odd customers scores the even ones and the other way round.
+func scoreCandidate(name string, baseline bool, raw []float64, y []bool) CandidateScore {
+	cs := CandidateScore{Name: name, Baseline: baseline}
+	cal := make([]float64, len(raw))
+	for half := range 2 {
+		var fr []float64
+		var fy []bool
+		for i := range raw {
+			if i%2 != half {
+				fr = append(fr, raw[i])
+				fy = append(fy, y[i])
+			}
+		}
+		p, err := plattFit(fr, fy)
+		if err != nil {
+			cs.Error = "recalibration: " + err.Error()
+			return cs
+		}
+		for i := half; i < len(raw); i += 2 {
+			cal[i] = p.Apply(raw[i])
+		}
+	}
+	cs.LogLoss, cs.Brier = logLossBrier(cal, y)
+	cs.AUC = auc(raw, y)
+	var sum float64
+	for _, q := range raw {
+		sum += q
+	}
+	cs.MeanRaw = sum / float64(len(raw))
+	return cs
+}
+
+func logLossBrier(p []float64, y []bool) (logLoss, brier float64) {
+	for i, q := range p {
+		q = math.Min(math.Max(q, 1e-15), 1-1e-15)
+		if y[i] {
+			logLoss -= math.Log(q)
+			brier += (1 - q) * (1 - q)
+		} else {
+			logLoss -= math.Log1p(-q)
+			brier += q * q
+		}
+	}
+	n := float64(len(p))
+	return logLoss / n, brier / n
+}
+
+// auc is the probability that a random customer who ordered scored higher
+// than a random one who did not, ties counting half (Mann–Whitney).
+func auc(score []float64, y []bool) float64 {
+	idx := make([]int, len(score))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[a], score[b]) })
+	var rankSum, pos float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && score[idx[j]] == score[idx[i]] {
+			j++
+		}
+		mid := float64(i+j+1) / 2 // ranks i+1..j averaged
+		for k := i; k < j; k++ {
+			if y[idx[k]] {
+				rankSum += mid
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := float64(len(score)) - pos
+	if pos == 0 || neg == 0 {
+		return 0.5
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+}
+
+// candidateLabel is a candidate's name in sentences.
+func candidateLabel(name string) string {
+	switch name {
+	case CandidateBGNBD:
+		return "BG/NBD"
+	case CandidateMBGNBD:
+		return "MBG/NBD"
+	case CandidateParetoNBD:
+		return "Pareto/NBD"
+	case CandidateFeatures:
+		return "the recency, frequency, age and spend model"
+	case BaselineAverage:
+		return "the shop's average"
+	case BaselineRecency:
+		return "recency alone"
+	}
+	return name
+}
+
+// windowOutcome is the window prediction and every customer's raw and
+// calibrated chance (indexed like the shop index).
+type windowOutcome struct {
+	pred *WindowPrediction
+	p    []float64
+}
+
+// predictWindow runs the whole procedure. sums are the as-of summaries of
+// every indexed customer, in index order.
+func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcome, error) {
+	w := int32(s.WindowDays)
+	cutoff := ix.asOfDay - w
+	if cutoff < ix.minDay {
+		return nil, fmt.Errorf("%w: the history is shorter than the %d-day window", errNoWindowHistory, w)
+	}
+	perUnit := s.Unit.DaysPer()
+	t := float64(w) / perUnit
+	cal, calWho := ix.summaries(cutoff, s.Unit)
+	m := len(cal)
+	customerOf := func(i int) int {
+		if calWho == nil {
+			return i
+		}
+		return int(calWho[i])
+	}
+	y := make([]bool, m)
+	pos := 0
+	for i := range m {
+		y[i] = ix.orderedIn(customerOf(i), cutoff, ix.asOfDay)
+		if y[i] {
+			pos++
+		}
+	}
+	if pos < minHoldoutOrders || m-pos < minHoldoutOrders {
+		return nil, fmt.Errorf("%w: %d of %d customers ordered in the last %d days", errNoWindowHistory, pos, m, w)
+	}
+	wp := &WindowPrediction{WindowDays: s.WindowDays, Cutoff: ix.midnight(cutoff), AsOf: ix.midnight(ix.asOfDay),
+		HoldoutCustomers: m, HoldoutShare: float64(pos) / float64(m), Thresholds: s.Churn}
+
+	// Backtest predictions of every candidate, side by side.
+	type cand struct {
+		name     string
+		baseline bool
+		raw      []float64
+		err      error
+	}
+	cands := []*cand{{name: CandidateBGNBD}, {name: CandidateMBGNBD}, {name: CandidateParetoNBD}, {name: CandidateFeatures},
+		{name: BaselineAverage, baseline: true}, {name: BaselineRecency, baseline: true}}
+	allCols, recencyCols := []int{0, 1, 2, 3}, []int{0}
+	logisticAt := func(cols []int) ([]float64, error) {
+		f, err := fitWindowLogistic(ix, cutoff-w, w, cols)
+		if err != nil {
+			return nil, err
+		}
+		return applyLogistic(ix, &f, cols, cutoff, calWho, m), nil
+	}
+	waits := make([]func() error, len(cands))
+	for k, c := range cands {
+		waits[k] = goSafe(func() error {
+			switch c.name {
+			case CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD:
+				model, err := fitBTYD(c.name, cal, s.MinRepeatCustomers)
+				if err != nil {
+					c.err = err
+					return nil
+				}
+				c.raw = applyBTYD(model, cal, t, perUnit)
+			case CandidateFeatures:
+				c.raw, c.err = logisticAt(allCols)
+			case BaselineRecency:
+				c.raw, c.err = logisticAt(recencyCols)
+			case BaselineAverage:
+				c.raw = make([]float64, m)
+				for i := range c.raw {
+					c.raw[i] = 0.5
+				}
+			}
+			return nil
+		})
+	}
+	for _, wait := range waits {
+		if err := wait(); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range cands {
+		if c.err == nil {
+			sc := scoreCandidate(c.name, c.baseline, c.raw, y)
+			if sc.Error != "" {
+				c.err = errors.New(sc.Error)
+			} else {
+				wp.Candidates = append(wp.Candidates, sc)
+				continue
+			}
+		}
+		wp.Candidates = append(wp.Candidates, CandidateScore{Name: c.name, Baseline: c.baseline, Error: c.err.Error()})
+	}
+
+	// The order of preference: models by log loss, then baselines by log
+	// loss; models that do not beat the better baseline go after it.
+	scored := slices.DeleteFunc(slices.Clone(wp.Candidates), func(c CandidateScore) bool { return c.Error != "" })
+	slices.SortStableFunc(scored, func(a, b CandidateScore) int { return cmp.Compare(a.LogLoss, b.LogLoss) })
+	bestBaseline := -1
+	for i, c := range scored {
+		if c.Baseline {
+			bestBaseline = i
+			break
+		}
+	}
+	if bestBaseline < 0 {
+		return nil, errors.New("no baseline could be scored")
+	}
+	base := scored[bestBaseline]
+	// Preference: models that beat the better baseline, then the baseline.
+	prefs := scored[:bestBaseline+1]
+	byName := map[string]*cand{}
+	for _, c := range cands {
+		byName[c.name] = c
+	}
+	var notes []string
+	var chosen CandidateScore
+	var prod []float64
+	for _, c := range prefs {
+		p, err := productionRaw(ix, s, sums, c.Name, t, perUnit)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s scored better but could not be refitted on the whole history (%v)", candidateLabel(c.Name), err))
+			continue
+		}
+		chosen, prod = c, p
+		break
+	}
+	if prod == nil {
+		return nil, fmt.Errorf("no candidate could be refitted: %s", notes)
+	}
+	wp.Model = chosen.Name
+	wp.BeatsBaselines = !chosen.Baseline
+	var bestModel *CandidateScore
+	for i := range scored {
+		if !scored[i].Baseline {
+			bestModel = &scored[i]
+			break
+		}
+	}
+	switch {
+	case !chosen.Baseline:
+		wp.Reason = fmt.Sprintf("%s predicted who ordered in the last %d days best (log loss %.4f, AUC %.3f) and beat %s (log loss %.4f, AUC %.3f).",
+			capitalize(candidateLabel(chosen.Name)), w, chosen.LogLoss, chosen.AUC, candidateLabel(base.Name), base.LogLoss, base.AUC)
+	case bestModel != nil:
+		wp.Reason = fmt.Sprintf("No model beat the baselines on the last %d days: the best, %s, had log loss %.4f against %.4f for %s, so the chance to order comes from %s.",
+			w, candidateLabel(bestModel.Name), bestModel.LogLoss, chosen.LogLoss, candidateLabel(chosen.Name), candidateLabel(chosen.Name))
+	default:
+		wp.Reason = fmt.Sprintf("No model could be fitted, so the chance to order comes from %s.", candidateLabel(chosen.Name))
+	}
+	for _, n := range notes {
+		wp.Reason += " " + capitalize(n) + "."
+	}
+
+	// Calibration on the whole holdout, and what it shows.
+	holdRaw := byName[chosen.Name].raw
+	platt, err := plattFit(holdRaw, y)
+	if err != nil {
+		return nil, fmt.Errorf("recalibrate %s: %w", chosen.Name, err)
+	}
+	wp.Calibration = platt
+	holdCal := make([]float64, m)
+	var sum float64
+	for i, q := range holdRaw {
+		holdCal[i] = platt.Apply(q)
+		sum += holdCal[i]
+	}
+	wp.MeanPredicted = sum / float64(m)
+	wp.Deciles = deciles(holdCal, y)
+	wp.Groups = groupCalibration(ix.groupsAt(cutoff, cal, calWho), holdCal, y)
+
+	if f, err := fitWindowLogistic(ix, cutoff, w, allCols); err == nil {
+		wp.Features = &FeatureModel{Names: featureNames, Mean: f.mean, Scale: f.scale, Coef: f.coef, Intercept: f.intercept}
+	}
+	out := &windowOutcome{pred: wp, p: make([]float64, len(prod))}
+	for i, q := range prod {
+		out.p[i] = platt.Apply(q)
+	}
+	return out, nil
+}
+
+// productionRaw is a candidate's raw chance for every customer at as-of.
+func productionRaw(ix *shopIndex, s Settings, sums []clv.Summary, name string, t, perUnit float64) ([]float64, error) {
+	n := len(sums)
+	w := int32(s.WindowDays)
+	switch name {
+	case CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD:
+		model, err := fitBTYD(name, sums, s.MinRepeatCustomers)
+		if err != nil {
+			return nil, err
+		}
+		return applyBTYD(model, sums, t, perUnit), nil
+	case CandidateFeatures, BaselineRecency:
+		cols := []int{0, 1, 2, 3}
+		if name == BaselineRecency {
+			cols = []int{0}
+		}
+		f, err := fitWindowLogistic(ix, ix.asOfDay-w, w, cols)
+		if err != nil {
+			return nil, err
+		}
+		return applyLogistic(ix, &f, cols, ix.asOfDay, nil, n), nil
+	case BaselineAverage:
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = 0.5
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown candidate %q", name)
+}
+
+// deciles splits customers into ten equal groups by prediction.
+func deciles(p []float64, y []bool) []CalibrationBin {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(p[a], p[b]) })
+	n := len(idx)
+	out := make([]CalibrationBin, 0, 10)
+	for d := range 10 {
+		lo, hi := n*d/10, n*(d+1)/10
+		if hi == lo {
+			continue
+		}
+		var b CalibrationBin
+		for _, i := range idx[lo:hi] {
+			b.Predicted += p[i]
+			if y[i] {
+				b.Actual++
+			}
+		}
+		b.Customers = hi - lo
+		b.Predicted /= float64(b.Customers)
+		b.Actual /= float64(b.Customers)
+		out = append(out, b)
+	}
+	return out
+}
+
+// groupCalibration compares predicted and actual share per RFM group at
+// the cutoff, in display order.
+func groupCalibration(groups []rfm.Group, p []float64, y []bool) []GroupCalibration {
+	var acc [rfm.NumGroups + 1]GroupCalibration
+	for i, g := range groups {
+		a := &acc[g]
+		a.Group = g
+		a.Customers++
+		a.Predicted += p[i]
+		if y[i] {
+			a.Actual++
+		}
+	}
+	var out []GroupCalibration
+	for _, g := range rfm.Groups() {
+		a := acc[g]
+		if a.Customers == 0 {
+			continue
+		}
+		a.Predicted /= float64(a.Customers)
+		a.Actual /= float64(a.Customers)
+		out = append(out, a)
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	if s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// Drivers explains a customer's chance to order with the feature model:
+// each feature's pull on the log-odds from the shop's typical customer
+// (the geometric-mean-like value the model is centred on) to this one,
+// strongest first. Nil without a feature model.
+func (r *Result) Drivers(c *CustomerScore) []Driver {
+	if r.Prediction == nil || r.Prediction.Features == nil {
+		return nil
+	}
+	perUnit := 1.0
+	if r.Parameters.Unit == clv.Weeks.String() {
+		perUnit = 7
+	}
+	days := c.Frequency + 1
+	raw := [4]float64{
+		math.Round((c.T - c.Recency) * perUnit),
+		float64(days),
+		math.Round(c.T * perUnit),
+		c.Revenue / float64(days),
+	}
+	return r.Prediction.Features.Drivers(raw)
+}
+
+// Drivers explains raw features (days since the last purchase, purchase
+// days, days since the first purchase, mean value of a purchase day).
+func (m *FeatureModel) Drivers(raw [4]float64) []Driver {
+	row := featureRow(raw)
+	out := make([]Driver, 0, len(m.Coef))
+	for j := range m.Coef {
+		if j >= len(row) || j >= len(m.Mean) || j >= len(m.Scale) || m.Scale[j] == 0 {
+			break
+		}
+		out = append(out, Driver{
+			Feature: m.Names[j],
+			Value:   raw[j],
+			Typical: math.Expm1(m.Mean[j]),
+			Effect:  finite(m.Coef[j] * (row[j] - m.Mean[j]) / m.Scale[j]),
+		})
+	}
+	slices.SortStableFunc(out, func(a, b Driver) int { return cmp.Compare(math.Abs(b.Effect), math.Abs(a.Effect)) })
+	return out
+}
+
+// uncalibratedWindow is the chance to order when the shop's history cannot
+// backtest the window: the main purchase model's closed form, uncalibrated,
+// and the reason.
+func uncalibratedWindow(fitted *clv.Fitted, sums []clv.Summary, s Settings, why error) *windowOutcome {
+	perUnit := s.Unit.DaysPer()
+	p := applyBTYD(fitted.Purchases, sums, float64(s.WindowDays)/perUnit, perUnit)
+	return &windowOutcome{
+		pred: &WindowPrediction{
+			WindowDays:  s.WindowDays,
+			Model:       string(fitted.Purchases.Kind()),
+			Reason:      fmt.Sprintf("Not checked against the shop's own history (%v), so the chance to order comes from the %s model as fitted, without recalibration.", why, fitted.Purchases.Kind()),
+			Calibration: Platt{A: 0, B: 1},
+			AsOf:        fitted.AsOf,
+			Thresholds:  s.Churn,
+		},
+		p: p,
+	}
+}
+
+// setWindow gives every customer the calibrated chance and its churn risk.
+func setWindow(customers []CustomerScore, win *windowOutcome, th ChurnThresholds) {
+	var counts ChurnCounts
+	for c := range customers {
+		sc := &customers[c]
+		sc.POrderWindow = clamp01(win.p[c])
+		sc.ChurnRisk = th.Risk(sc.POrderWindow)
+		switch sc.ChurnRisk {
+		case ChurnHigh:
+			counts.High++
+		case ChurnMedium:
+			counts.Medium++
+		default:
+			counts.Low++
+		}
+	}
+	win.pred.ChurnCounts = counts
+}
