@@ -10,11 +10,12 @@
 //     high|medium|low, the tertile of predicted CLV among the scored
 //     customers (ties lean low);
 //   - churn tag (settings.ValueTags.ChurnRisk): prefix + "churn-risk-high"
-//     when P(alive) < ChurnRiskBelow (0.3);
+//     when the churn risk is high (the calibrated chance to order within the
+//     shop's window is below its high-risk threshold, 10% by default);
 //   - metafields in the app-reserved namespace "$app:cvo" (Shopify makes it
 //     "app--{app id}--cvo"): group, r_score, f_score, m_score,
-//     historical_clv, predicted_clv, p_alive, next_order_date, with
-//     definitions created once per shop;
+//     historical_clv, predicted_clv, p_order_window, churn_risk, p_alive,
+//     next_order_date, with definitions created once per shop;
 //   - one segment per group named "CVO · {Group Name}" with the query
 //     "customer_tags CONTAINS '{group tag}'".
 //

@@ -30,6 +30,8 @@ var metafieldSpecs = []metafieldSpec{
 	{"m_score", "CVO monetary score", "number_integer", "Monetary score, 1 (low spend) to 5 (high spend)."},
 	{"historical_clv", "CVO historical CLV", "number_decimal", "Gross margin earned from the customer so far, minus acquisition cost, in the shop's currency."},
 	{"predicted_clv", "CVO predicted CLV", "number_decimal", "Predicted future gross margin from the customer, in the shop's currency."},
+	{"p_order_window", "CVO chance to order soon", "number_decimal", "Chance (0 to 1) of at least one order within the shop's prediction window (90 days unless changed), calibrated on the shop's own history."},
+	{"churn_risk", "CVO churn risk", "single_line_text_field", "low, medium or high, from the chance to order soon and the shop's thresholds."},
 	{"p_alive", "CVO probability active", "number_decimal", "Probability (0 to 1) that the customer is still an active buyer."},
 	{"next_order_date", "CVO expected next order", "date", "The date the customer's next order is expected."},
 }
@@ -69,6 +71,12 @@ func DesiredMetafields(sc cvo.CustomerScore, g rfm.Group) map[string]string {
 	}
 	decimal("historical_clv", sc.HistoricalCLV, 2)
 	decimal("predicted_clv", sc.PredictedCLV, 2)
+	// Scorings from before the window prediction have no churn risk and
+	// no chance to write.
+	if sc.ChurnRisk != "" {
+		decimal("p_order_window", sc.POrderWindow, 4)
+		out["churn_risk"] = sc.ChurnRisk
+	}
 	decimal("p_alive", sc.PAlive, 4)
 	if !sc.NextOrderAt.IsZero() {
 		out["next_order_date"] = sc.NextOrderAt.Format("2006-01-02")

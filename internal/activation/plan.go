@@ -70,7 +70,7 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 		if w != nil {
 			c.id = w.id
 			sc := scores[w.idx]
-			desired = DesiredTags(s, w.grp, w.tier, sc.PAlive)
+			desired = DesiredTags(s, w.grp, w.tier, sc.ChurnRisk)
 			if s.Metafields {
 				c.metafields = changedMetafields(DesiredMetafields(sc, w.grp), written.Metafields)
 			}

@@ -20,10 +20,10 @@ const (
 	TierLow    ValueTier = "low"
 )
 
-// ChurnRiskBelow is the P(alive) under which a customer is tagged with
-// high churn risk: fewer than three in ten customers like them are still
-// buying.
-const ChurnRiskBelow = 0.3
+// ChurnRiskHigh is the churn risk (scoring's calibrated chance to order
+// within the shop's window, cut by the shop's thresholds) that earns the
+// churn-risk tag.
+const ChurnRiskHigh = "high"
 
 // GroupTag is the tag of an RFM group, e.g. "cvo-about-to-dump-you".
 func GroupTag(prefix string, g rfm.Group) string { return prefix + g.Slug() }
@@ -149,7 +149,7 @@ func ValueTiers(scores []cvo.CustomerScore) []ValueTier {
 
 // DesiredTags are the tags the app wants on a customer: the group tag when
 // the group is enabled, then the value and churn tags the settings ask for.
-func DesiredTags(s cvo.Settings, g rfm.Group, tier ValueTier, pAlive float64) []string {
+func DesiredTags(s cvo.Settings, g rfm.Group, tier ValueTier, churnRisk string) []string {
 	var out []string
 	if g.Valid() && s.GroupEnabled(g.Slug()) {
 		out = append(out, GroupTag(s.TagPrefix, g))
@@ -157,7 +157,7 @@ func DesiredTags(s cvo.Settings, g rfm.Group, tier ValueTier, pAlive float64) []
 	if s.ValueTags.PredictedValueTier && tier != "" {
 		out = append(out, ValueTag(s.TagPrefix, tier))
 	}
-	if s.ValueTags.ChurnRisk && g.Valid() && pAlive < ChurnRiskBelow {
+	if s.ValueTags.ChurnRisk && g.Valid() && churnRisk == ChurnRiskHigh {
 		out = append(out, ChurnRiskTag(s.TagPrefix))
 	}
 	return out

@@ -115,13 +115,14 @@ func TestValueTiers(t *testing.T) {
 
 func TestDesiredTags(t *testing.T) {
 	s := cvo.DefaultSettings()
-	assert.Equal(t, []string{"cvo-lovers"}, DesiredTags(s, rfm.Lovers, TierHigh, 0.1))
+	assert.Equal(t, []string{"cvo-lovers"}, DesiredTags(s, rfm.Lovers, TierHigh, "high"))
 	s.ValueTags = cvo.ValueTags{PredictedValueTier: true, ChurnRisk: true}
-	assert.Equal(t, []string{"cvo-lovers", "cvo-value-high", "cvo-churn-risk-high"}, DesiredTags(s, rfm.Lovers, TierHigh, 0.1))
-	assert.Equal(t, []string{"cvo-lovers", "cvo-value-high"}, DesiredTags(s, rfm.Lovers, TierHigh, ChurnRiskBelow))
+	assert.Equal(t, []string{"cvo-lovers", "cvo-value-high", "cvo-churn-risk-high"}, DesiredTags(s, rfm.Lovers, TierHigh, "high"))
+	assert.Equal(t, []string{"cvo-lovers", "cvo-value-high"}, DesiredTags(s, rfm.Lovers, TierHigh, "medium"))
+	assert.Equal(t, []string{"cvo-lovers", "cvo-value-high"}, DesiredTags(s, rfm.Lovers, TierHigh, "low"))
 	s.GroupsEnabled = []string{"soulmates"}
-	assert.Equal(t, []string{"cvo-value-low"}, DesiredTags(s, rfm.Lovers, TierLow, 0.9), "a disabled group's tag goes, value tags stay")
-	assert.Empty(t, DesiredTags(cvo.DefaultSettings(), rfm.NoGroup, "", 0), "unscored customers carry nothing")
+	assert.Equal(t, []string{"cvo-value-low"}, DesiredTags(s, rfm.Lovers, TierLow, "low"), "a disabled group's tag goes, value tags stay")
+	assert.Empty(t, DesiredTags(cvo.DefaultSettings(), rfm.NoGroup, "", "high"), "unscored customers carry nothing")
 }
 
 func TestDesiredMetafields(t *testing.T) {
@@ -134,6 +135,11 @@ func TestDesiredMetafields(t *testing.T) {
 		assert.NotEmpty(t, metafieldType(k), k)
 		assert.True(t, len(k) >= 2 && len(k) <= 64)
 	}
+	sc.POrderWindow, sc.ChurnRisk = 0.41237, "low"
+	got = DesiredMetafields(sc, rfm.Soulmates)
+	assert.Equal(t, "0.4124", got["p_order_window"])
+	assert.Equal(t, "low", got["churn_risk"])
+	sc.POrderWindow, sc.ChurnRisk = 0, ""
 	sc.PredictedCLV, sc.NextOrderAt, sc.HistoricalCLV = math.NaN(), time.Time{}, -0.001
 	got = DesiredMetafields(sc, rfm.NoGroup)
 	assert.Equal(t, map[string]string{"historical_clv": "0.00", "p_alive": "0.1235"}, got)

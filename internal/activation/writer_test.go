@@ -235,7 +235,7 @@ func TestMetafieldsOnlyWhenChanged(t *testing.T) {
 	rep := e.apply(s, sc)
 	assert.Equal(t, 3, rep.MetafieldsWritten)
 	defs := e.sim.MetafieldDefinitions(testShop)
-	require.Len(t, defs, 8)
+	require.Len(t, defs, 10)
 	ns := e.sim.AppNamespace("cvo")
 	got := map[string]string{}
 	for _, m := range e.sim.CustomerMetafields(testShop, ids[0]) {

@@ -20,7 +20,21 @@ type Settings struct {
 	DefaultMargin float64            `json:"default_margin"`
 	RefundDating  RefundDating       `json:"-"`
 	NightlyHour   int                `json:"nightly_hour"`
+	// PredictionWindowDays is W of the headline prediction, the chance to
+	// order within W days; ChurnRiskHigh and ChurnRiskMedium cut that
+	// chance into churn risk: high below the first, medium below the
+	// second, low from there up.
+	PredictionWindowDays int     `json:"prediction_window_days"`
+	ChurnRiskHigh        float64 `json:"churn_risk_high"`
+	ChurnRiskMedium      float64 `json:"churn_risk_medium"`
 }
+
+// Defaults of the prediction settings (the README documents them).
+const (
+	DefaultPredictionWindowDays = 90
+	DefaultChurnRiskHigh        = 0.10
+	DefaultChurnRiskMedium      = 0.30
+)
 
 // ValueTags are the optional tags beside the group tag.
 type ValueTags struct {
@@ -36,7 +50,8 @@ const DefaultMargin = 0.3
 // DefaultSettings are what a newly installed shop gets.
 func DefaultSettings() Settings {
 	return Settings{TagPrefix: "cvo-", Metafields: true, Segments: true, DefaultMargin: DefaultMargin, NightlyHour: 3,
-		RefundDating: RefundAtRefundDate, CACBySource: map[string]float64{}}
+		RefundDating: RefundAtRefundDate, CACBySource: map[string]float64{},
+		PredictionWindowDays: DefaultPredictionWindowDays, ChurnRiskHigh: DefaultChurnRiskHigh, ChurnRiskMedium: DefaultChurnRiskMedium}
 }
 
 // tagPrefixPattern keeps prefixes to what Shopify's segment editor and
@@ -55,6 +70,12 @@ func (s Settings) Validate() error {
 		return Errorf(EINVALID, "Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%%).")
 	case s.NightlyHour < 0 || s.NightlyHour > 23:
 		return Errorf(EINVALID, "Nightly hour must be between 0 and 23.")
+	case s.PredictionWindowDays < 1 || s.PredictionWindowDays > 3660:
+		return Errorf(EINVALID, "Prediction window must be 1 to 3660 days.")
+	case !(s.ChurnRiskHigh > 0 && s.ChurnRiskHigh < 1 && s.ChurnRiskMedium > 0 && s.ChurnRiskMedium < 1):
+		return Errorf(EINVALID, "Churn-risk thresholds must be chances between 0 and 1 (e.g. 0.1 for 10%%).")
+	case s.ChurnRiskHigh > s.ChurnRiskMedium:
+		return Errorf(EINVALID, "The high churn-risk threshold must not be above the medium one.")
 	}
 	for src, v := range s.CACBySource {
 		if strings.TrimSpace(src) == "" || v < 0 || v > 1e7 {

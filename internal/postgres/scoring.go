@@ -101,7 +101,7 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 	var rowErr error
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"customer_scores"},
 		[]string{"shop", "scoring_id", "customer_id", "grp", "r", "f", "m", "orders", "revenue", "historical_clv",
-			"predicted_clv", "p_alive", "expected_orders", "next_order_at"},
+			"predicted_clv", "p_alive", "expected_orders", "next_order_at", "p_order_window", "churn_risk"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i >= len(scores) {
 				return nil, nil
@@ -118,7 +118,7 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 				next = c.NextOrderAt
 			}
 			return []any{shop, id, cid, c.Group, int16(c.R), int16(c.F), int16(c.M), int32(c.Orders), c.Revenue, c.HistoricalCLV,
-				c.PredictedCLV, c.PAlive, c.ExpectedOrders, next}, nil
+				c.PredictedCLV, c.PAlive, c.ExpectedOrders, next, c.POrderWindow, c.ChurnRisk}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("finish scoring %d of %s: copy customers: %w", id, shop, err)
@@ -236,7 +236,7 @@ func (s *ScoringStore) Groups(ctx context.Context, shop string, scoringID int64)
 // Customers streams the per-customer rows of a scoring, ordered by customer.
 func (s *ScoringStore) Customers(ctx context.Context, shop string, scoringID int64, fn func(cvo.CustomerScore) error) error {
 	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id, grp, r, f, m, orders, revenue, historical_clv, predicted_clv, p_alive,
-			expected_orders, next_order_at FROM customer_scores WHERE shop = $1 AND scoring_id = $2 ORDER BY customer_id`, shop, scoringID)
+			expected_orders, next_order_at, p_order_window, churn_risk FROM customer_scores WHERE shop = $1 AND scoring_id = $2 ORDER BY customer_id`, shop, scoringID)
 	if err != nil {
 		return fmt.Errorf("read scores of %s: %w", shop, err)
 	}
@@ -250,7 +250,7 @@ func (s *ScoringStore) Customers(ctx context.Context, shop string, scoringID int
 			next    *time.Time
 		)
 		if err := rows.Scan(&id, &c.Group, &r, &f, &m, &orders, &c.Revenue, &c.HistoricalCLV, &c.PredictedCLV, &c.PAlive,
-			&c.ExpectedOrders, &next); err != nil {
+			&c.ExpectedOrders, &next, &c.POrderWindow, &c.ChurnRisk); err != nil {
 			return fmt.Errorf("read scores of %s: %w", shop, err)
 		}
 		c.CustomerID = strconv.FormatInt(id, 10)
@@ -358,7 +358,7 @@ const maxSearchMatches = 1000
 // with the number of matches when it was asked for or when searching.
 func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID int64, q CustomerQuery) ([]CustomerListing, int, error) {
 	const cols = `cs.customer_id, cs.grp, cs.r, cs.f, cs.m, cs.orders, cs.revenue, cs.historical_clv, cs.predicted_clv, cs.p_alive,
-		cs.expected_orders, cs.next_order_at, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, '')`
+		cs.expected_orders, cs.next_order_at, cs.p_order_window, cs.churn_risk, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, '')`
 	var (
 		sql  string
 		args = []any{shop, scoringID, q.Group}
@@ -411,7 +411,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 			first, last, email string
 		)
 		if err := rows.Scan(&id, &l.Group, &r, &f, &m, &orders, &l.Revenue, &l.HistoricalCLV, &l.PredictedCLV, &l.PAlive,
-			&l.ExpectedOrders, &next, &first, &last, &email, &total); err != nil {
+			&l.ExpectedOrders, &next, &l.POrderWindow, &l.ChurnRisk, &first, &last, &email, &total); err != nil {
 			return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
 		}
 		l.CustomerID = strconv.FormatInt(id, 10)

@@ -38,7 +38,11 @@ type settingsRow struct {
 	DefaultMargin float64
 	RefundDating  string
 	NightlyHour   int
-	UpdatedAt     time.Time
+	// The prediction settings.
+	PredictionWindowDays int
+	ChurnRiskHigh        float64
+	ChurnRiskMedium      float64
+	UpdatedAt            time.Time
 }
 
 func (settingsRow) TableName() string { return "settings" }
@@ -55,7 +59,8 @@ func (s *SettingsStore) Get(ctx context.Context, shop string) (cvo.Settings, err
 	}
 	out := cvo.Settings{TagPrefix: row.TagPrefix, GroupsEnabled: row.GroupsEnabled, ValueTags: row.ValueTags,
 		Metafields: row.Metafields, Segments: row.Segments, CAC: row.CAC, CACBySource: row.CACBySource,
-		DefaultMargin: row.DefaultMargin, RefundDating: cvo.RefundAtRefundDate, NightlyHour: row.NightlyHour}
+		DefaultMargin: row.DefaultMargin, RefundDating: cvo.RefundAtRefundDate, NightlyHour: row.NightlyHour,
+		PredictionWindowDays: row.PredictionWindowDays, ChurnRiskHigh: row.ChurnRiskHigh, ChurnRiskMedium: row.ChurnRiskMedium}
 	if row.RefundDating == "order_date" {
 		out.RefundDating = cvo.RefundAtOrderDate
 	}
@@ -76,11 +81,13 @@ func (s *SettingsStore) Save(ctx context.Context, shop string, in cvo.Settings) 
 	row := settingsRow{Shop: shop, TagPrefix: in.TagPrefix, GroupsEnabled: in.GroupsEnabled, ValueTags: in.ValueTags,
 		Metafields: in.Metafields, Segments: in.Segments, CAC: in.CAC, CACBySource: in.CACBySource,
 		DefaultMargin: in.DefaultMargin, RefundDating: refundDatingNames[in.RefundDating], NightlyHour: in.NightlyHour,
+		PredictionWindowDays: in.PredictionWindowDays, ChurnRiskHigh: in.ChurnRiskHigh, ChurnRiskMedium: in.ChurnRiskMedium,
 		UpdatedAt: time.Now()}
 	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "shop"}},
 		DoUpdates: clause.AssignmentColumns([]string{"tag_prefix", "groups_enabled", "value_tags", "metafields", "segments",
-			"cac", "cac_by_source", "default_margin", "refund_dating", "nightly_hour", "updated_at"}),
+			"cac", "cac_by_source", "default_margin", "refund_dating", "nightly_hour",
+			"prediction_window_days", "churn_risk_high", "churn_risk_medium", "updated_at"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("save settings of %s: %w", shop, err)

@@ -43,6 +43,8 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	settings.CAC = in.Settings.CAC
 	settings.CACBySource = in.Settings.CACBySource
 	settings.DefaultMarginRate = in.Settings.DefaultMargin
+	settings.WindowDays = in.Settings.PredictionWindowDays
+	settings.Churn = scoring.ChurnThresholds{High: in.Settings.ChurnRiskHigh, Medium: in.Settings.ChurnRiskMedium}
 	settings.Previous = make(map[string]rfm.Group, len(in.PreviousGroups))
 	for id, slug := range in.PreviousGroups {
 		if g, err := rfm.ParseGroup(slug); err == nil {
@@ -63,7 +65,7 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 		s := cvo.CustomerScore{
 			CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: c.Orders,
 			Revenue: c.Revenue, HistoricalCLV: c.HistoricalCLV, PredictedCLV: c.PredictedCLV, PAlive: c.PAlive,
-			ExpectedOrders: c.ExpectedOrders,
+			ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: string(c.ChurnRisk),
 		}
 		if c.HasNextOrder {
 			s.NextOrderAt = c.NextOrder

@@ -235,7 +235,7 @@ func (a *api) GetSegments(c echo.Context) error {
 			Meaning: plays[g].Meaning, Action: plays[g].Action, SegmentUrl: segmentURLs[g],
 			Customers: ga.Customers, Share: ga.Share, RevenueShare: ga.RevenueShare, Revenue: ga.Revenue, Aov: ga.AOV,
 			AvgDaysBetweenOrders: ga.AvgDaysBetweenOrders, AvgHistoricalClv: ga.AvgHistoricalCLV,
-			AvgPredictedClv: ga.AvgPredictedCLV, AvgPAlive: ga.AvgPAlive,
+			AvgPredictedClv: ga.AvgPredictedCLV, AvgPAlive: ga.AvgPAlive, AvgPOrderWindow: ga.AvgPOrderWindow,
 		}
 		if row.SegmentUrl == "" {
 			row.SegmentUrl = p.tagFilterURL(shop, tag)
@@ -249,11 +249,12 @@ func (a *api) GetSegments(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, apigen.Segments{
-		ScoredAt:  sc.FinishedAt,
-		Groups:    groups,
-		Grid:      grid,
-		Scales:    agg.RFM,
-		Movements: movements(agg.Reports.Transitions),
+		ScoredAt:   sc.FinishedAt,
+		Groups:     groups,
+		Grid:       grid,
+		Scales:     agg.RFM,
+		Movements:  movements(agg.Reports.Transitions),
+		WindowDays: windowDays(agg.Result),
 	})
 }
 
@@ -302,7 +303,7 @@ func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="cvo-%s-%s.csv"`, g.Slug(), sc.AsOf.Format("2006-01-02")))
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"customer_id", "email", "name", "group", "r", "f", "m", "orders", "revenue", "historical_clv", "predicted_clv", "p_alive", "expected_orders", "next_order"})
+	_ = w.Write([]string{"customer_id", "email", "name", "group", "r", "f", "m", "orders", "revenue", "historical_clv", "predicted_clv", "p_alive", "expected_orders", "next_order", "p_order_window", "churn_risk"})
 	const page = 5000
 	for offset := 0; ; offset += page {
 		rows, _, err := p.deps.Snapshots.ListCustomers(ctx, shop, sc.ID, postgres.CustomerQuery{Group: g.Slug(), Limit: page, Offset: offset})
@@ -312,7 +313,8 @@ func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
 		for _, r := range rows {
 			_ = w.Write([]string{r.CustomerID, csvSafe(r.Email), csvSafe(r.Name), r.Group, strconv.Itoa(r.R), strconv.Itoa(r.F), strconv.Itoa(r.M),
 				strconv.Itoa(r.Orders), money(r.Revenue), money(r.HistoricalCLV), money(r.PredictedCLV),
-				strconv.FormatFloat(r.PAlive, 'f', 4, 64), strconv.FormatFloat(r.ExpectedOrders, 'f', 3, 64), dateOrEmpty(r.NextOrderAt)})
+				strconv.FormatFloat(r.PAlive, 'f', 4, 64), strconv.FormatFloat(r.ExpectedOrders, 'f', 3, 64), dateOrEmpty(r.NextOrderAt),
+				strconv.FormatFloat(r.POrderWindow, 'f', 4, 64), r.ChurnRisk})
 		}
 		w.Flush()
 		if err := w.Error(); err != nil || len(rows) < page {
@@ -451,7 +453,17 @@ func (a *api) GetInsights(c echo.Context) error {
 		Backtest:        agg.Backtest,
 		BacktestSkipped: agg.BacktestSkipped,
 		Model:           agg.Model,
+		Prediction:      agg.Prediction,
 	})
+}
+
+// windowDays is the window of a scoring's chance to order: the one it was
+// made with, or the default for scorings made before it existed.
+func windowDays(r *scoring.Result) int {
+	if r != nil && r.Prediction != nil && r.Prediction.WindowDays > 0 {
+		return r.Prediction.WindowDays
+	}
+	return scoring.DefaultWindowDays
 }
 
 const (
@@ -572,10 +584,11 @@ func (a *api) GetCustomers(c echo.Context, params apigen.GetCustomersParams) err
 		out = append(out, apigen.CustomerRow{Id: r.CustomerID, Name: r.Name, Email: r.Email, Group: apigen.GroupSlug(r.Group),
 			R: r.R, F: r.F, M: r.M, Orders: r.Orders, Revenue: r.Revenue, HistoricalClv: r.HistoricalCLV,
 			PredictedClv: r.PredictedCLV, PAlive: r.PAlive, ExpectedOrders: r.ExpectedOrders,
-			ExpectedNextOrder: dateOrEmpty(r.NextOrderAt),
-			AdminUrl:          p.server.cfg.AdminBaseURL(shopOf(c)) + "/admin/customers/" + r.CustomerID})
+			ExpectedNextOrder: dateOrEmpty(r.NextOrderAt), POrderWindow: r.POrderWindow, ChurnRisk: apigen.ChurnRisk(r.ChurnRisk),
+			AdminUrl: p.server.cfg.AdminBaseURL(shopOf(c)) + "/admin/customers/" + r.CustomerID})
 	}
-	return c.JSON(http.StatusOK, apigen.CustomersPage{Customers: out, Total: total, Page: page, PerPage: perPage})
+	return c.JSON(http.StatusOK, apigen.CustomersPage{Customers: out, Total: total, Page: page, PerPage: perPage,
+		WindowDays: windowDays(agg.Result)})
 }
 
 // maxCACSources bounds the acquisition costs per source a shop may set.
@@ -584,7 +597,9 @@ const maxCACSources = 500
 func toSettingsJSON(s cvo.Settings) apigen.Settings {
 	out := apigen.Settings{TagPrefix: s.TagPrefix, ValueTags: s.ValueTags, Metafields: s.Metafields,
 		Segments: s.Segments, Cac: s.CAC, DefaultMargin: s.DefaultMargin, RefundDating: apigen.RefundDate,
-		Schedule: apigen.Schedule{NightlyHour: s.NightlyHour}}
+		Schedule: apigen.Schedule{NightlyHour: s.NightlyHour},
+		Prediction: apigen.PredictionSettings{WindowDays: s.PredictionWindowDays, ChurnRiskHigh: s.ChurnRiskHigh,
+			ChurnRiskMedium: s.ChurnRiskMedium}}
 	if s.CACBySource != nil {
 		out.CacBySource = &s.CACBySource
 	}
@@ -633,7 +648,9 @@ func (a *api) PutSettings(c echo.Context) error {
 		return cvo.Errorf(cvo.EINVALID, "Settings must be a JSON object with known fields: %v", err)
 	}
 	s := cvo.Settings{TagPrefix: in.TagPrefix, ValueTags: in.ValueTags, Metafields: in.Metafields, Segments: in.Segments,
-		CAC: in.Cac, CACBySource: deref(in.CacBySource), DefaultMargin: in.DefaultMargin, NightlyHour: in.Schedule.NightlyHour}
+		CAC: in.Cac, CACBySource: deref(in.CacBySource), DefaultMargin: in.DefaultMargin, NightlyHour: in.Schedule.NightlyHour,
+		PredictionWindowDays: in.Prediction.WindowDays, ChurnRiskHigh: in.Prediction.ChurnRiskHigh,
+		ChurnRiskMedium: in.Prediction.ChurnRiskMedium}
 	switch in.RefundDating {
 	case apigen.RefundDate:
 		s.RefundDating = cvo.RefundAtRefundDate

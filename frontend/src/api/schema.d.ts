@@ -379,8 +379,16 @@ export interface components {
             avg_historical_clv: number;
             /** Format: double */
             avg_predicted_clv: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Mean P(alive): the purchase model's chance the customer has not dropped out for good.
+             */
             avg_p_alive: number;
+            /**
+             * Format: double
+             * @description Mean chance to order within window_days (the headline).
+             */
+            avg_p_order_window: number;
         };
         GridCell: {
             r: number;
@@ -423,6 +431,8 @@ export interface components {
         Segments: {
             /** Format: date-time */
             scored_at: string;
+            /** @description The window of avg_p_order_window, in days. */
+            window_days: number;
             groups: components["schemas"]["Group"][];
             /** @description 25 cells, R from 5 down to 1, F from 1 up to 5. */
             grid: components["schemas"]["GridCell"][];
@@ -521,8 +531,16 @@ export interface components {
             /** @description YYYY-MM-DD, or empty when no next order is expected. */
             expected_next_order: string;
             admin_url: string;
+            /**
+             * Format: double
+             * @description The headline, the calibrated chance of at least one order within the shop's window_days after the scoring.
+             */
+            p_order_window: number;
+            churn_risk: components["schemas"]["ChurnRisk"];
         };
         CustomersPage: {
+            /** @description The window of p_order_window, in days. */
+            window_days: number;
             customers: components["schemas"]["CustomerRow"][];
             total: number;
             page: number;
@@ -710,7 +728,97 @@ export interface components {
             customers: number;
             repeatCustomers: number;
         };
+        /**
+         * @description From the chance to order and the shop's thresholds; empty for a scoring made before churn risk existed.
+         * @enum {string}
+         */
+        ChurnRisk: "low" | "medium" | "high" | "";
+        /** @description One candidate's out-of-sample scores on the holdout (Platt-recalibrated on one half, scored on the other). */
+        CandidateScore: {
+            /** @enum {string} */
+            name: "bgnbd" | "mbgnbd" | "paretonbd" | "features" | "average" | "recency";
+            baseline: boolean;
+            /** Format: double */
+            logLoss: number;
+            /** Format: double */
+            brier: number;
+            /** Format: double */
+            auc: number;
+            /** Format: double */
+            meanRaw: number;
+            /** @description Why the candidate could not be scored (for example a fit that did not converge). */
+            error?: string;
+        };
+        Platt: {
+            /** Format: double */
+            a: number;
+            /** Format: double */
+            b: number;
+        };
+        CalibrationBin: {
+            customers: number;
+            /** Format: double */
+            predicted: number;
+            /** Format: double */
+            actual: number;
+        };
+        GroupCalibration: {
+            group: components["schemas"]["GroupSlug"];
+            customers: number;
+            /** Format: double */
+            predicted: number;
+            /** Format: double */
+            actual: number;
+        };
+        FeatureModel: {
+            names: string[];
+            mean: number[];
+            scale: number[];
+            coef: number[];
+            /** Format: double */
+            intercept: number;
+        };
+        ChurnThresholds: {
+            /** Format: double */
+            high: number;
+            /** Format: double */
+            medium: number;
+        };
+        ChurnCounts: {
+            low: number;
+            medium: number;
+            high: number;
+        };
+        /**
+         * @description How the chance to order within windowDays was chosen on the shop's own history: every candidate backtested on the
+         *     last window (holdout from cutoff to asOf), the winner (or the better baseline when no model beat both), its
+         *     recalibration, and predicted against actual share ordering by decile and by group. null for scorings made
+         *     before it existed.
+         */
+        Prediction: {
+            windowDays: number;
+            model: string;
+            beatsBaselines: boolean;
+            reason: string;
+            /** Format: date-time */
+            cutoff: string;
+            /** Format: date-time */
+            asOf: string;
+            candidates: components["schemas"]["CandidateScore"][] | null;
+            calibration: components["schemas"]["Platt"];
+            holdoutCustomers: number;
+            /** Format: double */
+            holdoutShare: number;
+            /** Format: double */
+            meanPredicted: number;
+            deciles: components["schemas"]["CalibrationBin"][] | null;
+            groups: components["schemas"]["GroupCalibration"][] | null;
+            features?: components["schemas"]["FeatureModel"];
+            thresholds: components["schemas"]["ChurnThresholds"];
+            churnCounts: components["schemas"]["ChurnCounts"];
+        } | null;
         Insights: {
+            prediction: components["schemas"]["Prediction"];
             pareto: components["schemas"]["Pareto"];
             anomalies: components["schemas"]["Anomaly"][];
             loyalty: components["schemas"]["Loyalty"];
@@ -725,6 +833,17 @@ export interface components {
         };
         Schedule: {
             nightly_hour: number;
+        };
+        /**
+         * @description The headline prediction: the chance of at least one order within window_days; churn risk is high below
+         *     churn_risk_high, medium below churn_risk_medium, low from there up.
+         */
+        PredictionSettings: {
+            window_days: number;
+            /** Format: double */
+            churn_risk_high: number;
+            /** Format: double */
+            churn_risk_medium: number;
         };
         /** @enum {string} */
         RefundDating: "refund_date" | "order_date";
@@ -743,6 +862,7 @@ export interface components {
             default_margin: number;
             refund_dating: components["schemas"]["RefundDating"];
             schedule: components["schemas"]["Schedule"];
+            prediction: components["schemas"]["PredictionSettings"];
         };
         /**
          * @description The settings to save; a field left out keeps its default (not its
@@ -764,6 +884,7 @@ export interface components {
             default_margin?: number;
             refund_dating?: components["schemas"]["RefundDating"];
             schedule?: components["schemas"]["Schedule"];
+            prediction?: components["schemas"]["PredictionSettings"];
         };
         ActionResult: {
             /** @enum {string} */

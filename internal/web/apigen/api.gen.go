@@ -31,6 +31,60 @@ func (e ActionResultState) Valid() bool {
 	}
 }
 
+// Defines values for CandidateScoreName.
+const (
+	Average   CandidateScoreName = "average"
+	Bgnbd     CandidateScoreName = "bgnbd"
+	Features  CandidateScoreName = "features"
+	Mbgnbd    CandidateScoreName = "mbgnbd"
+	Paretonbd CandidateScoreName = "paretonbd"
+	Recency   CandidateScoreName = "recency"
+)
+
+// Valid indicates whether the value is a known member of the CandidateScoreName enum.
+func (e CandidateScoreName) Valid() bool {
+	switch e {
+	case Average:
+		return true
+	case Bgnbd:
+		return true
+	case Features:
+		return true
+	case Mbgnbd:
+		return true
+	case Paretonbd:
+		return true
+	case Recency:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChurnRisk.
+const (
+	ChurnRiskEmpty  ChurnRisk = ""
+	ChurnRiskHigh   ChurnRisk = "high"
+	ChurnRiskLow    ChurnRisk = "low"
+	ChurnRiskMedium ChurnRisk = "medium"
+)
+
+// Valid indicates whether the value is a known member of the ChurnRisk enum.
+func (e ChurnRisk) Valid() bool {
+	switch e {
+	case ChurnRiskEmpty:
+		return true
+	case ChurnRiskHigh:
+		return true
+	case ChurnRiskLow:
+		return true
+	case ChurnRiskMedium:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GroupSlug.
 const (
 	AboutToDumpYou  GroupSlug = "about-to-dump-you"
@@ -96,19 +150,19 @@ func (e RefundDating) Valid() bool {
 
 // Defines values for Verdict.
 const (
-	Above Verdict = "above"
-	Below Verdict = "below"
-	Empty Verdict = ""
+	VerdictAbove Verdict = "above"
+	VerdictBelow Verdict = "below"
+	VerdictEmpty Verdict = ""
 )
 
 // Valid indicates whether the value is a known member of the Verdict enum.
 func (e Verdict) Valid() bool {
 	switch e {
-	case Above:
+	case VerdictAbove:
 		return true
-	case Below:
+	case VerdictBelow:
 		return true
-	case Empty:
+	case VerdictEmpty:
 		return true
 	default:
 		return false
@@ -185,6 +239,45 @@ type Cadence struct {
 	RepeatCustomers      int     `json:"repeatCustomers"`
 }
 
+// CalibrationBin defines model for CalibrationBin.
+type CalibrationBin struct {
+	Actual    float64 `json:"actual"`
+	Customers int     `json:"customers"`
+	Predicted float64 `json:"predicted"`
+}
+
+// CandidateScore One candidate's out-of-sample scores on the holdout (Platt-recalibrated on one half, scored on the other).
+type CandidateScore struct {
+	Auc      float64 `json:"auc"`
+	Baseline bool    `json:"baseline"`
+	Brier    float64 `json:"brier"`
+
+	// Error Why the candidate could not be scored (for example a fit that did not converge).
+	Error   *string            `json:"error,omitempty"`
+	LogLoss float64            `json:"logLoss"`
+	MeanRaw float64            `json:"meanRaw"`
+	Name    CandidateScoreName `json:"name"`
+}
+
+// CandidateScoreName defines model for CandidateScore.Name.
+type CandidateScoreName string
+
+// ChurnCounts defines model for ChurnCounts.
+type ChurnCounts struct {
+	High   int `json:"high"`
+	Low    int `json:"low"`
+	Medium int `json:"medium"`
+}
+
+// ChurnRisk From the chance to order and the shop's thresholds; empty for a scoring made before churn risk existed.
+type ChurnRisk string
+
+// ChurnThresholds defines model for ChurnThresholds.
+type ChurnThresholds struct {
+	High   float64 `json:"high"`
+	Medium float64 `json:"medium"`
+}
+
 // Cohorts defines model for Cohorts.
 type Cohorts struct {
 	Baseline       float64         `json:"baseline"`
@@ -199,7 +292,10 @@ type Cohorts struct {
 // CustomerRow defines model for CustomerRow.
 type CustomerRow struct {
 	AdminUrl string `json:"admin_url"`
-	Email    string `json:"email"`
+
+	// ChurnRisk From the chance to order and the shop's thresholds; empty for a scoring made before churn risk existed.
+	ChurnRisk ChurnRisk `json:"churn_risk"`
+	Email     string    `json:"email"`
 
 	// ExpectedNextOrder YYYY-MM-DD, or empty when no next order is expected.
 	ExpectedNextOrder string    `json:"expected_next_order"`
@@ -212,9 +308,12 @@ type CustomerRow struct {
 	Name              string    `json:"name"`
 	Orders            int       `json:"orders"`
 	PAlive            float64   `json:"p_alive"`
-	PredictedClv      float64   `json:"predicted_clv"`
-	R                 int       `json:"r"`
-	Revenue           float64   `json:"revenue"`
+
+	// POrderWindow The headline, the calibrated chance of at least one order within the shop's window_days after the scoring.
+	POrderWindow float64 `json:"p_order_window"`
+	PredictedClv float64 `json:"predicted_clv"`
+	R            int     `json:"r"`
+	Revenue      float64 `json:"revenue"`
 }
 
 // CustomersPage defines model for CustomersPage.
@@ -223,6 +322,9 @@ type CustomersPage struct {
 	Page      int           `json:"page"`
 	PerPage   int           `json:"per_page"`
 	Total     int           `json:"total"`
+
+	// WindowDays The window of p_order_window, in days.
+	WindowDays int `json:"window_days"`
 }
 
 // DataExport defines model for DataExport.
@@ -256,6 +358,15 @@ type ExportList struct {
 	Exports []DataExport `json:"exports"`
 }
 
+// FeatureModel defines model for FeatureModel.
+type FeatureModel struct {
+	Coef      []float64 `json:"coef"`
+	Intercept float64   `json:"intercept"`
+	Mean      []float64 `json:"mean"`
+	Names     []string  `json:"names"`
+	Scale     []float64 `json:"scale"`
+}
+
 // GridCell defines model for GridCell.
 type GridCell struct {
 	Customers int `json:"customers"`
@@ -265,22 +376,35 @@ type GridCell struct {
 
 // Group defines model for Group.
 type Group struct {
-	Action               string    `json:"action"`
-	Aov                  float64   `json:"aov"`
-	AvgDaysBetweenOrders float64   `json:"avg_days_between_orders"`
-	AvgHistoricalClv     float64   `json:"avg_historical_clv"`
-	AvgPAlive            float64   `json:"avg_p_alive"`
-	AvgPredictedClv      float64   `json:"avg_predicted_clv"`
-	Customers            int       `json:"customers"`
-	Meaning              string    `json:"meaning"`
-	Name                 string    `json:"name"`
-	Revenue              float64   `json:"revenue"`
-	RevenueShare         float64   `json:"revenue_share"`
-	SegmentUrl           string    `json:"segment_url"`
-	Share                float64   `json:"share"`
-	Slug                 GroupSlug `json:"slug"`
-	Tag                  string    `json:"tag"`
-	TagWritten           bool      `json:"tag_written"`
+	Action               string  `json:"action"`
+	Aov                  float64 `json:"aov"`
+	AvgDaysBetweenOrders float64 `json:"avg_days_between_orders"`
+	AvgHistoricalClv     float64 `json:"avg_historical_clv"`
+
+	// AvgPAlive Mean P(alive): the purchase model's chance the customer has not dropped out for good.
+	AvgPAlive float64 `json:"avg_p_alive"`
+
+	// AvgPOrderWindow Mean chance to order within window_days (the headline).
+	AvgPOrderWindow float64   `json:"avg_p_order_window"`
+	AvgPredictedClv float64   `json:"avg_predicted_clv"`
+	Customers       int       `json:"customers"`
+	Meaning         string    `json:"meaning"`
+	Name            string    `json:"name"`
+	Revenue         float64   `json:"revenue"`
+	RevenueShare    float64   `json:"revenue_share"`
+	SegmentUrl      string    `json:"segment_url"`
+	Share           float64   `json:"share"`
+	Slug            GroupSlug `json:"slug"`
+	Tag             string    `json:"tag"`
+	TagWritten      bool      `json:"tag_written"`
+}
+
+// GroupCalibration defines model for GroupCalibration.
+type GroupCalibration struct {
+	Actual    float64   `json:"actual"`
+	Customers int       `json:"customers"`
+	Group     GroupSlug `json:"group"`
+	Predicted float64   `json:"predicted"`
 }
 
 // GroupSlug defines model for GroupSlug.
@@ -324,6 +448,12 @@ type Insights struct {
 	Loyalty Loyalty  `json:"loyalty"`
 	Model   ModelFit `json:"model"`
 	Pareto  Pareto   `json:"pareto"`
+
+	// Prediction How the chance to order within windowDays was chosen on the shop's own history: every candidate backtested on the
+	// last window (holdout from cutoff to asOf), the winner (or the better baseline when no model beat both), its
+	// recalibration, and predicted against actual share ordering by decile and by group. null for scorings made
+	// before it existed.
+	Prediction *Prediction `json:"prediction"`
 }
 
 // Loyalty defines model for Loyalty.
@@ -396,6 +526,26 @@ type Pareto struct {
 type ParetoPoint struct {
 	CustomersShare float64 `json:"customers_share"`
 	RevenueShare   float64 `json:"revenue_share"`
+}
+
+// Platt defines model for Platt.
+type Platt struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// Prediction How the chance to order within windowDays was chosen on the shop's own history: every candidate backtested on the
+// last window (holdout from cutoff to asOf), the winner (or the better baseline when no model beat both), its
+// recalibration, and predicted against actual share ordering by decile and by group. null for scorings made
+// before it existed.
+type Prediction = scoring.WindowPrediction
+
+// PredictionSettings The headline prediction: the chance of at least one order within window_days; churn risk is high below
+// churn_risk_high, medium below churn_risk_medium, low from there up.
+type PredictionSettings struct {
+	ChurnRiskHigh   float64 `json:"churn_risk_high"`
+	ChurnRiskMedium float64 `json:"churn_risk_medium"`
+	WindowDays      int     `json:"window_days"`
 }
 
 // Products defines model for Products.
@@ -517,6 +667,9 @@ type Segments struct {
 	Movements Movements  `json:"movements"`
 	Scales    RFMScales  `json:"scales"`
 	ScoredAt  time.Time  `json:"scored_at"`
+
+	// WindowDays The window of avg_p_order_window, in days.
+	WindowDays int `json:"window_days"`
 }
 
 // Settings defines model for Settings.
@@ -526,11 +679,15 @@ type Settings struct {
 	DefaultMargin float64             `json:"default_margin"`
 	GroupsEnabled []GroupSlug         `json:"groups_enabled"`
 	Metafields    bool                `json:"metafields"`
-	RefundDating  RefundDating        `json:"refund_dating"`
-	Schedule      Schedule            `json:"schedule"`
-	Segments      bool                `json:"segments"`
-	TagPrefix     string              `json:"tag_prefix"`
-	ValueTags     ValueTags           `json:"value_tags"`
+
+	// Prediction The headline prediction: the chance of at least one order within window_days; churn risk is high below
+	// churn_risk_high, medium below churn_risk_medium, low from there up.
+	Prediction   PredictionSettings `json:"prediction"`
+	RefundDating RefundDating       `json:"refund_dating"`
+	Schedule     Schedule           `json:"schedule"`
+	Segments     bool               `json:"segments"`
+	TagPrefix    string             `json:"tag_prefix"`
+	ValueTags    ValueTags          `json:"value_tags"`
 }
 
 // SettingsInput The settings to save; a field left out keeps its default (not its

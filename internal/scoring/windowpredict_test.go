@@ -1,0 +1,217 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// processShop draws a shop of n customers, first purchases uniform over
+// the last `years`, whose later purchases come from next: given the
+// customer's state and the time of the last purchase (unix seconds), the
+// time of the next one, or false when there is none.
+func processShop(n int, asOf time.Time, years float64, seed uint64,
+	customer func(rng *rand.Rand) func(last int64) (int64, bool)) []cvo.Order {
+	rng := rand.New(rand.NewPCG(seed, seed^0xc0ffee))
+	end := asOf.Unix()
+	span := int64(years * 365.25 * 86400)
+	var orders []cvo.Order
+	for c := range n {
+		id := fmt.Sprintf("%d", 1000+c)
+		next := customer(rng)
+		at := end - rng.Int64N(span)
+		for at <= end {
+			orders = append(orders, cvo.Order{CustomerID: id, CreatedAt: time.Unix(at, 0).UTC(), Total: 20 + 60*rng.Float64()})
+			t, ok := next(at)
+			if !ok {
+				break
+			}
+			at = t
+		}
+	}
+	return orders
+}
+
+// bgnbdCustomer is the BG/NBD process: rate λ ~ Gamma(0.8, 1/30 per day),
+// dropout after each purchase with p ~ Beta(1, 3).
+func bgnbdCustomer(rng *rand.Rand) func(int64) (int64, bool) {
+	lambda := gammaDraw(rng, 0.8) / 30
+	p := betaDraw(rng, 1, 3)
+	return func(last int64) (int64, bool) {
+		if rng.Float64() < p || !(lambda > 0) {
+			return 0, false
+		}
+		return last + int64(rng.ExpFloat64()/lambda*86400), true
+	}
+}
+
+// burstCustomer never drops out, but buys in bursts: right after a purchase
+// the rate is high and it decays back to a low base rate within weeks, so
+// recency says much more than any stationary rate can.
+func burstCustomer(rng *rand.Rand) func(int64) (int64, bool) {
+	base := gammaDraw(rng, 2) / 2 / 200 // one order in 200 days on average
+	const jump, tau = 1.0 / 12, 25.0    // per day, days
+	return func(last int64) (int64, bool) {
+		// Thinning under the maximum rate base+jump.
+		maxRate := base + jump
+		t := 0.0
+		for {
+			t += rng.ExpFloat64() / maxRate
+			rate := base + jump*math.Exp(-t/tau)
+			if rng.Float64()*maxRate <= rate {
+				return last + int64(t*86400), true
+			}
+			if t > 3650 {
+				return 0, false
+			}
+		}
+	}
+}
+
+func TestWindowModelChoice(t *testing.T) {
+	asOf := time.Date(2025, 6, 30, 23, 59, 59, 0, time.UTC)
+	tests := []struct {
+		name      string
+		customer  func(*rand.Rand) func(int64) (int64, bool)
+		wantOneOf []string
+	}{
+		{"BG/NBD data picks a BTYD model", bgnbdCustomer, []string{CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD}},
+		{"no dropout, strong recency effect picks the feature model", burstCustomer, []string{CandidateFeatures}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			orders := processShop(6000, asOf, 3, 42, tc.customer)
+			res, err := Score(context.Background(), nil, orders, DefaultSettings(asOf))
+			require.NoError(t, err)
+			wp := res.Prediction
+			require.NotNil(t, wp)
+			for _, c := range wp.Candidates {
+				t.Logf("%-10s log loss %.4f Brier %.4f AUC %.4f %s", c.Name, c.LogLoss, c.Brier, c.AUC, c.Error)
+			}
+			assert.Contains(t, tc.wantOneOf, wp.Model, wp.Reason)
+			assert.True(t, wp.BeatsBaselines, wp.Reason)
+			assert.Len(t, wp.Candidates, 6)
+			assert.Equal(t, 90, wp.WindowDays)
+			// Calibration: on the holdout the mean prediction is the share
+			// who ordered.
+			assert.InDelta(t, wp.HoldoutShare, wp.MeanPredicted, 1e-9)
+			// The deciles rise: the prediction ranks customers.
+			require.Len(t, wp.Deciles, 10)
+			assert.Less(t, wp.Deciles[0].Actual, wp.Deciles[9].Actual)
+			var n int
+			for _, g := range wp.Groups {
+				n += g.Customers
+			}
+			assert.Equal(t, wp.HoldoutCustomers, n, "every holdout customer is in one group")
+			var counts ChurnCounts
+			for _, c := range res.Customers {
+				require.GreaterOrEqual(t, c.POrderWindow, 0.0)
+				require.LessOrEqual(t, c.POrderWindow, 1.0)
+				require.Equal(t, DefaultChurnThresholds().Risk(c.POrderWindow), c.ChurnRisk)
+				switch c.ChurnRisk {
+				case ChurnHigh:
+					counts.High++
+				case ChurnMedium:
+					counts.Medium++
+				default:
+					counts.Low++
+				}
+			}
+			assert.Equal(t, counts, wp.ChurnCounts)
+			drivers := res.Drivers(&res.Customers[0])
+			require.Len(t, drivers, 4)
+			assert.True(t, slices.IsSortedFunc(drivers, func(a, b Driver) int {
+				return -cmpFloat(math.Abs(a.Effect), math.Abs(b.Effect))
+			}))
+		})
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// When no model beats the baselines the headline is the better baseline,
+// and the result says so: here every customer orders with the same chance
+// whatever the history, so nothing can beat the average.
+func TestWindowFallsBackToBaseline(t *testing.T) {
+	asOf := time.Date(2025, 6, 30, 23, 59, 59, 0, time.UTC)
+	memoryless := func(rng *rand.Rand) func(int64) (int64, bool) {
+		return func(last int64) (int64, bool) { return last + int64(rng.ExpFloat64()*200*86400), true }
+	}
+	orders := processShop(3000, asOf, 3, 7, memoryless)
+	res, err := Score(context.Background(), nil, orders, DefaultSettings(asOf))
+	require.NoError(t, err)
+	wp := res.Prediction
+	require.NotNil(t, wp)
+	for _, c := range wp.Candidates {
+		t.Logf("%-10s log loss %.5f AUC %.4f %s", c.Name, c.LogLoss, c.AUC, c.Error)
+	}
+	require.False(t, wp.BeatsBaselines, wp.Reason)
+	assert.Contains(t, []string{BaselineAverage, BaselineRecency}, wp.Model)
+	assert.Contains(t, wp.Reason, "No model beat the baselines")
+}
+
+// Platt recalibration makes the mean prediction the share of positives,
+// whatever the raw predictions' scale.
+func TestPlattMatchesTheShare(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, scale := range []float64{0.1, 1, 3} {
+		raw := make([]float64, 5000)
+		y := make([]bool, len(raw))
+		var pos float64
+		for i := range raw {
+			raw[i] = math.Min(0.99, rng.Float64()*scale)
+			y[i] = rng.Float64() < 0.2+0.5*raw[i]/scale
+			if y[i] {
+				pos++
+			}
+		}
+		p, err := plattFit(raw, y)
+		require.NoError(t, err)
+		var sum float64
+		for _, q := range raw {
+			sum += p.Apply(q)
+		}
+		assert.InDelta(t, pos/float64(len(raw)), sum/float64(len(raw)), 1e-9, "scale %v", scale)
+	}
+}
+
+func TestAUC(t *testing.T) {
+	tests := []struct {
+		score []float64
+		y     []bool
+		want  float64
+	}{
+		{[]float64{0.1, 0.2, 0.3, 0.4}, []bool{false, false, true, true}, 1},
+		{[]float64{0.4, 0.3, 0.2, 0.1}, []bool{false, false, true, true}, 0},
+		{[]float64{0.5, 0.5, 0.5, 0.5}, []bool{false, true, false, true}, 0.5},
+		{[]float64{0.1, 0.4, 0.35, 0.8}, []bool{false, false, true, true}, 0.75},
+		{[]float64{0.2, 0.2, 0.3}, []bool{false, true, true}, 0.75},
+	}
+	for _, tc := range tests {
+		assert.InDelta(t, tc.want, auc(tc.score, tc.y), 1e-12, "%v %v", tc.score, tc.y)
+	}
+}
+
+func TestChurnThresholds(t *testing.T) {
+	th := ChurnThresholds{High: 0.1, Medium: 0.3}
+	for p, want := range map[float64]ChurnRisk{0: ChurnHigh, 0.0999: ChurnHigh, 0.1: ChurnMedium, 0.2999: ChurnMedium, 0.3: ChurnLow, 1: ChurnLow} {
+		assert.Equal(t, want, th.Risk(p), "%v", p)
+	}
+}
