@@ -98,7 +98,9 @@ func TestProbPurchaseWithinMatchesSimulation(t *testing.T) {
 			func(x int, tx float64) float64 { return MBGNBD{0.5, 6, 0.8, 2.5}.ProbPurchaseWithin(window, x, tx, T) }},
 		{"paretonbd", func(rng *rand.Rand, src rand.Source) (int, float64, bool) {
 			return simPareto(rng, src, ParetoNBD{0.55, 10.58, 0.61, 11.67}, T, window)
-		}, func(x int, tx float64) float64 { return ParetoNBD{0.55, 10.58, 0.61, 11.67}.ProbPurchaseWithin(window, x, tx, T) }},
+		}, func(x int, tx float64) float64 {
+			return ParetoNBD{0.55, 10.58, 0.61, 11.67}.ProbPurchaseWithin(window, x, tx, T)
+		}},
 	}
 	for _, mc := range models {
 		t.Run(mc.name, func(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 // order) and for the shop.
 func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 	type acc struct {
-		customers, orders, repeat         int
+		customers, orders, repeat               int
 		revenue, gapDays, hist, pred, pAl, pWin float64
-		expected                          float64
+		expected                                float64
 	}
 	var byGroup [rfm.NumGroups + 1]acc
 	var all acc
