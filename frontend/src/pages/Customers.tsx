@@ -1,4 +1,4 @@
-import {BlockStack, Card, InlineGrid, Layout, Link, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
+import {Badge, BlockStack, Card, InlineGrid, Layout, Link, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
 import {useEffect, useState} from 'react';
 
 import type {operations} from '../api/schema';
@@ -66,6 +66,7 @@ export function CustomersPage() {
   const current = isNum(state.data?.page) ? state.data!.page! : page;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const view = state.error ? 'error' : rows.length ? 'ready' : 'empty';
+  const windowDays = isNum(state.data?.window_days) ? state.data!.window_days! : 90;
 
   const columns: Column<CustomerRow>[] = [
     {
@@ -81,12 +82,26 @@ export function CustomersPage() {
         ),
     },
     {heading: 'Group', sortValue: (c) => names.get(c.group ?? '') || c.group, render: (c) => names.get(c.group ?? '') || c.group || '—'},
+    {
+      heading: `Chance to order in the next ${windowDays} days`,
+      numeric: true,
+      sortValue: (c) => c.p_order_window,
+      render: (c) => <span data-cell="p_order_window">{fmt.percent(c.p_order_window)}</span>,
+    },
+    {
+      heading: 'Churn risk',
+      sortValue: (c) => churnRank(c.churn_risk),
+      render: (c) => (
+        <span data-cell="churn_risk">
+          <ChurnBadge risk={c.churn_risk} />
+        </span>
+      ),
+    },
     {heading: 'R', numeric: true, sortValue: (c) => c.r, render: (c) => fmt.integer(c.r)},
     {heading: 'F', numeric: true, sortValue: (c) => c.f, render: (c) => fmt.integer(c.f)},
     {heading: 'M', numeric: true, sortValue: (c) => c.m, render: (c) => fmt.integer(c.m)},
     {heading: 'Historical CLV', numeric: true, sortValue: (c) => c.historical_clv, render: (c) => fmt.money(c.historical_clv)},
     {heading: 'Predicted CLV', numeric: true, sortValue: (c) => c.predicted_clv, render: (c) => fmt.money(c.predicted_clv)},
-    {heading: 'P(alive)', numeric: true, sortValue: (c) => c.p_alive, render: (c) => fmt.percent(c.p_alive)},
     {heading: 'Expected next order', sortValue: (c) => c.expected_next_order, render: (c) => fmt.date(c.expected_next_order)},
   ];
 
@@ -156,4 +171,18 @@ export function CustomersPage() {
       </Page>
     </PageFrame>
   );
+}
+
+const churnTone = {high: 'critical', medium: 'warning', low: 'success'} as const;
+
+// churnRank sorts high risk first when sorting descending.
+function churnRank(risk: CustomerRow['churn_risk']): number | undefined {
+  return risk === 'high' ? 3 : risk === 'medium' ? 2 : risk === 'low' ? 1 : undefined;
+}
+
+// ChurnBadge shows the churn risk the shop's thresholds give the chance to
+// order; a dash for scorings made before churn risk existed.
+export function ChurnBadge({risk}: {risk: CustomerRow['churn_risk']}) {
+  if (risk !== 'high' && risk !== 'medium' && risk !== 'low') return <>—</>;
+  return <Badge tone={churnTone[risk]}>{risk[0].toUpperCase() + risk.slice(1)}</Badge>;
 }

@@ -13,6 +13,7 @@ import {DataPage} from '../components/PageState';
 import type {Column} from '../components/SortableTable';
 import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
+import {PredictionCheck} from './Prediction';
 import type {Formatter} from '../format';
 import {isNum} from '../format';
 
@@ -23,7 +24,7 @@ export function InsightsPage() {
       name="insights"
       title="Insights"
       state={state}
-      isEmpty={(d) => !d.pareto && !d.anomalies?.length && !d.icp && !d.backtest}
+      isEmpty={(d) => !d.pareto && !d.anomalies?.length && !d.icp && !d.backtest && !d.prediction}
     >
       {(d) => (
         <Layout>
@@ -35,6 +36,9 @@ export function InsightsPage() {
           </Layout.Section>
           <Layout.Section>
             <Icp icp={d.icp} />
+          </Layout.Section>
+          <Layout.Section>
+            <PredictionCheck prediction={d.prediction} />
           </Layout.Section>
           <Layout.Section>
             <Backtest raw={d.backtest} />

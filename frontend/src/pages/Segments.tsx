@@ -10,6 +10,7 @@ import type {Column} from '../components/SortableTable';
 import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
 import {saveBlob} from '../download';
+import {isNum} from '../format';
 
 export function SegmentsPage() {
   const {fmt} = useApp();
@@ -26,7 +27,7 @@ export function SegmentsPage() {
               </Text>
             </Layout.Section>
             <Layout.Section>
-              <GroupsTable groups={d.groups ?? []} />
+              <GroupsTable groups={d.groups ?? []} windowDays={isNum(d.window_days) ? d.window_days : 90} />
             </Layout.Section>
             <Layout.Section>
               <Card>
@@ -55,7 +56,7 @@ export function SegmentsPage() {
   );
 }
 
-function GroupsTable({groups}: {groups: Group[]}) {
+function GroupsTable({groups, windowDays}: {groups: Group[]; windowDays: number}) {
   const {fmt} = useApp();
   if (!groups.length) return <EmptyCard heading="No groups yet" />;
   const columns: Column<Group>[] = [
@@ -77,7 +78,12 @@ function GroupsTable({groups}: {groups: Group[]}) {
     {heading: 'Days between orders', numeric: true, sortValue: (g) => g.avg_days_between_orders, render: (g) => fmt.days(g.avg_days_between_orders)},
     {heading: 'Historical CLV', numeric: true, sortValue: (g) => g.avg_historical_clv, render: (g) => fmt.money(g.avg_historical_clv)},
     {heading: 'Predicted CLV', numeric: true, sortValue: (g) => g.avg_predicted_clv, render: (g) => fmt.money(g.avg_predicted_clv)},
-    {heading: 'P(alive)', numeric: true, sortValue: (g) => g.avg_p_alive, render: (g) => fmt.percent(g.avg_p_alive)},
+    {
+      heading: `Chance to order in the next ${windowDays} days`,
+      numeric: true,
+      sortValue: (g) => g.avg_p_order_window,
+      render: (g) => <span data-cell="p_order_window">{fmt.percent(g.avg_p_order_window)}</span>,
+    },
   ];
   return (
     <Card padding="0">
