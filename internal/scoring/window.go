@@ -84,8 +84,10 @@ type WindowPrediction struct {
 	// failures included (Error set, no scores), models first, baselines last.
 	Candidates []CandidateScore `json:"candidates"`
 	// Calibration maps the chosen model's raw probability q to
-	// 1/(1+exp(-(A + B·logit q))), fitted on the holdout so that the mean
-	// calibrated prediction there equals the actual share.
+	// 1/(1+exp(-(A + B·logit q))): for a BTYD model fitted on the holdout so
+	// that the mean calibrated prediction there equals the actual share; the
+	// identity (A 0, B 1) for the regressions and the average, which are
+	// refitted on the holdout itself and match its share by construction.
 	Calibration Platt `json:"calibration"`
 	// HoldoutCustomers bought by the cutoff; HoldoutShare of them ordered
 	// in the holdout; MeanPredicted is the chosen model's mean calibrated
@@ -94,9 +96,11 @@ type WindowPrediction struct {
 	HoldoutShare     float64 `json:"holdoutShare"`
 	MeanPredicted    float64 `json:"meanPredicted"`
 	// Deciles are the holdout customers in ten equal groups by the chosen
-	// model's calibrated prediction, lowest first: predicted vs actual share.
+	// model's out-of-sample prediction (the backtest's, recalibrated on the
+	// other half of the holdout), lowest first: predicted vs actual share.
 	Deciles []CalibrationBin `json:"deciles"`
-	// Groups compare predicted and actual share per RFM group at the cutoff.
+	// Groups compare the same predictions with the actual share per RFM
+	// group at the cutoff.
 	Groups []GroupCalibration `json:"groups"`
 	// Features are the fitted feature model (also used to explain a
 	// customer's chance, whichever model won); nil when it failed.

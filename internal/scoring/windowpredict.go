@@ -212,7 +212,7 @@ func (p Platt) Apply(q float64) float64 { return sigmoid(p.A + p.B*logit(q)) }
 
 // scoreCandidate scores raw predictions out of sample: Platt fitted on the
 // odd customers scores the even ones and the other way round.
-func scoreCandidate(name string, baseline bool, raw []float64, y []bool) CandidateScore {
+func scoreCandidate(name string, baseline bool, raw []float64, y []bool) (CandidateScore, []float64) {
 	cs := CandidateScore{Name: name, Baseline: baseline}
 	cal := make([]float64, len(raw))
 	for half := range 2 {
@@ -227,7 +227,7 @@ func scoreCandidate(name string, baseline bool, raw []float64, y []bool) Candida
 		p, err := plattFit(fr, fy)
 		if err != nil {
 			cs.Error = "recalibration: " + err.Error()
-			return cs
+			return cs, nil
 		}
 		for i := half; i < len(raw); i += 2 {
 			cal[i] = p.Apply(raw[i])
@@ -240,7 +240,7 @@ func scoreCandidate(name string, baseline bool, raw []float64, y []bool) Candida
 		sum += q
 	}
 	cs.MeanRaw = sum / float64(len(raw))
-	return cs
+	return cs, cal
 }
 
 func logLossBrier(p []float64, y []bool) (logLoss, brier float64) {
@@ -351,6 +351,7 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 		name     string
 		baseline bool
 		raw      []float64
+		cal      []float64 // cross-fitted recalibrated
 		err      error
 	}
 	cands := []*cand{{name: CandidateBGNBD}, {name: CandidateMBGNBD}, {name: CandidateParetoNBD}, {name: CandidateFeatures},
@@ -394,7 +395,8 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 	}
 	for _, c := range cands {
 		if c.err == nil {
-			sc := scoreCandidate(c.name, c.baseline, c.raw, y)
+			sc, cal := scoreCandidate(c.name, c.baseline, c.raw, y)
+			c.cal = cal
 			if sc.Error != "" {
 				c.err = errors.New(sc.Error)
 			} else {
@@ -428,14 +430,14 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 	}
 	var notes []string
 	var chosen CandidateScore
-	var prod []float64
+	var prod, holdFit []float64
 	for _, c := range prefs {
-		p, err := productionRaw(ix, s, sums, c.Name, t, perUnit)
+		p, h, err := productionRaw(ix, s, sums, c.Name, t, perUnit, cutoff, calWho, wp.HoldoutShare)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("%s scored better but could not be refitted on the whole history (%v)", candidateLabel(c.Name), err))
 			continue
 		}
-		chosen, prod = c, p
+		chosen, prod, holdFit = c, p, h
 		break
 	}
 	if prod == nil {
@@ -464,22 +466,37 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 		wp.Reason += " " + capitalize(n) + "."
 	}
 
-	// Calibration on the whole holdout, and what it shows.
-	holdRaw := byName[chosen.Name].raw
-	platt, err := plattFit(holdRaw, y)
-	if err != nil {
-		return nil, fmt.Errorf("recalibrate %s: %w", chosen.Name, err)
+	// Calibration. The regressions and the average are refitted on the
+	// holdout itself, so their mean prediction there already is the share
+	// who ordered (the intercept's score equation); a recalibration learnt
+	// one window earlier would carry that window's drift into this one. The
+	// BTYD models, refitted on the whole history, get the Platt map of
+	// their backtest on the holdout.
+	wp.Calibration = Platt{A: 0, B: 1}
+	platt := wp.Calibration
+	if holdFit == nil {
+		holdRaw := byName[chosen.Name].raw
+		p, err := plattFit(holdRaw, y)
+		if err != nil {
+			return nil, fmt.Errorf("recalibrate %s: %w", chosen.Name, err)
+		}
+		wp.Calibration, platt = p, p
+		holdFit = make([]float64, m)
+		for i, q := range holdRaw {
+			holdFit[i] = p.Apply(q)
+		}
 	}
-	wp.Calibration = platt
-	holdCal := make([]float64, m)
 	var sum float64
-	for i, q := range holdRaw {
-		holdCal[i] = platt.Apply(q)
-		sum += holdCal[i]
+	for _, q := range holdFit {
+		sum += q
 	}
 	wp.MeanPredicted = sum / float64(m)
-	wp.Deciles = deciles(holdCal, y)
-	wp.Groups = groupCalibration(ix.groupsAt(cutoff, cal, calWho), holdCal, y)
+	// Deciles and groups show the out-of-sample predictions of the
+	// backtest, recalibrated on the other half of the holdout: what the
+	// merchant can expect of a forecast, not of a fit.
+	oos := byName[chosen.Name].cal
+	wp.Deciles = deciles(oos, y)
+	wp.Groups = groupCalibration(ix.groupsAt(cutoff, cal, calWho), oos, y)
 
 	if f, err := fitWindowLogistic(ix, cutoff, w, allCols); err == nil {
 		wp.Features = &FeatureModel{Names: featureNames, Mean: f.mean, Scale: f.scale, Coef: f.coef, Intercept: f.intercept}
@@ -491,35 +508,50 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 	return out, nil
 }
 
-// productionRaw is a candidate's raw chance for every customer at as-of.
-func productionRaw(ix *shopIndex, s Settings, sums []clv.Summary, name string, t, perUnit float64) ([]float64, error) {
+// productionRaw is a candidate's chance for every customer at as-of, and,
+// for the candidates refitted on the holdout itself (the regressions, the
+// average), their fitted chance for the holdout customers (nil for BTYD).
+func productionRaw(ix *shopIndex, s Settings, sums []clv.Summary, name string, t, perUnit float64,
+	cutoff int32, calWho []int32, share float64) (prod, hold []float64, err error) {
 	n := len(sums)
 	w := int32(s.WindowDays)
 	switch name {
 	case CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD:
 		model, err := fitBTYD(name, sums, s.MinRepeatCustomers)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return applyBTYD(model, sums, t, perUnit), nil
+		return applyBTYD(model, sums, t, perUnit), nil, nil
 	case CandidateFeatures, BaselineRecency:
 		cols := []int{0, 1, 2, 3}
 		if name == BaselineRecency {
 			cols = []int{0}
 		}
-		f, err := fitWindowLogistic(ix, ix.asOfDay-w, w, cols)
+		f, err := fitWindowLogistic(ix, cutoff, w, cols)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return applyLogistic(ix, &f, cols, ix.asOfDay, nil, n), nil
+		m := ix.customers()
+		if calWho != nil {
+			m = len(calWho)
+		}
+		return applyLogistic(ix, &f, cols, ix.asOfDay, nil, n), applyLogistic(ix, &f, cols, cutoff, calWho, m), nil
 	case BaselineAverage:
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = 0.5
+		prod = make([]float64, n)
+		for i := range prod {
+			prod[i] = share
 		}
-		return out, nil
+		m := ix.customers()
+		if calWho != nil {
+			m = len(calWho)
+		}
+		hold = make([]float64, m)
+		for i := range hold {
+			hold[i] = share
+		}
+		return prod, hold, nil
 	}
-	return nil, fmt.Errorf("unknown candidate %q", name)
+	return nil, nil, fmt.Errorf("unknown candidate %q", name)
 }
 
 // deciles splits customers into ten equal groups by prediction.
