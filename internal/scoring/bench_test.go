@@ -168,3 +168,32 @@ func BenchmarkScoreCDNOW(b *testing.B) {
 	}
 	b.ReportMetric(fit/float64(b.N)*1000, "fit-and-predict-ms/op")
 }
+
+// BenchmarkWindowPrediction is what choosing and calibrating the chance to
+// order costs on top of a scoring: the backtest of every candidate on the
+// last 90 days (three BTYD fits, two regressions) and the winner's refit
+// and predictions, on a shop of 100,000 customers (about five orders
+// each). It runs beside the main fit inside Score, so on an idle machine
+// with spare cores its wall time hides partly; cpu-s/op is the work added.
+func BenchmarkWindowPrediction100k(b *testing.B) {
+	_, orders := synthShop(100_000, benchAsOf, 3, 20250101)
+	s, err := DefaultSettings(benchAsOf).normalized()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := buildIndex(nil, orders, s)
+	sums, _ := ix.summaries(ix.asOfDay, s.Unit)
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	var out *windowOutcome
+	for b.Loop() {
+		out, err = predictWindow(ix, s, sums)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.Logf("%d customers: %s", len(sums), out.pred.Reason)
+}
