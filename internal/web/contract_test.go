@@ -30,6 +30,7 @@ import (
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 	"github.com/cvo-app/cvo/internal/web"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 	"github.com/cvo-app/cvo/webhooks"
 )
 
@@ -172,7 +173,8 @@ func TestAnswersFollowTheContract(t *testing.T) {
 	router := loadContract(t)
 	srv, shop := contractServer(t)
 	settings := `{"tag_prefix":"vip-","groups_enabled":["soulmates","lovers"],"value_tags":{"churn_risk":true},"metafields":true,
-		"segments":false,"cac":12,"cac_by_source":{"google":20},"default_margin":0.4,"refund_dating":"order_date","schedule":{"nightly_hour":5}}`
+		"segments":false,"cac":12,"cac_by_source":{"google":20},"default_margin":0.4,"refund_dating":"order_date","schedule":{"nightly_hour":5},
+		"prediction":{"window_days":60,"churn_risk_high":0.05,"churn_risk_medium":0.25}}`
 	cases := []struct {
 		method, target, body string
 		want                 int
@@ -296,4 +298,51 @@ func TestFallbackAnswersFollowTheContract(t *testing.T) {
 			assert.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), "answer %d: %.2000s", rec.Code, rec.Body.String())
 		})
 	}
+}
+
+// TestTheChanceToOrderReachesThePages checks the headline prediction end to
+// end on a scored shop: each customer's chance and churn risk, the group
+// means, and the backtest on Insights with every candidate.
+func TestTheChanceToOrderReachesThePages(t *testing.T) {
+	srv, shop := contractServer(t)
+	get := func(target string, into any) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), into))
+	}
+	var customers apigen.CustomersPage
+	get("/api/customers?per_page=250", &customers)
+	require.NotEmpty(t, customers.Customers)
+	assert.Equal(t, 90, customers.WindowDays)
+	risks := map[apigen.ChurnRisk]int{}
+	for _, c := range customers.Customers {
+		assert.True(t, c.POrderWindow >= 0 && c.POrderWindow <= 1, "%v", c.POrderWindow)
+		risks[c.ChurnRisk]++
+	}
+	assert.Zero(t, risks[apigen.ChurnRiskEmpty], "every customer of a new scoring has a churn risk")
+
+	var segments apigen.Segments
+	get("/api/segments", &segments)
+	assert.Equal(t, 90, segments.WindowDays)
+	var withChance int
+	for _, g := range segments.Groups {
+		if g.Customers > 0 && g.AvgPOrderWindow > 0 {
+			withChance++
+		}
+	}
+	assert.Positive(t, withChance)
+
+	var insights apigen.Insights
+	get("/api/insights", &insights)
+	p := insights.Prediction
+	require.NotNil(t, p)
+	assert.Equal(t, 90, p.WindowDays)
+	assert.NotEmpty(t, p.Model)
+	assert.NotEmpty(t, p.Reason)
+	assert.Len(t, p.Candidates, 6, "every candidate is listed, failures included")
+	assert.InDelta(t, p.HoldoutShare, p.MeanPredicted, 1e-9)
+	assert.Equal(t, customers.Total, p.ChurnCounts.High+p.ChurnCounts.Medium+p.ChurnCounts.Low)
 }

@@ -74,6 +74,22 @@ func TestSettingsAPI(t *testing.T) {
 	assert.Equal(t, map[string]float64{"google": 20}, got.CACBySource)
 	assert.Equal(t, cvo.RefundAtOrderDate, got.RefundDating)
 	assert.Equal(t, 5, got.NightlyHour)
+	assert.Equal(t, cvo.DefaultPredictionWindowDays, got.PredictionWindowDays, "a field left out keeps its default")
+	assert.Equal(t, cvo.DefaultChurnRiskHigh, got.ChurnRiskHigh)
+
+	withPrediction := strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":60,"churn_risk_high":0.05,"churn_risk_medium":0.25},"schedule"`, 1)
+	require.Equal(t, http.StatusOK, put(withPrediction))
+	got, err = settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.Equal(t, 60, got.PredictionWindowDays)
+	assert.Equal(t, 0.05, got.ChurnRiskHigh)
+	assert.Equal(t, 0.25, got.ChurnRiskMedium)
+	partial := strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":30},"schedule"`, 1)
+	require.Equal(t, http.StatusOK, put(partial))
+	got, err = settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.Equal(t, 30, got.PredictionWindowDays)
+	assert.Equal(t, cvo.DefaultChurnRiskMedium, got.ChurnRiskMedium, "a threshold left out keeps its default")
 
 	require.Equal(t, http.StatusOK, put(fmt.Sprintf(valid, "[]")))
 	got, err = settings.Get(context.Background(), shop)
@@ -89,6 +105,12 @@ func TestSettingsAPI(t *testing.T) {
 		"bad prefix":          strings.Replace(fmt.Sprintf(valid, "null"), "vip-", "VIP,", 1),
 		"not json":            `tag_prefix=cvo-`,
 		"zero margin":         strings.Replace(fmt.Sprintf(valid, "null"), `"default_margin":0.4`, `"default_margin":0`, 1),
+		"no window":           strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":0},"schedule"`, 1),
+		"window too long":     strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":4000},"schedule"`, 1),
+		"high above medium": strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`,
+			`"prediction":{"churn_risk_high":0.5,"churn_risk_medium":0.3},"schedule"`, 1),
+		"threshold of 1":     strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"churn_risk_medium":1},"schedule"`, 1),
+		"unknown prediction": strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"days":30},"schedule"`, 1),
 	} {
 		assert.Equal(t, http.StatusBadRequest, put(body), name)
 	}
