@@ -31,3 +31,39 @@ describe('margin', () => {
     expect(validate({...form, marginPercent: '45'}).marginPercent).toBeUndefined();
   });
 });
+
+describe('prediction settings', () => {
+  const original = {tag_prefix: 'cvo-', default_margin: 0.3, prediction: {window_days: 60, churn_risk_high: 0.05, churn_risk_medium: 0.2}};
+
+  it('round-trips the window and thresholds as days and percentages', () => {
+    const form = fromSettings(original);
+    expect(form).toMatchObject({windowDays: '60', churnHighPercent: '5', churnMediumPercent: '20'});
+    expect(validate(form)).toEqual({});
+    expect(toSettings(original, {...form, churnHighPercent: '12.5', churnMediumPercent: '35'}).prediction).toEqual({
+      window_days: 60,
+      churn_risk_high: 0.125,
+      churn_risk_medium: 0.35,
+    });
+  });
+
+  it('defaults when the server sends none', () => {
+    expect(fromSettings({tag_prefix: 'cvo-', default_margin: 0.3})).toMatchObject({windowDays: '90', churnHighPercent: '10', churnMediumPercent: '30'});
+  });
+
+  it.each([
+    ['windowDays', '0'],
+    ['windowDays', '4000'],
+    ['windowDays', '7.5'],
+    ['churnHighPercent', '0'],
+    ['churnHighPercent', '100'],
+    ['churnMediumPercent', ''],
+  ])('refuses %s = %j beside the field', (field, value) => {
+    const form = {...fromSettings(original), [field]: value};
+    expect(validate(form)[field as keyof ReturnType<typeof validate>]).toBeDefined();
+  });
+
+  it('refuses a medium threshold below the high one', () => {
+    const form = {...fromSettings(original), churnHighPercent: '40', churnMediumPercent: '30'};
+    expect(validate(form).churnMediumPercent).toBe('Must be at least the high-risk threshold.');
+  });
+});

@@ -20,6 +20,11 @@ export interface SettingsForm {
   marginPercent: string;
   refundDating: string;
   nightlyHour: string;
+  // The headline prediction: its window in days and the churn-risk
+  // thresholds as percentages.
+  windowDays: string;
+  churnHighPercent: string;
+  churnMediumPercent: string;
 }
 
 export const TAG_PREFIX = /^[a-z0-9][a-z0-9_-]{0,19}$/;
@@ -55,6 +60,10 @@ export function settingsInput(s: Raw): SettingsInput {
     refund_dating: s.refund_dating === 'order_date' ? 'order_date' : 'refund_date',
   };
   if (isNum(hour)) out.schedule = {nightly_hour: hour};
+  const p = s.prediction;
+  if (p && isNum(p.window_days) && isNum(p.churn_risk_high) && isNum(p.churn_risk_medium)) {
+    out.prediction = {window_days: p.window_days, churn_risk_high: p.churn_risk_high, churn_risk_medium: p.churn_risk_medium};
+  }
   return out;
 }
 
@@ -75,7 +84,14 @@ export function fromSettings(s: Raw): SettingsForm {
     marginPercent: isNum(s.default_margin) ? String(Math.round(s.default_margin * 10000) / 100) : '',
     refundDating: s.refund_dating || 'refund_date',
     nightlyHour: isNum(hour) ? String(hour) : '3',
+    windowDays: isNum(s.prediction?.window_days) ? String(s.prediction.window_days) : '90',
+    churnHighPercent: percentText(s.prediction?.churn_risk_high, 10),
+    churnMediumPercent: percentText(s.prediction?.churn_risk_medium, 30),
   };
+}
+
+function percentText(v: number | null | undefined, dflt: number): string {
+  return isNum(v) ? String(Math.round(v * 10000) / 100) : String(dflt);
 }
 
 export interface FormErrors {
@@ -83,6 +99,9 @@ export interface FormErrors {
   cac?: string;
   cacBySource?: string;
   marginPercent?: string;
+  windowDays?: string;
+  churnHighPercent?: string;
+  churnMediumPercent?: string;
 }
 
 // parseCacBySource reads "source = cost" lines; blank lines are skipped.
@@ -116,6 +135,17 @@ export function validate(f: SettingsForm): FormErrors {
   if (f.marginPercent.trim() === '' || !Number.isFinite(margin) || margin <= 0 || margin > 100) {
     e.marginPercent = 'Enter a margin above 0 and at most 100%.';
   }
+  const days = Number(f.windowDays);
+  if (f.windowDays.trim() === '' || !Number.isInteger(days) || days < 1 || days > 3660) {
+    e.windowDays = 'Enter a whole number of days from 1 to 3660.';
+  }
+  const high = Number(f.churnHighPercent);
+  const medium = Number(f.churnMediumPercent);
+  const okHigh = f.churnHighPercent.trim() !== '' && Number.isFinite(high) && high > 0 && high < 100;
+  const okMedium = f.churnMediumPercent.trim() !== '' && Number.isFinite(medium) && medium > 0 && medium < 100;
+  if (!okHigh) e.churnHighPercent = 'Enter a chance above 0 and below 100%.';
+  if (!okMedium) e.churnMediumPercent = 'Enter a chance above 0 and below 100%.';
+  else if (okHigh && high > medium) e.churnMediumPercent = 'Must be at least the high-risk threshold.';
   return e;
 }
 
@@ -132,6 +162,12 @@ export function toSettings(original: Raw, f: SettingsForm): Raw {
     refund_dating: f.refundDating,
   };
   if (f.segments !== undefined) out.segments = f.segments;
+  out.prediction = {
+    ...original.prediction,
+    window_days: Number(f.windowDays),
+    churn_risk_high: Math.round(Number(f.churnHighPercent) * 100) / 10000,
+    churn_risk_medium: Math.round(Number(f.churnMediumPercent) * 100) / 10000,
+  };
   const hour = Number(f.nightlyHour);
   // The hour goes back where the server keeps it.
   if ('nightly_hour' in original && !original.schedule) out.nightly_hour = hour;

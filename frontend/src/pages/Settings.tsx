@@ -153,6 +153,54 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
           </FormLayout>
         </Card>
       </Layout.AnnotatedSection>
+      <Layout.AnnotatedSection
+        id="prediction"
+        title="Predictions"
+        description="The chance to order soon, the headline prediction, and the churn risk cut from it."
+      >
+        <Card>
+          <FormLayout>
+            <TextField
+              label="Chance to order within"
+              type="number"
+              min={1}
+              max={3660}
+              value={form.windowDays}
+              onChange={set('windowDays')}
+              autoComplete="off"
+              suffix="days"
+              error={errors.windowDays}
+              helpText="Each customer's chance of ordering at least once in this many days after a scoring."
+            />
+            <FormLayout.Group>
+              <TextField
+                label="High churn risk below"
+                type="number"
+                min={0}
+                max={100}
+                value={form.churnHighPercent}
+                onChange={set('churnHighPercent')}
+                autoComplete="off"
+                suffix="%"
+                error={errors.churnHighPercent}
+                helpText="Customers below this chance are high risk (and get the churn-risk tag when it is on)."
+              />
+              <TextField
+                label="Medium churn risk below"
+                type="number"
+                min={0}
+                max={100}
+                value={form.churnMediumPercent}
+                onChange={set('churnMediumPercent')}
+                autoComplete="off"
+                suffix="%"
+                error={errors.churnMediumPercent}
+                helpText="Customers from here up are low risk."
+              />
+            </FormLayout.Group>
+          </FormLayout>
+        </Card>
+      </Layout.AnnotatedSection>
       <Layout.AnnotatedSection id="schedule" title="Schedule" description={`Nightly rescoring, in the shop's time zone${shop.timezone ? ` (${shop.timezone})` : ''}.`}>
         <Card>
           <Select label="Rescore every night at" options={HOURS} value={form.nightlyHour} onChange={set('nightlyHour')} />

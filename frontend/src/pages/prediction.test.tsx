@@ -1,4 +1,4 @@
-import {screen, waitFor, within} from '@testing-library/react';
+import {fireEvent, screen, waitFor, within} from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {describe, expect, it} from 'vitest';
 
@@ -6,6 +6,7 @@ import {fakeApi, renderWithApp} from '../test/render';
 import {CustomersPage, PER_PAGE} from './Customers';
 import {InsightsPage} from './Insights';
 import {SegmentsPage} from './Segments';
+import {SettingsPage} from './Settings';
 
 const pageState = (name: string) => document.querySelector(`[data-page="${name}"]`)?.getAttribute('data-state');
 const metric = (id: string) => document.querySelector(`[data-metric="${id}"]`)?.textContent;
@@ -117,5 +118,34 @@ describe('The chance to order on the lists', () => {
     const breakUp = document.querySelector('[data-group="break-up"]')!.closest('tr') as HTMLElement;
     expect(within(breakUp).getByText('3.1%')).toBeInTheDocument();
     expect(within(breakUp).queryByText('99.9%')).toBeNull();
+  });
+});
+
+describe('Prediction settings', () => {
+  it('saves the window and thresholds and keeps them on other edits', async () => {
+    const settings = {
+      tag_prefix: 'cvo-',
+      groups_enabled: null,
+      value_tags: {predicted_value_tier: false, churn_risk: true},
+      metafields: true,
+      cac: 0,
+      default_margin: 0.3,
+      refund_dating: 'refund_date',
+      schedule: {nightly_hour: 3},
+      prediction: {window_days: 60, churn_risk_high: 0.05, churn_risk_medium: 0.2},
+    };
+    const api = fakeApi({'/api/settings': settings, 'PUT /api/settings': (_p: string, body: unknown) => body});
+    renderWithApp(<SettingsPage />, {api});
+    await waitFor(() => expect(pageState('settings')).toBe('ready'));
+    expect(screen.getByLabelText('Chance to order within')).toHaveValue(60);
+    fireEvent.change(screen.getByLabelText('High churn risk below'), {target: {value: '50'}});
+    expect(await screen.findByText('Must be at least the high-risk threshold.')).toBeInTheDocument();
+    expect(screen.getByRole('button', {name: 'Save'})).toHaveAttribute('aria-disabled', 'true');
+    fireEvent.change(screen.getByLabelText('High churn risk below'), {target: {value: '8'}});
+    fireEvent.change(screen.getByLabelText('Chance to order within'), {target: {value: '30'}});
+    await userEvent.click(screen.getByRole('button', {name: 'Save'}));
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'PUT')).toBe(true));
+    const body = api.calls.find((c) => c.method === 'PUT')!.body as Record<string, unknown>;
+    expect(body.prediction).toEqual({window_days: 30, churn_risk_high: 0.08, churn_risk_medium: 0.2});
   });
 });
