@@ -131,12 +131,11 @@ func (s Settings) normalized() (Settings, error) {
 		return s, cvo.Errorf(cvo.EINVALID, "The default margin must be above 0 and at most 1.")
 	case !(s.CAC >= 0) || math.IsInf(s.CAC, 0):
 		return s, cvo.Errorf(cvo.EINVALID, "The acquisition cost must be a non-negative amount.")
-	case s.WindowDays < 1 || s.WindowDays > 3660:
-		return s, cvo.Errorf(cvo.EINVALID, "The prediction window must be 1 to 3660 days.")
-	case !(s.Churn.High > 0 && s.Churn.High <= s.Churn.Medium && s.Churn.Medium < 1):
-		return s, cvo.Errorf(cvo.EINVALID, "Churn-risk thresholds must satisfy 0 < high ≤ medium < 1.")
 	case s.MinRepeatCustomers < 1:
 		return s, cvo.Errorf(cvo.EINVALID, "The minimum number of repeat customers must be positive.")
+	}
+	if err := s.checkWindow(); err != nil {
+		return s, err
 	}
 	for src, v := range s.CACBySource {
 		if !(v >= 0) || math.IsInf(v, 0) {
@@ -144,6 +143,18 @@ func (s Settings) normalized() (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkWindow rejects a prediction window or churn thresholds no run can
+// use.
+func (s Settings) checkWindow() error {
+	switch {
+	case s.WindowDays < 1 || s.WindowDays > 3660:
+		return cvo.Errorf(cvo.EINVALID, "The prediction window must be 1 to 3660 days.")
+	case !(s.Churn.High > 0 && s.Churn.High <= s.Churn.Medium && s.Churn.Medium < 1):
+		return cvo.Errorf(cvo.EINVALID, "Churn-risk thresholds must satisfy 0 < high ≤ medium < 1.")
+	}
+	return nil
 }
 
 // clvConfig is the clv configuration the settings imply.

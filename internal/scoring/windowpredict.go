@@ -314,71 +314,126 @@ type windowOutcome struct {
 	p    []float64
 }
 
+// windowRun is one run of the procedure: the holdout and its labels.
+type windowRun struct {
+	ix      *shopIndex
+	s       Settings
+	sums    []clv.Summary // as-of summaries of every indexed customer
+	w       int32         // the window in days
+	t       float64       // the window in Unit
+	perUnit float64
+	cutoff  int32
+	cal     []clv.Summary // summaries at the cutoff of the holdout customers
+	calWho  []int32       // their index (nil: every customer)
+	y       []bool        // ordered in (cutoff, as-of]
+}
+
+// candidate is one candidate's backtest.
+type candidate struct {
+	name     string
+	baseline bool
+	raw      []float64
+	cal      []float64 // recalibrated out of sample (cross-fitted)
+	err      error
+}
+
 // predictWindow runs the whole procedure. sums are the as-of summaries of
 // every indexed customer, in index order.
 func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcome, error) {
-	w := int32(s.WindowDays)
-	cutoff := ix.asOfDay - w
-	if cutoff < ix.minDay {
-		return nil, fmt.Errorf("%w: the history is shorter than the %d-day window", errNoWindowHistory, w)
+	r := &windowRun{ix: ix, s: s, sums: sums, w: int32(s.WindowDays), perUnit: s.Unit.DaysPer()}
+	r.t = float64(r.w) / r.perUnit
+	r.cutoff = ix.asOfDay - r.w
+	if r.cutoff < ix.minDay {
+		return nil, fmt.Errorf("%w: the history is shorter than the %d-day window", errNoWindowHistory, r.w)
 	}
-	perUnit := s.Unit.DaysPer()
-	t := float64(w) / perUnit
-	cal, calWho := ix.summaries(cutoff, s.Unit)
-	m := len(cal)
-	customerOf := func(i int) int {
-		if calWho == nil {
-			return i
-		}
-		return int(calWho[i])
-	}
-	y := make([]bool, m)
+	r.cal, r.calWho = ix.summaries(r.cutoff, s.Unit)
+	m := len(r.cal)
+	r.y = make([]bool, m)
 	pos := 0
 	for i := range m {
-		y[i] = ix.orderedIn(customerOf(i), cutoff, ix.asOfDay)
-		if y[i] {
+		r.y[i] = ix.orderedIn(r.customerOf(i), r.cutoff, ix.asOfDay)
+		if r.y[i] {
 			pos++
 		}
 	}
 	if pos < minHoldoutOrders || m-pos < minHoldoutOrders {
-		return nil, fmt.Errorf("%w: %d of %d customers ordered in the last %d days", errNoWindowHistory, pos, m, w)
+		return nil, fmt.Errorf("%w: %d of %d customers ordered in the last %d days", errNoWindowHistory, pos, m, r.w)
 	}
-	wp := &WindowPrediction{WindowDays: s.WindowDays, Cutoff: ix.midnight(cutoff), AsOf: ix.midnight(ix.asOfDay),
+	wp := &WindowPrediction{WindowDays: s.WindowDays, Cutoff: ix.midnight(r.cutoff), AsOf: ix.midnight(ix.asOfDay),
 		HoldoutCustomers: m, HoldoutShare: float64(pos) / float64(m), Thresholds: s.Churn}
 
-	// Backtest predictions of every candidate, side by side.
-	type cand struct {
-		name     string
-		baseline bool
-		raw      []float64
-		cal      []float64 // cross-fitted recalibrated
-		err      error
+	cands, err := r.backtest()
+	if err != nil {
+		return nil, err
 	}
-	cands := []*cand{{name: CandidateBGNBD}, {name: CandidateMBGNBD}, {name: CandidateParetoNBD}, {name: CandidateFeatures},
+	byName := map[string]*candidate{}
+	for _, c := range cands {
+		byName[c.name] = c
+		if c.err != nil {
+			wp.Candidates = append(wp.Candidates, CandidateScore{Name: c.name, Baseline: c.baseline, Error: c.err.Error()})
+			continue
+		}
+		sc, cal := scoreCandidate(c.name, c.baseline, c.raw, r.y)
+		c.cal = cal
+		if sc.Error != "" {
+			c.err = errors.New(sc.Error)
+		}
+		wp.Candidates = append(wp.Candidates, sc)
+	}
+
+	chosen, prod, holdFit, err := r.choose(wp)
+	if err != nil {
+		return nil, err
+	}
+	platt, err := r.calibrate(wp, byName[chosen], holdFit)
+	if err != nil {
+		return nil, err
+	}
+	if f, err := fitWindowLogistic(ix, r.cutoff, r.w, []int{0, 1, 2, 3}); err == nil {
+		wp.Features = &FeatureModel{Names: featureNames, Mean: f.mean, Scale: f.scale, Coef: f.coef, Intercept: f.intercept}
+	}
+	out := &windowOutcome{pred: wp, p: make([]float64, len(prod))}
+	for i, q := range prod {
+		out.p[i] = platt.Apply(q)
+	}
+	return out, nil
+}
+
+func (r *windowRun) customerOf(i int) int {
+	if r.calWho == nil {
+		return i
+	}
+	return int(r.calWho[i])
+}
+
+// backtest gives every candidate's raw predictions for the holdout,
+// candidates side by side.
+func (r *windowRun) backtest() ([]*candidate, error) {
+	cands := []*candidate{{name: CandidateBGNBD}, {name: CandidateMBGNBD}, {name: CandidateParetoNBD}, {name: CandidateFeatures},
 		{name: BaselineAverage, baseline: true}, {name: BaselineRecency, baseline: true}}
-	allCols, recencyCols := []int{0, 1, 2, 3}, []int{0}
+	m := len(r.cal)
 	logisticAt := func(cols []int) ([]float64, error) {
-		f, err := fitWindowLogistic(ix, cutoff-w, w, cols)
+		f, err := fitWindowLogistic(r.ix, r.cutoff-r.w, r.w, cols)
 		if err != nil {
 			return nil, err
 		}
-		return applyLogistic(ix, &f, cols, cutoff, calWho, m), nil
+		return applyLogistic(r.ix, &f, cols, r.cutoff, r.calWho, m), nil
 	}
 	waits := make([]func() error, len(cands))
 	for k, c := range cands {
 		waits[k] = goSafe(func() error {
 			switch c.name {
 			case CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD:
-				model, err := fitBTYD(c.name, cal, s.MinRepeatCustomers)
+				model, err := fitBTYD(c.name, r.cal, r.s.MinRepeatCustomers)
 				if err != nil {
 					c.err = err
 					return nil
 				}
-				c.raw = applyBTYD(model, cal, t, perUnit)
+				c.raw = applyBTYD(model, r.cal, r.t, r.perUnit)
 			case CandidateFeatures:
-				c.raw, c.err = logisticAt(allCols)
+				c.raw, c.err = logisticAt([]int{0, 1, 2, 3})
 			case BaselineRecency:
-				c.raw, c.err = logisticAt(recencyCols)
+				c.raw, c.err = logisticAt([]int{0})
 			case BaselineAverage:
 				c.raw = make([]float64, m)
 				for i := range c.raw {
@@ -393,96 +448,71 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 			return nil, err
 		}
 	}
-	for _, c := range cands {
-		if c.err == nil {
-			sc, cal := scoreCandidate(c.name, c.baseline, c.raw, y)
-			c.cal = cal
-			if sc.Error != "" {
-				c.err = errors.New(sc.Error)
-			} else {
-				wp.Candidates = append(wp.Candidates, sc)
-				continue
-			}
-		}
-		wp.Candidates = append(wp.Candidates, CandidateScore{Name: c.name, Baseline: c.baseline, Error: c.err.Error()})
-	}
+	return cands, nil
+}
 
-	// The order of preference: models by log loss, then baselines by log
-	// loss; models that do not beat the better baseline go after it.
+// choose picks the headline: the models with the lowest log loss that beat
+// the better baseline, else that baseline; one whose refit on the whole
+// history fails gives way to the next, and the reason says so. It returns
+// the winner's predictions at as-of and, for the candidates refitted on
+// the holdout itself, their fitted chance for the holdout customers.
+func (r *windowRun) choose(wp *WindowPrediction) (string, []float64, []float64, error) {
 	scored := slices.DeleteFunc(slices.Clone(wp.Candidates), func(c CandidateScore) bool { return c.Error != "" })
 	slices.SortStableFunc(scored, func(a, b CandidateScore) int { return cmp.Compare(a.LogLoss, b.LogLoss) })
-	bestBaseline := -1
-	for i, c := range scored {
-		if c.Baseline {
-			bestBaseline = i
-			break
-		}
-	}
+	bestBaseline := slices.IndexFunc(scored, func(c CandidateScore) bool { return c.Baseline })
 	if bestBaseline < 0 {
-		return nil, errors.New("no baseline could be scored")
-	}
-	base := scored[bestBaseline]
-	// Preference: models that beat the better baseline, then the baseline.
-	prefs := scored[:bestBaseline+1]
-	byName := map[string]*cand{}
-	for _, c := range cands {
-		byName[c.name] = c
+		return "", nil, nil, errors.New("no baseline could be scored")
 	}
 	var notes []string
-	var chosen CandidateScore
-	var prod, holdFit []float64
-	for _, c := range prefs {
-		p, h, err := productionRaw(ix, s, sums, c.Name, t, perUnit, cutoff, calWho, wp.HoldoutShare)
+	for _, c := range scored[:bestBaseline+1] {
+		prod, hold, err := productionRaw(r.ix, r.s, r.sums, c.Name, r.t, r.perUnit, r.cutoff, r.calWho, wp.HoldoutShare)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("%s scored better but could not be refitted on the whole history (%v)", candidateLabel(c.Name), err))
 			continue
 		}
-		chosen, prod, holdFit = c, p, h
-		break
-	}
-	if prod == nil {
-		return nil, fmt.Errorf("no candidate could be refitted: %s", notes)
-	}
-	wp.Model = chosen.Name
-	wp.BeatsBaselines = !chosen.Baseline
-	var bestModel *CandidateScore
-	for i := range scored {
-		if !scored[i].Baseline {
-			bestModel = &scored[i]
-			break
+		wp.Model = c.Name
+		wp.BeatsBaselines = !c.Baseline
+		wp.Reason = reason(c, scored[bestBaseline], scored, r.w)
+		for _, n := range notes {
+			wp.Reason += " " + capitalize(n) + "."
 		}
+		return c.Name, prod, hold, nil
 	}
-	switch {
-	case !chosen.Baseline:
-		wp.Reason = fmt.Sprintf("%s predicted who ordered in the last %d days best (log loss %.4f, AUC %.3f) and beat %s (log loss %.4f, AUC %.3f).",
-			capitalize(candidateLabel(chosen.Name)), w, chosen.LogLoss, chosen.AUC, candidateLabel(base.Name), base.LogLoss, base.AUC)
-	case bestModel != nil:
-		wp.Reason = fmt.Sprintf("No model beat the baselines on the last %d days: the best, %s, had log loss %.4f against %.4f for %s, so the chance to order comes from %s.",
-			w, candidateLabel(bestModel.Name), bestModel.LogLoss, chosen.LogLoss, candidateLabel(chosen.Name), candidateLabel(chosen.Name))
-	default:
-		wp.Reason = fmt.Sprintf("No model could be fitted, so the chance to order comes from %s.", candidateLabel(chosen.Name))
-	}
-	for _, n := range notes {
-		wp.Reason += " " + capitalize(n) + "."
-	}
+	return "", nil, nil, fmt.Errorf("no candidate could be refitted: %s", notes)
+}
 
-	// Calibration. The regressions and the average are refitted on the
-	// holdout itself, so their mean prediction there already is the share
-	// who ordered (the intercept's score equation); a recalibration learnt
-	// one window earlier would carry that window's drift into this one. The
-	// BTYD models, refitted on the whole history, get the Platt map of
-	// their backtest on the holdout.
-	wp.Calibration = Platt{A: 0, B: 1}
-	platt := wp.Calibration
-	if holdFit == nil {
-		holdRaw := byName[chosen.Name].raw
-		p, err := plattFit(holdRaw, y)
-		if err != nil {
-			return nil, fmt.Errorf("recalibrate %s: %w", chosen.Name, err)
+// reason says in a sentence why the chosen candidate is the headline.
+func reason(chosen, base CandidateScore, scored []CandidateScore, w int32) string {
+	if !chosen.Baseline {
+		return fmt.Sprintf("%s predicted who ordered in the last %d days best (log loss %.4f, AUC %.3f) and beat %s (log loss %.4f, AUC %.3f).",
+			capitalize(candidateLabel(chosen.Name)), w, chosen.LogLoss, chosen.AUC, candidateLabel(base.Name), base.LogLoss, base.AUC)
+	}
+	for _, m := range scored {
+		if !m.Baseline {
+			return fmt.Sprintf("No model beat the baselines on the last %d days: the best, %s, had log loss %.4f against %.4f for %s, so the chance to order comes from %s.",
+				w, candidateLabel(m.Name), m.LogLoss, chosen.LogLoss, candidateLabel(chosen.Name), candidateLabel(chosen.Name))
 		}
-		wp.Calibration, platt = p, p
-		holdFit = make([]float64, m)
-		for i, q := range holdRaw {
+	}
+	return fmt.Sprintf("No model could be fitted, so the chance to order comes from %s.", candidateLabel(chosen.Name))
+}
+
+// calibrate sets the chosen candidate's recalibration and what it shows on
+// the holdout. The regressions and the average are refitted on the holdout
+// itself, so their mean prediction there already is the share who ordered
+// (the intercept's score equation); a recalibration learnt one window
+// earlier would carry that window's drift into this one. The BTYD models,
+// refitted on the whole history, get the Platt map of their backtest on
+// the holdout.
+func (r *windowRun) calibrate(wp *WindowPrediction, chosen *candidate, holdFit []float64) (Platt, error) {
+	wp.Calibration = Platt{A: 0, B: 1}
+	if holdFit == nil {
+		p, err := plattFit(chosen.raw, r.y)
+		if err != nil {
+			return Platt{}, fmt.Errorf("recalibrate %s: %w", chosen.name, err)
+		}
+		wp.Calibration = p
+		holdFit = make([]float64, len(chosen.raw))
+		for i, q := range chosen.raw {
 			holdFit[i] = p.Apply(q)
 		}
 	}
@@ -490,22 +520,13 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 	for _, q := range holdFit {
 		sum += q
 	}
-	wp.MeanPredicted = sum / float64(m)
+	wp.MeanPredicted = sum / float64(len(holdFit))
 	// Deciles and groups show the out-of-sample predictions of the
 	// backtest, recalibrated on the other half of the holdout: what the
 	// merchant can expect of a forecast, not of a fit.
-	oos := byName[chosen.Name].cal
-	wp.Deciles = deciles(oos, y)
-	wp.Groups = groupCalibration(ix.groupsAt(cutoff, cal, calWho), oos, y)
-
-	if f, err := fitWindowLogistic(ix, cutoff, w, allCols); err == nil {
-		wp.Features = &FeatureModel{Names: featureNames, Mean: f.mean, Scale: f.scale, Coef: f.coef, Intercept: f.intercept}
-	}
-	out := &windowOutcome{pred: wp, p: make([]float64, len(prod))}
-	for i, q := range prod {
-		out.p[i] = platt.Apply(q)
-	}
-	return out, nil
+	wp.Deciles = deciles(chosen.cal, r.y)
+	wp.Groups = groupCalibration(r.ix.groupsAt(r.cutoff, r.cal, r.calWho), chosen.cal, r.y)
+	return wp.Calibration, nil
 }
 
 // productionRaw is a candidate's chance for every customer at as-of, and,
