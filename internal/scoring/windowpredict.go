@@ -94,8 +94,8 @@ func (ix *shopIndex) orderedIn(c int, from, to int32) bool {
 // by then.
 func fitWindowLogistic(ix *shopIndex, at, w int32, cols []int) (logisticFit, error) {
 	k := len(cols)
-	var X []float64
-	var y []bool
+	X := make([]float64, 0, k*ix.customers())
+	y := make([]bool, 0, ix.customers())
 	for c := range ix.customers() {
 		raw, ok := ix.rawFeatures(c, at)
 		if !ok {
@@ -215,14 +215,13 @@ func (p Platt) Apply(q float64) float64 { return sigmoid(p.A + p.B*logit(q)) }
 func scoreCandidate(name string, baseline bool, raw []float64, y []bool) (CandidateScore, []float64) {
 	cs := CandidateScore{Name: name, Baseline: baseline}
 	cal := make([]float64, len(raw))
+	fr := make([]float64, 0, len(raw)/2+1)
+	fy := make([]bool, 0, len(raw)/2+1)
 	for half := range 2 {
-		var fr []float64
-		var fy []bool
-		for i := range raw {
-			if i%2 != half {
-				fr = append(fr, raw[i])
-				fy = append(fy, y[i])
-			}
+		fr, fy = fr[:0], fy[:0]
+		for i := 1 - half; i < len(raw); i += 2 {
+			fr = append(fr, raw[i])
+			fy = append(fy, y[i])
 		}
 		p, err := plattFit(fr, fy)
 		if err != nil {
