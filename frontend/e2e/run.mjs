@@ -139,6 +139,9 @@ function figureChecks(name, json, f) {
       for (const g of json.groups ?? []) {
         if (!g.slug) continue;
         out.push([`group ${g.slug} customers = ${f.integer(g.customers)}`, `tr:has([data-group="${g.slug}"]) [data-cell="customers"]`, f.integer(g.customers)]);
+        if (isNum(g.avg_p_order_window)) {
+          out.push([`group ${g.slug} chance to order = ${f.percent(g.avg_p_order_window)}`, `tr:has([data-group="${g.slug}"]) [data-cell="p_order_window"]`, f.percent(g.avg_p_order_window)]);
+        }
       }
       for (const c of json.grid ?? []) {
         if (!isNum(c.customers) || c.customers === 0) continue;
@@ -160,13 +163,27 @@ function figureChecks(name, json, f) {
       }
       break;
     }
-    case 'customers':
+    case 'customers': {
       metric('customers_total', f.integer(json.total));
+      // The rows come in the API's order (predicted value, highest first).
+      const first = (json.customers ?? [])[0];
+      if (first && isNum(first.p_order_window)) {
+        out.push([`first customer's chance to order = ${f.percent(first.p_order_window)}`, 'tbody tr:first-child [data-cell="p_order_window"]', f.percent(first.p_order_window)]);
+      }
       break;
-    case 'insights':
+    }
+    case 'insights': {
       metric('top20_revenue_share', f.percent(json.pareto?.top20_revenue_share));
       metric('top20_margin_share', f.percent(json.pareto?.top20_margin_share));
+      const p = json.prediction;
+      if (p && isNum(p.holdoutShare)) {
+        metric('prediction_actual_share', f.percent(p.holdoutShare));
+        metric('prediction_mean', f.percent(p.meanPredicted));
+        const used = (p.candidates ?? []).find((c) => c.name === p.model);
+        if (used && isNum(used.auc)) metric('prediction_auc', f.decimal(used.auc, 3));
+      }
       break;
+    }
     default:
       break;
   }
@@ -295,6 +312,18 @@ async function chartChecks(page, name, json, f) {
         check(`backtest chart: the arrow key shows the first group's tooltip (${table[0]?.[0]})`, await tooltipShows(page, table[0]?.[0] ?? '?'));
         await page.keyboard.press('Escape');
         await blur(page);
+      }
+      // The chance to order's calibration by tenth of the prediction.
+      const deciles = (json.prediction?.deciles ?? []).filter((d) => d && isNum(d.predicted) && isNum(d.actual));
+      if (deciles.length) {
+        const expected = deciles.map((d) => [f.percent(d.predicted), f.percent(d.actual)]);
+        const sel = '[data-chart="prediction-deciles"] [data-type="BarGroup"][aria-hidden="false"]';
+        await page.waitForSelector(sel, {timeout: TIMEOUT});
+        const bars = (await page.$$eval(sel, (els) => els.map((e) => e.getAttribute('aria-label') || ''))).map(plain);
+        const drawn = bars.map((b) => b.match(/Predicted (.*),Actual (.*)$/)?.slice(1, 3));
+        check(`prediction chart draws the API's shares for ${deciles.length} tenths`, same(drawn, expected), `chart ${brief(drawn)}, API ${brief(expected)}`);
+        const table = await dataTable(page, 'prediction-deciles');
+        check('prediction data table shows the same shares', same(table.map((r) => r.slice(1)), expected), brief(table));
       }
       break;
     }
