@@ -28,26 +28,46 @@ func (m ParetoNBD) valid() bool {
 
 // logPowTail is log ∫_lo^∞ (a1+u)^-p1 (a2+u)^-p2 du for a1, a2 > 0, lo ≥ 0
 // and p1+p2 > 1. Writing the smaller base as the larger one times 1-z,
-// z = |a1-a2|/(max+u), the integrand is a power series in z whose
-// termwise integral is (max+lo)^-(k-1)/(k-1) 2F1(k-1, p; k; z(lo)) with
-// k = p1+p2 and p the exponent of the smaller base.
+// z = |a1-a2|/(max+lo), the integrand is a power series in z whose
+// termwise integral is (max+lo)^-(k-1)/(k-1) 2F1(k-1, p; k; z) with
+// k = p1+p2 and p the exponent of the smaller base. Euler's transformation
+// turns that 2F1 into (1-z)^(1-p) 2F1(1, k-p; k; z), whose terms are
+// positive and shrink at least by z each (k-p < k), so it converges fast
+// and without cancellation even when p is large, where the plain series
+// first grows by orders of magnitude.
 func logPowTail(a1, p1, a2, p2, lo float64) float64 {
 	if a1 < a2 {
 		a1, p1, a2, p2 = a2, p2, a1, p1
 	}
 	k := p1 + p2
 	z := (a1 - a2) / (a1 + lo)
-	var h float64
+	// log(1-z), exactly: 1-z = (a2+lo)/(a1+lo).
+	log1mz := math.Log(a2+lo) - math.Log(a1+lo)
+	var logH float64
 	if z > 0.9 && k < 100 {
-		// Straight to the 1-z connection formulas: with parameters this
-		// small they lose nothing, while the series hyp2f1 tries first needs
-		// thousands of terms this close to 1, which made fits that drift
-		// towards no dropout (s → 0, β → ∞) take seconds.
-		h = hypNearOne(k-1, p2, k, z)
+		// Near 1 the series needs thousands of terms; with parameters this
+		// small the 1-z connection formulas lose nothing.
+		logH = math.Log(hypNearOne(k-1, p2, k, z))
 	} else {
-		h = hyp2f1(k-1, p2, k, z)
+		logH = (1-p2)*log1mz + math.Log(eulerSeries(p1, k, z))
 	}
-	return -(k-1)*math.Log(a1+lo) - math.Log(k-1) + math.Log(h)
+	return -(k-1)*math.Log(a1+lo) - math.Log(k-1) + logH
+}
+
+// eulerSeries is 2F1(1, b; c; z) for 0 ≤ z < 1 and 0 < b < c: positive
+// terms with ratios (b+n)/(c+n) z < z.
+func eulerSeries(b, c, z float64) float64 {
+	sum, term := 1.0, 1.0
+	for n := 0; n < hypMaxTerms; n++ {
+		fn := float64(n)
+		term *= (b + fn) / (c + fn) * z
+		sum += term
+		// The remaining terms shrink at least by z each.
+		if term <= hypTol*sum*(1-z) {
+			break
+		}
+	}
+	return sum
 }
 
 // logPowIntegral is log ∫_lo^hi (a1+u)^-p1 (a2+u)^-p2 du, -Inf when hi ≤ lo.

@@ -37,6 +37,8 @@ func TestParetoIntegralsMatchQuadrature(t *testing.T) {
 		{62, 0.76, 12155, 1.002, 0, 300}, // z near 1: the connection formula
 		{62, 3.76, 12155, 1.002, 120, 300},
 		{12155, 1.002, 62, 3.76, 1, 300},
+		{9332, 50.5, 50308, 1.003, 255, 320}, // many purchases: the plain series would grow first
+		{50308, 1.003, 9332, 50.5, 0, 40},
 	} {
 		want := quad.Fixed(func(u float64) float64 {
 			return math.Pow(c.a1+u, -c.p1) * math.Pow(c.a2+u, -c.p2)
