@@ -22,6 +22,15 @@ export const candidateNames: Record<string, string> = {
   recency: 'Baseline: recency alone',
 };
 
+// shortError says in a few words why a candidate was not used; the full
+// reason is listed under the table.
+export function shortError(e: string): string {
+  const text = e.replace(/^clv: /, '');
+  if (/did not converge/.test(text)) return 'The fit did not converge';
+  if (/insufficient data|need \d+/.test(text)) return 'Too little data';
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
 function candidateName(name: string | undefined): string {
   return (name && candidateNames[name]) || name || '—';
 }
@@ -67,7 +76,7 @@ export function PredictionCheck({prediction}: {prediction: Insights['prediction'
     {heading: 'Log loss', numeric: true, sortValue: (c) => (c.error ? undefined : c.logLoss), render: (c) => (c.error ? '—' : fmt.decimal(c.logLoss, 4))},
     {heading: 'Brier score', numeric: true, sortValue: (c) => (c.error ? undefined : c.brier), render: (c) => (c.error ? '—' : fmt.decimal(c.brier, 4))},
     {heading: 'AUC', numeric: true, sortValue: (c) => (c.error ? undefined : c.auc), render: (c) => (c.error ? '—' : fmt.decimal(c.auc, 3))},
-    {heading: 'Note', sortValue: (c) => c.error ?? '', render: (c) => (c.error ? `Not used: ${c.error}` : '')},
+    {heading: 'Note', sortValue: (c) => c.error ?? '', render: (c) => (c.error ? `Not used: ${shortError(c.error)}` : '')},
   ];
   return (
     <Card>
@@ -100,6 +109,15 @@ export function PredictionCheck({prediction}: {prediction: Insights['prediction'
               <Metric id="prediction_mean" label="Average chance predicted for them" value={fmt.percent(p.meanPredicted)} />
             </MetricGrid>
             <SortableTable columns={columns} rows={candidates} />
+            {candidates
+              .filter((c) => c.error)
+              .map((c) => (
+                <Text key={c.name} as="p" tone="subdued" variant="bodySm">
+                  <span data-candidate-error={c.name}>
+                    {candidateName(c.name)} was not used: {c.error}
+                  </span>
+                </Text>
+              ))}
           </>
         ) : null}
         {deciles.length ? (

@@ -53,7 +53,8 @@ describe('The chance to order on Insights', () => {
     expect(metric('prediction_mean')).toBe('17.4%');
     // The failed fit is listed with its reason, never hidden.
     const failed = document.querySelector('[data-candidate="bgnbd"]')!.closest('tr') as HTMLElement;
-    expect(within(failed).getByText(/Not used: clv: fit did not converge/)).toBeInTheDocument();
+    expect(within(failed).getByText('Not used: The fit did not converge')).toBeInTheDocument();
+    expect(document.querySelector('[data-candidate-error="bgnbd"]')).toHaveTextContent('BG/NBD was not used: clv: fit did not converge: parameters diverged');
     expect(document.querySelector('[data-candidate="features"]')).toHaveTextContent('(used)');
     // Each chart has its data table.
     const toggles = screen.getAllByRole('button', {name: 'Show data table'});
