@@ -22,6 +22,8 @@ type Report struct {
 	Transitions Transitions      `json:"transitions"`
 	Anomalies   Anomalies        `json:"anomalies"`
 	ICP         ICP              `json:"icp"`
+	// LifetimeValue is absent from scorings made before it existed.
+	LifetimeValue LifetimeValue `json:"lifetimeValue"`
 }
 
 // Run indexes the history, scores it (previous: the last scoring's
@@ -50,6 +52,7 @@ func (d *Dataset) Report(previous map[string]rfm.Group) (Report, error) {
 	r.Products = d.ProductRetention()
 	r.Loyalty = d.Loyalty()
 	r.Pareto = d.Pareto()
+	r.LifetimeValue = d.LifetimeValue()
 	r.Anomalies = d.anomalies(d.monthly(r.Retention.Trend), r.Loyalty)
 	wg.Wait()
 	if icpErr != nil {
