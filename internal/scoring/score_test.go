@@ -89,6 +89,7 @@ func checkInvariants(t *testing.T, res *Result, orders []cvo.Order, s Settings) 
 func checkLifetimeValue(t *testing.T, res *Result) {
 	t.Helper()
 	lv := res.Reports.LifetimeValue
+	require.NotNil(t, lv)
 	customers := 0
 	var revenue, gross float64
 	for _, co := range lv.Cohorts {
