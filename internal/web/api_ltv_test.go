@@ -46,7 +46,9 @@ func (h *ltvHistory) ShopOrders(_ context.Context, _ string, fn func(cvo.Order) 
 	return nil
 }
 
-func (h *ltvHistory) ShopCustomers(context.Context, string, func(cvo.Customer) error) error { return nil }
+func (h *ltvHistory) ShopCustomers(context.Context, string, func(cvo.Customer) error) error {
+	return nil
+}
 
 // ltvServer scores the shop as the rescoring job does, stores the scoring
 // in a real database (dropping the report when old is set, as in a
