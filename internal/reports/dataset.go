@@ -136,8 +136,9 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 				continue
 			}
 			net := o.NetValueAsOf(opts.AsOf, opts.RefundDating)
-			margin, cov := orderMargin(o, net)
-			grossOf[i] = float32(historicalMargin(o, net, opts.DefaultMarginRate))
+			cost, covered, lineRevenue := o.KnownCost()
+			margin, cov := orderMargin(net, cost, covered, lineRevenue)
+			grossOf[i] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
 			at := o.CreatedAt.Unix()
 			first = min(first, at)
 			k1, k2 := idKeys(o.CustomerID)
@@ -284,8 +285,7 @@ func parallel(n, grain int, work func(lo, hi int)) {
 // cost of goods. Lines without a unit cost are assumed to carry the same
 // cost ratio as the lines with one; coverage says how much of the line
 // revenue had a cost. Orders with no known cost report no margin.
-func orderMargin(o *cvo.Order, net float64) (float64, float32) {
-	cost, covered, lineRevenue := o.KnownCost()
+func orderMargin(net, cost, covered, lineRevenue float64) (float64, float32) {
 	if covered <= 0 || lineRevenue <= 0 {
 		return 0, 0
 	}
@@ -294,9 +294,9 @@ func orderMargin(o *cvo.Order, net float64) (float64, float32) {
 
 // historicalMargin is historical CLV's margin of one order (see
 // clv.HistoricalCLV): the known-cost lines' margin rate on the known-cost
-// share of the net value, the default rate on the rest.
-func historicalMargin(o *cvo.Order, net, defaultRate float64) float64 {
-	cost, covered, lineRevenue := o.KnownCost()
+// share of the net value, the default rate on the rest. The arguments are
+// the order's net value and cvo.Order.KnownCost.
+func historicalMargin(net, cost, covered, lineRevenue, defaultRate float64) float64 {
 	share, knownRate := 0.0, 0.0
 	if lineRevenue > 0 && covered > 0 {
 		share = min(covered/lineRevenue, 1)
