@@ -86,10 +86,25 @@ export function rowsFor(d: LifetimeValue, dim: Dimension, fmt: Formatter): Row[]
   }
 }
 
-// chartRows picks the curves the chart draws: the newest cohorts, or the
-// attributes with the most customers (the API sends them largest first).
+// drawnValues are the values a chart draws: the current month is left out,
+// where a month so far would read as a flattening curve; the table shows it,
+// marked.
+function drawnValues(r: Row, values: Num[]): Num[] {
+  return r.partialLast ? values.slice(0, -1) : values;
+}
+
+// chartRows picks the curves the chart draws: the newest cohorts with a
+// month that has ended, or the attributes with the most customers (the API
+// sends them largest first).
 function chartRows(rows: Row[], dim: Dimension): Row[] {
-  return dim === 'cohort' ? rows.slice(-CHART_SERIES) : rows.slice(0, CHART_SERIES);
+  if (dim !== 'cohort') return rows.slice(0, CHART_SERIES);
+  return rows.filter((r) => drawnValues(r, r.gross).length > 0).slice(-CHART_SERIES);
+}
+
+// shortPayback is paybackText for a table cell.
+function shortPayback(p: LtvPayback | undefined): string {
+  if (p?.state === 'reached') return `Month ${p.month ?? MISSING}`;
+  return p?.state === 'not_yet' ? 'Not yet' : MISSING;
 }
 
 export function LifetimeValuePage() {
@@ -175,8 +190,12 @@ function LifetimeValueContent({d}: {d: LifetimeValue}) {
               <Metric
                 id="ltv_payback"
                 label="Acquisition cost paid back"
-                value={paybackText(overall?.payback)}
-                help="The month since the first order in which gross profit per customer reaches the acquisition cost."
+                value={overall?.payback?.state === 'no_cac' ? MISSING : paybackText(overall?.payback)}
+                help={
+                  overall?.payback?.state === 'no_cac'
+                    ? 'No acquisition cost is set, so there is nothing to pay back.'
+                    : 'The month since the first order in which gross profit per customer reaches the acquisition cost.'
+                }
               />
             </MetricGrid>
             {months > 0 ? (
@@ -223,9 +242,14 @@ function valueCell(fmt: Formatter, row: Row, values: Num[], k: number) {
   if (k >= values.length) return MISSING;
   const text = fmt.money(values[k]);
   if (row.partialLast && k === values.length - 1) {
+    // Two lines keep the column as narrow as its neighbours.
     return (
       <span data-partial="true" title="This month has not ended; the value is so far.">
-        {text} (so far)
+        {text}
+        <br />
+        <Text as="span" variant="bodySm" tone="subdued">
+          so far
+        </Text>
       </span>
     );
   }
@@ -239,9 +263,10 @@ function Comparison({d}: {d: LifetimeValue}) {
   const rows = rowsFor(d, dim, fmt);
   const shown = chartRows(rows, dim);
   const pick = (r: Row) => (measure === 'revenue' ? r.revenue : r.gross);
-  // The current month is left out of the chart, where a month so far would
-  // read as a flattening curve; the table shows it, marked.
-  const drawn = (r: Row) => (r.partialLast ? pick(r).slice(0, -1) : pick(r));
+  const drawn = (r: Row) => drawnValues(r, pick(r));
+  // Without any acquisition cost there is nothing to pay back: the columns
+  // would only hold dashes.
+  const withCAC = rows.some((r) => isNum(r.cac) && r.cac > 0);
   const width = Math.max(0, ...shown.map((r) => drawn(r).length));
   const xLabels = Array.from({length: width}, (_, k) => monthLabel(k));
   const info = DIMENSIONS.find((x) => x.id === dim) ?? DIMENSIONS[0];
@@ -249,7 +274,9 @@ function Comparison({d}: {d: LifetimeValue}) {
   const columns: Column<Row>[] = [
     {heading: info.heading, sortValue: (r) => r.key, render: (r) => r.name},
     {heading: 'Customers', numeric: true, sortValue: (r) => r.customers, render: (r) => fmt.integer(r.customers)},
-    {heading: 'Acquisition cost', numeric: true, sortValue: (r) => r.cac, render: (r) => (isNum(r.cac) && r.cac > 0 ? fmt.money(r.cac) : MISSING)},
+    ...(withCAC
+      ? [{heading: 'Acquisition cost', numeric: true, sortValue: (r: Row) => r.cac, render: (r: Row) => (isNum(r.cac) && r.cac > 0 ? fmt.money(r.cac) : MISSING)}]
+      : []),
     ...TABLE_MONTHS.map(
       (k): Column<Row> => ({
         heading: monthLabel(k),
@@ -258,7 +285,9 @@ function Comparison({d}: {d: LifetimeValue}) {
         render: (r) => valueCell(fmt, r, pick(r), k),
       }),
     ),
-    {heading: 'Paid back', sortValue: (r) => (r.payback?.state === 'reached' ? r.payback.month : null), render: (r) => paybackText(r.payback)},
+    ...(withCAC
+      ? [{heading: 'Paid back', sortValue: (r: Row) => (r.payback?.state === 'reached' ? r.payback.month : null), render: (r: Row) => shortPayback(r.payback)}]
+      : []),
   ];
   const what = measure === 'revenue' ? 'Net revenue' : 'Gross profit';
   return (
