@@ -163,8 +163,9 @@ function figureChecks(name, json, f) {
       // The comparison table's first cohort with customers, month 0.
       const first = (json.cohorts ?? []).find((c) => isNum(c.customers) && c.customers > 0);
       if (first && isNum(first.gross_profit?.[0]) && !(first.partial && first.gross_profit.length === 1)) {
-        out.push([`first cohort month 0 = ${f.money(first.gross_profit[0])}`, 'tbody tr:first-child td:nth-child(4)', f.money(first.gross_profit[0])]);
+        out.push([`first cohort month 0 = ${f.money(first.gross_profit[0])}`, 'tbody tr:first-child [data-cell="month-0"]', f.money(first.gross_profit[0])]);
       }
+      if (json.overall?.payback?.state === 'no_cac') metric('ltv_payback', '—');
       break;
     }
     case 'products': {

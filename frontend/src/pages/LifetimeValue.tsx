@@ -238,13 +238,14 @@ const DIMENSIONS: {id: Dimension; label: string; heading: string}[] = [
 ];
 
 // valueCell shows one cumulative value, marking the current month so far.
+// data-cell lets the e2e harness find a month's value whatever columns show.
 function valueCell(fmt: Formatter, row: Row, values: Num[], k: number) {
-  if (k >= values.length) return MISSING;
+  if (k >= values.length) return <span data-cell={`month-${k}`}>{MISSING}</span>;
   const text = fmt.money(values[k]);
   if (row.partialLast && k === values.length - 1) {
     // Two lines keep the column as narrow as its neighbours.
     return (
-      <span data-partial="true" title="This month has not ended; the value is so far.">
+      <span data-cell={`month-${k}`} data-partial="true" title="This month has not ended; the value is so far.">
         {text}
         <br />
         <Text as="span" variant="bodySm" tone="subdued">
@@ -253,7 +254,7 @@ function valueCell(fmt: Formatter, row: Row, values: Num[], k: number) {
       </span>
     );
   }
-  return text;
+  return <span data-cell={`month-${k}`}>{text}</span>;
 }
 
 function Comparison({d}: {d: LifetimeValue}) {
