@@ -104,6 +104,7 @@ const PAGES = [
   {name: 'overview', path: '/', api: '/api/overview', label: 'Overview'},
   {name: 'segments', path: '/segments', api: '/api/segments', label: 'Segments'},
   {name: 'cohorts', path: '/cohorts', api: '/api/cohorts', label: 'Cohorts'},
+  {name: 'lifetime-value', path: '/lifetime-value', api: '/api/lifetime-value', label: 'Lifetime value'},
   {name: 'products', path: '/products', api: '/api/products', label: 'Products'},
   {name: 'customers', path: '/customers', api: '/api/customers?page=1&per_page=25', label: 'Customers'},
   {name: 'insights', path: '/insights', api: '/api/insights', label: 'Insights'},
@@ -150,6 +151,21 @@ function figureChecks(name, json, f) {
       if (first && isNum(first.retention?.[1])) {
         out.push([`first cohort month 1 = ${f.percent(first.retention[1])}`, `td[aria-label*=", month 1: "]`, f.percent(first.retention[1])]);
       }
+      break;
+    }
+    case 'lifetime-value': {
+      const gross = json.overall?.gross_profit ?? [];
+      metric('ltv_gross_m0', f.money(gross[0]));
+      metric('ltv_gross_m3', f.money(gross[3]));
+      metric('ltv_cac', isNum(json.cac) && json.cac > 0 ? f.money(json.cac) : '—');
+      metric('steady_customers', f.integer(json.steady?.customers));
+      metric('steady_on_schedule', f.integer(json.steady?.on_schedule));
+      // The comparison table's first cohort with customers, month 0.
+      const first = (json.cohorts ?? []).find((c) => isNum(c.customers) && c.customers > 0);
+      if (first && isNum(first.gross_profit?.[0]) && !(first.partial && first.gross_profit.length === 1)) {
+        out.push([`first cohort month 0 = ${f.money(first.gross_profit[0])}`, 'tbody tr:first-child [data-cell="month-0"]', f.money(first.gross_profit[0])]);
+      }
+      if (json.overall?.payback?.state === 'no_cac') metric('ltv_payback', '—');
       break;
     }
     case 'products': {
@@ -273,6 +289,13 @@ async function chartChecks(page, name, json, f) {
     case 'cohorts':
       if ((json.monthly ?? []).length) await heatmapChecks(page, 'cohorts-retention');
       break;
+    case 'lifetime-value': {
+      const gross = json.overall?.gross_profit ?? [];
+      if (gross.length) {
+        await lineChartChecks(page, 'ltv-overall', 'gross profits per customer', gross.map((v) => f.money(v)), (json.overall?.revenue ?? []).map((v) => f.money(v)));
+      }
+      break;
+    }
     case 'insights': {
       const curve = (json.pareto?.curve ?? []).filter((p) => isNum(p.customers_share) && isNum(p.revenue_share));
       if (curve.length) {
@@ -426,7 +449,7 @@ async function main() {
   ]) {
     console.log(`\nCharts at ${label} (${viewport.width} px)`);
     await page.setViewportSize(viewport);
-    for (const p of PAGES.filter((x) => ['overview', 'segments', 'cohorts', 'insights'].includes(x.name))) {
+    for (const p of PAGES.filter((x) => ['overview', 'segments', 'cohorts', 'lifetime-value', 'insights'].includes(x.name))) {
       await page.goto(pageURL(p.path), {waitUntil: 'domcontentloaded'});
       await page.waitForSelector(`[data-page="${p.name}"][data-state="ready"]`, {timeout: TIMEOUT}).catch(() => {});
       const charts = await page.$$eval('[data-chart] .cvo-chart__plot', (els) => els.length);

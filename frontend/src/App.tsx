@@ -13,6 +13,7 @@ import {Formatter, pickLocale} from './format';
 import {CohortsPage} from './pages/Cohorts';
 import {CustomersPage} from './pages/Customers';
 import {InsightsPage} from './pages/Insights';
+import {LifetimeValuePage} from './pages/LifetimeValue';
 import {NotFoundPage} from './pages/NotFound';
 import {OverviewPage} from './pages/Overview';
 import {ProductsPage} from './pages/Products';
@@ -36,6 +37,8 @@ function pageFor(path: string): ReactNode {
       return <SegmentsPage />;
     case '/cohorts':
       return <CohortsPage />;
+    case '/lifetime-value':
+      return <LifetimeValuePage />;
     case '/products':
       return <ProductsPage />;
     case '/customers':

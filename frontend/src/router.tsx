@@ -14,6 +14,7 @@ export const ROUTES: Route[] = [
   {path: '/', label: 'Overview'},
   {path: '/segments', label: 'Segments'},
   {path: '/cohorts', label: 'Cohorts'},
+  {path: '/lifetime-value', label: 'Lifetime value'},
   {path: '/products', label: 'Products'},
   {path: '/customers', label: 'Customers'},
   {path: '/insights', label: 'Insights'},

@@ -40,7 +40,8 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	// The reports index the history their own way; the models' index then
 	// numbers customers as the reports do, so that RFM assignments line up.
 	t0 := time.Now()
-	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating})
+	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
 	timings.add("reports index", t0)
 	if err := ctx.Err(); err != nil {
 		return nil, err

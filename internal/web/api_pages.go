@@ -716,3 +716,57 @@ func (a *api) ResyncNow(c echo.Context) error {
 	}
 	return c.JSON(http.StatusAccepted, apigen.ActionResult{State: apigen.Queued})
 }
+
+// GetLifetimeValue answers GET /api/lifetime-value.
+func (a *api) GetLifetimeValue(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
+	sc, agg, err := p.latest(c)
+	if err != nil {
+		return err
+	}
+	out := apigen.LifetimeValue{ScoredAt: sc.FinishedAt, Cohorts: []apigen.LtvCohort{}, Overall: ltvCurve(reports.LTVCurve{Key: "all", Label: "All customers"}),
+		ByFirstProduct: []apigen.LtvCurve{}, ByDiscountCode: []apigen.LtvCurve{}, BySource: []apigen.LtvCurve{}}
+	lv := agg.Reports.LifetimeValue
+	if lv == nil {
+		// A scoring stored before the report existed; the page offers a rescore.
+		return c.JSON(http.StatusOK, out)
+	}
+	out.Available, out.PartialMonth, out.Cac = true, lv.PartialMonth, lv.CAC
+	for _, co := range lv.Cohorts {
+		out.Cohorts = append(out.Cohorts, apigen.LtvCohort{Cohort: co.Month.Format("2006-01"), Customers: co.Customers, Cac: co.CAC,
+			Revenue: orEmpty(co.Revenue), GrossProfit: orEmpty(co.GrossProfit), Partial: co.Partial, Payback: ltvPayback(co.Payback),
+			Steady: co.Steady, SteadyOnSchedule: co.SteadyOnSchedule})
+	}
+	out.Overall = ltvCurve(lv.Overall)
+	out.ByFirstProduct, out.ByDiscountCode, out.BySource = ltvCurves(lv.ByFirstProduct), ltvCurves(lv.ByDiscountCode), ltvCurves(lv.BySource)
+	out.FirstProducts, out.DiscountCodes, out.Sources = lv.FirstProducts, lv.DiscountCodes, lv.Sources
+	r := lv.Steady
+	out.Steady = apigen.SteadyRule{MinPurchaseDays: r.MinPurchaseDays, MinGapDays: r.MinGapDays, MaxGapDays: r.MaxGapDays,
+		MaxVariation: r.MaxVariation, OverdueFactor: r.OverdueFactor, Customers: r.Customers, OnSchedule: r.OnSchedule,
+		AvgGapDays: r.AvgGapDays}
+	return c.JSON(http.StatusOK, out)
+}
+
+func ltvPayback(p reports.Payback) apigen.LtvPayback {
+	state := p.State
+	if state == "" {
+		state = reports.PaybackNoCAC
+	}
+	return apigen.LtvPayback{State: apigen.LtvPaybackState(state), Month: p.Month}
+}
+
+func ltvCurve(cv reports.LTVCurve) apigen.LtvCurve {
+	return apigen.LtvCurve{Key: cv.Key, Title: cv.Label, Customers: cv.Customers, Cac: cv.CAC, Observed: orEmpty(cv.Observed),
+		Revenue: orEmpty(cv.Revenue), GrossProfit: orEmpty(cv.GrossProfit), Payback: ltvPayback(cv.Payback), Steady: cv.Steady}
+}
+
+func ltvCurves(cs []reports.LTVCurve) []apigen.LtvCurve {
+	out := make([]apigen.LtvCurve, 0, len(cs))
+	for _, cv := range cs {
+		out = append(out, ltvCurve(cv))
+	}
+	return out
+}

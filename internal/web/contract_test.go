@@ -190,6 +190,8 @@ func TestAnswersFollowTheContract(t *testing.T) {
 		{http.MethodGet, "/api/customers?q=a", "", 200, ""},
 		{http.MethodGet, "/api/customers?per_page=500", "", 400, ""},
 		{http.MethodGet, "/api/insights", "", 200, ""},
+		{http.MethodGet, "/api/lifetime-value", "", 200, ""},
+		{http.MethodGet, "/api/lifetime-value", "", 404, "unscored.myshopify.com"},
 		{http.MethodGet, "/api/settings", "", 200, ""},
 		{http.MethodPut, "/api/settings", settings, 200, ""},
 		{http.MethodPut, "/api/settings", `{"tag_prefix":"cvo-","refund_dating":"refund_date","groups_enabled":null}`, 200, ""},

@@ -147,6 +147,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/lifetime-value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lifetime value per customer by month since the first order, CAC payback and steady repeat customers
+         * @description Cumulative net revenue and gross profit per customer by month since
+         *     the first order (month 0 is the month of the first order, in the
+         *     shop's time zone), per acquisition cohort month and by the first
+         *     order's product, discount code and acquisition source; the month in
+         *     which gross profit pays back the acquisition cost; and the customers
+         *     who order at a steady, subscription-like interval.
+         */
+        get: operations["getLifetimeValue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/settings": {
         parameters: {
             query?: never;
@@ -498,6 +523,105 @@ export interface components {
             products_total: number;
             vendors: components["schemas"]["SegmentRow"][];
             product_types: components["schemas"]["SegmentRow"][];
+        };
+        /**
+         * @description When the cumulative gross profit per customer first reached the
+         *     acquisition cost: reached (in month, counted from 0, the month of
+         *     the first order), not_yet (in no month seen so far), or no_cac (no
+         *     acquisition cost is set).
+         */
+        LtvPayback: {
+            /** @enum {string} */
+            state: "reached" | "not_yet" | "no_cac";
+            month: number;
+        };
+        /**
+         * @description The customers acquired in one month. revenue[k] and gross_profit[k]
+         *     are cumulative per customer of the cohort through month k since the
+         *     first order, up to the current month; partial marks the last point
+         *     as the current month so far.
+         */
+        LtvCohort: {
+            cohort: components["schemas"]["Month"];
+            customers: number;
+            /**
+             * Format: double
+             * @description Average acquisition cost of the cohort's customers.
+             */
+            cac: number;
+            revenue: number[];
+            gross_profit: number[];
+            partial: boolean;
+            payback: components["schemas"]["LtvPayback"];
+            /** @description Customers of the cohort who order at a steady interval. */
+            steady: number;
+            /** @description Those of them not yet overdue. */
+            steady_on_schedule: number;
+        };
+        /**
+         * @description The customers whose first order shared an attribute. Point k averages
+         *     the observed[k] customers whose month k since the first order has
+         *     ended, so recent customers do not pull later months down.
+         */
+        LtvCurve: {
+            key: string;
+            title: string;
+            customers: number;
+            /** Format: double */
+            cac: number;
+            observed: number[];
+            revenue: number[];
+            gross_profit: number[];
+            payback: components["schemas"]["LtvPayback"];
+            steady: number;
+        };
+        /**
+         * @description A customer orders at a steady interval when they bought on at least
+         *     min_purchase_days distinct days, the gaps between them average
+         *     min_gap_days to max_gap_days, and vary little (standard deviation
+         *     over mean at most max_variation). On schedule while the days since
+         *     the last purchase are at most overdue_factor times their average gap.
+         */
+        SteadyRule: {
+            min_purchase_days: number;
+            /** Format: double */
+            min_gap_days: number;
+            /** Format: double */
+            max_gap_days: number;
+            /** Format: double */
+            max_variation: number;
+            /** Format: double */
+            overdue_factor: number;
+            customers: number;
+            on_schedule: number;
+            /** Format: double */
+            avg_gap_days: number;
+        };
+        LifetimeValue: {
+            /** Format: date-time */
+            scored_at: string;
+            /** @description False when the latest scoring was made before this report existed; the next one adds it. */
+            available: boolean;
+            /** @description The current month has not ended; each cohort's last point is that month so far. */
+            partial_month: boolean;
+            /**
+             * Format: double
+             * @description Average acquisition cost per customer; 0 when none is set.
+             */
+            cac: number;
+            cohorts: components["schemas"]["LtvCohort"][];
+            overall: components["schemas"]["LtvCurve"];
+            /** @description The 20 first products with the most customers. */
+            by_first_product: components["schemas"]["LtvCurve"][];
+            /** @description The 20 first-order discount codes with the most customers; "(none)" for no code. */
+            by_discount_code: components["schemas"]["LtvCurve"][];
+            /** @description The 20 acquisition sources (UTM source, else sales channel) with the most customers. */
+            by_source: components["schemas"]["LtvCurve"][];
+            /** @description Distinct first products in all. */
+            first_products: number;
+            discount_codes: number;
+            sources: number;
+            steady: components["schemas"]["SteadyRule"];
         };
         CustomerRow: {
             id: string;
@@ -1035,6 +1159,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Insights"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotScored"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLifetimeValue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lifetime value; available is false for a scoring made before the report existed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LifetimeValue"];
                 };
             };
             401: components["responses"]["Unauthorized"];

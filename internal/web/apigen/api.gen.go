@@ -76,6 +76,27 @@ func (e GroupSlug) Valid() bool {
 	}
 }
 
+// Defines values for LtvPaybackState.
+const (
+	NoCac   LtvPaybackState = "no_cac"
+	NotYet  LtvPaybackState = "not_yet"
+	Reached LtvPaybackState = "reached"
+)
+
+// Valid indicates whether the value is a known member of the LtvPaybackState enum.
+func (e LtvPaybackState) Valid() bool {
+	switch e {
+	case NoCac:
+		return true
+	case NotYet:
+		return true
+	case Reached:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RefundDating.
 const (
 	OrderDate  RefundDating = "order_date"
@@ -326,8 +347,106 @@ type Insights struct {
 	Pareto  Pareto   `json:"pareto"`
 }
 
+// LifetimeValue defines model for LifetimeValue.
+type LifetimeValue struct {
+	// Available False when the latest scoring was made before this report existed; the next one adds it.
+	Available bool `json:"available"`
+
+	// ByDiscountCode The 20 first-order discount codes with the most customers; "(none)" for no code.
+	ByDiscountCode []LtvCurve `json:"by_discount_code"`
+
+	// ByFirstProduct The 20 first products with the most customers.
+	ByFirstProduct []LtvCurve `json:"by_first_product"`
+
+	// BySource The 20 acquisition sources (UTM source, else sales channel) with the most customers.
+	BySource []LtvCurve `json:"by_source"`
+
+	// Cac Average acquisition cost per customer; 0 when none is set.
+	Cac           float64     `json:"cac"`
+	Cohorts       []LtvCohort `json:"cohorts"`
+	DiscountCodes int         `json:"discount_codes"`
+
+	// FirstProducts Distinct first products in all.
+	FirstProducts int `json:"first_products"`
+
+	// Overall The customers whose first order shared an attribute. Point k averages
+	// the observed[k] customers whose month k since the first order has
+	// ended, so recent customers do not pull later months down.
+	Overall LtvCurve `json:"overall"`
+
+	// PartialMonth The current month has not ended; each cohort's last point is that month so far.
+	PartialMonth bool      `json:"partial_month"`
+	ScoredAt     time.Time `json:"scored_at"`
+	Sources      int       `json:"sources"`
+
+	// Steady A customer orders at a steady interval when they bought on at least
+	// min_purchase_days distinct days, the gaps between them average
+	// min_gap_days to max_gap_days, and vary little (standard deviation
+	// over mean at most max_variation). On schedule while the days since
+	// the last purchase are at most overdue_factor times their average gap.
+	Steady SteadyRule `json:"steady"`
+}
+
 // Loyalty defines model for Loyalty.
 type Loyalty = reports.Loyalty
+
+// LtvCohort The customers acquired in one month. revenue[k] and gross_profit[k]
+// are cumulative per customer of the cohort through month k since the
+// first order, up to the current month; partial marks the last point
+// as the current month so far.
+type LtvCohort struct {
+	// Cac Average acquisition cost of the cohort's customers.
+	Cac         float64   `json:"cac"`
+	Cohort      Month     `json:"cohort"`
+	Customers   int       `json:"customers"`
+	GrossProfit []float64 `json:"gross_profit"`
+	Partial     bool      `json:"partial"`
+
+	// Payback When the cumulative gross profit per customer first reached the
+	// acquisition cost: reached (in month, counted from 0, the month of
+	// the first order), not_yet (in no month seen so far), or no_cac (no
+	// acquisition cost is set).
+	Payback LtvPayback `json:"payback"`
+	Revenue []float64  `json:"revenue"`
+
+	// Steady Customers of the cohort who order at a steady interval.
+	Steady int `json:"steady"`
+
+	// SteadyOnSchedule Those of them not yet overdue.
+	SteadyOnSchedule int `json:"steady_on_schedule"`
+}
+
+// LtvCurve The customers whose first order shared an attribute. Point k averages
+// the observed[k] customers whose month k since the first order has
+// ended, so recent customers do not pull later months down.
+type LtvCurve struct {
+	Cac         float64   `json:"cac"`
+	Customers   int       `json:"customers"`
+	GrossProfit []float64 `json:"gross_profit"`
+	Key         string    `json:"key"`
+	Observed    []int     `json:"observed"`
+
+	// Payback When the cumulative gross profit per customer first reached the
+	// acquisition cost: reached (in month, counted from 0, the month of
+	// the first order), not_yet (in no month seen so far), or no_cac (no
+	// acquisition cost is set).
+	Payback LtvPayback `json:"payback"`
+	Revenue []float64  `json:"revenue"`
+	Steady  int        `json:"steady"`
+	Title   string     `json:"title"`
+}
+
+// LtvPayback When the cumulative gross profit per customer first reached the
+// acquisition cost: reached (in month, counted from 0, the month of
+// the first order), not_yet (in no month seen so far), or no_cac (no
+// acquisition cost is set).
+type LtvPayback struct {
+	Month int             `json:"month"`
+	State LtvPaybackState `json:"state"`
+}
+
+// LtvPaybackState defines model for LtvPayback.State.
+type LtvPaybackState string
 
 // ModelFit defines model for ModelFit.
 type ModelFit = scoring.ModelFit
@@ -574,6 +693,22 @@ type SpendParams struct {
 	Reason         *string  `json:"reason,omitempty"`
 }
 
+// SteadyRule A customer orders at a steady interval when they bought on at least
+// min_purchase_days distinct days, the gaps between them average
+// min_gap_days to max_gap_days, and vary little (standard deviation
+// over mean at most max_variation). On schedule while the days since
+// the last purchase are at most overdue_factor times their average gap.
+type SteadyRule struct {
+	AvgGapDays      float64 `json:"avg_gap_days"`
+	Customers       int     `json:"customers"`
+	MaxGapDays      float64 `json:"max_gap_days"`
+	MaxVariation    float64 `json:"max_variation"`
+	MinGapDays      float64 `json:"min_gap_days"`
+	MinPurchaseDays int     `json:"min_purchase_days"`
+	OnSchedule      int     `json:"on_schedule"`
+	OverdueFactor   float64 `json:"overdue_factor"`
+}
+
 // SyncStatus Where the history import stands; phase is empty before the first sync.
 type SyncStatus struct {
 	// Error Set when the run failed and is over.
@@ -668,6 +803,9 @@ type ServerInterface interface {
 	// GetInsights Pareto, anomalies, loyalty, the ideal customer profile, the backtest and the model
 	// (GET /insights)
 	GetInsights(ctx echo.Context) error
+	// GetLifetimeValue Lifetime value per customer by month since the first order, CAC payback and steady repeat customers
+	// (GET /lifetime-value)
+	GetLifetimeValue(ctx echo.Context) error
 	// GetOverview Headline figures of the latest scoring
 	// (GET /overview)
 	GetOverview(ctx echo.Context) error
@@ -803,6 +941,15 @@ func (w *ServerInterfaceWrapper) GetInsights(ctx echo.Context) error {
 	return err
 }
 
+// GetLifetimeValue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLifetimeValue(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLifetimeValue(ctx)
+	return err
+}
+
 // GetOverview converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOverview(ctx echo.Context) error {
 	var err error
@@ -928,6 +1075,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/products", wrapper.GetProducts, options.OperationMiddlewares["getProducts"]...)
 	router.GET(options.BaseURL+"/customers", wrapper.GetCustomers, options.OperationMiddlewares["getCustomers"]...)
 	router.GET(options.BaseURL+"/insights", wrapper.GetInsights, options.OperationMiddlewares["getInsights"]...)
+	router.GET(options.BaseURL+"/lifetime-value", wrapper.GetLifetimeValue, options.OperationMiddlewares["getLifetimeValue"]...)
 	router.GET(options.BaseURL+"/settings", wrapper.GetSettings, options.OperationMiddlewares["getSettings"]...)
 	router.PUT(options.BaseURL+"/settings", wrapper.PutSettings, options.OperationMiddlewares["putSettings"]...)
 	router.POST(options.BaseURL+"/actions/rescore", wrapper.RescoreNow, options.OperationMiddlewares["rescoreNow"]...)
