@@ -60,8 +60,8 @@ type Profile struct {
 	R, F, M       int
 	// RLevels is the number of R levels (5 unless the shop has fewer
 	// distinct days since a last purchase).
-	RLevels       int
-	FTier, MTier  Tier
+	RLevels      int
+	FTier, MTier Tier
 	// Previous is the group from the previous scoring, NoGroup if unknown.
 	Previous Group
 }
