@@ -99,6 +99,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
 	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
 	res.Groups, res.Totals = aggregate(res.Customers)
+	res.ShopifyCrosswalk = crosswalk(ix, customers, res.Customers)
 	res.Reports = rep
 	// Customers carries the same scores; a second million-entry copy
 	// would only hold memory.
