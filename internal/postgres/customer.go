@@ -117,8 +117,10 @@ func (s *CustomerStore) Get(ctx context.Context, shop string, id int64) (Custome
 	c := CustomerRow{ID: id}
 	var email, first, last, city, country, code *string
 	var created, deleted *time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at
-		FROM customers WHERE shop = $1 AND id = $2`, shop, id).Scan(&email, &first, &last, &city, &country, &code, &created, &c.UpdatedAt, &deleted)
+	err := s.db.Pool.QueryRow(ctx, `SELECT email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at,
+			COALESCE(shopify_rfm_group, ''), COALESCE(shopify_predicted_spend_tier, '')
+		FROM customers WHERE shop = $1 AND id = $2`, shop, id).Scan(&email, &first, &last, &city, &country, &code, &created, &c.UpdatedAt, &deleted,
+		&c.ShopifyRFMGroup, &c.ShopifyPredictedSpendTier)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}

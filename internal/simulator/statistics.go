@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -171,4 +172,48 @@ func spendTier(r, m int) string {
 		return "LOW"
 	}
 	return "MEDIUM"
+}
+
+// CustomerStatistics returns what Customer.statistics answers for a
+// customer: the value set on the customer, or the computed one.
+func (s *Simulator) CustomerStatistics(shop string, id int64) (rfmGroup, spendTier string, ok bool) {
+	sh, found := s.shop(shop)
+	if !found {
+		return "", "", false
+	}
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	i := sh.store.customerIndex(id)
+	if i < 0 {
+		return "", "", false
+	}
+	r := &sh.store.customers[i]
+	computed := sh.store.statsOf(id, s.now())
+	rfmGroup, spendTier = sh.store.strs.str(r.rfmGroup), sh.store.strs.str(r.spendTier)
+	if rfmGroup == "" {
+		rfmGroup = computed.rfmGroup
+	}
+	if spendTier == "" {
+		spendTier = computed.spendTier
+	}
+	return rfmGroup, spendTier, true
+}
+
+// SetCustomerStatistics sets a customer's statistics the way Shopify's
+// own recomputation does: without a webhook and without touching the
+// customer's updatedAt, so only the next sync can notice.
+func (s *Simulator) SetCustomerStatistics(shop string, id int64, rfmGroup, spendTier string) error {
+	sh, err := s.mustShop(shop)
+	if err != nil {
+		return err
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i := sh.store.customerIndex(id)
+	if i < 0 {
+		return fmt.Errorf("set statistics of customer %d of %s: no such customer", id, shop)
+	}
+	r := &sh.store.customers[i]
+	r.rfmGroup, r.spendTier = sh.store.strs.id(rfmGroup), sh.store.strs.id(spendTier)
+	return nil
 }
