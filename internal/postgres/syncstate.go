@@ -322,4 +322,3 @@ func (s *SyncStore) Counts(ctx context.Context, shop string) (customers, orders 
 	}
 	return customers, orders, nil
 }
-
