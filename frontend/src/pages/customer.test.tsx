@@ -2,6 +2,7 @@ import {screen, waitFor, within} from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {describe, expect, it} from 'vitest';
 
+import type {ShopifyCrosswalk} from '../api/types';
 import {crosswalkGrid, shopifyLabel} from '../components/crosswalk';
 import {fakeApi, renderWithApp} from '../test/render';
 import {customerIdOf, routeIndex} from '../router';
@@ -92,7 +93,7 @@ describe('Customer screen', () => {
   });
 });
 
-const CROSSWALK = {
+const CROSSWALK: ShopifyCrosswalk = {
   cells: [
     {group: 'soulmates', shopify_group: 'CHAMPIONS', customers: 30},
     {group: 'soulmates', shopify_group: 'LOYAL', customers: 5},
