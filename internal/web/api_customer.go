@@ -30,8 +30,8 @@ type CustomerReader interface {
 var errNoCustomer = cvo.Errorf(cvo.ENOTFOUND, "No scored customer with this id in this shop.")
 
 // GetCustomer explains one customer of the latest scoring. Nothing
-// personal is logged: the request log never carries the path's id beyond
-// the route template's, and errors name the shop only.
+// personal is logged: the request log writes the route template
+// (/api/customers/:id), not the id, and errors name the shop only.
 func (a *api) GetCustomer(c echo.Context, rawID string) error {
 	p, err := a.page()
 	if err != nil {
