@@ -28,6 +28,7 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 	"github.com/cvo-app/cvo/internal/web"
@@ -53,7 +54,9 @@ func (h *generatedHistory) AddProducts(ps []simulator.Product) error {
 
 func (h *generatedHistory) AddCustomers(cs []simulator.Customer) error {
 	for _, c := range cs {
-		dc := cvo.Customer{ID: strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt}
+		// Shopify's own group, as the sync stores it; any of its values.
+		dc := cvo.Customer{ID: strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt,
+			ShopifyRFMGroup: scoring.ShopifyRFMGroups[c.ID%int64(len(scoring.ShopifyRFMGroups))]}
 		if c.DefaultAddress != nil {
 			dc.Country, dc.City = c.DefaultAddress.Country, c.DefaultAddress.City
 		}
@@ -396,4 +399,22 @@ func TestCustomerScreenExplains(t *testing.T) {
 	require.Len(t, got.History, 1)
 	assert.Equal(t, got.Customer.Group, got.History[0].Group)
 	assert.Nil(t, got.ChanceToOrder, "a slot until the calibrated chance to order exists")
+
+	// Insights counts every scored customer in the crosswalk, by the group
+	// Shopify gave them.
+	req = httptest.NewRequest(http.MethodGet, "/api/insights", nil)
+	req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	var insights apigen.Insights
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &insights))
+	sum := 0
+	for _, c := range insights.ShopifyCrosswalk.Cells {
+		sum += c.Customers
+		assert.NotEmpty(t, c.ShopifyGroup)
+	}
+	assert.Positive(t, sum)
+	assert.Equal(t, sum, insights.ShopifyCrosswalk.WithShopifyGroup)
+	assert.Equal(t, scoring.ShopifyRFMGroups, insights.ShopifyCrosswalk.ShopifyGroups)
 }
