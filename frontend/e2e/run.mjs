@@ -179,9 +179,17 @@ function figureChecks(name, json, f) {
     case 'customers':
       metric('customers_total', f.integer(json.total));
       break;
+    case 'customer':
+      metric('group_rule', plain(`Rule ${f.integer(json.group?.priority)} of 11: ${json.group?.rule ?? '—'}`));
+      metric('predicted_clv', f.money(json.customer?.predicted_clv));
+      for (const [i, s] of (json.scores ?? []).entries()) {
+        out.push([`score ${s.dimension} explained`, `[data-metric="score_explanations"] li:nth-child(${i + 1})`, plain(s.text)]);
+      }
+      break;
     case 'insights':
       metric('top20_revenue_share', f.percent(json.pareto?.top20_revenue_share));
       metric('top20_margin_share', f.percent(json.pareto?.top20_margin_share));
+      metric('crosswalk_with_shopify', f.integer(json.shopify_crosswalk?.with_shopify_group));
       break;
     default:
       break;
@@ -401,6 +409,16 @@ async function main() {
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  // The customer screen of the most valuable customer, after the list.
+  const first = await api('/api/customers?page=1&per_page=1');
+  const firstID = first.json?.customers?.[0]?.id;
+  if (firstID) {
+    PAGES.splice(PAGES.findIndex((x) => x.name === 'customers') + 1, 0,
+      {name: 'customer', path: `/customers/${firstID}`, api: `/api/customers/${firstID}`, label: 'Customer screen'});
+  } else {
+    check('customers: a customer to open', !REQUIRE_DATA, 'no customer in the list');
+  }
 
   for (const p of PAGES) {
     console.log(`\n${p.label} (${p.path})`);

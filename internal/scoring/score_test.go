@@ -307,6 +307,9 @@ func TestPreviousGroupsKeepExLoversAndFeedTransitions(t *testing.T) {
 func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	asOf := time.Date(2024, 3, 31, 23, 0, 0, 0, time.UTC)
 	customers, orders := randomShop(3, 600, asOf)
+	for i := range customers {
+		customers[i].ShopifyRFMGroup = ShopifyRFMGroups[i%len(ShopifyRFMGroups)]
+	}
 	s := DefaultSettings(asOf)
 	want, err := Score(t.Context(), customers, orders, s)
 	require.NoError(t, err)
@@ -325,6 +328,8 @@ func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	assert.Equal(t, want.Customers, got.Customers)
 	assert.Equal(t, want.Model, got.Model)
 	assert.Equal(t, want.Groups, got.Groups)
+	require.NotEmpty(t, want.ShopifyCrosswalk)
+	assert.Equal(t, want.ShopifyCrosswalk, got.ShopifyCrosswalk, "the builder keeps Shopify's groups")
 
 	// Non-finite amounts are fixed as orders arrive, and reported.
 	b.AddOrder(cvo.Order{CustomerID: "nan", CreatedAt: asOf.Add(-time.Hour), Total: math.NaN(),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,8 @@ type PagesDeps struct {
 	Settings  SettingsStore
 	Actions   Actions
 	Segments  Segments // may be nil
+	// Customers serves the customer screen; nil answers 404.
+	Customers CustomerReader
 }
 
 // aggregateCache keeps the aggregates of each shop's latest scoring:
@@ -234,7 +237,7 @@ func (a *api) GetSegments(c echo.Context) error {
 			Slug: apigen.GroupSlug(g.Slug()), Name: g.Name(), Tag: tag, TagWritten: settings.GroupEnabled(g.Slug()),
 			Meaning: plays[g].Meaning, Action: plays[g].Action, SegmentUrl: segmentURLs[g],
 			Customers: ga.Customers, Share: ga.Share, RevenueShare: ga.RevenueShare, Revenue: ga.Revenue, Aov: ga.AOV,
-			AvgDaysBetweenOrders: ga.AvgDaysBetweenOrders, AvgHistoricalClv: ga.AvgHistoricalCLV,
+			AvgDaysBetweenOrders: daysBetween(ga), AvgHistoricalClv: ga.AvgHistoricalCLV,
 			AvgPredictedClv: ga.AvgPredictedCLV, AvgPAlive: ga.AvgPAlive,
 		}
 		if row.SegmentUrl == "" {
@@ -259,6 +262,16 @@ func (a *api) GetSegments(c echo.Context) error {
 
 // tagFilterURL links to the shop's customers filtered by the group's tag,
 // until the group's saved segment exists.
+// daysBetween is a group's average gap between orders, or nil when nobody
+// in it ordered twice: a group of one-time buyers has no gap, not a gap of 0.
+func daysBetween(ga scoring.GroupAggregate) *float64 {
+	if ga.RepeatCustomers == 0 {
+		return nil
+	}
+	v := ga.AvgDaysBetweenOrders
+	return &v
+}
+
 func (p *pages) tagFilterURL(shop, tag string) string {
 	return p.server.cfg.AdminBaseURL(shop) + "/admin/customers?" + url.Values{"query": {"customer_tags CONTAINS '" + tag + "'"}}.Encode()
 }
@@ -445,13 +458,43 @@ func (a *api) GetInsights(c echo.Context) error {
 	return c.JSON(http.StatusOK, apigen.Insights{
 		Pareto: apigen.Pareto{Top20RevenueShare: r.Pareto.RevenueShareTop20, Top20MarginShare: r.Pareto.MarginShareTop20,
 			MarginCoverage: r.Pareto.MarginCoverage, Curve: curve},
-		Anomalies:       anomalies,
-		Loyalty:         r.Loyalty,
-		Icp:             r.ICP,
-		Backtest:        agg.Backtest,
-		BacktestSkipped: agg.BacktestSkipped,
-		Model:           agg.Model,
+		Anomalies:        anomalies,
+		Loyalty:          r.Loyalty,
+		Icp:              r.ICP,
+		Backtest:         agg.Backtest,
+		BacktestSkipped:  agg.BacktestSkipped,
+		Model:            agg.Model,
+		ShopifyCrosswalk: shopifyCrosswalk(agg.ShopifyCrosswalk),
 	})
+}
+
+// shopifyCrosswalk lists Shopify's groups in Shopify's order, then any
+// other value the data held, then "" for customers Shopify gave none.
+func shopifyCrosswalk(cells []scoring.CrosswalkCell) apigen.ShopifyCrosswalk {
+	out := apigen.ShopifyCrosswalk{Cells: make([]apigen.CrosswalkCell, 0, len(cells)), ShopifyGroups: []string{}}
+	seen := map[string]bool{}
+	var extra []string
+	none := false
+	for _, c := range cells {
+		out.Cells = append(out.Cells, apigen.CrosswalkCell{Group: apigen.GroupSlug(c.Group.Slug()), ShopifyGroup: c.ShopifyGroup,
+			Customers: c.Customers})
+		if c.ShopifyGroup == "" {
+			none = true
+			continue
+		}
+		out.WithShopifyGroup += c.Customers
+		if !seen[c.ShopifyGroup] && !slices.Contains(scoring.ShopifyRFMGroups, c.ShopifyGroup) {
+			extra = append(extra, c.ShopifyGroup)
+		}
+		seen[c.ShopifyGroup] = true
+	}
+	out.ShopifyGroups = append(out.ShopifyGroups, scoring.ShopifyRFMGroups...)
+	slices.Sort(extra)
+	out.ShopifyGroups = append(out.ShopifyGroups, extra...)
+	if none {
+		out.ShopifyGroups = append(out.ShopifyGroups, "")
+	}
+	return out
 }
 
 const (

@@ -130,6 +130,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One scored customer, explained
+         * @description The customer's group and the rule that placed them there, each score
+         *     against the shop's cut-offs, their orders as a timeline, the
+         *     predictions, their group in every kept scoring and Shopify's own RFM
+         *     group. 404 when the shop has no such scored customer, including
+         *     another shop's customer.
+         */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/insights": {
         parameters: {
             query?: never;
@@ -398,8 +422,11 @@ export interface components {
             revenue: number;
             /** Format: double */
             aov: number;
-            /** Format: double */
-            avg_days_between_orders: number;
+            /**
+             * Format: double
+             * @description Null when nobody in the group has ordered twice (one-time buyers): there is no gap to average.
+             */
+            avg_days_between_orders: number | null;
             /** Format: double */
             avg_historical_clv: number;
             /** Format: double */
@@ -429,6 +456,8 @@ export interface components {
             levels: number;
             cuts: number[] | null;
             descending: boolean;
+            /** @description Share of customers at each score, score 1 first (absent in scorings made before shares were kept). */
+            shares?: number[] | null;
             reason: string;
         };
         Cadence: {
@@ -646,6 +675,92 @@ export interface components {
             expected_next_order: string;
             admin_url: string;
         };
+        ScoreExplanation: {
+            /** @enum {string} */
+            dimension: "r" | "f" | "m";
+            score: number;
+            levels: number;
+            /**
+             * Format: double
+             * @description Days since the last purchase (r), purchases (f) or average order value (m).
+             */
+            value: number;
+            /** @description e.g. R 5 - last order 12 days ago, within the most recent 20% (R 5 is 0–14 days) */
+            text: string;
+        };
+        GroupExplanation: {
+            group: components["schemas"]["GroupSlug"];
+            /** @description The rule's place in the table; the first rule that matches decides. */
+            priority: number;
+            rule: string;
+            active: boolean;
+            /** Format: double */
+            inactive_after_days: number;
+        };
+        TimelineOrder: {
+            id: string;
+            /** @description YYYY-MM-DD in the shop's timezone. */
+            date: string;
+            /** Format: double */
+            total: number;
+            /** Format: double */
+            refunded: number;
+            /**
+             * @description purchase when it counts for the scores; otherwise why not.
+             * @enum {string}
+             */
+            status: "purchase" | "cancelled" | "refunded" | "test" | "after_scoring";
+        };
+        GroupHistoryEntry: {
+            /** Format: int64 */
+            scoring_id: number;
+            /** @description YYYY-MM-DD */
+            as_of: string;
+            group: components["schemas"]["GroupSlug"];
+            r: number;
+            f: number;
+            m: number;
+        };
+        ChanceToOrder: {
+            /** Format: double */
+            probability: number;
+            window_days: number;
+            drivers: string[];
+        };
+        ShopifyRfm: {
+            /** @description Shopify's CustomerRfmGroup (CHAMPIONS … PROSPECTS), empty when Shopify gave none. */
+            rfm_group: string;
+            /** @description HIGH, MEDIUM or LOW; empty when Shopify gave none. */
+            predicted_spend_tier: string;
+        };
+        CustomerDetail: {
+            customer: components["schemas"]["CustomerRow"];
+            /** @description The scoring date, YYYY-MM-DD. */
+            as_of: string;
+            group: components["schemas"]["GroupExplanation"];
+            scores: components["schemas"]["ScoreExplanation"][];
+            /** @description Newest first, at most 500. */
+            orders: components["schemas"]["TimelineOrder"][];
+            /** @description Oldest first, one entry per kept scoring the customer was in. */
+            history: components["schemas"]["GroupHistoryEntry"][];
+            /** @description The calibrated chance to order within the shop's window and its main drivers; null until the scoring computes it. */
+            chance_to_order: components["schemas"]["ChanceToOrder"] | null;
+            shopify: components["schemas"]["ShopifyRfm"];
+        };
+        CrosswalkCell: {
+            group: components["schemas"]["GroupSlug"];
+            /** @description Shopify's rfmGroup, or empty for customers Shopify gave none. */
+            shopify_group: string;
+            customers: number;
+        };
+        ShopifyCrosswalk: {
+            /** @description Only non-empty cells. */
+            cells: components["schemas"]["CrosswalkCell"][];
+            /** @description Shopify's groups in Shopify's order, then empty for none. */
+            shopify_groups: string[];
+            /** @description Scored customers Shopify gave a group. */
+            with_shopify_group: number;
+        };
         CustomersPage: {
             customers: components["schemas"]["CustomerRow"][];
             total: number;
@@ -835,6 +950,7 @@ export interface components {
             repeatCustomers: number;
         };
         Insights: {
+            shopify_crosswalk: components["schemas"]["ShopifyCrosswalk"];
             pareto: components["schemas"]["Pareto"];
             anomalies: components["schemas"]["Anomaly"][];
             loyalty: components["schemas"]["Loyalty"];
@@ -1140,6 +1256,32 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotScored"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -43,6 +43,10 @@ export type StickinessRow = Schemas['SegmentRow'];
 export type Products = Schemas['Products'];
 export type CustomerRow = Schemas['CustomerRow'];
 export type CustomersPage = Schemas['CustomersPage'];
+export type CustomerDetail = Schemas['CustomerDetail'];
+export type TimelineOrder = Schemas['TimelineOrder'];
+export type GroupHistoryEntry = Schemas['GroupHistoryEntry'];
+export type ShopifyCrosswalk = Schemas['ShopifyCrosswalk'];
 export type Anomaly = Schemas['Anomaly'];
 export type Insights = Schemas['Insights'];
 // LifetimeValue is GET /api/lifetime-value: cumulative value per customer by

@@ -115,6 +115,54 @@ func (e RefundDating) Valid() bool {
 	}
 }
 
+// Defines values for ScoreExplanationDimension.
+const (
+	F ScoreExplanationDimension = "f"
+	M ScoreExplanationDimension = "m"
+	R ScoreExplanationDimension = "r"
+)
+
+// Valid indicates whether the value is a known member of the ScoreExplanationDimension enum.
+func (e ScoreExplanationDimension) Valid() bool {
+	switch e {
+	case F:
+		return true
+	case M:
+		return true
+	case R:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TimelineOrderStatus.
+const (
+	AfterScoring TimelineOrderStatus = "after_scoring"
+	Cancelled    TimelineOrderStatus = "cancelled"
+	Purchase     TimelineOrderStatus = "purchase"
+	Refunded     TimelineOrderStatus = "refunded"
+	Test         TimelineOrderStatus = "test"
+)
+
+// Valid indicates whether the value is a known member of the TimelineOrderStatus enum.
+func (e TimelineOrderStatus) Valid() bool {
+	switch e {
+	case AfterScoring:
+		return true
+	case Cancelled:
+		return true
+	case Purchase:
+		return true
+	case Refunded:
+		return true
+	case Test:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Verdict.
 const (
 	Above Verdict = "above"
@@ -206,6 +254,13 @@ type Cadence struct {
 	RepeatCustomers      int     `json:"repeatCustomers"`
 }
 
+// ChanceToOrder defines model for ChanceToOrder.
+type ChanceToOrder struct {
+	Drivers     []string `json:"drivers"`
+	Probability float64  `json:"probability"`
+	WindowDays  int      `json:"window_days"`
+}
+
 // Cohorts defines model for Cohorts.
 type Cohorts struct {
 	Baseline       float64         `json:"baseline"`
@@ -215,6 +270,34 @@ type Cohorts struct {
 	BySource       []SegmentRow    `json:"by_source"`
 	Monthly        []MonthlyCohort `json:"monthly"`
 	Window         Window          `json:"window"`
+}
+
+// CrosswalkCell defines model for CrosswalkCell.
+type CrosswalkCell struct {
+	Customers int       `json:"customers"`
+	Group     GroupSlug `json:"group"`
+
+	// ShopifyGroup Shopify's rfmGroup, or empty for customers Shopify gave none.
+	ShopifyGroup string `json:"shopify_group"`
+}
+
+// CustomerDetail defines model for CustomerDetail.
+type CustomerDetail struct {
+	// AsOf The scoring date, YYYY-MM-DD.
+	AsOf string `json:"as_of"`
+
+	// ChanceToOrder The calibrated chance to order within the shop's window and its main drivers; null until the scoring computes it.
+	ChanceToOrder *ChanceToOrder   `json:"chance_to_order"`
+	Customer      CustomerRow      `json:"customer"`
+	Group         GroupExplanation `json:"group"`
+
+	// History Oldest first, one entry per kept scoring the customer was in.
+	History []GroupHistoryEntry `json:"history"`
+
+	// Orders Newest first, at most 500.
+	Orders  []TimelineOrder    `json:"orders"`
+	Scores  []ScoreExplanation `json:"scores"`
+	Shopify ShopifyRfm         `json:"shopify"`
 }
 
 // CustomerRow defines model for CustomerRow.
@@ -286,9 +369,11 @@ type GridCell struct {
 
 // Group defines model for Group.
 type Group struct {
-	Action               string    `json:"action"`
-	Aov                  float64   `json:"aov"`
-	AvgDaysBetweenOrders float64   `json:"avg_days_between_orders"`
+	Action string  `json:"action"`
+	Aov    float64 `json:"aov"`
+
+	// AvgDaysBetweenOrders Null when nobody in the group has ordered twice (one-time buyers): there is no gap to average.
+	AvgDaysBetweenOrders *float64  `json:"avg_days_between_orders"`
 	AvgHistoricalClv     float64   `json:"avg_historical_clv"`
 	AvgPAlive            float64   `json:"avg_p_alive"`
 	AvgPredictedClv      float64   `json:"avg_predicted_clv"`
@@ -302,6 +387,28 @@ type Group struct {
 	Slug                 GroupSlug `json:"slug"`
 	Tag                  string    `json:"tag"`
 	TagWritten           bool      `json:"tag_written"`
+}
+
+// GroupExplanation defines model for GroupExplanation.
+type GroupExplanation struct {
+	Active            bool      `json:"active"`
+	Group             GroupSlug `json:"group"`
+	InactiveAfterDays float64   `json:"inactive_after_days"`
+
+	// Priority The rule's place in the table; the first rule that matches decides.
+	Priority int    `json:"priority"`
+	Rule     string `json:"rule"`
+}
+
+// GroupHistoryEntry defines model for GroupHistoryEntry.
+type GroupHistoryEntry struct {
+	// AsOf YYYY-MM-DD
+	AsOf      string    `json:"as_of"`
+	F         int       `json:"f"`
+	Group     GroupSlug `json:"group"`
+	M         int       `json:"m"`
+	R         int       `json:"r"`
+	ScoringId int64     `json:"scoring_id"`
 }
 
 // GroupSlug defines model for GroupSlug.
@@ -341,10 +448,11 @@ type Insights struct {
 	BacktestSkipped string    `json:"backtest_skipped"`
 
 	// Icp The ideal customer profile, the top groups against the rest.
-	Icp     Icp      `json:"icp"`
-	Loyalty Loyalty  `json:"loyalty"`
-	Model   ModelFit `json:"model"`
-	Pareto  Pareto   `json:"pareto"`
+	Icp              Icp              `json:"icp"`
+	Loyalty          Loyalty          `json:"loyalty"`
+	Model            ModelFit         `json:"model"`
+	Pareto           Pareto           `json:"pareto"`
+	ShopifyCrosswalk ShopifyCrosswalk `json:"shopify_crosswalk"`
 }
 
 // LifetimeValue defines model for LifetimeValue.
@@ -583,12 +691,31 @@ type Scale struct {
 	Descending bool       `json:"descending"`
 	Levels     int        `json:"levels"`
 	Reason     string     `json:"reason"`
+
+	// Shares Share of customers at each score, score 1 first (absent in scorings made before shares were kept).
+	Shares *[]float64 `json:"shares,omitempty"`
 }
 
 // Schedule defines model for Schedule.
 type Schedule struct {
 	NightlyHour int `json:"nightly_hour"`
 }
+
+// ScoreExplanation defines model for ScoreExplanation.
+type ScoreExplanation struct {
+	Dimension ScoreExplanationDimension `json:"dimension"`
+	Levels    int                       `json:"levels"`
+	Score     int                       `json:"score"`
+
+	// Text e.g. R 5 - last order 12 days ago, within the most recent 20% (R 5 is 0–14 days)
+	Text string `json:"text"`
+
+	// Value Days since the last purchase (r), purchases (f) or average order value (m).
+	Value float64 `json:"value"`
+}
+
+// ScoreExplanationDimension defines model for ScoreExplanation.Dimension.
+type ScoreExplanationDimension string
 
 // ScoringStatus defines model for ScoringStatus.
 type ScoringStatus struct {
@@ -680,6 +807,27 @@ type ShopStatus struct {
 	Sync *SyncStatus `json:"sync,omitempty"`
 }
 
+// ShopifyCrosswalk defines model for ShopifyCrosswalk.
+type ShopifyCrosswalk struct {
+	// Cells Only non-empty cells.
+	Cells []CrosswalkCell `json:"cells"`
+
+	// ShopifyGroups Shopify's groups in Shopify's order, then empty for none.
+	ShopifyGroups []string `json:"shopify_groups"`
+
+	// WithShopifyGroup Scored customers Shopify gave a group.
+	WithShopifyGroup int `json:"with_shopify_group"`
+}
+
+// ShopifyRfm defines model for ShopifyRfm.
+type ShopifyRfm struct {
+	// PredictedSpendTier HIGH, MEDIUM or LOW; empty when Shopify gave none.
+	PredictedSpendTier string `json:"predicted_spend_tier"`
+
+	// RfmGroup Shopify's CustomerRfmGroup (CHAMPIONS … PROSPECTS), empty when Shopify gave none.
+	RfmGroup string `json:"rfm_group"`
+}
+
 // SpendParams defines model for SpendParams.
 type SpendParams struct {
 	Customers      int      `json:"customers"`
@@ -724,6 +872,21 @@ type SyncStatus struct {
 	RowsExpected  int64                           `json:"rows_expected"`
 	StartedAt     *time.Time                      `json:"started_at,omitempty"`
 }
+
+// TimelineOrder defines model for TimelineOrder.
+type TimelineOrder struct {
+	// Date YYYY-MM-DD in the shop's timezone.
+	Date     string  `json:"date"`
+	Id       string  `json:"id"`
+	Refunded float64 `json:"refunded"`
+
+	// Status purchase when it counts for the scores; otherwise why not.
+	Status TimelineOrderStatus `json:"status"`
+	Total  float64             `json:"total"`
+}
+
+// TimelineOrderStatus purchase when it counts for the scores; otherwise why not.
+type TimelineOrderStatus string
 
 // Transition defines model for Transition.
 type Transition struct {
@@ -794,6 +957,9 @@ type ServerInterface interface {
 	// GetCustomers One page of the scored customers, by predicted CLV
 	// (GET /customers)
 	GetCustomers(ctx echo.Context, params GetCustomersParams) error
+	// GetCustomer One scored customer, explained
+	// (GET /customers/{id})
+	GetCustomer(ctx echo.Context, id string) error
 	// ListExports The customers/data_request exports kept for the merchant
 	// (GET /exports)
 	ListExports(ctx echo.Context) error
@@ -904,6 +1070,22 @@ func (w *ServerInterfaceWrapper) GetCustomers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCustomers(ctx, params)
+	return err
+}
+
+// GetCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomer(ctx, id)
 	return err
 }
 
@@ -1074,6 +1256,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/cohorts", wrapper.GetCohorts, options.OperationMiddlewares["getCohorts"]...)
 	router.GET(options.BaseURL+"/products", wrapper.GetProducts, options.OperationMiddlewares["getProducts"]...)
 	router.GET(options.BaseURL+"/customers", wrapper.GetCustomers, options.OperationMiddlewares["getCustomers"]...)
+	router.GET(options.BaseURL+"/customers/:id", wrapper.GetCustomer, options.OperationMiddlewares["getCustomer"]...)
 	router.GET(options.BaseURL+"/insights", wrapper.GetInsights, options.OperationMiddlewares["getInsights"]...)
 	router.GET(options.BaseURL+"/lifetime-value", wrapper.GetLifetimeValue, options.OperationMiddlewares["getLifetimeValue"]...)
 	router.GET(options.BaseURL+"/settings", wrapper.GetSettings, options.OperationMiddlewares["getSettings"]...)
