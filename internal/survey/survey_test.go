@@ -31,21 +31,27 @@ func TestValidateRefusesBadDefinitions(t *testing.T) {
 		return s
 	}
 	cases := map[string]func(*survey.Survey){
-		"bad key":            func(s *survey.Survey) { s.Key = "NPS!" },
-		"key too long":       func(s *survey.Survey) { s.Key = "a123456789012345678901234567890123456789x" },
-		"no title":           func(s *survey.Survey) { s.Title = "" },
-		"NUL in title":       func(s *survey.Survey) { s.Title = "a\x00b" },
-		"no question":        func(s *survey.Survey) { s.NPSQuestion = "" },
-		"unknown group":      func(s *survey.Survey) { s.Groups = []string{"champions"} },
-		"group twice":        func(s *survey.Survey) { s.Groups = []string{"lovers", "lovers"} },
-		"active, no groups":  func(s *survey.Survey) { s.Groups = nil },
-		"bad colour":         func(s *survey.Survey) { s.BrandColor = "red" },
-		"bad language":       func(s *survey.Survey) { s.Language = "xx" },
-		"short retention":    func(s *survey.Survey) { s.RetentionDays = 1 },
-		"one option":         func(s *survey.Survey) { s.Questions = []survey.Question{{ID: "a", Kind: survey.SingleChoice, Text: "?", Options: []string{"x"}}} },
-		"duplicate option":   func(s *survey.Survey) { s.Questions = []survey.Question{{ID: "a", Kind: survey.MultipleChoice, Text: "?", Options: []string{"x", "x"}}} },
-		"unknown kind":       func(s *survey.Survey) { s.Questions = []survey.Question{{ID: "a", Kind: "scale", Text: "?"}} },
-		"duplicate question": func(s *survey.Survey) { s.Questions = []survey.Question{{ID: "a", Kind: survey.Text, Text: "?"}, {ID: "a", Kind: survey.Text, Text: "?"}} },
+		"bad key":           func(s *survey.Survey) { s.Key = "NPS!" },
+		"key too long":      func(s *survey.Survey) { s.Key = "a123456789012345678901234567890123456789x" },
+		"no title":          func(s *survey.Survey) { s.Title = "" },
+		"NUL in title":      func(s *survey.Survey) { s.Title = "a\x00b" },
+		"no question":       func(s *survey.Survey) { s.NPSQuestion = "" },
+		"unknown group":     func(s *survey.Survey) { s.Groups = []string{"champions"} },
+		"group twice":       func(s *survey.Survey) { s.Groups = []string{"lovers", "lovers"} },
+		"active, no groups": func(s *survey.Survey) { s.Groups = nil },
+		"bad colour":        func(s *survey.Survey) { s.BrandColor = "red" },
+		"bad language":      func(s *survey.Survey) { s.Language = "xx" },
+		"short retention":   func(s *survey.Survey) { s.RetentionDays = 1 },
+		"one option": func(s *survey.Survey) {
+			s.Questions = []survey.Question{{ID: "a", Kind: survey.SingleChoice, Text: "?", Options: []string{"x"}}}
+		},
+		"duplicate option": func(s *survey.Survey) {
+			s.Questions = []survey.Question{{ID: "a", Kind: survey.MultipleChoice, Text: "?", Options: []string{"x", "x"}}}
+		},
+		"unknown kind": func(s *survey.Survey) { s.Questions = []survey.Question{{ID: "a", Kind: "scale", Text: "?"}} },
+		"duplicate question": func(s *survey.Survey) {
+			s.Questions = []survey.Question{{ID: "a", Kind: survey.Text, Text: "?"}, {ID: "a", Kind: survey.Text, Text: "?"}}
+		},
 	}
 	ok := base()
 	require.NoError(t, ok.Validate())
