@@ -204,7 +204,7 @@ func (a *App) Work(ctx context.Context) error {
 		RetryDelayFunc: jobs.RetryDelay,
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
-		Deliveries: a.applier, Retention: a.cfg.Retention,
+		Deliveries: a.applier, Surveys: postgres.NewSurveyStore(a.db), Retention: a.cfg.Retention,
 		Rescorer: a.rescorer, Abandoned: a.scorings, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
 	health := jobs.NewHealth(func() jobs.PoolStats { return jobs.PoolStats(a.db.Stats()) }, a.log.With("component", "worker-health"))
 	mux.Use(health.Middleware)
