@@ -502,3 +502,19 @@ func exportSurveyResponses(ctx context.Context, q pgxQuerier, shop string, c cvo
 	into["survey_responses"] = out
 	return nil
 }
+
+// ResponseCounts counts each survey's responses.
+func (s *SurveyStore) ResponseCounts(ctx context.Context, shop string) (map[int64]int, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT survey_id, count(*) FROM survey_responses WHERE shop = $1 GROUP BY survey_id`, shop)
+	if err != nil {
+		return nil, fmt.Errorf("count responses of %s: %w", shop, err)
+	}
+	out := map[int64]int{}
+	var id int64
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("count responses of %s: %w", shop, err)
+	}
+	return out, nil
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/survey"
 )
 
 // requestLogger logs one structured line per request. It logs the route and
@@ -29,7 +30,12 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			if !s.log.Enabled(ctx, level) {
 				return nil
 			}
-			attrs := []any{"request_id", v.RequestID, "method", v.Method, "path", v.URIPath, "status", v.Status,
+			path := v.URIPath
+			if strings.HasPrefix(path, survey.PathPrefix) {
+				// A survey link is a customer's capability: log the route only.
+				path = survey.PathPrefix + ":token"
+			}
+			attrs := []any{"request_id", v.RequestID, "method", v.Method, "path", path, "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds()}
 			if shop, ok := c.Get(shopKey).(string); ok {
 				attrs = append(attrs, "shop", shop)

@@ -177,6 +177,7 @@ func (a *App) Server() *web.Server {
 		Pages:       &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
 		OAuthStates: postgres.NewOAuthStateStore(a.db),
 		Exports:     postgres.NewExportStore(a.db, a.cfg.Retention),
+		Surveys:     postgres.NewSurveyStore(a.db),
 		Log:         a.log,
 	})
 }
