@@ -857,7 +857,7 @@ type SurveyResults struct {
 	Overall  NpsTally `json:"overall"`
 	SurveyId int64    `json:"survey_id"`
 
-	// Trend By month of the answer (UTC)
+	// Trend By month of the answer (UTC), oldest first.
 	Trend []NpsTally `json:"trend"`
 }
 
