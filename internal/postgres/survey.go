@@ -518,3 +518,17 @@ func (s *SurveyStore) ResponseCounts(ctx context.Context, shop string) (map[int6
 	}
 	return out, nil
 }
+
+// Active returns the shop's active surveys, for the write-back of their
+// links.
+func (s *SurveyStore) Active(ctx context.Context, shop string) ([]survey.Survey, error) {
+	var rows []surveyRow
+	if err := s.db.Gorm.WithContext(ctx).Where("shop = ? AND status = 'active'", shop).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("active surveys of %s: %w", shop, err)
+	}
+	out := make([]survey.Survey, len(rows))
+	for i, r := range rows {
+		out[i] = r.survey()
+	}
+	return out, nil
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/survey"
 	"github.com/cvo-app/cvo/internal/web"
 	"github.com/cvo-app/cvo/webhooks"
 )
@@ -135,8 +136,12 @@ func OpenWith(ctx context.Context, cfg Config, log *slog.Logger, pool postgres.O
 		*postgres.CustomerStore
 		*postgres.SyncStore // Counts, to size a scoring up front
 	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db), postgres.NewSyncStore(db)}
-	a.writer = activation.New(activation.Config{Store: postgres.NewWritebackStore(db), Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
-		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "activation")})
+	wcfg := activation.Config{Store: postgres.NewWritebackStore(db), Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
+		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "activation")}
+	if signer, err := survey.NewSigner(cfg.ClientSecret); err == nil {
+		wcfg.SurveyLinks = survey.Linker{Surveys: postgres.NewSurveyStore(db), Signer: signer, AppURL: cfg.AppURL}
+	}
+	a.writer = activation.New(wcfg)
 	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
 	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, a.writeback, log.With("component", "rescore"))
 	return a, nil
