@@ -17,6 +17,7 @@ export const ROUTES: Route[] = [
   {path: '/products', label: 'Products'},
   {path: '/customers', label: 'Customers'},
   {path: '/insights', label: 'Insights'},
+  {path: '/surveys', label: 'Surveys'},
   {path: '/settings', label: 'Settings'},
 ];
 
