@@ -17,8 +17,8 @@ export const ROUTES: Route[] = [
   {path: '/products', label: 'Products'},
   {path: '/customers', label: 'Customers'},
   {path: '/insights', label: 'Insights'},
-  {path: '/surveys', label: 'Surveys'},
   {path: '/settings', label: 'Settings'},
+  {path: '/surveys', label: 'Surveys'},
 ];
 
 const NAVIGATE_EVENT = 'cvo:navigate';
