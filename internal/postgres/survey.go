@@ -532,3 +532,50 @@ func (s *SurveyStore) Active(ctx context.Context, shop string) ([]survey.Survey,
 	}
 	return out, nil
 }
+
+// ScoredCustomers lists the customers of each group in the shop's latest
+// scoring, at most perGroup each, in id order: the demo samples its
+// respondents from them.
+func (s *SurveyStore) ScoredCustomers(ctx context.Context, shop string, perGroup int) (map[string][]int64, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT grp, customer_id FROM (
+			SELECT grp, customer_id, row_number() OVER (PARTITION BY grp ORDER BY customer_id) AS n FROM customer_scores
+			WHERE shop = $1 AND scoring_id = (SELECT id FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC LIMIT 1)) x
+		WHERE n <= $2 ORDER BY grp, customer_id`, shop, perGroup)
+	if err != nil {
+		return nil, fmt.Errorf("scored customers of %s: %w", shop, err)
+	}
+	out := map[string][]int64{}
+	var g string
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&g, &id}, func() error { out[g] = append(out[g], id); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("scored customers of %s: %w", shop, err)
+	}
+	return out, nil
+}
+
+// ImportResponses stores responses as given, their group and time
+// included, keeping any the customer already gave: the demo's answers.
+func (s *SurveyStore) ImportResponses(ctx context.Context, shop string, rs []survey.Response) (int64, error) {
+	batch := &pgx.Batch{}
+	for _, r := range rs {
+		answers, err := json.Marshal(r.Answers)
+		if err != nil || r.Answers == nil {
+			answers = []byte("[]")
+		}
+		batch.Queue(`INSERT INTO survey_responses (shop, survey_id, customer_id, grp, nps, ces, why, answers, first_at, submitted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT DO NOTHING`,
+			shop, r.SurveyID, r.CustomerID, r.Group, r.NPS, r.CES, r.Why, answers, r.SubmittedAt)
+	}
+	br := s.db.Pool.SendBatch(ctx, batch)
+	defer br.Close()
+	var n int64
+	for range rs {
+		tag, err := br.Exec()
+		if err != nil {
+			return n, fmt.Errorf("import responses of %s: %w", shop, err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
+}

@@ -246,3 +246,30 @@ func TestSurveyResponsesExpireWithTheirRetention(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, left, 1)
 }
+
+func TestImportResponsesForTheDemo(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewSurveyStore(db)
+	const shop = "a.myshopify.com"
+	sv := activeSurvey(t, store, shop, "stopped")
+	scorings := postgres.NewScoringStore(db)
+	run, err := scorings.Begin(ctx, shop, "sync", time.Now())
+	require.NoError(t, err)
+	require.NoError(t, scorings.Finish(ctx, shop, run, scores("break-up", "break-up", "soulmates"), &scoring.Aggregates{Result: &scoring.Result{}}))
+	byGroup, err := store.ScoredCustomers(ctx, shop, 1)
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]int64{"break-up": {1}, "soulmates": {3}}, byGroup)
+
+	old := time.Date(2026, 6, 15, 10, 0, 0, 0, time.UTC)
+	n, err := store.ImportResponses(ctx, shop, []survey.Response{
+		{SurveyID: sv.ID, CustomerID: 1, Group: "break-up", NPS: intp(2), SubmittedAt: old},
+		{SurveyID: sv.ID, CustomerID: 1, Group: "break-up", NPS: intp(9), SubmittedAt: old},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "an existing response is kept")
+	trend, err := store.Results(ctx, shop, sv.ID, postgres.ByMonth)
+	require.NoError(t, err)
+	require.Len(t, trend, 1)
+	assert.Equal(t, "2026-06", trend[0].Key)
+}
