@@ -52,6 +52,8 @@ func TestRedactCustomerLeavesNoPersonalData(t *testing.T) {
 	kept, err := surveys.CustomerResponses(ctx, "a.myshopify.com", 7002)
 	require.NoError(t, err)
 	assert.Len(t, kept, 1, "another customer's response stays")
+	_, err = surveys.Submit(ctx, "a.myshopify.com", survey.Response{SurveyID: sv.ID, CustomerID: 7001, NPS: intp(9)}, false)
+	assert.ErrorIs(t, err, postgres.ErrSurveyNotOpen, "an old link of a redacted customer stores nothing")
 	for _, needle := range []string{alice.Email, alice.Phone, "words of " + alice.Email} {
 		assert.Empty(t, pgtest.FindText(t, db, needle), "personal data of the redacted customer left behind: %s", needle)
 	}

@@ -178,7 +178,8 @@ func uniqueViolation(err error) bool {
 }
 
 // ErrSurveyNotOpen means the survey was closed (or deleted, or put back to
-// draft) before the answer arrived.
+// draft) before the answer arrived, or the customer's data was redacted:
+// an old link of a forgotten customer stores nothing.
 var ErrSurveyNotOpen = cvo.Errorf(cvo.ECONFLICT, "The survey is closed.")
 
 // Submit stores a customer's response to an active survey of the shop. The
@@ -207,6 +208,7 @@ func (s *SurveyStore) Submit(ctx context.Context, shop string, r survey.Response
 					(SELECT id FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC LIMIT 1)), ''),
 			$4, $5, $6, $7
 		FROM surveys sv WHERE sv.shop = $1 AND sv.id = $2 AND sv.status = 'active'
+			AND NOT EXISTS (SELECT 1 FROM redacted_customers rc WHERE rc.shop = $1 AND rc.customer_id = $3)
 		ON CONFLICT (shop, survey_id, customer_id) DO UPDATE SET `+update+`,
 			grp = excluded.grp, submitted_at = now(), revisions = sr.revisions + 1
 		RETURNING revisions = 1`, shop, r.SurveyID, r.CustomerID, r.NPS, r.CES, r.Why, answers).Scan(&first)
