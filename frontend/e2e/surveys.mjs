@@ -60,7 +60,7 @@ export async function surveyChecks({page, api, pageURL, check, timeout, shots, j
   await page.setViewportSize({width: 1280, height: 900});
   await page.goto(pageURL('/surveys'), {waitUntil: 'domcontentloaded'});
   await page.waitForSelector('[data-page="surveys"][data-state="ready"]', {timeout});
-  const card = page.locator('.Polaris-Card', {hasText: survey.title}).first();
+  const card = page.locator(`[data-survey="${survey.key}"]`);
   await card.getByRole('button', {name: 'Results'}).click();
   await page.getByLabel('Search the answers').fill(reason);
   await page.waitForSelector(`[data-answer]:has-text("${reason}")`, {timeout}).catch(() => {});

@@ -314,16 +314,23 @@ func ignoreAnswered(err error) error {
 }
 
 // sameOrigin admits a POST whose browser says it comes from this app's
-// own pages (Origin is the request's host or the app's URL), or that says
-// nothing (a browser too old to send either header, or no browser at all,
-// which holds the link anyway).
+// own pages, or that says nothing (no browser at all, which holds the link
+// anyway). Sec-Fetch-Site is the browser's own word and pages cannot set
+// it. The page's Referrer-Policy is no-referrer, so Chromium sends its
+// form posts with "Origin: null": that is accepted only with
+// Sec-Fetch-Site: same-origin, because a sandboxed frame on another site
+// sends "null" too.
 func (p *surveyPages) sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" && site != "none" {
 		return false
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	switch origin {
+	case "":
 		return true
+	case "null":
+		return site == "same-origin"
 	}
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {

@@ -221,6 +221,11 @@ func TestSurveyAnswersReplaceAndStayOne(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, rec.Code)
 	rec = f.post(tok, url.Values{"score": {"0"}}, "192.0.2.2:1", map[string]string{"Sec-Fetch-Site": "cross-site"})
 	assert.Equal(t, http.StatusForbidden, rec.Code)
+	rec = f.post(tok, url.Values{"score": {"0"}}, "192.0.2.2:1", map[string]string{"Origin": "null"})
+	assert.Equal(t, http.StatusForbidden, rec.Code, "a sandboxed frame elsewhere sends Origin: null")
+	// The page's own form under Referrer-Policy: no-referrer.
+	rec = f.post(tok, url.Values{"score": {"9"}}, "192.0.2.2:1", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+	assert.Equal(t, http.StatusOK, rec.Code)
 	got, err = f.store.CustomerResponses(ctx, f.shop, 2002)
 	require.NoError(t, err)
 	assert.Equal(t, 9, *got[0].NPS, "refused posts changed nothing")

@@ -83,7 +83,8 @@ function SurveyList({
         {surveys.length ? (
           <BlockStack gap="300">
             {surveys.map((s) => (
-              <Card key={s.id}>
+              <div key={s.id} data-survey={s.key}>
+              <Card>
                 <BlockStack gap="200">
                   <InlineStack align="space-between" blockAlign="center">
                     <InlineStack gap="200" blockAlign="center">
@@ -107,6 +108,7 @@ function SurveyList({
                   </InlineStack>
                 </BlockStack>
               </Card>
+              </div>
             ))}
           </BlockStack>
         ) : (
