@@ -33,10 +33,12 @@ type Response struct {
 	SubmittedAt time.Time
 }
 
-// Score ranges.
+// Score ranges: NPS 0–10, effort 1 (very difficult) – 7 (very easy).
 const (
-	NPSMin, NPSMax = 0, 10
-	CESMin, CESMax = 1, 7
+	NPSMin = 0
+	NPSMax = 10
+	CESMin = 1
+	CESMax = 7
 )
 
 // Check validates a response against its survey: scores only for the

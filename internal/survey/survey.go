@@ -140,70 +140,97 @@ func (s *Survey) Normalize() {
 // Validate reports the first thing a merchant got wrong, in words they can
 // act on.
 func (s *Survey) Validate() error {
-	bad := func(format string, args ...any) error { return cvo.Errorf(cvo.EINVALID, format, args...) }
+	if err := s.validateSettings(); err != nil {
+		return err
+	}
+	if err := s.validateGroups(); err != nil {
+		return err
+	}
+	return s.validateQuestions()
+}
+
+func invalid(format string, args ...any) error { return cvo.Errorf(cvo.EINVALID, format, args...) }
+
+func (s *Survey) validateSettings() error {
 	switch {
 	case !keyPattern.MatchString(s.Key):
-		return bad("Key must be 2–40 lower-case letters, digits or '_', starting with a letter or digit.")
+		return invalid("Key must be 2–40 lower-case letters, digits or '_', starting with a letter or digit.")
 	case s.Title == "" || utf8.RuneCountInString(s.Title) > MaxTitle || !printable(s.Title):
-		return bad("Title must be 1–%d characters.", MaxTitle)
+		return invalid("Title must be 1–%d characters.", MaxTitle)
 	case s.Status != Draft && s.Status != Active && s.Status != Closed:
-		return bad("Status must be draft, active or closed.")
+		return invalid("Status must be draft, active or closed.")
 	case s.NPSQuestion == "" && s.CESQuestion == "" && s.WhyQuestion == "" && len(s.Questions) == 0:
-		return bad("A survey needs at least one question.")
+		return invalid("A survey needs at least one question.")
 	case !colorPattern.MatchString(s.BrandColor):
-		return bad("Brand colour must be a hex colour such as #008060.")
+		return invalid("Brand colour must be a hex colour such as #008060.")
 	case s.Language != "auto" && !slices.Contains(Languages, s.Language):
-		return bad("Language must be auto or one of %s.", strings.Join(Languages, ", "))
+		return invalid("Language must be auto or one of %s.", strings.Join(Languages, ", "))
 	case s.LinkDays < 1 || s.LinkDays > 365:
-		return bad("Links must live between 1 and 365 days.")
+		return invalid("Links must live between 1 and 365 days.")
 	case s.RetentionDays < 30 || s.RetentionDays > 3650:
-		return bad("Answers must be kept between 30 and 3650 days.")
+		return invalid("Answers must be kept between 30 and 3650 days.")
 	case len(s.Questions) > MaxQuestions:
-		return bad("A survey has at most %d custom questions.", MaxQuestions)
-	case s.Status == Active && len(s.Groups) == 0:
-		return bad("An active survey targets at least one group.")
+		return invalid("A survey has at most %d custom questions.", MaxQuestions)
 	}
-	for name, text := range map[string]string{"NPS question": s.NPSQuestion, "Effort question": s.CESQuestion, "Why question": s.WhyQuestion} {
-		if utf8.RuneCountInString(text) > MaxQuestionText || !printable(text) {
-			return bad("%s must be at most %d characters.", name, MaxQuestionText)
+	for _, q := range []struct{ name, text string }{{"NPS question", s.NPSQuestion}, {"Effort question", s.CESQuestion}, {"Why question", s.WhyQuestion}} {
+		if utf8.RuneCountInString(q.text) > MaxQuestionText || !printable(q.text) {
+			return invalid("%s must be at most %d characters.", q.name, MaxQuestionText)
 		}
 	}
-	seenGroup := map[string]bool{}
+	return nil
+}
+
+func (s *Survey) validateGroups() error {
+	if s.Status == Active && len(s.Groups) == 0 {
+		return invalid("An active survey targets at least one group.")
+	}
+	seen := map[string]bool{}
 	for _, g := range s.Groups {
 		grp, err := rfm.ParseGroup(g)
 		if err != nil || !grp.Valid() || g != grp.Slug() {
-			return bad("Unknown group %q.", g)
+			return invalid("Unknown group %q.", g)
 		}
-		if seenGroup[g] {
-			return bad("Group %q is listed twice.", g)
+		if seen[g] {
+			return invalid("Group %q is listed twice.", g)
 		}
-		seenGroup[g] = true
+		seen[g] = true
 	}
-	seenQ := map[string]bool{}
+	return nil
+}
+
+func (s *Survey) validateQuestions() error {
+	seen := map[string]bool{}
 	for i, q := range s.Questions {
 		n := i + 1
 		switch {
-		case !questionIDPattern.MatchString(q.ID) || seenQ[q.ID]:
-			return bad("Question %d needs a unique id of lower-case letters, digits or '_'.", n)
+		case !questionIDPattern.MatchString(q.ID) || seen[q.ID]:
+			return invalid("Question %d needs a unique id of lower-case letters, digits or '_'.", n)
 		case q.Text == "" || utf8.RuneCountInString(q.Text) > MaxQuestionText || !printable(q.Text):
-			return bad("Question %d needs a text of 1–%d characters.", n, MaxQuestionText)
+			return invalid("Question %d needs a text of 1–%d characters.", n, MaxQuestionText)
 		case q.Kind == Text && len(q.Options) > 0:
-			return bad("Question %d is a text question and takes no options.", n)
+			return invalid("Question %d is a text question and takes no options.", n)
 		case q.Kind == SingleChoice || q.Kind == MultipleChoice:
-			if len(q.Options) < 2 || len(q.Options) > MaxOptions {
-				return bad("Question %d needs 2–%d options.", n, MaxOptions)
-			}
-			seen := map[string]bool{}
-			for _, o := range q.Options {
-				if o == "" || utf8.RuneCountInString(o) > MaxOptionText || !printable(o) || seen[o] {
-					return bad("Question %d: each option must be unique and 1–%d characters.", n, MaxOptionText)
-				}
-				seen[o] = true
+			if err := validateOptions(n, q.Options); err != nil {
+				return err
 			}
 		case q.Kind != Text:
-			return bad("Question %d must be single, multiple or text.", n)
+			return invalid("Question %d must be single, multiple or text.", n)
 		}
-		seenQ[q.ID] = true
+		seen[q.ID] = true
+	}
+	return nil
+}
+
+func validateOptions(n int, options []string) error {
+	if len(options) < 2 || len(options) > MaxOptions {
+		return invalid("Question %d needs 2–%d options.", n, MaxOptions)
+	}
+	seen := map[string]bool{}
+	for _, o := range options {
+		if o == "" || utf8.RuneCountInString(o) > MaxOptionText || !printable(o) || seen[o] {
+			return invalid("Question %d: each option must be unique and 1–%d characters.", n, MaxOptionText)
+		}
+		seen[o] = true
 	}
 	return nil
 }
