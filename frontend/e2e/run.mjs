@@ -25,6 +25,8 @@ import {fileURLToPath} from 'node:url';
 
 import {chromium} from 'playwright-core';
 
+import {surveyChecks} from './surveys.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = (process.env.E2E_APP_URL || 'http://localhost:8080').replace(/\/+$/, '');
 const SHOP = process.env.E2E_SHOP || 'cvo-demo.myshopify.com';
@@ -534,6 +536,8 @@ async function main() {
   await page.reload({waitUntil: 'domcontentloaded'});
   await page.waitForSelector('[data-page="segments"], [data-page="app"]', {timeout: TIMEOUT});
   check('reload of a client route serves the app', (await page.$('[data-page="segments"], [data-page="app"]')) !== null);
+
+  await surveyChecks({page, api, pageURL, check, timeout: TIMEOUT, shots: SHOTS, join});
 
   await browser.close();
   console.log(`\nScreenshots in ${SHOTS}`);

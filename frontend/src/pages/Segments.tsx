@@ -11,6 +11,7 @@ import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
 import {saveBlob} from '../download';
 import {isNum} from '../format';
+import {npsLabel} from '../surveyForm';
 
 export function SegmentsPage() {
   const {fmt} = useApp();
@@ -58,6 +59,10 @@ export function SegmentsPage() {
 
 function GroupsTable({groups, windowDays}: {groups: Group[]; windowDays: number}) {
   const {fmt} = useApp();
+  // Each group's NPS from the surveys, beside its value; a group nobody in
+  // it answered shows a dash (no data, not 0).
+  const surveyed = useApi('group-nps', (api, signal) => api.GET('/surveys/nps-by-group', {signal}));
+  const nps = new Map((surveyed.data?.groups ?? []).map((g) => [g.group ?? '', g]));
   if (!groups.length) return <EmptyCard heading="No groups yet" />;
   const columns: Column<Group>[] = [
     {
@@ -83,6 +88,19 @@ function GroupsTable({groups, windowDays}: {groups: Group[]; windowDays: number}
       numeric: true,
       sortValue: (g) => g.avg_p_order_window,
       render: (g) => <span data-cell="p_order_window">{fmt.percent(g.avg_p_order_window)}</span>,
+    },
+    {
+      heading: 'NPS',
+      numeric: true,
+      sortValue: (g) => nps.get(g.slug ?? '')?.nps,
+      render: (g) => {
+        const n = nps.get(g.slug ?? '');
+        return (
+          <span data-cell="nps" title={n ? `${fmt.integer(n.responses)} answers` : 'No survey answers'}>
+            {npsLabel(n?.nps)}
+          </span>
+        );
+      },
     },
   ];
   return (
