@@ -1,6 +1,6 @@
 import {AppProvider} from '@shopify/polaris';
 import en from '@shopify/polaris/locales/en.json';
-import {act, render, screen, within} from '@testing-library/react';
+import {act, render, screen, waitFor, within} from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type {ReactElement} from 'react';
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
@@ -43,10 +43,19 @@ afterAll(() => {
 
 async function renderChart(ui: ReactElement) {
   const out = render(<AppProvider i18n={en}>{ui}</AppProvider>);
-  // polaris-viz measures in effects and debounced callbacks.
+  // polaris-viz measures in effects and debounced callbacks, which a loaded
+  // machine runs late: wait until every polaris-viz figure holds its drawing.
   await act(async () => {
     await new Promise((r) => setTimeout(r, 50));
   });
+  await waitFor(
+    () => {
+      for (const fig of out.container.querySelectorAll('figure[data-chart]')) {
+        expect(fig.querySelector('svg [role="cell"], svg [data-type="BarGroup"]')).not.toBeNull();
+      }
+    },
+    {timeout: 20_000},
+  );
   return out;
 }
 
