@@ -259,6 +259,11 @@ export interface components {
             status?: components["schemas"]["ShopStatus"];
         };
         ShopStatus: {
+            /**
+             * @description Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+             * @enum {string}
+             */
+            stage?: "sync_queued" | "syncing" | "sync_failed" | "scoring_queued" | "scoring" | "scoring_failed" | "ready";
             sync?: components["schemas"]["SyncStatus"];
             deliveries?: components["schemas"]["DeliveriesStatus"];
             scoring?: components["schemas"]["ScoringStatus"];

@@ -9,11 +9,13 @@ import {DataPage} from '../components/PageState';
 import {SyncProgress} from '../components/SyncProgress';
 import {useApp} from '../context';
 import {isNum} from '../format';
-import {syncRunning} from '../sync';
+import {pollDelay} from '../sync';
 
 export function OverviewPage() {
   const {fmt, shop} = useApp();
-  const running = syncRunning(shop.status?.sync);
+  // Before the first scoring the page keeps asking (App polls the shop's
+  // stage), so the empty card says what happens next, not that it failed.
+  const waiting = !shop.status?.scoring?.last_scored_at && pollDelay(shop) !== undefined;
   const state = useApi('overview', (api, signal) => api.GET('/overview', {signal}));
 
   return (
@@ -30,11 +32,7 @@ export function OverviewPage() {
       }
       isEmpty={(d) => !isNum(d.customers) && !d.retention_trend?.length}
       emptyText={
-        running ? (
-          <>
-            Your order history is being imported. Figures appear here when it is scored.
-          </>
-        ) : undefined
+        waiting ? 'Your figures appear here by themselves as soon as your customers are scored.' : undefined
       }
     >
       {(d) => (

@@ -94,6 +94,39 @@ func (e RefundDating) Valid() bool {
 	}
 }
 
+// Defines values for ShopStatusStage.
+const (
+	StageReady         ShopStatusStage = "ready"
+	StageScoring       ShopStatusStage = "scoring"
+	StageScoringFailed ShopStatusStage = "scoring_failed"
+	StageScoringQueued ShopStatusStage = "scoring_queued"
+	StageSyncFailed    ShopStatusStage = "sync_failed"
+	StageSyncQueued    ShopStatusStage = "sync_queued"
+	StageSyncing       ShopStatusStage = "syncing"
+)
+
+// Valid indicates whether the value is a known member of the ShopStatusStage enum.
+func (e ShopStatusStage) Valid() bool {
+	switch e {
+	case StageReady:
+		return true
+	case StageScoring:
+		return true
+	case StageScoringFailed:
+		return true
+	case StageScoringQueued:
+		return true
+	case StageSyncFailed:
+		return true
+	case StageSyncQueued:
+		return true
+	case StageSyncing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Verdict.
 const (
 	Above Verdict = "above"
@@ -557,9 +590,15 @@ type ShopStatus struct {
 	Deliveries *DeliveriesStatus `json:"deliveries,omitempty"`
 	Scoring    *ScoringStatus    `json:"scoring,omitempty"`
 
+	// Stage Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+	Stage *ShopStatusStage `json:"stage,omitempty"`
+
 	// Sync Where the history import stands; phase is empty before the first sync.
 	Sync *SyncStatus `json:"sync,omitempty"`
 }
+
+// ShopStatusStage Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+type ShopStatusStage string
 
 // SpendParams defines model for SpendParams.
 type SpendParams struct {
