@@ -18,6 +18,10 @@
 //   E2E_REQUIRE_DATA   "1": an error or empty page fails (default: an error
 //                      page passes when the API itself answers an error)
 //   E2E_TIMEOUT_MS     per-page wait (default 30000)
+//   E2E_FIRST_OPEN     "1": the shop is not installed yet; open the overview
+//                      first, as a merchant does right after install, and
+//                      check that the figures appear by themselves
+//   E2E_FIRST_DATA_MS  how long the first open may wait for figures (300000)
 
 import {mkdirSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -33,6 +37,8 @@ const LOCALE = process.env.E2E_LOCALE || 'en-GB';
 const BROWSER = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const REQUIRE_DATA = process.env.E2E_REQUIRE_DATA === '1';
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 30000);
+const FIRST_OPEN = process.env.E2E_FIRST_OPEN === '1';
+const FIRST_DATA_TIMEOUT = Number(process.env.E2E_FIRST_DATA_MS || 300000);
 const SHOTS = join(here, 'screenshots');
 const CDN_APP_BRIDGE = 'https://cdn.shopify.com/shopifycloud/app-bridge.js';
 
@@ -336,6 +342,44 @@ async function accessibility(page, name) {
   check(`${name}: every control has a name`, unnamed.length === 0, unnamed.join(' | '));
 }
 
+// firstOpen opens the overview of a shop not installed yet, as a merchant
+// does right after install: the page's first call installs the shop, and
+// the figures must appear by themselves, without a reload, after the page
+// has shown what is happening (import, then scoring).
+async function firstOpen(page, pageErrors) {
+  console.log('\nFirst open, right after install');
+  await page.addInitScript(() => {
+    window.__cvoStages = [];
+    const seen = () => {
+      const el = document.querySelector('[data-progress]');
+      const stage = el?.getAttribute('data-progress');
+      const list = window.__cvoStages;
+      if (stage && list[list.length - 1] !== stage) list.push(stage);
+    };
+    new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-progress']});
+  });
+  let loads = 0;
+  page.on('load', () => loads++);
+  const started = Date.now();
+  await page.goto(pageURL('/'), {waitUntil: 'domcontentloaded'});
+  let ready = true;
+  try {
+    await page.waitForSelector('[data-page="overview"][data-state="ready"]', {timeout: FIRST_DATA_TIMEOUT});
+  } catch {
+    ready = false;
+  }
+  const stages = await page.evaluate(() => window.__cvoStages);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`  stages shown: ${stages.join(' → ') || 'none'}; figures after ${seconds} s`);
+  check('first open: the figures appear by themselves', ready, `not within ${FIRST_DATA_TIMEOUT} ms; stages ${stages.join(', ')}`);
+  check('first open: no reload was needed', loads === 1, `${loads} page loads`);
+  check('first open: the page said the import was under way before the figures', stages[0] === 'sync_queued' || stages[0] === 'syncing', `stages ${stages.join(', ')}`);
+  check('first open: the page said it was scoring before the figures', stages.includes('scoring') || stages.includes('scoring_queued'), `stages ${stages.join(', ')}`);
+  check('first open: no progress left once the figures are there', (await page.$('[data-progress]')) === null);
+  check('first open: no uncaught script errors', pageErrors.length === 0, pageErrors.join(' | '));
+  await page.screenshot({path: join(SHOTS, 'first-open.png'), fullPage: true});
+}
+
 async function main() {
   mkdirSync(SHOTS, {recursive: true});
   console.log(`e2e: app ${APP}, shop ${SHOP}, simulator ${SIM}, locale ${LOCALE}`);
@@ -353,10 +397,6 @@ async function main() {
   if (!servesStandIn) {
     console.log('  note  the server serves the CDN App Bridge (demo wiring absent): the harness substitutes the local stand-in');
   }
-
-  const shopAnswer = await api('/api/shop');
-  check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
-  const f = formatters(shopAnswer.json?.currency || 'USD');
 
   const browser = await chromium.launch({
     executablePath: BROWSER,
@@ -378,6 +418,12 @@ async function main() {
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  if (FIRST_OPEN) await firstOpen(page, pageErrors);
+
+  const shopAnswer = await api('/api/shop');
+  check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
+  const f = formatters(shopAnswer.json?.currency || 'USD');
 
   for (const p of PAGES) {
     console.log(`\n${p.label} (${p.path})`);
