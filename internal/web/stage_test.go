@@ -27,7 +27,9 @@ import (
 // statusByShop reports each shop's sync as ingest would.
 type statusByShop map[string]map[string]any
 
-func (s statusByShop) Status(_ context.Context, shop string) (map[string]any, error) { return s[shop], nil }
+func (s statusByShop) Status(_ context.Context, shop string) (map[string]any, error) {
+	return s[shop], nil
+}
 
 // TestShopStageFromTheFirstAnswer walks a shop from install to its first
 // figures: every answer of GET /api/shop says what is happening, so the
