@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -488,6 +489,9 @@ func parseCustomerQuery(params apigen.GetCustomersParams) (q postgres.CustomerQu
 	}
 	search := deref(params.Q)
 	if err := checkText("Search", search, maxSearchRunes); err != nil {
+		if e := (*cvo.Error)(nil); errors.As(err, &e) {
+			e.Field = "q"
+		}
 		return q, 0, err
 	}
 	q = postgres.CustomerQuery{Search: strings.TrimSpace(search), Limit: perPage, Offset: (page - 1) * perPage}
@@ -528,7 +532,7 @@ func checkText(what, s string, maxRunes int) error {
 		return cvo.Errorf(cvo.EINVALID, "%s is not valid UTF-8.", what)
 	}
 	if utf8.RuneCountInString(s) > maxRunes {
-		return cvo.Errorf(cvo.EINVALID, "%s is too long (at most %d characters).", what, maxRunes)
+		return cvo.Errorf(cvo.EINVALID, "%s is too long: at most %d characters, this has %d. Shorten it and try again.", what, maxRunes, utf8.RuneCountInString(s))
 	}
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return cvo.Errorf(cvo.EINVALID, "%s contains control characters.", what)
@@ -640,7 +644,7 @@ func (a *api) PutSettings(c echo.Context) error {
 	case apigen.OrderDate:
 		s.RefundDating = cvo.RefundAtOrderDate
 	default:
-		return cvo.Errorf(cvo.EINVALID, "Refund dating must be refund_date or order_date.")
+		return cvo.FieldErrorf(cvo.EINVALID, "refund_dating", "Refund dating must be refund_date or order_date.")
 	}
 	// null (or every group) means all groups, including any added later;
 	// an empty list means none.
@@ -648,7 +652,7 @@ func (a *api) PutSettings(c echo.Context) error {
 	enabled := make([]string, 0, len(in.GroupsEnabled))
 	for _, slug := range in.GroupsEnabled {
 		if _, err := rfm.ParseGroup(string(slug)); err != nil {
-			return cvo.Errorf(cvo.EINVALID, "Unknown group %q.", slug)
+			return cvo.FieldErrorf(cvo.EINVALID, "groups_enabled", "Unknown group %q.", slug)
 		}
 		enabled = append(enabled, string(slug))
 	}
@@ -656,7 +660,7 @@ func (a *api) PutSettings(c echo.Context) error {
 		s.GroupsEnabled = enabled
 	}
 	if len(s.CACBySource) > maxCACSources {
-		return cvo.Errorf(cvo.EINVALID, "At most %d acquisition sources.", maxCACSources)
+		return cvo.FieldErrorf(cvo.EINVALID, "cac_by_source", "At most %d acquisition sources.", maxCACSources)
 	}
 	for src := range s.CACBySource {
 		if err := checkText("Source name", src, 100); err != nil {

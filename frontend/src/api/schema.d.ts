@@ -240,6 +240,8 @@ export interface components {
         Error: {
             /** @description A message for the merchant. */
             error: string;
+            /** @description The input the message is about, as the request names it (default_margin, schedule.nightly_hour), so a form can show it beside that field. */
+            field?: string;
             request_id: string;
         };
         /** @enum {string} */

@@ -277,8 +277,11 @@ type EmpiricalParams struct {
 // Error defines model for Error.
 type Error struct {
 	// Error A message for the merchant.
-	Error     string `json:"error"`
-	RequestId string `json:"request_id"`
+	Error string `json:"error"`
+
+	// Field The input the message is about, as the request names it (default_margin, schedule.nightly_hour), so a form can show it beside that field.
+	Field     *string `json:"field,omitempty"`
+	RequestId string  `json:"request_id"`
 }
 
 // ExportBody The gathered data, as stored when the data request came.
