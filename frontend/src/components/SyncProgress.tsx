@@ -1,5 +1,5 @@
 import {Banner, BlockStack, Card, InlineStack, ProgressBar, Spinner, Text} from '@shopify/polaris';
-import {useRef} from 'react';
+import {useEffect, useRef, useState} from 'react';
 
 import type {ShopInfo, SyncStatus} from '../api/types';
 import {useApp} from '../context';
@@ -122,13 +122,23 @@ export function timeLeft(seconds: number): string {
 // reported rows and the latest, and estimates the time left between them.
 function useImportRate(sync: SyncStatus | undefined): number | undefined {
   const seen = useRef<{run?: string; first?: Sample; last?: Sample}>({});
+  const [left, setLeft] = useState<number>();
   const run = sync?.started_at ?? '';
-  if (seen.current.run !== run) seen.current = {run};
   const done = sync?.rows_done;
-  if (syncRunning(sync) && isNum(done) && done > 0 && seen.current.last?.done !== done) {
-    const sample = {at: Date.now(), done};
-    if (!seen.current.first) seen.current.first = sample;
-    seen.current.last = sample;
-  }
-  return syncRunning(sync) ? secondsLeft(seen.current.first, seen.current.last, sync?.rows_expected) : undefined;
+  const expected = sync?.rows_expected;
+  const running = syncRunning(sync);
+  useEffect(() => {
+    if (seen.current.run !== run) seen.current = {run};
+    if (!running || !isNum(done) || done <= 0) {
+      setLeft(undefined);
+      return;
+    }
+    if (seen.current.last?.done !== done) {
+      const sample = {at: Date.now(), done};
+      seen.current.first ??= sample;
+      seen.current.last = sample;
+    }
+    setLeft(secondsLeft(seen.current.first, seen.current.last, expected));
+  }, [run, done, expected, running]);
+  return left;
 }

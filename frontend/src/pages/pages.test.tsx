@@ -71,7 +71,7 @@ describe('Overview', () => {
     const shop = {...SHOP, status: {sync: {phase: 'orders', percent: 40, started_at: '2026-11-20T10:00:00Z'}}};
     renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
     await waitFor(() => expect(pageState('overview')).toBe('empty'));
-    expect(screen.getByText(/being imported/)).toBeInTheDocument();
+    expect(screen.getByText(/appear here by themselves/)).toBeInTheDocument();
     expect((screen.getByRole('progressbar') as HTMLProgressElement).value).toBe(40);
   });
 
@@ -79,7 +79,8 @@ describe('Overview', () => {
     const shop = {...SHOP, status: {sync: {phase: 'done'}, scoring: {state: 'running'}}};
     renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
     await waitFor(() => expect(pageState('overview')).toBe('empty'));
-    expect(screen.getByText('The shop has not been scored yet.')).toBeInTheDocument();
+    // Work is under way, so the card says what comes, not the API's 404.
+    expect(screen.getByText(/appear here by themselves/)).toBeInTheDocument();
     expect(screen.getByText(/Scoring your customers/)).toBeInTheDocument();
   });
 
@@ -197,6 +198,30 @@ describe('Customers', () => {
     await waitFor(() =>
       expect(api.calls.map((c) => c.path)).toContain(`/api/customers?q=ann&group=soulmates&page=1&per_page=${PER_PAGE}`),
     );
+  });
+
+  it('caps the search beside the field and does not send it', async () => {
+    const api = fakeApi({'/api/customers': () => page(1, 1)});
+    renderWithApp(<CustomersPage />, {api});
+    await screen.findByText('Customer on page 1');
+    fireEvent.change(screen.getByLabelText('Search customers'), {target: {value: 'x'.repeat(10000)}});
+    expect(await screen.findByText('Search is at most 200 characters; this has 10,000. Shorten it to search.')).toBeInTheDocument();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api.calls.some((c) => c.path.includes('q='))).toBe(false);
+    expect(screen.queryByRole('button', {name: 'Try again'})).toBeNull();
+  });
+
+  it("shows the server's refusal of a search beside the field, with no useless retry", async () => {
+    const api = fakeApi({
+      '/api/customers': (path: string) =>
+        path.includes('q=') ? new ApiError('Search contains control characters.', 400, 'r', 'q') : page(1, 1),
+    });
+    renderWithApp(<CustomersPage />, {api});
+    await screen.findByText('Customer on page 1');
+    fireEvent.change(screen.getByLabelText('Search customers'), {target: {value: 'a\u0007b'}});
+    expect(await screen.findByText('Search contains control characters.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Search customers')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.queryByRole('button', {name: 'Try again'})).toBeNull();
   });
 
   it('shows an error banner', async () => {
@@ -328,7 +353,7 @@ describe('Settings', () => {
     const api = fakeApi({'/api/settings': SETTINGS, 'PUT /api/settings': (_p: string, body: unknown) => body});
     renderWithApp(<SettingsPage />, {api});
     await waitFor(() => expect(pageState('settings')).toBe('ready'));
-    expect(screen.getByLabelText('Default margin')).toHaveValue(45);
+    expect(screen.getByLabelText('Default margin')).toHaveValue('45');
     const save = screen.getByRole('button', {name: 'Save'});
     expect(save).toHaveAttribute('aria-disabled', 'true');
 
@@ -347,6 +372,34 @@ describe('Settings', () => {
       value_tags: {predicted_value_tier: true, churn_risk: true},
       schedule: {nightly_hour: 4},
     });
+  });
+
+  it('shows a refusal by the server beside its field, in the unit shown, near Save', async () => {
+    const api = fakeApi({
+      '/api/settings': SETTINGS,
+      'PUT /api/settings': new ApiError('Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%).', 400, 'r', 'default_margin'),
+    });
+    renderWithApp(<SettingsPage />, {api});
+    await waitFor(() => expect(pageState('settings')).toBe('ready'));
+    fireEvent.change(screen.getByLabelText('Default margin'), {target: {value: '35'}});
+    await userEvent.click(screen.getByRole('button', {name: 'Save'}));
+    const margin = screen.getByLabelText('Default margin');
+    await waitFor(() => expect(margin).toHaveAttribute('aria-invalid', 'true'));
+    expect(document.getElementById(margin.getAttribute('aria-describedby')!.split(' ')[0])).toHaveTextContent('Enter a margin above 0 and at most 100%.');
+    expect(screen.queryByText(/at most 1 \(e\.g\./)).toBeNull();
+    expect(screen.getByText('Correct the fields marked above to save.')).toBeInTheDocument();
+    // Editing the field clears the server's refusal.
+    fireEvent.change(margin, {target: {value: '36'}});
+    await waitFor(() => expect(margin).not.toHaveAttribute('aria-invalid', 'true'));
+  });
+
+  it('refuses 1e3 beside the field instead of saving 1000', async () => {
+    const api = fakeApi({'/api/settings': SETTINGS, 'PUT /api/settings': (_p: string, body: unknown) => body});
+    renderWithApp(<SettingsPage />, {api});
+    await waitFor(() => expect(pageState('settings')).toBe('ready'));
+    fireEvent.change(screen.getByLabelText('Customer acquisition cost (CAC)'), {target: {value: '1e3'}});
+    expect(await screen.findByText(/exponent notation/)).toBeInTheDocument();
+    expect(screen.getByRole('button', {name: 'Save'})).toHaveAttribute('aria-disabled', 'true');
   });
 
   it('refuses an invalid tag prefix', async () => {
