@@ -161,7 +161,8 @@ func (a *api) GetOverview(c echo.Context) error {
 	}
 	trend := make([]apigen.RetentionPoint, 0, len(agg.Reports.Retention.Trend))
 	for _, m := range agg.Reports.Retention.Trend {
-		trend = append(trend, apigen.RetentionPoint{Month: m.Month.Format("2006-01"), Rate: m.Rate, Customers: m.Customers})
+		trend = append(trend, apigen.RetentionPoint{Month: m.Month.Format("2006-01"), Rate: m.Rate, Customers: m.Customers,
+			Buyers: m.Buyers, Returning: m.Returning, ReturningRate: m.ReturningRate, Partial: m.Partial})
 	}
 	return c.JSON(http.StatusOK, apigen.Overview{
 		ScoredAt:              sc.FinishedAt,
@@ -356,7 +357,13 @@ func (a *api) GetCohorts(c echo.Context) error {
 			Retention: orEmpty(co.ActiveShare), Active: orEmpty(co.Active), Revenue: orEmpty(co.Revenue)})
 	}
 	st := agg.Reports.Stickiness
+	var partial *string
+	if tr := agg.Reports.Retention.Trend; len(tr) > 0 && tr[len(tr)-1].Partial {
+		m := tr[len(tr)-1].Month.Format("2006-01")
+		partial = &m
+	}
 	return c.JSON(http.StatusOK, apigen.Cohorts{
+		PartialMonth:   partial,
 		Monthly:        monthly,
 		Baseline:       st.Baseline,
 		Window:         st.Window,

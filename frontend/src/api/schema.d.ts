@@ -329,9 +329,24 @@ export interface components {
         };
         RetentionPoint: {
             month: components["schemas"]["Month"];
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Cumulative: share of the customers acquired by the month's end who had a second purchase by then.
+             */
             rate: number;
+            /** @description Customers acquired by the month's end. */
             customers: number;
+            /** @description Customers with a purchase in the month. */
+            buyers: number;
+            /** @description Of the month's buyers, those who had bought in an earlier month. */
+            returning: number;
+            /**
+             * Format: double
+             * @description The month's returning customer rate: returning over buyers.
+             */
+            returning_rate: number;
+            /** @description The month has not ended: its figures are so far. */
+            partial: boolean;
         };
         Overview: {
             /** Format: date-time */
@@ -495,6 +510,8 @@ export interface components {
             by_source: components["schemas"]["SegmentRow"][];
             by_campaign: components["schemas"]["SegmentRow"][];
             by_discount_code: components["schemas"]["SegmentRow"][];
+            /** @description The calendar month of the scoring date when it has not ended: each cohort's cell for it counts orders so far. */
+            partial_month?: components["schemas"]["Month"];
         };
         Products: {
             /** Format: double */

@@ -101,7 +101,7 @@ export function CustomersPage() {
     {heading: 'M', numeric: true, sortValue: (c) => c.m, render: (c) => fmt.integer(c.m)},
     {heading: 'Historical CLV', numeric: true, sortValue: (c) => c.historical_clv, render: (c) => fmt.money(c.historical_clv)},
     {heading: 'Predicted CLV', numeric: true, sortValue: (c) => c.predicted_clv, render: (c) => fmt.money(c.predicted_clv)},
-    {heading: 'P(alive)', numeric: true, sortValue: (c) => c.p_alive, render: (c) => fmt.percent(c.p_alive)},
+    {heading: 'Chance still active', numeric: true, sortValue: (c) => c.p_alive, render: (c) => fmt.percent(c.p_alive)},
     {heading: 'Expected next order', sortValue: (c) => c.expected_next_order, render: (c) => fmt.date(c.expected_next_order)},
   ];
 

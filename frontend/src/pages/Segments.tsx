@@ -77,7 +77,7 @@ function GroupsTable({groups}: {groups: Group[]}) {
     {heading: 'Days between orders', numeric: true, sortValue: (g) => g.avg_days_between_orders, render: (g) => fmt.days(g.avg_days_between_orders)},
     {heading: 'Historical CLV', numeric: true, sortValue: (g) => g.avg_historical_clv, render: (g) => fmt.money(g.avg_historical_clv)},
     {heading: 'Predicted CLV', numeric: true, sortValue: (g) => g.avg_predicted_clv, render: (g) => fmt.money(g.avg_predicted_clv)},
-    {heading: 'P(alive)', numeric: true, sortValue: (g) => g.avg_p_alive, render: (g) => fmt.percent(g.avg_p_alive)},
+    {heading: 'Chance still active', numeric: true, sortValue: (g) => g.avg_p_alive, render: (g) => fmt.percent(g.avg_p_alive)},
   ];
   return (
     <Card padding="0">

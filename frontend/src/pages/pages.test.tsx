@@ -22,8 +22,8 @@ const OVERVIEW = {
   repeat_rate: 0.655,
   retention_rate: 0.412,
   retention_trend: [
-    {month: '2011-01', rate: 0.3},
-    {month: '2011-02', rate: 0.35},
+    {month: '2011-01', rate: 0.3, buyers: 100, returning: 20, returning_rate: 0.2, partial: false},
+    {month: '2011-02', rate: 0.35, buyers: 120, returning: 48, returning_rate: 0.4, partial: true},
   ],
   avg_historical_clv: 2048.7,
   avg_predicted_clv: 512.25,
@@ -42,10 +42,24 @@ describe('Overview', () => {
     expect(metric('avg_historical_clv')).toBe('£2,048.70');
     expect(metric('avg_predicted_clv')).toBe('£512.25');
     expect(metric('clv_cac')).toBe('4.3×');
-    expect(screen.getByRole('group', {name: /monthly retention rate/i})).toBeInTheDocument();
-    // The chart's data table holds every point.
+    expect(metric('retention_rate')).toBe('41.2%');
+    // Shopify's words, each with its definition on hover and focus.
+    expect(screen.getByText('Returning customer rate')).toHaveAttribute('title', expect.stringMatching(/more than one order/));
+    expect(screen.getByText('Orders from returning customers')).toHaveAttribute('title', expect.stringMatching(/not the customer's first/));
+    for (const el of document.querySelectorAll('.cvo-metric-grid h3')) {
+      expect(el.querySelector('[data-definition]'), el.textContent ?? '').not.toBeNull();
+    }
+    // Retention by month, not cumulative, the current month marked.
+    expect(screen.getByRole('group', {name: /returning customer rate by month/i})).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', {name: 'Show data table'}));
-    expect(screen.getByRole('table', {name: 'Monthly retention rate'})).toHaveTextContent('Feb 2011');
+    const table = screen.getByRole('table', {name: 'Returning customer rate by month'});
+    expect(table).toHaveTextContent('Jan 201120.0%');
+    expect(table).toHaveTextContent('Feb 2011 (so far)40.0%');
+    // Model names are explained in the help panel.
+    await userEvent.click(screen.getByRole('button', {name: 'How this is computed'}));
+    expect(screen.getByText('MBG/NBD (the default purchase model)')).toBeInTheDocument();
+    expect(screen.getByText('P(alive)')).toBeInTheDocument();
+    expect(screen.getByText(/a “score” of 9\.9 is very far|a "score" of 9\.9 is very far/)).toBeInTheDocument();
   });
 
   it('shows a skeleton while loading', () => {
@@ -58,7 +72,7 @@ describe('Overview', () => {
     await waitFor(() => expect(pageState('overview')).toBe('ready'));
     expect(metric('customers')).toBe('10');
     expect(metric('avg_predicted_clv')).toBe('—');
-    expect(screen.getByText('No retention history yet.')).toBeInTheDocument();
+    expect(screen.getByText('No returning customers by month yet.')).toBeInTheDocument();
   });
 
   it('shows an empty state before the first scoring', async () => {

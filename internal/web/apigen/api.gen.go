@@ -226,6 +226,7 @@ type Cohorts struct {
 	ByDiscountCode []SegmentRow    `json:"by_discount_code"`
 	BySource       []SegmentRow    `json:"by_source"`
 	Monthly        []MonthlyCohort `json:"monthly"`
+	PartialMonth   *Month          `json:"partial_month,omitempty"`
 	Window         Window          `json:"window"`
 }
 
@@ -489,9 +490,24 @@ type ReportSegment struct {
 
 // RetentionPoint defines model for RetentionPoint.
 type RetentionPoint struct {
-	Customers int     `json:"customers"`
-	Month     Month   `json:"month"`
-	Rate      float64 `json:"rate"`
+	// Buyers Customers with a purchase in the month.
+	Buyers int `json:"buyers"`
+
+	// Customers Customers acquired by the month's end.
+	Customers int   `json:"customers"`
+	Month     Month `json:"month"`
+
+	// Partial The month has not ended: its figures are so far.
+	Partial bool `json:"partial"`
+
+	// Rate Cumulative: share of the customers acquired by the month's end who had a second purchase by then.
+	Rate float64 `json:"rate"`
+
+	// Returning Of the month's buyers, those who had bought in an earlier month.
+	Returning int `json:"returning"`
+
+	// ReturningRate The month's returning customer rate: returning over buyers.
+	ReturningRate float64 `json:"returning_rate"`
 }
 
 // Scale defines model for Scale.
