@@ -101,6 +101,8 @@ function formatters(currency) {
     ratio: (v) => (isNum(v) ? `${plain(dec(1).format(v))}×` : dash),
     decimal: (v, d) => (isNum(v) ? plain(dec(d).format(v)) : dash),
     number: (v) => (isNum(v) ? plain(new Intl.NumberFormat(LOCALE, {maximumFractionDigits: 2}).format(v)) : dash),
+    days: (v) => (isNum(v) ? `${plain(int.format(v))} ${Math.round(v) === 1 ? 'day' : 'days'}` : dash),
+    pValue: (v) => (isNum(v) ? (v < 0.001 ? `< ${plain(dec(3).format(0.001))}` : plain(dec(3).format(v))) : dash),
   };
 }
 
@@ -140,6 +142,7 @@ function figureChecks(name, json, f) {
       metric('avg_predicted_clv', f.money(json.avg_predicted_clv));
       // The page shows no ratio while no acquisition cost is set (the API sends 0).
       metric('clv_cac', isNum(json.clv_cac) && json.clv_cac > 0 ? f.ratio(json.clv_cac) : '—');
+      metric('top_groups_revenue_share', f.percent(json.top_groups_revenue_share));
       break;
     case 'segments':
       for (const g of json.groups ?? []) {
@@ -177,6 +180,122 @@ function figureChecks(name, json, f) {
       break;
   }
   return out;
+}
+
+// --- every number and badge of the tables ------------------------------------
+
+// cellsOf reads a table row's cells as the merchant sees them.
+async function cellsOf(row) {
+  return row.$$eval('th, td', (cs) => cs.map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').replace(/\s+/g, ' ').trim()));
+}
+
+// rowChecks compares every row the page shows in its main table with the
+// API's numbers, cell by cell, and every badge the API implies.
+async function rowChecks(page, name, json, f) {
+  switch (name) {
+    case 'segments': {
+      let rows = 0;
+      let wrong = [];
+      for (const g of json.groups ?? []) {
+        const row = await page.$(`tr:has([data-group="${g.slug}"])`);
+        if (!row) {
+          wrong.push(`${g.slug} missing`);
+          continue;
+        }
+        const want = [g.name || g.slug, f.integer(g.customers), f.percent(g.share), f.percent(g.revenue_share), f.money(g.aov), f.days(g.avg_days_between_orders),
+          f.money(g.avg_historical_clv), f.money(g.avg_predicted_clv), f.percent(g.avg_p_alive)];
+        const got = await cellsOf(row);
+        rows++;
+        if (!same(got, want)) wrong.push(`${g.slug}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`segments: every number of the ${rows} group rows equals the API's`, rows > 0 && wrong.length === 0, wrong.join('; '));
+      break;
+    }
+    case 'products': {
+      const byKey = new Map((json.products ?? []).map((r) => [r.key, r]));
+      const shown = await page.$$('tbody tr:has([data-key])');
+      const wrong = [];
+      let badges = 0;
+      for (const row of shown) {
+        const key = await row.$eval('[data-key]', (e) => e.getAttribute('data-key'));
+        const r = byKey.get(key);
+        if (!r) {
+          wrong.push(`${key} not in the API`);
+          continue;
+        }
+        const badge = r.verdict === 'above' ? 'Rockstar' : r.verdict === 'below' ? 'Toxic' : '';
+        const got = [
+          plain(await row.$eval('[data-key] .Polaris-Text--semibold, [data-key] .Polaris-Text--root', (e) => e.textContent)),
+          plain(await row.$eval('[data-key]', (e) => e.querySelector('.Polaris-Badge')?.textContent ?? '')).replace(/^(Success|Critical|Attention) /, ''),
+          ...(await cellsOf(row)).slice(1),
+        ];
+        const want = [plain(r.title || r.key), badge, f.integer(r.customers), f.percent(r.repurchase_rate), f.percent(r.baseline), f.money(r.later_value), f.pValue(r.p_value)];
+        if (badge) badges++;
+        if (!same(got, want)) wrong.push(`${key}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`products: every number and badge of the ${shown.length} rows shown equals the API's`, shown.length > 0 && wrong.length === 0, wrong.slice(0, 5).join('; '));
+      // Every product with a verdict comes first, so each one the API has
+      // on the first page shows its badge.
+      const implied = (json.products ?? []).filter((r) => r.verdict === 'above' || r.verdict === 'below').length;
+      const onPage = await page.$$eval('tbody tr:has([data-key]) .Polaris-Badge', (bs) => bs.map((b) => (b.textContent || '').trim()).filter((t) => t === 'Rockstar' || t === 'Toxic').length);
+      check(`products: the badges the API implies appear (${implied} verdicts, ${badges} on the rows shown)`, onPage === badges && (implied === 0 || badges > 0), `page shows ${onPage}`);
+      break;
+    }
+    case 'customers': {
+      const wrong = [];
+      const shown = await page.$$('tbody tr');
+      const list = json.customers ?? [];
+      for (let i = 0; i < Math.min(shown.length, list.length); i++) {
+        const c = list[i];
+        const got = await cellsOf(shown[i]);
+        const want = [c.name || `Customer ${c.id ?? ''}`, got[1], f.integer(c.r), f.integer(c.f), f.integer(c.m), f.money(c.historical_clv), f.money(c.predicted_clv), f.percent(c.p_alive), got[8]];
+        if (!same(got, want)) wrong.push(`row ${i + 1}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`customers: every number of the ${shown.length} rows equals the API's`, shown.length > 0 && shown.length === list.length && wrong.length === 0, wrong.slice(0, 3).join('; '));
+      break;
+    }
+    case 'cohorts': {
+      const wrong = [];
+      const cells = await page.$$eval('[data-chart="cohorts-retention"] tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').trim())),
+      );
+      (json.monthly ?? []).forEach((co, i) => {
+        const want = (co.retention ?? []).map((v) => (co.customers === 0 ? '' : f.percent(v)));
+        const got = (cells[i] ?? []).slice(0, want.length);
+        if (!same(got, want)) wrong.push(`${co.cohort}: page ${brief(got)}, API ${brief(want)}`);
+      });
+      check(`cohorts: every cell of the ${cells.length} cohorts equals the API's`, cells.length === (json.monthly ?? []).length && wrong.length === 0, wrong.slice(0, 3).join('; '));
+      if (json.partial_month) {
+        const partial = await page.$$eval('[data-chart="cohorts-retention"] td[data-partial="true"]', (tds) => tds.length);
+        check(`cohorts: the cells of ${json.partial_month}, not over, are marked as so far`, partial > 0, `${partial} marked`);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// overflows lists text that does not fit its box: table cells, headings,
+// paragraphs, badges and labels whose content is wider than they are (cut
+// off or spilling), and, where nothing should scroll sideways, scroll
+// boxes whose columns are hidden.
+async function overflows(page, {scrollBoxes}) {
+  return page.evaluate((scrollBoxes) => {
+    const out = [];
+    const visible = (e) => e.offsetParent !== null && e.clientWidth > 0;
+    const name = (e) => `${e.tagName.toLowerCase()} "${(e.textContent || '').trim().slice(0, 40)}"`;
+    for (const e of document.querySelectorAll('td, th, p, h1, h2, h3, dt, dd, label, .Polaris-Badge, .Polaris-Button, .Polaris-Text--root')) {
+      if (!visible(e) || e.closest('.cvo-visually-hidden, [data-chart] svg')) continue;
+      if (e.scrollWidth > e.clientWidth + 1) out.push(`${name(e)}: ${e.scrollWidth}px of text in ${e.clientWidth}px`);
+    }
+    if (scrollBoxes) {
+      for (const e of document.querySelectorAll('.cvo-heatmap-scroll, .Polaris-DataTable__ScrollContainer')) {
+        if (visible(e) && e.scrollWidth > e.clientWidth + 1) out.push(`${e.closest('[data-chart]')?.getAttribute('data-chart') || 'table'}: columns cut off (${e.scrollWidth}px in ${e.clientWidth}px)`);
+      }
+    }
+    return out;
+  }, scrollBoxes);
 }
 
 // --- the charts ---------------------------------------------------------------
@@ -267,8 +386,8 @@ async function heatmapChecks(page, chart, expectCell) {
 async function chartChecks(page, name, json, f) {
   switch (name) {
     case 'overview': {
-      const rates = (json.retention_trend ?? []).filter((t) => isNum(t.rate)).map((t) => f.percent(t.rate));
-      if (rates.length) await lineChartChecks(page, 'retention', 'monthly rates', rates);
+      const rates = (json.retention_trend ?? []).filter((t) => isNum(t.returning_rate)).map((t) => f.percent(t.returning_rate));
+      if (rates.length) await lineChartChecks(page, 'retention', 'monthly returning customer rates', rates);
       break;
     }
     case 'segments': {
@@ -446,6 +565,7 @@ async function main() {
         const shown = await textOf(page, selector);
         check(`${p.name}: ${what}`, shown === expected, `page shows ${JSON.stringify(shown)}`);
       }
+      if (answer.ok) await rowChecks(page, p.name, answer.json ?? {}, f);
       if (answer.ok) await chartChecks(page, p.name, answer.json ?? {}, f);
       if (p.name === 'settings' && answer.ok) {
         const prefix = await page.getByLabel('Tag prefix').inputValue();
@@ -462,6 +582,8 @@ async function main() {
     await accessibility(page, p.name);
     check(`${p.name}: no uncaught script errors`, pageErrors.length === 0, pageErrors.join(' | '));
     await fits(page, `${p.name} at 1280 px`);
+    const over = await overflows(page, {scrollBoxes: true});
+    check(`${p.name} at 1280 px: no text overflows, no column cut off`, over.length === 0, over.slice(0, 5).join('; '));
     await page.screenshot({path: join(SHOTS, `${p.name}.png`), fullPage: true});
   }
 
@@ -470,9 +592,9 @@ async function main() {
     ['1440', {width: 1440, height: 900}],
     ['phone', {width: 390, height: 844}],
   ]) {
-    console.log(`\nCharts at ${label} (${viewport.width} px)`);
+    console.log(`\nEvery page at ${label} (${viewport.width} px)`);
     await page.setViewportSize(viewport);
-    for (const p of PAGES.filter((x) => ['overview', 'segments', 'cohorts', 'insights'].includes(x.name))) {
+    for (const p of PAGES) {
       await page.goto(pageURL(p.path), {waitUntil: 'domcontentloaded'});
       await page.waitForSelector(`[data-page="${p.name}"][data-state="ready"]`, {timeout: TIMEOUT}).catch(() => {});
       const charts = await page.$$eval('[data-chart] .cvo-chart__plot', (els) => els.length);
@@ -482,6 +604,10 @@ async function main() {
         check(`${p.name} at ${label}: every chart draws`, false, `${charts} charts`);
       }
       await fits(page, `${p.name} at ${label}`);
+      // On a phone wide tables and grids scroll sideways (their row labels
+      // stay); at the admin's widths every column shows.
+      const over = await overflows(page, {scrollBoxes: label !== 'phone'});
+      check(`${p.name} at ${label}: no text overflows${label !== 'phone' ? ', no column cut off' : ''}`, over.length === 0, over.slice(0, 5).join('; '));
       await page.screenshot({path: join(SHOTS, `${p.name}-${label}.png`), fullPage: true});
       // Each chart alone too, to look at it at this width.
       for (const el of await page.$$('[data-chart]')) {

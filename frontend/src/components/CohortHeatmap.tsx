@@ -29,7 +29,11 @@ export function CohortHeatmap({cohorts, measure, fmt, partialMonth}: {cohorts: M
   const partial = (i: number, j: number) => partialMonth !== undefined && monthsBetween(cohorts[i].cohort ?? '', partialMonth) === j;
   const width = Math.max(0, ...cohorts.map((c) => (measure === 'retention' ? c.retention : c.revenue)?.length ?? 0));
   const offsets = Array.from({length: width}, (_, i) => i);
-  const values = cohorts.map((c) => offsets.map((i) => (measure === 'retention' ? c.retention : c.revenue)?.[i]));
+  // A cohort of no customers yet (this month's, on its first day) has no
+  // share to show, not 0%.
+  const values = cohorts.map((c) =>
+    offsets.map((i) => (measure === 'retention' ? (c.customers === 0 ? undefined : c.retention?.[i]) : c.revenue?.[i])),
+  );
   const rowLabels = cohorts.map((c) => `${fmt.month(c.cohort)} (${fmt.integer(c.customers)})`);
   return (
     <Heatmap

@@ -107,12 +107,14 @@ function StickinessTable({heading, label, rows}: {heading: string; label: string
       sortValue: (r) => r.title || r.key,
       render: (r) => (
         <BlockStack gap="100">
-          <InlineStack gap="200" blockAlign="center">
-            <Text as="span" fontWeight="semibold">
-              {r.title || r.key || '—'}
-            </Text>
-            <VerdictBadge verdict={r.verdict} />
-          </InlineStack>
+          <span data-key={r.key}>
+            <InlineStack gap="200" blockAlign="center">
+              <Text as="span" fontWeight="semibold">
+                {r.title || r.key || '—'}
+              </Text>
+              <VerdictBadge verdict={r.verdict} />
+            </InlineStack>
+          </span>
         </BlockStack>
       ),
     },
