@@ -113,18 +113,15 @@ export function OverviewPage() {
 }
 
 // RetentionTrend is each month's own returning customer rate: by period,
-// not cumulative (a cumulative rate climbs with time alone). The current
-// month, not over yet, is marked as counted so far.
-function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']>}) {
+// not cumulative (a cumulative rate climbs with time alone). The chart has
+// the complete months after the first of the history (in which nobody can
+// have ordered before); the current month, not over, is stated apart with
+// its figure so far, never drawn as a fall to 0%.
+export function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']>}) {
   const {fmt} = useApp();
-  const points = trend
-    .filter((t) => isNum(t.returning_rate))
-    .map((t, i) => ({
-      x: i,
-      y: t.returning_rate as number,
-      xLabel: t.partial ? `${fmt.month(t.month)} (so far)` : fmt.month(t.month),
-      yLabel: fmt.percent(t.returning_rate),
-    }));
+  const complete = trend.slice(1).filter((t) => !t.partial && isNum(t.returning_rate) && (t.buyers ?? 0) > 0);
+  const points = complete.map((t, i) => ({x: i, y: t.returning_rate as number, xLabel: fmt.month(t.month), yLabel: fmt.percent(t.returning_rate)}));
+  const current = trend.length > 1 ? trend[trend.length - 1] : undefined;
   return (
     <Card>
       <BlockStack gap="300">
@@ -146,6 +143,16 @@ function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']
             yFormat={(v) => fmt.percent(v)}
           />
         )}
+        {current?.partial ? (
+          <Text as="p" tone="subdued">
+            <span data-metric="retention_partial">
+              {fmt.month(current.month)} so far (the month is not over):{' '}
+              {(current.buyers ?? 0) > 0
+                ? `${fmt.percent(current.returning_rate)} of ${fmt.integer(current.buyers)} ${current.buyers === 1 ? 'customer' : 'customers'} had ordered before.`
+                : 'no orders yet.'}
+            </span>
+          </Text>
+        ) : null}
       </BlockStack>
     </Card>
   );

@@ -22,8 +22,10 @@ const OVERVIEW = {
   repeat_rate: 0.655,
   retention_rate: 0.412,
   retention_trend: [
+    {month: '2010-12', rate: 0, buyers: 90, returning: 0, returning_rate: 0, partial: false},
     {month: '2011-01', rate: 0.3, buyers: 100, returning: 20, returning_rate: 0.2, partial: false},
-    {month: '2011-02', rate: 0.35, buyers: 120, returning: 48, returning_rate: 0.4, partial: true},
+    {month: '2011-02', rate: 0.33, buyers: 110, returning: 33, returning_rate: 0.3, partial: false},
+    {month: '2011-03', rate: 0.35, buyers: 12, returning: 6, returning_rate: 0.5, partial: true},
   ],
   avg_historical_clv: 2048.7,
   avg_predicted_clv: 512.25,
@@ -52,9 +54,11 @@ describe('Overview', () => {
     // Retention by month, not cumulative, the current month marked.
     expect(screen.getByRole('group', {name: /returning customer rate by month/i})).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', {name: 'Show data table'}));
+    // The first month of history (nobody can have ordered before) and the
+    // month not over are not drawn; the latter is stated with its figure.
     const table = screen.getByRole('table', {name: 'Returning customer rate by month'});
-    expect(table).toHaveTextContent('Jan 201120.0%');
-    expect(table).toHaveTextContent('Feb 2011 (so far)40.0%');
+    expect(Array.from(table.querySelectorAll('tbody tr')).map((r) => r.textContent)).toEqual(['Jan 201120.0%', 'Feb 201130.0%']);
+    expect(metric('retention_partial')).toBe('Mar 2011 so far (the month is not over): 50.0% of 12 customers had ordered before.');
     // Model names are explained in the help panel.
     await userEvent.click(screen.getByRole('button', {name: 'How this is computed'}));
     expect(screen.getByText('MBG/NBD (the default purchase model)')).toBeInTheDocument();
