@@ -105,7 +105,7 @@ func runBenchAPI(ctx context.Context, log *slog.Logger, args []string, out io.Wr
 		return tok
 	}
 	routes := []string{
-		"/api/overview", "/api/segments", "/api/cohorts", "/api/products", "/api/insights", "/api/settings",
+		"/api/overview", "/api/segments", "/api/cohorts", "/api/lifetime-value", "/api/products", "/api/insights", "/api/settings",
 		"/api/customers", "/api/customers?page=50", "/api/customers?group=lovers", "/api/customers?q=customer-12", "/api/customers?q=smith",
 	}
 	fmt.Fprintf(out, "%-34s %8s %8s %8s %8s\n", "route", "p50 ms", "p95 ms", "max ms", "bytes")

@@ -112,6 +112,7 @@ const PAGES = [
   {name: 'overview', path: '/', api: '/api/overview', label: 'Overview'},
   {name: 'segments', path: '/segments', api: '/api/segments', label: 'Segments'},
   {name: 'cohorts', path: '/cohorts', api: '/api/cohorts', label: 'Cohorts'},
+  {name: 'lifetime-value', path: '/lifetime-value', api: '/api/lifetime-value', label: 'Lifetime value'},
   {name: 'products', path: '/products', api: '/api/products', label: 'Products'},
   {name: 'customers', path: '/customers', api: '/api/customers?page=1&per_page=25', label: 'Customers'},
   {name: 'insights', path: '/insights', api: '/api/insights', label: 'Insights'},
@@ -168,6 +169,21 @@ function figureChecks(name, json, f) {
       }
       break;
     }
+    case 'lifetime-value': {
+      const gross = json.overall?.gross_profit ?? [];
+      metric('ltv_gross_m0', f.money(gross[0]));
+      metric('ltv_gross_m3', f.money(gross[3]));
+      metric('ltv_cac', isNum(json.cac) && json.cac > 0 ? f.money(json.cac) : '—');
+      metric('steady_customers', f.integer(json.steady?.customers));
+      metric('steady_on_schedule', f.integer(json.steady?.on_schedule));
+      // The comparison table's first cohort with customers, month 0.
+      const first = (json.cohorts ?? []).find((c) => isNum(c.customers) && c.customers > 0);
+      if (first && isNum(first.gross_profit?.[0]) && !(first.partial && first.gross_profit.length === 1)) {
+        out.push([`first cohort month 0 = ${f.money(first.gross_profit[0])}`, 'tbody tr:first-child [data-cell="month-0"]', f.money(first.gross_profit[0])]);
+      }
+      if (json.overall?.payback?.state === 'no_cac') metric('ltv_payback', '—');
+      break;
+    }
     case 'products': {
       const rows = (json.products ?? []).filter((p) => isNum(p.customers));
       if (rows.length) {
@@ -179,9 +195,17 @@ function figureChecks(name, json, f) {
     case 'customers':
       metric('customers_total', f.integer(json.total));
       break;
+    case 'customer':
+      metric('group_rule', plain(`Rule ${f.integer(json.group?.priority)} of 11: ${json.group?.rule ?? '—'}`));
+      metric('predicted_clv', f.money(json.customer?.predicted_clv));
+      for (const [i, s] of (json.scores ?? []).entries()) {
+        out.push([`score ${s.dimension} explained`, `[data-metric="score_explanations"] li:nth-child(${i + 1})`, plain(s.text)]);
+      }
+      break;
     case 'insights':
       metric('top20_revenue_share', f.percent(json.pareto?.top20_revenue_share));
       metric('top20_margin_share', f.percent(json.pareto?.top20_margin_share));
+      metric('crosswalk_with_shopify', f.integer(json.shopify_crosswalk?.with_shopify_group));
       break;
     default:
       break;
@@ -422,6 +446,13 @@ async function chartChecks(page, name, json, f) {
     case 'cohorts':
       if ((json.monthly ?? []).length) await heatmapChecks(page, 'cohorts-retention');
       break;
+    case 'lifetime-value': {
+      const gross = json.overall?.gross_profit ?? [];
+      if (gross.length) {
+        await lineChartChecks(page, 'ltv-overall', 'gross profits per customer', gross.map((v) => f.money(v)), (json.overall?.revenue ?? []).map((v) => f.money(v)));
+      }
+      break;
+    }
     case 'insights': {
       const curve = (json.pareto?.curve ?? []).filter((p) => isNum(p.customers_share) && isNum(p.revenue_share));
       if (curve.length) {
@@ -577,6 +608,16 @@ async function main() {
   const shopAnswer = await api('/api/shop');
   check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
   const f = formatters(shopAnswer.json?.currency || 'USD');
+
+  // The customer screen of the most valuable customer, after the list.
+  const first = await api('/api/customers?page=1&per_page=1');
+  const firstID = first.json?.customers?.[0]?.id;
+  if (firstID) {
+    PAGES.splice(PAGES.findIndex((x) => x.name === 'customers') + 1, 0,
+      {name: 'customer', path: `/customers/${firstID}`, api: `/api/customers/${firstID}`, label: 'Customer screen'});
+  } else {
+    check('customers: a customer to open', !REQUIRE_DATA, 'no customer in the list');
+  }
 
   for (const p of PAGES) {
     console.log(`\n${p.label} (${p.path})`);

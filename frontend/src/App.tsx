@@ -11,14 +11,16 @@ import {PageTabs} from './components/PageTabs';
 import {AppContext} from './context';
 import {Formatter, pickLocale} from './format';
 import {CohortsPage} from './pages/Cohorts';
+import {CustomerPage} from './pages/Customer';
 import {CustomersPage} from './pages/Customers';
 import {InsightsPage} from './pages/Insights';
+import {LifetimeValuePage} from './pages/LifetimeValue';
 import {NotFoundPage} from './pages/NotFound';
 import {OverviewPage} from './pages/Overview';
 import {ProductsPage} from './pages/Products';
 import {SegmentsPage} from './pages/Segments';
 import {SettingsPage} from './pages/Settings';
-import {ROUTES, routeIndex, usePath} from './router';
+import {ROUTES, customerIdOf, routeIndex, usePath} from './router';
 import {dataVersion, pollDelay} from './sync';
 
 export function currentLocale(): string {
@@ -27,6 +29,8 @@ export function currentLocale(): string {
 }
 
 function pageFor(path: string): ReactNode {
+  const customer = customerIdOf(path);
+  if (customer) return <CustomerPage id={customer} />;
   switch (path) {
     case '/':
       return <OverviewPage />;
@@ -34,6 +38,8 @@ function pageFor(path: string): ReactNode {
       return <SegmentsPage />;
     case '/cohorts':
       return <CohortsPage />;
+    case '/lifetime-value':
+      return <LifetimeValuePage />;
     case '/products':
       return <ProductsPage />;
     case '/customers':

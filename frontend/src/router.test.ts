@@ -28,7 +28,7 @@ describe('router', () => {
     expect(normalizePath('/segments/')).toBe('/segments');
     expect(normalizePath('')).toBe('/');
     expect(routeIndex('/')).toBe(0);
-    expect(routeIndex('/settings/')).toBe(6);
+    expect(routeIndex('/settings/')).toBe(7);
     expect(routeIndex('/nope')).toBe(-1);
   });
 });

@@ -14,6 +14,7 @@ export const ROUTES: Route[] = [
   {path: '/', label: 'Overview'},
   {path: '/segments', label: 'Segments'},
   {path: '/cohorts', label: 'Cohorts'},
+  {path: '/lifetime-value', label: 'Lifetime value'},
   {path: '/products', label: 'Products'},
   {path: '/customers', label: 'Customers'},
   {path: '/insights', label: 'Insights'},
@@ -56,7 +57,23 @@ export function hrefWithQuery(path: string): string {
   return normalizePath(path) + window.location.search;
 }
 
+// routeIndex is the tab a path belongs to: its own, or for a detail screen
+// such as /customers/123 the list it opens from.
 export function routeIndex(path: string): number {
   const p = normalizePath(path);
-  return ROUTES.findIndex((r) => r.path === p);
+  const exact = ROUTES.findIndex((r) => r.path === p);
+  if (exact >= 0) return exact;
+  return ROUTES.findIndex((r) => r.path !== '/' && p.startsWith(r.path + '/'));
+}
+
+// customerPath is the customer screen of one customer.
+export function customerPath(id: string): string {
+  return `/customers/${encodeURIComponent(id)}`;
+}
+
+// customerIdOf reads the customer id of a customer screen's path, or
+// undefined for any other path. Ids are Shopify's numeric ids.
+export function customerIdOf(path: string): string | undefined {
+  const m = /^\/customers\/(\d{1,19})$/.exec(normalizePath(path));
+  return m ? m[1] : undefined;
 }

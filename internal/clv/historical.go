@@ -43,16 +43,9 @@ type Historical struct {
 	CLVToCAC float64
 }
 
-// AcquisitionSource names where an order came from for CAC purposes: its
-// UTM source when present, its sales channel (SourceName) otherwise,
-// lower-cased.
-func AcquisitionSource(o cvo.Order) string {
-	src := strings.TrimSpace(o.UTMSource)
-	if src == "" {
-		src = strings.TrimSpace(o.SourceName)
-	}
-	return strings.ToLower(src)
-}
+// AcquisitionSource names where an order came from for CAC purposes:
+// cvo.Order.AcquisitionSource, the one rule the reports share.
+func AcquisitionSource(o cvo.Order) string { return o.AcquisitionSource() }
 
 // HistoricalCLV computes every customer's realized CLV from their orders,
 // counting only purchases (cvo.Order.IsPurchase) created by as-of. The

@@ -1,6 +1,9 @@
 package cvo
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // RefundDating decides when a refund reduces value: on the day it was
 // given, or back-dated to the order it belongs to.
@@ -98,4 +101,16 @@ func (o Order) KnownCost() (cost, coveredRevenue, lineRevenue float64) {
 		}
 	}
 	return cost, coveredRevenue, lineRevenue
+}
+
+// AcquisitionSource names where a customer's first order came from, for
+// acquisition costs and the reports by source: its UTM source when present,
+// its sales channel (SourceName) otherwise, lower-cased so that a setting
+// "Google" matches utm_source=google.
+func (o Order) AcquisitionSource() string {
+	src := strings.TrimSpace(o.UTMSource)
+	if src == "" {
+		src = strings.TrimSpace(o.SourceName)
+	}
+	return strings.ToLower(src)
 }

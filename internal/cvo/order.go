@@ -55,4 +55,9 @@ type Customer struct {
 	CreatedAt time.Time
 	Country   string
 	City      string
+	// ShopifyRFMGroup and ShopifySpendTier are Shopify's own
+	// Customer.statistics.rfmGroup and predictedSpendTier (empty when
+	// unknown), compared with the app's groups, never used to score.
+	ShopifyRFMGroup  string
+	ShopifySpendTier string
 }

@@ -25,6 +25,7 @@ const (
         createdAt
         updatedAt
         defaultAddress { city country countryCodeV2 }
+        statistics { rfmGroup predictedSpendTier }
       }
     }
   }
@@ -117,6 +118,7 @@ type bulkFields struct {
 	id, parentID                          []byte
 	firstName, lastName, email            []byte
 	city, country, countryCode            []byte
+	rfmGroup, spendTier                   []byte
 	createdAt, updatedAt, title           []byte
 	name, processedAt, cancelledAt        []byte
 	test                                  bool
@@ -303,10 +305,37 @@ func (b *rowBuf) customerField(key []byte) error {
 		err = r.objectOrNull(func(k []byte) error { return b.member(k, "emailAddress", &d.email) })
 	case "defaultAddress":
 		err = r.objectOrNull(b.address)
+	case "statistics":
+		err = r.objectOrNull(func(k []byte) error {
+			switch string(k) {
+			case "rfmGroup":
+				d.rfmGroup, err = r.strBytes()
+				return err
+			case "predictedSpendTier":
+				d.spendTier, err = r.strBytes()
+				return err
+			}
+			return r.skip()
+		})
 	default:
 		return r.skip()
 	}
 	return err
+}
+
+// shopifyEnum keeps a value shaped like a GraphQL enum (upper-case letters
+// and underscores, at most 64) and drops anything else: the value is shown
+// on the page and counted, so it must be one of a small set of names.
+func shopifyEnum(v []byte) string {
+	if len(v) == 0 || len(v) > 64 {
+		return ""
+	}
+	for _, c := range v {
+		if (c < 'A' || c > 'Z') && c != '_' {
+			return ""
+		}
+	}
+	return string(v)
 }
 
 // address reads a customer's defaultAddress member.
@@ -466,7 +495,8 @@ func optionalTimeOf(field string, b []byte) (time.Time, error) {
 func (b *rowBuf) parseCustomer(d *bulkFields) error {
 	c := &b.customer
 	*c = postgres.CustomerRow{FirstName: bstr(d.firstName), LastName: bstr(d.lastName), Email: bstr(d.email),
-		City: bstr(d.city), Country: bstr(d.country), CountryCode: bstr(d.countryCode)}
+		City: bstr(d.city), Country: bstr(d.country), CountryCode: bstr(d.countryCode),
+		ShopifyRFMGroup: shopifyEnum(d.rfmGroup), ShopifyPredictedSpendTier: shopifyEnum(d.spendTier)}
 	var err error
 	if c.ID, err = gidOf(d.id, "Customer"); err != nil {
 		return err

@@ -161,7 +161,8 @@ func (s *simShop) populate(t *testing.T, seed uint64, customers, orders int) {
 func dumpTables(t *testing.T, db *postgres.DB, shop string) map[string]string {
 	t.Helper()
 	queries := map[string]string{
-		"customers":   `SELECT id, email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at FROM customers WHERE shop = $1 ORDER BY id`,
+		"customers": `SELECT id, email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at,
+			shopify_rfm_group, shopify_predicted_spend_tier FROM customers WHERE shop = $1 ORDER BY id`,
 		"orders":      `SELECT id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency, total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes FROM orders WHERE shop = $1 ORDER BY id`,
 		"order_lines": `SELECT order_id, id, product_id, variant_id, title, quantity, unit_price FROM order_lines WHERE shop = $1 ORDER BY order_id, id`,
 		"refunds":     `SELECT id, order_id, created_at, amount FROM refunds WHERE shop = $1 ORDER BY id`,

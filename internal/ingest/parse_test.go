@@ -69,8 +69,10 @@ func TestGoldenBulkFilesParseIntoRows(t *testing.T) {
 		rows := readGolden(t, postgres.ResourceCustomers)
 		want := []postgres.CustomerRow{
 			{ID: 1001, Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", City: "London", Country: "United Kingdom",
-				CountryCode: "GB", CreatedAt: ts("2023-04-01T10:00:00Z"), UpdatedAt: ts("2024-05-02T11:30:00Z")},
+				CountryCode: "GB", CreatedAt: ts("2023-04-01T10:00:00Z"), UpdatedAt: ts("2024-05-02T11:30:00Z"),
+				ShopifyRFMGroup: "CHAMPIONS", ShopifyPredictedSpendTier: "HIGH"},
 			{ID: 1002, LastName: "Hopper", CreatedAt: ts("2023-04-02T15:00:00Z"), UpdatedAt: ts("2023-04-02T15:00:00Z")},
+			// A statistics value not shaped like Shopify's enum is dropped.
 			{ID: 1003, Email: "emile@example.fr", FirstName: "Émile", LastName: "Zola", City: "Paris", Country: "France", CountryCode: "FR",
 				CreatedAt: ts("2022-12-31T22:59:59Z"), UpdatedAt: ts("2024-01-01T00:00:00Z")},
 		}
@@ -238,6 +240,7 @@ func FuzzParseBulkLine(f *testing.F) {
 			switch {
 			case row.Customer != nil:
 				require.Positive(t, row.Customer.ID)
+				require.Equal(t, shopifyEnum([]byte(row.Customer.ShopifyRFMGroup)), row.Customer.ShopifyRFMGroup, "only enum-shaped values")
 				require.False(t, row.Customer.UpdatedAt.IsZero())
 			case row.Order != nil:
 				require.Positive(t, row.Order.ID)

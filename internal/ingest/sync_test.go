@@ -45,6 +45,11 @@ func TestSyncShopMirrorsSimulator(t *testing.T) {
 		assert.Equal(t, want.FirstName, got.FirstName)
 		assert.Equal(t, want.LastName, got.LastName)
 		assert.True(t, want.CreatedAt.Equal(got.CreatedAt))
+		rfmGroup, spendTier, ok := s.sim.CustomerStatistics(testShop, id)
+		require.True(t, ok)
+		require.NotEmpty(t, rfmGroup, "the simulator gives every customer a group")
+		assert.Equal(t, rfmGroup, got.ShopifyRFMGroup, "customer %d: Customer.statistics.rfmGroup", id)
+		assert.Equal(t, spendTier, got.ShopifyPredictedSpendTier, "customer %d: predictedSpendTier", id)
 		if want.DefaultAddress != nil {
 			assert.Equal(t, want.DefaultAddress.City, got.City)
 			assert.Equal(t, want.DefaultAddress.Country, got.Country)
@@ -114,6 +119,15 @@ func TestSyncShopMirrorsSimulator(t *testing.T) {
 	before := dumpTables(t, db, testShop)
 	require.NoError(t, syncer.SyncShop(ctx, testShop))
 	assert.Equal(t, before, dumpTables(t, db, testShop))
+
+	// Shopify recomputes its statistics without a new updatedAt: the next
+	// sync still takes them.
+	require.NoError(t, s.sim.SetCustomerStatistics(testShop, 1, "AT_RISK", "LOW"))
+	require.NoError(t, syncer.SyncShop(ctx, testShop))
+	got, _, err := customers.Get(ctx, testShop, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "AT_RISK", got.ShopifyRFMGroup)
+	assert.Equal(t, "LOW", got.ShopifyPredictedSpendTier)
 }
 
 func assertAmount(t *testing.T, want simulator.Amount, got string, msg string, args ...any) {

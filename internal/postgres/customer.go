@@ -31,6 +31,10 @@ type CustomerRow struct {
 	// TriggeredAt is the X-Shopify-Triggered-At of the webhook delivery
 	// that brought the row; zero when unknown (imports, no header).
 	TriggeredAt time.Time
+	// ShopifyRFMGroup and ShopifyPredictedSpendTier are Shopify's own
+	// Customer.statistics, read by imports only (webhooks lack them).
+	ShopifyRFMGroup           string
+	ShopifyPredictedSpendTier string
 }
 
 // CustomerStore keeps a shop's customers.
@@ -113,8 +117,10 @@ func (s *CustomerStore) Get(ctx context.Context, shop string, id int64) (Custome
 	c := CustomerRow{ID: id}
 	var email, first, last, city, country, code *string
 	var created, deleted *time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at
-		FROM customers WHERE shop = $1 AND id = $2`, shop, id).Scan(&email, &first, &last, &city, &country, &code, &created, &c.UpdatedAt, &deleted)
+	err := s.db.Pool.QueryRow(ctx, `SELECT email, first_name, last_name, city, country, country_code, created_at, updated_at, deleted_at,
+			COALESCE(shopify_rfm_group, ''), COALESCE(shopify_predicted_spend_tier, '')
+		FROM customers WHERE shop = $1 AND id = $2`, shop, id).Scan(&email, &first, &last, &city, &country, &code, &created, &c.UpdatedAt, &deleted,
+		&c.ShopifyRFMGroup, &c.ShopifyPredictedSpendTier)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}
@@ -131,7 +137,8 @@ func (s *CustomerStore) Get(ctx context.Context, shop string, id int64) (Custome
 // ShopCustomers streams every live customer of a shop, ordered by id, as
 // the scoring pipeline sees them: id, creation date and location.
 func (s *CustomerStore) ShopCustomers(ctx context.Context, shop string, fn func(cvo.Customer) error) error {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, created_at, COALESCE(country, country_code, ''), COALESCE(city, '')
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, created_at, COALESCE(country, country_code, ''), COALESCE(city, ''),
+			COALESCE(shopify_rfm_group, ''), COALESCE(shopify_predicted_spend_tier, '')
 		FROM customers WHERE shop = $1 AND deleted_at IS NULL ORDER BY id`, shop)
 	if err != nil {
 		return fmt.Errorf("load customers of %s: %w", shop, err)
@@ -143,7 +150,7 @@ func (s *CustomerStore) ShopCustomers(ctx context.Context, shop string, fn func(
 		c       cvo.Customer
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &created, &c.Country, &c.City); err != nil {
+		if err := rows.Scan(&id, &created, &c.Country, &c.City, &c.ShopifyRFMGroup, &c.ShopifySpendTier); err != nil {
 			return fmt.Errorf("load customers of %s: %w", shop, err)
 		}
 		c.ID = strconv.FormatInt(id, 10)

@@ -541,3 +541,47 @@ func loadCatalogue(ctx context.Context, q pgxQuerier, shop string) (catalogue, e
 	}
 	return c, nil
 }
+
+// MaxCustomerOrders bounds the orders CustomerOrders returns: a wholesale
+// account with thousands of orders still answers a page quickly.
+const MaxCustomerOrders = 500
+
+// CustomerOrders returns a customer's newest orders (at most
+// MaxCustomerOrders), with their refunds but not their lines: enough to
+// tell which count as purchases and what they were worth. It uses the
+// orders_customer index and is scoped by shop like every query.
+func (s *OrderStore) CustomerOrders(ctx context.Context, shop string, customerID int64) ([]cvo.Order, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT o.id, COALESCE(o.processed_at, o.created_at), o.updated_at, o.cancelled_at IS NOT NULL,
+			o.test, o.currency, o.total::float8, o.discount_codes,
+			COALESCE((SELECT array_agg(r.created_at ORDER BY r.id) FROM refunds r WHERE r.shop = o.shop AND r.order_id = o.id), '{}'),
+			COALESCE((SELECT array_agg(r.amount::float8 ORDER BY r.id) FROM refunds r WHERE r.shop = o.shop AND r.order_id = o.id), '{}')
+		FROM orders o WHERE o.shop = $1 AND o.customer_id = $2
+		ORDER BY COALESCE(o.processed_at, o.created_at) DESC, o.id DESC LIMIT $3`, shop, customerID, MaxCustomerOrders)
+	if err != nil {
+		return nil, fmt.Errorf("read orders of a customer of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	var out []cvo.Order
+	for rows.Next() {
+		var (
+			o       cvo.Order
+			id      int64
+			at      []time.Time
+			amounts []float64
+		)
+		if err := rows.Scan(&id, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total, &o.DiscountCodes,
+			&at, &amounts); err != nil {
+			return nil, fmt.Errorf("read orders of a customer of %s: %w", shop, err)
+		}
+		o.ID, o.CustomerID = strconv.FormatInt(id, 10), strconv.FormatInt(customerID, 10)
+		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+		for i := range min(len(at), len(amounts)) {
+			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: at[i].UTC(), Amount: amounts[i]})
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read orders of a customer of %s: %w", shop, err)
+	}
+	return out, nil
+}

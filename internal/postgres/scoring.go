@@ -481,3 +481,76 @@ func decodeAggregates(raw []byte) (*scoring.Aggregates, error) {
 	}
 	return agg, nil
 }
+
+// ScoredCustomer is one customer of a scoring, for the customer screen.
+type ScoredCustomer struct {
+	CustomerListing
+	ShopifyRFMGroup  string
+	ShopifySpendTier string
+}
+
+// Customer returns one customer of a scoring; found is false when the shop
+// has no such customer in it (another shop's customer included).
+func (s *ScoringStore) Customer(ctx context.Context, shop string, scoringID, customerID int64) (ScoredCustomer, bool, error) {
+	var (
+		out                ScoredCustomer
+		r, f, m            int16
+		orders             int32
+		next               *time.Time
+		first, last, email string
+	)
+	err := s.db.Pool.QueryRow(ctx, `SELECT cs.grp, cs.r, cs.f, cs.m, cs.orders, cs.revenue, cs.historical_clv, cs.predicted_clv,
+			cs.p_alive, cs.expected_orders, cs.next_order_at, coalesce(c.first_name, ''), coalesce(c.last_name, ''),
+			coalesce(c.email, ''), coalesce(c.shopify_rfm_group, ''), coalesce(c.shopify_predicted_spend_tier, '')
+		FROM customer_scores cs LEFT JOIN customers c ON c.shop = cs.shop AND c.id = cs.customer_id
+		WHERE cs.shop = $1 AND cs.scoring_id = $2 AND cs.customer_id = $3`, shop, scoringID, customerID).Scan(
+		&out.Group, &r, &f, &m, &orders, &out.Revenue, &out.HistoricalCLV, &out.PredictedCLV, &out.PAlive, &out.ExpectedOrders,
+		&next, &first, &last, &email, &out.ShopifyRFMGroup, &out.ShopifySpendTier)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, false, nil
+	}
+	if err != nil {
+		return out, false, fmt.Errorf("read customer of %s: %w", shop, err)
+	}
+	out.CustomerID = strconv.FormatInt(customerID, 10)
+	out.R, out.F, out.M, out.Orders, out.NextOrderAt = int(r), int(f), int(m), int(orders), deref(next)
+	out.Name, out.Email = strings.TrimSpace(first+" "+last), email
+	return out, true, nil
+}
+
+// GroupAt is a customer's group in one kept scoring.
+type GroupAt struct {
+	ScoringID int64
+	AsOf      time.Time
+	Group     string
+	R, F, M   int
+}
+
+// CustomerHistory returns a customer's group in every succeeded scoring
+// that still keeps its per-customer rows, oldest first. Each scoring is
+// looked up by its primary key, so the cost does not grow with the shop.
+func (s *ScoringStore) CustomerHistory(ctx context.Context, shop string, customerID int64) ([]GroupAt, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT s.id, s.as_of, cs.grp, cs.r, cs.f, cs.m
+		FROM scorings s JOIN customer_scores cs ON cs.shop = s.shop AND cs.scoring_id = s.id AND cs.customer_id = $2
+		WHERE s.shop = $1 AND s.state = 'succeeded' ORDER BY s.id`, shop, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("read customer history of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	var out []GroupAt
+	for rows.Next() {
+		var (
+			g       GroupAt
+			r, f, m int16
+		)
+		if err := rows.Scan(&g.ScoringID, &g.AsOf, &g.Group, &r, &f, &m); err != nil {
+			return nil, fmt.Errorf("read customer history of %s: %w", shop, err)
+		}
+		g.R, g.F, g.M = int(r), int(f), int(m)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read customer history of %s: %w", shop, err)
+	}
+	return out, nil
+}

@@ -230,8 +230,8 @@ func (s *ShopStore) sealToken(row *shopRow, shop string, tok cvo.Token) error {
 	if row.RefreshTokenSealed, err = s.seal(shop, tok.RefreshToken); err != nil {
 		return fmt.Errorf("seal refresh token: %w", err)
 	}
-	row.AccessTokenExpiresAt = ptrIfSet(tok.ExpiresAt)
-	row.RefreshTokenExpiresAt = ptrIfSet(tok.RefreshExpiresAt)
+	row.AccessTokenExpiresAt = timePtr(tok.ExpiresAt)
+	row.RefreshTokenExpiresAt = timePtr(tok.RefreshExpiresAt)
 	return nil
 }
 
@@ -268,7 +268,8 @@ func deref(t *time.Time) time.Time {
 	return *t
 }
 
-func ptrIfSet(t time.Time) *time.Time {
+// timePtr stores the zero time as NULL; deref reads NULL back as the zero time.
+func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}

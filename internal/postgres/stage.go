@@ -71,7 +71,8 @@ func stageTable(run int64, r Resource) string {
 }
 
 var stageColumns = map[Resource][]string{
-	ResourceCustomers: {"id", "email", "first_name", "last_name", "city", "country", "country_code", "created_at", "updated_at"},
+	ResourceCustomers: {"id", "email", "first_name", "last_name", "city", "country", "country_code", "created_at", "updated_at",
+		"shopify_rfm_group", "shopify_predicted_spend_tier"},
 	ResourceOrders: {"kind", "id", "parent_id", "customer_id", "name", "created_at", "processed_at", "updated_at", "cancelled_at",
 		"test", "currency", "total", "subtotal", "source_name", "landing_page", "referrer_url", "utm_source", "utm_medium",
 		"utm_campaign", "discount_codes", "product_id", "variant_id", "title", "quantity", "amount"},
@@ -80,7 +81,7 @@ var stageColumns = map[Resource][]string{
 
 var stageDDL = map[Resource]string{
 	ResourceCustomers: `id bigint NOT NULL, email text, first_name text, last_name text, city text, country text, country_code text,
-		created_at timestamptz, updated_at timestamptz NOT NULL`,
+		created_at timestamptz, updated_at timestamptz NOT NULL, shopify_rfm_group text, shopify_predicted_spend_tier text`,
 	ResourceOrders: `kind int2 NOT NULL, id bigint NOT NULL, parent_id bigint, customer_id bigint, name text, created_at timestamptz,
 		processed_at timestamptz, updated_at timestamptz, cancelled_at timestamptz, test boolean, currency text, total text,
 		subtotal text, source_name text, landing_page text, referrer_url text, utm_source text, utm_medium text, utm_campaign text,
@@ -163,6 +164,7 @@ func (c *copySource) Values() ([]any, error) {
 		}
 		v[0], v[1], v[2], v[3] = x.ID, nullText(x.Email), nullText(x.FirstName), nullText(x.LastName)
 		v[4], v[5], v[6], v[7], v[8] = nullText(x.City), nullText(x.Country), nullText(x.CountryCode), nullTime(x.CreatedAt), x.UpdatedAt
+		v[9], v[10] = nullText(x.ShopifyRFMGroup), nullText(x.ShopifyPredictedSpendTier)
 	case ResourceOrders:
 		switch {
 		case r.Order != nil:
@@ -251,16 +253,23 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 	var p mergePlan
 	switch st.resource {
 	case ResourceCustomers:
-		p.groups = [][]mergeStmt{{{"customers", fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at)
+		p.groups = [][]mergeStmt{{{"customers", fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at,
+				shopify_rfm_group, shopify_predicted_spend_tier)
 			SELECT $1, s.id, CASE WHEN r.customer_id IS NULL THEN s.email END, CASE WHEN r.customer_id IS NULL THEN s.first_name END,
 				CASE WHEN r.customer_id IS NULL THEN s.last_name END, CASE WHEN r.customer_id IS NULL THEN s.city END,
 				CASE WHEN r.customer_id IS NULL THEN s.country END, CASE WHEN r.customer_id IS NULL THEN s.country_code END,
-				s.created_at, s.updated_at, $2::timestamptz
+				s.created_at, s.updated_at, $2::timestamptz, s.shopify_rfm_group, s.shopify_predicted_spend_tier
 			FROM %[1]s s LEFT JOIN redacted_customers r ON r.shop = $1 AND r.customer_id = s.id
 			ON CONFLICT (shop, id) DO UPDATE SET `+customerUpdateSet+`
 			WHERE c.deleted_at IS NULL AND (c.updated_at < excluded.updated_at OR (c.updated_at = excluded.updated_at AND `+importTies("c")+` AND
 				(c.email, c.first_name, c.last_name, c.city, c.country, c.country_code, c.created_at) IS DISTINCT FROM
-				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)}}}
+				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)},
+			// Shopify recomputes its statistics without a new updated_at,
+			// so they follow every import that read them.
+			{"customers", fmt.Sprintf(`UPDATE customers c SET shopify_rfm_group = s.shopify_rfm_group,
+				shopify_predicted_spend_tier = s.shopify_predicted_spend_tier
+			FROM %[1]s s WHERE c.shop = $1 AND c.id = s.id AND c.deleted_at IS NULL
+				AND (c.shopify_rfm_group, c.shopify_predicted_spend_tier) IS DISTINCT FROM (s.shopify_rfm_group, s.shopify_predicted_spend_tier)`, t)}}}
 	case ResourceOrders:
 		p.prepare = fmt.Sprintf(`DROP TABLE IF EXISTS %[3]s; CREATE UNLOGGED TABLE %[3]s AS
 				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN orders o ON o.shop = %[2]s AND o.id = s.id

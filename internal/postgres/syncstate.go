@@ -322,10 +322,3 @@ func (s *SyncStore) Counts(ctx context.Context, shop string) (customers, orders 
 	}
 	return customers, orders, nil
 }
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}

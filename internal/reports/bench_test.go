@@ -165,6 +165,7 @@ func BenchmarkReports(b *testing.B) {
 		{"ProductRetention", func() { d.ProductRetention() }},
 		{"Loyalty", func() { d.Loyalty() }},
 		{"Pareto", func() { d.Pareto() }},
+		{"LifetimeValue", func() { d.LifetimeValue() }},
 		{"Transitions", func() { GroupTransitions(previous, scored.Customers) }},
 		{"Anomalies", func() { d.Anomalies() }},
 		{"ICP", func() { _, _ = d.IdealCustomerProfile(scored.Customers) }},
@@ -180,6 +181,30 @@ func BenchmarkReports(b *testing.B) {
 			})
 		})
 	}
+}
+
+// ltvShop100k is a shop of 100,000 customers (about 500,000 orders), the
+// size the lifetime-value report's cost is quoted at.
+var ltvShop100k = sync.OnceValues(func() ([]cvo.Customer, []cvo.Order) {
+	customers, orders := syntheticShop(100_000, benchAsOf, 7)
+	runtime.GC()
+	return customers, orders
+})
+
+// BenchmarkLifetimeValue100k times the lifetime-value report on 100,000
+// customers and reports what it adds to the dataset: a float32 of gross
+// profit per purchase and an acquisition source per customer.
+func BenchmarkLifetimeValue100k(b *testing.B) {
+	customers, orders := ltvShop100k()
+	d := NewDataset(customers, orders, Options{AsOf: benchAsOf, CAC: 25, CACBySource: map[string]float64{"source-1": 40}})
+	b.ReportAllocs()
+	b.ResetTimer()
+	reportCPU(b, func() {
+		for b.Loop() {
+			d.LifetimeValue()
+		}
+	})
+	b.ReportMetric(float64(4*len(d.gross)+4*len(d.acquisition)), "index-bytes")
 }
 
 // BenchmarkRun is the whole job: index, score, every report.

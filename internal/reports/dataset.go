@@ -31,6 +31,11 @@ type Dataset struct {
 	// first.
 	start []int32
 	p     []purchase
+	// gross[i] is the gross profit of p[i] as historical CLV counts it
+	// (known unit costs, the default margin rate elsewhere). It is a
+	// slice beside p rather than a field so that purchase stays 32 bytes
+	// for the reports that never read it.
+	gross []float32
 
 	months      int
 	monthStarts []int64 // months+1 entries; the last is the first month after AsOf's
@@ -41,7 +46,12 @@ type Dataset struct {
 	product, vendor, productType    multi
 	channels, sources, campaigns    *dict
 	codes, products, vendors, types *dict
-	countries, cities               *dict
+	// acquisition is each customer's acquisition source
+	// (cvo.Order.AcquisitionSource of the first purchase), which acquisition
+	// costs are set by.
+	acquisition       []int32
+	acquisitions      *dict
+	countries, cities *dict
 
 	rfmCustomers []rfm.Customer
 	cadence      rfm.Cadence
@@ -106,11 +116,15 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 	d := &Dataset{opts: opts, asOf: opts.AsOf.Unix(),
 		countries: newDict(), cities: newDict(),
 		channels: newDict(), sources: newDict(), campaigns: newDict(), codes: newDict(),
-		products: newDict(), vendors: newDict(), types: newDict()}
+		products: newDict(), vendors: newDict(), types: newDict(), acquisitions: newDict()}
 
 	// One pass over the large Order structs, on every core, copies out
 	// what the reports need, keyed by customer.
 	recs := make([]keyedPurchase, len(orders))
+	// Gross profit by order position, carried over to purchase order after
+	// the sort: a float32 per order costs far less than a wider purchase
+	// moved through the sort.
+	grossOf := make([]float32, len(orders))
 	var mu sync.Mutex
 	earliest := d.asOf
 	parallel(len(orders), 50_000, func(lo, hi int) {
@@ -122,7 +136,9 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 				continue
 			}
 			net := o.NetValueAsOf(opts.AsOf, opts.RefundDating)
-			margin, cov := orderMargin(o, net)
+			cost, covered, lineRevenue := o.KnownCost()
+			margin, cov := orderMargin(net, cost, covered, lineRevenue)
+			grossOf[i] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
 			at := o.CreatedAt.Unix()
 			first = min(first, at)
 			k1, k2 := idKeys(o.CustomerID)
@@ -139,6 +155,10 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		d.buildCalendar(earliest)
 	}
 	runs := d.gather(sorted)
+	d.gross = make([]float32, len(d.p))
+	for i := range d.p {
+		d.gross[i] = grossOf[d.p[i].order]
+	}
 	d.keys = runs
 	d.buildFirstOrders(orders)
 	d.joinCustomers(customers, runs)
@@ -265,12 +285,24 @@ func parallel(n, grain int, work func(lo, hi int)) {
 // cost of goods. Lines without a unit cost are assumed to carry the same
 // cost ratio as the lines with one; coverage says how much of the line
 // revenue had a cost. Orders with no known cost report no margin.
-func orderMargin(o *cvo.Order, net float64) (float64, float32) {
-	cost, covered, lineRevenue := o.KnownCost()
+func orderMargin(net, cost, covered, lineRevenue float64) (float64, float32) {
 	if covered <= 0 || lineRevenue <= 0 {
 		return 0, 0
 	}
 	return net - cost*lineRevenue/covered, float32(covered / lineRevenue)
+}
+
+// historicalMargin is historical CLV's margin of one order (see
+// clv.HistoricalCLV): the known-cost lines' margin rate on the known-cost
+// share of the net value, the default rate on the rest. The arguments are
+// the order's net value and cvo.Order.KnownCost.
+func historicalMargin(net, cost, covered, lineRevenue, defaultRate float64) float64 {
+	share, knownRate := 0.0, 0.0
+	if lineRevenue > 0 && covered > 0 {
+		share = min(covered/lineRevenue, 1)
+		knownRate = (covered - cost) / covered
+	}
+	return net*share*knownRate + net*(1-share)*defaultRate
 }
 
 func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 {
@@ -363,6 +395,7 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 	channel := make([]int32, n)
 	source := make([]int32, n)
 	campaign := make([]int32, n)
+	acquisition := make([]int32, n)
 	var codes, products, vendors, types pairs
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -376,6 +409,7 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 			channel[c] = d.channels.idOrNone(o.SourceName)
 			source[c] = d.sources.idOrNone(o.UTMSource)
 			campaign[c] = d.campaigns.idOrNone(o.UTMCampaign)
+			acquisition[c] = d.acquisitions.idOrNone(o.AcquisitionSource())
 			if len(o.DiscountCodes) == 0 {
 				codes.add(c, d.codes.idOrNone(""))
 			}
@@ -412,6 +446,7 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 	})
 	wg.Wait()
 	d.channel, d.source, d.campaign = single(channel), single(source), single(campaign)
+	d.acquisition = acquisition
 	d.code, d.product, d.vendor, d.productType = codes.multi(n), products.multi(n), vendors.multi(n), types.multi(n)
 }
 

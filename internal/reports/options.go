@@ -40,6 +40,18 @@ type Options struct {
 	AnomalyThreshold float64
 	// TopN bounds the lists of the ideal customer profile (default 10).
 	TopN int
+	// DefaultMarginRate is the gross margin rate of revenue without a known
+	// unit cost in the lifetime-value report (default cvo.DefaultMargin),
+	// as historical CLV counts it.
+	DefaultMarginRate float64
+	// CAC is the acquisition cost per customer and CACBySource the cost of
+	// each acquisition source (cvo.Order.AcquisitionSource, matched
+	// case-insensitively) for the lifetime-value report's payback.
+	CAC         float64
+	CACBySource map[string]float64
+	// LTVTopN bounds the lifetime-value curves of each dimension (first
+	// product, discount code, source) to the largest (default 20).
+	LTVTopN int
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +73,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TopN <= 0 {
 		o.TopN = 10
+	}
+	if !(o.DefaultMarginRate > 0 && o.DefaultMarginRate <= 1) {
+		o.DefaultMarginRate = cvo.DefaultMargin
+	}
+	if o.LTVTopN <= 0 {
+		o.LTVTopN = 20
 	}
 	return o
 }

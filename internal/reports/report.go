@@ -22,6 +22,8 @@ type Report struct {
 	Transitions Transitions      `json:"transitions"`
 	Anomalies   Anomalies        `json:"anomalies"`
 	ICP         ICP              `json:"icp"`
+	// LifetimeValue is nil in scorings stored before the report existed.
+	LifetimeValue *LifetimeValue `json:"lifetimeValue,omitempty"`
 }
 
 // Run indexes the history, scores it (previous: the last scoring's
@@ -50,6 +52,8 @@ func (d *Dataset) Report(previous map[string]rfm.Group) (Report, error) {
 	r.Products = d.ProductRetention()
 	r.Loyalty = d.Loyalty()
 	r.Pareto = d.Pareto()
+	lv := d.LifetimeValue()
+	r.LifetimeValue = &lv
 	r.Anomalies = d.anomalies(d.monthly(r.Retention.Trend), r.Loyalty)
 	wg.Wait()
 	if icpErr != nil {

@@ -3,6 +3,7 @@ package rfm
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -31,4 +32,24 @@ func BenchmarkScore(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkQuantileScaleDistinct is the tie rule's worst case: a million
+// customers with nearly as many distinct average order values.
+func BenchmarkQuantileScaleDistinct(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	values := make([]float64, 1_000_000)
+	for i := range values {
+		values[i] = roundCents(rng.ExpFloat64() * 80)
+	}
+	slices.Sort(values)
+	blocks := blocksFromSorted(values)
+	b.ResetTimer()
+	for b.Loop() {
+		s := quantileScale(blocks, 5, "average order value", formatMoney)
+		if s.Levels != 5 {
+			b.Fatal(s.Reason)
+		}
+	}
+	b.ReportMetric(float64(len(blocks)), "distinct-values")
 }

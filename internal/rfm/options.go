@@ -19,9 +19,6 @@ type Options struct {
 	PreviousGroups []Group
 	// MaxLevels caps the number of score levels (default and maximum 5).
 	MaxLevels int
-	// MinPerLevel is the fewest customers a quantile level may hold
-	// (default 5); small shops get fewer levels instead of noisy ones.
-	MinPerLevel int
 	// DefaultCadenceDays stands in for the average days between orders
 	// while no customer has bought twice (default 90, which puts the
 	// inactivity horizon at the seeds' six months).
@@ -41,9 +38,6 @@ const maxLevels = 5
 func (o Options) withDefaults() Options {
 	if o.MaxLevels <= 0 || o.MaxLevels > maxLevels {
 		o.MaxLevels = maxLevels
-	}
-	if o.MinPerLevel <= 0 {
-		o.MinPerLevel = 5
 	}
 	if o.DefaultCadenceDays <= 0 {
 		o.DefaultCadenceDays = 90

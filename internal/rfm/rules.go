@@ -58,13 +58,25 @@ type Profile struct {
 	DiscountShare float64 // share of purchases that used a discount code
 	HorizonDays   float64 // the shop's inactivity horizon
 	R, F, M       int
-	FTier, MTier  Tier
+	// RLevels is the number of R levels (5 unless the shop has fewer
+	// distinct days since a last purchase).
+	RLevels      int
+	FTier, MTier Tier
 	// Previous is the group from the previous scoring, NoGroup if unknown.
 	Previous Group
 }
 
-func (p Profile) recent() bool   { return p.R >= 4 }
-func (p Profile) inactive() bool { return p.R <= 1 }
+// recent reads R as a tier so that it means "the most recent 40%" with
+// five levels and still means the top of the scale with fewer; with one
+// level everybody last bought on the same day, and that day is recent.
+func (p Profile) recent() bool { return p.RLevels <= 1 || TierOf(p.R, p.RLevels) == TierHigh }
+
+// newest is the top R level: with five levels the most recent 20%.
+func (p Profile) newest() bool { return p.R == max(p.RLevels, 1) }
+
+// inactive is anchored on the shop's cadence, not on R: R ranks customers
+// against each other, which cannot say whether anyone is still buying.
+func (p Profile) inactive() bool { return p.RecencyDays > p.HorizonDays }
 
 // overdue says the customer has gone more than twice their own usual gap
 // without buying: the "on and off" of Flirting.
@@ -87,7 +99,7 @@ func (p Profile) wasLover() bool {
 		then := p
 		then.TenureDays = max(p.TenureDays-p.RecencyDays, 0)
 		then.RecencyDays = 0
-		then.R = 5
+		then.R = max(p.RLevels, 1)
 		g := Classify(then)
 		return g == Soulmates || g == Lovers
 	}
@@ -110,11 +122,11 @@ var rules []Rule
 
 func init() {
 	rules = []Rule{
-		{Group: ExLovers, Condition: "R = 1 (inactive) and the previous group was Soulmates, Lovers or Ex-Lovers; with no previous group, the customer would have been Soulmates or Lovers on the day of the last purchase",
+		{Group: ExLovers, Condition: "inactive (no purchase for more than H days) and the previous group was Soulmates, Lovers or Ex-Lovers; with no previous group, the customer would have been Soulmates or Lovers on the day of the last purchase",
 			Match: func(p Profile) bool { return p.inactive() && p.wasLover() }},
-		{Group: BreakUp, Condition: "R = 1 and (M tier low, or at least half of the purchases used a discount code)",
+		{Group: BreakUp, Condition: "inactive and (M tier low, or at least half of the purchases used a discount code)",
 			Match: func(p Profile) bool { return p.inactive() && (p.MTier == TierLow || p.promoHunter()) }},
-		{Group: AboutToDumpYou, Condition: "R = 1 (every other inactive customer)",
+		{Group: AboutToDumpYou, Condition: "inactive (every other inactive customer)",
 			Match: func(p Profile) bool { return p.inactive() }},
 		{Group: Soulmates, Condition: "R ≥ 4, 2+ purchases, F tier high, M tier high",
 			Match: func(p Profile) bool {
@@ -122,8 +134,8 @@ func init() {
 			}},
 		{Group: DonJuan, Condition: "exactly 1 purchase, M tier high",
 			Match: func(p Profile) bool { return p.Purchases == 1 && p.MTier == TierHigh }},
-		{Group: Apprentice, Condition: "exactly 1 purchase, R = 5 (first order within half a typical gap)",
-			Match: func(p Profile) bool { return p.Purchases == 1 && p.R == 5 }},
+		{Group: Apprentice, Condition: "exactly 1 purchase, R = 5 (among the most recent 20%)",
+			Match: func(p Profile) bool { return p.Purchases == 1 && p.newest() }},
 		{Group: NewPassion, Condition: "R ≥ 4, 1–2 purchases, M tier mid, first purchase within the horizon",
 			Match: func(p Profile) bool {
 				return p.recent() && p.Purchases <= 2 && p.MTier == TierMid && p.TenureDays <= p.HorizonDays
@@ -134,7 +146,7 @@ func init() {
 			Match: func(p Profile) bool { return p.Purchases >= 2 && p.MTier == TierHigh && p.overdue() }},
 		{Group: PotentialLovers, Condition: "2+ purchases, M tier high",
 			Match: func(p Profile) bool { return p.Purchases >= 2 && p.MTier == TierHigh }},
-		{Group: PlatonicFriends, Condition: "every other active customer (R 2–5)",
+		{Group: PlatonicFriends, Condition: "every other active customer",
 			Match: func(p Profile) bool { return true }},
 	}
 	for i := range rules {
@@ -177,21 +189,29 @@ Inputs per customer, as of the scoring date, counting only orders that
 - **Horizon H**: 2 × the shop's average days between orders (each repeat
   customer's own average gap, averaged over repeat customers; 90 days while
   nobody has bought twice), clamped to 30–730 days. A customer is
-  **inactive** after H days without a purchase; for a shop whose customers
-  come back every three months that is the six months of the seed text.
+  **inactive** after more than H days without a purchase; for a shop whose
+  customers come back every three months that is the six months of the seed
+  text. Inactivity is read from H, never from R.
 
-Scores:
+Scores (the same rule for R, F and M):
 
-- **R** (5 levels, anchored on H): 5 if recency ≤ H/4, 4 if ≤ H/2, 3 if ≤ 3H/4,
-  2 if ≤ H, 1 beyond (inactive).
-- **F** and **M** (1 to 5 levels): quantile cuts of the shop's own
-  distribution. Tied values always share a score; quantile boundaries snap
-  to the nearest change of value, so heavy ties (most customers with one
-  purchase) or small shops (fewer than 5 customers per level) give fewer
-  levels. Each scale reports its level count and the reason.
+- **R** ranks whole days since the last purchase (most recent = 5), **F** the
+  number of purchases and **M** the average order value (highest = 5).
+- **Five levels whenever the shop has at least five distinct values**, each
+  holding at least one value; with fewer distinct values, one level per
+  value. Customers with the same value always share a level, so a level
+  boundary can only fall where the value changes.
+- **Ties go to the level that keeps the shares closest to 20% each**: of all
+  the ways to place the four boundaries between distinct values, the one with
+  the least sum of squared differences between each level's share of
+  customers and 20% (1/levels) wins; on an exact draw, the one with the lower
+  boundaries. So when 60% of customers bought once, F 1 is those 60% and the
+  other 40% still fill F 2–5. Each scale reports its levels, cut-offs, the
+  share of customers at each level and the reason.
 - **Tiers** make rules independent of the level count: a score's position
   (s−1)/(levels−1) is *low* below 1/3, *high* above 2/3, otherwise *mid*
-  (a one-level scale is mid). With 5 levels: 1–2 low, 3 mid, 4–5 high.
+  (a one-level scale is mid). With 5 levels: 1–2 low, 3 mid, 4–5 high;
+  "R ≥ 4" below means R tier high.
 
 Rules are tried top to bottom; the first match decides. Rule 3 catches
 every inactive customer and rule 11 every active one, so each customer

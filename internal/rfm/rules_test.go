@@ -11,11 +11,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite RULES.md")
 
-// profile builds a rule input with a 60-day horizon, so R5 ≤ 15 days,
-// R4 ≤ 30, R3 ≤ 45, R2 ≤ 60 and R1 beyond.
+// handR is a shop whose recency quintiles fall at 15, 30, 45 and 60 days:
+// R5 ≤ 15 days, R4 ≤ 30, R3 ≤ 45, R2 ≤ 60 and R1 beyond.
+var handR = Scale{Levels: 5, Descending: true, Cuts: []float64{15, 30, 45, 60}}
+
+// profile builds a rule input in that shop with a 60-day horizon, so R1
+// and inactive coincide unless a case says otherwise.
 func profile(purchases int, recency, tenure float64, f, m Tier) Profile {
-	p := Profile{Purchases: purchases, RecencyDays: recency, TenureDays: tenure, HorizonDays: 60, FTier: f, MTier: m}
-	p.R = recencyScale(Cadence{HorizonDays: 60}).Score(recency)
+	p := Profile{Purchases: purchases, RecencyDays: recency, TenureDays: tenure, HorizonDays: 60, FTier: f, MTier: m, RLevels: 5}
+	p.R = handR.Score(recency)
 	if purchases > 1 {
 		p.OwnGapDays = (tenure - recency) / float64(purchases-1)
 	}
@@ -58,6 +62,10 @@ func TestClassifyEveryRule(t *testing.T) {
 		{"still inactive Ex-Lover", with(profile(5, 400, 800, TierHigh, TierHigh), func(p *Profile) { p.Previous = ExLovers }), ExLovers},
 		{"history beats reconstruction", with(profile(3, 90, 300, TierHigh, TierLow), func(p *Profile) { p.Previous = Flirting }), BreakUp},
 		{"young two-order customer gone quiet was New Passion", profile(2, 150, 160, TierMid, TierMid), AboutToDumpYou},
+		{"oldest fifth but within the horizon is active", with(profile(1, 70, 70, TierLow, TierMid), func(p *Profile) { p.HorizonDays = 120 }), PlatonicFriends},
+		{"most recent fifth of a shop where nobody buys is inactive", with(profile(1, 100, 100, TierLow, TierMid), func(p *Profile) { p.R = 5 }), AboutToDumpYou},
+		{"three R levels: the top one is recent", with(profile(2, 20, 120, TierMid, TierMid), func(p *Profile) { p.R, p.RLevels = 3, 3 }), Lovers},
+		{"three R levels: the middle one is not", with(profile(2, 20, 120, TierMid, TierMid), func(p *Profile) { p.R, p.RLevels = 2, 3 }), PlatonicFriends},
 		{"active former lover stays by activity", with(profile(3, 20, 200, TierMid, TierLow), func(p *Profile) { p.Previous = ExLovers }), Lovers},
 	}
 	for _, c := range cases {
@@ -91,7 +99,7 @@ func TestRulesTable(t *testing.T) {
 
 	md := RulesMarkdown()
 	assert.Contains(t, md, "| 1 | Ex-Lovers | `ex-lovers` |")
-	assert.Contains(t, md, "| 11 | Platonic Friends | `platonic-friends` | every other active customer (R 2–5) |")
+	assert.Contains(t, md, "| 11 | Platonic Friends | `platonic-friends` | every other active customer |")
 }
 
 func TestRulesFileIsCurrent(t *testing.T) {

@@ -1,6 +1,7 @@
 package rfm
 
 import (
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -41,7 +42,7 @@ func Score(customers []Customer, opts Options) Result {
 	}
 	res := Result{AsOf: opts.AsOf, opts: opts}
 	res.Cadence = ShopCadence(customers, opts)
-	res.R = recencyScale(res.Cadence)
+	res.R = recencyScale(recencyBlocks(customers, opts.AsOf), opts.MaxLevels, res.Cadence)
 	res.F = frequencyScale(customers, opts)
 	res.M = monetaryScale(customers, opts)
 
@@ -108,13 +109,14 @@ func (r *Result) profile(c *Customer, index int, always bool) Profile {
 	if c.Purchases > 0 {
 		p.DiscountShare = float64(c.DiscountedPurchases) / float64(c.Purchases)
 	}
-	p.R = r.R.Score(p.RecencyDays)
+	p.R = r.R.Score(math.Floor(p.RecencyDays))
+	p.RLevels = r.R.Levels
 	p.F = r.F.Score(float64(c.Purchases))
 	p.M = r.M.Score(p.AvgOrderValue)
 	p.FTier = TierOf(p.F, r.F.Levels)
 	p.MTier = TierOf(p.M, r.M.Levels)
 	switch {
-	case !always && p.R > 1:
+	case !always && !p.inactive():
 	case r.opts.PreviousGroups != nil:
 		if index >= 0 && index < len(r.opts.PreviousGroups) {
 			p.Previous = r.opts.PreviousGroups[index]
@@ -150,7 +152,7 @@ func frequencyScale(customers []Customer, opts Options) Scale {
 	}
 	slices.Sort(large)
 	blocks = append(blocks, blocksFromSorted(large)...)
-	return quantileScale(blocks, opts.MaxLevels, opts.MinPerLevel, "number of purchases", formatCount)
+	return quantileScale(blocks, opts.MaxLevels, "number of purchases", formatCount)
 }
 
 func monetaryScale(customers []Customer, opts Options) Scale {
@@ -161,7 +163,35 @@ func monetaryScale(customers []Customer, opts Options) Scale {
 		}
 	}
 	slices.Sort(values)
-	return quantileScale(blocksFromSorted(values), opts.MaxLevels, opts.MinPerLevel, "average order value", formatMoney)
+	return quantileScale(blocksFromSorted(values), opts.MaxLevels, "average order value", formatMoney)
+}
+
+// RecencyDays is what the R score reads: whole days from the last
+// purchase to the scoring date, so customers who bought on the same day
+// tie and an explanation can say "12 days ago".
+func RecencyDays(last, asOf time.Time) float64 {
+	return max(math.Floor(float64(asOf.Unix()-last.Unix())/secondsPerDay), 0)
+}
+
+func recencyBlocks(customers []Customer, asOf time.Time) []valueBlock {
+	var hist []int
+	for i := range customers {
+		if customers[i].Purchases <= 0 {
+			continue
+		}
+		d := int(RecencyDays(customers[i].LastPurchase, asOf))
+		if d >= len(hist) {
+			hist = slices.Grow(hist, d+1-len(hist))[:d+1]
+		}
+		hist[d]++
+	}
+	var blocks []valueBlock
+	for d, count := range hist {
+		if count > 0 {
+			blocks = append(blocks, valueBlock{value: float64(d), count: count})
+		}
+	}
+	return blocks
 }
 
 // latestPurchase stands in for a missing scoring date, so that a zero

@@ -22,11 +22,15 @@ func cust(id string, purchases int, aov float64, firstAgo, lastAgo float64, disc
 }
 
 // TestScoreSmallShop is worked out by hand. The horizon is pinned to 60
-// days. Purchases per customer: 1×6, 2×4, 3×3, 4×1, so cum = 6, 10, 13;
-// with 4 target levels the ideals 3.5 and 7 snap to 6 and 10.5 snaps to
-// 10: F has 3 levels (1 | 2 | 3+). Average order values 20×3, 50×3,
-// 100×4, 200×2, 250, 300: cum = 3, 6, 10, 12, 13; ideals 2.8, 5.6, 8.4,
-// 11.2 snap to 3, 6, 10, 12: M has 5 levels with cuts 50, 100, 200, 250.
+// days. Purchases per customer: 1×6, 2×4, 3×3, 4×1: four distinct values,
+// so four F levels (1 | 2 | 3 | 4), tiers low, mid, mid, high. Average
+// order values 20×3, 50×3, 100×4, 200×2, 250, 300: six values, one pair
+// merges; Σ(5·size − 14)² is 70 for 250+300, 120 for 200+250 and more
+// for the others, so M cuts at 50, 100, 200, 250. Whole days since the
+// last purchase 3, 5, 20×2, 40×3, 45, 90×2, 100×2, 150, 200: the best
+// splits, {3,5}{20}{40}{45,90}{100,150,200} and {3,5,20}{40}{45,90}{100}
+// {150,200}, both cost 70 and the lower cuts win: R5 ≤ 5 days, R4 ≤ 20,
+// R3 ≤ 40, R2 ≤ 90. Inactive means more than 60 days, whatever R says.
 func TestScoreSmallShop(t *testing.T) {
 	customers := []Customer{
 		cust("soulmate", 4, 200, 90, 5, 0),
@@ -46,11 +50,13 @@ func TestScoreSmallShop(t *testing.T) {
 		{ID: "no-purchase"},
 	}
 	previous := map[string]Group{"ex-lover-history": Lovers, "was-flirting": Flirting}
-	res := Score(customers, Options{AsOf: asOf, Previous: previous, MinPerLevel: 1, MinHorizonDays: 60, MaxHorizonDays: 60})
+	res := Score(customers, Options{AsOf: asOf, Previous: previous, MinHorizonDays: 60, MaxHorizonDays: 60})
 
 	assert.Equal(t, 60.0, res.Cadence.HorizonDays)
-	assert.Equal(t, 3, res.F.Levels)
-	assert.Equal(t, []float64{2, 3}, res.F.Cuts)
+	assert.Equal(t, 4, res.F.Levels)
+	assert.Equal(t, []float64{2, 3, 4}, res.F.Cuts)
+	assert.Equal(t, 5, res.R.Levels)
+	assert.Equal(t, []float64{5, 20, 40, 90}, res.R.Cuts)
 	assert.Equal(t, 5, res.M.Levels)
 	assert.Equal(t, []float64{50, 100, 200, 250}, res.M.Cuts)
 
@@ -58,19 +64,19 @@ func TestScoreSmallShop(t *testing.T) {
 		r, f, m uint8
 		g       Group
 	}{
-		"soulmate":          {5, 3, 4, Soulmates},
+		"soulmate":          {5, 4, 4, Soulmates},
 		"lover":             {4, 3, 2, Lovers},
 		"potential":         {3, 2, 4, PotentialLovers},
 		"new-passion":       {4, 2, 3, NewPassion},
 		"apprentice":        {5, 1, 3, Apprentice},
 		"don-juan":          {3, 1, 5, DonJuan},
-		"flirting":          {3, 2, 5, Flirting},
+		"flirting":          {2, 2, 5, Flirting},
 		"platonic":          {3, 1, 1, PlatonicFriends},
 		"about-to-dump":     {1, 1, 3, AboutToDumpYou},
 		"break-up":          {1, 1, 1, BreakUp},
-		"ex-lover-inferred": {1, 3, 2, ExLovers},
+		"ex-lover-inferred": {2, 3, 2, ExLovers},
 		"ex-lover-history":  {1, 1, 1, ExLovers},
-		"was-flirting":      {1, 3, 2, BreakUp},
+		"was-flirting":      {2, 3, 2, BreakUp},
 		"promo-hunter":      {1, 2, 3, BreakUp},
 		"no-purchase":       {0, 0, 0, NoGroup},
 	}
@@ -184,18 +190,35 @@ func TestScorePropertiesOnRandomShops(t *testing.T) {
 			total += c
 		}
 		require.Equal(t, n, total, "iteration %d", iter)
-		for _, s := range []Scale{res.R, res.F, res.M} {
+		distinct := func(value func(Customer) float64) int {
+			seen := map[float64]bool{}
+			for _, c := range customers {
+				seen[value(c)] = true
+			}
+			return len(seen)
+		}
+		wantLevels := []int{
+			min(5, distinct(func(c Customer) float64 { return RecencyDays(c.LastPurchase, asOf) })),
+			min(5, distinct(func(c Customer) float64 { return float64(c.Purchases) })),
+			min(5, distinct(Customer.AvgOrderValue)),
+		}
+		for k, s := range []Scale{res.R, res.F, res.M} {
+			require.Equal(t, wantLevels[k], s.Levels, "iteration %d: every level populated when values allow", iter)
 			require.GreaterOrEqual(t, s.Levels, 1)
 			require.LessOrEqual(t, s.Levels, 5)
 			require.Len(t, s.Cuts, s.Levels-1)
 			require.NotEmpty(t, s.Reason)
 		}
+		var perLevel [3][6]int
 		for i, a := range res.Customers {
 			c := customers[i]
 			require.True(t, a.Group.Valid(), "iteration %d customer %s", iter, a.ID)
 			require.True(t, a.R >= 1 && int(a.R) <= res.R.Levels)
 			require.True(t, a.F >= 1 && int(a.F) <= res.F.Levels)
 			require.True(t, a.M >= 1 && int(a.M) <= res.M.Levels)
+			perLevel[0][a.R]++
+			perLevel[1][a.F]++
+			perLevel[2][a.M]++
 
 			// Exactly one group: the first matching rule, and no earlier one.
 			p := res.Profile(c)
@@ -207,7 +230,13 @@ func TestScorePropertiesOnRandomShops(t *testing.T) {
 			}
 			// Inactive customers and only they land in inactive groups.
 			inactive := a.Group == AboutToDumpYou || a.Group == ExLovers || a.Group == BreakUp
-			require.Equal(t, a.R == 1, inactive, "iteration %d customer %s", iter, a.ID)
+			require.Equal(t, p.RecencyDays > res.Cadence.HorizonDays, inactive, "iteration %d customer %s", iter, a.ID)
+		}
+		for k, s := range []Scale{res.R, res.F, res.M} {
+			for level := 1; level <= s.Levels; level++ {
+				require.Positive(t, perLevel[k][level], "iteration %d: scale %d level %d is empty", iter, k, level)
+				require.InDelta(t, s.Shares[level-1], float64(perLevel[k][level])/float64(n), 1e-9)
+			}
 		}
 		// Scores never decrease with the value they measure.
 		for i := range customers {
@@ -238,7 +267,8 @@ func TestScoreDegenerateShops(t *testing.T) {
 		assert.Equal(t, 1, res.F.Levels)
 		assert.Equal(t, 1, res.M.Levels)
 		assert.True(t, res.Cadence.Fallback)
-		assert.Equal(t, Assignment{ID: "a", R: 5, F: 1, M: 1, Group: Apprentice}, res.Customers[0])
+		assert.Equal(t, 1, res.R.Levels)
+		assert.Equal(t, Assignment{ID: "a", R: 1, F: 1, M: 1, Group: Apprentice}, res.Customers[0], "one level: scores run 1..Levels")
 	})
 	t.Run("all one-time buyers", func(t *testing.T) {
 		var cs []Customer
@@ -264,9 +294,9 @@ func TestScoreDegenerateShops(t *testing.T) {
 		}
 		res := Score(cs, Options{AsOf: asOf})
 		assert.Equal(t, 30.0, res.Cadence.HorizonDays, "same-day repeats clamp to the minimum horizon")
+		assert.Equal(t, 1, res.R.Levels, "everybody last bought on the same day")
 		for _, a := range res.Customers {
-			assert.Equal(t, uint8(5), a.R)
-			assert.NotEqual(t, uint8(1), a.R)
+			assert.Equal(t, uint8(1), a.R)
 		}
 		assert.Positive(t, res.Counts[Soulmates])
 	})
@@ -287,5 +317,5 @@ func TestScoreDefaultsAsOfToLatestPurchase(t *testing.T) {
 	customers := []Customer{cust("a", 1, 10, 40, 40, 0), cust("b", 1, 10, 10, 10, 0)}
 	res := Score(customers, Options{})
 	assert.True(t, res.AsOf.Equal(daysAgo(10)))
-	assert.Equal(t, uint8(5), res.Customers[1].R)
+	assert.Equal(t, [2]uint8{1, 2}, [2]uint8{res.Customers[0].R, res.Customers[1].R}, "two distinct days: two levels, the latest buyer on top")
 }

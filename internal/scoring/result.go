@@ -23,6 +23,9 @@ type Result struct {
 	RFM    RFMScales        `json:"rfm"`
 	Groups []GroupAggregate `json:"groups"`
 	Totals Totals           `json:"totals"`
+	// ShopifyCrosswalk counts our groups against Shopify's own
+	// Customer.statistics.rfmGroup.
+	ShopifyCrosswalk []CrosswalkCell `json:"shopifyCrosswalk"`
 	// Reports are internal/reports' analyses; Reports.RFM.Customers is
 	// left empty since Customers carries the same scores.
 	Reports  reports.Report `json:"reports"`

@@ -40,7 +40,8 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	// The reports index the history their own way; the models' index then
 	// numbers customers as the reports do, so that RFM assignments line up.
 	t0 := time.Now()
-	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating})
+	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
 	timings.add("reports index", t0)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -99,6 +100,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
 	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
 	res.Groups, res.Totals = aggregate(res.Customers)
+	res.ShopifyCrosswalk = crosswalk(ix, customers, res.Customers)
 	res.Reports = rep
 	// Customers carries the same scores; a second million-entry copy
 	// would only hold memory.
@@ -329,6 +331,9 @@ type Builder struct {
 	customers []cvo.Customer
 	orders    []cvo.Order
 	fixed     int // orders whose non-finite amounts were set to 0
+	// shopifyGroups interns Shopify's few group names, so a million
+	// customers share a dozen strings.
+	shopifyGroups map[string]string
 }
 
 // NewBuilder sizes a Builder for the expected numbers of records (0 if
@@ -337,9 +342,22 @@ func NewBuilder(customers, orders int) *Builder {
 	return &Builder{customers: make([]cvo.Customer, 0, customers), orders: make([]cvo.Order, 0, orders)}
 }
 
-// AddCustomer adds a customer (for location).
+// AddCustomer adds a customer (for location, and Shopify's own group for
+// the crosswalk).
 func (b *Builder) AddCustomer(c cvo.Customer) {
-	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: c.Country, City: c.City, CreatedAt: c.CreatedAt})
+	group := c.ShopifyRFMGroup
+	if group != "" {
+		if b.shopifyGroups == nil {
+			b.shopifyGroups = map[string]string{}
+		}
+		if g, ok := b.shopifyGroups[group]; ok {
+			group = g
+		} else {
+			b.shopifyGroups[group] = group
+		}
+	}
+	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: c.Country, City: c.City, CreatedAt: c.CreatedAt,
+		ShopifyRFMGroup: group})
 }
 
 // AddOrder adds an order.

@@ -75,10 +75,41 @@ func checkInvariants(t *testing.T, res *Result, orders []cvo.Order, s Settings) 
 	if total > 0 {
 		require.InDelta(t, 1, share, 1e-9)
 	}
+	checkLifetimeValue(t, res)
 	raw, err := json.Marshal(res)
 	require.NoError(t, err, "the snapshot marshals")
 	require.NotContains(t, string(raw), `"customers":[{`, "per-customer rows stay out of the aggregates")
 	require.Equal(t, 0, scrubNonFinite(res), "no non-finite aggregate")
+}
+
+// checkLifetimeValue holds the lifetime-value report to the customers'
+// scores: its cohorts hold every customer once, their last cumulative
+// revenue and gross profit add up to the shop's (the same margin rules as
+// historical CLV), and its acquisition costs are the customers'.
+func checkLifetimeValue(t *testing.T, res *Result) {
+	t.Helper()
+	lv := res.Reports.LifetimeValue
+	require.NotNil(t, lv)
+	customers := 0
+	var revenue, gross float64
+	for _, co := range lv.Cohorts {
+		customers += co.Customers
+		require.Len(t, co.GrossProfit, len(co.Revenue))
+		if n := len(co.Revenue); n > 0 {
+			revenue += co.Revenue[n-1] * float64(co.Customers)
+			gross += co.GrossProfit[n-1] * float64(co.Customers)
+		}
+	}
+	var margin float64
+	for _, c := range res.Customers {
+		margin += c.GrossMargin
+	}
+	require.Equal(t, len(res.Customers), customers, "every customer in one cohort")
+	tol := 1e-5*math.Abs(res.Totals.Revenue) + 1e-6
+	require.InDelta(t, res.Totals.Revenue, revenue, tol)
+	require.InDelta(t, margin, gross, tol, "gross profit is historical CLV's margin")
+	require.InDelta(t, res.Totals.AvgCAC, lv.CAC, 1e-9)
+	require.Equal(t, len(res.Customers), lv.Overall.Customers)
 }
 
 // randomShop perturbs a generated shop with what real shops contain:
@@ -117,6 +148,9 @@ func TestScorePropertiesOnRandomShops(t *testing.T) {
 		s.Model = []clv.ModelKind{clv.ModelMBGNBD, clv.ModelBGNBD}[rng.IntN(2)]
 		s.RefundDating = cvo.RefundDating(rng.IntN(2))
 		s.CAC = float64(rng.IntN(3)) * 15
+		if rng.IntN(2) == 0 {
+			s.CACBySource = map[string]float64{"Web": 30, "google": 45}
+		}
 		s.MonthlyDiscountRate = rng.Float64() * 0.05
 		s.ExpectedOrdersHorizon = float64(rng.IntN(3)) * 30
 		t.Run(fmt.Sprintf("seed%d/%d/%s/%s/%s", seed, n, s.Location, s.Unit, s.Model), func(t *testing.T) {
@@ -273,6 +307,9 @@ func TestPreviousGroupsKeepExLoversAndFeedTransitions(t *testing.T) {
 func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	asOf := time.Date(2024, 3, 31, 23, 0, 0, 0, time.UTC)
 	customers, orders := randomShop(3, 600, asOf)
+	for i := range customers {
+		customers[i].ShopifyRFMGroup = ShopifyRFMGroups[i%len(ShopifyRFMGroups)]
+	}
 	s := DefaultSettings(asOf)
 	want, err := Score(t.Context(), customers, orders, s)
 	require.NoError(t, err)
@@ -291,6 +328,8 @@ func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	assert.Equal(t, want.Customers, got.Customers)
 	assert.Equal(t, want.Model, got.Model)
 	assert.Equal(t, want.Groups, got.Groups)
+	require.NotEmpty(t, want.ShopifyCrosswalk)
+	assert.Equal(t, want.ShopifyCrosswalk, got.ShopifyCrosswalk, "the builder keeps Shopify's groups")
 
 	// Non-finite amounts are fixed as orders arrive, and reported.
 	b.AddOrder(cvo.Order{CustomerID: "nan", CreatedAt: asOf.Add(-time.Hour), Total: math.NaN(),

@@ -278,10 +278,18 @@ func addCustomerTypes(sc *schema) {
 	)
 	sc.object("CustomerStatistics",
 		&fieldDef{name: "rfmGroup", kind: kindScalar, typ: "CustomerRfmGroup", resolve: func(ec *execCtx, p any, _ map[string]any) (any, error) {
-			return nullIfEmpty(ec.str(p.(*customerRec).rfmGroup)), nil
+			r := p.(*customerRec)
+			if s := ec.str(r.rfmGroup); s != "" {
+				return s, nil
+			}
+			return nullIfEmpty(ec.sh.store.statsOf(r.id, ec.now).rfmGroup), nil
 		}},
 		&fieldDef{name: "predictedSpendTier", kind: kindScalar, typ: "CustomerPredictedSpendTier", resolve: func(ec *execCtx, p any, _ map[string]any) (any, error) {
-			return nullIfEmpty(ec.str(p.(*customerRec).spendTier)), nil
+			r := p.(*customerRec)
+			if s := ec.str(r.spendTier); s != "" {
+				return s, nil
+			}
+			return nullIfEmpty(ec.sh.store.statsOf(r.id, ec.now).spendTier), nil
 		}},
 	)
 	sc.object("Customer",

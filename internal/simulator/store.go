@@ -115,6 +115,7 @@ type store struct {
 	// for one version are rebuilt when it changes.
 	customersVersion, ordersVersion, productsVersion uint64
 	sorts                                            sortCache
+	stats                                            statsCache
 }
 
 // counters hold the next id of each kind; a failed batch puts them back.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,8 @@ type PagesDeps struct {
 	Settings  SettingsStore
 	Actions   Actions
 	Segments  Segments // may be nil
+	// Customers serves the customer screen; nil answers 404.
+	Customers CustomerReader
 }
 
 // aggregateCache keeps the aggregates of each shop's latest scoring:
@@ -236,7 +239,7 @@ func (a *api) GetSegments(c echo.Context) error {
 			Slug: apigen.GroupSlug(g.Slug()), Name: g.Name(), Tag: tag, TagWritten: settings.GroupEnabled(g.Slug()),
 			Meaning: plays[g].Meaning, Action: plays[g].Action, SegmentUrl: segmentURLs[g],
 			Customers: ga.Customers, Share: ga.Share, RevenueShare: ga.RevenueShare, Revenue: ga.Revenue, Aov: ga.AOV,
-			AvgDaysBetweenOrders: ga.AvgDaysBetweenOrders, AvgHistoricalClv: ga.AvgHistoricalCLV,
+			AvgDaysBetweenOrders: daysBetween(ga), AvgHistoricalClv: ga.AvgHistoricalCLV,
 			AvgPredictedClv: ga.AvgPredictedCLV, AvgPAlive: ga.AvgPAlive,
 		}
 		if row.SegmentUrl == "" {
@@ -261,6 +264,16 @@ func (a *api) GetSegments(c echo.Context) error {
 
 // tagFilterURL links to the shop's customers filtered by the group's tag,
 // until the group's saved segment exists.
+// daysBetween is a group's average gap between orders, or nil when nobody
+// in it ordered twice: a group of one-time buyers has no gap, not a gap of 0.
+func daysBetween(ga scoring.GroupAggregate) *float64 {
+	if ga.RepeatCustomers == 0 {
+		return nil
+	}
+	v := ga.AvgDaysBetweenOrders
+	return &v
+}
+
 func (p *pages) tagFilterURL(shop, tag string) string {
 	return p.server.cfg.AdminBaseURL(shop) + "/admin/customers?" + url.Values{"query": {"customer_tags CONTAINS '" + tag + "'"}}.Encode()
 }
@@ -453,13 +466,43 @@ func (a *api) GetInsights(c echo.Context) error {
 	return c.JSON(http.StatusOK, apigen.Insights{
 		Pareto: apigen.Pareto{Top20RevenueShare: r.Pareto.RevenueShareTop20, Top20MarginShare: r.Pareto.MarginShareTop20,
 			MarginCoverage: r.Pareto.MarginCoverage, Curve: curve},
-		Anomalies:       anomalies,
-		Loyalty:         r.Loyalty,
-		Icp:             r.ICP,
-		Backtest:        agg.Backtest,
-		BacktestSkipped: agg.BacktestSkipped,
-		Model:           agg.Model,
+		Anomalies:        anomalies,
+		Loyalty:          r.Loyalty,
+		Icp:              r.ICP,
+		Backtest:         agg.Backtest,
+		BacktestSkipped:  agg.BacktestSkipped,
+		Model:            agg.Model,
+		ShopifyCrosswalk: shopifyCrosswalk(agg.ShopifyCrosswalk),
 	})
+}
+
+// shopifyCrosswalk lists Shopify's groups in Shopify's order, then any
+// other value the data held, then "" for customers Shopify gave none.
+func shopifyCrosswalk(cells []scoring.CrosswalkCell) apigen.ShopifyCrosswalk {
+	out := apigen.ShopifyCrosswalk{Cells: make([]apigen.CrosswalkCell, 0, len(cells)), ShopifyGroups: []string{}}
+	seen := map[string]bool{}
+	var extra []string
+	none := false
+	for _, c := range cells {
+		out.Cells = append(out.Cells, apigen.CrosswalkCell{Group: apigen.GroupSlug(c.Group.Slug()), ShopifyGroup: c.ShopifyGroup,
+			Customers: c.Customers})
+		if c.ShopifyGroup == "" {
+			none = true
+			continue
+		}
+		out.WithShopifyGroup += c.Customers
+		if !seen[c.ShopifyGroup] && !slices.Contains(scoring.ShopifyRFMGroups, c.ShopifyGroup) {
+			extra = append(extra, c.ShopifyGroup)
+		}
+		seen[c.ShopifyGroup] = true
+	}
+	out.ShopifyGroups = append(out.ShopifyGroups, scoring.ShopifyRFMGroups...)
+	slices.Sort(extra)
+	out.ShopifyGroups = append(out.ShopifyGroups, extra...)
+	if none {
+		out.ShopifyGroups = append(out.ShopifyGroups, "")
+	}
+	return out
 }
 
 const (
@@ -726,4 +769,58 @@ func (a *api) ResyncNow(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, apigen.ActionResult{State: apigen.Queued})
+}
+
+// GetLifetimeValue answers GET /api/lifetime-value.
+func (a *api) GetLifetimeValue(c echo.Context) error {
+	p, err := a.page()
+	if err != nil {
+		return err
+	}
+	sc, agg, err := p.latest(c)
+	if err != nil {
+		return err
+	}
+	out := apigen.LifetimeValue{ScoredAt: sc.FinishedAt, Cohorts: []apigen.LtvCohort{}, Overall: ltvCurve(reports.LTVCurve{Key: "all", Label: "All customers"}),
+		ByFirstProduct: []apigen.LtvCurve{}, ByDiscountCode: []apigen.LtvCurve{}, BySource: []apigen.LtvCurve{}}
+	lv := agg.Reports.LifetimeValue
+	if lv == nil {
+		// A scoring stored before the report existed; the page offers a rescore.
+		return c.JSON(http.StatusOK, out)
+	}
+	out.Available, out.PartialMonth, out.Cac = true, lv.PartialMonth, lv.CAC
+	for _, co := range lv.Cohorts {
+		out.Cohorts = append(out.Cohorts, apigen.LtvCohort{Cohort: co.Month.Format("2006-01"), Customers: co.Customers, Cac: co.CAC,
+			Revenue: orEmpty(co.Revenue), GrossProfit: orEmpty(co.GrossProfit), Partial: co.Partial, Payback: ltvPayback(co.Payback),
+			Steady: co.Steady, SteadyOnSchedule: co.SteadyOnSchedule})
+	}
+	out.Overall = ltvCurve(lv.Overall)
+	out.ByFirstProduct, out.ByDiscountCode, out.BySource = ltvCurves(lv.ByFirstProduct), ltvCurves(lv.ByDiscountCode), ltvCurves(lv.BySource)
+	out.FirstProducts, out.DiscountCodes, out.Sources = lv.FirstProducts, lv.DiscountCodes, lv.Sources
+	r := lv.Steady
+	out.Steady = apigen.SteadyRule{MinPurchaseDays: r.MinPurchaseDays, MinGapDays: r.MinGapDays, MaxGapDays: r.MaxGapDays,
+		MaxVariation: r.MaxVariation, OverdueFactor: r.OverdueFactor, Customers: r.Customers, OnSchedule: r.OnSchedule,
+		AvgGapDays: r.AvgGapDays}
+	return c.JSON(http.StatusOK, out)
+}
+
+func ltvPayback(p reports.Payback) apigen.LtvPayback {
+	state := p.State
+	if state == "" {
+		state = reports.PaybackNoCAC
+	}
+	return apigen.LtvPayback{State: apigen.LtvPaybackState(state), Month: p.Month}
+}
+
+func ltvCurve(cv reports.LTVCurve) apigen.LtvCurve {
+	return apigen.LtvCurve{Key: cv.Key, Title: cv.Label, Customers: cv.Customers, Cac: cv.CAC, Observed: orEmpty(cv.Observed),
+		Revenue: orEmpty(cv.Revenue), GrossProfit: orEmpty(cv.GrossProfit), Payback: ltvPayback(cv.Payback), Steady: cv.Steady}
+}
+
+func ltvCurves(cs []reports.LTVCurve) []apigen.LtvCurve {
+	out := make([]apigen.LtvCurve, 0, len(cs))
+	for _, cv := range cs {
+		out = append(out, ltvCurve(cv))
+	}
+	return out
 }

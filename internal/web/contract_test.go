@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,9 +28,11 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/simulator"
 	"github.com/cvo-app/cvo/internal/web"
+	"github.com/cvo-app/cvo/internal/web/apigen"
 	"github.com/cvo-app/cvo/webhooks"
 )
 
@@ -51,7 +54,9 @@ func (h *generatedHistory) AddProducts(ps []simulator.Product) error {
 
 func (h *generatedHistory) AddCustomers(cs []simulator.Customer) error {
 	for _, c := range cs {
-		dc := cvo.Customer{ID: strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt}
+		// Shopify's own group, as the sync stores it; any of its values.
+		dc := cvo.Customer{ID: strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt,
+			ShopifyRFMGroup: scoring.ShopifyRFMGroups[c.ID%int64(len(scoring.ShopifyRFMGroups))]}
 		if c.DefaultAddress != nil {
 			dc.Country, dc.City = c.DefaultAddress.Country, c.DefaultAddress.City
 		}
@@ -103,6 +108,30 @@ func (h *generatedHistory) ShopCustomers(_ context.Context, _ string, fn func(cv
 	return nil
 }
 
+// CustomerOrders serves the customer screen's timeline from the generated
+// orders, newest first; the scores and history come from the database.
+func (h *generatedHistory) CustomerOrders(_ context.Context, _ string, id int64) ([]cvo.Order, error) {
+	want := strconv.FormatInt(id, 10)
+	var out []cvo.Order
+	for _, o := range h.orders {
+		if o.CustomerID == want {
+			out = append(out, o)
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// customerScreen joins the real scoring store and the generated orders.
+type customerScreen struct {
+	*postgres.ScoringStore
+	*generatedHistory
+}
+
+// otherShop is a second scored shop beside every contract server's, with
+// one customer whose id no generated customer has: another shop's data.
+func otherShop(shop string) string { return "other-" + shop }
+
 // statusOf is a sync status as ingest reports it, after a finished sync.
 type statusOf map[string]any
 
@@ -140,6 +169,11 @@ func contractServer(t *testing.T) (http.Handler, string) {
 	id, err := snaps.Begin(ctx, shop, "manual", opts.End)
 	require.NoError(t, err)
 	require.NoError(t, snaps.Finish(ctx, shop, id, scores, agg))
+	otherID, err := snaps.Begin(ctx, otherShop(shop), "manual", opts.End)
+	require.NoError(t, err)
+	stranger := scores[0]
+	stranger.CustomerID = "999999999999"
+	require.NoError(t, snaps.Finish(ctx, otherShop(shop), otherID, []cvo.CustomerScore{stranger}, agg))
 
 	started := time.Now().Add(-time.Minute).UTC()
 	status := statusOf{"phase": "done", "mode": "full", "rows_done": 6500, "rows_expected": 6500, "percent": 100.0,
@@ -151,7 +185,8 @@ func contractServer(t *testing.T) (http.Handler, string) {
 		AdminBaseURL: func(s string) string { return "https://" + s }},
 		web.Deps{Installer: noInstall{}, Status: status, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log,
 			Exports: oneExport{},
-			Pages:   &web.PagesDeps{Snapshots: snaps, Settings: postgres.NewSettingsStore(db), Actions: queue}})
+			Pages: &web.PagesDeps{Snapshots: snaps, Settings: postgres.NewSettingsStore(db), Actions: queue,
+				Customers: customerScreen{snaps, h}}})
 	return srv, shop
 }
 
@@ -171,6 +206,7 @@ func loadContract(t *testing.T) routers.Router {
 func TestAnswersFollowTheContract(t *testing.T) {
 	router := loadContract(t)
 	srv, shop := contractServer(t)
+	customer := firstCustomer(t, srv, shop)
 	settings := `{"tag_prefix":"vip-","groups_enabled":["soulmates","lovers"],"value_tags":{"churn_risk":true},"metafields":true,
 		"segments":false,"cac":12,"cac_by_source":{"google":20},"default_margin":0.4,"refund_dating":"order_date","schedule":{"nightly_hour":5}}`
 	cases := []struct {
@@ -189,7 +225,13 @@ func TestAnswersFollowTheContract(t *testing.T) {
 		{http.MethodGet, "/api/customers?page=2&per_page=25&sort=predicted_clv&group=lovers", "", 200, ""},
 		{http.MethodGet, "/api/customers?q=a", "", 200, ""},
 		{http.MethodGet, "/api/customers?per_page=500", "", 400, ""},
+		{http.MethodGet, "/api/customers/" + customer, "", 200, ""},
+		{http.MethodGet, "/api/customers/999999999999", "", 404, ""},
+		{http.MethodGet, "/api/customers/" + customer, "", 404, otherShop(shop)},
+		{http.MethodGet, "/api/customers/x1", "", 400, ""},
 		{http.MethodGet, "/api/insights", "", 200, ""},
+		{http.MethodGet, "/api/lifetime-value", "", 200, ""},
+		{http.MethodGet, "/api/lifetime-value", "", 404, "unscored.myshopify.com"},
 		{http.MethodGet, "/api/settings", "", 200, ""},
 		{http.MethodPut, "/api/settings", settings, 200, ""},
 		{http.MethodPut, "/api/settings", `{"tag_prefix":"cvo-","refund_dating":"refund_date","groups_enabled":null}`, 200, ""},
@@ -251,6 +293,23 @@ func TestAnswersFollowTheContract(t *testing.T) {
 	}
 }
 
+// firstCustomer is the id of the scored shop's most valuable customer.
+func firstCustomer(t *testing.T, srv http.Handler, shop string) string {
+	req := httptest.NewRequest(http.MethodGet, "/api/customers?per_page=1", nil)
+	req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	var page struct {
+		Customers []struct {
+			ID string `json:"id"`
+		} `json:"customers"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Len(t, page.Customers, 1)
+	return page.Customers[0].ID
+}
+
 // TestContractRejectsARenamedField shows the check can fail: an answer
 // with a key the contract does not name, or missing one it requires, is
 // refused.
@@ -296,4 +355,68 @@ func TestFallbackAnswersFollowTheContract(t *testing.T) {
 			assert.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), "answer %d: %.2000s", rec.Code, rec.Body.String())
 		})
 	}
+}
+
+// TestCustomerScreenExplains checks what the customer screen says against
+// the scoring it read: the scores' explanations, the rule of the group,
+// the purchases on the timeline, the history and the empty chance slot.
+func TestCustomerScreenExplains(t *testing.T) {
+	srv, shop := contractServer(t)
+	id := firstCustomer(t, srv, shop)
+	req := httptest.NewRequest(http.MethodGet, "/api/customers/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var got apigen.CustomerDetail
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+
+	assert.Equal(t, id, got.Customer.Id)
+	assert.Equal(t, "2026-01-01", got.AsOf)
+	require.Len(t, got.Scores, 3)
+	for i, want := range []struct {
+		label string
+		score int
+	}{{"R", got.Customer.R}, {"F", got.Customer.F}, {"M", got.Customer.M}} {
+		assert.Equal(t, want.score, got.Scores[i].Score)
+		assert.True(t, strings.HasPrefix(got.Scores[i].Text, fmt.Sprintf("%s %d: ", want.label, want.score)), got.Scores[i].Text)
+		assert.Contains(t, got.Scores[i].Text, fmt.Sprintf("(%s %d is ", want.label, want.score))
+	}
+	assert.Equal(t, float64(got.Customer.Orders), got.Scores[1].Value, "F explains the purchases counted")
+	assert.Equal(t, got.Customer.Group, got.Group.Group)
+	assert.NotEmpty(t, got.Group.Rule)
+	assert.True(t, got.Group.Priority >= 1 && got.Group.Priority <= 11)
+	assert.Positive(t, got.Group.InactiveAfterDays)
+
+	purchases := 0
+	for i, o := range got.Orders {
+		if o.Status == apigen.Purchase {
+			purchases++
+		}
+		if i > 0 {
+			assert.LessOrEqual(t, o.Date, got.Orders[i-1].Date, "newest first")
+		}
+	}
+	assert.Equal(t, got.Customer.Orders, purchases, "the timeline's purchases are the ones the scores counted")
+	require.Len(t, got.History, 1)
+	assert.Equal(t, got.Customer.Group, got.History[0].Group)
+	assert.Nil(t, got.ChanceToOrder, "a slot until the calibrated chance to order exists")
+
+	// Insights counts every scored customer in the crosswalk, by the group
+	// Shopify gave them.
+	req = httptest.NewRequest(http.MethodGet, "/api/insights", nil)
+	req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	var insights apigen.Insights
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &insights))
+	sum := 0
+	for _, c := range insights.ShopifyCrosswalk.Cells {
+		sum += c.Customers
+		assert.NotEmpty(t, c.ShopifyGroup)
+	}
+	assert.Positive(t, sum)
+	assert.Equal(t, sum, insights.ShopifyCrosswalk.WithShopifyGroup)
+	assert.Equal(t, scoring.ShopifyRFMGroups, insights.ShopifyCrosswalk.ShopifyGroups)
 }

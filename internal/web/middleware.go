@@ -13,7 +13,8 @@ import (
 
 // requestLogger logs one structured line per request. It logs the route and
 // path, never the query string: install and webhook queries carry shop
-// secrets (codes, HMACs) and pages may carry customer search terms.
+// secrets (codes, HMACs) and pages may carry customer search terms; and
+// never a path parameter, which may be a customer's id.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
@@ -29,7 +30,13 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			if !s.log.Enabled(ctx, level) {
 				return nil
 			}
-			attrs := []any{"request_id", v.RequestID, "method", v.Method, "path", v.URIPath, "status", v.Status,
+			// A route with parameters is logged by its template: its path
+			// can name a customer (/api/customers/:id) or a data request.
+			path := v.URIPath
+			if route := c.Path(); strings.Contains(route, ":") {
+				path = route
+			}
+			attrs := []any{"request_id", v.RequestID, "method", v.Method, "path", path, "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds()}
 			if shop, ok := c.Get(shopKey).(string); ok {
 				attrs = append(attrs, "shop", shop)

@@ -62,3 +62,16 @@ func TestRequestLogLevels(t *testing.T) {
 		}
 	}
 }
+
+// A customer's id in the path never reaches the request log: routes with
+// parameters are logged by their template.
+func TestRequestLogLeavesOutPathParameters(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := web.NewServer(web.Config{ClientSecret: clientSecret}, web.Deps{
+		Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log})
+	rec := serve(s, http.MethodGet, "/api/customers/730194857")
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Contains(t, out.String(), "path=/api/customers/:id")
+	assert.NotContains(t, out.String(), "730194857")
+}

@@ -173,12 +173,20 @@ func (a *App) Server() *web.Server {
 			{Name: "postgres", Ping: a.db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
 		},
-		Frontend:    frontend.Dist(),
-		Pages:       &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer},
+		Frontend: frontend.Dist(),
+		Pages: &web.PagesDeps{Snapshots: a.scorings, Settings: a.settings, Actions: a.queue, Segments: a.writer,
+			Customers: customerScreen{a.scorings, postgres.NewOrderStore(a.db)}},
 		OAuthStates: postgres.NewOAuthStateStore(a.db),
 		Exports:     postgres.NewExportStore(a.db, a.cfg.Retention),
 		Log:         a.log,
 	})
+}
+
+// customerScreen is what the customer screen reads: the customer's scores
+// and history from the scorings, their orders from the order store.
+type customerScreen struct {
+	*postgres.ScoringStore
+	*postgres.OrderStore
 }
 
 // Serve serves HTTP until ctx ends.

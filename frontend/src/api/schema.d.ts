@@ -130,6 +130,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One scored customer, explained
+         * @description The customer's group and the rule that placed them there, each score
+         *     against the shop's cut-offs, their orders as a timeline, the
+         *     predictions, their group in every kept scoring and Shopify's own RFM
+         *     group. 404 when the shop has no such scored customer, including
+         *     another shop's customer.
+         */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/insights": {
         parameters: {
             query?: never;
@@ -139,6 +163,31 @@ export interface paths {
         };
         /** Pareto, anomalies, loyalty, the ideal customer profile, the backtest and the model */
         get: operations["getInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lifetime-value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lifetime value per customer by month since the first order, CAC payback and steady repeat customers
+         * @description Cumulative net revenue and gross profit per customer by month since
+         *     the first order (month 0 is the month of the first order, in the
+         *     shop's time zone), per acquisition cohort month and by the first
+         *     order's product, discount code and acquisition source; the month in
+         *     which gross profit pays back the acquisition cost; and the customers
+         *     who order at a steady, subscription-like interval.
+         */
+        get: operations["getLifetimeValue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -395,8 +444,11 @@ export interface components {
             revenue: number;
             /** Format: double */
             aov: number;
-            /** Format: double */
-            avg_days_between_orders: number;
+            /**
+             * Format: double
+             * @description Null when nobody in the group has ordered twice (one-time buyers): there is no gap to average.
+             */
+            avg_days_between_orders: number | null;
             /** Format: double */
             avg_historical_clv: number;
             /** Format: double */
@@ -426,6 +478,8 @@ export interface components {
             levels: number;
             cuts: number[] | null;
             descending: boolean;
+            /** @description Share of customers at each score, score 1 first (absent in scorings made before shares were kept). */
+            shares?: number[] | null;
             reason: string;
         };
         Cadence: {
@@ -523,6 +577,105 @@ export interface components {
             vendors: components["schemas"]["SegmentRow"][];
             product_types: components["schemas"]["SegmentRow"][];
         };
+        /**
+         * @description When the cumulative gross profit per customer first reached the
+         *     acquisition cost: reached (in month, counted from 0, the month of
+         *     the first order), not_yet (in no month seen so far), or no_cac (no
+         *     acquisition cost is set).
+         */
+        LtvPayback: {
+            /** @enum {string} */
+            state: "reached" | "not_yet" | "no_cac";
+            month: number;
+        };
+        /**
+         * @description The customers acquired in one month. revenue[k] and gross_profit[k]
+         *     are cumulative per customer of the cohort through month k since the
+         *     first order, up to the current month; partial marks the last point
+         *     as the current month so far.
+         */
+        LtvCohort: {
+            cohort: components["schemas"]["Month"];
+            customers: number;
+            /**
+             * Format: double
+             * @description Average acquisition cost of the cohort's customers.
+             */
+            cac: number;
+            revenue: number[];
+            gross_profit: number[];
+            partial: boolean;
+            payback: components["schemas"]["LtvPayback"];
+            /** @description Customers of the cohort who order at a steady interval. */
+            steady: number;
+            /** @description Those of them not yet overdue. */
+            steady_on_schedule: number;
+        };
+        /**
+         * @description The customers whose first order shared an attribute. Point k averages
+         *     the observed[k] customers whose month k since the first order has
+         *     ended, so recent customers do not pull later months down.
+         */
+        LtvCurve: {
+            key: string;
+            title: string;
+            customers: number;
+            /** Format: double */
+            cac: number;
+            observed: number[];
+            revenue: number[];
+            gross_profit: number[];
+            payback: components["schemas"]["LtvPayback"];
+            steady: number;
+        };
+        /**
+         * @description A customer orders at a steady interval when they bought on at least
+         *     min_purchase_days distinct days, the gaps between them average
+         *     min_gap_days to max_gap_days, and vary little (standard deviation
+         *     over mean at most max_variation). On schedule while the days since
+         *     the last purchase are at most overdue_factor times their average gap.
+         */
+        SteadyRule: {
+            min_purchase_days: number;
+            /** Format: double */
+            min_gap_days: number;
+            /** Format: double */
+            max_gap_days: number;
+            /** Format: double */
+            max_variation: number;
+            /** Format: double */
+            overdue_factor: number;
+            customers: number;
+            on_schedule: number;
+            /** Format: double */
+            avg_gap_days: number;
+        };
+        LifetimeValue: {
+            /** Format: date-time */
+            scored_at: string;
+            /** @description False when the latest scoring was made before this report existed; the next one adds it. */
+            available: boolean;
+            /** @description The current month has not ended; each cohort's last point is that month so far. */
+            partial_month: boolean;
+            /**
+             * Format: double
+             * @description Average acquisition cost per customer; 0 when none is set.
+             */
+            cac: number;
+            cohorts: components["schemas"]["LtvCohort"][];
+            overall: components["schemas"]["LtvCurve"];
+            /** @description The 20 first products with the most customers. */
+            by_first_product: components["schemas"]["LtvCurve"][];
+            /** @description The 20 first-order discount codes with the most customers; "(none)" for no code. */
+            by_discount_code: components["schemas"]["LtvCurve"][];
+            /** @description The 20 acquisition sources (UTM source, else sales channel) with the most customers. */
+            by_source: components["schemas"]["LtvCurve"][];
+            /** @description Distinct first products in all. */
+            first_products: number;
+            discount_codes: number;
+            sources: number;
+            steady: components["schemas"]["SteadyRule"];
+        };
         CustomerRow: {
             id: string;
             name: string;
@@ -545,6 +698,92 @@ export interface components {
             /** @description YYYY-MM-DD, or empty when no next order is expected. */
             expected_next_order: string;
             admin_url: string;
+        };
+        ScoreExplanation: {
+            /** @enum {string} */
+            dimension: "r" | "f" | "m";
+            score: number;
+            levels: number;
+            /**
+             * Format: double
+             * @description Days since the last purchase (r), purchases (f) or average order value (m).
+             */
+            value: number;
+            /** @description e.g. R 5 - last order 12 days ago, within the most recent 20% (R 5 is 0–14 days) */
+            text: string;
+        };
+        GroupExplanation: {
+            group: components["schemas"]["GroupSlug"];
+            /** @description The rule's place in the table; the first rule that matches decides. */
+            priority: number;
+            rule: string;
+            active: boolean;
+            /** Format: double */
+            inactive_after_days: number;
+        };
+        TimelineOrder: {
+            id: string;
+            /** @description YYYY-MM-DD in the shop's timezone. */
+            date: string;
+            /** Format: double */
+            total: number;
+            /** Format: double */
+            refunded: number;
+            /**
+             * @description purchase when it counts for the scores; otherwise why not.
+             * @enum {string}
+             */
+            status: "purchase" | "cancelled" | "refunded" | "test" | "after_scoring";
+        };
+        GroupHistoryEntry: {
+            /** Format: int64 */
+            scoring_id: number;
+            /** @description YYYY-MM-DD */
+            as_of: string;
+            group: components["schemas"]["GroupSlug"];
+            r: number;
+            f: number;
+            m: number;
+        };
+        ChanceToOrder: {
+            /** Format: double */
+            probability: number;
+            window_days: number;
+            drivers: string[];
+        };
+        ShopifyRfm: {
+            /** @description Shopify's CustomerRfmGroup (CHAMPIONS … PROSPECTS), empty when Shopify gave none. */
+            rfm_group: string;
+            /** @description HIGH, MEDIUM or LOW; empty when Shopify gave none. */
+            predicted_spend_tier: string;
+        };
+        CustomerDetail: {
+            customer: components["schemas"]["CustomerRow"];
+            /** @description The scoring date, YYYY-MM-DD. */
+            as_of: string;
+            group: components["schemas"]["GroupExplanation"];
+            scores: components["schemas"]["ScoreExplanation"][];
+            /** @description Newest first, at most 500. */
+            orders: components["schemas"]["TimelineOrder"][];
+            /** @description Oldest first, one entry per kept scoring the customer was in. */
+            history: components["schemas"]["GroupHistoryEntry"][];
+            /** @description The calibrated chance to order within the shop's window and its main drivers; null until the scoring computes it. */
+            chance_to_order: components["schemas"]["ChanceToOrder"] | null;
+            shopify: components["schemas"]["ShopifyRfm"];
+        };
+        CrosswalkCell: {
+            group: components["schemas"]["GroupSlug"];
+            /** @description Shopify's rfmGroup, or empty for customers Shopify gave none. */
+            shopify_group: string;
+            customers: number;
+        };
+        ShopifyCrosswalk: {
+            /** @description Only non-empty cells. */
+            cells: components["schemas"]["CrosswalkCell"][];
+            /** @description Shopify's groups in Shopify's order, then empty for none. */
+            shopify_groups: string[];
+            /** @description Scored customers Shopify gave a group. */
+            with_shopify_group: number;
         };
         CustomersPage: {
             customers: components["schemas"]["CustomerRow"][];
@@ -735,6 +974,7 @@ export interface components {
             repeatCustomers: number;
         };
         Insights: {
+            shopify_crosswalk: components["schemas"]["ShopifyCrosswalk"];
             pareto: components["schemas"]["Pareto"];
             anomalies: components["schemas"]["Anomaly"][];
             loyalty: components["schemas"]["Loyalty"];
@@ -1043,6 +1283,32 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     getInsights: {
         parameters: {
             query?: never;
@@ -1059,6 +1325,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Insights"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotScored"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLifetimeValue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lifetime value; available is false for a scoring made before the report existed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LifetimeValue"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -43,8 +43,18 @@ export type StickinessRow = Schemas['SegmentRow'];
 export type Products = Schemas['Products'];
 export type CustomerRow = Schemas['CustomerRow'];
 export type CustomersPage = Schemas['CustomersPage'];
+export type CustomerDetail = Schemas['CustomerDetail'];
+export type TimelineOrder = Schemas['TimelineOrder'];
+export type GroupHistoryEntry = Schemas['GroupHistoryEntry'];
+export type ShopifyCrosswalk = Schemas['ShopifyCrosswalk'];
 export type Anomaly = Schemas['Anomaly'];
 export type Insights = Schemas['Insights'];
+// LifetimeValue is GET /api/lifetime-value: cumulative value per customer by
+// month since the first order, CAC payback and steady repeat customers.
+export type LifetimeValue = Schemas['LifetimeValue'];
+export type LtvCohort = Schemas['LtvCohort'];
+export type LtvCurve = Schemas['LtvCurve'];
+export type LtvPayback = Schemas['LtvPayback'];
 export type Settings = Schemas['Settings'];
 // SettingsInput is what PUT /api/settings takes, exactly as the contract says.
 export type SettingsInput = components['schemas']['SettingsInput'];

@@ -78,6 +78,8 @@ interface DataPageProps<T> {
   isEmpty?: (data: T) => boolean;
   emptyText?: ReactNode;
   primaryAction?: ReactNode;
+  // backAction is the page title's back arrow (a detail screen's way back).
+  backAction?: {content: string; onAction: () => void};
   // notice shows above the content in every state but loading (sync progress).
   notice?: ReactNode;
   children: (data: T) => ReactNode;
@@ -85,7 +87,7 @@ interface DataPageProps<T> {
 
 // DataPage is the shell every page shares: a skeleton while the first load
 // runs, an error banner with a retry, an empty card, or the content.
-export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, primaryAction, notice, children}: DataPageProps<T>) {
+export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, primaryAction, backAction, notice, children}: DataPageProps<T>) {
   if (state.loading && state.data === undefined) {
     return (
       <PageFrame name={name} state="loading">
@@ -111,7 +113,7 @@ export function DataPage<T>({name, title, subtitle, state, isEmpty, emptyText, p
   }
   return (
     <PageFrame name={name} state={view}>
-      <Page title={title} subtitle={subtitle} primaryAction={primaryAction}>
+      <Page title={title} subtitle={subtitle} primaryAction={primaryAction} backAction={backAction}>
         {notice ? (
           <BlockStack gap="400">
             {notice}

@@ -1,4 +1,5 @@
-import {BlockStack, Card, InlineGrid, Layout, Link, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
+import {BlockStack, Card, InlineGrid, Layout, Page, Pagination, Select, Text, TextField} from '@shopify/polaris';
+import type {MouseEvent} from 'react';
 import {useEffect, useState} from 'react';
 
 import {ApiError} from '../api/client';
@@ -10,6 +11,7 @@ import type {Column} from '../components/SortableTable';
 import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
 import {isNum} from '../format';
+import {customerPath, hrefWithQuery, navigate} from '../router';
 
 export const PER_PAGE = 25;
 // MAX_SEARCH is the server's limit on a search (characters).
@@ -86,13 +88,24 @@ export function CustomersPage() {
     {
       heading: 'Customer',
       sortValue: (c) => c.name,
+      // The name opens the customer screen in the app (a real link, so a
+      // middle click or "copy link" work too); Shopify's page is one
+      // click further, from that screen.
       render: (c) =>
-        c.admin_url ? (
-          <Link url={c.admin_url} target="_top" removeUnderline>
-            {c.name || `Customer ${c.id ?? ''}`}
-          </Link>
+        c.id ? (
+          <a
+            className="cvo-link"
+            href={hrefWithQuery(customerPath(c.id))}
+            onClick={(e: MouseEvent<HTMLAnchorElement>) => {
+              if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+              e.preventDefault();
+              navigate(customerPath(c.id!));
+            }}
+          >
+            {c.name || `Customer ${c.id}`}
+          </a>
         ) : (
-          c.name || `Customer ${c.id ?? ''}`
+          c.name || '—'
         ),
     },
     {heading: 'Group', sortValue: (c) => names.get(c.group ?? '') || c.group, render: (c) => names.get(c.group ?? '') || c.group || '—'},

@@ -6,6 +6,7 @@ import type {Anomaly, Insights, Num} from '../api/types';
 import {useApi} from '../api/useApi';
 import {BarChart} from '../components/BarChart';
 import {FreeFormSection, humanize} from '../components/FreeForm';
+import {crosswalkGrid} from '../components/crosswalk';
 import {Heatmap} from '../components/Heatmap';
 import {LineChart} from '../components/LineChart';
 import {Metric, MetricGrid} from '../components/Metric';
@@ -39,9 +40,52 @@ export function InsightsPage() {
           <Layout.Section>
             <Backtest raw={d.backtest} />
           </Layout.Section>
+          <Layout.Section>
+            <Crosswalk cw={d.shopify_crosswalk} />
+          </Layout.Section>
         </Layout>
       )}
     </DataPage>
+  );
+}
+
+// Crosswalk puts our eleven groups beside Shopify's own RFM groups
+// (Customer.statistics.rfmGroup), so a merchant sees where the two agree
+// and where ours is finer.
+function Crosswalk({cw}: {cw: Insights['shopify_crosswalk']}) {
+  const {fmt} = useApp();
+  const grid = crosswalkGrid(cw);
+  const withShopify = cw?.with_shopify_group ?? 0;
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          Our groups beside Shopify&apos;s
+        </Text>
+        <Text as="p" tone="subdued">
+          Customers in each of our groups by the RFM group Shopify gives them. Shopify named a group for{' '}
+          <span data-metric="crosswalk_with_shopify">{fmt.integer(withShopify)}</span> of {fmt.integer(grid.total)} scored
+          customers.
+        </Text>
+        {grid.total && grid.colLabels.length ? (
+          <Heatmap
+            chart="shopify-crosswalk"
+            caption="Our groups (rows) against Shopify's RFM groups (columns), in customers"
+            cornerLabel="Our group \ Shopify's group"
+            rowLabels={grid.rowLabels}
+            colLabels={grid.colLabels}
+            values={grid.values}
+            format={(v) => fmt.integer(v)}
+            cellLabel={(i, j, v) => `${grid.rowLabels[i]} in Shopify's ${grid.colLabels[j]}: ${fmt.integer(v)} customers`}
+            dense={grid.colLabels.length > 8}
+          />
+        ) : (
+          <Text as="p" tone="subdued">
+            No scored customers to compare yet.
+          </Text>
+        )}
+      </BlockStack>
+    </Card>
   );
 }
 

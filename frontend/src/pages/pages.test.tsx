@@ -203,7 +203,8 @@ describe('Customers', () => {
     await userEvent.click(screen.getByRole('button', {name: 'Next page of customers'}));
     await screen.findByText('Customer on page 2');
     expect(api.calls.map((c) => c.path)).toContain(`/api/customers?page=2&per_page=${PER_PAGE}`);
-    expect(screen.getByRole('link', {name: 'Customer on page 2'})).toHaveAttribute('href', 'https://x/admin/customers/1');
+    // The name opens the customer screen in the app; Shopify's page is linked from there.
+    expect(screen.getByRole('link', {name: 'Customer on page 2'})).toHaveAttribute('href', expect.stringMatching(/^\/customers\/2(\?|$)/));
   });
 
   it('searches after typing stops and starts again at page 1', async () => {

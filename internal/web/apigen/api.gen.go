@@ -76,6 +76,27 @@ func (e GroupSlug) Valid() bool {
 	}
 }
 
+// Defines values for LtvPaybackState.
+const (
+	NoCac   LtvPaybackState = "no_cac"
+	NotYet  LtvPaybackState = "not_yet"
+	Reached LtvPaybackState = "reached"
+)
+
+// Valid indicates whether the value is a known member of the LtvPaybackState enum.
+func (e LtvPaybackState) Valid() bool {
+	switch e {
+	case NoCac:
+		return true
+	case NotYet:
+		return true
+	case Reached:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RefundDating.
 const (
 	OrderDate  RefundDating = "order_date"
@@ -88,6 +109,27 @@ func (e RefundDating) Valid() bool {
 	case OrderDate:
 		return true
 	case RefundDate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScoreExplanationDimension.
+const (
+	F ScoreExplanationDimension = "f"
+	M ScoreExplanationDimension = "m"
+	R ScoreExplanationDimension = "r"
+)
+
+// Valid indicates whether the value is a known member of the ScoreExplanationDimension enum.
+func (e ScoreExplanationDimension) Valid() bool {
+	switch e {
+	case F:
+		return true
+	case M:
+		return true
+	case R:
 		return true
 	default:
 		return false
@@ -121,6 +163,33 @@ func (e ShopStatusStage) Valid() bool {
 	case StageSyncQueued:
 		return true
 	case StageSyncing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TimelineOrderStatus.
+const (
+	AfterScoring TimelineOrderStatus = "after_scoring"
+	Cancelled    TimelineOrderStatus = "cancelled"
+	Purchase     TimelineOrderStatus = "purchase"
+	Refunded     TimelineOrderStatus = "refunded"
+	Test         TimelineOrderStatus = "test"
+)
+
+// Valid indicates whether the value is a known member of the TimelineOrderStatus enum.
+func (e TimelineOrderStatus) Valid() bool {
+	switch e {
+	case AfterScoring:
+		return true
+	case Cancelled:
+		return true
+	case Purchase:
+		return true
+	case Refunded:
+		return true
+	case Test:
 		return true
 	default:
 		return false
@@ -218,6 +287,13 @@ type Cadence struct {
 	RepeatCustomers      int     `json:"repeatCustomers"`
 }
 
+// ChanceToOrder defines model for ChanceToOrder.
+type ChanceToOrder struct {
+	Drivers     []string `json:"drivers"`
+	Probability float64  `json:"probability"`
+	WindowDays  int      `json:"window_days"`
+}
+
 // Cohorts defines model for Cohorts.
 type Cohorts struct {
 	Baseline       float64         `json:"baseline"`
@@ -228,6 +304,34 @@ type Cohorts struct {
 	Monthly        []MonthlyCohort `json:"monthly"`
 	PartialMonth   *Month          `json:"partial_month,omitempty"`
 	Window         Window          `json:"window"`
+}
+
+// CrosswalkCell defines model for CrosswalkCell.
+type CrosswalkCell struct {
+	Customers int       `json:"customers"`
+	Group     GroupSlug `json:"group"`
+
+	// ShopifyGroup Shopify's rfmGroup, or empty for customers Shopify gave none.
+	ShopifyGroup string `json:"shopify_group"`
+}
+
+// CustomerDetail defines model for CustomerDetail.
+type CustomerDetail struct {
+	// AsOf The scoring date, YYYY-MM-DD.
+	AsOf string `json:"as_of"`
+
+	// ChanceToOrder The calibrated chance to order within the shop's window and its main drivers; null until the scoring computes it.
+	ChanceToOrder *ChanceToOrder   `json:"chance_to_order"`
+	Customer      CustomerRow      `json:"customer"`
+	Group         GroupExplanation `json:"group"`
+
+	// History Oldest first, one entry per kept scoring the customer was in.
+	History []GroupHistoryEntry `json:"history"`
+
+	// Orders Newest first, at most 500.
+	Orders  []TimelineOrder    `json:"orders"`
+	Scores  []ScoreExplanation `json:"scores"`
+	Shopify ShopifyRfm         `json:"shopify"`
 }
 
 // CustomerRow defines model for CustomerRow.
@@ -302,9 +406,11 @@ type GridCell struct {
 
 // Group defines model for Group.
 type Group struct {
-	Action               string    `json:"action"`
-	Aov                  float64   `json:"aov"`
-	AvgDaysBetweenOrders float64   `json:"avg_days_between_orders"`
+	Action string  `json:"action"`
+	Aov    float64 `json:"aov"`
+
+	// AvgDaysBetweenOrders Null when nobody in the group has ordered twice (one-time buyers): there is no gap to average.
+	AvgDaysBetweenOrders *float64  `json:"avg_days_between_orders"`
 	AvgHistoricalClv     float64   `json:"avg_historical_clv"`
 	AvgPAlive            float64   `json:"avg_p_alive"`
 	AvgPredictedClv      float64   `json:"avg_predicted_clv"`
@@ -318,6 +424,28 @@ type Group struct {
 	Slug                 GroupSlug `json:"slug"`
 	Tag                  string    `json:"tag"`
 	TagWritten           bool      `json:"tag_written"`
+}
+
+// GroupExplanation defines model for GroupExplanation.
+type GroupExplanation struct {
+	Active            bool      `json:"active"`
+	Group             GroupSlug `json:"group"`
+	InactiveAfterDays float64   `json:"inactive_after_days"`
+
+	// Priority The rule's place in the table; the first rule that matches decides.
+	Priority int    `json:"priority"`
+	Rule     string `json:"rule"`
+}
+
+// GroupHistoryEntry defines model for GroupHistoryEntry.
+type GroupHistoryEntry struct {
+	// AsOf YYYY-MM-DD
+	AsOf      string    `json:"as_of"`
+	F         int       `json:"f"`
+	Group     GroupSlug `json:"group"`
+	M         int       `json:"m"`
+	R         int       `json:"r"`
+	ScoringId int64     `json:"scoring_id"`
 }
 
 // GroupSlug defines model for GroupSlug.
@@ -357,14 +485,113 @@ type Insights struct {
 	BacktestSkipped string    `json:"backtest_skipped"`
 
 	// Icp The ideal customer profile, the top groups against the rest.
-	Icp     Icp      `json:"icp"`
-	Loyalty Loyalty  `json:"loyalty"`
-	Model   ModelFit `json:"model"`
-	Pareto  Pareto   `json:"pareto"`
+	Icp              Icp              `json:"icp"`
+	Loyalty          Loyalty          `json:"loyalty"`
+	Model            ModelFit         `json:"model"`
+	Pareto           Pareto           `json:"pareto"`
+	ShopifyCrosswalk ShopifyCrosswalk `json:"shopify_crosswalk"`
+}
+
+// LifetimeValue defines model for LifetimeValue.
+type LifetimeValue struct {
+	// Available False when the latest scoring was made before this report existed; the next one adds it.
+	Available bool `json:"available"`
+
+	// ByDiscountCode The 20 first-order discount codes with the most customers; "(none)" for no code.
+	ByDiscountCode []LtvCurve `json:"by_discount_code"`
+
+	// ByFirstProduct The 20 first products with the most customers.
+	ByFirstProduct []LtvCurve `json:"by_first_product"`
+
+	// BySource The 20 acquisition sources (UTM source, else sales channel) with the most customers.
+	BySource []LtvCurve `json:"by_source"`
+
+	// Cac Average acquisition cost per customer; 0 when none is set.
+	Cac           float64     `json:"cac"`
+	Cohorts       []LtvCohort `json:"cohorts"`
+	DiscountCodes int         `json:"discount_codes"`
+
+	// FirstProducts Distinct first products in all.
+	FirstProducts int `json:"first_products"`
+
+	// Overall The customers whose first order shared an attribute. Point k averages
+	// the observed[k] customers whose month k since the first order has
+	// ended, so recent customers do not pull later months down.
+	Overall LtvCurve `json:"overall"`
+
+	// PartialMonth The current month has not ended; each cohort's last point is that month so far.
+	PartialMonth bool      `json:"partial_month"`
+	ScoredAt     time.Time `json:"scored_at"`
+	Sources      int       `json:"sources"`
+
+	// Steady A customer orders at a steady interval when they bought on at least
+	// min_purchase_days distinct days, the gaps between them average
+	// min_gap_days to max_gap_days, and vary little (standard deviation
+	// over mean at most max_variation). On schedule while the days since
+	// the last purchase are at most overdue_factor times their average gap.
+	Steady SteadyRule `json:"steady"`
 }
 
 // Loyalty defines model for Loyalty.
 type Loyalty = reports.Loyalty
+
+// LtvCohort The customers acquired in one month. revenue[k] and gross_profit[k]
+// are cumulative per customer of the cohort through month k since the
+// first order, up to the current month; partial marks the last point
+// as the current month so far.
+type LtvCohort struct {
+	// Cac Average acquisition cost of the cohort's customers.
+	Cac         float64   `json:"cac"`
+	Cohort      Month     `json:"cohort"`
+	Customers   int       `json:"customers"`
+	GrossProfit []float64 `json:"gross_profit"`
+	Partial     bool      `json:"partial"`
+
+	// Payback When the cumulative gross profit per customer first reached the
+	// acquisition cost: reached (in month, counted from 0, the month of
+	// the first order), not_yet (in no month seen so far), or no_cac (no
+	// acquisition cost is set).
+	Payback LtvPayback `json:"payback"`
+	Revenue []float64  `json:"revenue"`
+
+	// Steady Customers of the cohort who order at a steady interval.
+	Steady int `json:"steady"`
+
+	// SteadyOnSchedule Those of them not yet overdue.
+	SteadyOnSchedule int `json:"steady_on_schedule"`
+}
+
+// LtvCurve The customers whose first order shared an attribute. Point k averages
+// the observed[k] customers whose month k since the first order has
+// ended, so recent customers do not pull later months down.
+type LtvCurve struct {
+	Cac         float64   `json:"cac"`
+	Customers   int       `json:"customers"`
+	GrossProfit []float64 `json:"gross_profit"`
+	Key         string    `json:"key"`
+	Observed    []int     `json:"observed"`
+
+	// Payback When the cumulative gross profit per customer first reached the
+	// acquisition cost: reached (in month, counted from 0, the month of
+	// the first order), not_yet (in no month seen so far), or no_cac (no
+	// acquisition cost is set).
+	Payback LtvPayback `json:"payback"`
+	Revenue []float64  `json:"revenue"`
+	Steady  int        `json:"steady"`
+	Title   string     `json:"title"`
+}
+
+// LtvPayback When the cumulative gross profit per customer first reached the
+// acquisition cost: reached (in month, counted from 0, the month of
+// the first order), not_yet (in no month seen so far), or no_cac (no
+// acquisition cost is set).
+type LtvPayback struct {
+	Month int             `json:"month"`
+	State LtvPaybackState `json:"state"`
+}
+
+// LtvPaybackState defines model for LtvPayback.State.
+type LtvPaybackState string
 
 // ModelFit defines model for ModelFit.
 type ModelFit = scoring.ModelFit
@@ -516,12 +743,31 @@ type Scale struct {
 	Descending bool       `json:"descending"`
 	Levels     int        `json:"levels"`
 	Reason     string     `json:"reason"`
+
+	// Shares Share of customers at each score, score 1 first (absent in scorings made before shares were kept).
+	Shares *[]float64 `json:"shares,omitempty"`
 }
 
 // Schedule defines model for Schedule.
 type Schedule struct {
 	NightlyHour int `json:"nightly_hour"`
 }
+
+// ScoreExplanation defines model for ScoreExplanation.
+type ScoreExplanation struct {
+	Dimension ScoreExplanationDimension `json:"dimension"`
+	Levels    int                       `json:"levels"`
+	Score     int                       `json:"score"`
+
+	// Text e.g. R 5 - last order 12 days ago, within the most recent 20% (R 5 is 0–14 days)
+	Text string `json:"text"`
+
+	// Value Days since the last purchase (r), purchases (f) or average order value (m).
+	Value float64 `json:"value"`
+}
+
+// ScoreExplanationDimension defines model for ScoreExplanation.Dimension.
+type ScoreExplanationDimension string
 
 // ScoringStatus defines model for ScoringStatus.
 type ScoringStatus struct {
@@ -619,6 +865,27 @@ type ShopStatus struct {
 // ShopStatusStage Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
 type ShopStatusStage string
 
+// ShopifyCrosswalk defines model for ShopifyCrosswalk.
+type ShopifyCrosswalk struct {
+	// Cells Only non-empty cells.
+	Cells []CrosswalkCell `json:"cells"`
+
+	// ShopifyGroups Shopify's groups in Shopify's order, then empty for none.
+	ShopifyGroups []string `json:"shopify_groups"`
+
+	// WithShopifyGroup Scored customers Shopify gave a group.
+	WithShopifyGroup int `json:"with_shopify_group"`
+}
+
+// ShopifyRfm defines model for ShopifyRfm.
+type ShopifyRfm struct {
+	// PredictedSpendTier HIGH, MEDIUM or LOW; empty when Shopify gave none.
+	PredictedSpendTier string `json:"predicted_spend_tier"`
+
+	// RfmGroup Shopify's CustomerRfmGroup (CHAMPIONS … PROSPECTS), empty when Shopify gave none.
+	RfmGroup string `json:"rfm_group"`
+}
+
 // SpendParams defines model for SpendParams.
 type SpendParams struct {
 	Customers      int      `json:"customers"`
@@ -630,6 +897,22 @@ type SpendParams struct {
 	PopulationMean float64  `json:"populationMean"`
 	Q              *float64 `json:"q,omitempty"`
 	Reason         *string  `json:"reason,omitempty"`
+}
+
+// SteadyRule A customer orders at a steady interval when they bought on at least
+// min_purchase_days distinct days, the gaps between them average
+// min_gap_days to max_gap_days, and vary little (standard deviation
+// over mean at most max_variation). On schedule while the days since
+// the last purchase are at most overdue_factor times their average gap.
+type SteadyRule struct {
+	AvgGapDays      float64 `json:"avg_gap_days"`
+	Customers       int     `json:"customers"`
+	MaxGapDays      float64 `json:"max_gap_days"`
+	MaxVariation    float64 `json:"max_variation"`
+	MinGapDays      float64 `json:"min_gap_days"`
+	MinPurchaseDays int     `json:"min_purchase_days"`
+	OnSchedule      int     `json:"on_schedule"`
+	OverdueFactor   float64 `json:"overdue_factor"`
 }
 
 // SyncStatus Where the history import stands; phase is empty before the first sync.
@@ -647,6 +930,21 @@ type SyncStatus struct {
 	RowsExpected  int64                           `json:"rows_expected"`
 	StartedAt     *time.Time                      `json:"started_at,omitempty"`
 }
+
+// TimelineOrder defines model for TimelineOrder.
+type TimelineOrder struct {
+	// Date YYYY-MM-DD in the shop's timezone.
+	Date     string  `json:"date"`
+	Id       string  `json:"id"`
+	Refunded float64 `json:"refunded"`
+
+	// Status purchase when it counts for the scores; otherwise why not.
+	Status TimelineOrderStatus `json:"status"`
+	Total  float64             `json:"total"`
+}
+
+// TimelineOrderStatus purchase when it counts for the scores; otherwise why not.
+type TimelineOrderStatus string
 
 // Transition defines model for Transition.
 type Transition struct {
@@ -717,6 +1015,9 @@ type ServerInterface interface {
 	// GetCustomers One page of the scored customers, by predicted CLV
 	// (GET /customers)
 	GetCustomers(ctx echo.Context, params GetCustomersParams) error
+	// GetCustomer One scored customer, explained
+	// (GET /customers/{id})
+	GetCustomer(ctx echo.Context, id string) error
 	// ListExports The customers/data_request exports kept for the merchant
 	// (GET /exports)
 	ListExports(ctx echo.Context) error
@@ -726,6 +1027,9 @@ type ServerInterface interface {
 	// GetInsights Pareto, anomalies, loyalty, the ideal customer profile, the backtest and the model
 	// (GET /insights)
 	GetInsights(ctx echo.Context) error
+	// GetLifetimeValue Lifetime value per customer by month since the first order, CAC payback and steady repeat customers
+	// (GET /lifetime-value)
+	GetLifetimeValue(ctx echo.Context) error
 	// GetOverview Headline figures of the latest scoring
 	// (GET /overview)
 	GetOverview(ctx echo.Context) error
@@ -827,6 +1131,22 @@ func (w *ServerInterfaceWrapper) GetCustomers(ctx echo.Context) error {
 	return err
 }
 
+// GetCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomer(ctx, id)
+	return err
+}
+
 // ListExports converts echo context to params.
 func (w *ServerInterfaceWrapper) ListExports(ctx echo.Context) error {
 	var err error
@@ -858,6 +1178,15 @@ func (w *ServerInterfaceWrapper) GetInsights(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetInsights(ctx)
+	return err
+}
+
+// GetLifetimeValue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLifetimeValue(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLifetimeValue(ctx)
 	return err
 }
 
@@ -985,7 +1314,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/cohorts", wrapper.GetCohorts, options.OperationMiddlewares["getCohorts"]...)
 	router.GET(options.BaseURL+"/products", wrapper.GetProducts, options.OperationMiddlewares["getProducts"]...)
 	router.GET(options.BaseURL+"/customers", wrapper.GetCustomers, options.OperationMiddlewares["getCustomers"]...)
+	router.GET(options.BaseURL+"/customers/:id", wrapper.GetCustomer, options.OperationMiddlewares["getCustomer"]...)
 	router.GET(options.BaseURL+"/insights", wrapper.GetInsights, options.OperationMiddlewares["getInsights"]...)
+	router.GET(options.BaseURL+"/lifetime-value", wrapper.GetLifetimeValue, options.OperationMiddlewares["getLifetimeValue"]...)
 	router.GET(options.BaseURL+"/settings", wrapper.GetSettings, options.OperationMiddlewares["getSettings"]...)
 	router.PUT(options.BaseURL+"/settings", wrapper.PutSettings, options.OperationMiddlewares["putSettings"]...)
 	router.POST(options.BaseURL+"/actions/rescore", wrapper.RescoreNow, options.OperationMiddlewares["rescoreNow"]...)

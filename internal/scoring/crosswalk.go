@@ -1,0 +1,84 @@
+package scoring
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/rfm"
+)
+
+// ShopifyRFMGroups are Shopify's CustomerRfmGroup values in the order
+// Shopify's documentation gives them by value, best first.
+var ShopifyRFMGroups = []string{"CHAMPIONS", "LOYAL", "ACTIVE", "NEEDS_ATTENTION", "PROMISING", "NEW",
+	"AT_RISK", "ALMOST_LOST", "PREVIOUSLY_LOYAL", "DORMANT", "PROSPECTS"}
+
+// CrosswalkCell counts the scored customers in one of our groups that
+// Shopify puts in one of its groups ("" when Shopify gave none).
+type CrosswalkCell struct {
+	Group        rfm.Group `json:"group"`
+	ShopifyGroup string    `json:"shopifyGroup"`
+	Customers    int       `json:"customers"`
+}
+
+// crosswalk counts our groups against Shopify's own RFM groups, so the
+// merchant sees where the two agree and where ours is finer. Only
+// non-empty cells are returned, ours in display order, then Shopify's
+// in Shopify's order, then unknown values sorted, then none.
+func crosswalk(ix *shopIndex, customers []cvo.Customer, scores []CustomerScore) []CrosswalkCell {
+	names := []string{""}
+	codes := map[string]uint8{"": 0}
+	shopify := make([]uint8, ix.customers())
+	for i := range customers {
+		c := &customers[i]
+		if c.ShopifyRFMGroup == "" {
+			continue
+		}
+		k, ok := ix.byID[c.ID]
+		if !ok {
+			continue
+		}
+		code, ok := codes[c.ShopifyRFMGroup]
+		if !ok {
+			if len(names) == 255 {
+				continue // not a Shopify enum: the sync lets through at most a few
+			}
+			code = uint8(len(names))
+			codes[c.ShopifyRFMGroup] = code
+			names = append(names, c.ShopifyRFMGroup)
+		}
+		shopify[k] = code
+	}
+	counts := make([][rfm.NumGroups + 1]int, len(names))
+	for i := range scores {
+		counts[shopify[i]][scores[i].Group]++
+	}
+	rank := func(name string) int {
+		if name == "" {
+			return len(ShopifyRFMGroups) + 1
+		}
+		if i := slices.Index(ShopifyRFMGroups, name); i >= 0 {
+			return i
+		}
+		return len(ShopifyRFMGroups)
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if ra, rb := rank(names[a]), rank(names[b]); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(names[a], names[b])
+	})
+	var out []CrosswalkCell
+	for _, g := range rfm.Groups() {
+		for _, k := range order {
+			if n := counts[k][g]; n > 0 {
+				out = append(out, CrosswalkCell{Group: g, ShopifyGroup: names[k], Customers: n})
+			}
+		}
+	}
+	return out
+}
