@@ -48,6 +48,8 @@ func runDemo(ctx context.Context, log *slog.Logger) error {
 		"Open %s/?shop=%s&embedded=1 in a browser.\n\n", cfg.AppURL, demoShop)
 	return wiring.RunAll(ctx, log, cfg, func(ctx context.Context) error {
 		return simulator.ListenAndServe(ctx, "127.0.0.1:"+cfg.SimulatorPort, sim)
+	}, func(ctx context.Context) error {
+		return seedDemoSurveys(ctx, cfg, log.With("component", "demo-surveys"))
 	})
 }
 

@@ -44,7 +44,7 @@ describe('App', () => {
     expect(menu).not.toBeNull();
     const links = Array.from(menu.querySelectorAll('a'));
     expect(links[0]).toHaveAttribute('rel', 'home');
-    expect(links.map((a) => a.getAttribute('href'))).toEqual(['/', '/segments', '/cohorts', '/lifetime-value', '/products', '/customers', '/insights', '/settings']);
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['/', '/segments', '/cohorts', '/lifetime-value', '/products', '/customers', '/insights', '/settings', '/surveys']);
   });
 
   it('opens deep links and shows not-found for unknown paths', async () => {

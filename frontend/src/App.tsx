@@ -20,6 +20,7 @@ import {OverviewPage} from './pages/Overview';
 import {ProductsPage} from './pages/Products';
 import {SegmentsPage} from './pages/Segments';
 import {SettingsPage} from './pages/Settings';
+import {SurveysPage} from './pages/Surveys';
 import {ROUTES, customerIdOf, routeIndex, usePath} from './router';
 import {dataVersion, pollDelay} from './sync';
 
@@ -48,6 +49,8 @@ function pageFor(path: string): ReactNode {
       return <InsightsPage />;
     case '/settings':
       return <SettingsPage />;
+    case '/surveys':
+      return <SurveysPage />;
     default:
       return <NotFoundPage />;
   }

@@ -126,4 +126,5 @@ export const COLUMN_HELP: Record<string, string> = {
   'Actual orders': 'Orders that customers actually placed in the holdout period.',
   'Mean abs. error': 'Average difference, per customer, between predicted and actual orders.',
   Correlation: 'How closely predicted and actual orders move together, from −1 to 1 (1 is perfect).',
+  NPS: 'Net Promoter Score from survey answers: the percentage who would recommend you (9–10) less the percentage who would not (0–6), from −100 to +100.',
 };

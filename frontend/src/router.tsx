@@ -19,6 +19,7 @@ export const ROUTES: Route[] = [
   {path: '/customers', label: 'Customers'},
   {path: '/insights', label: 'Insights'},
   {path: '/settings', label: 'Settings'},
+  {path: '/surveys', label: 'Surveys'},
 ];
 
 const NAVIGATE_EVENT = 'cvo:navigate';

@@ -3,9 +3,11 @@ package activation
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/rfm"
+	"github.com/cvo-app/cvo/internal/survey"
 )
 
 // Namespace is the app-reserved metafield namespace the scores live in.
@@ -39,6 +41,9 @@ func metafieldType(key string) string {
 		if s.Key == key {
 			return s.Type
 		}
+	}
+	if strings.HasPrefix(key, survey.MetafieldKeyPrefix) {
+		return "url"
 	}
 	return ""
 }

@@ -39,8 +39,12 @@ type wanted struct {
 
 // makePlan compares the scores with customer_writeback. The scores are the
 // shop's whole scored population: a customer the app wrote to who is not
-// among them (no longer scored, deleted) loses the app's tags.
-func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, scores []cvo.CustomerScore) (plan, error) {
+// among them (no longer scored, deleted) loses the app's tags. links, when
+// not nil, gives a customer of a group their survey link metafields; they
+// are written whatever the shop's metafield setting, because activating a
+// survey asks for them, and like every metafield only when they changed.
+func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, scores []cvo.CustomerScore,
+	links func(customerID int64, group string) map[string]string) (plan, error) {
 	tiers := ValueTiers(scores)
 	want := make([]wanted, len(scores))
 	for i, sc := range scores {
@@ -71,9 +75,19 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 			c.id = w.id
 			sc := scores[w.idx]
 			desired = DesiredTags(s, w.grp, w.tier, sc.PAlive)
+			var mf map[string]string
 			if s.Metafields {
-				c.metafields = changedMetafields(DesiredMetafields(sc, w.grp), written.Metafields)
+				mf = DesiredMetafields(sc, w.grp)
 			}
+			if links != nil && w.grp.Valid() {
+				for k, v := range links(w.id, w.grp.Slug()) {
+					if mf == nil {
+						mf = map[string]string{}
+					}
+					mf[k] = v
+				}
+			}
+			c.metafields = changedMetafields(mf, written.Metafields)
 		}
 		c.add = minus(desired, written.Tags)
 		c.remove = minus(written.Tags, desired)

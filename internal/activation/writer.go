@@ -87,6 +87,15 @@ type Config struct {
 	// the Waker cuts short.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+	// SurveyLinks gives each targeted customer the link of every active
+	// survey (metafield $app:cvo.survey_url_{key}); nil writes none.
+	SurveyLinks SurveyLinks
+}
+
+// SurveyLinks makes the survey link metafields of a shop's customers
+// (survey.Linker).
+type SurveyLinks interface {
+	ForShop(ctx context.Context, shop string, now time.Time) (func(customerID int64, group string) map[string]string, error)
 }
 
 // Writer writes scoring results back to Shopify: tags, metafields and
@@ -107,6 +116,7 @@ type Writer struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 	waker       *shopify.BulkWaker
 	now         func() time.Time
+	surveyLinks SurveyLinks
 	// afterStep, set by tests, runs after each step of a bulk batch; an
 	// error stops the write-back there, as a worker dying would.
 	afterStep func(step string) error
@@ -145,7 +155,7 @@ func New(cfg Config) *Writer {
 		store: cfg.Store, shops: cfg.Shops, tokens: cfg.Tokens,
 		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
 		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
-		sleep: cfg.Sleep, waker: cfg.Waker, now: cfg.Now,
+		sleep: cfg.Sleep, waker: cfg.Waker, now: cfg.Now, surveyLinks: cfg.SurveyLinks,
 	}
 	if w.hc == nil {
 		w.hc = http.DefaultClient
@@ -321,7 +331,14 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		return err
 	}
 	planStart := w.now()
-	p, err := makePlan(ctx, w.store, r.shop, s, scores)
+	var links func(int64, string) map[string]string
+	if w.surveyLinks != nil {
+		var err error
+		if links, err = w.surveyLinks.ForShop(ctx, r.shop, w.now()); err != nil {
+			return err
+		}
+	}
+	p, err := makePlan(ctx, w.store, r.shop, s, scores, links)
 	if err != nil {
 		return err
 	}

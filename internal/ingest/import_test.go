@@ -62,9 +62,10 @@ func TestGoldenSyncLoadsExpectedTables(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, []cvo.Customer{
-		{ID: "1001", CreatedAt: ts("2023-04-01T10:00:00Z"), Country: "United Kingdom", City: "London"},
+		{ID: "1001", CreatedAt: ts("2023-04-01T10:00:00Z"), Country: "United Kingdom", City: "London",
+			ShopifyRFMGroup: "CHAMPIONS", ShopifySpendTier: "HIGH"},
 		{ID: "1002", CreatedAt: ts("2023-04-02T15:00:00Z")},
-		{ID: "1003", CreatedAt: ts("2022-12-31T22:59:59Z"), Country: "France", City: "Paris"},
+		{ID: "1003", CreatedAt: ts("2022-12-31T22:59:59Z"), Country: "France", City: "Paris"}, // "Loyal; drop" is no enum value: dropped
 	}, customers)
 
 	f.mu.Lock()

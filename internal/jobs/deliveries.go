@@ -182,8 +182,23 @@ func (h Handlers) expirePersonalData(ctx context.Context, _ *asynq.Task) error {
 	for k, v := range n {
 		args = append(args, k, v)
 	}
+	if h.Surveys != nil {
+		// Answers are kept for the survey's own retention, which the
+		// merchant sets: trends by month need more than the deliveries'.
+		expired, err := h.Surveys.ExpireResponses(ctx, time.Now())
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		args = append(args, "survey_responses", expired)
+	}
 	h.Log.Info("personal data expired", args...)
 	return nil
+}
+
+// SurveyResponses deletes survey answers past their survey's retention
+// (postgres.SurveyStore satisfies it).
+type SurveyResponses interface {
+	ExpireResponses(ctx context.Context, now time.Time) (int64, error)
 }
 
 // RegisterDeliverySweeps adds the delivery sweeper (every minute) and the

@@ -33,6 +33,9 @@ type Handlers struct {
 	Writeback     WritebackRunner
 	Reconciler    Reconciler
 	Deliveries    Deliveries
+	// Surveys expires survey responses past their survey's own retention;
+	// nil: none are kept.
+	Surveys SurveyResponses
 	// Retention is how long personal data is kept (DefaultRetention if 0).
 	Retention time.Duration
 	Queue     *Queue

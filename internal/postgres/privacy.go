@@ -102,12 +102,14 @@ func (p *PrivacyStore) DataRequest(ctx context.Context, shop, requestID string) 
 var customerRedactions = []func(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error{
 	redactWebhookPayloads,
 	redactDataRequests,
+	redactSurveyResponses, // before redactCustomers, which drops the email it may need
 	redactCustomers,
 }
 
 // customerExports lists, per resource, what is gathered for a data request.
 var customerExports = []func(ctx context.Context, q pgxQuerier, shop string, c cvo.CustomerRef, into map[string]any) error{
 	exportCustomer,
+	exportSurveyResponses,
 }
 
 type pgxQuerier interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/survey"
 )
 
 func TestRedactCustomerLeavesNoPersonalData(t *testing.T) {
@@ -20,6 +22,8 @@ func TestRedactCustomerLeavesNoPersonalData(t *testing.T) {
 	db := pgtest.New(t)
 	deliveries := postgres.NewDeliveryStore(db)
 	privacy := postgres.NewPrivacyStore(db)
+	surveys := postgres.NewSurveyStore(db)
+	sv := activeSurvey(t, surveys, "a.myshopify.com", "stopped")
 	alice := cvo.CustomerRef{ID: "7001", Email: "alice@example.com", Phone: "+447700900123"}
 	bob := cvo.CustomerRef{ID: "7002", Email: "bob@example.com", Phone: "+447700900456"}
 
@@ -30,14 +34,27 @@ func TestRedactCustomerLeavesNoPersonalData(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, fresh)
 		require.NoError(t, deliveries.MarkHandled(ctx, "a.myshopify.com", "wh-"+c.ID, true))
-		_, err = privacy.ExportCustomer(ctx, "a.myshopify.com", "req-"+c.ID, c)
+		id, _ := strconv.ParseInt(c.ID, 10, 64)
+		_, err = surveys.Submit(ctx, "a.myshopify.com", survey.Response{SurveyID: sv.ID, CustomerID: id, NPS: intp(2), Why: "words of " + c.Email}, false)
 		require.NoError(t, err)
+		export, err := privacy.ExportCustomer(ctx, "a.myshopify.com", "req-"+c.ID, c)
+		require.NoError(t, err)
+		assert.Len(t, export["survey_responses"], 1, "a data request returns the customer's survey answers")
 	}
 	require.NotEmpty(t, pgtest.FindText(t, db, alice.Email), "the test must start with the data present")
+	require.Contains(t, pgtest.FindText(t, db, "words of "+alice.Email), "survey_responses.why")
 
 	require.NoError(t, privacy.RedactCustomer(ctx, "a.myshopify.com", alice))
 
-	for _, needle := range []string{alice.Email, alice.Phone} {
+	gone, err := surveys.CustomerResponses(ctx, "a.myshopify.com", 7001)
+	require.NoError(t, err)
+	assert.Empty(t, gone, "the redacted customer's survey responses are deleted")
+	kept, err := surveys.CustomerResponses(ctx, "a.myshopify.com", 7002)
+	require.NoError(t, err)
+	assert.Len(t, kept, 1, "another customer's response stays")
+	_, err = surveys.Submit(ctx, "a.myshopify.com", survey.Response{SurveyID: sv.ID, CustomerID: 7001, NPS: intp(9)}, false)
+	assert.ErrorIs(t, err, postgres.ErrSurveyNotOpen, "an old link of a redacted customer stores nothing")
+	for _, needle := range []string{alice.Email, alice.Phone, "words of " + alice.Email} {
 		assert.Empty(t, pgtest.FindText(t, db, needle), "personal data of the redacted customer left behind: %s", needle)
 	}
 	assert.NotEmpty(t, pgtest.FindText(t, db, bob.Email), "another customer's data must stay")
@@ -52,9 +69,13 @@ func TestDeleteShopRemovesEverythingOfThatShopOnly(t *testing.T) {
 	shops := postgres.NewShopStore(db, keyring(t))
 	deliveries := postgres.NewDeliveryStore(db)
 	privacy := postgres.NewPrivacyStore(db)
+	surveys := postgres.NewSurveyStore(db)
 	for _, shop := range []string{"gone.myshopify.com", "stays.myshopify.com"} {
 		require.NoError(t, shops.SaveInstall(ctx, shop, expiringToken("t", "r", time.Now().Add(time.Hour))))
-		_, err := deliveries.Record(ctx, cvo.WebhookDelivery{Shop: shop, ID: "w1", Topic: "orders/create", Payload: []byte(`{"id":1}`)})
+		sv := activeSurvey(t, surveys, shop, "stopped")
+		_, err := surveys.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 1, NPS: intp(9), Why: "an answer"}, false)
+		require.NoError(t, err)
+		_, err = deliveries.Record(ctx, cvo.WebhookDelivery{Shop: shop, ID: "w1", Topic: "orders/create", Payload: []byte(`{"id":1}`)})
 		require.NoError(t, err)
 		_, err = privacy.ExportCustomer(ctx, shop, "r1", cvo.CustomerRef{ID: "1"})
 		require.NoError(t, err)
@@ -63,7 +84,10 @@ func TestDeleteShopRemovesEverythingOfThatShopOnly(t *testing.T) {
 	require.NoError(t, privacy.DeleteShop(ctx, "gone.myshopify.com"), "shop/redact may be delivered twice")
 
 	assert.Empty(t, pgtest.FindText(t, db, "gone.myshopify.com"))
-	assert.ElementsMatch(t, []string{"data_requests.shop", "shops.shop", "webhook_deliveries.shop"},
+	var left int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM survey_responses WHERE shop = 'gone.myshopify.com'`).Scan(&left))
+	assert.Zero(t, left)
+	assert.ElementsMatch(t, []string{"data_requests.shop", "shops.shop", "webhook_deliveries.shop", "surveys.shop", "survey_responses.shop"},
 		pgtest.FindText(t, db, "stays.myshopify.com"))
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -129,6 +130,20 @@ var metafieldTypes = map[string]func(string) bool{
 		return err == nil
 	},
 	"json": func(v string) bool { return json.Valid([]byte(v)) },
+	// Shopify's url type takes the schemes https, http, mailto, sms, tel.
+	"url": func(v string) bool {
+		u, err := url.Parse(v)
+		if err != nil {
+			return false
+		}
+		switch u.Scheme {
+		case "https", "http":
+			return u.Host != ""
+		case "mailto", "sms", "tel":
+			return u.Opaque != ""
+		}
+		return false
+	},
 	"money": func(v string) bool {
 		var m struct {
 			Amount   string `json:"amount"`

@@ -19,6 +19,7 @@ type api struct {
 	server  *Server
 	pages   *pages      // nil without PagesDeps
 	exports DataExports // nil without exports
+	surveys *surveysAPI // nil without surveys
 }
 
 var _ apigen.ServerInterface = (*api)(nil)

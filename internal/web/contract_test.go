@@ -181,10 +181,11 @@ func contractServer(t *testing.T) (http.Handler, string) {
 		"deliveries": postgres.DeliveryCounts{Pending: 1},
 		"operations": map[string]any{"orders": map[string]any{"status": "COMPLETED", "objects": 5000, "imported": true}}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	surveys := seedContractSurvey(t, db, shop, scores)
 	srv := web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
 		AdminBaseURL: func(s string) string { return "https://" + s }},
 		web.Deps{Installer: noInstall{}, Status: status, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log,
-			Exports: oneExport{},
+			Exports: oneExport{}, Surveys: surveys,
 			Pages: &web.PagesDeps{Snapshots: snaps, Settings: postgres.NewSettingsStore(db), Actions: queue,
 				Customers: customerScreen{snaps, h}}})
 	return srv, shop
@@ -245,6 +246,13 @@ func TestAnswersFollowTheContract(t *testing.T) {
 		{http.MethodGet, "/api/overview", "", 401, "-"},
 		{http.MethodGet, "/api/overview", "", 404, "unscored.myshopify.com"},
 		{http.MethodGet, "/api/segments/no-such-group/export.csv", "", 404, ""},
+	}
+	for _, sc := range surveyContractCases() {
+		cases = append(cases, struct {
+			method, target, body string
+			want                 int
+			shop                 string
+		}{sc.method, sc.target, sc.body, sc.want, sc.shop})
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

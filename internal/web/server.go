@@ -16,6 +16,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/survey"
 	"github.com/cvo-app/cvo/internal/web/apigen"
 	"github.com/cvo-app/cvo/webhooks"
 )
@@ -75,6 +76,9 @@ type Deps struct {
 	Frontend  fs.FS       // the built admin page; nil serves a placeholder
 	Pages     *PagesDeps  // the pages' API; nil leaves it out
 	Exports   DataExports // customers/data_request exports; nil leaves them out
+	// Surveys keeps the customer surveys: the admin API's /surveys routes
+	// and the public survey page (/s/{link}); nil leaves both out.
+	Surveys Surveys
 	// OAuthStates keeps the code grant's state nonces; nil disables the
 	// grant (/auth answers 404).
 	OAuthStates OAuthStates
@@ -111,6 +115,16 @@ func NewServer(cfg Config, d Deps) *Server {
 	handlers := &api{server: s, exports: d.Exports}
 	if d.Pages != nil {
 		handlers.pages = &pages{deps: *d.Pages, server: s}
+	}
+	if d.Surveys != nil {
+		signer, err := survey.NewSigner(cfg.ClientSecret)
+		if err != nil {
+			// Surveys need a real secret; without one their routes stay out.
+			s.log.Warn("surveys disabled", "err", err)
+		} else {
+			handlers.surveys = &surveysAPI{store: d.Surveys, signer: signer, appURL: cfg.AppURL, server: s}
+			s.mountSurveyPage(d.Surveys, signer)
+		}
 	}
 	apigen.RegisterHandlers(e.Group("/api", s.sessionAuth), handlers)
 

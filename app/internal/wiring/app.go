@@ -23,6 +23,7 @@ import (
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopify"
+	"github.com/cvo-app/cvo/internal/survey"
 	"github.com/cvo-app/cvo/internal/web"
 	"github.com/cvo-app/cvo/webhooks"
 )
@@ -135,8 +136,12 @@ func OpenWith(ctx context.Context, cfg Config, log *slog.Logger, pool postgres.O
 		*postgres.CustomerStore
 		*postgres.SyncStore // Counts, to size a scoring up front
 	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db), postgres.NewSyncStore(db)}
-	a.writer = activation.New(activation.Config{Store: postgres.NewWritebackStore(db), Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
-		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "activation")})
+	wcfg := activation.Config{Store: postgres.NewWritebackStore(db), Shops: a.shops, Tokens: a.installer, HTTPClient: httpClient,
+		APIVersion: cfg.APIVersion, Waker: waker, Log: log.With("component", "activation")}
+	if signer, err := survey.NewSigner(cfg.ClientSecret); err == nil {
+		wcfg.SurveyLinks = survey.Linker{Surveys: postgres.NewSurveyStore(db), Signer: signer, AppURL: cfg.AppURL}
+	}
+	a.writer = activation.New(wcfg)
 	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
 	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, a.writeback, log.With("component", "rescore"))
 	return a, nil
@@ -178,6 +183,7 @@ func (a *App) Server() *web.Server {
 			Customers: customerScreen{a.scorings, postgres.NewOrderStore(a.db)}},
 		OAuthStates: postgres.NewOAuthStateStore(a.db),
 		Exports:     postgres.NewExportStore(a.db, a.cfg.Retention),
+		Surveys:     postgres.NewSurveyStore(a.db),
 		Log:         a.log,
 	})
 }
@@ -212,7 +218,7 @@ func (a *App) Work(ctx context.Context) error {
 		RetryDelayFunc: jobs.RetryDelay,
 	})
 	mux := jobs.Handlers{Installations: a.shops, Installed: a.shops, Syncer: a.syncer, Webhooks: a.applier, Reconciler: a.syncer,
-		Deliveries: a.applier, Retention: a.cfg.Retention,
+		Deliveries: a.applier, Surveys: postgres.NewSurveyStore(a.db), Retention: a.cfg.Retention,
 		Rescorer: a.rescorer, Abandoned: a.scorings, Writeback: a.writeback, Queue: a.queue, Log: a.log}.Mux()
 	health := jobs.NewHealth(func() jobs.PoolStats { return jobs.PoolStats(a.db.Stats()) }, a.log.With("component", "worker-health"))
 	mux.Use(health.Middleware)

@@ -282,6 +282,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/surveys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's surveys and the templates to start one from */
+        get: operations["listSurveys"];
+        put?: never;
+        /** Define a survey */
+        post: operations["createSurvey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/nps-by-group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The NPS of each RFM group over every survey, for the Segments page */
+        get: operations["getGroupNps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** One survey */
+        get: operations["getSurvey"];
+        /** Edit a survey (its key stays) */
+        put: operations["updateSurvey"];
+        post?: never;
+        /** Delete a survey and its answers */
+        delete: operations["deleteSurvey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** NPS and effort overall, by group, first-purchase vendor and product type, country and acquisition source; response rate per group; trend by month */
+        get: operations["getSurveyResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/{id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** The open answers, newest first, by group and with a search */
+        get: operations["getSurveyAnswers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/{id}/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** Every response of a survey as CSV */
+        get: operations["exportSurvey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/surveys/{id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** The link a customer gets for a survey (what the write-back puts in the metafield), to preview or send by hand */
+        get: operations["getSurveyLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/survey-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** One customer's answers to the shop's surveys, newest first (the customer screen) */
+        get: operations["getCustomerSurveyResponses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1048,6 +1199,155 @@ export interface components {
         ExportBody: {
             [key: string]: unknown;
         };
+        SurveyQuestion: {
+            id: string;
+            /** @enum {string} */
+            kind: "single" | "multiple" | "text";
+            text: string;
+            options?: string[];
+        };
+        /** @description A survey as the merchant defines it. Empty question texts leave that question out; key is fixed at creation. */
+        SurveyInput: {
+            /** @description Names the metafield $app:cvo.survey_url_{key}: 2–40 of a–z, 0–9, _. */
+            key: string;
+            title: string;
+            /** @enum {string} */
+            status: "draft" | "active" | "closed";
+            nps_question?: string;
+            ces_question?: string;
+            why_question?: string;
+            questions?: components["schemas"]["SurveyQuestion"][];
+            groups: components["schemas"]["GroupSlug"][];
+            /** @description #rrggbb */
+            brand_color?: string;
+            /** @enum {string} */
+            language?: "auto" | "en" | "fr" | "de";
+            link_days?: number;
+            retention_days?: number;
+        };
+        Survey: {
+            /** Format: int64 */
+            id: number;
+            key: string;
+            title: string;
+            /** @enum {string} */
+            status: "draft" | "active" | "closed";
+            nps_question: string;
+            ces_question: string;
+            why_question: string;
+            questions: components["schemas"]["SurveyQuestion"][];
+            groups: components["schemas"]["GroupSlug"][];
+            brand_color: string;
+            /** @enum {string} */
+            language: "auto" | "en" | "fr" | "de";
+            link_days: number;
+            retention_days: number;
+            /** @description The customer metafield in $app:cvo that holds each targeted customer's link. */
+            metafield_key: string;
+            /** @description Responses so far. */
+            responses: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SurveyTemplate: {
+            id: string;
+            title: string;
+            description: string;
+            survey: components["schemas"]["SurveyInput"];
+        };
+        SurveyList: {
+            surveys: components["schemas"]["Survey"][];
+            templates: components["schemas"]["SurveyTemplate"][];
+        };
+        /** @description Scores of a set of responses. nps and ces_mean are absent when nobody answered that question (no data, not 0). */
+        NpsTally: {
+            /** @description The group slug, country, source, vendor, product type or month (YYYY-MM); empty for unknown. */
+            key: string;
+            responses: number;
+            nps_responses: number;
+            promoters: number;
+            passives: number;
+            detractors: number;
+            /**
+             * Format: double
+             * @description Promoters minus detractors, in percent, one decimal.
+             */
+            nps?: number;
+            ces_responses: number;
+            /** Format: double */
+            ces_mean?: number;
+        };
+        GroupTally: {
+            group: components["schemas"]["GroupSlug"];
+            name: string;
+            targeted: boolean;
+            /** @description Customers in the group in the latest scoring. */
+            customers: number;
+            /**
+             * Format: double
+             * @description Responses from the group over its customers (0–1); absent when the group has none.
+             */
+            response_rate?: number;
+            tally: components["schemas"]["NpsTally"];
+        };
+        SurveyResults: {
+            /** Format: int64 */
+            survey_id: number;
+            overall: components["schemas"]["NpsTally"];
+            by_group: components["schemas"]["GroupTally"][];
+            by_vendor: components["schemas"]["NpsTally"][];
+            by_product_type: components["schemas"]["NpsTally"][];
+            by_country: components["schemas"]["NpsTally"][];
+            by_source: components["schemas"]["NpsTally"][];
+            /** @description By month of the answer (UTC), oldest first. */
+            trend: components["schemas"]["NpsTally"][];
+        };
+        SurveyAnswerItem: {
+            question_id: string;
+            question: string;
+            choices?: string[];
+            text?: string;
+        };
+        SurveyAnswer: {
+            /** Format: int64 */
+            survey_id: number;
+            survey_title: string;
+            customer_id: string;
+            /** @description The group when they answered; empty if not scored. */
+            group: string;
+            nps?: number;
+            ces?: number;
+            why: string;
+            answers: components["schemas"]["SurveyAnswerItem"][];
+            /** Format: date-time */
+            submitted_at: string;
+        };
+        SurveyAnswerPage: {
+            total: number;
+            page: number;
+            per_page: number;
+            answers: components["schemas"]["SurveyAnswer"][];
+        };
+        SurveyLink: {
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        CustomerSurveyResponses: {
+            customer_id: string;
+            responses: components["schemas"]["SurveyAnswer"][];
+        };
+        GroupNps: {
+            group: components["schemas"]["GroupSlug"];
+            responses: number;
+            /** Format: double */
+            nps?: number;
+        };
+        GroupNpsList: {
+            groups: components["schemas"]["GroupNps"][];
+        };
     };
     responses: {
         /** @description The request is refused; the message says why. */
@@ -1491,6 +1791,298 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportBody"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listSurveys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The surveys, newest first, and the templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createSurvey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SurveyInput"];
+            };
+        };
+        responses: {
+            /** @description The new survey. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getGroupNps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per group with NPS answers; a group without is absent (no data, not 0). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupNpsList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSurvey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The survey. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateSurvey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SurveyInput"];
+            };
+        };
+        responses: {
+            /** @description The survey as saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteSurvey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSurveyResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyResults"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSurveyAnswers: {
+        parameters: {
+            query?: {
+                group?: components["schemas"]["GroupSlug"];
+                q?: string;
+                page?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of answers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyAnswerPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    exportSurvey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per response, spreadsheet formulas defused. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSurveyLink: {
+        parameters: {
+            query: {
+                customer_id: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyLink"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCustomerSurveyResponses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer's responses; empty when they answered none. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSurveyResponses"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -59,3 +59,13 @@ export type Settings = Schemas['Settings'];
 // SettingsInput is what PUT /api/settings takes, exactly as the contract says.
 export type SettingsInput = components['schemas']['SettingsInput'];
 export type ActionResult = Schemas['ActionResult'];
+// Customer surveys (GET /api/surveys and friends).
+export type Survey = Schemas['Survey'];
+export type SurveyList = Schemas['SurveyList'];
+export type SurveyTemplate = Schemas['SurveyTemplate'];
+export type SurveyResults = Schemas['SurveyResults'];
+export type NpsTally = Schemas['NpsTally'];
+export type GroupTally = Schemas['GroupTally'];
+export type SurveyAnswer = Schemas['SurveyAnswer'];
+// SurveyInput is what POST and PUT /api/surveys take, exactly as the contract says.
+export type SurveyInput = components['schemas']['SurveyInput'];

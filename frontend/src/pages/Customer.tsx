@@ -2,6 +2,7 @@ import {Badge, BlockStack, Card, InlineStack, Layout, Link, Text} from '@shopify
 
 import type {CustomerDetail, GroupHistoryEntry, TimelineOrder} from '../api/types';
 import {useApi} from '../api/useApi';
+import {CustomerSurveyAnswers} from '../components/CustomerSurveyAnswers';
 import {humanize} from '../components/FreeForm';
 import {DataPage} from '../components/PageState';
 import type {Column} from '../components/SortableTable';
@@ -109,6 +110,9 @@ function CustomerView({d}: {d: CustomerDetail}) {
       </Layout.Section>
       <Layout.Section>
         <History history={d.history ?? []} fmt={fmt} />
+      </Layout.Section>
+      <Layout.Section>
+        <CustomerSurveyAnswers id={c.id ?? ''} />
       </Layout.Section>
     </Layout>
   );

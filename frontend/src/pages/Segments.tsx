@@ -10,6 +10,7 @@ import type {Column} from '../components/SortableTable';
 import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
 import {saveBlob} from '../download';
+import {npsLabel} from '../surveyForm';
 
 export function SegmentsPage() {
   const {fmt} = useApp();
@@ -57,6 +58,10 @@ export function SegmentsPage() {
 
 function GroupsTable({groups}: {groups: Group[]}) {
   const {fmt} = useApp();
+  // Each group's NPS from the surveys, beside its value; a group nobody in
+  // it answered shows a dash (no data, not 0).
+  const surveyed = useApi('group-nps', (api, signal) => api.GET('/surveys/nps-by-group', {signal}));
+  const nps = new Map((surveyed.data?.groups ?? []).map((g) => [g.group ?? '', g]));
   if (!groups.length) return <EmptyCard heading="No groups yet" />;
   const columns: Column<Group>[] = [
     {
@@ -78,6 +83,19 @@ function GroupsTable({groups}: {groups: Group[]}) {
     {heading: 'Historical CLV', numeric: true, sortValue: (g) => g.avg_historical_clv, render: (g) => fmt.money(g.avg_historical_clv)},
     {heading: 'Predicted CLV', numeric: true, sortValue: (g) => g.avg_predicted_clv, render: (g) => fmt.money(g.avg_predicted_clv)},
     {heading: 'Chance still active', numeric: true, sortValue: (g) => g.avg_p_alive, render: (g) => fmt.percent(g.avg_p_alive)},
+    {
+      heading: 'NPS',
+      numeric: true,
+      sortValue: (g) => nps.get(g.slug ?? '')?.nps,
+      render: (g) => {
+        const n = nps.get(g.slug ?? '');
+        return (
+          <span data-cell="nps" title={n ? `${fmt.integer(n.responses)} answers` : 'No survey answers'}>
+            {npsLabel(n?.nps)}
+          </span>
+        );
+      },
+    },
   ];
   return (
     <Card padding="0">

@@ -169,6 +169,117 @@ func (e ShopStatusStage) Valid() bool {
 	}
 }
 
+// Defines values for SurveyLanguage.
+const (
+	SurveyLanguageAuto SurveyLanguage = "auto"
+	SurveyLanguageDe   SurveyLanguage = "de"
+	SurveyLanguageEn   SurveyLanguage = "en"
+	SurveyLanguageFr   SurveyLanguage = "fr"
+)
+
+// Valid indicates whether the value is a known member of the SurveyLanguage enum.
+func (e SurveyLanguage) Valid() bool {
+	switch e {
+	case SurveyLanguageAuto:
+		return true
+	case SurveyLanguageDe:
+		return true
+	case SurveyLanguageEn:
+		return true
+	case SurveyLanguageFr:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SurveyStatus.
+const (
+	SurveyStatusActive SurveyStatus = "active"
+	SurveyStatusClosed SurveyStatus = "closed"
+	SurveyStatusDraft  SurveyStatus = "draft"
+)
+
+// Valid indicates whether the value is a known member of the SurveyStatus enum.
+func (e SurveyStatus) Valid() bool {
+	switch e {
+	case SurveyStatusActive:
+		return true
+	case SurveyStatusClosed:
+		return true
+	case SurveyStatusDraft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SurveyInputLanguage.
+const (
+	SurveyInputLanguageAuto SurveyInputLanguage = "auto"
+	SurveyInputLanguageDe   SurveyInputLanguage = "de"
+	SurveyInputLanguageEn   SurveyInputLanguage = "en"
+	SurveyInputLanguageFr   SurveyInputLanguage = "fr"
+)
+
+// Valid indicates whether the value is a known member of the SurveyInputLanguage enum.
+func (e SurveyInputLanguage) Valid() bool {
+	switch e {
+	case SurveyInputLanguageAuto:
+		return true
+	case SurveyInputLanguageDe:
+		return true
+	case SurveyInputLanguageEn:
+		return true
+	case SurveyInputLanguageFr:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SurveyInputStatus.
+const (
+	SurveyInputStatusActive SurveyInputStatus = "active"
+	SurveyInputStatusClosed SurveyInputStatus = "closed"
+	SurveyInputStatusDraft  SurveyInputStatus = "draft"
+)
+
+// Valid indicates whether the value is a known member of the SurveyInputStatus enum.
+func (e SurveyInputStatus) Valid() bool {
+	switch e {
+	case SurveyInputStatusActive:
+		return true
+	case SurveyInputStatusClosed:
+		return true
+	case SurveyInputStatusDraft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SurveyQuestionKind.
+const (
+	Multiple SurveyQuestionKind = "multiple"
+	Single   SurveyQuestionKind = "single"
+	Text     SurveyQuestionKind = "text"
+)
+
+// Valid indicates whether the value is a known member of the SurveyQuestionKind enum.
+func (e SurveyQuestionKind) Valid() bool {
+	switch e {
+	case Multiple:
+		return true
+	case Single:
+		return true
+	case Text:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TimelineOrderStatus.
 const (
 	AfterScoring TimelineOrderStatus = "after_scoring"
@@ -355,6 +466,12 @@ type CustomerRow struct {
 	Revenue           float64   `json:"revenue"`
 }
 
+// CustomerSurveyResponses defines model for CustomerSurveyResponses.
+type CustomerSurveyResponses struct {
+	CustomerId string         `json:"customer_id"`
+	Responses  []SurveyAnswer `json:"responses"`
+}
+
 // CustomersPage defines model for CustomersPage.
 type CustomersPage struct {
 	Customers []CustomerRow `json:"customers"`
@@ -448,8 +565,35 @@ type GroupHistoryEntry struct {
 	ScoringId int64     `json:"scoring_id"`
 }
 
+// GroupNps defines model for GroupNps.
+type GroupNps struct {
+	Group     GroupSlug `json:"group"`
+	Nps       *float64  `json:"nps,omitempty"`
+	Responses int       `json:"responses"`
+}
+
+// GroupNpsList defines model for GroupNpsList.
+type GroupNpsList struct {
+	Groups []GroupNps `json:"groups"`
+}
+
 // GroupSlug defines model for GroupSlug.
 type GroupSlug string
+
+// GroupTally defines model for GroupTally.
+type GroupTally struct {
+	// Customers Customers in the group in the latest scoring.
+	Customers int       `json:"customers"`
+	Group     GroupSlug `json:"group"`
+	Name      string    `json:"name"`
+
+	// ResponseRate Responses from the group over its customers (0–1); absent when the group has none.
+	ResponseRate *float64 `json:"response_rate,omitempty"`
+
+	// Tally Scores of a set of responses. nps and ces_mean are absent when nobody answered that question (no data, not 0).
+	Tally    NpsTally `json:"tally"`
+	Targeted bool     `json:"targeted"`
+}
 
 // Icp The ideal customer profile, the top groups against the rest.
 type Icp = reports.ICP
@@ -625,6 +769,23 @@ type Movements struct {
 	New         int          `json:"new"`
 	Stayed      int          `json:"stayed"`
 	Transitions []Transition `json:"transitions"`
+}
+
+// NpsTally Scores of a set of responses. nps and ces_mean are absent when nobody answered that question (no data, not 0).
+type NpsTally struct {
+	CesMean      *float64 `json:"ces_mean,omitempty"`
+	CesResponses int      `json:"ces_responses"`
+	Detractors   int      `json:"detractors"`
+
+	// Key The group slug, country, source, vendor, product type or month (YYYY-MM); empty for unknown.
+	Key string `json:"key"`
+
+	// Nps Promoters minus detractors, in percent, one decimal.
+	Nps          *float64 `json:"nps,omitempty"`
+	NpsResponses int      `json:"nps_responses"`
+	Passives     int      `json:"passives"`
+	Promoters    int      `json:"promoters"`
+	Responses    int      `json:"responses"`
 }
 
 // Overview defines model for Overview.
@@ -915,6 +1076,142 @@ type SteadyRule struct {
 	OverdueFactor   float64 `json:"overdue_factor"`
 }
 
+// Survey defines model for Survey.
+type Survey struct {
+	BrandColor  string         `json:"brand_color"`
+	CesQuestion string         `json:"ces_question"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Groups      []GroupSlug    `json:"groups"`
+	Id          int64          `json:"id"`
+	Key         string         `json:"key"`
+	Language    SurveyLanguage `json:"language"`
+	LinkDays    int            `json:"link_days"`
+
+	// MetafieldKey The customer metafield in $app:cvo that holds each targeted customer's link.
+	MetafieldKey string           `json:"metafield_key"`
+	NpsQuestion  string           `json:"nps_question"`
+	Questions    []SurveyQuestion `json:"questions"`
+
+	// Responses Responses so far.
+	Responses     int          `json:"responses"`
+	RetentionDays int          `json:"retention_days"`
+	Status        SurveyStatus `json:"status"`
+	Title         string       `json:"title"`
+	UpdatedAt     time.Time    `json:"updated_at"`
+	WhyQuestion   string       `json:"why_question"`
+}
+
+// SurveyLanguage defines model for Survey.Language.
+type SurveyLanguage string
+
+// SurveyStatus defines model for Survey.Status.
+type SurveyStatus string
+
+// SurveyAnswer defines model for SurveyAnswer.
+type SurveyAnswer struct {
+	Answers    []SurveyAnswerItem `json:"answers"`
+	Ces        *int               `json:"ces,omitempty"`
+	CustomerId string             `json:"customer_id"`
+
+	// Group The group when they answered; empty if not scored.
+	Group       string    `json:"group"`
+	Nps         *int      `json:"nps,omitempty"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	SurveyId    int64     `json:"survey_id"`
+	SurveyTitle string    `json:"survey_title"`
+	Why         string    `json:"why"`
+}
+
+// SurveyAnswerItem defines model for SurveyAnswerItem.
+type SurveyAnswerItem struct {
+	Choices    *[]string `json:"choices,omitempty"`
+	Question   string    `json:"question"`
+	QuestionId string    `json:"question_id"`
+	Text       *string   `json:"text,omitempty"`
+}
+
+// SurveyAnswerPage defines model for SurveyAnswerPage.
+type SurveyAnswerPage struct {
+	Answers []SurveyAnswer `json:"answers"`
+	Page    int            `json:"page"`
+	PerPage int            `json:"per_page"`
+	Total   int            `json:"total"`
+}
+
+// SurveyInput A survey as the merchant defines it. Empty question texts leave that question out; key is fixed at creation.
+type SurveyInput struct {
+	// BrandColor #rrggbb
+	BrandColor  *string     `json:"brand_color,omitempty"`
+	CesQuestion *string     `json:"ces_question,omitempty"`
+	Groups      []GroupSlug `json:"groups"`
+
+	// Key Names the metafield $app:cvo.survey_url_{key}: 2–40 of a–z, 0–9, _.
+	Key           string               `json:"key"`
+	Language      *SurveyInputLanguage `json:"language,omitempty"`
+	LinkDays      *int                 `json:"link_days,omitempty"`
+	NpsQuestion   *string              `json:"nps_question,omitempty"`
+	Questions     *[]SurveyQuestion    `json:"questions,omitempty"`
+	RetentionDays *int                 `json:"retention_days,omitempty"`
+	Status        SurveyInputStatus    `json:"status"`
+	Title         string               `json:"title"`
+	WhyQuestion   *string              `json:"why_question,omitempty"`
+}
+
+// SurveyInputLanguage defines model for SurveyInput.Language.
+type SurveyInputLanguage string
+
+// SurveyInputStatus defines model for SurveyInput.Status.
+type SurveyInputStatus string
+
+// SurveyLink defines model for SurveyLink.
+type SurveyLink struct {
+	ExpiresAt time.Time `json:"expires_at"`
+	Url       string    `json:"url"`
+}
+
+// SurveyList defines model for SurveyList.
+type SurveyList struct {
+	Surveys   []Survey         `json:"surveys"`
+	Templates []SurveyTemplate `json:"templates"`
+}
+
+// SurveyQuestion defines model for SurveyQuestion.
+type SurveyQuestion struct {
+	Id      string             `json:"id"`
+	Kind    SurveyQuestionKind `json:"kind"`
+	Options *[]string          `json:"options,omitempty"`
+	Text    string             `json:"text"`
+}
+
+// SurveyQuestionKind defines model for SurveyQuestion.Kind.
+type SurveyQuestionKind string
+
+// SurveyResults defines model for SurveyResults.
+type SurveyResults struct {
+	ByCountry     []NpsTally   `json:"by_country"`
+	ByGroup       []GroupTally `json:"by_group"`
+	ByProductType []NpsTally   `json:"by_product_type"`
+	BySource      []NpsTally   `json:"by_source"`
+	ByVendor      []NpsTally   `json:"by_vendor"`
+
+	// Overall Scores of a set of responses. nps and ces_mean are absent when nobody answered that question (no data, not 0).
+	Overall  NpsTally `json:"overall"`
+	SurveyId int64    `json:"survey_id"`
+
+	// Trend By month of the answer (UTC), oldest first.
+	Trend []NpsTally `json:"trend"`
+}
+
+// SurveyTemplate defines model for SurveyTemplate.
+type SurveyTemplate struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Survey A survey as the merchant defines it. Empty question texts leave that question out; key is fixed at creation.
+	Survey SurveyInput `json:"survey"`
+	Title  string      `json:"title"`
+}
+
 // SyncStatus Where the history import stands; phase is empty before the first sync.
 type SyncStatus struct {
 	// Error Set when the run failed and is over.
@@ -998,8 +1295,26 @@ type GetCustomersParams struct {
 // GetCustomersParamsSort defines parameters for GetCustomers.
 type GetCustomersParamsSort string
 
+// GetSurveyAnswersParams defines parameters for GetSurveyAnswers.
+type GetSurveyAnswersParams struct {
+	Group *GroupSlug `form:"group,omitempty" json:"group,omitempty"`
+	Q     *string    `form:"q,omitempty" json:"q,omitempty"`
+	Page  *int       `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// GetSurveyLinkParams defines parameters for GetSurveyLink.
+type GetSurveyLinkParams struct {
+	CustomerId int64 `form:"customer_id" json:"customer_id"`
+}
+
 // PutSettingsJSONRequestBody defines body for PutSettings for application/json ContentType.
 type PutSettingsJSONRequestBody = SettingsInput
+
+// CreateSurveyJSONRequestBody defines body for CreateSurvey for application/json ContentType.
+type CreateSurveyJSONRequestBody = SurveyInput
+
+// UpdateSurveyJSONRequestBody defines body for UpdateSurvey for application/json ContentType.
+type UpdateSurveyJSONRequestBody = SurveyInput
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1018,6 +1333,9 @@ type ServerInterface interface {
 	// GetCustomer One scored customer, explained
 	// (GET /customers/{id})
 	GetCustomer(ctx echo.Context, id string) error
+	// GetCustomerSurveyResponses One customer's answers to the shop's surveys, newest first (the customer screen)
+	// (GET /customers/{id}/survey-responses)
+	GetCustomerSurveyResponses(ctx echo.Context, id int64) error
 	// ListExports The customers/data_request exports kept for the merchant
 	// (GET /exports)
 	ListExports(ctx echo.Context) error
@@ -1051,6 +1369,36 @@ type ServerInterface interface {
 	// GetShop The shop, its installation and the state of its import and scoring
 	// (GET /shop)
 	GetShop(ctx echo.Context) error
+	// ListSurveys The shop's surveys and the templates to start one from
+	// (GET /surveys)
+	ListSurveys(ctx echo.Context) error
+	// CreateSurvey Define a survey
+	// (POST /surveys)
+	CreateSurvey(ctx echo.Context) error
+	// GetGroupNps The NPS of each RFM group over every survey, for the Segments page
+	// (GET /surveys/nps-by-group)
+	GetGroupNps(ctx echo.Context) error
+	// DeleteSurvey Delete a survey and its answers
+	// (DELETE /surveys/{id})
+	DeleteSurvey(ctx echo.Context, id int64) error
+	// GetSurvey One survey
+	// (GET /surveys/{id})
+	GetSurvey(ctx echo.Context, id int64) error
+	// UpdateSurvey Edit a survey (its key stays)
+	// (PUT /surveys/{id})
+	UpdateSurvey(ctx echo.Context, id int64) error
+	// GetSurveyAnswers The open answers, newest first, by group and with a search
+	// (GET /surveys/{id}/answers)
+	GetSurveyAnswers(ctx echo.Context, id int64, params GetSurveyAnswersParams) error
+	// ExportSurvey Every response of a survey as CSV
+	// (GET /surveys/{id}/export.csv)
+	ExportSurvey(ctx echo.Context, id int64) error
+	// GetSurveyLink The link a customer gets for a survey (what the write-back puts in the metafield), to preview or send by hand
+	// (GET /surveys/{id}/link)
+	GetSurveyLink(ctx echo.Context, id int64, params GetSurveyLinkParams) error
+	// GetSurveyResults NPS and effort overall, by group, first-purchase vendor and product type, country and acquisition source; response rate per group; trend by month
+	// (GET /surveys/{id}/results)
+	GetSurveyResults(ctx echo.Context, id int64) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1144,6 +1492,22 @@ func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCustomer(ctx, id)
+	return err
+}
+
+// GetCustomerSurveyResponses converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomerSurveyResponses(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomerSurveyResponses(ctx, id)
 	return err
 }
 
@@ -1260,6 +1624,177 @@ func (w *ServerInterfaceWrapper) GetShop(ctx echo.Context) error {
 	return err
 }
 
+// ListSurveys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSurveys(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSurveys(ctx)
+	return err
+}
+
+// CreateSurvey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSurvey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSurvey(ctx)
+	return err
+}
+
+// GetGroupNps converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGroupNps(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGroupNps(ctx)
+	return err
+}
+
+// DeleteSurvey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSurvey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSurvey(ctx, id)
+	return err
+}
+
+// GetSurvey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSurvey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSurvey(ctx, id)
+	return err
+}
+
+// UpdateSurvey converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSurvey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSurvey(ctx, id)
+	return err
+}
+
+// GetSurveyAnswers converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSurveyAnswers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSurveyAnswersParams
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", ctx.QueryParams(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSurveyAnswers(ctx, id, params)
+	return err
+}
+
+// ExportSurvey converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportSurvey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportSurvey(ctx, id)
+	return err
+}
+
+// GetSurveyLink converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSurveyLink(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSurveyLinkParams
+	// ------------- Required query parameter "customer_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "customer_id", ctx.QueryParams(), &params.CustomerId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customer_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSurveyLink(ctx, id, params)
+	return err
+}
+
+// GetSurveyResults converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSurveyResults(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSurveyResults(ctx, id)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1323,5 +1858,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/actions/resync", wrapper.ResyncNow, options.OperationMiddlewares["resyncNow"]...)
 	router.GET(options.BaseURL+"/exports", wrapper.ListExports, options.OperationMiddlewares["listExports"]...)
 	router.GET(options.BaseURL+"/exports/:id", wrapper.GetExport, options.OperationMiddlewares["getExport"]...)
+	router.GET(options.BaseURL+"/surveys", wrapper.ListSurveys, options.OperationMiddlewares["listSurveys"]...)
+	router.POST(options.BaseURL+"/surveys", wrapper.CreateSurvey, options.OperationMiddlewares["createSurvey"]...)
+	router.GET(options.BaseURL+"/surveys/nps-by-group", wrapper.GetGroupNps, options.OperationMiddlewares["getGroupNps"]...)
+	router.DELETE(options.BaseURL+"/surveys/:id", wrapper.DeleteSurvey, options.OperationMiddlewares["deleteSurvey"]...)
+	router.GET(options.BaseURL+"/surveys/:id", wrapper.GetSurvey, options.OperationMiddlewares["getSurvey"]...)
+	router.PUT(options.BaseURL+"/surveys/:id", wrapper.UpdateSurvey, options.OperationMiddlewares["updateSurvey"]...)
+	router.GET(options.BaseURL+"/surveys/:id/results", wrapper.GetSurveyResults, options.OperationMiddlewares["getSurveyResults"]...)
+	router.GET(options.BaseURL+"/surveys/:id/answers", wrapper.GetSurveyAnswers, options.OperationMiddlewares["getSurveyAnswers"]...)
+	router.GET(options.BaseURL+"/surveys/:id/export.csv", wrapper.ExportSurvey, options.OperationMiddlewares["exportSurvey"]...)
+	router.GET(options.BaseURL+"/surveys/:id/link", wrapper.GetSurveyLink, options.OperationMiddlewares["getSurveyLink"]...)
+	router.GET(options.BaseURL+"/customers/:id/survey-responses", wrapper.GetCustomerSurveyResponses, options.OperationMiddlewares["getCustomerSurveyResponses"]...)
 
 }
