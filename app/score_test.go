@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const cdnowSample = "../../shared/data/cdnow/CDNOW_sample.txt"
+const cdnowSample = "../internal/clv/testdata/CDNOW_sample.txt"
 
 // cdnowCSV converts Hardie's CDNOW sample (whitespace separated, CRLF,
 // no header: master id, sample id, YYYYMMDD, CDs, dollars) into the order

@@ -56,9 +56,50 @@ func runDemo(ctx context.Context, log *slog.Logger) error {
 // defaultDemoData is the UCI Online Retail file beside the checkout.
 const defaultDemoData = "../shared/data/online-retail/online_retail.csv.gz"
 
+// demoGenerated, as DEMO_DATA, asks for a generated shop.
+const demoGenerated = "generated"
+
+// demoSource is which shop the demo plays and why: it is logged and shown
+// in the page (as the shop's name), so nobody mistakes a generated or
+// extracted shop for the full data set.
+type demoSource struct {
+	kind, path, why string
+}
+
+// pickDemoSource chooses the demo's data: DEMO_DATA when set (a file, or
+// "generated"), else the full Online Retail file beside the checkout, else
+// the extract bundled with cvodev.
+func pickDemoSource(demoData string, exists func(string) bool) (demoSource, error) {
+	switch {
+	case demoData == demoGenerated:
+		return demoSource{kind: "generated", why: "DEMO_DATA=generated"}, nil
+	case demoData != "":
+		if !exists(demoData) {
+			return demoSource{}, fmt.Errorf("DEMO_DATA names %s, which is not a file", demoData)
+		}
+		return demoSource{kind: "online-retail", path: demoData, why: "DEMO_DATA names it"}, nil
+	case exists(defaultDemoData):
+		return demoSource{kind: "online-retail", path: defaultDemoData, why: "found beside the checkout"}, nil
+	default:
+		return demoSource{kind: "extract", why: defaultDemoData + " not found, so the extract bundled with cvodev"}, nil
+	}
+}
+
+// shopName is the demo shop's name, which the page shows under each title.
+func (d demoSource) shopName() string {
+	switch d.kind {
+	case "online-retail":
+		return "CVO Demo Gift Shop · UCI Online Retail, full data"
+	case "extract":
+		return fmt.Sprintf("CVO Demo Gift Shop · UCI Online Retail extract (%d customers; full file not found)", shopgen.OnlineRetailExtractCustomers)
+	default:
+		return "CVO Demo · generated shop (not real trading data)"
+	}
+}
+
 // newDemoSimulator starts a simulator playing the demo shop, seeded with the
-// real Online Retail history (DEMO_DATA names another copy), or, when that
-// file is not there, with a generated shop of the same size class.
+// real Online Retail history (see pickDemoSource), or from a snapshot
+// written by `cvodev gen` when load names one.
 func newDemoSimulator(ctx context.Context, cfg wiring.Config, log *slog.Logger, load string) (*simulator.Simulator, error) {
 	sim := simulator.New(simulator.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AppURL: cfg.AppURL, APIVersion: cfg.APIVersion,
@@ -69,31 +110,40 @@ func newDemoSimulator(ctx context.Context, cfg wiring.Config, log *slog.Logger, 
 	info := shopgen.OnlineRetailShop
 	var (
 		stats shopgen.Stats
+		src   demoSource
 		err   error
 	)
-	switch path := wiring.EnvOr("DEMO_DATA", defaultDemoData); {
-	case load != "":
+	if load != "" {
+		src = demoSource{kind: "snapshot", path: load, why: "-load names it"}
 		if info, err = shopgen.SnapshotShop(load); err == nil {
 			err = addShop(sim, info)
 		}
 		if err == nil {
 			stats, err = shopgen.LoadSnapshot(ctx, load, shopgen.ForShop(sim, demoShop))
 		}
-	case fileExists(path):
+	} else if src, err = pickDemoSource(os.Getenv("DEMO_DATA"), fileExists); err == nil {
 		// The 2010–2011 history is moved forward by whole weeks so the demo
 		// shop trades until this week: scored as of today, its customers are
 		// as recent as they were on the data's last day.
 		shift := shopgen.WeeksUntil(shopgen.OnlineRetailLastDay, time.Now())
-		if err = addShop(sim, info); err == nil {
-			stats, err = shopgen.LoadOnlineRetail(ctx, path, shopgen.Shift(shopgen.ForShop(sim, demoShop), shift))
-		}
-	default:
-		log.Warn("demo data not found, generating a shop instead", "path", path)
-		now := time.Now().UTC().Truncate(24 * time.Hour)
-		opts := shopgen.GenOptions{Customers: 4000, Orders: 20000, Seed: 1, Currency: "GBP", Timezone: "Europe/London", Name: info.Name,
-			Start: now.AddDate(-2, 0, 0), End: now}
-		if err = addShop(sim, opts.Shop()); err == nil {
-			stats, err = shopgen.Generate(ctx, opts, shopgen.ForShop(sim, demoShop))
+		info.Name = src.shopName()
+		switch src.kind {
+		case "online-retail":
+			if err = addShop(sim, info); err == nil {
+				stats, err = shopgen.LoadOnlineRetail(ctx, src.path, shopgen.Shift(shopgen.ForShop(sim, demoShop), shift))
+			}
+		case "extract":
+			log.Warn("demo: the full Online Retail file is not beside the checkout; loading the bundled extract", "path", defaultDemoData)
+			if err = addShop(sim, info); err == nil {
+				stats, err = shopgen.LoadOnlineRetailExtract(ctx, shopgen.Shift(shopgen.ForShop(sim, demoShop), shift))
+			}
+		default:
+			now := time.Now().UTC().Truncate(24 * time.Hour)
+			opts := shopgen.GenOptions{Customers: 4000, Orders: 20000, Seed: 1, Currency: "GBP", Timezone: "Europe/London", Name: src.shopName(),
+				Start: now.AddDate(-2, 0, 0), End: now}
+			if err = addShop(sim, opts.Shop()); err == nil {
+				stats, err = shopgen.Generate(ctx, opts, shopgen.ForShop(sim, demoShop))
+			}
 		}
 	}
 	if err != nil {
@@ -101,7 +151,8 @@ func newDemoSimulator(ctx context.Context, cfg wiring.Config, log *slog.Logger, 
 		return nil, fmt.Errorf("seed demo shop: %w", err)
 	}
 	customers, orders, products := sim.Counts(demoShop)
-	log.Info("demo shop seeded", "shop", demoShop, "customers", customers, "orders", orders, "products", products,
+	log.Info("demo shop seeded", "shop", demoShop, "source", src.kind, "path", src.path, "why", src.why,
+		"customers", customers, "orders", orders, "products", products,
 		"refunds", stats.Refunds, "seconds", time.Since(started).Seconds())
 	return sim, nil
 }

@@ -109,3 +109,45 @@ func TestServedCommandsFailClosed(t *testing.T) {
 		})
 	}
 }
+
+// The demo says which shop it plays and why, and never passes a generated
+// or extracted shop off as the full data.
+func TestDemoSaysWhichShopAndWhy(t *testing.T) {
+	only := func(paths ...string) func(string) bool {
+		return func(p string) bool {
+			for _, q := range paths {
+				if p == q {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	cases := []struct {
+		name, demoData string
+		exists         func(string) bool
+		kind, path     string
+		inName         string
+		err            string
+	}{
+		{name: "full file beside the checkout", exists: only(defaultDemoData), kind: "online-retail", path: defaultDemoData, inName: "full data"},
+		{name: "no shared data: the bundled extract", exists: only(), kind: "extract", inName: "extract (221 customers; full file not found)"},
+		{name: "DEMO_DATA names a copy", demoData: "/data/or.csv.gz", exists: only("/data/or.csv.gz", defaultDemoData), kind: "online-retail", path: "/data/or.csv.gz", inName: "full data"},
+		{name: "DEMO_DATA names a missing file", demoData: "/nope.csv.gz", exists: only(defaultDemoData), err: "DEMO_DATA names /nope.csv.gz, which is not a file"},
+		{name: "DEMO_DATA=generated", demoData: "generated", exists: only(defaultDemoData), kind: "generated", inName: "generated shop"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := pickDemoSource(tc.demoData, tc.exists)
+			if tc.err != "" {
+				assert.EqualError(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.kind, src.kind)
+			assert.Equal(t, tc.path, src.path)
+			assert.NotEmpty(t, src.why)
+			assert.Contains(t, src.shopName(), tc.inName)
+		})
+	}
+}

@@ -18,6 +18,10 @@
 //   E2E_REQUIRE_DATA   "1": an error or empty page fails (default: an error
 //                      page passes when the API itself answers an error)
 //   E2E_TIMEOUT_MS     per-page wait (default 30000)
+//   E2E_FIRST_OPEN     "1": the shop is not installed yet; open the overview
+//                      first, as a merchant does right after install, and
+//                      check that the figures appear by themselves
+//   E2E_FIRST_DATA_MS  how long the first open may wait for figures (300000)
 
 import {mkdirSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -35,6 +39,8 @@ const LOCALE = process.env.E2E_LOCALE || 'en-GB';
 const BROWSER = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const REQUIRE_DATA = process.env.E2E_REQUIRE_DATA === '1';
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 30000);
+const FIRST_OPEN = process.env.E2E_FIRST_OPEN === '1';
+const FIRST_DATA_TIMEOUT = Number(process.env.E2E_FIRST_DATA_MS || 300000);
 const SHOTS = join(here, 'screenshots');
 const CDN_APP_BRIDGE = 'https://cdn.shopify.com/shopifycloud/app-bridge.js';
 
@@ -97,6 +103,8 @@ function formatters(currency) {
     ratio: (v) => (isNum(v) ? `${plain(dec(1).format(v))}×` : dash),
     decimal: (v, d) => (isNum(v) ? plain(dec(d).format(v)) : dash),
     number: (v) => (isNum(v) ? plain(new Intl.NumberFormat(LOCALE, {maximumFractionDigits: 2}).format(v)) : dash),
+    days: (v) => (isNum(v) ? `${plain(int.format(v))} ${Math.round(v) === 1 ? 'day' : 'days'}` : dash),
+    pValue: (v) => (isNum(v) ? (v < 0.001 ? `< ${plain(dec(3).format(0.001))}` : plain(dec(3).format(v))) : dash),
   };
 }
 
@@ -137,6 +145,14 @@ function figureChecks(name, json, f) {
       metric('avg_predicted_clv', f.money(json.avg_predicted_clv));
       // The page shows no ratio while no acquisition cost is set (the API sends 0).
       metric('clv_cac', isNum(json.clv_cac) && json.clv_cac > 0 ? f.ratio(json.clv_cac) : '—');
+      metric('top_groups_revenue_share', f.percent(json.top_groups_revenue_share));
+      {
+        const last = (json.retention_trend ?? []).at(-1);
+        if (last?.partial) {
+          const so = last.buyers > 0 ? `${f.percent(last.returning_rate)} of ${f.integer(last.buyers)} ` : 'no orders yet';
+          out.push([`the month not over is stated as so far (${so.trim()})`, '[data-metric="retention_partial"]', (shown) => shown?.includes('so far') && shown.includes(so)]);
+        }
+      }
       break;
     case 'segments':
       for (const g of json.groups ?? []) {
@@ -214,6 +230,136 @@ function figureChecks(name, json, f) {
       break;
   }
   return out;
+}
+
+// --- every number and badge of the tables ------------------------------------
+
+// cellsOf reads a table row's cells as the merchant sees them.
+async function cellsOf(row) {
+  return row.$$eval('th, td', (cs) => cs.map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').replace(/\s+/g, ' ').trim()));
+}
+
+// rowChecks compares every row the page shows in its main table with the
+// API's numbers, cell by cell, and every badge the API implies.
+async function rowChecks(page, name, json, f) {
+  switch (name) {
+    case 'segments': {
+      let rows = 0;
+      let wrong = [];
+      for (const g of json.groups ?? []) {
+        const row = await page.$(`tr:has([data-group="${g.slug}"])`);
+        if (!row) {
+          wrong.push(`${g.slug} missing`);
+          continue;
+        }
+        const want = [g.name || g.slug, f.integer(g.customers), f.percent(g.share), f.percent(g.revenue_share), f.money(g.aov), f.days(g.avg_days_between_orders),
+          f.money(g.avg_historical_clv), f.money(g.avg_predicted_clv), f.percent(g.avg_p_alive)];
+        // The table's first nine columns are the group's scores (others,
+        // such as survey answers, are checked where they are made).
+        const got = (await cellsOf(row)).slice(0, want.length);
+        rows++;
+        if (!same(got, want)) wrong.push(`${g.slug}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`segments: every number of the ${rows} group rows equals the API's`, rows > 0 && wrong.length === 0, wrong.join('; '));
+      break;
+    }
+    case 'products': {
+      const byKey = new Map((json.products ?? []).map((r) => [r.key, r]));
+      const shown = await page.$$('tbody tr:has([data-key])');
+      const wrong = [];
+      let badges = 0;
+      for (const row of shown) {
+        const key = await row.$eval('[data-key]', (e) => e.getAttribute('data-key'));
+        const r = byKey.get(key);
+        if (!r) {
+          wrong.push(`${key} not in the API`);
+          continue;
+        }
+        const badge = r.verdict === 'above' ? 'Rockstar' : r.verdict === 'below' ? 'Toxic' : '';
+        const got = [
+          plain(await row.$eval('[data-key] .Polaris-Text--semibold, [data-key] .Polaris-Text--root', (e) => e.textContent)),
+          plain(await row.$eval('[data-key]', (e) => window.badgeText(e.querySelector('.Polaris-Badge')))),
+          ...(await cellsOf(row)).slice(1),
+        ];
+        const want = [plain(r.title || r.key), badge, f.integer(r.customers), f.percent(r.repurchase_rate), f.percent(r.baseline), f.money(r.later_value), f.pValue(r.p_value)];
+        if (badge) badges++;
+        if (!same(got, want)) wrong.push(`${key}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`products: every number and badge of the ${shown.length} rows shown equals the API's`, shown.length > 0 && wrong.length === 0, wrong.slice(0, 5).join('; '));
+      // Every product the API gives a verdict shows its badge: each is
+      // looked up with the page's own filter, wherever the sort puts it.
+      const implied = (json.products ?? []).filter((r) => r.verdict === 'above' || r.verdict === 'below');
+      const missing = [];
+      const filterBox = page.getByLabel('Filter products');
+      for (const r of implied) {
+        await filterBox.fill(r.title || r.key);
+        const shownBadge = await page
+          .waitForSelector(`[data-key="${r.key}"]`, {timeout: 5000})
+          .then((el) => el.evaluate((e) => window.badgeText(e.querySelector('.Polaris-Badge'))))
+          .catch(() => 'row not found');
+        const want = r.verdict === 'above' ? 'Rockstar' : 'Toxic';
+        if (plain(shownBadge) !== want) missing.push(`${r.title || r.key}: ${shownBadge || 'no badge'}, API ${r.verdict}`);
+      }
+      await filterBox.fill('');
+      check(`products: every badge the API implies appears (${implied.length} rockstar or toxic products, ${badges} on the first rows)`, missing.length === 0, missing.join('; '));
+      break;
+    }
+    case 'customers': {
+      const wrong = [];
+      const shown = await page.$$('tbody tr');
+      const list = json.customers ?? [];
+      for (let i = 0; i < Math.min(shown.length, list.length); i++) {
+        const c = list[i];
+        const got = await cellsOf(shown[i]);
+        const want = [c.name || `Customer ${c.id ?? ''}`, got[1], f.integer(c.r), f.integer(c.f), f.integer(c.m), f.money(c.historical_clv), f.money(c.predicted_clv), f.percent(c.p_alive), got[8]];
+        if (!same(got, want)) wrong.push(`row ${i + 1}: page ${brief(got)}, API ${brief(want)}`);
+      }
+      check(`customers: every number of the ${shown.length} rows equals the API's`, shown.length > 0 && shown.length === list.length && wrong.length === 0, wrong.slice(0, 3).join('; '));
+      break;
+    }
+    case 'cohorts': {
+      const wrong = [];
+      const cells = await page.$$eval('[data-chart="cohorts-retention"] tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((c) => (c.textContent || '').replace(/[\u00a0\u202f]/g, ' ').trim())),
+      );
+      (json.monthly ?? []).forEach((co, i) => {
+        const want = (co.retention ?? []).map((v) => (co.customers === 0 ? '' : f.percent(v)));
+        const got = (cells[i] ?? []).slice(0, want.length);
+        if (!same(got, want)) wrong.push(`${co.cohort}: page ${brief(got)}, API ${brief(want)}`);
+      });
+      check(`cohorts: every cell of the ${cells.length} cohorts equals the API's`, cells.length === (json.monthly ?? []).length && wrong.length === 0, wrong.slice(0, 3).join('; '));
+      if (json.partial_month) {
+        const partial = await page.$$eval('[data-chart="cohorts-retention"] td[data-partial="true"]', (tds) => tds.length);
+        check(`cohorts: the cells of ${json.partial_month}, not over, are marked as so far`, partial > 0, `${partial} marked`);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// overflows lists text that does not fit its box: table cells, headings,
+// paragraphs, badges and labels whose content is wider than they are (cut
+// off or spilling), and, where nothing should scroll sideways, scroll
+// boxes whose columns are hidden.
+async function overflows(page, {scrollBoxes}) {
+  return page.evaluate((scrollBoxes) => {
+    const out = [];
+    const visible = (e) => e.offsetParent !== null && e.clientWidth > 0;
+    const name = (e) => `${e.tagName.toLowerCase()} "${(e.textContent || '').trim().slice(0, 40)}"`;
+    for (const e of document.querySelectorAll('td, th, p, h1, h2, h3, dt, dd, label, .Polaris-Badge, .Polaris-Button, .Polaris-Text--root')) {
+      // Text only for screen readers is clipped to a pixel on purpose.
+      if (!visible(e) || e.clientWidth <= 2 || e.closest('.cvo-visually-hidden, .Polaris-Text--visuallyHidden, [data-chart] svg')) continue;
+      if (e.scrollWidth > e.clientWidth + 1) out.push(`${name(e)}: ${e.scrollWidth}px of text in ${e.clientWidth}px`);
+    }
+    if (scrollBoxes) {
+      for (const e of document.querySelectorAll('.cvo-heatmap-scroll, .Polaris-DataTable__ScrollContainer')) {
+        if (visible(e) && e.scrollWidth > e.clientWidth + 1) out.push(`${e.closest('[data-chart]')?.getAttribute('data-chart') || 'table'}: columns cut off (${e.scrollWidth}px in ${e.clientWidth}px)`);
+      }
+    }
+    return out;
+  }, scrollBoxes);
 }
 
 // --- the charts ---------------------------------------------------------------
@@ -304,8 +450,13 @@ async function heatmapChecks(page, chart, expectCell) {
 async function chartChecks(page, name, json, f) {
   switch (name) {
     case 'overview': {
-      const rates = (json.retention_trend ?? []).filter((t) => isNum(t.rate)).map((t) => f.percent(t.rate));
-      if (rates.length) await lineChartChecks(page, 'retention', 'monthly rates', rates);
+      // Complete months after the first of the history; the month not over
+      // is stated apart (figureChecks).
+      const rates = (json.retention_trend ?? [])
+        .slice(1)
+        .filter((t) => !t.partial && isNum(t.returning_rate) && t.buyers > 0)
+        .map((t) => f.percent(t.returning_rate));
+      if (rates.length) await lineChartChecks(page, 'retention', 'monthly returning customer rates', rates);
       break;
     }
     case 'segments': {
@@ -398,6 +549,44 @@ async function accessibility(page, name) {
   check(`${name}: every control has a name`, unnamed.length === 0, unnamed.join(' | '));
 }
 
+// firstOpen opens the overview of a shop not installed yet, as a merchant
+// does right after install: the page's first call installs the shop, and
+// the figures must appear by themselves, without a reload, after the page
+// has shown what is happening (import, then scoring).
+async function firstOpen(page, pageErrors) {
+  console.log('\nFirst open, right after install');
+  await page.addInitScript(() => {
+    window.__cvoStages = [];
+    const seen = () => {
+      const el = document.querySelector('[data-progress]');
+      const stage = el?.getAttribute('data-progress');
+      const list = window.__cvoStages;
+      if (stage && list[list.length - 1] !== stage) list.push(stage);
+    };
+    new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-progress']});
+  });
+  let loads = 0;
+  page.on('load', () => loads++);
+  const started = Date.now();
+  await page.goto(pageURL('/'), {waitUntil: 'domcontentloaded'});
+  let ready = true;
+  try {
+    await page.waitForSelector('[data-page="overview"][data-state="ready"]', {timeout: FIRST_DATA_TIMEOUT});
+  } catch {
+    ready = false;
+  }
+  const stages = await page.evaluate(() => window.__cvoStages);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`  stages shown: ${stages.join(' → ') || 'none'}; figures after ${seconds} s`);
+  check('first open: the figures appear by themselves', ready, `not within ${FIRST_DATA_TIMEOUT} ms; stages ${stages.join(', ')}`);
+  check('first open: no reload was needed', loads === 1, `${loads} page loads`);
+  check('first open: the page said the import was under way before the figures', stages[0] === 'sync_queued' || stages[0] === 'syncing', `stages ${stages.join(', ')}`);
+  check('first open: the page said it was scoring before the figures', stages.includes('scoring') || stages.includes('scoring_queued'), `stages ${stages.join(', ')}`);
+  check('first open: no progress left once the figures are there', (await page.$('[data-progress]')) === null);
+  check('first open: no uncaught script errors', pageErrors.length === 0, pageErrors.join(' | '));
+  await page.screenshot({path: join(SHOTS, 'first-open.png'), fullPage: true});
+}
+
 async function main() {
   mkdirSync(SHOTS, {recursive: true});
   console.log(`e2e: app ${APP}, shop ${SHOP}, simulator ${SIM}, locale ${LOCALE}`);
@@ -416,10 +605,6 @@ async function main() {
     console.log('  note  the server serves the CDN App Bridge (demo wiring absent): the harness substitutes the local stand-in');
   }
 
-  const shopAnswer = await api('/api/shop');
-  check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
-  const f = formatters(shopAnswer.json?.currency || 'USD');
-
   const browser = await chromium.launch({
     executablePath: BROWSER,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -437,9 +622,25 @@ async function main() {
     return route.continue();
   });
 
+  // badgeText is a Polaris badge's visible words, without the tone it
+  // spells out for screen readers.
+  await context.addInitScript(() => {
+    window.badgeText = (b) => {
+      if (!b) return '';
+      const copy = b.cloneNode(true);
+      for (const h of copy.querySelectorAll('.Polaris-Text--visuallyHidden')) h.remove();
+      return (copy.textContent || '').trim();
+    };
+  });
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  if (FIRST_OPEN) await firstOpen(page, pageErrors);
+
+  const shopAnswer = await api('/api/shop');
+  check('GET /api/shop answers', shopAnswer.ok, `HTTP ${shopAnswer.status} ${JSON.stringify(shopAnswer.json ?? '')}`);
+  const f = formatters(shopAnswer.json?.currency || 'USD');
 
   // The customer screen of the most valuable customer, after the list.
   const first = await api('/api/customers?page=1&per_page=1');
@@ -470,8 +671,9 @@ async function main() {
       check(`${p.name}: API answered what the page shows`, answer.ok, `HTTP ${answer.status}`);
       for (const [what, selector, expected] of figureChecks(p.name, answer.json ?? {}, f)) {
         const shown = await textOf(page, selector);
-        check(`${p.name}: ${what}`, shown === expected, `page shows ${JSON.stringify(shown)}`);
+        check(`${p.name}: ${what}`, typeof expected === 'function' ? expected(shown) : shown === expected, `page shows ${JSON.stringify(shown)}`);
       }
+      if (answer.ok) await rowChecks(page, p.name, answer.json ?? {}, f);
       if (answer.ok) await chartChecks(page, p.name, answer.json ?? {}, f);
       if (p.name === 'settings' && answer.ok) {
         const prefix = await page.getByLabel('Tag prefix').inputValue();
@@ -488,6 +690,8 @@ async function main() {
     await accessibility(page, p.name);
     check(`${p.name}: no uncaught script errors`, pageErrors.length === 0, pageErrors.join(' | '));
     await fits(page, `${p.name} at 1280 px`);
+    const over = await overflows(page, {scrollBoxes: true});
+    check(`${p.name} at 1280 px: no text overflows, no column cut off`, over.length === 0, over.slice(0, 5).join('; '));
     await page.screenshot({path: join(SHOTS, `${p.name}.png`), fullPage: true});
   }
 
@@ -496,9 +700,9 @@ async function main() {
     ['1440', {width: 1440, height: 900}],
     ['phone', {width: 390, height: 844}],
   ]) {
-    console.log(`\nCharts at ${label} (${viewport.width} px)`);
+    console.log(`\nEvery page at ${label} (${viewport.width} px)`);
     await page.setViewportSize(viewport);
-    for (const p of PAGES.filter((x) => ['overview', 'segments', 'cohorts', 'lifetime-value', 'insights'].includes(x.name))) {
+    for (const p of PAGES) {
       await page.goto(pageURL(p.path), {waitUntil: 'domcontentloaded'});
       await page.waitForSelector(`[data-page="${p.name}"][data-state="ready"]`, {timeout: TIMEOUT}).catch(() => {});
       const charts = await page.$$eval('[data-chart] .cvo-chart__plot', (els) => els.length);
@@ -508,6 +712,10 @@ async function main() {
         check(`${p.name} at ${label}: every chart draws`, false, `${charts} charts`);
       }
       await fits(page, `${p.name} at ${label}`);
+      // On a phone wide tables and grids scroll sideways (their row labels
+      // stay); at the admin's widths every column shows.
+      const over = await overflows(page, {scrollBoxes: label !== 'phone'});
+      check(`${p.name} at ${label}: no text overflows${label !== 'phone' ? ', no column cut off' : ''}`, over.length === 0, over.slice(0, 5).join('; '));
       await page.screenshot({path: join(SHOTS, `${p.name}-${label}.png`), fullPage: true});
       // Each chart alone too, to look at it at this width.
       for (const el of await page.$$('[data-chart]')) {

@@ -5,7 +5,8 @@ import userEvent from '@testing-library/user-event';
 import {describe, expect, it, vi} from 'vitest';
 
 import {App, currentLocale} from './App';
-import {createApiClient} from './api/client';
+import {ApiError, createApiClient} from './api/client';
+import {FAILED_POLL_MS, POLL_MS} from './sync';
 import {sessionToken} from './appBridge';
 import {SHOP, fakeApi} from './test/render';
 
@@ -67,10 +68,11 @@ describe('App', () => {
       const api = fakeApi({
         '/api/shop': () => {
           n++;
-          // The server sends the sync's fields flat in status.
+          // The server sends the sync's fields flat in status (a resync of
+          // a shop scored before).
           return n < 3
-            ? {...SHOP, status: {phase: 'orders', percent: n * 30, started_at: '2026-11-20T10:00:00Z', scoring: {state: 'none'}}}
-            : {...SHOP, status: {phase: 'done', percent: 100, finished_at: '2026-11-20T10:05:00Z', scoring: {state: 'none'}}};
+            ? {...SHOP, status: {phase: 'orders', percent: n * 30, started_at: '2026-11-20T10:00:00Z', scoring: {state: 'succeeded', last_scored_at: '2026-11-19T02:00:00Z'}}}
+            : {...SHOP, status: {phase: 'done', percent: 100, finished_at: '2026-11-20T10:05:00Z', scoring: {state: 'succeeded', last_scored_at: '2026-11-19T02:00:00Z'}}};
         },
         '/api/overview': {customers: 5},
       });
@@ -91,6 +93,98 @@ describe('App', () => {
       expect(shopCalls()).toBe(3);
       // The overview reloads once the sync is done.
       expect(api.calls.filter((c) => c.path === '/api/overview').length).toBeGreaterThan(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('App from install to the first figures', () => {
+  it('polls from the very first answer after install and shows the data without a reload', async () => {
+    vi.useFakeTimers({shouldAdvanceTime: true});
+    try {
+      // What GET /api/shop answers, one after another, from install on.
+      const answers = [
+        {stage: 'sync_queued', sync: {phase: '', mode: '', rows_done: 0, rows_expected: 0}, scoring: {state: 'none'}},
+        {stage: 'syncing', sync: {phase: 'exporting', rows_done: 0, rows_expected: 0, percent: 0, started_at: '2026-11-20T10:00:00Z'}, scoring: {state: 'none'}},
+        {stage: 'syncing', sync: {phase: 'importing', rows_done: 4000, rows_expected: 20000, percent: 20, started_at: '2026-11-20T10:00:00Z'}, scoring: {state: 'none'}},
+        {stage: 'syncing', sync: {phase: 'importing', rows_done: 8000, rows_expected: 20000, percent: 40, started_at: '2026-11-20T10:00:00Z'}, scoring: {state: 'none'}},
+        {stage: 'scoring_queued', sync: {phase: 'done', rows_done: 20000, rows_expected: 20000, percent: 100, finished_at: '2026-11-20T10:01:00Z'}, scoring: {state: 'none'}},
+        {stage: 'scoring', sync: {phase: 'done', rows_done: 20000, rows_expected: 20000, percent: 100, finished_at: '2026-11-20T10:01:00Z'}, scoring: {state: 'running'}},
+        {
+          stage: 'ready',
+          sync: {phase: 'done', rows_done: 20000, rows_expected: 20000, percent: 100, finished_at: '2026-11-20T10:01:00Z'},
+          scoring: {state: 'succeeded', last_scored_at: '2026-11-20T10:01:10Z'},
+        },
+      ];
+      let n = 0;
+      const scored = () => n >= answers.length;
+      const api = fakeApi({
+        '/api/shop': () => ({...SHOP, status: answers[Math.min(n++, answers.length - 1)]}),
+        '/api/overview': () => (scored() ? {customers: 4372} : new ApiError('The shop has not been scored yet.', 404)),
+      });
+      renderApp(api);
+      const progress = () => document.querySelector('[data-progress]')?.getAttribute('data-progress');
+      const tick = () =>
+        act(async () => {
+          await vi.advanceTimersByTimeAsync(POLL_MS + 100);
+        });
+
+      // The first answer reports no sync or scoring running; the page still
+      // says what happens and keeps asking.
+      await waitFor(() => expect(progress()).toBe('sync_queued'));
+      expect(screen.getByText(/The import starts in a moment/)).toBeInTheDocument();
+      expect(screen.getByText(/appear here by themselves/)).toBeInTheDocument();
+      await tick();
+      await waitFor(() => expect(progress()).toBe('syncing'));
+      expect(screen.getByText('Shopify is preparing your data')).toBeInTheDocument();
+      await tick();
+      await waitFor(() => expect(screen.getByText(/20\.0% done · 4,000 of 20,000 records/)).toBeInTheDocument());
+      await tick();
+      // Two answers with rows give a rate: 4,000 rows in about 3 s, 12,000 to go.
+      await waitFor(() => expect(screen.getByText(/8,000 of 20,000 records · less than a minute left/)).toBeInTheDocument());
+      await tick();
+      await waitFor(() => expect(progress()).toBe('scoring_queued'));
+      await tick();
+      await waitFor(() => expect(progress()).toBe('scoring'));
+      await tick();
+      await waitFor(() => expect(pageState('overview')).toBe('ready'));
+      expect(document.querySelector('[data-metric="customers"]')).toHaveTextContent('4,372');
+      expect(progress()).toBeUndefined();
+
+      // Figures exist: no more polling.
+      const shopCalls = () => api.calls.filter((c) => c.path === '/api/shop').length;
+      const calls = shopCalls();
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(30000);
+      });
+      expect(shopCalls()).toBe(calls);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps asking, slowly, after a failure so a retry that succeeds shows by itself', async () => {
+    vi.useFakeTimers({shouldAdvanceTime: true});
+    try {
+      let n = 0;
+      const api = fakeApi({
+        '/api/shop': () =>
+          n++ === 0
+            ? {...SHOP, status: {stage: 'sync_failed', sync: {phase: 'failed', error: 'Shopify refused the bulk query.'}, scoring: {state: 'none'}}}
+            : {...SHOP, status: {stage: 'syncing', sync: {phase: 'importing', rows_done: 10, rows_expected: 100, started_at: '2026-11-20T10:00:00Z'}, scoring: {state: 'none'}}},
+        '/api/overview': new ApiError('The shop has not been scored yet.', 404),
+      });
+      renderApp(api);
+      await waitFor(() => expect(screen.getByText('Shopify refused the bulk query.')).toBeInTheDocument());
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(POLL_MS + 100);
+      });
+      expect(api.calls.filter((c) => c.path === '/api/shop')).toHaveLength(1);
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(FAILED_POLL_MS);
+      });
+      await waitFor(() => expect(document.querySelector('[data-progress="syncing"]')).not.toBeNull());
     } finally {
       vi.useRealTimers();
     }

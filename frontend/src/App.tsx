@@ -22,9 +22,7 @@ import {SegmentsPage} from './pages/Segments';
 import {SettingsPage} from './pages/Settings';
 import {SurveysPage} from './pages/Surveys';
 import {ROUTES, customerIdOf, routeIndex, usePath} from './router';
-import {dataVersion, scoringRunning, syncRunning} from './sync';
-
-const SYNC_POLL_MS = 3000;
+import {dataVersion, pollDelay} from './sync';
 
 export function currentLocale(): string {
   const query = new URLSearchParams(window.location.search).get('locale');
@@ -95,14 +93,16 @@ export function App({api}: {api: ApiClient}) {
     void reloadShop();
   }, [reloadShop]);
 
-  // Poll the shop's status while its history sync or a scoring run is under
-  // way, so the progress bar moves and the pages reload when it finishes.
-  const running = syncRunning(shop?.status?.sync) || scoringRunning(shop?.status?.scoring);
+  // Poll the shop's status from the first answer after install until its
+  // figures exist (the sync is only queued then, so nothing is reported
+  // running yet), and later while a sync or scoring runs, so the progress
+  // moves and the pages reload when it finishes.
+  const delay = pollDelay(shop);
   useEffect(() => {
-    if (!running) return undefined;
-    timer.current = setTimeout(() => void reloadShop(), SYNC_POLL_MS);
+    if (delay === undefined) return undefined;
+    timer.current = setTimeout(() => void reloadShop(), delay);
     return () => clearTimeout(timer.current);
-  }, [running, shop, reloadShop]);
+  }, [delay, shop, reloadShop]);
 
   const fmt = useMemo(() => new Formatter(currentLocale(), shop?.currency, shop?.timezone), [shop?.currency, shop?.timezone]);
   const version = dataVersion(shop?.status?.sync, shop?.status?.scoring);

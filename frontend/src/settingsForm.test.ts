@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {fromSettings, parseCacBySource, toSettings, validate} from './settingsForm';
+import {fieldOfServerError, fromSettings, marginHint, parseCacBySource, toSettings, validate} from './settingsForm';
 
 describe('acquisition cost per source', () => {
   it.each([
@@ -57,6 +57,7 @@ describe('prediction settings', () => {
     ['churnHighPercent', '0'],
     ['churnHighPercent', '100'],
     ['churnMediumPercent', ''],
+    ['churnHighPercent', '1e1'],
   ])('refuses %s = %j beside the field', (field, value) => {
     const form = {...fromSettings(original), [field]: value};
     expect(validate(form)[field as keyof ReturnType<typeof validate>]).toBeDefined();
@@ -65,5 +66,41 @@ describe('prediction settings', () => {
   it('refuses a medium threshold below the high one', () => {
     const form = {...fromSettings(original), churnHighPercent: '40', churnMediumPercent: '30'};
     expect(validate(form).churnMediumPercent).toBe('Must be at least the high-risk threshold.');
+  });
+});
+
+describe('numbers in the shop locale', () => {
+  it('reads and writes the margin and costs with a decimal comma', () => {
+    const original = {tag_prefix: 'cvo-', cac: 12.5, cac_by_source: {google: 2.5}, default_margin: 0.455, refund_dating: 'refund_date'};
+    const form = fromSettings(original, 'de-DE');
+    expect(form.marginPercent).toBe('45,5');
+    expect(form.cac).toBe('12,5');
+    expect(form.cacBySource).toBe('google = 2,5');
+    expect(validate(form, 'de-DE')).toEqual({});
+    const out = toSettings(original, {...form, marginPercent: '37,25', cac: '1.200,5'}, 'de-DE');
+    expect(out.default_margin).toBe(0.3725);
+    expect(out.cac).toBe(1200.5);
+  });
+
+  it('refuses exponent notation with a message instead of storing 1000', () => {
+    const form = fromSettings({tag_prefix: 'cvo-', default_margin: 0.3});
+    expect(validate({...form, cac: '1e3'}).cac).toMatch(/exponent notation/);
+    expect(validate({...form, marginPercent: '4e1'}).marginPercent).toMatch(/exponent notation/);
+    expect(parseCacBySource('google = 1e3').error).toMatch(/^Line 1: .*exponent notation/);
+  });
+
+  it('speaks of the margin in the unit the field shows', () => {
+    const form = fromSettings({tag_prefix: 'cvo-', default_margin: 0.3});
+    expect(validate({...form, marginPercent: '150'}).marginPercent).toBe('Enter a margin above 0 and at most 100%.');
+    expect(marginHint({...form, marginPercent: '0.45'})).toBe('That is 0.45% of revenue. For 45%, enter 45.');
+    expect(marginHint({...form, marginPercent: '45'})).toBeUndefined();
+    // The API's message is about a fraction; the form shows percent.
+    expect(fieldOfServerError('default_margin', 'Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%).')).toEqual({
+      field: 'marginPercent',
+      message: 'Enter a margin above 0 and at most 100%.',
+    });
+    expect(fieldOfServerError('cac', 'Acquisition cost must be between 0 and 10,000,000.').field).toBe('cac');
+    expect(fieldOfServerError(undefined, 'x').field).toBeUndefined();
+    expect(fieldOfServerError('prediction.window_days', 'Prediction window must be 1 to 3660 days.').field).toBe('windowDays');
   });
 });

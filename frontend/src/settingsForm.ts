@@ -2,6 +2,7 @@ import type {components} from './api/schema';
 import type {Settings, SettingsInput} from './api/types';
 import {isNum} from './format';
 import {KNOWN_GROUPS} from './groups';
+import {formatInput, parseNumber} from './numberInput';
 
 // The form's own view of the settings: strings for text inputs, the margin
 // as a percentage. toSettings writes the edits back into the object the
@@ -67,7 +68,8 @@ export function settingsInput(s: Raw): SettingsInput {
   return out;
 }
 
-export function fromSettings(s: Raw): SettingsForm {
+// fromSettings fills the form, numbers written the merchant's way.
+export function fromSettings(s: Raw, locale = 'en'): SettingsForm {
   const hour = isNum(s.schedule?.nightly_hour) ? s.schedule?.nightly_hour : s.nightly_hour;
   return {
     tagPrefix: s.tag_prefix ?? '',
@@ -76,22 +78,24 @@ export function fromSettings(s: Raw): SettingsForm {
     churnRisk: !!s.value_tags?.churn_risk,
     metafields: !!s.metafields,
     segments: typeof s.segments === 'boolean' ? s.segments : undefined,
-    cac: isNum(s.cac) ? String(s.cac) : '',
+    // No acquisition cost is stored as 0: the field shows empty, as left.
+    cac: isNum(s.cac) && s.cac !== 0 ? formatInput(s.cac, locale) : '',
     cacBySource: Object.entries(s.cac_by_source ?? {})
+      .filter((e): e is [string, number] => isNum(e[1]))
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k} = ${v}`)
+      .map(([k, v]) => `${k} = ${formatInput(v, locale)}`)
       .join('\n'),
-    marginPercent: isNum(s.default_margin) ? String(Math.round(s.default_margin * 10000) / 100) : '',
+    marginPercent: isNum(s.default_margin) ? formatInput(s.default_margin * 100, locale) : '',
     refundDating: s.refund_dating || 'refund_date',
     nightlyHour: isNum(hour) ? String(hour) : '3',
     windowDays: isNum(s.prediction?.window_days) ? String(s.prediction.window_days) : '90',
-    churnHighPercent: percentText(s.prediction?.churn_risk_high, 10),
-    churnMediumPercent: percentText(s.prediction?.churn_risk_medium, 30),
+    churnHighPercent: percentText(s.prediction?.churn_risk_high, 10, locale),
+    churnMediumPercent: percentText(s.prediction?.churn_risk_medium, 30, locale),
   };
 }
 
-function percentText(v: number | null | undefined, dflt: number): string {
-  return isNum(v) ? String(Math.round(v * 10000) / 100) : String(dflt);
+function percentText(v: number | null | undefined, dflt: number, locale: string): string {
+  return formatInput(isNum(v) ? Math.round(v * 10000) / 100 : dflt, locale);
 }
 
 export interface FormErrors {
@@ -99,74 +103,113 @@ export interface FormErrors {
   cac?: string;
   cacBySource?: string;
   marginPercent?: string;
+  nightlyHour?: string;
   windowDays?: string;
   churnHighPercent?: string;
   churnMediumPercent?: string;
 }
 
+export const MAX_COST = 1e7;
+
 // parseCacBySource reads "source = cost" lines; blank lines are skipped.
-export function parseCacBySource(text: string): {value: Record<string, number>; error?: string} {
+export function parseCacBySource(text: string, locale = 'en'): {value: Record<string, number>; error?: string} {
   const value: Record<string, number> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
-    const m = /^(.+?)\s*[=:]\s*([0-9]+(?:\.[0-9]+)?)$/.exec(line);
+    const m = /^([^=:]+?)\s*[=:]\s*(.+)$/.exec(line);
     if (!m || m[1].trim() === '') return {value, error: `Line ${i + 1}: write a source and a cost, like "google = 25".`};
-    const cost = Number(m[2]);
-    if (cost > 1e7) return {value, error: `Line ${i + 1}: enter a cost between 0 and 10,000,000.`};
-    value[m[1].trim().toLowerCase()] = cost;
+    const cost = parseNumber(m[2], locale);
+    if (cost.error !== undefined) return {value, error: `Line ${i + 1}: ${cost.error}`};
+    if (cost.value < 0 || cost.value > MAX_COST) return {value, error: `Line ${i + 1}: enter a cost between 0 and 10,000,000.`};
+    value[m[1].trim().toLowerCase()] = cost.value;
   }
   return {value};
 }
 
-export function validate(f: SettingsForm): FormErrors {
+export const MARGIN_ERROR = 'Enter a margin above 0 and at most 100%.';
+
+export function validate(f: SettingsForm, locale = 'en'): FormErrors {
   const e: FormErrors = {};
   if (!TAG_PREFIX.test(f.tagPrefix)) {
     e.tagPrefix = "Use 1–20 lower-case letters, digits, '-' or '_', starting with a letter or digit.";
   }
-  const cac = Number(f.cac);
-  if (f.cac.trim() !== '' && (!Number.isFinite(cac) || cac < 0 || cac > 1e7)) {
-    e.cac = 'Enter a cost between 0 and 10,000,000.';
+  if (f.cac.trim() !== '') {
+    const cac = parseNumber(f.cac, locale);
+    if (cac.error !== undefined) e.cac = cac.error;
+    else if (cac.value < 0 || cac.value > MAX_COST) e.cac = 'Enter a cost between 0 and 10,000,000.';
   }
-  const bySource = parseCacBySource(f.cacBySource);
+  const bySource = parseCacBySource(f.cacBySource, locale);
   if (bySource.error) e.cacBySource = bySource.error;
-  const margin = Number(f.marginPercent);
-  if (f.marginPercent.trim() === '' || !Number.isFinite(margin) || margin <= 0 || margin > 100) {
-    e.marginPercent = 'Enter a margin above 0 and at most 100%.';
-  }
-  const days = Number(f.windowDays);
-  if (f.windowDays.trim() === '' || !Number.isInteger(days) || days < 1 || days > 3660) {
+  const margin = f.marginPercent.trim() === '' ? {error: MARGIN_ERROR} : parseNumber(f.marginPercent, locale);
+  if (margin.error !== undefined) e.marginPercent = margin.error;
+  else if (margin.value <= 0 || margin.value > 100) e.marginPercent = MARGIN_ERROR;
+  const days = /^\s*\d+\s*$/.test(f.windowDays) ? Number(f.windowDays) : NaN;
+  if (!Number.isInteger(days) || days < 1 || days > 3660) {
     e.windowDays = 'Enter a whole number of days from 1 to 3660.';
   }
-  const high = Number(f.churnHighPercent);
-  const medium = Number(f.churnMediumPercent);
-  const okHigh = f.churnHighPercent.trim() !== '' && Number.isFinite(high) && high > 0 && high < 100;
-  const okMedium = f.churnMediumPercent.trim() !== '' && Number.isFinite(medium) && medium > 0 && medium < 100;
+  const high = f.churnHighPercent.trim() === '' ? undefined : parseNumber(f.churnHighPercent, locale).value;
+  const medium = f.churnMediumPercent.trim() === '' ? undefined : parseNumber(f.churnMediumPercent, locale).value;
+  const okHigh = high !== undefined && high > 0 && high < 100;
+  const okMedium = medium !== undefined && medium > 0 && medium < 100;
   if (!okHigh) e.churnHighPercent = 'Enter a chance above 0 and below 100%.';
   if (!okMedium) e.churnMediumPercent = 'Enter a chance above 0 and below 100%.';
   else if (okHigh && high > medium) e.churnMediumPercent = 'Must be at least the high-risk threshold.';
   return e;
 }
 
-export function toSettings(original: Raw, f: SettingsForm): Raw {
+// marginHint warns, without refusing, of a margin that looks typed as a
+// fraction in the percent field ("0.45" for 45%).
+export function marginHint(f: SettingsForm, locale = 'en'): string | undefined {
+  const m = parseNumber(f.marginPercent, locale);
+  if (m.error === undefined && m.value > 0 && m.value < 1) {
+    return `That is ${formatInput(m.value, locale)}% of revenue. For ${formatInput(m.value * 100, locale)}%, enter ${formatInput(m.value * 100, locale)}.`;
+  }
+  return undefined;
+}
+
+// SERVER_FIELDS maps the API's field names (an error's field) to the
+// form's, so a refusal by the server shows beside the field too.
+const SERVER_FIELDS: Record<string, keyof FormErrors> = {
+  tag_prefix: 'tagPrefix',
+  cac: 'cac',
+  cac_by_source: 'cacBySource',
+  default_margin: 'marginPercent',
+  'schedule.nightly_hour': 'nightlyHour',
+  'prediction.window_days': 'windowDays',
+  'prediction.churn_risk_high': 'churnHighPercent',
+  'prediction.churn_risk_medium': 'churnMediumPercent',
+};
+
+// fieldOfServerError places the server's message beside the field it is
+// about, in the unit the form shows (the API keeps the margin as a
+// fraction, the form in percent).
+export function fieldOfServerError(field: string | undefined, message: string): {field?: keyof FormErrors; message: string} {
+  const key = field ? SERVER_FIELDS[field] : undefined;
+  if (key === 'marginPercent') return {field: key, message: MARGIN_ERROR};
+  return {field: key, message};
+}
+
+export function toSettings(original: Raw, f: SettingsForm, locale = 'en'): Raw {
+  const num = (text: string) => parseNumber(text, locale).value ?? NaN;
   const out: Raw = {
     ...original,
     tag_prefix: f.tagPrefix,
     groups_enabled: f.groupsEnabled as string[],
     value_tags: {...original.value_tags, predicted_value_tier: f.predictedValueTier, churn_risk: f.churnRisk},
     metafields: f.metafields,
-    cac: f.cac.trim() === '' ? 0 : Number(f.cac),
-    cac_by_source: parseCacBySource(f.cacBySource).value,
-    default_margin: Math.round(Number(f.marginPercent) * 100) / 10000,
+    cac: f.cac.trim() === '' ? 0 : num(f.cac),
+    cac_by_source: parseCacBySource(f.cacBySource, locale).value,
+    default_margin: Math.round(num(f.marginPercent) * 100) / 10000,
     refund_dating: f.refundDating,
   };
   if (f.segments !== undefined) out.segments = f.segments;
   out.prediction = {
     ...original.prediction,
     window_days: Number(f.windowDays),
-    churn_risk_high: Math.round(Number(f.churnHighPercent) * 100) / 10000,
-    churn_risk_medium: Math.round(Number(f.churnMediumPercent) * 100) / 10000,
+    churn_risk_high: Math.round(num(f.churnHighPercent) * 100) / 10000,
+    churn_risk_medium: Math.round(num(f.churnMediumPercent) * 100) / 10000,
   };
   const hour = Number(f.nightlyHour);
   // The hour goes back where the server keeps it.

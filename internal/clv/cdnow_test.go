@@ -15,8 +15,8 @@ import (
 )
 
 const (
-	cdnowSamplePath  = "../../../shared/data/cdnow/CDNOW_sample.txt"
-	cdnowSummaryPath = "../../../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
+	cdnowSamplePath  = "testdata/CDNOW_sample.txt"
+	cdnowSummaryPath = "testdata/cdnow_customers_summary_with_transactions.csv"
 )
 
 // cdnowCalibrationEnd is the last day of the 39-week calibration period.

@@ -15,10 +15,13 @@ const (
 	EINTERNAL     = "internal"
 )
 
-// Error is a failure whose Message is safe to show to the merchant.
+// Error is a failure whose Message is safe to show to the merchant. Field,
+// when set, names the input it is about (as the request named it), so a
+// form can show the message beside that field.
 type Error struct {
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string {
@@ -28,6 +31,20 @@ func (e *Error) Error() string {
 // Errorf builds an Error with a merchant-safe message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf builds an Error about one input field.
+func FieldErrorf(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorField is the field the first *Error in err's chain is about, if any.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode is the code of the first *Error in err's chain, EINTERNAL otherwise.

@@ -63,23 +63,25 @@ var tagPrefixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,19}$`)
 func (s Settings) Validate() error {
 	switch {
 	case !tagPrefixPattern.MatchString(s.TagPrefix):
-		return Errorf(EINVALID, "Tag prefix must be 1–20 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
+		return FieldErrorf(EINVALID, "tag_prefix", "Tag prefix must be 1–20 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
 	case s.CAC < 0 || s.CAC > 1e7:
-		return Errorf(EINVALID, "Acquisition cost must be between 0 and 10,000,000.")
+		return FieldErrorf(EINVALID, "cac", "Acquisition cost must be between 0 and 10,000,000.")
 	case s.DefaultMargin <= 0 || s.DefaultMargin > 1:
-		return Errorf(EINVALID, "Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%%).")
+		return FieldErrorf(EINVALID, "default_margin", "Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%%).")
 	case s.NightlyHour < 0 || s.NightlyHour > 23:
-		return Errorf(EINVALID, "Nightly hour must be between 0 and 23.")
+		return FieldErrorf(EINVALID, "schedule.nightly_hour", "Nightly hour must be between 0 and 23.")
 	case s.PredictionWindowDays < 1 || s.PredictionWindowDays > 3660:
-		return Errorf(EINVALID, "Prediction window must be 1 to 3660 days.")
-	case !(s.ChurnRiskHigh > 0 && s.ChurnRiskHigh < 1 && s.ChurnRiskMedium > 0 && s.ChurnRiskMedium < 1):
-		return Errorf(EINVALID, "Churn-risk thresholds must be chances between 0 and 1 (e.g. 0.1 for 10%%).")
+		return FieldErrorf(EINVALID, "prediction.window_days", "Prediction window must be 1 to 3660 days.")
+	case !(s.ChurnRiskHigh > 0 && s.ChurnRiskHigh < 1):
+		return FieldErrorf(EINVALID, "prediction.churn_risk_high", "Churn-risk thresholds must be chances between 0 and 1 (e.g. 0.1 for 10%%).")
+	case !(s.ChurnRiskMedium > 0 && s.ChurnRiskMedium < 1):
+		return FieldErrorf(EINVALID, "prediction.churn_risk_medium", "Churn-risk thresholds must be chances between 0 and 1 (e.g. 0.1 for 10%%).")
 	case s.ChurnRiskHigh > s.ChurnRiskMedium:
-		return Errorf(EINVALID, "The high churn-risk threshold must not be above the medium one.")
+		return FieldErrorf(EINVALID, "prediction.churn_risk_high", "The high churn-risk threshold must not be above the medium one.")
 	}
 	for src, v := range s.CACBySource {
 		if strings.TrimSpace(src) == "" || v < 0 || v > 1e7 {
-			return Errorf(EINVALID, "Acquisition cost per source needs a source name and a cost between 0 and 10,000,000.")
+			return FieldErrorf(EINVALID, "cac_by_source", "Acquisition cost per source needs a source name and a cost between 0 and 10,000,000.")
 		}
 	}
 	return nil

@@ -50,16 +50,23 @@ func TestRetention(t *testing.T) {
 
 	require.Len(t, r.Trend, 4)
 	want := []MonthRate{
-		{Month: day("2024-01-01 00:00"), Customers: 2, RepeatCustomers: 0, Rate: 0},
-		{Month: day("2024-02-01 00:00"), Customers: 4, RepeatCustomers: 1, Rate: 0.25},
-		{Month: day("2024-03-01 00:00"), Customers: 4, RepeatCustomers: 2, Rate: 0.5},
-		{Month: day("2024-04-01 00:00"), Customers: 5, RepeatCustomers: 2, Rate: 0.4},
+		// Jan: A and B's first purchases. Feb: A again, C and D first.
+		// Mar: A and B again. Apr (to AsOf, the 15th): E first.
+		{Month: day("2024-01-01 00:00"), Customers: 2, RepeatCustomers: 0, Rate: 0, Buyers: 2, Returning: 0, ReturningRate: 0},
+		{Month: day("2024-02-01 00:00"), Customers: 4, RepeatCustomers: 1, Rate: 0.25, Buyers: 3, Returning: 1, ReturningRate: 1.0 / 3},
+		{Month: day("2024-03-01 00:00"), Customers: 4, RepeatCustomers: 2, Rate: 0.5, Buyers: 2, Returning: 2, ReturningRate: 1},
+		{Month: day("2024-04-01 00:00"), Customers: 5, RepeatCustomers: 2, Rate: 0.4, Buyers: 1, Returning: 0, ReturningRate: 0, Partial: true},
 	}
 	for i := range want {
 		assert.True(t, want[i].Month.Equal(r.Trend[i].Month), "month %d: %v", i, r.Trend[i].Month)
 		r.Trend[i].Month = want[i].Month
 	}
 	assert.Equal(t, want, r.Trend)
+
+	// A month that ended at AsOf's last instant is complete.
+	endOfMarch := smallDataset(t, func(o *Options) { o.AsOf = day("2024-03-31 23:59").Add(59 * time.Second) }).Retention()
+	require.Len(t, endOfMarch.Trend, 3)
+	assert.False(t, endOfMarch.Trend[2].Partial)
 }
 
 func TestCohorts(t *testing.T) {

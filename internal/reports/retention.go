@@ -16,17 +16,30 @@ type Retention struct {
 	// AvgDaysBetweenOrders is rfm's cadence: each repeat customer's own
 	// average gap, averaged over repeat customers (0 without any).
 	AvgDaysBetweenOrders float64 `json:"avgDaysBetweenOrders"`
-	// Trend is the retention rate as of the end of each month (the last,
-	// possibly partial, month as of AsOf).
+	// Trend is each month's figures: the cumulative retention rate as of
+	// the month's end, and the month's own returning customer rate (the
+	// last, possibly partial, month as of AsOf).
 	Trend []MonthRate `json:"trend"`
 }
 
-// MonthRate is the retention rate as of one month's end.
+// MonthRate is one month of the retention trend.
 type MonthRate struct {
-	Month           time.Time `json:"month"`
-	Customers       int       `json:"customers"`
-	RepeatCustomers int       `json:"repeatCustomers"`
-	Rate            float64   `json:"rate"`
+	Month time.Time `json:"month"`
+	// Customers, RepeatCustomers and Rate are cumulative: everyone acquired
+	// by the month's end, those of them with a second purchase by then, and
+	// the share. It climbs with time alone, as customers have longer to
+	// return, so the page shows the month's own rate below.
+	Customers       int     `json:"customers"`
+	RepeatCustomers int     `json:"repeatCustomers"`
+	Rate            float64 `json:"rate"`
+	// Buyers are the customers with a purchase in the month; Returning
+	// those of them who had bought in an earlier month; ReturningRate
+	// their share (Shopify's returning customer rate for the month).
+	Buyers        int     `json:"buyers"`
+	Returning     int     `json:"returning"`
+	ReturningRate float64 `json:"returningRate"`
+	// Partial marks the month of AsOf when it has not ended.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Retention computes the retention figures and their monthly trend.
@@ -34,12 +47,25 @@ func (d *Dataset) Retention() Retention {
 	r := Retention{Customers: len(d.ids), Purchases: len(d.p)}
 	newByMonth := make([]int, d.months)
 	secondByMonth := make([]int, d.months)
+	buyers := make([]int, d.months)
+	returning := make([]int, d.months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		newByMonth[d.p[lo].month]++
+		first := d.p[lo].month
+		newByMonth[first]++
 		if hi-lo >= 2 {
 			r.RepeatCustomers++
 			secondByMonth[d.p[lo+1].month]++
+		}
+		last := int16(-1)
+		for p := lo; p < hi; p++ {
+			if m := d.p[p].month; m != last { // purchases are time-sorted
+				buyers[m]++
+				if m != first {
+					returning[m]++
+				}
+				last = m
+			}
 		}
 	}
 	r.RetentionRate = ratio(r.RepeatCustomers, r.Customers)
@@ -54,7 +80,8 @@ func (d *Dataset) Retention() Retention {
 		customers += newByMonth[m]
 		repeaters += secondByMonth[m]
 		r.Trend[m] = MonthRate{Month: d.monthTime(m), Customers: customers, RepeatCustomers: repeaters,
-			Rate: ratio(repeaters, customers)}
+			Rate: ratio(repeaters, customers), Buyers: buyers[m], Returning: returning[m],
+			ReturningRate: ratio(returning[m], buyers[m]), Partial: m >= d.completeMonths()}
 	}
 	return r
 }

@@ -129,7 +129,7 @@ func vmHWM() float64 {
 // BenchmarkScoreCDNOW scores the CDNOW sample's calibration period in
 // weeks with BG/NBD, end to end, and reports the fit-and-predict phase.
 func BenchmarkScoreCDNOW(b *testing.B) {
-	f, err := os.Open("../../../shared/data/cdnow/CDNOW_sample.txt")
+	f, err := os.Open("../clv/testdata/CDNOW_sample.txt")
 	if err != nil {
 		b.Skip(err)
 	}

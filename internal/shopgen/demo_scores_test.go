@@ -2,6 +2,7 @@ package shopgen
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -52,6 +53,9 @@ func (s *domainSink) AddOrders(os []simulator.Order) error {
 func TestDemoScoresUseEveryLevel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads the whole Online Retail file")
+	}
+	if _, err := os.Stat(onlineRetailPath); err != nil {
+		t.Skipf("the full Online Retail file is not beside the checkout: %v", err)
 	}
 	sink := &domainSink{}
 	_, err := LoadOnlineRetail(context.Background(), onlineRetailPath, sink)

@@ -12,7 +12,7 @@
 // 4.0.
 //
 // LoadOnlineRetail reads online_retail.csv.gz (a UK gift-ware wholesaler,
-// 2010-12-01..2011-12-09, in GBP; see /work/shared/data/README.md) row by
+// 2010-12-01..2011-12-09, in GBP; see the shared data README beside the checkout) row by
 // row and maps it so:
 //
 //   - Times: InvoiceDate is London wall-clock time (GMT in winter, BST in

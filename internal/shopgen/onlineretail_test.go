@@ -19,7 +19,9 @@ import (
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
-const onlineRetailPath = "/work/shared/data/online-retail/online_retail.csv.gz"
+// onlineRetailPath is the full file in the shared data beside the checkout;
+// its tests skip without it (the extract in testdata/ stands in elsewhere).
+const onlineRetailPath = "../../../shared/data/online-retail/online_retail.csv.gz"
 
 func amt(s string) simulator.Amount {
 	a, err := simulator.ParseAmount(s)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/web/apigen"
 )
 
@@ -59,7 +60,45 @@ func (a *api) GetShop(c echo.Context) error {
 			return err
 		}
 	}
+	if out.Status != nil {
+		stage := shopStage(out.Status.Sync, out.Status.Scoring)
+		out.Status.Stage = &stage
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// shopStage says where a shop stands on its way to its first figures. The
+// first answer after install has neither a sync state nor a scoring run
+// (the sync was only queued), and a page that waited for one to be
+// reported running would never ask again: the stage tells it there is
+// work ahead.
+func shopStage(sync *apigen.SyncStatus, scoring *apigen.ScoringStatus) apigen.ShopStatusStage {
+	if scoring != nil && scoring.LastScoredAt != nil {
+		return apigen.StageReady
+	}
+	if sync != nil {
+		switch {
+		case sync.Error != nil && *sync.Error != "", sync.Phase == postgres.PhaseFailed:
+			return apigen.StageSyncFailed
+		case sync.Phase == postgres.PhaseExporting || sync.Phase == postgres.PhaseImporting:
+			return apigen.StageSyncing
+		case sync.Phase != postgres.PhaseDone:
+			// No state yet, or idle: install queued the first sync.
+			return apigen.StageSyncQueued
+		}
+	}
+	if scoring == nil {
+		// Without scoring on this server the import is as far as it can see.
+		return apigen.StageScoringQueued
+	}
+	switch scoring.State {
+	case "running":
+		return apigen.StageScoring
+	case "failed":
+		return apigen.StageScoringFailed
+	}
+	// The sync queues the first scoring when it finishes.
+	return apigen.StageScoringQueued
 }
 
 // syncStatusOf types the sync's status, which ingest reports as a map:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -163,7 +164,8 @@ func (a *api) GetOverview(c echo.Context) error {
 	}
 	trend := make([]apigen.RetentionPoint, 0, len(agg.Reports.Retention.Trend))
 	for _, m := range agg.Reports.Retention.Trend {
-		trend = append(trend, apigen.RetentionPoint{Month: m.Month.Format("2006-01"), Rate: m.Rate, Customers: m.Customers})
+		trend = append(trend, apigen.RetentionPoint{Month: m.Month.Format("2006-01"), Rate: m.Rate, Customers: m.Customers,
+			Buyers: m.Buyers, Returning: m.Returning, ReturningRate: m.ReturningRate, Partial: m.Partial})
 	}
 	return c.JSON(http.StatusOK, apigen.Overview{
 		ScoredAt:              sc.FinishedAt,
@@ -370,7 +372,13 @@ func (a *api) GetCohorts(c echo.Context) error {
 			Retention: orEmpty(co.ActiveShare), Active: orEmpty(co.Active), Revenue: orEmpty(co.Revenue)})
 	}
 	st := agg.Reports.Stickiness
+	var partial *string
+	if tr := agg.Reports.Retention.Trend; len(tr) > 0 && tr[len(tr)-1].Partial {
+		m := tr[len(tr)-1].Month.Format("2006-01")
+		partial = &m
+	}
 	return c.JSON(http.StatusOK, apigen.Cohorts{
+		PartialMonth:   partial,
 		Monthly:        monthly,
 		Baseline:       st.Baseline,
 		Window:         st.Window,
@@ -543,6 +551,9 @@ func parseCustomerQuery(params apigen.GetCustomersParams) (q postgres.CustomerQu
 	}
 	search := deref(params.Q)
 	if err := checkText("Search", search, maxSearchRunes); err != nil {
+		if e := (*cvo.Error)(nil); errors.As(err, &e) {
+			e.Field = "q"
+		}
 		return q, 0, err
 	}
 	q = postgres.CustomerQuery{Search: strings.TrimSpace(search), Limit: perPage, Offset: (page - 1) * perPage}
@@ -583,7 +594,7 @@ func checkText(what, s string, maxRunes int) error {
 		return cvo.Errorf(cvo.EINVALID, "%s is not valid UTF-8.", what)
 	}
 	if utf8.RuneCountInString(s) > maxRunes {
-		return cvo.Errorf(cvo.EINVALID, "%s is too long (at most %d characters).", what, maxRunes)
+		return cvo.Errorf(cvo.EINVALID, "%s is too long: at most %d characters, this has %d. Shorten it and try again.", what, maxRunes, utf8.RuneCountInString(s))
 	}
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return cvo.Errorf(cvo.EINVALID, "%s contains control characters.", what)
@@ -700,7 +711,7 @@ func (a *api) PutSettings(c echo.Context) error {
 	case apigen.OrderDate:
 		s.RefundDating = cvo.RefundAtOrderDate
 	default:
-		return cvo.Errorf(cvo.EINVALID, "Refund dating must be refund_date or order_date.")
+		return cvo.FieldErrorf(cvo.EINVALID, "refund_dating", "Refund dating must be refund_date or order_date.")
 	}
 	// null (or every group) means all groups, including any added later;
 	// an empty list means none.
@@ -708,7 +719,7 @@ func (a *api) PutSettings(c echo.Context) error {
 	enabled := make([]string, 0, len(in.GroupsEnabled))
 	for _, slug := range in.GroupsEnabled {
 		if _, err := rfm.ParseGroup(string(slug)); err != nil {
-			return cvo.Errorf(cvo.EINVALID, "Unknown group %q.", slug)
+			return cvo.FieldErrorf(cvo.EINVALID, "groups_enabled", "Unknown group %q.", slug)
 		}
 		enabled = append(enabled, string(slug))
 	}
@@ -716,7 +727,7 @@ func (a *api) PutSettings(c echo.Context) error {
 		s.GroupsEnabled = enabled
 	}
 	if len(s.CACBySource) > maxCACSources {
-		return cvo.Errorf(cvo.EINVALID, "At most %d acquisition sources.", maxCACSources)
+		return cvo.FieldErrorf(cvo.EINVALID, "cac_by_source", "At most %d acquisition sources.", maxCACSources)
 	}
 	for src := range s.CACBySource {
 		if err := checkText("Source name", src, 100); err != nil {

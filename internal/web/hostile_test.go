@@ -127,23 +127,25 @@ func TestCustomerListRefusesBadParameters(t *testing.T) {
 	f := newPagesServer(t)
 	cases := []struct {
 		query, want string
+		field       string // the input the page shows the message beside
 	}{
-		{"q=%00", "control characters"},
-		{"q=a%00b", "control characters"},
-		{"q=%FF", "UTF-8"},
-		{"q=" + strings.Repeat("é", 201), "too long"},
-		{"page=9223372036854775807", "page must be"},
-		{"page=0", "page must be"},
-		{"page=-1", "page must be"},
-		{"page=x", "page must be"},
-		{"page=1000000&per_page=250", "beyond the end"},
-		{"per_page=-5", "per_page must be"},
-		{"per_page=0", "per_page must be"},
-		{"per_page=251", "per_page must be"},
-		{"per_page=1000000", "per_page must be"},
-		{"sort=name", "Unknown sort key"},
-		{"group=soulmate", "No group"},
-		{"group=%00", "No group"},
+		{"q=%00", "control characters", "q"},
+		{"q=a%00b", "control characters", "q"},
+		{"q=%FF", "UTF-8", "q"},
+		{"q=" + strings.Repeat("é", 201), "too long: at most 200 characters, this has 201", "q"},
+		{"q=" + strings.Repeat("x", 10000), "too long: at most 200 characters, this has 10000", "q"},
+		{"page=9223372036854775807", "page must be", ""},
+		{"page=0", "page must be", ""},
+		{"page=-1", "page must be", ""},
+		{"page=x", "page must be", ""},
+		{"page=1000000&per_page=250", "beyond the end", ""},
+		{"per_page=-5", "per_page must be", ""},
+		{"per_page=0", "per_page must be", ""},
+		{"per_page=251", "per_page must be", ""},
+		{"per_page=1000000", "per_page must be", ""},
+		{"sort=name", "Unknown sort key", ""},
+		{"group=soulmate", "No group", ""},
+		{"group=%00", "No group", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
@@ -152,6 +154,7 @@ func TestCustomerListRefusesBadParameters(t *testing.T) {
 			var body map[string]string
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 			assert.Contains(t, body["error"], tc.want)
+			assert.Equal(t, tc.field, body["field"])
 		})
 	}
 	for _, ok := range []string{"", "page=2&per_page=250", "q=" + strings.Repeat("é", 200), "sort=predicted_clv", "group=soulmates", "page=400000&per_page=250"} {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,12 +56,18 @@ func TestSettingsAPI(t *testing.T) {
 			Pages: &web.PagesDeps{Snapshots: postgres.NewScoringStore(db), Settings: settings, Actions: queue}}))
 	t.Cleanup(srv.Close)
 	shop := fmt.Sprintf("p%d.myshopify.com", time.Now().UnixNano())
+	var lastField string
 	put := func(body string) int {
 		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/settings", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+sessionToken(t, shop))
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		res.Body.Close()
+		defer res.Body.Close()
+		var e struct {
+			Field string `json:"field"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&e)
+		lastField = e.Field
 		return res.StatusCode
 	}
 	valid := `{"tag_prefix":"vip-","groups_enabled":%s,"value_tags":{"churn_risk":true},"metafields":true,"segments":true,
@@ -98,21 +105,26 @@ func TestSettingsAPI(t *testing.T) {
 	assert.False(t, got.GroupEnabled("soulmates"))
 
 	require.Equal(t, http.StatusOK, put(fmt.Sprintf(valid, `["soulmates","lovers"]`)))
-	for name, body := range map[string]string{
-		"unknown group":       fmt.Sprintf(valid, `["soulmate"]`),
-		"unknown refund rule": strings.Replace(fmt.Sprintf(valid, "null"), "order_date", "whenever", 1),
-		"unknown field":       `{"tag_prefix":"cvo-","surprise":1}`,
-		"bad prefix":          strings.Replace(fmt.Sprintf(valid, "null"), "vip-", "VIP,", 1),
-		"not json":            `tag_prefix=cvo-`,
-		"zero margin":         strings.Replace(fmt.Sprintf(valid, "null"), `"default_margin":0.4`, `"default_margin":0`, 1),
-		"no window":           strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":0},"schedule"`, 1),
-		"window too long":     strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":4000},"schedule"`, 1),
-		"high above medium": strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`,
-			`"prediction":{"churn_risk_high":0.5,"churn_risk_medium":0.3},"schedule"`, 1),
-		"threshold of 1":     strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"churn_risk_medium":1},"schedule"`, 1),
-		"unknown prediction": strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"days":30},"schedule"`, 1),
+	// Each refusal names the field it is about, so the page shows it there.
+	for name, tc := range map[string]struct{ body, field string }{
+		"unknown group":       {fmt.Sprintf(valid, `["soulmate"]`), "groups_enabled"},
+		"unknown refund rule": {strings.Replace(fmt.Sprintf(valid, "null"), "order_date", "whenever", 1), "refund_dating"},
+		"unknown field":       {`{"tag_prefix":"cvo-","surprise":1}`, ""},
+		"bad prefix":          {strings.Replace(fmt.Sprintf(valid, "null"), "vip-", "VIP,", 1), "tag_prefix"},
+		"not json":            {`tag_prefix=cvo-`, ""},
+		"zero margin":         {strings.Replace(fmt.Sprintf(valid, "null"), `"default_margin":0.4`, `"default_margin":0`, 1), "default_margin"},
+		"margin in percent":   {strings.Replace(fmt.Sprintf(valid, "null"), `"default_margin":0.4`, `"default_margin":45`, 1), "default_margin"},
+		"negative cost":       {strings.Replace(fmt.Sprintf(valid, "null"), `"cac":12`, `"cac":-1`, 1), "cac"},
+		"hour 24":             {strings.Replace(fmt.Sprintf(valid, "null"), `"nightly_hour":5`, `"nightly_hour":24`, 1), "schedule.nightly_hour"},
+		"no window":           {strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":0},"schedule"`, 1), "prediction.window_days"},
+		"window too long":     {strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":4000},"schedule"`, 1), "prediction.window_days"},
+		"high above medium": {strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`,
+			`"prediction":{"churn_risk_high":0.5,"churn_risk_medium":0.3},"schedule"`, 1), "prediction.churn_risk_high"},
+		"threshold of 1":     {strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"churn_risk_medium":1},"schedule"`, 1), "prediction.churn_risk_medium"},
+		"unknown prediction": {strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"days":30},"schedule"`, 1), ""},
 	} {
-		assert.Equal(t, http.StatusBadRequest, put(body), name)
+		assert.Equal(t, http.StatusBadRequest, put(tc.body), name)
+		assert.Equal(t, tc.field, lastField, name)
 	}
 	got, err = settings.Get(context.Background(), shop)
 	require.NoError(t, err)

@@ -145,7 +145,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status := http.StatusInternalServerError
-	var msg string
+	var msg, field string
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
@@ -170,7 +170,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case cvo.ECONFLICT:
 			status = http.StatusConflict
 		}
-		msg = cvo.ErrorMessage(err)
+		msg, field = cvo.ErrorMessage(err), cvo.ErrorField(err)
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method, "path", c.Path(), "err", err)
@@ -179,7 +179,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, apigen.Error{Error: msg, RequestId: requestID(c)})
+	out := apigen.Error{Error: msg, RequestId: requestID(c)}
+	if field != "" {
+		out.Field = &field
+	}
+	_ = c.JSON(status, out)
 }
 
 func requestID(c echo.Context) string {

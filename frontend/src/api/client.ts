@@ -14,12 +14,15 @@ export const RETRY_HEADER = 'X-Shopify-Retry-Invalid-Session-Request';
 export class ApiError extends Error {
   readonly status: number;
   readonly requestId?: string;
+  // field names the input a refusal is about, as the API names it.
+  readonly field?: string;
 
-  constructor(message: string, status: number, requestId?: string) {
+  constructor(message: string, status: number, requestId?: string, field?: string) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.requestId = requestId;
+    this.field = field;
   }
 }
 
@@ -122,16 +125,18 @@ async function jsonBody(res: Response): Promise<unknown> {
 async function errorOf(res: Response): Promise<ApiError> {
   let message = '';
   let requestId: string | undefined = res.headers.get('X-Request-Id') ?? undefined;
+  let field: string | undefined;
   try {
-    const body = JSON.parse(await res.text()) as {error?: unknown; message?: unknown; request_id?: unknown};
+    const body = JSON.parse(await res.text()) as {error?: unknown; message?: unknown; request_id?: unknown; field?: unknown};
     if (typeof body.error === 'string') message = body.error;
     else if (typeof body.message === 'string') message = body.message;
     if (typeof body.request_id === 'string') requestId = body.request_id;
+    if (typeof body.field === 'string' && body.field) field = body.field;
   } catch {
     // Not JSON: fall back to the status text below.
   }
   if (!message) message = defaultMessage(res.status);
-  return new ApiError(message, res.status, requestId);
+  return new ApiError(message, res.status, requestId, field);
 }
 
 function defaultMessage(status: number): string {

@@ -154,5 +154,6 @@ export function readShop(raw: unknown): ShopInfo {
       : undefined;
   const scoring = isObj(status.scoring) ? (status.scoring as ScoringStatus) : undefined;
   const deliveries = isObj(status.deliveries) ? (status.deliveries as DeliveriesStatus) : undefined;
-  return {...shop, status: {sync, scoring, deliveries}};
+  const stage = typeof status.stage === 'string' ? (status.stage as NonNullable<ShopInfo['status']>['stage']) : undefined;
+  return {...shop, status: {stage, sync, scoring, deliveries}};
 }

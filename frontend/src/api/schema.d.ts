@@ -440,6 +440,8 @@ export interface components {
         Error: {
             /** @description A message for the merchant. */
             error: string;
+            /** @description The input the message is about, as the request names it (default_margin, schedule.nightly_hour), so a form can show it beside that field. */
+            field?: string;
             request_id: string;
         };
         /** @enum {string} */
@@ -459,6 +461,11 @@ export interface components {
             status?: components["schemas"]["ShopStatus"];
         };
         ShopStatus: {
+            /**
+             * @description Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+             * @enum {string}
+             */
+            stage?: "sync_queued" | "syncing" | "sync_failed" | "scoring_queued" | "scoring" | "scoring_failed" | "ready";
             sync?: components["schemas"]["SyncStatus"];
             deliveries?: components["schemas"]["DeliveriesStatus"];
             scoring?: components["schemas"]["ScoringStatus"];
@@ -522,9 +529,24 @@ export interface components {
         };
         RetentionPoint: {
             month: components["schemas"]["Month"];
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Cumulative: share of the customers acquired by the month's end who had a second purchase by then.
+             */
             rate: number;
+            /** @description Customers acquired by the month's end. */
             customers: number;
+            /** @description Customers with a purchase in the month. */
+            buyers: number;
+            /** @description Of the month's buyers, those who had bought in an earlier month. */
+            returning: number;
+            /**
+             * Format: double
+             * @description The month's returning customer rate: returning over buyers.
+             */
+            returning_rate: number;
+            /** @description The month has not ended: its figures are so far. */
+            partial: boolean;
         };
         Overview: {
             /** Format: date-time */
@@ -703,6 +725,8 @@ export interface components {
             by_source: components["schemas"]["SegmentRow"][];
             by_campaign: components["schemas"]["SegmentRow"][];
             by_discount_code: components["schemas"]["SegmentRow"][];
+            /** @description The calendar month of the scoring date when it has not ended: each cohort's cell for it counts orders so far. */
+            partial_month?: components["schemas"]["Month"];
         };
         Products: {
             /** Format: double */

@@ -24,6 +24,8 @@ export interface HeatmapProps {
   intensity?: (v: number, max: number) => number;
   // dense uses narrow cells, for wide grids such as 24 hours.
   dense?: boolean;
+  // partial marks cells whose period has not ended (counted so far).
+  partial?: (row: number, col: number) => boolean;
 }
 
 // heat returns the cell's background and a text color that stays readable
@@ -72,7 +74,7 @@ interface Tip {
 // tooltips below 400 px), and a table keeps every number readable at any
 // width. It is an ARIA grid: one tab stop, arrow keys move between cells,
 // and the focused or hovered cell shows its sentence as a tooltip.
-export function Heatmap({chart, caption, cornerLabel, rowLabels, colLabels, values, format, cellLabel, intensity, dense}: HeatmapProps) {
+export function Heatmap({chart, caption, cornerLabel, rowLabels, colLabels, values, format, cellLabel, intensity, dense, partial}: HeatmapProps) {
   const frame = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState<[number, number]>([0, 0]);
   const [tip, setTip] = useState<Tip | null>(null);
@@ -137,7 +139,8 @@ export function Heatmap({chart, caption, cornerLabel, rowLabels, colLabels, valu
                       tabIndex={i === ar && j === ac ? 0 : -1}
                       style={style}
                       aria-label={label}
-                      className={isNum(v) ? undefined : 'cvo-heatmap__blank'}
+                      className={[isNum(v) ? '' : 'cvo-heatmap__blank', partial?.(i, j) ? 'cvo-heatmap__partial' : ''].join(' ').trim() || undefined}
+                      data-partial={partial?.(i, j) ? 'true' : undefined}
                       onFocus={(e) => {
                         setActive([i, j]);
                         show(e.currentTarget, label);

@@ -33,10 +33,18 @@ export function LoadingPage({title}: {title: string}) {
   );
 }
 
+// retryable says whether asking again could help: not when the server
+// refused the request itself (4xx other than a timeout or a rate limit).
+export function retryable(error: Error): boolean {
+  if (!(error instanceof ApiError)) return true;
+  return !(error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429);
+}
+
 export function ErrorBanner({title, error, onRetry}: {title: string; error: Error; onRetry?: () => void}) {
   const requestId = error instanceof ApiError ? error.requestId : undefined;
+  const retry = onRetry && retryable(error) ? {content: 'Try again', onAction: onRetry} : undefined;
   return (
-    <Banner tone="critical" title={title} action={onRetry ? {content: 'Try again', onAction: onRetry} : undefined}>
+    <Banner tone="critical" title={title} action={retry}>
       <p>{error.message}</p>
       {requestId ? (
         <Text as="p" tone="subdued" variant="bodySm">

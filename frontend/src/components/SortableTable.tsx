@@ -3,6 +3,7 @@ import type {ReactNode} from 'react';
 import {useContext, useMemo, useState} from 'react';
 
 import {AppContext} from '../context';
+import {COLUMN_HELP} from '../glossary';
 
 export interface Column<T> {
   heading: string;
@@ -58,7 +59,15 @@ export function SortableTable<T>({columns, rows, initialSort, pageSize, label = 
     <>
       <DataTable
         columnContentTypes={columns.map((c) => (c.numeric ? 'numeric' : 'text'))}
-        headings={columns.map((c) => c.heading)}
+        headings={columns.map((c) =>
+          COLUMN_HELP[c.heading] ? (
+            <span key={c.heading} className="cvo-defined" title={COLUMN_HELP[c.heading]} data-definition={c.heading}>
+              {c.heading}
+            </span>
+          ) : (
+            c.heading
+          ),
+        )}
         rows={shown.map((r) => columns.map((c) => c.render(r)))}
         sortable={columns.map((c) => !!c.sortValue)}
         defaultSortDirection="descending"

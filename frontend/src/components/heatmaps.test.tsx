@@ -95,6 +95,17 @@ describe('CohortHeatmap', () => {
     expect(screen.getByLabelText('Cohort Jan 2011, month 1: £300.50 revenue')).toHaveTextContent('£300.5');
   });
 
+  it("marks the current month's cells as counted so far, not as final", () => {
+    render(<CohortHeatmap cohorts={cohorts} measure="retention" fmt={fmtGB} partialMonth="2011-03" />);
+    const partial = document.querySelectorAll('td[data-partial="true"]');
+    // Jan's month 2 and Feb's month 1 are both March.
+    expect(Array.from(partial).map((td) => td.getAttribute('aria-label'))).toEqual([
+      'Cohort Jan 2011, month 2: 20.0% of customers ordered so far (this month is not over)',
+      'Cohort Feb 2011, month 1: 30.0% of customers ordered so far (this month is not over)',
+    ]);
+    expect(screen.getByLabelText('Cohort Jan 2011, month 1: 25.0% of customers ordered')).not.toHaveAttribute('data-partial');
+  });
+
   it('labels the first month in words', () => {
     expect(cohortCellLabel(fmtGB, 'retention', '2011-01', 0, 1)).toBe('Cohort Jan 2011, first month: 100.0% of customers ordered');
   });

@@ -41,9 +41,10 @@ export function CohortsPage() {
                 </InlineStack>
                 <Text as="p" tone="subdued">
                   Rows are the month of each customer's first order; columns count months since then.
+                  {d.partial_month ? ` Dashed cells are ${fmt.month(d.partial_month)}, which is not over: they count orders so far.` : ''}
                 </Text>
                 {d.monthly?.length ? (
-                  <CohortHeatmap cohorts={d.monthly} measure={measure} fmt={fmt} />
+                  <CohortHeatmap cohorts={d.monthly} measure={measure} fmt={fmt} partialMonth={d.partial_month} />
                 ) : (
                   <Text as="p">No monthly cohorts yet.</Text>
                 )}

@@ -2,6 +2,7 @@ import {BlockStack, Card, InlineGrid, Layout, Page, Pagination, Select, Text, Te
 import type {MouseEvent} from 'react';
 import {useEffect, useState} from 'react';
 
+import {ApiError} from '../api/client';
 import type {operations} from '../api/schema';
 import type {CustomerRow} from '../api/types';
 import {useApi} from '../api/useApi';
@@ -14,6 +15,14 @@ import {isNum} from '../format';
 import {customerPath, hrefWithQuery, navigate} from '../router';
 
 export const PER_PAGE = 25;
+// MAX_SEARCH is the server's limit on a search (characters).
+export const MAX_SEARCH = 200;
+
+// searchProblem says what is wrong with a search before it is sent.
+export function searchProblem(text: string): string | undefined {
+  const n = [...text.trim()].length;
+  return n > MAX_SEARCH ? `Search is at most ${MAX_SEARCH} characters; this has ${n.toLocaleString()}. Shorten it to search.` : undefined;
+}
 
 type CustomersQuery = NonNullable<operations['getCustomers']['parameters']['query']>;
 
@@ -40,7 +49,10 @@ export function CustomersPage() {
   const {fmt} = useApp();
   const [query, setQuery] = useState('');
   const [group, setGroup] = useState('');
-  const q = useDebounced(query.trim(), 300);
+  const problem = searchProblem(query);
+  const typed = useDebounced(query.trim(), 300);
+  // A search over the limit is not sent: the field says why, the list stays.
+  const q = searchProblem(typed) ? '' : typed;
   // The page number belongs to one search: a new search starts at page 1.
   const filterKey = `${q}|${group}`;
   const [paging, setPaging] = useState({key: filterKey, page: 1});
@@ -68,6 +80,9 @@ export function CustomersPage() {
   const perPage = isNum(state.data?.per_page) && state.data!.per_page! > 0 ? state.data!.per_page! : PER_PAGE;
   const current = isNum(state.data?.page) ? state.data!.page! : page;
   const pages = Math.max(1, Math.ceil(total / perPage));
+  // A refusal of the search itself belongs beside the search field; a
+  // retry would only be refused again.
+  const searchRefused = state.error instanceof ApiError && state.error.field === 'q' ? state.error.message : undefined;
   const view = state.error ? 'error' : rows.length ? 'ready' : 'empty';
   const windowDays = isNum(state.data?.window_days) ? state.data!.window_days! : 90;
 
@@ -132,6 +147,7 @@ export function CustomersPage() {
                   onChange={setQuery}
                   autoComplete="off"
                   placeholder="Name or customer ID"
+                  error={problem ?? searchRefused}
                   clearButton
                   onClearButtonClick={() => setQuery('')}
                 />
@@ -145,7 +161,7 @@ export function CustomersPage() {
             </Card>
           </Layout.Section>
           <Layout.Section>
-            {state.error ? (
+            {searchRefused ? null : state.error ? (
               <ErrorBanner title="Couldn't load customers" error={state.error} onRetry={state.reload} />
             ) : (
               <Card padding="0">

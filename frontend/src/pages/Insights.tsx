@@ -152,7 +152,7 @@ function Anomalies({anomalies}: {anomalies: Anomaly[]}) {
     {heading: 'What', sortValue: (a) => a.key, render: (a) => a.key || '—'},
     {heading: 'Value', numeric: true, sortValue: (a) => a.value, render: (a) => anomalyValue(fmt, a, a.value)},
     {heading: 'Expected', numeric: true, sortValue: (a) => a.expected, render: (a) => anomalyValue(fmt, a, a.expected)},
-    {heading: 'Score', numeric: true, sortValue: (a) => (isNum(a.score) ? Math.abs(a.score) : a.score), render: (a) => fmt.decimal(a.score, 1)},
+    {heading: 'How unusual', numeric: true, sortValue: (a) => (isNum(a.score) ? Math.abs(a.score) : a.score), render: (a) => fmt.decimal(a.score, 1)},
     {heading: 'Note', render: (a) => a.note || ''},
   ];
   return (

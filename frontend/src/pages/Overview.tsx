@@ -5,15 +5,20 @@ import {useApi} from '../api/useApi';
 import {LineChart} from '../components/LineChart';
 import {Metric, MetricGrid} from '../components/Metric';
 import {DeliveriesNotice} from '../components/DeliveriesNotice';
+import {Defined, HowComputed} from '../components/HowComputed';
 import {DataPage} from '../components/PageState';
+import type {TermId} from '../glossary';
+import {TERMS} from '../glossary';
 import {SyncProgress} from '../components/SyncProgress';
 import {useApp} from '../context';
 import {isNum} from '../format';
-import {syncRunning} from '../sync';
+import {pollDelay} from '../sync';
 
 export function OverviewPage() {
   const {fmt, shop} = useApp();
-  const running = syncRunning(shop.status?.sync);
+  // Before the first scoring the page keeps asking (App polls the shop's
+  // stage), so the empty card says what happens next, not that it failed.
+  const waiting = !shop.status?.scoring?.last_scored_at && pollDelay(shop) !== undefined;
   const state = useApi('overview', (api, signal) => api.GET('/overview', {signal}));
 
   return (
@@ -30,11 +35,7 @@ export function OverviewPage() {
       }
       isEmpty={(d) => !isNum(d.customers) && !d.retention_trend?.length}
       emptyText={
-        running ? (
-          <>
-            Your order history is being imported. Figures appear here when it is scored.
-          </>
-        ) : undefined
+        waiting ? 'Your figures appear here by themselves as soon as your customers are scored.' : undefined
       }
     >
       {(d) => (
@@ -56,21 +57,24 @@ export function OverviewPage() {
                 </Banner>
               ) : null}
               <MetricGrid>
-                <Metric id="customers" label="Customers" value={fmt.integer(d.customers)} />
-                <Metric id="repeat_rate" label="Repeat purchase rate" value={fmt.percent(d.repeat_rate)} />
-                <Metric id="retention_rate" label="Retention rate" value={fmt.percent(d.retention_rate)} />
-                <Metric id="avg_historical_clv" label="Average historical CLV" value={fmt.money(d.avg_historical_clv)} />
-                <Metric id="avg_predicted_clv" label="Average predicted CLV" value={fmt.money(d.avg_predicted_clv)} />
+                <Metric id="customers" term="customers" value={fmt.integer(d.customers)} />
+                {/* The API's retention_rate is Shopify's returning customer
+                    rate; its repeat_rate, the returning customers' share of
+                    orders. */}
+                <Metric id="retention_rate" term="returning_customer_rate" value={fmt.percent(d.retention_rate)} />
+                <Metric id="repeat_rate" term="returning_orders_share" value={fmt.percent(d.repeat_rate)} />
+                <Metric id="avg_historical_clv" term="avg_historical_clv" value={fmt.money(d.avg_historical_clv)} />
+                <Metric id="avg_predicted_clv" term="avg_predicted_clv" value={fmt.money(d.avg_predicted_clv)} />
                 <Metric
                   id="clv_cac"
-                  label="CLV : CAC"
+                  term="clv_cac"
                   // The server sends 0 when no acquisition cost is set.
                   value={isNum(d.clv_cac) && d.clv_cac > 0 ? fmt.ratio(d.clv_cac) : '—'}
                   help={isNum(d.clv_cac) && d.clv_cac > 0 ? undefined : 'Set your acquisition cost in Settings.'}
                 />
                 <Metric
                   id="top_groups_revenue_share"
-                  label="Revenue from top groups"
+                  term="top_groups_revenue_share"
                   value={fmt.percent(d.top_groups_revenue_share)}
                 />
               </MetricGrid>
@@ -83,10 +87,10 @@ export function OverviewPage() {
             <Card>
               <BlockStack gap="200">
                 <Text as="h2" variant="headingMd">
-                  Model
+                  Predictions
                 </Text>
                 <InlineStack gap="200" blockAlign="center">
-                  <Text as="span">{modelName(d.model?.name)}</Text>
+                  <Text as="span">Made with the {modelName(d.model?.name)} model (see How this is computed)</Text>
                   {d.model?.fallback ? <Badge tone="attention">Fallback</Badge> : null}
                 </InlineStack>
                 <Text as="p" tone="subdued">
@@ -95,38 +99,60 @@ export function OverviewPage() {
               </BlockStack>
             </Card>
           </Layout.Section>
+          <Layout.Section>
+            <HowComputed
+              // Every computed figure of every page, in one place.
+              terms={Object.keys(TERMS) as TermId[]}
+              models
+            />
+          </Layout.Section>
         </Layout>
       )}
     </DataPage>
   );
 }
 
-function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']>}) {
+// RetentionTrend is each month's own returning customer rate: by period,
+// not cumulative (a cumulative rate climbs with time alone). The chart has
+// the complete months after the first of the history (in which nobody can
+// have ordered before); the current month, not over, is stated apart with
+// its figure so far, never drawn as a fall to 0%.
+export function RetentionTrend({trend}: {trend: NonNullable<Overview['retention_trend']>}) {
   const {fmt} = useApp();
-  const points = trend
-    .filter((t) => isNum(t.rate))
-    .map((t, i) => ({x: i, y: t.rate as number, xLabel: fmt.month(t.month), yLabel: fmt.percent(t.rate)}));
+  const complete = trend.slice(1).filter((t) => !t.partial && isNum(t.returning_rate) && (t.buyers ?? 0) > 0);
+  const points = complete.map((t, i) => ({x: i, y: t.returning_rate as number, xLabel: fmt.month(t.month), yLabel: fmt.percent(t.returning_rate)}));
+  const current = trend.length > 1 ? trend[trend.length - 1] : undefined;
   return (
     <Card>
       <BlockStack gap="300">
         <Text as="h2" variant="headingMd">
-          Retention trend
+          <Defined term="returning_rate_by_month" />
         </Text>
         {points.length === 0 ? (
           <Text as="p" tone="subdued">
-            No retention history yet.
+            No returning customers by month yet.
           </Text>
         ) : (
           <LineChart
             chart="retention"
-            title="Monthly retention rate"
-            description={`Share of customers retained each month, from ${points[0].xLabel} to ${points[points.length - 1].xLabel}.`}
+            title="Returning customer rate by month"
+            description={`Of each month's customers, the share who had ordered before, from ${points[0].xLabel} to ${points[points.length - 1].xLabel}.`}
             points={points}
             xHeading="Month"
-            yHeading="Retention rate"
+            yHeading="Returning customer rate"
             yFormat={(v) => fmt.percent(v)}
           />
         )}
+        {current?.partial ? (
+          <Text as="p" tone="subdued">
+            <span data-metric="retention_partial">
+              {fmt.month(current.month)} so far (the month is not over):{' '}
+              {(current.buyers ?? 0) > 0
+                ? `${fmt.percent(current.returning_rate)} of ${fmt.integer(current.buyers)} ${current.buyers === 1 ? 'customer' : 'customers'} had ordered before.`
+                : 'no orders yet.'}
+            </span>
+          </Text>
+        ) : null}
       </BlockStack>
     </Card>
   );

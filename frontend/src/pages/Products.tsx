@@ -107,12 +107,14 @@ function StickinessTable({heading, label, rows}: {heading: string; label: string
       sortValue: (r) => r.title || r.key,
       render: (r) => (
         <BlockStack gap="100">
-          <InlineStack gap="200" blockAlign="center">
-            <Text as="span" fontWeight="semibold">
-              {r.title || r.key || '—'}
-            </Text>
-            <VerdictBadge verdict={r.verdict} />
-          </InlineStack>
+          <span data-key={r.key}>
+            <InlineStack gap="200" blockAlign="center">
+              <Text as="span" fontWeight="semibold">
+                {r.title || r.key || '—'}
+              </Text>
+              <VerdictBadge verdict={r.verdict} />
+            </InlineStack>
+          </span>
         </BlockStack>
       ),
     },
@@ -120,7 +122,7 @@ function StickinessTable({heading, label, rows}: {heading: string; label: string
     {heading: 'Repurchase rate', numeric: true, sortValue: (r) => r.repurchase_rate, render: (r) => fmt.percent(r.repurchase_rate)},
     {heading: 'Baseline', numeric: true, sortValue: (r) => r.baseline, render: (r) => fmt.percent(r.baseline)},
     {heading: 'Later value', numeric: true, sortValue: (r) => r.later_value, render: (r) => fmt.money(r.later_value)},
-    {heading: 'p-value', numeric: true, sortValue: (r) => r.p_value, render: (r) => fmt.pValue(r.p_value)},
+    {heading: 'Chance it is luck', numeric: true, sortValue: (r) => r.p_value, render: (r) => fmt.pValue(r.p_value)},
   ];
   return <SortableTable columns={columns} rows={rows} initialSort={{column: 1, direction: 'descending'}} pageSize={PAGE_SIZE} label={label} />;
 }

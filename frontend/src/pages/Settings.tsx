@@ -1,6 +1,7 @@
-import {Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Select, Text, TextField} from '@shopify/polaris';
+import {BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Select, Text, TextField} from '@shopify/polaris';
 import {useEffect, useMemo, useState} from 'react';
 
+import {ApiError} from '../api/client';
 import type {Settings} from '../api/types';
 import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
@@ -8,8 +9,8 @@ import {DataRequests} from '../components/DataRequests';
 import {DataPage} from '../components/PageState';
 import {useApp} from '../context';
 import {KNOWN_GROUPS} from '../groups';
-import type {SettingsForm} from '../settingsForm';
-import {fromSettings, settingsInput, toSettings, validate} from '../settingsForm';
+import type {FormErrors, SettingsForm} from '../settingsForm';
+import {fieldOfServerError, fromSettings, marginHint, settingsInput, toSettings, validate} from '../settingsForm';
 
 export function SettingsPage() {
   const state = useApi('settings', (api, signal) => api.GET('/settings', {signal}));
@@ -24,10 +25,13 @@ const HOURS = Array.from({length: 24}, (_, h) => ({label: `${String(h).padStart(
 
 function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () => void}) {
   const {api, fmt, shop, reloadShop} = useApp();
-  const initial = useMemo(() => fromSettings(original), [original]);
+  const initial = useMemo(() => fromSettings(original, fmt.locale), [original, fmt.locale]);
   const [form, setForm] = useState<SettingsForm>(initial);
   const [saving, setSaving] = useState(false);
+  // A refusal by the server shows beside its field (serverErrors) or, when
+  // it names none, beside the Save button (saveError): never out of sight.
   const [saveError, setSaveError] = useState<Error>();
+  const [serverErrors, setServerErrors] = useState<FormErrors>({});
   const [running, setRunning] = useState<string>();
   useEffect(() => setForm(initial), [initial]);
 
@@ -36,20 +40,30 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
     ? segments.data.groups.map((g) => ({slug: g.slug ?? '', name: g.name || g.slug || ''}))
     : KNOWN_GROUPS;
 
-  const errors = validate(form);
+  const clientErrors = validate(form, fmt.locale);
+  const errors: FormErrors = {...serverErrors, ...clientErrors};
   const dirty = JSON.stringify(form) !== JSON.stringify(initial);
-  const set = <K extends keyof SettingsForm>(k: K) => (v: SettingsForm[K]) => setForm((f) => ({...f, [k]: v}));
+  const set = <K extends keyof SettingsForm>(k: K) => (v: SettingsForm[K]) => {
+    setForm((f) => ({...f, [k]: v}));
+    setServerErrors((e) => (k in e ? {...e, [k]: undefined} : e));
+  };
+
+  const blocking = Object.values(errors).some(Boolean);
 
   async function save() {
-    if (Object.keys(errors).length) return;
+    if (blocking) return;
     setSaving(true);
     setSaveError(undefined);
+    setServerErrors({});
     try {
-      await api.typed.PUT('/settings', {body: settingsInput(toSettings(original, form))});
+      await api.typed.PUT('/settings', {body: settingsInput(toSettings(original, form, fmt.locale))});
       toast('Settings saved');
       onSaved();
     } catch (e) {
-      setSaveError(e instanceof Error ? e : new Error(String(e)));
+      const err = e instanceof Error ? e : new Error(String(e));
+      const placed = err instanceof ApiError ? fieldOfServerError(err.field, err.message) : {message: err.message};
+      if (placed.field) setServerErrors({[placed.field]: placed.message});
+      else setSaveError(err);
     } finally {
       setSaving(false);
     }
@@ -71,13 +85,6 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
   const selectedGroups = form.groupsEnabled ?? groups.map((g) => g.slug);
   return (
     <Layout>
-      {saveError ? (
-        <Layout.Section>
-          <Banner tone="critical" title="Couldn't save the settings" onDismiss={() => setSaveError(undefined)}>
-            <p>{saveError.message}</p>
-          </Banner>
-        </Layout.Section>
-      ) : null}
       <Layout.AnnotatedSection id="tags" title="Customer tags" description="What the app writes to each customer in Shopify.">
         <Card>
           <FormLayout>
@@ -110,8 +117,8 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
           <FormLayout>
             <TextField
               label="Customer acquisition cost (CAC)"
-              type="number"
-              min={0}
+              type="text"
+              inputMode="decimal"
               value={form.cac}
               onChange={set('cac')}
               autoComplete="off"
@@ -131,15 +138,14 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
             />
             <TextField
               label="Default margin"
-              type="number"
-              min={0}
-              max={100}
+              type="text"
+              inputMode="decimal"
               value={form.marginPercent}
               onChange={set('marginPercent')}
               autoComplete="off"
               suffix="%"
               error={errors.marginPercent}
-              helpText="Used for products without a known cost."
+              helpText={marginHint(form, fmt.locale) ?? 'Gross margin, in percent of revenue, for products without a known cost.'}
             />
             <Select
               label="Date refunds by"
@@ -203,12 +209,24 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
       </Layout.AnnotatedSection>
       <Layout.AnnotatedSection id="schedule" title="Schedule" description={`Nightly rescoring, in the shop's time zone${shop.timezone ? ` (${shop.timezone})` : ''}.`}>
         <Card>
-          <Select label="Rescore every night at" options={HOURS} value={form.nightlyHour} onChange={set('nightlyHour')} />
+          <Select label="Rescore every night at" options={HOURS} value={form.nightlyHour} onChange={set('nightlyHour')} error={errors.nightlyHour} />
         </Card>
       </Layout.AnnotatedSection>
       <Layout.Section>
-        <InlineStack align="end">
-          <Button variant="primary" onClick={() => void save()} loading={saving} disabled={!dirty || Object.keys(errors).length > 0}>
+        <InlineStack align="end" blockAlign="center" gap="300">
+          {blocking ? (
+            <Text as="p" tone="critical">
+              Correct the fields marked above to save.
+            </Text>
+          ) : null}
+          {saveError ? (
+            <div role="alert">
+              <Text as="p" tone="critical">
+                Couldn&apos;t save: {saveError.message}
+              </Text>
+            </div>
+          ) : null}
+          <Button variant="primary" onClick={() => void save()} loading={saving} disabled={!dirty || blocking}>
             Save
           </Button>
         </InlineStack>

@@ -22,8 +22,10 @@ const OVERVIEW = {
   repeat_rate: 0.655,
   retention_rate: 0.412,
   retention_trend: [
-    {month: '2011-01', rate: 0.3},
-    {month: '2011-02', rate: 0.35},
+    {month: '2010-12', rate: 0, buyers: 90, returning: 0, returning_rate: 0, partial: false},
+    {month: '2011-01', rate: 0.3, buyers: 100, returning: 20, returning_rate: 0.2, partial: false},
+    {month: '2011-02', rate: 0.33, buyers: 110, returning: 33, returning_rate: 0.3, partial: false},
+    {month: '2011-03', rate: 0.35, buyers: 12, returning: 6, returning_rate: 0.5, partial: true},
   ],
   avg_historical_clv: 2048.7,
   avg_predicted_clv: 512.25,
@@ -42,10 +44,26 @@ describe('Overview', () => {
     expect(metric('avg_historical_clv')).toBe('£2,048.70');
     expect(metric('avg_predicted_clv')).toBe('£512.25');
     expect(metric('clv_cac')).toBe('4.3×');
-    expect(screen.getByRole('group', {name: /monthly retention rate/i})).toBeInTheDocument();
-    // The chart's data table holds every point.
+    expect(metric('retention_rate')).toBe('41.2%');
+    // Shopify's words, each with its definition on hover and focus.
+    expect(screen.getByText('Returning customer rate')).toHaveAttribute('title', expect.stringMatching(/more than one order/));
+    expect(screen.getByText('Orders from returning customers')).toHaveAttribute('title', expect.stringMatching(/not the customer's first/));
+    for (const el of document.querySelectorAll('.cvo-metric-grid h3')) {
+      expect(el.querySelector('[data-definition]'), el.textContent ?? '').not.toBeNull();
+    }
+    // Retention by month, not cumulative, the current month marked.
+    expect(screen.getByRole('group', {name: /returning customer rate by month/i})).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', {name: 'Show data table'}));
-    expect(screen.getByRole('table', {name: 'Monthly retention rate'})).toHaveTextContent('Feb 2011');
+    // The first month of history (nobody can have ordered before) and the
+    // month not over are not drawn; the latter is stated with its figure.
+    const table = screen.getByRole('table', {name: 'Returning customer rate by month'});
+    expect(Array.from(table.querySelectorAll('tbody tr')).map((r) => r.textContent)).toEqual(['Jan 201120.0%', 'Feb 201130.0%']);
+    expect(metric('retention_partial')).toBe('Mar 2011 so far (the month is not over): 50.0% of 12 customers had ordered before.');
+    // Model names are explained in the help panel.
+    await userEvent.click(screen.getByRole('button', {name: 'How this is computed'}));
+    expect(screen.getByText('MBG/NBD (the default purchase model)')).toBeInTheDocument();
+    expect(screen.getByText('P(alive)')).toBeInTheDocument();
+    expect(screen.getByText(/a “score” of 9\.9 is very far|a "score" of 9\.9 is very far/)).toBeInTheDocument();
   });
 
   it('shows a skeleton while loading', () => {
@@ -58,7 +76,7 @@ describe('Overview', () => {
     await waitFor(() => expect(pageState('overview')).toBe('ready'));
     expect(metric('customers')).toBe('10');
     expect(metric('avg_predicted_clv')).toBe('—');
-    expect(screen.getByText('No retention history yet.')).toBeInTheDocument();
+    expect(screen.getByText('No returning customers by month yet.')).toBeInTheDocument();
   });
 
   it('shows an empty state before the first scoring', async () => {
@@ -71,7 +89,7 @@ describe('Overview', () => {
     const shop = {...SHOP, status: {sync: {phase: 'orders', percent: 40, started_at: '2026-11-20T10:00:00Z'}}};
     renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
     await waitFor(() => expect(pageState('overview')).toBe('empty'));
-    expect(screen.getByText(/being imported/)).toBeInTheDocument();
+    expect(screen.getByText(/appear here by themselves/)).toBeInTheDocument();
     expect((screen.getByRole('progressbar') as HTMLProgressElement).value).toBe(40);
   });
 
@@ -79,7 +97,8 @@ describe('Overview', () => {
     const shop = {...SHOP, status: {sync: {phase: 'done'}, scoring: {state: 'running'}}};
     renderWithApp(<OverviewPage />, {api: fakeApi({'/api/overview': new ApiError('The shop has not been scored yet.', 404)}), shop});
     await waitFor(() => expect(pageState('overview')).toBe('empty'));
-    expect(screen.getByText('The shop has not been scored yet.')).toBeInTheDocument();
+    // Work is under way, so the card says what comes, not the API's 404.
+    expect(screen.getByText(/appear here by themselves/)).toBeInTheDocument();
     expect(screen.getByText(/Scoring your customers/)).toBeInTheDocument();
   });
 
@@ -198,6 +217,30 @@ describe('Customers', () => {
     await waitFor(() =>
       expect(api.calls.map((c) => c.path)).toContain(`/api/customers?q=ann&group=soulmates&page=1&per_page=${PER_PAGE}`),
     );
+  });
+
+  it('caps the search beside the field and does not send it', async () => {
+    const api = fakeApi({'/api/customers': () => page(1, 1)});
+    renderWithApp(<CustomersPage />, {api});
+    await screen.findByText('Customer on page 1');
+    fireEvent.change(screen.getByLabelText('Search customers'), {target: {value: 'x'.repeat(10000)}});
+    expect(await screen.findByText('Search is at most 200 characters; this has 10,000. Shorten it to search.')).toBeInTheDocument();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api.calls.some((c) => c.path.includes('q='))).toBe(false);
+    expect(screen.queryByRole('button', {name: 'Try again'})).toBeNull();
+  });
+
+  it("shows the server's refusal of a search beside the field, with no useless retry", async () => {
+    const api = fakeApi({
+      '/api/customers': (path: string) =>
+        path.includes('q=') ? new ApiError('Search contains control characters.', 400, 'r', 'q') : page(1, 1),
+    });
+    renderWithApp(<CustomersPage />, {api});
+    await screen.findByText('Customer on page 1');
+    fireEvent.change(screen.getByLabelText('Search customers'), {target: {value: 'a\u0007b'}});
+    expect(await screen.findByText('Search contains control characters.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Search customers')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.queryByRole('button', {name: 'Try again'})).toBeNull();
   });
 
   it('shows an error banner', async () => {
@@ -329,7 +372,7 @@ describe('Settings', () => {
     const api = fakeApi({'/api/settings': SETTINGS, 'PUT /api/settings': (_p: string, body: unknown) => body});
     renderWithApp(<SettingsPage />, {api});
     await waitFor(() => expect(pageState('settings')).toBe('ready'));
-    expect(screen.getByLabelText('Default margin')).toHaveValue(45);
+    expect(screen.getByLabelText('Default margin')).toHaveValue('45');
     const save = screen.getByRole('button', {name: 'Save'});
     expect(save).toHaveAttribute('aria-disabled', 'true');
 
@@ -348,6 +391,34 @@ describe('Settings', () => {
       value_tags: {predicted_value_tier: true, churn_risk: true},
       schedule: {nightly_hour: 4},
     });
+  });
+
+  it('shows a refusal by the server beside its field, in the unit shown, near Save', async () => {
+    const api = fakeApi({
+      '/api/settings': SETTINGS,
+      'PUT /api/settings': new ApiError('Default margin must be above 0 and at most 1 (e.g. 0.45 for 45%).', 400, 'r', 'default_margin'),
+    });
+    renderWithApp(<SettingsPage />, {api});
+    await waitFor(() => expect(pageState('settings')).toBe('ready'));
+    fireEvent.change(screen.getByLabelText('Default margin'), {target: {value: '35'}});
+    await userEvent.click(screen.getByRole('button', {name: 'Save'}));
+    const margin = screen.getByLabelText('Default margin');
+    await waitFor(() => expect(margin).toHaveAttribute('aria-invalid', 'true'));
+    expect(document.getElementById(margin.getAttribute('aria-describedby')!.split(' ')[0])).toHaveTextContent('Enter a margin above 0 and at most 100%.');
+    expect(screen.queryByText(/at most 1 \(e\.g\./)).toBeNull();
+    expect(screen.getByText('Correct the fields marked above to save.')).toBeInTheDocument();
+    // Editing the field clears the server's refusal.
+    fireEvent.change(margin, {target: {value: '36'}});
+    await waitFor(() => expect(margin).not.toHaveAttribute('aria-invalid', 'true'));
+  });
+
+  it('refuses 1e3 beside the field instead of saving 1000', async () => {
+    const api = fakeApi({'/api/settings': SETTINGS, 'PUT /api/settings': (_p: string, body: unknown) => body});
+    renderWithApp(<SettingsPage />, {api});
+    await waitFor(() => expect(pageState('settings')).toBe('ready'));
+    fireEvent.change(screen.getByLabelText('Customer acquisition cost (CAC)'), {target: {value: '1e3'}});
+    expect(await screen.findByText(/exponent notation/)).toBeInTheDocument();
+    expect(screen.getByRole('button', {name: 'Save'})).toHaveAttribute('aria-disabled', 'true');
   });
 
   it('refuses an invalid tag prefix', async () => {

@@ -190,6 +190,39 @@ func (e ScoreExplanationDimension) Valid() bool {
 	}
 }
 
+// Defines values for ShopStatusStage.
+const (
+	StageReady         ShopStatusStage = "ready"
+	StageScoring       ShopStatusStage = "scoring"
+	StageScoringFailed ShopStatusStage = "scoring_failed"
+	StageScoringQueued ShopStatusStage = "scoring_queued"
+	StageSyncFailed    ShopStatusStage = "sync_failed"
+	StageSyncQueued    ShopStatusStage = "sync_queued"
+	StageSyncing       ShopStatusStage = "syncing"
+)
+
+// Valid indicates whether the value is a known member of the ShopStatusStage enum.
+func (e ShopStatusStage) Valid() bool {
+	switch e {
+	case StageReady:
+		return true
+	case StageScoring:
+		return true
+	case StageScoringFailed:
+		return true
+	case StageScoringQueued:
+		return true
+	case StageSyncFailed:
+		return true
+	case StageSyncQueued:
+		return true
+	case StageSyncing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SurveyLanguage.
 const (
 	SurveyLanguageAuto SurveyLanguage = "auto"
@@ -473,6 +506,7 @@ type Cohorts struct {
 	ByDiscountCode []SegmentRow    `json:"by_discount_code"`
 	BySource       []SegmentRow    `json:"by_source"`
 	Monthly        []MonthlyCohort `json:"monthly"`
+	PartialMonth   *Month          `json:"partial_month,omitempty"`
 	Window         Window          `json:"window"`
 }
 
@@ -567,8 +601,11 @@ type EmpiricalParams struct {
 // Error defines model for Error.
 type Error struct {
 	// Error A message for the merchant.
-	Error     string `json:"error"`
-	RequestId string `json:"request_id"`
+	Error string `json:"error"`
+
+	// Field The input the message is about, as the request names it (default_margin, schedule.nightly_hour), so a form can show it beside that field.
+	Field     *string `json:"field,omitempty"`
+	RequestId string  `json:"request_id"`
 }
 
 // ExportBody The gathered data, as stored when the data request came.
@@ -991,9 +1028,24 @@ type ReportSegment struct {
 
 // RetentionPoint defines model for RetentionPoint.
 type RetentionPoint struct {
-	Customers int     `json:"customers"`
-	Month     Month   `json:"month"`
-	Rate      float64 `json:"rate"`
+	// Buyers Customers with a purchase in the month.
+	Buyers int `json:"buyers"`
+
+	// Customers Customers acquired by the month's end.
+	Customers int   `json:"customers"`
+	Month     Month `json:"month"`
+
+	// Partial The month has not ended: its figures are so far.
+	Partial bool `json:"partial"`
+
+	// Rate Cumulative: share of the customers acquired by the month's end who had a second purchase by then.
+	Rate float64 `json:"rate"`
+
+	// Returning Of the month's buyers, those who had bought in an earlier month.
+	Returning int `json:"returning"`
+
+	// ReturningRate The month's returning customer rate: returning over buyers.
+	ReturningRate float64 `json:"returning_rate"`
 }
 
 // Scale defines model for Scale.
@@ -1121,9 +1173,15 @@ type ShopStatus struct {
 	Deliveries *DeliveriesStatus `json:"deliveries,omitempty"`
 	Scoring    *ScoringStatus    `json:"scoring,omitempty"`
 
+	// Stage Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+	Stage *ShopStatusStage `json:"stage,omitempty"`
+
 	// Sync Where the history import stands; phase is empty before the first sync.
 	Sync *SyncStatus `json:"sync,omitempty"`
 }
+
+// ShopStatusStage Where the shop stands on its way to figures, so the page knows from its very first answer whether to keep asking: sync_queued (installed, the first import not started yet), syncing, scoring_queued (imported, the first scoring not started yet), scoring, ready (a scoring succeeded; later syncs and scorings show in sync and scoring), or sync_failed / scoring_failed (stopped before any figures; the error says why).
+type ShopStatusStage string
 
 // ShopifyCrosswalk defines model for ShopifyCrosswalk.
 type ShopifyCrosswalk struct {
