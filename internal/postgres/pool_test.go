@@ -117,7 +117,9 @@ func TestSyncLockAndMergeFitTheBudget(t *testing.T) {
 	defer cancel()
 	_, url := pgtest.NewWithURL(t)
 	size := postgres.WorkerPoolSize(1)
-	db := openSized(t, withParam(url, fmt.Sprintf("pool_max_conns=%d", size)), postgres.Options{AcquireWait: 500 * time.Millisecond})
+	// Long enough for a loaded machine to dial the connection the busy
+	// shop's check needs; the other shop's refusal waits it out once.
+	db := openSized(t, withParam(url, fmt.Sprintf("pool_max_conns=%d", size)), postgres.Options{AcquireWait: 2 * time.Second})
 	for range postgres.ReserveConns {
 		c, err := db.Pool.Acquire(ctx)
 		require.NoError(t, err)

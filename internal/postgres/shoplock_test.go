@@ -45,11 +45,17 @@ func TestShopLocks(t *testing.T) {
 	for i, tc := range jobLocks(nil) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Room for the lock's budget and one connection more.
-			db := openSized(t, withParam(url, fmt.Sprintf("pool_max_conns=%d", tc.conns+1)), postgres.Options{AcquireWait: 300 * time.Millisecond})
+			// The acquire wait is short enough to keep the test quick where
+			// it must run out, and long enough for a loaded machine (with
+			// -race) to dial a connection where it must not.
+			db := openSized(t, withParam(url, fmt.Sprintf("pool_max_conns=%d", tc.conns+1)), postgres.Options{AcquireWait: 2 * time.Second})
 			lock := jobLocks(db)[i].lock
 			held, ok, err := lock(ctx, shop)
 			require.NoError(t, err)
 			require.True(t, ok)
+			// A failed check must not leave the lock's connection out, or
+			// closing the pool would wait for it forever.
+			t.Cleanup(held.Release)
 
 			_, err = db.Reserve(ctx, 2)
 			require.ErrorIs(t, err, postgres.ErrPoolExhausted, "the whole budget is reserved with the lock")
