@@ -76,7 +76,11 @@ func (s *Server) mountSurveyPage(store SurveyAnswers, signer *survey.Signer) {
 
 // headers replace the admin page's policies: no framing at all, scripts
 // and styles only by the answer's nonce, forms posting only here, and no
-// Referer, since the URL is the capability.
+// Referer to any other origin, since the URL is the capability. The
+// policy is same-origin rather than no-referrer: under no-referrer a
+// browser sends the page's own form posts with "Origin: null", and one
+// without Sec-Fetch-Site (Safari before 16.4) could then not be told from
+// another site, so its customers could not answer.
 func (p *surveyPages) headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		nonce := make([]byte, 16)
@@ -86,7 +90,7 @@ func (p *surveyPages) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+n+"'; script-src 'nonce-"+n+
 			"'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Robots-Tag", "noindex, nofollow")
 		h.Set("X-Frame-Options", "DENY")
@@ -316,7 +320,7 @@ func ignoreAnswered(err error) error {
 // sameOrigin admits a POST whose browser says it comes from this app's
 // own pages, or that says nothing (no browser at all, which holds the link
 // anyway). Sec-Fetch-Site is the browser's own word and pages cannot set
-// it. The page's Referrer-Policy is no-referrer, so Chromium sends its
+// it. A page still open under the former no-referrer policy sends its
 // form posts with "Origin: null": that is accepted only with
 // Sec-Fetch-Site: same-origin, because a sandboxed frame on another site
 // sends "null" too.

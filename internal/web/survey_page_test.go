@@ -114,7 +114,7 @@ func TestSurveyPageShowsTheFormWithTheClickedScore(t *testing.T) {
 	assert.Contains(t, csp, "frame-ancestors 'none'")
 	assert.Contains(t, csp, "form-action 'self'")
 	assert.NotContains(t, csp, "unsafe-inline")
-	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"), "the link must not leak as a Referer")
+	assert.Contains(t, []string{"no-referrer", "same-origin"}, h.Get("Referrer-Policy"), "the link must not leak as a Referer to another origin")
 	assert.Equal(t, "no-store", h.Get("Cache-Control"))
 
 	got, err := f.store.CustomerResponses(context.Background(), f.shop, 1001)
@@ -223,7 +223,7 @@ func TestSurveyAnswersReplaceAndStayOne(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, rec.Code)
 	rec = f.post(tok, url.Values{"score": {"0"}}, "192.0.2.2:1", map[string]string{"Origin": "null"})
 	assert.Equal(t, http.StatusForbidden, rec.Code, "a sandboxed frame elsewhere sends Origin: null")
-	// The page's own form under Referrer-Policy: no-referrer.
+	// The page's own form when the browser blanks its origin.
 	rec = f.post(tok, url.Values{"score": {"9"}}, "192.0.2.2:1", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
 	assert.Equal(t, http.StatusOK, rec.Code)
 	got, err = f.store.CustomerResponses(ctx, f.shop, 2002)
@@ -277,4 +277,33 @@ func TestSurveyPageIsRateLimited(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 10, limited)
+}
+
+// browserOrigin is the Origin header a browser following the Fetch
+// standard ("append a request Origin header") sends with a same-origin,
+// non-CORS POST (a form's) from a page served under the given
+// Referrer-Policy, on https.
+func browserOrigin(policy, pageOrigin string) string {
+	switch policy {
+	case "no-referrer":
+		return "null"
+	default: // same-origin, strict-origin…, origin…, unsafe-url: the request is same-origin and stays on https
+		return pageOrigin
+	}
+}
+
+func TestSurveyFormPostsFromBrowsersWithoutFetchMetadata(t *testing.T) {
+	// Safari before 16.4 (iOS 15 and older phones) sends no Sec-Fetch-Site:
+	// its Origin header alone must show the form is the page's own.
+	f := newSurveyFixture(t)
+	tok := f.link(2102, time.Now().Add(24*time.Hour))
+	page := f.get(tok, "", nil)
+	require.Equal(t, http.StatusOK, page.Code)
+	origin := browserOrigin(page.Header().Get("Referrer-Policy"), "https://app.example")
+	rec := f.post(tok, url.Values{"score": {"8"}, "why": {"Good service"}}, "192.0.2.21:1", map[string]string{"Origin": origin})
+	require.Equal(t, http.StatusOK, rec.Code, "the page's own form is accepted: %s", rec.Body.String())
+	got, err := f.store.CustomerResponses(context.Background(), f.shop, 2102)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, 8, *got[0].NPS)
 }
