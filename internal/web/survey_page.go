@@ -51,7 +51,11 @@ const (
 	surveyPerLinkPerMinute    = 20
 	surveyPerAddressPerMinute = 60
 	surveyLimiterKeys         = 10_000
-	surveyBodyLimit           = "64K"
+	// surveyBodyBytes fits the longest valid answer: the open question and
+	// every custom one as text boxes filled to their limit with characters
+	// a browser percent-encodes as twelve bytes (emoji), and room for the
+	// field names and scores.
+	surveyBodyBytes = (1+survey.MaxQuestions)*survey.MaxAnswerText*12 + 16<<10
 )
 
 type surveyPages struct {
@@ -69,7 +73,7 @@ func (s *Server) mountSurveyPage(store SurveyAnswers, signer *survey.Signer) {
 	p := &surveyPages{store: store, signer: signer, appURL: u, server: s, now: time.Now,
 		perLink: newRateLimiter(surveyPerLinkPerMinute, time.Minute, surveyLimiterKeys),
 		perAddr: newRateLimiter(surveyPerAddressPerMinute, time.Minute, surveyLimiterKeys)}
-	g := s.echo.Group(strings.TrimSuffix(survey.PathPrefix, "/"), p.headers, middleware.BodyLimit(surveyBodyLimit))
+	g := s.echo.Group(strings.TrimSuffix(survey.PathPrefix, "/"), p.headers, middleware.BodyLimit(strconv.Itoa(surveyBodyBytes)))
 	g.GET("/:token", p.show)
 	g.POST("/:token", p.answer)
 }

@@ -307,3 +307,30 @@ func TestSurveyFormPostsFromBrowsersWithoutFetchMetadata(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, 8, *got[0].NPS)
 }
+
+func TestLongestValidAnswersFitTheBodyLimit(t *testing.T) {
+	// Every text box filled to its limit with characters a browser sends
+	// as twelve bytes each (emoji) is a valid answer and must be read,
+	// not refused as too large.
+	f := newSurveyFixture(t)
+	f.sv.Questions = nil
+	for i := range survey.MaxQuestions {
+		f.sv.Questions = append(f.sv.Questions, survey.Question{ID: fmt.Sprintf("t%d", i), Kind: survey.Text, Text: fmt.Sprint("Tell us more ", i)})
+	}
+	require.NoError(t, f.sv.Validate())
+	_, err := f.store.Update(context.Background(), f.sv)
+	require.NoError(t, err)
+	tok := f.link(2203, time.Now().Add(24*time.Hour))
+	long := strings.Repeat("😀", survey.MaxAnswerText)
+	form := url.Values{"score": {"7"}, "why": {long}}
+	for _, q := range f.sv.Questions {
+		form.Set("q_"+q.ID, long)
+	}
+	rec := f.post(tok, form, "192.0.2.22:1", nil)
+	require.Equal(t, http.StatusOK, rec.Code, "%d bytes", len(form.Encode()))
+	got, err := f.store.CustomerResponses(context.Background(), f.shop, 2203)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, long, got[0].Why)
+	assert.Len(t, got[0].Answers, survey.MaxQuestions)
+}
