@@ -102,7 +102,9 @@ func (s *SurveyStore) Get(ctx context.Context, shop string, id int64) (survey.Su
 }
 
 // ByID returns a survey by its id alone, for the public page: the id in a
-// link says which shop's key verifies it.
+// link says which shop's key verifies it. A survey of a shop that
+// uninstalled the app is closed to its customers (its stored status
+// stays, for a reinstall): the merchant can no longer read or close it.
 func (s *SurveyStore) ByID(ctx context.Context, id int64) (survey.Survey, error) {
 	var row surveyRow
 	err := s.db.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
@@ -112,7 +114,23 @@ func (s *SurveyStore) ByID(ctx context.Context, id int64) (survey.Survey, error)
 	if err != nil {
 		return survey.Survey{}, fmt.Errorf("get survey %d: %w", id, err)
 	}
-	return row.survey(), nil
+	sv := row.survey()
+	if sv.Status == survey.Active {
+		var left bool
+		if err := s.db.Pool.QueryRow(ctx, `SELECT `+shopUninstalled("$1::text"), sv.Shop).Scan(&left); err != nil {
+			return survey.Survey{}, fmt.Errorf("get survey %d: %w", id, err)
+		}
+		if left {
+			sv.Status = survey.Closed
+		}
+	}
+	return sv, nil
+}
+
+// shopUninstalled is an SQL condition: the shop named by the column left
+// the app (a shop with no row, as in tests that install none, has not).
+func shopUninstalled(shopColumn string) string {
+	return `EXISTS (SELECT 1 FROM shops WHERE shops.shop = ` + shopColumn + ` AND shops.uninstalled_at IS NOT NULL)`
 }
 
 // Create stores a new, validated survey and returns it with its id.
@@ -178,7 +196,8 @@ func uniqueViolation(err error) bool {
 }
 
 // ErrSurveyNotOpen means the survey was closed (or deleted, or put back to
-// draft) before the answer arrived, or the customer's data was redacted:
+// draft, or its shop uninstalled the app) before the answer arrived, or
+// the customer's data was redacted:
 // an old link of a forgotten customer stores nothing.
 var ErrSurveyNotOpen = cvo.Errorf(cvo.ECONFLICT, "The survey is closed.")
 
@@ -209,6 +228,7 @@ func (s *SurveyStore) Submit(ctx context.Context, shop string, r survey.Response
 			$4, $5, $6, $7
 		FROM surveys sv WHERE sv.shop = $1 AND sv.id = $2 AND sv.status = 'active'
 			AND NOT EXISTS (SELECT 1 FROM redacted_customers rc WHERE rc.shop = $1 AND rc.customer_id = $3)
+			AND NOT `+shopUninstalled("sv.shop")+`
 		ON CONFLICT (shop, survey_id, customer_id) DO UPDATE SET `+update+`,
 			grp = excluded.grp, submitted_at = now(), revisions = sr.revisions + 1
 		RETURNING revisions = 1`, shop, r.SurveyID, r.CustomerID, r.NPS, r.CES, r.Why, answers).Scan(&first)

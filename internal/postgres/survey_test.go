@@ -273,3 +273,39 @@ func TestImportResponsesForTheDemo(t *testing.T) {
 	require.Len(t, trend, 1)
 	assert.Equal(t, "2026-06", trend[0].Key)
 }
+
+func TestAnUninstalledShopsSurveysTakeNoAnswers(t *testing.T) {
+	// After app/uninstalled the merchant can no longer see, close or export
+	// a survey, yet its links live on in emails and metafields: answers
+	// (personal data) must not keep arriving for the 48 hours before
+	// shop/redact. A reinstall opens the surveys again.
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewSurveyStore(db)
+	shops := postgres.NewShopStore(db, keyring(t))
+	const shop = "left.myshopify.com"
+	require.NoError(t, shops.SaveInstall(ctx, shop, expiringToken("t", "r", time.Now().Add(time.Hour))))
+	sv := activeSurvey(t, store, shop, "stopped")
+	_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 1, NPS: intp(9)}, false)
+	require.NoError(t, err)
+
+	require.NoError(t, shops.MarkUninstalled(ctx, shop))
+	got, err := store.ByID(ctx, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Closed, got.Status, "the public page shows an uninstalled shop's survey as closed")
+	_, err = store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 2, NPS: intp(3)}, false)
+	assert.ErrorIs(t, err, postgres.ErrSurveyNotOpen)
+	rs, err := store.CustomerResponses(ctx, shop, 2)
+	require.NoError(t, err)
+	assert.Empty(t, rs)
+	kept, err := store.Get(ctx, shop, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Active, kept.Status, "the merchant's own setting is kept for a reinstall")
+
+	require.NoError(t, shops.SaveInstall(ctx, shop, expiringToken("t2", "r2", time.Now().Add(time.Hour))))
+	got, err = store.ByID(ctx, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Active, got.Status)
+	_, err = store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 2, NPS: intp(3)}, false)
+	assert.NoError(t, err)
+}
