@@ -309,3 +309,47 @@ func TestAnUninstalledShopsSurveysTakeNoAnswers(t *testing.T) {
 	_, err = store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 2, NPS: intp(3)}, false)
 	assert.NoError(t, err)
 }
+
+func TestAnAnswerRacingARedactionIsNotKept(t *testing.T) {
+	// customers/redact waits for the shop's data lock (a merge may hold
+	// it) with the customer's answers already deleted; an answer stored
+	// in that wait must not outlive the redaction.
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewSurveyStore(db)
+	privacy := postgres.NewPrivacyStore(db)
+	const shop = "race.myshopify.com"
+	sv := activeSurvey(t, store, shop, "stopped")
+	_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 42, NPS: intp(5)}, false)
+	require.NoError(t, err)
+
+	waiting := func() int {
+		var n int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE NOT l.granted AND a.datname = current_database()`).Scan(&n))
+		return n
+	}
+	merge, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer merge.Rollback(ctx) //nolint:errcheck
+	require.NoError(t, postgres.LockShopData(ctx, merge, shop, true))
+
+	redacted := make(chan error, 1)
+	go func() { redacted <- privacy.RedactCustomer(ctx, shop, cvo.CustomerRef{ID: "42"}) }()
+	require.Eventually(t, func() bool { return waiting() == 1 }, 10*time.Second, 5*time.Millisecond, "the redaction waits for the merge")
+
+	submitted := make(chan error, 1)
+	go func() {
+		_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 42, NPS: intp(9), Why: "my words"}, false)
+		submitted <- err
+	}()
+	// The answer either waits for the redaction or is stored now.
+	require.Eventually(t, func() bool { return waiting() == 2 || len(submitted) == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, merge.Rollback(ctx))
+	require.NoError(t, <-redacted)
+	assert.ErrorIs(t, <-submitted, postgres.ErrSurveyNotOpen, "the answer waited for the redaction and stored nothing")
+
+	rs, err := store.CustomerResponses(ctx, shop, 42)
+	require.NoError(t, err)
+	assert.Empty(t, rs, "no answer of a redacted customer is left")
+}
