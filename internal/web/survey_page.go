@@ -66,13 +66,22 @@ type surveyPages struct {
 	perAddr *rateLimiter
 	now     func() time.Time
 	server  *Server
+	// address is the client's address the per-address limit counts.
+	address func(*http.Request) string
 }
 
 func (s *Server) mountSurveyPage(store SurveyAnswers, signer *survey.Signer) {
 	u, _ := url.Parse(s.cfg.AppURL)
 	p := &surveyPages{store: store, signer: signer, appURL: u, server: s, now: time.Now,
 		perLink: newRateLimiter(surveyPerLinkPerMinute, time.Minute, surveyLimiterKeys),
-		perAddr: newRateLimiter(surveyPerAddressPerMinute, time.Minute, surveyLimiterKeys)}
+		perAddr: newRateLimiter(surveyPerAddressPerMinute, time.Minute, surveyLimiterKeys), address: clientAddress}
+	if len(s.cfg.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		p.address = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	g := s.echo.Group(strings.TrimSuffix(survey.PathPrefix, "/"), p.headers, middleware.BodyLimit(strconv.Itoa(surveyBodyBytes)))
 	g.GET("/:token", p.show)
 	g.POST("/:token", p.answer)
@@ -145,7 +154,7 @@ type opened struct {
 // explains why when it cannot be answered.
 func (p *surveyPages) open(c echo.Context) (opened, error) {
 	words := wordsFor("", c.Request().Header.Get("Accept-Language"))
-	if !p.perAddr.allow(clientAddress(c.Request())) {
+	if !p.perAddr.allow(p.address(c.Request())) {
 		return opened{}, p.message(c, http.StatusTooManyRequests, words, words.BusyTitle, words.BusyBody, nil)
 	}
 	token := c.Param("token")
@@ -365,10 +374,11 @@ func parseScore(v string, lo, hi int) (int, bool) {
 	return n, n >= lo && n <= hi
 }
 
-// clientAddress is the peer's address. Forwarded-for headers are not
-// read: anyone can write them, and a limit keyed by them limits nothing.
-// Behind a proxy every customer shares the proxy's address, which the
-// per-address limit is loose enough for at this page's traffic.
+// clientAddress is the peer's address, when no trusted proxy is
+// configured. Forwarded-for headers are then not read: anyone can write
+// them, and a limit keyed by them limits nothing. Behind a proxy, set
+// Config.TrustedProxies: otherwise every customer shares the proxy's
+// address, and an email campaign's clicks share one address's limit.
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

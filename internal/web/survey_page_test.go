@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,13 +36,20 @@ type surveyFixture struct {
 
 func newSurveyFixture(t *testing.T) surveyFixture {
 	t.Helper()
+	return newSurveyFixtureWith(t, func(*web.Config) {})
+}
+
+func newSurveyFixtureWith(t *testing.T, configure func(*web.Config)) surveyFixture {
+	t.Helper()
 	db := pgtest.New(t)
 	store := postgres.NewSurveyStore(db)
 	logs := &strings.Builder{}
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{logs, mu}, nil))
-	srv := web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
-		AdminBaseURL: func(s string) string { return "https://" + s }},
+	cfg := web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
+		AdminBaseURL: func(s string) string { return "https://" + s }}
+	configure(&cfg)
+	srv := web.NewServer(cfg,
 		web.Deps{Installer: noInstall{}, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log, Surveys: store})
 	shop := fmt.Sprintf("s%d.myshopify.com", time.Now().UnixNano())
 	tp, _ := survey.TemplateByID("why-stopped")
@@ -333,4 +341,36 @@ func TestLongestValidAnswersFitTheBodyLimit(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, long, got[0].Why)
 	assert.Len(t, got[0].Answers, survey.MaxQuestions)
+}
+
+func TestSurveyPageLimitsCustomersBehindATrustedProxyOneByOne(t *testing.T) {
+	// Behind a load balancer every request comes from its address: the
+	// per-address limit must count the customer it forwards for, or one
+	// email campaign's clicks share 60 requests a minute.
+	_, proxies, err := net.ParseCIDR("10.0.0.0/8")
+	require.NoError(t, err)
+	f := newSurveyFixtureWith(t, func(c *web.Config) { c.TrustedProxies = []*net.IPNet{proxies} })
+	link := func(i int) string { return f.link(int64(6000+i), time.Now().Add(24*time.Hour)) }
+	getFrom := func(peer, forwardedFor string, i int) int {
+		req := httptest.NewRequest(http.MethodGet, "/s/"+link(i), nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	count := func(get func(i int) int) (limited int) {
+		for i := range 70 {
+			if get(i) == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		return limited
+	}
+	assert.Zero(t, count(func(i int) int { return getFrom("10.0.0.7:443", fmt.Sprintf("198.51.100.%d", i), i) }),
+		"seventy customers through the proxy are seventy addresses")
+	assert.Equal(t, 10, count(func(i int) int { return getFrom("10.0.0.7:443", "192.0.2.50", i) }),
+		"one customer through the proxy is one address")
+	assert.Equal(t, 10, count(func(i int) int { return getFrom("203.0.113.9:1", fmt.Sprintf("198.51.100.%d", i), i) }),
+		"a peer that is no trusted proxy cannot choose its address")
 }
