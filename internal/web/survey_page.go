@@ -216,6 +216,9 @@ func (p *surveyPages) render(c echo.Context, status int, name string, d pageData
 // email chosen. The page saves that score by itself with a POST from its
 // script: a GET never changes anything, so mail scanners that follow every
 // link in a message record no score, while a customer's one click does.
+// The script first drops the score from the page's address, so the back
+// button or a reloaded tab does not save it again over a score the
+// customer chose on the form since.
 func (p *surveyPages) show(c echo.Context) error {
 	o, err := p.open(c)
 	if err != nil {

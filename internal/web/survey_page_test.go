@@ -374,3 +374,16 @@ func TestSurveyPageLimitsCustomersBehindATrustedProxyOneByOne(t *testing.T) {
 	assert.Equal(t, 10, count(func(i int) int { return getFrom("203.0.113.9:1", fmt.Sprintf("198.51.100.%d", i), i) }),
 		"a peer that is no trusted proxy cannot choose its address")
 }
+
+func TestTheClickedScoreIsSavedOncePerClick(t *testing.T) {
+	// The page saves the email's score by itself. Coming back to it (the
+	// back button after sending the form, a phone reloading a tab) must
+	// not save that score again over the one the customer chose since:
+	// the script takes the score out of the address before saving it.
+	f := newSurveyFixture(t)
+	body := f.get(f.link(2304, time.Now().Add(24*time.Hour)), "?score=3", nil).Body.String()
+	script := body[strings.Index(body, "<script"):]
+	replace := strings.Index(script, "history.replaceState(null,\"\",location.pathname)")
+	require.GreaterOrEqual(t, replace, 0, "the score leaves the address")
+	assert.Less(t, replace, strings.Index(script, "fetch("), "before the save, so no later load repeats it")
+}
