@@ -20,12 +20,16 @@ import (
 //     tryShopLock takes one with the job's whole connection budget (see
 //     Reserve), and tells a job whose shop is busy so at once;
 //   - the data lock is a transaction lock guarding a shop's imported rows:
-//     merges hold it shared, webhook writes and redactions exclusively.
+//     merges hold it shared, webhook writes and redactions exclusively;
+//   - the survey answer lock is a transaction lock per shop and customer:
+//     a survey answer and the customer's redaction take it, so an answer
+//     stored while a redaction runs cannot outlive it.
 const (
-	lockSync      int32 = 7281
-	lockRescore   int32 = 7282
-	lockShopData  int32 = 7283
-	lockWriteback int32 = 7284
+	lockSync           int32 = 7281
+	lockRescore        int32 = 7282
+	lockShopData       int32 = 7283
+	lockWriteback      int32 = 7284
+	lockSurveyCustomer int32 = 7285
 )
 
 // LockShopData takes the shop's data lock in tx until it ends: shared, as

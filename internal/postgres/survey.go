@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +103,9 @@ func (s *SurveyStore) Get(ctx context.Context, shop string, id int64) (survey.Su
 }
 
 // ByID returns a survey by its id alone, for the public page: the id in a
-// link says which shop's key verifies it.
+// link says which shop's key verifies it. A survey of a shop that
+// uninstalled the app is closed to its customers (its stored status
+// stays, for a reinstall): the merchant can no longer read or close it.
 func (s *SurveyStore) ByID(ctx context.Context, id int64) (survey.Survey, error) {
 	var row surveyRow
 	err := s.db.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
@@ -112,7 +115,23 @@ func (s *SurveyStore) ByID(ctx context.Context, id int64) (survey.Survey, error)
 	if err != nil {
 		return survey.Survey{}, fmt.Errorf("get survey %d: %w", id, err)
 	}
-	return row.survey(), nil
+	sv := row.survey()
+	if sv.Status == survey.Active {
+		var left bool
+		if err := s.db.Pool.QueryRow(ctx, `SELECT `+shopUninstalled("$1::text"), sv.Shop).Scan(&left); err != nil {
+			return survey.Survey{}, fmt.Errorf("get survey %d: %w", id, err)
+		}
+		if left {
+			sv.Status = survey.Closed
+		}
+	}
+	return sv, nil
+}
+
+// shopUninstalled is an SQL condition: the shop named by the column left
+// the app (a shop with no row, as in tests that install none, has not).
+func shopUninstalled(shopColumn string) string {
+	return `EXISTS (SELECT 1 FROM shops WHERE shops.shop = ` + shopColumn + ` AND shops.uninstalled_at IS NOT NULL)`
 }
 
 // Create stores a new, validated survey and returns it with its id.
@@ -178,7 +197,8 @@ func uniqueViolation(err error) bool {
 }
 
 // ErrSurveyNotOpen means the survey was closed (or deleted, or put back to
-// draft) before the answer arrived, or the customer's data was redacted:
+// draft, or its shop uninstalled the app) before the answer arrived, or
+// the customer's data was redacted:
 // an old link of a forgotten customer stores nothing.
 var ErrSurveyNotOpen = cvo.Errorf(cvo.ECONFLICT, "The survey is closed.")
 
@@ -201,14 +221,25 @@ func (s *SurveyStore) Submit(ctx context.Context, shop string, r survey.Response
 	if scoresOnly {
 		update = `nps = COALESCE(excluded.nps, sr.nps), ces = COALESCE(excluded.ces, sr.ces)`
 	}
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("submit response of %s: %w", shop, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	// A redaction of this customer running now holds the lock until it
+	// commits; the insert below then sees its redacted_customers row.
+	if err := lockSurveyAnswers(ctx, tx, shop, r.CustomerID); err != nil {
+		return false, fmt.Errorf("submit response of %s: %w", shop, err)
+	}
 	var first bool
-	err = s.db.Pool.QueryRow(ctx, `INSERT INTO survey_responses AS sr (shop, survey_id, customer_id, grp, nps, ces, why, answers)
+	err = tx.QueryRow(ctx, `INSERT INTO survey_responses AS sr (shop, survey_id, customer_id, grp, nps, ces, why, answers)
 		SELECT $1, sv.id, $3, COALESCE((SELECT cs.grp FROM customer_scores cs
 				WHERE cs.shop = $1 AND cs.customer_id = $3 AND cs.scoring_id =
 					(SELECT id FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC LIMIT 1)), ''),
 			$4, $5, $6, $7
 		FROM surveys sv WHERE sv.shop = $1 AND sv.id = $2 AND sv.status = 'active'
 			AND NOT EXISTS (SELECT 1 FROM redacted_customers rc WHERE rc.shop = $1 AND rc.customer_id = $3)
+			AND NOT `+shopUninstalled("sv.shop")+`
 		ON CONFLICT (shop, survey_id, customer_id) DO UPDATE SET `+update+`,
 			grp = excluded.grp, submitted_at = now(), revisions = sr.revisions + 1
 		RETURNING revisions = 1`, shop, r.SurveyID, r.CustomerID, r.NPS, r.CES, r.Why, answers).Scan(&first)
@@ -218,7 +249,17 @@ func (s *SurveyStore) Submit(ctx context.Context, shop string, r survey.Response
 	if err != nil {
 		return false, fmt.Errorf("submit response of %s: %w", shop, err)
 	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("submit response of %s: %w", shop, err)
+	}
 	return first, nil
+}
+
+// lockSurveyAnswers takes, until tx ends, the lock that orders a
+// customer's survey answers and their redaction.
+func lockSurveyAnswers(ctx context.Context, tx pgx.Tx, shop string, customerID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2 || '/' || $3::bigint))`, lockSurveyCustomer, shop, customerID)
+	return err
 }
 
 // StoredResponse is a response as stored, with its survey's title.
@@ -474,13 +515,37 @@ func (s *SurveyStore) ExpireResponses(ctx context.Context, now time.Time) (int64
 // the customer's own words, which no aggregate needs kept.
 // A customer named only by email is found by it, so this runs before the
 // customer's row loses its email.
+// The customers' answer locks are held to the commit, after which
+// redacted_customers names them: an answer arriving meanwhile waits, then
+// stores nothing.
 func redactSurveyResponses(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error {
-	id, _ := customerIDOf(c)
-	if id == 0 && c.Email == "" {
+	ids := []int64{}
+	if id, ok := customerIDOf(c); ok {
+		ids = append(ids, id)
+	}
+	if c.Email != "" {
+		rows, err := tx.Query(ctx, `SELECT id FROM customers WHERE shop = $1 AND lower(email) = lower($2)`, shop, c.Email)
+		if err != nil {
+			return fmt.Errorf("survey responses: %w", err)
+		}
+		more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("survey responses: %w", err)
+		}
+		ids = append(ids, more...)
+	}
+	// One order for every taker, so two redactions never deadlock.
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for _, id := range ids {
+		if err := lockSurveyAnswers(ctx, tx, shop, id); err != nil {
+			return fmt.Errorf("survey responses: %w", err)
+		}
+	}
+	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM survey_responses WHERE shop = $1 AND (customer_id = $2
-		OR ($3 <> '' AND customer_id IN (SELECT id FROM customers WHERE shop = $1 AND lower(email) = lower($3))))`, shop, id, c.Email); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM survey_responses WHERE shop = $1 AND customer_id = ANY($2)`, shop, ids); err != nil {
 		return fmt.Errorf("survey responses: %w", err)
 	}
 	return nil

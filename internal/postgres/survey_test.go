@@ -273,3 +273,83 @@ func TestImportResponsesForTheDemo(t *testing.T) {
 	require.Len(t, trend, 1)
 	assert.Equal(t, "2026-06", trend[0].Key)
 }
+
+func TestAnUninstalledShopsSurveysTakeNoAnswers(t *testing.T) {
+	// After app/uninstalled the merchant can no longer see, close or export
+	// a survey, yet its links live on in emails and metafields: answers
+	// (personal data) must not keep arriving for the 48 hours before
+	// shop/redact. A reinstall opens the surveys again.
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewSurveyStore(db)
+	shops := postgres.NewShopStore(db, keyring(t))
+	const shop = "left.myshopify.com"
+	require.NoError(t, shops.SaveInstall(ctx, shop, expiringToken("t", "r", time.Now().Add(time.Hour))))
+	sv := activeSurvey(t, store, shop, "stopped")
+	_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 1, NPS: intp(9)}, false)
+	require.NoError(t, err)
+
+	require.NoError(t, shops.MarkUninstalled(ctx, shop))
+	got, err := store.ByID(ctx, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Closed, got.Status, "the public page shows an uninstalled shop's survey as closed")
+	_, err = store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 2, NPS: intp(3)}, false)
+	assert.ErrorIs(t, err, postgres.ErrSurveyNotOpen)
+	rs, err := store.CustomerResponses(ctx, shop, 2)
+	require.NoError(t, err)
+	assert.Empty(t, rs)
+	kept, err := store.Get(ctx, shop, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Active, kept.Status, "the merchant's own setting is kept for a reinstall")
+
+	require.NoError(t, shops.SaveInstall(ctx, shop, expiringToken("t2", "r2", time.Now().Add(time.Hour))))
+	got, err = store.ByID(ctx, sv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, survey.Active, got.Status)
+	_, err = store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 2, NPS: intp(3)}, false)
+	assert.NoError(t, err)
+}
+
+func TestAnAnswerRacingARedactionIsNotKept(t *testing.T) {
+	// customers/redact waits for the shop's data lock (a merge may hold
+	// it) with the customer's answers already deleted; an answer stored
+	// in that wait must not outlive the redaction.
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewSurveyStore(db)
+	privacy := postgres.NewPrivacyStore(db)
+	const shop = "race.myshopify.com"
+	sv := activeSurvey(t, store, shop, "stopped")
+	_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 42, NPS: intp(5)}, false)
+	require.NoError(t, err)
+
+	waiting := func() int {
+		var n int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE NOT l.granted AND a.datname = current_database()`).Scan(&n))
+		return n
+	}
+	merge, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer merge.Rollback(ctx) //nolint:errcheck
+	require.NoError(t, postgres.LockShopData(ctx, merge, shop, true))
+
+	redacted := make(chan error, 1)
+	go func() { redacted <- privacy.RedactCustomer(ctx, shop, cvo.CustomerRef{ID: "42"}) }()
+	require.Eventually(t, func() bool { return waiting() == 1 }, 10*time.Second, 5*time.Millisecond, "the redaction waits for the merge")
+
+	submitted := make(chan error, 1)
+	go func() {
+		_, err := store.Submit(ctx, shop, survey.Response{SurveyID: sv.ID, CustomerID: 42, NPS: intp(9), Why: "my words"}, false)
+		submitted <- err
+	}()
+	// The answer either waits for the redaction or is stored now.
+	require.Eventually(t, func() bool { return waiting() == 2 || len(submitted) == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, merge.Rollback(ctx))
+	require.NoError(t, <-redacted)
+	assert.ErrorIs(t, <-submitted, postgres.ErrSurveyNotOpen, "the answer waited for the redaction and stored nothing")
+
+	rs, err := store.CustomerResponses(ctx, shop, 42)
+	require.NoError(t, err)
+	assert.Empty(t, rs, "no answer of a redacted customer is left")
+}

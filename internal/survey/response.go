@@ -53,7 +53,7 @@ func (s *Survey) Check(r *Response) error {
 	if r.CES != nil && (s.CESQuestion == "" || *r.CES < CESMin || *r.CES > CESMax) {
 		return bad("The effort score must be a whole number from 1 to 7.")
 	}
-	r.Why = strings.TrimSpace(r.Why)
+	r.Why = plainText(r.Why)
 	if r.Why != "" && s.WhyQuestion == "" {
 		return bad("This survey has no open question.")
 	}
@@ -69,7 +69,7 @@ func (s *Survey) Check(r *Response) error {
 		}
 		seen[a.QuestionID] = true
 		q := s.Questions[i]
-		a.Text = strings.TrimSpace(a.Text)
+		a.Text = plainText(a.Text)
 		switch q.Kind {
 		case Text:
 			if len(a.Choices) > 0 || !validText(a.Text) {
@@ -98,6 +98,13 @@ func (s *Survey) Check(r *Response) error {
 	r.Answers = kept
 	return nil
 }
+
+// lineBreaks turns the CRLF (and lone CR) a browser submits for each line
+// break of a textarea into a newline: the box counted each break as one
+// character against its maxlength, and so must the limit here.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+func plainText(s string) string { return strings.TrimSpace(lineBreaks.Replace(s)) }
 
 func validText(s string) bool {
 	return utf8.RuneCountInString(s) <= MaxAnswerText && printable(s)

@@ -92,3 +92,26 @@ func TestCheckAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckCountsALineBreakOnceAsTheTextBoxDoes(t *testing.T) {
+	// A browser's textarea counts a line break as one character against
+	// its maxlength but submits it as CRLF: what the box allowed must pass,
+	// and is stored with plain newlines.
+	tp, _ := survey.TemplateByID("why-stopped")
+	s := tp.Survey
+	s.Normalize()
+	typed := strings.Repeat("ab\n", survey.MaxAnswerText/3) + "ok"
+	require.LessOrEqual(t, len([]rune(typed)), survey.MaxAnswerText)
+	sent := strings.ReplaceAll(typed, "\n", "\r\n")
+	r := survey.Response{Why: sent, Answers: []survey.Answer{{QuestionID: "comeback", Text: sent}}}
+	require.NoError(t, s.Check(&r))
+	assert.Equal(t, typed, r.Why)
+	assert.Equal(t, typed, r.Answers[0].Text)
+
+	// A lone CR (old Mac line end) is a line break too; over the limit is still over.
+	r = survey.Response{Why: "a\rb"}
+	require.NoError(t, s.Check(&r))
+	assert.Equal(t, "a\nb", r.Why)
+	r = survey.Response{Why: strings.Repeat("a\r\n", survey.MaxAnswerText/2+1)}
+	assert.Error(t, s.Check(&r))
+}

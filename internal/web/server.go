@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -34,6 +35,11 @@ type Config struct {
 	// local App Bridge stand-in that gets session tokens from the simulator
 	// at this origin, because Shopify's CDN script cannot load there.
 	SimulatorOrigin string
+	// TrustedProxies are the load balancers or proxies in front of the
+	// app (TRUSTED_PROXIES): from their addresses alone, the survey page's
+	// per-address limit reads the customer's address from X-Forwarded-For.
+	// Empty: the TCP peer is the address, and forwarded-for is ignored.
+	TrustedProxies []*net.IPNet
 }
 
 // Installer installs shops and reports their state.

@@ -51,7 +51,11 @@ const (
 	surveyPerLinkPerMinute    = 20
 	surveyPerAddressPerMinute = 60
 	surveyLimiterKeys         = 10_000
-	surveyBodyLimit           = "64K"
+	// surveyBodyBytes fits the longest valid answer: the open question and
+	// every custom one as text boxes filled to their limit with characters
+	// a browser percent-encodes as twelve bytes (emoji), and room for the
+	// field names and scores.
+	surveyBodyBytes = (1+survey.MaxQuestions)*survey.MaxAnswerText*12 + 16<<10
 )
 
 type surveyPages struct {
@@ -62,21 +66,34 @@ type surveyPages struct {
 	perAddr *rateLimiter
 	now     func() time.Time
 	server  *Server
+	// address is the client's address the per-address limit counts.
+	address func(*http.Request) string
 }
 
 func (s *Server) mountSurveyPage(store SurveyAnswers, signer *survey.Signer) {
 	u, _ := url.Parse(s.cfg.AppURL)
 	p := &surveyPages{store: store, signer: signer, appURL: u, server: s, now: time.Now,
 		perLink: newRateLimiter(surveyPerLinkPerMinute, time.Minute, surveyLimiterKeys),
-		perAddr: newRateLimiter(surveyPerAddressPerMinute, time.Minute, surveyLimiterKeys)}
-	g := s.echo.Group(strings.TrimSuffix(survey.PathPrefix, "/"), p.headers, middleware.BodyLimit(surveyBodyLimit))
+		perAddr: newRateLimiter(surveyPerAddressPerMinute, time.Minute, surveyLimiterKeys), address: clientAddress}
+	if len(s.cfg.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		p.address = echo.ExtractIPFromXFFHeader(trust...)
+	}
+	g := s.echo.Group(strings.TrimSuffix(survey.PathPrefix, "/"), p.headers, middleware.BodyLimit(strconv.Itoa(surveyBodyBytes)))
 	g.GET("/:token", p.show)
 	g.POST("/:token", p.answer)
 }
 
 // headers replace the admin page's policies: no framing at all, scripts
 // and styles only by the answer's nonce, forms posting only here, and no
-// Referer, since the URL is the capability.
+// Referer to any other origin, since the URL is the capability. The
+// policy is same-origin rather than no-referrer: under no-referrer a
+// browser sends the page's own form posts with "Origin: null", and one
+// without Sec-Fetch-Site (Safari before 16.4) could then not be told from
+// another site, so its customers could not answer.
 func (p *surveyPages) headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		nonce := make([]byte, 16)
@@ -86,7 +103,7 @@ func (p *surveyPages) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+n+"'; script-src 'nonce-"+n+
 			"'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Robots-Tag", "noindex, nofollow")
 		h.Set("X-Frame-Options", "DENY")
@@ -137,7 +154,7 @@ type opened struct {
 // explains why when it cannot be answered.
 func (p *surveyPages) open(c echo.Context) (opened, error) {
 	words := wordsFor("", c.Request().Header.Get("Accept-Language"))
-	if !p.perAddr.allow(clientAddress(c.Request())) {
+	if !p.perAddr.allow(p.address(c.Request())) {
 		return opened{}, p.message(c, http.StatusTooManyRequests, words, words.BusyTitle, words.BusyBody, nil)
 	}
 	token := c.Param("token")
@@ -199,6 +216,9 @@ func (p *surveyPages) render(c echo.Context, status int, name string, d pageData
 // email chosen. The page saves that score by itself with a POST from its
 // script: a GET never changes anything, so mail scanners that follow every
 // link in a message record no score, while a customer's one click does.
+// The script first drops the score from the page's address, so the back
+// button or a reloaded tab does not save it again over a score the
+// customer chose on the form since.
 func (p *surveyPages) show(c echo.Context) error {
 	o, err := p.open(c)
 	if err != nil {
@@ -316,7 +336,7 @@ func ignoreAnswered(err error) error {
 // sameOrigin admits a POST whose browser says it comes from this app's
 // own pages, or that says nothing (no browser at all, which holds the link
 // anyway). Sec-Fetch-Site is the browser's own word and pages cannot set
-// it. The page's Referrer-Policy is no-referrer, so Chromium sends its
+// it. A page still open under the former no-referrer policy sends its
 // form posts with "Origin: null": that is accepted only with
 // Sec-Fetch-Site: same-origin, because a sandboxed frame on another site
 // sends "null" too.
@@ -357,10 +377,11 @@ func parseScore(v string, lo, hi int) (int, bool) {
 	return n, n >= lo && n <= hi
 }
 
-// clientAddress is the peer's address. Forwarded-for headers are not
-// read: anyone can write them, and a limit keyed by them limits nothing.
-// Behind a proxy every customer shares the proxy's address, which the
-// per-address limit is loose enough for at this page's traffic.
+// clientAddress is the peer's address, when no trusted proxy is
+// configured. Forwarded-for headers are then not read: anyone can write
+// them, and a limit keyed by them limits nothing. Behind a proxy, set
+// Config.TrustedProxies: otherwise every customer shares the proxy's
+// address, and an email campaign's clicks share one address's limit.
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

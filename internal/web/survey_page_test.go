@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,13 +36,20 @@ type surveyFixture struct {
 
 func newSurveyFixture(t *testing.T) surveyFixture {
 	t.Helper()
+	return newSurveyFixtureWith(t, func(*web.Config) {})
+}
+
+func newSurveyFixtureWith(t *testing.T, configure func(*web.Config)) surveyFixture {
+	t.Helper()
 	db := pgtest.New(t)
 	store := postgres.NewSurveyStore(db)
 	logs := &strings.Builder{}
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{logs, mu}, nil))
-	srv := web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
-		AdminBaseURL: func(s string) string { return "https://" + s }},
+	cfg := web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
+		AdminBaseURL: func(s string) string { return "https://" + s }}
+	configure(&cfg)
+	srv := web.NewServer(cfg,
 		web.Deps{Installer: noInstall{}, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log, Surveys: store})
 	shop := fmt.Sprintf("s%d.myshopify.com", time.Now().UnixNano())
 	tp, _ := survey.TemplateByID("why-stopped")
@@ -114,7 +122,7 @@ func TestSurveyPageShowsTheFormWithTheClickedScore(t *testing.T) {
 	assert.Contains(t, csp, "frame-ancestors 'none'")
 	assert.Contains(t, csp, "form-action 'self'")
 	assert.NotContains(t, csp, "unsafe-inline")
-	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"), "the link must not leak as a Referer")
+	assert.Contains(t, []string{"no-referrer", "same-origin"}, h.Get("Referrer-Policy"), "the link must not leak as a Referer to another origin")
 	assert.Equal(t, "no-store", h.Get("Cache-Control"))
 
 	got, err := f.store.CustomerResponses(context.Background(), f.shop, 1001)
@@ -223,7 +231,7 @@ func TestSurveyAnswersReplaceAndStayOne(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, rec.Code)
 	rec = f.post(tok, url.Values{"score": {"0"}}, "192.0.2.2:1", map[string]string{"Origin": "null"})
 	assert.Equal(t, http.StatusForbidden, rec.Code, "a sandboxed frame elsewhere sends Origin: null")
-	// The page's own form under Referrer-Policy: no-referrer.
+	// The page's own form when the browser blanks its origin.
 	rec = f.post(tok, url.Values{"score": {"9"}}, "192.0.2.2:1", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
 	assert.Equal(t, http.StatusOK, rec.Code)
 	got, err = f.store.CustomerResponses(ctx, f.shop, 2002)
@@ -277,4 +285,105 @@ func TestSurveyPageIsRateLimited(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 10, limited)
+}
+
+// browserOrigin is the Origin header a browser following the Fetch
+// standard ("append a request Origin header") sends with a same-origin,
+// non-CORS POST (a form's) from a page served under the given
+// Referrer-Policy, on https.
+func browserOrigin(policy, pageOrigin string) string {
+	switch policy {
+	case "no-referrer":
+		return "null"
+	default: // same-origin, strict-origin…, origin…, unsafe-url: the request is same-origin and stays on https
+		return pageOrigin
+	}
+}
+
+func TestSurveyFormPostsFromBrowsersWithoutFetchMetadata(t *testing.T) {
+	// Safari before 16.4 (iOS 15 and older phones) sends no Sec-Fetch-Site:
+	// its Origin header alone must show the form is the page's own.
+	f := newSurveyFixture(t)
+	tok := f.link(2102, time.Now().Add(24*time.Hour))
+	page := f.get(tok, "", nil)
+	require.Equal(t, http.StatusOK, page.Code)
+	origin := browserOrigin(page.Header().Get("Referrer-Policy"), "https://app.example")
+	rec := f.post(tok, url.Values{"score": {"8"}, "why": {"Good service"}}, "192.0.2.21:1", map[string]string{"Origin": origin})
+	require.Equal(t, http.StatusOK, rec.Code, "the page's own form is accepted: %s", rec.Body.String())
+	got, err := f.store.CustomerResponses(context.Background(), f.shop, 2102)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, 8, *got[0].NPS)
+}
+
+func TestLongestValidAnswersFitTheBodyLimit(t *testing.T) {
+	// Every text box filled to its limit with characters a browser sends
+	// as twelve bytes each (emoji) is a valid answer and must be read,
+	// not refused as too large.
+	f := newSurveyFixture(t)
+	f.sv.Questions = nil
+	for i := range survey.MaxQuestions {
+		f.sv.Questions = append(f.sv.Questions, survey.Question{ID: fmt.Sprintf("t%d", i), Kind: survey.Text, Text: fmt.Sprint("Tell us more ", i)})
+	}
+	require.NoError(t, f.sv.Validate())
+	_, err := f.store.Update(context.Background(), f.sv)
+	require.NoError(t, err)
+	tok := f.link(2203, time.Now().Add(24*time.Hour))
+	long := strings.Repeat("😀", survey.MaxAnswerText)
+	form := url.Values{"score": {"7"}, "why": {long}}
+	for _, q := range f.sv.Questions {
+		form.Set("q_"+q.ID, long)
+	}
+	rec := f.post(tok, form, "192.0.2.22:1", nil)
+	require.Equal(t, http.StatusOK, rec.Code, "%d bytes", len(form.Encode()))
+	got, err := f.store.CustomerResponses(context.Background(), f.shop, 2203)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, long, got[0].Why)
+	assert.Len(t, got[0].Answers, survey.MaxQuestions)
+}
+
+func TestSurveyPageLimitsCustomersBehindATrustedProxyOneByOne(t *testing.T) {
+	// Behind a load balancer every request comes from its address: the
+	// per-address limit must count the customer it forwards for, or one
+	// email campaign's clicks share 60 requests a minute.
+	_, proxies, err := net.ParseCIDR("10.0.0.0/8")
+	require.NoError(t, err)
+	f := newSurveyFixtureWith(t, func(c *web.Config) { c.TrustedProxies = []*net.IPNet{proxies} })
+	link := func(i int) string { return f.link(int64(6000+i), time.Now().Add(24*time.Hour)) }
+	getFrom := func(peer, forwardedFor string, i int) int {
+		req := httptest.NewRequest(http.MethodGet, "/s/"+link(i), nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	count := func(get func(i int) int) (limited int) {
+		for i := range 70 {
+			if get(i) == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		return limited
+	}
+	assert.Zero(t, count(func(i int) int { return getFrom("10.0.0.7:443", fmt.Sprintf("198.51.100.%d", i), i) }),
+		"seventy customers through the proxy are seventy addresses")
+	assert.Equal(t, 10, count(func(i int) int { return getFrom("10.0.0.7:443", "192.0.2.50", i) }),
+		"one customer through the proxy is one address")
+	assert.Equal(t, 10, count(func(i int) int { return getFrom("203.0.113.9:1", fmt.Sprintf("198.51.100.%d", i), i) }),
+		"a peer that is no trusted proxy cannot choose its address")
+}
+
+func TestTheClickedScoreIsSavedOncePerClick(t *testing.T) {
+	// The page saves the email's score by itself. Coming back to it (the
+	// back button after sending the form, a phone reloading a tab) must
+	// not save that score again over the one the customer chose since:
+	// the script takes the score out of the address before saving it.
+	f := newSurveyFixture(t)
+	body := f.get(f.link(2304, time.Now().Add(24*time.Hour)), "?score=3", nil).Body.String()
+	script := body[strings.Index(body, "<script"):]
+	replace := strings.Index(script, "history.replaceState(null,\"\",location.pathname)")
+	require.GreaterOrEqual(t, replace, 0, "the score leaves the address")
+	assert.Less(t, replace, strings.Index(script, "fetch("), "before the save, so no later load repeats it")
 }

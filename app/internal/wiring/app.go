@@ -163,7 +163,7 @@ func (a *App) Server() *web.Server {
 	}
 	wc := web.Config{
 		ClientID: a.cfg.ClientID, ClientSecret: a.cfg.ClientSecret, AppURL: a.cfg.AppURL, Scopes: a.cfg.Scopes,
-		AdminBaseURL: adminBase,
+		AdminBaseURL: adminBase, TrustedProxies: a.cfg.TrustedProxies,
 	}
 	if a.cfg.Demo {
 		// Shopify's App Bridge cannot load offline: the demo page gets a

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -38,6 +39,11 @@ type Config struct {
 	// (WORKER_CONCURRENCY); its pool follows from it (postgres.WorkerPoolSize).
 	WorkerConcurrency int
 	WorkerHealthAddr  string // WORKER_HEALTH_ADDR: the worker's own /healthz ("" in tests: none)
+
+	// TrustedProxies are the proxies in front of the server
+	// (TRUSTED_PROXIES: comma-separated CIDRs or addresses), whose
+	// X-Forwarded-For names the customer the survey page limits.
+	TrustedProxies []*net.IPNet
 
 	// Demo is true only for `cvodev demo`: the app plays against its
 	// simulator with built-in credentials, on loopback.
@@ -125,6 +131,9 @@ func LoadConfig(policy Policy) (Config, error) {
 		return c, fmt.Errorf("DATA_RETENTION_DAYS must be a whole number of days from 1 to 3650")
 	}
 	c.Retention = time.Duration(days) * 24 * time.Hour
+	if c.TrustedProxies, err = parseProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
 	if c.AppURL == "" {
 		c.AppURL = "http://localhost:" + c.Port
 	}
@@ -154,4 +163,34 @@ func EnvOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseProxies reads TRUSTED_PROXIES: CIDRs ("10.0.0.0/8") or single
+// addresses, separated by commas.
+func parseProxies(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is no address or CIDR", f)
+			}
+			bits := 8 * len(ip.To16())
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is no address or CIDR", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

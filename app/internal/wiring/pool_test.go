@@ -41,3 +41,37 @@ func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
 		})
 	}
 }
+
+func TestTrustedProxiesAreRead(t *testing.T) {
+	cases := map[string]struct {
+		env     string
+		want    []string
+		wantErr bool
+	}{
+		"none":                 {env: "", want: nil},
+		"CIDRs and an address": {env: "10.0.0.0/8, 2001:db8::/32,192.0.2.7", want: []string{"10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"}},
+		"an IPv6 address":      {env: "2001:db8::1", want: []string{"2001:db8::1/128"}},
+		"garbage":              {env: "10.0.0.0/8,proxy.example", wantErr: true},
+		"bad mask":             {env: "10.0.0.0/33", wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("SHOPIFY_API_KEY", "k")
+			t.Setenv("SHOPIFY_API_SECRET", "s")
+			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
+			t.Setenv("TRUSTED_PROXIES", tc.env)
+			cfg, err := LoadConfig(RequireCredentials)
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "TRUSTED_PROXIES")
+				return
+			}
+			require.NoError(t, err)
+			var got []string
+			for _, n := range cfg.TrustedProxies {
+				got = append(got, n.String())
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
