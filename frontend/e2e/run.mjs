@@ -253,7 +253,7 @@ async function rowChecks(page, name, json, f) {
           continue;
         }
         const want = [g.name || g.slug, f.integer(g.customers), f.percent(g.share), f.percent(g.revenue_share), f.money(g.aov), f.days(g.avg_days_between_orders),
-          f.money(g.avg_historical_clv), f.money(g.avg_predicted_clv), f.percent(g.avg_p_alive)];
+          f.money(g.avg_historical_clv), f.money(g.avg_predicted_clv), f.percent(g.avg_p_order_window)];
         // The table's first nine columns are the group's scores (others,
         // such as survey answers, are checked where they are made).
         const got = (await cellsOf(row)).slice(0, want.length);
@@ -311,7 +311,12 @@ async function rowChecks(page, name, json, f) {
       for (let i = 0; i < Math.min(shown.length, list.length); i++) {
         const c = list[i];
         const got = await cellsOf(shown[i]);
-        const want = [c.name || `Customer ${c.id ?? ''}`, got[1], f.integer(c.r), f.integer(c.f), f.integer(c.m), f.money(c.historical_clv), f.money(c.predicted_clv), f.percent(c.p_alive), got[8]];
+        // The churn badge's text carries Polaris's hidden tone word first
+        // ("SuccessLow"): its end is the risk the page shows.
+        const risk = c.churn_risk ? c.churn_risk[0].toUpperCase() + c.churn_risk.slice(1) : '—';
+        const shownRisk = got[3] !== undefined && got[3].endsWith(risk) ? got[3] : risk;
+        const want = [c.name || `Customer ${c.id ?? ''}`, got[1], f.percent(c.p_order_window), shownRisk, f.integer(c.r), f.integer(c.f), f.integer(c.m),
+          f.money(c.historical_clv), f.money(c.predicted_clv), got[9]];
         if (!same(got, want)) wrong.push(`row ${i + 1}: page ${brief(got)}, API ${brief(want)}`);
       }
       check(`customers: every number of the ${shown.length} rows equals the API's`, shown.length > 0 && shown.length === list.length && wrong.length === 0, wrong.slice(0, 3).join('; '));
