@@ -187,7 +187,8 @@ type Report struct {
 	// Customers is the number of scored customers given.
 	Customers int `json:"customers"`
 	// TagChanges and MetafieldChanges count the customers whose tags or
-	// metafield values needed writing.
+	// metafield values needed writing (a survey link to delete counts as
+	// a metafield change).
 	TagChanges       int `json:"tagChanges"`
 	MetafieldChanges int `json:"metafieldChanges"`
 	// TagMode and MetafieldMode say how they went out: "none", "calls" or
@@ -338,7 +339,7 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 			return err
 		}
 	}
-	p, err := makePlan(ctx, w.store, r.shop, s, scores, links)
+	p, err := makePlan(ctx, w.store, r.shop, s, scores, links, w.surveyLinks != nil)
 	if err != nil {
 		return err
 	}
@@ -360,6 +361,11 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		}
 		if len(c.metafields) > 0 {
 			mfOps = append(mfOps, op{change: i, kind: opMetafields})
+		}
+		if len(c.drop) > 0 {
+			mfOps = append(mfOps, op{change: i, kind: opDropMetafields})
+		}
+		if c.metafieldsChange() {
 			r.report.MetafieldChanges++
 		}
 	}
@@ -408,6 +414,8 @@ func (r *run) settle(ops []op, okays []bool, record bool) (failed []op) {
 			oc.added = true
 		case opMetafields:
 			oc.metafields = true
+		case opDropMetafields:
+			oc.dropped = true
 		}
 		if record {
 			r.dirty = append(r.dirty, o.change)
@@ -421,11 +429,11 @@ func (r *run) count() {
 	for i := range r.plan.changes {
 		c, o := &r.plan.changes[i], r.outcomes[i]
 		tagsDone := (len(c.add) == 0 || o.added) && (len(c.remove) == 0 || o.removed)
-		mfDone := len(c.metafields) == 0 || o.metafields
+		mfDone := (len(c.metafields) == 0 || o.metafields) && (len(c.drop) == 0 || o.dropped)
 		if c.tagsChange() && tagsDone {
 			r.report.TagsWritten++
 		}
-		if len(c.metafields) > 0 && mfDone {
+		if c.metafieldsChange() && mfDone {
 			r.report.MetafieldsWritten++
 		}
 		if !tagsDone || !mfDone {
