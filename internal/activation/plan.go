@@ -136,8 +136,13 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 	return p, nil
 }
 
+// maxDeletesPerCustomer is Shopify's limit of identifiers per
+// metafieldsDelete; a customer's one call or bulk line stays within it.
+const maxDeletesPerCustomer = 25
+
 // staleLinks are the survey link keys written that are not desired,
-// sorted.
+// sorted, at most maxDeletesPerCustomer: the rest stay recorded as written
+// and go in the next write-back.
 func staleLinks(written, desired map[string]string) []string {
 	var out []string
 	for k := range written {
@@ -146,7 +151,7 @@ func staleLinks(written, desired map[string]string) []string {
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out[:min(len(out), maxDeletesPerCustomer)]
 }
 
 func cmpID(a, b int64) int {

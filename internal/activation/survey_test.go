@@ -2,6 +2,7 @@ package activation_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -225,4 +226,19 @@ func TestStaleSurveyLinksAreDeleted(t *testing.T) {
 	rep = e.apply(s, sc)
 	assert.Zero(t, rep.MetafieldChanges)
 	assert.Zero(t, sent("metafields"))
+}
+
+// TestStaleLinksStayWithinOneDelete: only survey links go, never the
+// score metafields, and at most Shopify's 25 per metafieldsDelete.
+func TestStaleLinksStayWithinOneDelete(t *testing.T) {
+	t.Parallel()
+	written := map[string]string{"group": "lovers", "survey_url_keep": "https://a/s/k"}
+	for i := range 30 {
+		written[fmt.Sprintf("survey_url_s%02d", i)] = "https://a/s/x"
+	}
+	got := activation.StaleLinks(written, map[string]string{"survey_url_keep": "https://a/s/k"})
+	require.Len(t, got, 25)
+	assert.Equal(t, "survey_url_s00", got[0])
+	assert.Equal(t, "survey_url_s24", got[24])
+	assert.Empty(t, activation.StaleLinks(map[string]string{"group": "lovers"}, nil))
 }
