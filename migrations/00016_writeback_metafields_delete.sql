@@ -7,7 +7,13 @@ ALTER TABLE writeback_bulk_batches DROP CONSTRAINT writeback_bulk_batches_kind_c
 ALTER TABLE writeback_bulk_batches ADD CONSTRAINT writeback_bulk_batches_kind_check
     CHECK (kind IN ('tagsRemove', 'tagsAdd', 'metafieldsSet', 'metafieldsDelete'));
 
+-- "Share survey links with email apps": also write each link to the
+-- merchant-owned namespace cvo_survey (readable, and writable, by every
+-- app). Off by default.
+ALTER TABLE settings ADD COLUMN share_survey_links boolean NOT NULL DEFAULT false;
+
 -- +goose Down
+ALTER TABLE settings DROP COLUMN share_survey_links;
 -- Unsettled delete batches cannot be kept; the next write-back plans their
 -- deletions again.
 DELETE FROM writeback_bulk_lines WHERE batch_id IN (SELECT id FROM writeback_bulk_batches WHERE kind = 'metafieldsDelete');

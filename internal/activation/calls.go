@@ -60,8 +60,9 @@ func metafieldInputs(c *change) []map[string]string {
 	slices.Sort(keys)
 	out := make([]map[string]string, 0, len(keys))
 	for _, k := range keys {
+		ns, key := splitKey(k)
 		out = append(out, map[string]string{
-			"ownerId": customerGID(c.id), "namespace": Namespace, "key": k, "type": metafieldType(k), "value": c.metafields[k],
+			"ownerId": customerGID(c.id), "namespace": ns, "key": key, "type": metafieldType(k), "value": c.metafields[k],
 		})
 	}
 	return out
@@ -71,7 +72,8 @@ func metafieldInputs(c *change) []map[string]string {
 func dropInputs(c *change) []map[string]string {
 	out := make([]map[string]string, 0, len(c.drop))
 	for _, k := range c.drop {
-		out = append(out, map[string]string{"ownerId": customerGID(c.id), "namespace": Namespace, "key": k})
+		ns, key := splitKey(k)
+		out = append(out, map[string]string{"ownerId": customerGID(c.id), "namespace": ns, "key": key})
 	}
 	return out
 }

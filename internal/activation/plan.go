@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/rfm"
-	"github.com/cvo-app/cvo/internal/survey"
 )
 
 // change is what one customer needs written.
@@ -98,6 +96,9 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 						mf = map[string]string{}
 					}
 					mf[k] = v
+					if s.ShareSurveyLinks {
+						mf[sharedKey(k)] = v
+					}
 				}
 			}
 			c.metafields = changedMetafields(mf, written.Metafields)
@@ -140,13 +141,14 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 // metafieldsDelete; a customer's one call or bulk line stays within it.
 const maxDeletesPerCustomer = 25
 
-// staleLinks are the survey link keys written that are not desired,
+// staleLinks are the survey link keys (app-owned or shared) written that
+// are not desired,
 // sorted, at most maxDeletesPerCustomer: the rest stay recorded as written
 // and go in the next write-back.
 func staleLinks(written, desired map[string]string) []string {
 	var out []string
 	for k := range written {
-		if _, ok := desired[k]; !ok && strings.HasPrefix(k, survey.MetafieldKeyPrefix) {
+		if _, ok := desired[k]; !ok && isLinkKey(k) {
 			out = append(out, k)
 		}
 	}

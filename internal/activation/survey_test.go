@@ -242,3 +242,94 @@ func TestStaleLinksStayWithinOneDelete(t *testing.T) {
 	assert.Equal(t, "survey_url_s24", got[24])
 	assert.Empty(t, activation.StaleLinks(map[string]string{"group": "lovers"}, nil))
 }
+
+// TestSharedSurveyLinks: with "share survey links with email apps" on, each
+// link is also written to the merchant-owned cvo_survey namespace, with its
+// definition; turned off, the shared copies are deleted and the app-owned
+// links stay; closing the survey then removes the rest.
+func TestSharedSurveyLinks(t *testing.T) {
+	t.Parallel()
+	signer, err := survey.NewSigner("survey-link-test-secret")
+	require.NoError(t, err)
+	var surveys *postgres.SurveyStore
+	e := newEnv(t, func(c *activation.Config) {
+		c.SurveyLinks = survey.Linker{Surveys: lazyActive{&surveys}, Signer: signer, AppURL: "https://app.example"}
+	})
+	today := e.clock.Now().Truncate(24 * time.Hour)
+	e.cfg.Now = func() time.Time { return today }
+	e.w = activation.New(e.cfg)
+	ctx := context.Background()
+	surveys = postgres.NewSurveyStore(e.db)
+	tp, _ := survey.TemplateByID("why-stopped")
+	sv := tp.Survey
+	sv.Shop, sv.Status = testShop, survey.Active
+	sv.Normalize()
+	sv, err = surveys.Create(ctx, sv)
+	require.NoError(t, err)
+
+	links := func(id int64) map[string]string {
+		out := map[string]string{}
+		for _, m := range e.sim.CustomerMetafields(testShop, id) {
+			if m.Key == "survey_url_why_stopped" || m.Namespace == activation.SharedNamespace {
+				out[m.Namespace+"."+m.Key] = m.Value
+				assert.Equal(t, "url", m.Type)
+			}
+		}
+		return out
+	}
+	app := e.sim.AppNamespace("cvo") + ".survey_url_why_stopped"
+	shared := activation.SharedNamespace + ".why_stopped"
+
+	ids := e.addCustomers(3)
+	sc := scores(ids, func(i int) string {
+		if i < 2 {
+			return "break-up"
+		}
+		return "soulmates"
+	})
+	s := tagsOnly()
+	s.ShareSurveyLinks = true
+	e.apply(s, sc)
+	for i, id := range ids {
+		got := links(id)
+		if i == 2 {
+			assert.Empty(t, got)
+			continue
+		}
+		require.Len(t, got, 2, "customer %d", i)
+		assert.Equal(t, got[app], got[shared], "the shared copy is the same link")
+	}
+	var defined bool
+	for _, d := range e.sim.MetafieldDefinitions(testShop) {
+		if d.Namespace == activation.SharedNamespace && d.Key == "why_stopped" {
+			defined = true
+			assert.Equal(t, "url", d.Type)
+			assert.Equal(t, "CUSTOMER", d.OwnerType)
+		}
+	}
+	assert.True(t, defined, "the shared link has a definition, so it can be found and filtered")
+
+	e.sim.ResetCallLog(testShop)
+	rep := e.apply(s, sc)
+	assert.Zero(t, rep.MetafieldChanges)
+	assert.Empty(t, e.sim.CallLog(testShop), "nothing changed, nothing sent")
+
+	s.ShareSurveyLinks = false
+	rep = e.apply(s, sc)
+	assert.Equal(t, 2, rep.MetafieldChanges)
+	for _, id := range ids[:2] {
+		got := links(id)
+		assert.Contains(t, got, app)
+		assert.NotContains(t, got, shared, "turning sharing off deletes the shared copy")
+	}
+
+	s.ShareSurveyLinks = true
+	e.apply(s, sc)
+	sv.Status = survey.Closed
+	_, err = surveys.Update(ctx, sv)
+	require.NoError(t, err)
+	e.apply(s, sc)
+	for _, id := range ids {
+		assert.Empty(t, links(id), "closing the survey removes both copies")
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -345,6 +347,15 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 	}
 	r.report.PlanDuration = w.now().Sub(planStart)
 	r.plan = p
+	if err := r.defineSharedLinks(ctx); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrUninstalled) {
+			return err
+		}
+		// The values can be written without a definition; they are only
+		// harder to find in the admin.
+		r.report.SetupError = err.Error()
+		w.log.Warn("survey link definitions not made", "shop", r.shop, "err", err)
+	}
 	r.outcomes = make([]outcome, len(p.changes))
 
 	var tagOps, mfOps []op
@@ -395,6 +406,29 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		}
 	}
 	return r.flush(ctx)
+}
+
+// defineSharedLinks creates the merchant-owned definition of each shared
+// survey link the plan writes, so merchants and email apps see and filter
+// by it. Once per write-back that writes one (TAKEN means it exists).
+func (r *run) defineSharedLinks(ctx context.Context) error {
+	var specs []metafieldSpec
+	for i := range r.plan.changes {
+		for k := range r.plan.changes[i].metafields {
+			if ns, key := splitKey(k); ns == SharedNamespace && !slices.ContainsFunc(specs, func(s metafieldSpec) bool { return s.Key == key }) {
+				specs = append(specs, metafieldSpec{Key: key, Name: "Survey link: " + key, Type: "url",
+					Description: "The customer's link to the CVO survey " + key + ", for email apps; written and removed by CVO."})
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	slices.SortFunc(specs, func(a, b metafieldSpec) int { return strings.Compare(a.Key, b.Key) })
+	if err := r.fence(ctx); err != nil {
+		return err
+	}
+	return defineMetafields(ctx, r.api, r.shop, SharedNamespace, specs)
 }
 
 // settle marks the ops Shopify confirmed (okays[i]) and returns the ones
