@@ -15,6 +15,8 @@ export interface SettingsForm {
   churnRisk: boolean;
   metafields: boolean;
   segments?: boolean;
+  // Also write survey links where email apps can read them.
+  shareSurveyLinks: boolean;
   cac: string;
   // One "source = cost" per line, e.g. "google = 25".
   cacBySource: string;
@@ -32,11 +34,12 @@ export const TAG_PREFIX = /^[a-z0-9][a-z0-9_-]{0,19}$/;
 
 // Raw is the settings as read: the enumerated fields as plain text until
 // settingsInput checks them.
-type Raw = Omit<Settings, 'groups_enabled' | 'refund_dating'> & {
+type Raw = Omit<Settings, 'groups_enabled' | 'refund_dating' | 'share_survey_links'> & {
   groups_enabled?: string[] | null;
   refund_dating?: string;
   nightly_hour?: number | null;
   segments?: boolean;
+  share_survey_links?: boolean;
 };
 
 type GroupSlug = components['schemas']['GroupSlug'];
@@ -55,6 +58,7 @@ export function settingsInput(s: Raw): SettingsInput {
     value_tags: s.value_tags,
     metafields: s.metafields,
     segments: s.segments,
+    share_survey_links: s.share_survey_links,
     cac: s.cac ?? undefined,
     cac_by_source: s.cac_by_source && Object.fromEntries(Object.entries(s.cac_by_source).filter((e): e is [string, number] => isNum(e[1]))),
     default_margin: s.default_margin ?? undefined,
@@ -77,6 +81,7 @@ export function fromSettings(s: Raw, locale = 'en'): SettingsForm {
     predictedValueTier: !!s.value_tags?.predicted_value_tier,
     churnRisk: !!s.value_tags?.churn_risk,
     metafields: !!s.metafields,
+    shareSurveyLinks: !!s.share_survey_links,
     segments: typeof s.segments === 'boolean' ? s.segments : undefined,
     // No acquisition cost is stored as 0: the field shows empty, as left.
     cac: isNum(s.cac) && s.cac !== 0 ? formatInput(s.cac, locale) : '',
@@ -199,6 +204,7 @@ export function toSettings(original: Raw, f: SettingsForm, locale = 'en'): Raw {
     groups_enabled: f.groupsEnabled as string[],
     value_tags: {...original.value_tags, predicted_value_tier: f.predictedValueTier, churn_risk: f.churnRisk},
     metafields: f.metafields,
+    share_survey_links: f.shareSurveyLinks,
     cac: f.cac.trim() === '' ? 0 : num(f.cac),
     cac_by_source: parseCacBySource(f.cacBySource, locale).value,
     default_margin: Math.round(num(f.marginPercent) * 100) / 10000,

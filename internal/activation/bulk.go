@@ -48,7 +48,11 @@ const (
 	bulkTagsRemove = `mutation %s($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { userErrors { field message } } }`
 	bulkTagsAdd    = `mutation %s($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }`
 	bulkMetafields = `mutation %s($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { userErrors { field message code } } }`
+	bulkDrop       = `mutation %s($metafields: [MetafieldIdentifierInput!]!) { metafieldsDelete(metafields: $metafields) { userErrors { field message } } }`
 )
+
+// bulkKinds are the kinds of bulk operation, in the order they are started.
+var bulkKinds = []opKind{opRemove, opAdd, opMetafields, opDropMetafields}
 
 // bulkMutation is the kind's mutation with the batch marker in its name.
 func (k opKind) bulkMutation(marker string) string {
@@ -57,12 +61,14 @@ func (k opKind) bulkMutation(marker string) string {
 		return fmt.Sprintf(bulkTagsRemove, shopify.MarkedName("CvoTagsRemove", marker))
 	case opAdd:
 		return fmt.Sprintf(bulkTagsAdd, shopify.MarkedName("CvoTagsAdd", marker))
+	case opDropMetafields:
+		return fmt.Sprintf(bulkDrop, shopify.MarkedName("CvoMetafieldsDelete", marker))
 	}
 	return fmt.Sprintf(bulkMetafields, shopify.MarkedName("CvoMetafields", marker))
 }
 
 func kindOf(field string) (opKind, bool) {
-	for _, k := range []opKind{opRemove, opAdd, opMetafields} {
+	for _, k := range bulkKinds {
 		if k.field() == field {
 			return k, true
 		}
@@ -95,7 +101,7 @@ func (r *run) applyByBulk(ctx context.Context, ops []op) error {
 	pending := ops
 	for attempt := 1; attempt <= r.w.maxAttempts && len(pending) > 0; attempt++ {
 		var running []*bulkOperation
-		for _, kind := range []opKind{opRemove, opAdd, opMetafields} {
+		for _, kind := range bulkKinds {
 			var mine []op
 			for _, o := range pending {
 				if o.kind == kind {
@@ -250,6 +256,8 @@ func (r *run) bulkFiles(ops []op) ([]bulkFile, error) {
 			vars = map[string]any{"id": customerGID(c.id), "tags": c.remove}
 		case opAdd:
 			vars = map[string]any{"id": customerGID(c.id), "tags": c.add}
+		case opDropMetafields:
+			vars = map[string]any{"metafields": dropInputs(c)}
 		default:
 			vars = map[string]any{"metafields": metafieldInputs(c)}
 		}
@@ -281,6 +289,8 @@ func (r *run) bulkLines(ops []op) []postgres.BulkLine {
 			l.Tags = c.remove
 		case opAdd:
 			l.Tags = c.add
+		case opDropMetafields:
+			l.Keys = c.drop
 		default:
 			l.Metafields = c.metafields
 		}

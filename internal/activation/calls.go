@@ -12,7 +12,7 @@ import (
 )
 
 // Small changes go out as ordinary mutations: tagsRemove, tagsAdd and
-// metafieldsSet, one field per customer and kind, packed as aliased fields
+// metafieldsSet and metafieldsDelete, one field per customer and kind, packed as aliased fields
 // into requests of up to maxFieldsPerRequest. Packing saves round trips,
 // not points: every mutation field costs 10 points and the AdminClient
 // paces requests by the shop's bucket. A field that comes back with
@@ -28,6 +28,7 @@ const (
 	opRemove opKind = iota
 	opAdd
 	opMetafields
+	opDropMetafields
 )
 
 func (k opKind) field() string {
@@ -36,6 +37,8 @@ func (k opKind) field() string {
 		return "tagsRemove"
 	case opAdd:
 		return "tagsAdd"
+	case opDropMetafields:
+		return "metafieldsDelete"
 	}
 	return "metafieldsSet"
 }
@@ -57,9 +60,20 @@ func metafieldInputs(c *change) []map[string]string {
 	slices.Sort(keys)
 	out := make([]map[string]string, 0, len(keys))
 	for _, k := range keys {
+		ns, key := splitKey(k)
 		out = append(out, map[string]string{
-			"ownerId": customerGID(c.id), "namespace": Namespace, "key": k, "type": metafieldType(k), "value": c.metafields[k],
+			"ownerId": customerGID(c.id), "namespace": ns, "key": key, "type": metafieldType(k), "value": c.metafields[k],
 		})
+	}
+	return out
+}
+
+// dropInputs are a change's metafieldsDelete inputs, in key order.
+func dropInputs(c *change) []map[string]string {
+	out := make([]map[string]string, 0, len(c.drop))
+	for _, k := range c.drop {
+		ns, key := splitKey(k)
+		out = append(out, map[string]string{"ownerId": customerGID(c.id), "namespace": ns, "key": key})
 	}
 	return out
 }
@@ -113,6 +127,10 @@ func (r *run) sendBatch(ctx context.Context, batch []op) ([]bool, error) {
 			fmt.Fprintf(&decl, "$f%s: [MetafieldsSetInput!]!", n)
 			fmt.Fprintf(&body, " m%s: metafieldsSet(metafields: $f%s) { userErrors { field message code } }", n, n)
 			vars["f"+n] = metafieldInputs(c)
+		case opDropMetafields:
+			fmt.Fprintf(&decl, "$f%s: [MetafieldIdentifierInput!]!", n)
+			fmt.Fprintf(&body, " m%s: metafieldsDelete(metafields: $f%s) { userErrors { field message } }", n, n)
+			vars["f"+n] = dropInputs(c)
 		}
 	}
 	query := "mutation CvoWriteBack(" + decl.String() + ") {" + body.String() + " }"

@@ -16,6 +16,11 @@
 //     "app--{app id}--cvo"): group, r_score, f_score, m_score,
 //     historical_clv, predicted_clv, p_order_window, churn_risk, p_alive,
 //     next_order_date, with definitions created once per shop;
+//   - survey links: survey_url_{survey key} (type url) in the same
+//     namespace for each customer an active survey targets, deleted
+//     (metafieldsDelete) once it no longer does; with
+//     cvo.Settings.ShareSurveyLinks also as cvo_survey.{survey key}, a
+//     merchant-owned namespace email apps can read (SharedNamespace);
 //   - one segment per group named "CVO · {Group Name}" with the query
 //     "customer_tags CONTAINS '{group tag}'".
 //

@@ -38,13 +38,41 @@ var metafieldSpecs = []metafieldSpec{
 	{"next_order_date", "CVO expected next order", "date", "The date the customer's next order is expected."},
 }
 
+// SharedNamespace is the merchant-owned namespace survey links are also
+// written to when the shop shares them with email apps
+// (cvo.Settings.ShareSurveyLinks): every app can read it, unlike Namespace.
+// Write-back rows record such a metafield as "cvo_survey.{survey key}";
+// keys in Namespace have no dot.
+const SharedNamespace = "cvo_survey"
+
+const sharedPrefix = SharedNamespace + "."
+
+// sharedKey is the recorded key of the shared copy of a link metafield.
+func sharedKey(linkKey string) string {
+	return sharedPrefix + strings.TrimPrefix(linkKey, survey.MetafieldKeyPrefix)
+}
+
+// splitKey is a recorded key's namespace and key.
+func splitKey(k string) (namespace, key string) {
+	if ns, key, ok := strings.Cut(k, "."); ok {
+		return ns, key
+	}
+	return Namespace, k
+}
+
+// isLinkKey says whether a recorded key is a survey link, app-owned or
+// shared.
+func isLinkKey(k string) bool {
+	return strings.HasPrefix(k, survey.MetafieldKeyPrefix) || strings.HasPrefix(k, sharedPrefix)
+}
+
 func metafieldType(key string) string {
 	for _, s := range metafieldSpecs {
 		if s.Key == key {
 			return s.Type
 		}
 	}
-	if strings.HasPrefix(key, survey.MetafieldKeyPrefix) {
+	if isLinkKey(key) {
 		return "url"
 	}
 	return ""

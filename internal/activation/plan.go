@@ -19,7 +19,12 @@ type change struct {
 	remove  []string
 	// metafields holds the keys whose values changed, with the new values.
 	metafields map[string]string
+	// drop holds the keys of survey links the app wrote that the customer
+	// must no longer carry, sorted.
+	drop []string
 }
+
+func (c *change) metafieldsChange() bool { return len(c.metafields) > 0 || len(c.drop) > 0 }
 
 func (c *change) tagsChange() bool { return len(c.add) > 0 || len(c.remove) > 0 }
 
@@ -43,8 +48,12 @@ type wanted struct {
 // not nil, gives a customer of a group their survey link metafields; they
 // are written whatever the shop's metafield setting, because activating a
 // survey asks for them, and like every metafield only when they changed.
+// With manageLinks, a survey link the app wrote that links no longer
+// gives (the survey closed or was deleted, the customer left its groups or
+// is no longer scored) is dropped: an email flow selecting customers with
+// a link must reach exactly the targeted ones.
 func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, scores []cvo.CustomerScore,
-	links func(customerID int64, group string) map[string]string) (plan, error) {
+	links func(customerID int64, group string) map[string]string, manageLinks bool) (plan, error) {
 	tiers := ValueTiers(scores)
 	want := make([]wanted, len(scores))
 	for i, sc := range scores {
@@ -70,12 +79,14 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 	p := plan{customers: len(scores)}
 	diff := func(w *wanted, written postgres.Writeback) {
 		c := change{id: written.CustomerID, written: written}
-		var desired []string
+		var (
+			desired []string
+			mf      map[string]string
+		)
 		if w != nil {
 			c.id = w.id
 			sc := scores[w.idx]
 			desired = DesiredTags(s, w.grp, w.tier, sc.ChurnRisk)
-			var mf map[string]string
 			if s.Metafields {
 				mf = DesiredMetafields(sc, w.grp)
 			}
@@ -85,13 +96,19 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 						mf = map[string]string{}
 					}
 					mf[k] = v
+					if s.ShareSurveyLinks {
+						mf[sharedKey(k)] = v
+					}
 				}
 			}
 			c.metafields = changedMetafields(mf, written.Metafields)
 		}
+		if manageLinks {
+			c.drop = staleLinks(written.Metafields, mf)
+		}
 		c.add = minus(desired, written.Tags)
 		c.remove = minus(written.Tags, desired)
-		if c.tagsChange() || len(c.metafields) > 0 {
+		if c.tagsChange() || c.metafieldsChange() {
 			p.changes = append(p.changes, c)
 		}
 	}
@@ -120,6 +137,25 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 	return p, nil
 }
 
+// maxDeletesPerCustomer is Shopify's limit of identifiers per
+// metafieldsDelete; a customer's one call or bulk line stays within it.
+const maxDeletesPerCustomer = 25
+
+// staleLinks are the survey link keys (app-owned or shared) written that
+// are not desired,
+// sorted, at most maxDeletesPerCustomer: the rest stay recorded as written
+// and go in the next write-back.
+func staleLinks(written, desired map[string]string) []string {
+	var out []string
+	for k := range written {
+		if _, ok := desired[k]; !ok && isLinkKey(k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out[:min(len(out), maxDeletesPerCustomer)]
+}
+
 func cmpID(a, b int64) int {
 	switch {
 	case a < b:
@@ -143,7 +179,7 @@ func minus(a, b []string) []string {
 
 // outcome is what came of one change.
 type outcome struct {
-	added, removed, metafields bool
+	added, removed, metafields, dropped bool
 }
 
 // result is the customer's new write-back row given what succeeded.
@@ -161,6 +197,9 @@ func (c *change) result(o outcome) postgres.Writeback {
 	if len(c.written.Metafields) > 0 || (o.metafields && len(c.metafields) > 0) {
 		w.Metafields = make(map[string]string, len(c.written.Metafields)+len(c.metafields))
 		for k, v := range c.written.Metafields {
+			if o.dropped && slices.Contains(c.drop, k) {
+				continue
+			}
 			w.Metafields[k] = v
 		}
 		if o.metafields {

@@ -65,9 +65,18 @@ func (w *Writer) ensureSetup(ctx context.Context, a *api, shop string, s cvo.Set
 }
 
 func (w *Writer) createDefinitions(ctx context.Context, a *api, shop string) error {
+	if err := defineMetafields(ctx, a, shop, Namespace, metafieldSpecs); err != nil {
+		return err
+	}
+	return w.store.SaveDefinitionsVersion(ctx, shop, definitionsVersion)
+}
+
+// defineMetafields creates customer metafield definitions in namespace,
+// in one request; a definition that exists already (TAKEN) is fine.
+func defineMetafields(ctx context.Context, a *api, shop, namespace string, specs []metafieldSpec) error {
 	var decl, body strings.Builder
 	vars := map[string]any{}
-	for i, spec := range metafieldSpecs {
+	for i, spec := range specs {
 		n := strconv.Itoa(i)
 		if i > 0 {
 			decl.WriteString(", ")
@@ -75,7 +84,7 @@ func (w *Writer) createDefinitions(ctx context.Context, a *api, shop string) err
 		fmt.Fprintf(&decl, "$d%s: MetafieldDefinitionInput!", n)
 		fmt.Fprintf(&body, " d%s: metafieldDefinitionCreate(definition: $d%s) { createdDefinition { id } userErrors { field message code } }", n, n)
 		vars["d"+n] = map[string]any{
-			"name": spec.Name, "namespace": Namespace, "key": spec.Key, "type": spec.Type,
+			"name": spec.Name, "namespace": namespace, "key": spec.Key, "type": spec.Type,
 			"description": spec.Description, "ownerType": "CUSTOMER",
 		}
 	}
@@ -83,7 +92,7 @@ func (w *Writer) createDefinitions(ctx context.Context, a *api, shop string) err
 	if err := a.do(ctx, "mutation CvoDefinitions("+decl.String()+") {"+body.String()+" }", vars, &out); err != nil {
 		return fmt.Errorf("create metafield definitions in %s: %w", shop, err)
 	}
-	for i, spec := range metafieldSpecs {
+	for i, spec := range specs {
 		res := out["d"+strconv.Itoa(i)]
 		if res == nil {
 			return fmt.Errorf("create metafield definition %s in %s: no answer", spec.Key, shop)
@@ -94,7 +103,7 @@ func (w *Writer) createDefinitions(ctx context.Context, a *api, shop string) err
 			}
 		}
 	}
-	return w.store.SaveDefinitionsVersion(ctx, shop, definitionsVersion)
+	return nil
 }
 
 type shopSegment struct {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -187,7 +189,8 @@ type Report struct {
 	// Customers is the number of scored customers given.
 	Customers int `json:"customers"`
 	// TagChanges and MetafieldChanges count the customers whose tags or
-	// metafield values needed writing.
+	// metafield values needed writing (a survey link to delete counts as
+	// a metafield change).
 	TagChanges       int `json:"tagChanges"`
 	MetafieldChanges int `json:"metafieldChanges"`
 	// TagMode and MetafieldMode say how they went out: "none", "calls" or
@@ -338,12 +341,21 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 			return err
 		}
 	}
-	p, err := makePlan(ctx, w.store, r.shop, s, scores, links)
+	p, err := makePlan(ctx, w.store, r.shop, s, scores, links, w.surveyLinks != nil)
 	if err != nil {
 		return err
 	}
 	r.report.PlanDuration = w.now().Sub(planStart)
 	r.plan = p
+	if err := r.defineSharedLinks(ctx); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrUninstalled) {
+			return err
+		}
+		// The values can be written without a definition; they are only
+		// harder to find in the admin.
+		r.report.SetupError = err.Error()
+		w.log.Warn("survey link definitions not made", "shop", r.shop, "err", err)
+	}
 	r.outcomes = make([]outcome, len(p.changes))
 
 	var tagOps, mfOps []op
@@ -360,6 +372,11 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		}
 		if len(c.metafields) > 0 {
 			mfOps = append(mfOps, op{change: i, kind: opMetafields})
+		}
+		if len(c.drop) > 0 {
+			mfOps = append(mfOps, op{change: i, kind: opDropMetafields})
+		}
+		if c.metafieldsChange() {
 			r.report.MetafieldChanges++
 		}
 	}
@@ -391,6 +408,29 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 	return r.flush(ctx)
 }
 
+// defineSharedLinks creates the merchant-owned definition of each shared
+// survey link the plan writes, so merchants and email apps see and filter
+// by it. Once per write-back that writes one (TAKEN means it exists).
+func (r *run) defineSharedLinks(ctx context.Context) error {
+	var specs []metafieldSpec
+	for i := range r.plan.changes {
+		for k := range r.plan.changes[i].metafields {
+			if ns, key := splitKey(k); ns == SharedNamespace && !slices.ContainsFunc(specs, func(s metafieldSpec) bool { return s.Key == key }) {
+				specs = append(specs, metafieldSpec{Key: key, Name: "Survey link: " + key, Type: "url",
+					Description: "The customer's link to the CVO survey " + key + ", for email apps; written and removed by CVO."})
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	slices.SortFunc(specs, func(a, b metafieldSpec) int { return strings.Compare(a.Key, b.Key) })
+	if err := r.fence(ctx); err != nil {
+		return err
+	}
+	return defineMetafields(ctx, r.api, r.shop, SharedNamespace, specs)
+}
+
 // settle marks the ops Shopify confirmed (okays[i]) and returns the ones
 // it did not, to be sent again. With record, the confirmed changes are
 // saved by the next flush; bulk batches record theirs themselves.
@@ -408,6 +448,8 @@ func (r *run) settle(ops []op, okays []bool, record bool) (failed []op) {
 			oc.added = true
 		case opMetafields:
 			oc.metafields = true
+		case opDropMetafields:
+			oc.dropped = true
 		}
 		if record {
 			r.dirty = append(r.dirty, o.change)
@@ -421,11 +463,11 @@ func (r *run) count() {
 	for i := range r.plan.changes {
 		c, o := &r.plan.changes[i], r.outcomes[i]
 		tagsDone := (len(c.add) == 0 || o.added) && (len(c.remove) == 0 || o.removed)
-		mfDone := len(c.metafields) == 0 || o.metafields
+		mfDone := (len(c.metafields) == 0 || o.metafields) && (len(c.drop) == 0 || o.dropped)
 		if c.tagsChange() && tagsDone {
 			r.report.TagsWritten++
 		}
-		if len(c.metafields) > 0 && mfDone {
+		if c.metafieldsChange() && mfDone {
 			r.report.MetafieldsWritten++
 		}
 		if !tagsDone || !mfDone {

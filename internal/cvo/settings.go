@@ -27,6 +27,10 @@ type Settings struct {
 	PredictionWindowDays int     `json:"prediction_window_days"`
 	ChurnRiskHigh        float64 `json:"churn_risk_high"`
 	ChurnRiskMedium      float64 `json:"churn_risk_medium"`
+	// ShareSurveyLinks also writes each survey link to the merchant-owned
+	// namespace cvo_survey, which other apps (email tools) can read; off
+	// by default because they can also overwrite it.
+	ShareSurveyLinks bool `json:"share_survey_links"`
 }
 
 // Defaults of the prediction settings (the README documents them).

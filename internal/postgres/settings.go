@@ -42,6 +42,7 @@ type settingsRow struct {
 	PredictionWindowDays int
 	ChurnRiskHigh        float64
 	ChurnRiskMedium      float64
+	ShareSurveyLinks     bool
 	UpdatedAt            time.Time
 }
 
@@ -60,7 +61,8 @@ func (s *SettingsStore) Get(ctx context.Context, shop string) (cvo.Settings, err
 	out := cvo.Settings{TagPrefix: row.TagPrefix, GroupsEnabled: row.GroupsEnabled, ValueTags: row.ValueTags,
 		Metafields: row.Metafields, Segments: row.Segments, CAC: row.CAC, CACBySource: row.CACBySource,
 		DefaultMargin: row.DefaultMargin, RefundDating: cvo.RefundAtRefundDate, NightlyHour: row.NightlyHour,
-		PredictionWindowDays: row.PredictionWindowDays, ChurnRiskHigh: row.ChurnRiskHigh, ChurnRiskMedium: row.ChurnRiskMedium}
+		PredictionWindowDays: row.PredictionWindowDays, ChurnRiskHigh: row.ChurnRiskHigh, ChurnRiskMedium: row.ChurnRiskMedium,
+		ShareSurveyLinks: row.ShareSurveyLinks}
 	if row.RefundDating == "order_date" {
 		out.RefundDating = cvo.RefundAtOrderDate
 	}
@@ -82,12 +84,12 @@ func (s *SettingsStore) Save(ctx context.Context, shop string, in cvo.Settings) 
 		Metafields: in.Metafields, Segments: in.Segments, CAC: in.CAC, CACBySource: in.CACBySource,
 		DefaultMargin: in.DefaultMargin, RefundDating: refundDatingNames[in.RefundDating], NightlyHour: in.NightlyHour,
 		PredictionWindowDays: in.PredictionWindowDays, ChurnRiskHigh: in.ChurnRiskHigh, ChurnRiskMedium: in.ChurnRiskMedium,
-		UpdatedAt: time.Now()}
+		ShareSurveyLinks: in.ShareSurveyLinks, UpdatedAt: time.Now()}
 	err := s.db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "shop"}},
 		DoUpdates: clause.AssignmentColumns([]string{"tag_prefix", "groups_enabled", "value_tags", "metafields", "segments",
 			"cac", "cac_by_source", "default_margin", "refund_dating", "nightly_hour",
-			"prediction_window_days", "churn_risk_high", "churn_risk_medium", "updated_at"}),
+			"prediction_window_days", "churn_risk_high", "churn_risk_medium", "share_survey_links", "updated_at"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("save settings of %s: %w", shop, err)

@@ -22,7 +22,8 @@ func TestSettingsDefaultsSaveAndValidate(t *testing.T) {
 
 	want := cvo.Settings{TagPrefix: "vip_", GroupsEnabled: []string{"soulmates", "lovers"}, ValueTags: cvo.ValueTags{ChurnRisk: true},
 		Metafields: false, Segments: true, CAC: 12.5, CACBySource: map[string]float64{"google": 20}, DefaultMargin: 0.35,
-		RefundDating: cvo.RefundAtOrderDate, NightlyHour: 4, PredictionWindowDays: 60, ChurnRiskHigh: 0.05, ChurnRiskMedium: 0.2}
+		RefundDating: cvo.RefundAtOrderDate, NightlyHour: 4, PredictionWindowDays: 60, ChurnRiskHigh: 0.05, ChurnRiskMedium: 0.2,
+		ShareSurveyLinks: true}
 	require.NoError(t, store.Save(ctx, "a.myshopify.com", want))
 	got, err = store.Get(ctx, "a.myshopify.com")
 	require.NoError(t, err)

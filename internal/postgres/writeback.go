@@ -360,13 +360,16 @@ const (
 	BulkTagsRemove = "tagsRemove"
 	BulkTagsAdd    = "tagsAdd"
 	BulkMetafields = "metafieldsSet"
+	// BulkMetafieldsDelete lines delete the metafields whose keys they
+	// hold (BulkLine.Keys).
+	BulkMetafieldsDelete = "metafieldsDelete"
 )
 
 // BulkBatch is one bulk mutation operation of a write-back, from before
 // its file is staged until its results are recorded.
 type BulkBatch struct {
 	ID   int64
-	Kind string // BulkTagsRemove, BulkTagsAdd or BulkMetafields
+	Kind string // BulkTagsRemove, BulkTagsAdd, BulkMetafields or BulkMetafieldsDelete
 	// Marker is the unique token in the operation name of the batch's
 	// mutation, by which the operation is found at Shopify when the worker
 	// died before storing its id.
@@ -382,6 +385,9 @@ type BulkLine struct {
 	CustomerID int64
 	Tags       []string
 	Metafields map[string]string
+	// Keys are the metafield keys a metafieldsDelete line deletes (stored
+	// in the tags column: a line never has both).
+	Keys []string
 }
 
 // CreateBulkBatch stores a batch and its lines (line n of the file is
@@ -406,7 +412,11 @@ func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b Bul
 			}
 			l := lines[i]
 			i++
-			tags, raw, err := columnValues(l.Tags, l.Metafields)
+			names := l.Tags
+			if len(l.Keys) > 0 {
+				names = l.Keys
+			}
+			tags, raw, err := columnValues(names, l.Metafields)
 			if err != nil {
 				return nil, err
 			}
@@ -487,7 +497,7 @@ func (s *WritebackStore) DropBulkBatch(ctx context.Context, shop string, id int6
 // ErrBulkBatchGone. Recording is relative to each customer's
 // current row: tagsAdd adds the line's tags it lacks, tagsRemove takes them
 // away (a row left with nothing of the app's goes), metafieldsSet merges
-// the values.
+// the values, metafieldsDelete takes the keys away (likewise).
 func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error {
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
@@ -518,28 +528,10 @@ func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id in
 			ON CONFLICT (shop, customer_id) DO UPDATE SET written_at = now(), tags = w.tags || ARRAY(
 				SELECT t FROM unnest(EXCLUDED.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(w.tags) ORDER BY i)`, shop, id, failed)
 	case BulkTagsRemove:
-		var emptied []int64
-		rows, qerr := tx.Query(ctx, `UPDATE customer_writeback w SET written_at = now(), tags = ARRAY(
-				SELECT t FROM unnest(w.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(c.tags) ORDER BY i)
-			FROM (`+confirmed+`) c WHERE w.shop = $1 AND w.customer_id = c.customer_id
-			RETURNING w.customer_id, cardinality(w.tags) = 0 AND w.metafields = '{}'::jsonb`, shop, id, failed)
-		if qerr != nil {
-			return fmt.Errorf("settle bulk batch %d of %s: record: %w", id, shop, qerr)
-		}
-		var (
-			cid   int64
-			empty bool
-		)
-		_, err = pgx.ForEachRow(rows, []any{&cid, &empty}, func() error {
-			if empty {
-				emptied = append(emptied, cid)
-			}
-			return nil
-		})
-		if err == nil && len(emptied) > 0 {
-			// A customer left with nothing of the app's has no row (as Save does).
-			_, err = tx.Exec(ctx, `DELETE FROM customer_writeback WHERE shop = $1 AND customer_id = ANY($2)`, shop, emptied)
-		}
+		err = removeConfirmed(ctx, tx, `tags = ARRAY(
+				SELECT t FROM unnest(w.tags) WITH ORDINALITY AS x(t, i) WHERE NOT t = ANY(c.tags) ORDER BY i)`, confirmed, shop, id, failed)
+	case BulkMetafieldsDelete:
+		err = removeConfirmed(ctx, tx, `metafields = w.metafields - c.tags`, confirmed, shop, id, failed)
 	case BulkMetafields:
 		_, err = tx.Exec(ctx, `INSERT INTO customer_writeback AS w (shop, customer_id, tags, metafields, written_at)
 			SELECT $1, c.customer_id, '{}', c.metafields, now() FROM (`+confirmed+`) c
@@ -558,4 +550,31 @@ func (s *WritebackStore) SettleBulkBatch(ctx context.Context, shop string, id in
 		return fmt.Errorf("settle bulk batch %d of %s: commit: %w", id, shop, err)
 	}
 	return nil
+}
+
+// removeConfirmed takes what the confirmed lines removed (set, an
+// assignment reading the line as c) off the customers' rows; a customer
+// left with nothing of the app's has no row (as Save does).
+func removeConfirmed(ctx context.Context, tx pgx.Tx, set, confirmed, shop string, id int64, failed []int32) error {
+	var emptied []int64
+	rows, err := tx.Query(ctx, `UPDATE customer_writeback w SET written_at = now(), `+set+`
+			FROM (`+confirmed+`) c WHERE w.shop = $1 AND w.customer_id = c.customer_id
+			RETURNING w.customer_id, cardinality(w.tags) = 0 AND w.metafields = '{}'::jsonb`, shop, id, failed)
+	if err != nil {
+		return err
+	}
+	var (
+		cid   int64
+		empty bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&cid, &empty}, func() error {
+		if empty {
+			emptied = append(emptied, cid)
+		}
+		return nil
+	})
+	if err == nil && len(emptied) > 0 {
+		_, err = tx.Exec(ctx, `DELETE FROM customer_writeback WHERE shop = $1 AND customer_id = ANY($2)`, shop, emptied)
+	}
+	return err
 }

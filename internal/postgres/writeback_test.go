@@ -175,6 +175,28 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, found)
 
+	// metafieldsDelete lines take their keys off; a row left empty goes.
+	require.NoError(t, s.Save(ctx, shop, []postgres.Writeback{
+		{CustomerID: 7, Metafields: map[string]string{"survey_url_nps": "https://a/s/1"}},
+		{CustomerID: 8, Tags: []string{"cvo-lovers"}, Metafields: map[string]string{"survey_url_nps": "https://a/s/2", "survey_url_why": "https://a/s/3"}},
+	}))
+	dels := batch(shop, postgres.BulkMetafieldsDelete, "m7",
+		postgres.BulkLine{CustomerID: 7, Keys: []string{"survey_url_nps"}},
+		postgres.BulkLine{CustomerID: 8, Keys: []string{"survey_url_nps"}},
+		postgres.BulkLine{CustomerID: 99, Keys: []string{"survey_url_nps"}})
+	require.NoError(t, s.SettleBulkBatch(ctx, shop, dels, nil))
+	_, found, err = s.Get(ctx, shop, 7)
+	require.NoError(t, err)
+	assert.False(t, found)
+	w8, _, err := s.Get(ctx, shop, 8)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"survey_url_why": "https://a/s/3"}, w8.Metafields)
+	assert.Equal(t, []string{"cvo-lovers"}, w8.Tags)
+	_, found, err = s.Get(ctx, shop, 99)
+	require.NoError(t, err)
+	assert.False(t, found, "deleting what was never written makes no row")
+	require.NoError(t, s.Save(ctx, shop, []postgres.Writeback{{CustomerID: 8}}))
+
 	// Dropping forgets a batch without recording anything.
 	dropped := batch(shop, postgres.BulkTagsAdd, "m6", postgres.BulkLine{CustomerID: 9, Tags: []string{"x"}})
 	require.NoError(t, s.DropBulkBatch(ctx, shop, dropped))

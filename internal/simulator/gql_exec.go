@@ -625,6 +625,10 @@ func (ec *execCtx) execField(t *objectType, fd *fieldDef, f *ast.Field, sels ast
 		items := val.([]any)
 		out := make([]any, len(items))
 		for i, it := range items {
+			if it == nil {
+				// A null element ([MetafieldIdentifier] lists have them).
+				continue
+			}
 			ec.cost += ec.objectCost(child)
 			out[i] = ec.execSelection(child, it, sels, append(path, i))
 		}

@@ -15,7 +15,8 @@ import (
 )
 
 // Metafields on customers: metafieldsSet (at most 25 per call, atomic: one
-// invalid input and nothing is written), metafieldDefinitionCreate, and
+// invalid input and nothing is written), metafieldsDelete (at most 25 per
+// call; a missing metafield is no error), metafieldDefinitionCreate, and
 // reading them back through Customer.metafield and metafieldDefinitions.
 // The reserved namespace "$app" (and "$app:sub") resolves to
 // "app--{app id}" ("app--{app id}--sub"), as Shopify documents; an omitted
@@ -161,6 +162,7 @@ func addMetafieldTypes(sc *schema) {
 	// Input objects: registered so arguments of these types coerce to maps.
 	sc.object("MetafieldsSetInput")
 	sc.object("MetafieldDefinitionInput")
+	sc.object("MetafieldIdentifierInput")
 
 	mf := func(p any) *metafieldRec { return p.(*metafieldRec) }
 	sc.object("Metafield",
@@ -212,6 +214,20 @@ func addMetafieldTypes(sc *schema) {
 			return nonNilList(p.(metafieldsPayload).userErrors), nil
 		}},
 	).payload = true
+	mi := func(p any) metafieldIdentifier { return p.(metafieldIdentifier) }
+	sc.object("MetafieldIdentifier",
+		scalar("ownerId", "ID", func(p any) any { return mi(p).ownerID }),
+		scalar("namespace", "String", func(p any) any { return mi(p).namespace }),
+		scalar("key", "String", func(p any) any { return mi(p).key }),
+	)
+	sc.object("MetafieldsDeletePayload",
+		&fieldDef{name: "deletedMetafields", kind: kindList, typ: "MetafieldIdentifier", resolve: func(_ *execCtx, p any, _ map[string]any) (any, error) {
+			return p.(metafieldsDeletePayload).deleted, nil
+		}},
+		&fieldDef{name: "userErrors", kind: kindList, typ: "MetafieldsSetUserError", resolve: func(_ *execCtx, p any, _ map[string]any) (any, error) {
+			return nonNilList(p.(metafieldsDeletePayload).userErrors), nil
+		}},
+	).payload = true
 	sc.object("MetafieldDefinitionCreatePayload",
 		&fieldDef{name: "createdDefinition", kind: kindObject, typ: "MetafieldDefinition", resolve: func(_ *execCtx, p any, _ map[string]any) (any, error) {
 			if d := p.(definitionPayload).created; d != nil {
@@ -243,6 +259,8 @@ func addMetafieldTypes(sc *schema) {
 	sc.object(sc.mutation.name,
 		&fieldDef{name: "metafieldsSet", kind: kindObject, typ: "MetafieldsSetPayload", mutation: true, scope: "write_customers",
 			args: []argDef{{"metafields", "[MetafieldsSetInput!]!"}}, resolve: resolveMetafieldsSet},
+		&fieldDef{name: "metafieldsDelete", kind: kindObject, typ: "MetafieldsDeletePayload", mutation: true, scope: "write_customers",
+			args: []argDef{{"metafields", "[MetafieldIdentifierInput!]!"}}, resolve: resolveMetafieldsDelete},
 		&fieldDef{name: "metafieldDefinitionCreate", kind: kindObject, typ: "MetafieldDefinitionCreatePayload", mutation: true,
 			scope: "write_customers", args: []argDef{{"definition", "MetafieldDefinitionInput!"}}, resolve: resolveDefinitionCreate},
 	)
@@ -378,6 +396,74 @@ func resolveMetafieldsSet(ec *execCtx, _ any, args map[string]any) (any, error) 
 		out = append(out, rec)
 	}
 	return metafieldsPayload{metafields: out, userErrors: []any{}}, nil
+}
+
+type metafieldIdentifier struct{ ownerID, namespace, key string }
+
+type metafieldsDeletePayload struct {
+	// deleted has one entry per input, nil where no such metafield was.
+	deleted    []any
+	userErrors []any
+}
+
+// resolveMetafieldsDelete follows Shopify's metafieldsDelete: at most 25
+// identifiers, at least one; a metafield that does not exist is no error,
+// its entry in deletedMetafields is null. Like metafieldsSet it checks
+// every input before deleting anything.
+func resolveMetafieldsDelete(ec *execCtx, _ any, args map[string]any) (any, error) {
+	inputs, _ := args["metafields"].([]any)
+	if len(inputs) > maxInputArray {
+		return nil, inputSizeError(len(inputs))
+	}
+	if len(inputs) == 0 {
+		return metafieldsDeletePayload{userErrors: []any{bulkUserError("PRESENT", "At least one metafield must be specified.", "metafields")}}, nil
+	}
+	if len(inputs) > maxMetafieldsPerSet {
+		return metafieldsDeletePayload{userErrors: []any{bulkUserError("LESS_THAN_OR_EQUAL_TO",
+			fmt.Sprintf("Exceeded the maximum metafields input limit of %d.", maxMetafieldsPerSet), "metafields")}}, nil
+	}
+	type target struct {
+		owner   int64
+		ns, key string
+		gid     string
+	}
+	var (
+		targets []target
+		errs    []any
+	)
+	for i, raw := range inputs {
+		in, _ := raw.(map[string]any)
+		field := func(f string) []string { return []string{"metafields", strconv.Itoa(i), f} }
+		str := func(k string) string { s, _ := in[k].(string); return s }
+		owner, ok := parseGID(str("ownerId"), "Customer")
+		if !ok {
+			errs = append(errs, elementError("INVALID", "Owner type is not supported by the simulator: only customers hold metafields.", i, field("ownerId")...))
+			continue
+		}
+		key := str("key")
+		if key == "" {
+			errs = append(errs, elementError("BLANK", "Key can't be blank.", i, field("key")...))
+			continue
+		}
+		targets = append(targets, target{owner: owner, ns: resolveNamespace(ec.sim.cfg.ClientID, str("namespace")), key: key, gid: str("ownerId")})
+	}
+	if len(errs) > 0 {
+		return metafieldsDeletePayload{userErrors: errs}, nil
+	}
+	sw := ec.sim.writes.shop(ec.sh.domain)
+	out := make([]any, len(targets))
+	for i, t := range targets {
+		m := sw.metafields[t.owner]
+		if _, ok := m[t.ns+"."+t.key]; !ok {
+			continue
+		}
+		delete(m, t.ns+"."+t.key)
+		if len(m) == 0 {
+			delete(sw.metafields, t.owner)
+		}
+		out[i] = metafieldIdentifier{ownerID: t.gid, namespace: t.ns, key: t.key}
+	}
+	return metafieldsDeletePayload{deleted: out, userErrors: []any{}}, nil
 }
 
 func resolveDefinitionCreate(ec *execCtx, _ any, args map[string]any) (any, error) {

@@ -231,6 +231,48 @@ func TestMetafieldsSet(t *testing.T) {
 	assert.Equal(t, "soulmates", path(body, "data", "customer", "metafield", "value"))
 }
 
+func TestMetafieldsDelete(t *testing.T) {
+	h := newHarness(t)
+	tok := h.longToken(testShop)
+	ids := h.addCustomers(nil, nil)
+	const set = `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { code } } }`
+	const del = `mutation($m: [MetafieldIdentifierInput!]!) { metafieldsDelete(metafields: $m) { deletedMetafields { ownerId namespace key } userErrors { field message code } } }`
+	id := func(owner int64, key string) map[string]any {
+		return map[string]any{"ownerId": customerGID(owner), "namespace": "$app:cvo", "key": key}
+	}
+	_, body := h.graphql(testShop, tok, set, map[string]any{"m": []any{
+		map[string]any{"ownerId": customerGID(ids[0]), "namespace": "$app:cvo", "key": "survey_url_nps", "type": "url", "value": "https://app.example/s/x"},
+		map[string]any{"ownerId": customerGID(ids[0]), "namespace": "$app:cvo", "key": "group", "type": "single_line_text_field", "value": "lovers"},
+	}})
+	require.Empty(t, path(body, "data", "metafieldsSet", "userErrors"), "%v", body)
+
+	// The existing one goes, the missing one is null and no error.
+	_, body = h.graphql(testShop, tok, del, map[string]any{"m": []any{id(ids[0], "survey_url_nps"), id(ids[1], "survey_url_nps")}})
+	require.Empty(t, path(body, "data", "metafieldsDelete", "userErrors"), "%v", body)
+	assert.Equal(t, "survey_url_nps", path(body, "data", "metafieldsDelete", "deletedMetafields", 0, "key"))
+	assert.Equal(t, h.sim.AppNamespace("cvo"), path(body, "data", "metafieldsDelete", "deletedMetafields", 0, "namespace"))
+	assert.Nil(t, path(body, "data", "metafieldsDelete", "deletedMetafields", 1))
+	got := h.sim.CustomerMetafields(testShop, ids[0])
+	require.Len(t, got, 1, "only the named metafield goes")
+	assert.Equal(t, "group", got[0].Key)
+
+	// Deleting it again changes nothing and is no error.
+	_, body = h.graphql(testShop, tok, del, map[string]any{"m": []any{id(ids[0], "survey_url_nps")}})
+	assert.Empty(t, path(body, "data", "metafieldsDelete", "userErrors"))
+	assert.Nil(t, path(body, "data", "metafieldsDelete", "deletedMetafields", 0))
+
+	// At most 25 per call, at least one.
+	var many []any
+	for i := range 26 {
+		many = append(many, id(ids[0], fmt.Sprintf("k%d", i)))
+	}
+	_, body = h.graphql(testShop, tok, del, map[string]any{"m": many})
+	assert.Equal(t, "LESS_THAN_OR_EQUAL_TO", path(body, "data", "metafieldsDelete", "userErrors", 0, "code"))
+	_, body = h.graphql(testShop, tok, del, map[string]any{"m": []any{}})
+	assert.Equal(t, "PRESENT", path(body, "data", "metafieldsDelete", "userErrors", 0, "code"))
+	assert.Len(t, h.sim.CustomerMetafields(testShop, ids[0]), 1)
+}
+
 func TestMetafieldDefinitionCreateIsUniquePerKey(t *testing.T) {
 	h := newHarness(t)
 	tok := h.longToken(testShop)

@@ -653,7 +653,7 @@ func toSettingsJSON(s cvo.Settings) apigen.Settings {
 		Segments: s.Segments, Cac: s.CAC, DefaultMargin: s.DefaultMargin, RefundDating: apigen.RefundDate,
 		Schedule: apigen.Schedule{NightlyHour: s.NightlyHour},
 		Prediction: apigen.PredictionSettings{WindowDays: s.PredictionWindowDays, ChurnRiskHigh: s.ChurnRiskHigh,
-			ChurnRiskMedium: s.ChurnRiskMedium}}
+			ChurnRiskMedium: s.ChurnRiskMedium}, ShareSurveyLinks: s.ShareSurveyLinks}
 	if s.CACBySource != nil {
 		out.CacBySource = &s.CACBySource
 	}
@@ -704,7 +704,7 @@ func (a *api) PutSettings(c echo.Context) error {
 	s := cvo.Settings{TagPrefix: in.TagPrefix, ValueTags: in.ValueTags, Metafields: in.Metafields, Segments: in.Segments,
 		CAC: in.Cac, CACBySource: deref(in.CacBySource), DefaultMargin: in.DefaultMargin, NightlyHour: in.Schedule.NightlyHour,
 		PredictionWindowDays: in.Prediction.WindowDays, ChurnRiskHigh: in.Prediction.ChurnRiskHigh,
-		ChurnRiskMedium: in.Prediction.ChurnRiskMedium}
+		ChurnRiskMedium: in.Prediction.ChurnRiskMedium, ShareSurveyLinks: in.ShareSurveyLinks}
 	switch in.RefundDating {
 	case apigen.RefundDate:
 		s.RefundDating = cvo.RefundAtRefundDate

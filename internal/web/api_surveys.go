@@ -15,6 +15,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/survey"
 	"github.com/cvo-app/cvo/internal/web/apigen"
@@ -96,6 +97,9 @@ func (a *api) CreateSurvey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := a.surveyLinksChanged(c, created.Status == survey.Active); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusCreated, surveyOut(created, 0))
 }
 
@@ -141,6 +145,9 @@ func (a *api) UpdateSurvey(c echo.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if err := a.surveyLinksChanged(c, old.Status == survey.Active || saved.Status == survey.Active); err != nil {
+		return err
+	}
 	counts, err := s.store.ResponseCounts(ctx, shop)
 	if err != nil {
 		return err
@@ -154,10 +161,36 @@ func (a *api) DeleteSurvey(c echo.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.Delete(c.Request().Context(), shopOf(c), id); err != nil {
+	ctx, shop := c.Request().Context(), shopOf(c)
+	old, err := s.store.Get(ctx, shop, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Delete(ctx, shop, id); err != nil {
+		return err
+	}
+	if err := a.surveyLinksChanged(c, old.Status == survey.Active); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// surveyLinksChanged starts a rescore, whose write-back writes the links
+// of a survey just activated or retargeted and deletes those of one closed,
+// deleted or retargeted: an email flow selecting customers with a link must
+// not wait for the nightly run to stop reaching customers no longer
+// targeted. Saves within a window share one rescore, as settings saves do.
+func (a *api) surveyLinksChanged(c echo.Context, linksMayChange bool) error {
+	if !linksMayChange {
+		return nil
+	}
+	p, err := a.page()
+	if err != nil {
+		// Servers without the pages (tests of the survey routes alone)
+		// have no rescore to start.
+		return nil
+	}
+	return p.deps.Actions.EnqueueRescore(c.Request().Context(), shopOf(c), string(rescore.ReasonSettings), settingsRescoreDue(p.server.now()))
 }
 
 // GetSurveyResults answers GET /api/surveys/{id}/results.

@@ -210,7 +210,7 @@ func TestAnswersFollowTheContract(t *testing.T) {
 	customer := firstCustomer(t, srv, shop)
 	settings := `{"tag_prefix":"vip-","groups_enabled":["soulmates","lovers"],"value_tags":{"churn_risk":true},"metafields":true,
 		"segments":false,"cac":12,"cac_by_source":{"google":20},"default_margin":0.4,"refund_dating":"order_date","schedule":{"nightly_hour":5},
-		"prediction":{"window_days":60,"churn_risk_high":0.05,"churn_risk_medium":0.25}}`
+		"prediction":{"window_days":60,"churn_risk_high":0.05,"churn_risk_medium":0.25},"share_survey_links":true}`
 	cases := []struct {
 		method, target, body string
 		want                 int

@@ -83,6 +83,12 @@ func TestSettingsAPI(t *testing.T) {
 	assert.Equal(t, 5, got.NightlyHour)
 	assert.Equal(t, cvo.DefaultPredictionWindowDays, got.PredictionWindowDays, "a field left out keeps its default")
 	assert.Equal(t, cvo.DefaultChurnRiskHigh, got.ChurnRiskHigh)
+	assert.False(t, got.ShareSurveyLinks, "survey links stay private to the app unless the merchant shares them")
+
+	require.Equal(t, http.StatusOK, put(strings.Replace(fmt.Sprintf(valid, "null"), `"segments":true`, `"segments":true,"share_survey_links":true`, 1)))
+	got, err = settings.Get(context.Background(), shop)
+	require.NoError(t, err)
+	assert.True(t, got.ShareSurveyLinks)
 
 	withPrediction := strings.Replace(fmt.Sprintf(valid, "null"), `"schedule"`, `"prediction":{"window_days":60,"churn_risk_high":0.05,"churn_risk_medium":0.25},"schedule"`, 1)
 	require.Equal(t, http.StatusOK, put(withPrediction))

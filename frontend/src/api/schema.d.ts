@@ -1267,6 +1267,14 @@ export interface components {
             groups_enabled: components["schemas"]["GroupSlug"][];
             value_tags: components["schemas"]["ValueTags"];
             metafields: boolean;
+            /**
+             * @description Also write each survey link to the merchant-owned metafield
+             *     cvo_survey.{survey key}, which email apps (Klaviyo, Shopify
+             *     Email) can read; the app-owned $app:cvo.survey_url_{key} is
+             *     readable by the merchant and this app only. Any app can also
+             *     overwrite a merchant-owned metafield, so it is off by default.
+             */
+            share_survey_links: boolean;
             segments: boolean;
             /** Format: double */
             cac: number;
@@ -1289,6 +1297,7 @@ export interface components {
             groups_enabled?: components["schemas"]["GroupSlug"][] | null;
             value_tags?: components["schemas"]["ValueTags"];
             metafields?: boolean;
+            share_survey_links?: boolean;
             segments?: boolean;
             /** Format: double */
             cac?: number;

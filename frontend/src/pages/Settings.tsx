@@ -106,6 +106,12 @@ function SettingsEditor({original, onSaved}: {original: Settings; onSaved: () =>
             <Checkbox label="Tag the predicted value tier" checked={form.predictedValueTier} onChange={set('predictedValueTier')} />
             <Checkbox label="Tag churn risk" checked={form.churnRisk} onChange={set('churnRisk')} />
             <Checkbox label="Write scores to customer metafields" checked={form.metafields} onChange={set('metafields')} />
+            <Checkbox
+              label="Share survey links with email apps"
+              checked={form.shareSurveyLinks}
+              onChange={set('shareSurveyLinks')}
+              helpText="Survey links are app-owned: you and CVO can read them, Klaviyo, Mailchimp and Shopify Email cannot. When on, each link is also written to the metafield cvo_survey.{survey key}, which every app can read, and also change."
+            />
             {form.segments !== undefined ? (
               <Checkbox label="Keep a Shopify customer segment per group" checked={form.segments} onChange={set('segments')} />
             ) : null}

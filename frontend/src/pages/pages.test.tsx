@@ -378,6 +378,8 @@ describe('Settings', () => {
 
     fireEvent.change(screen.getByLabelText('Default margin'), {target: {value: '35'}});
     await userEvent.click(screen.getByLabelText('Tag churn risk'));
+    expect(screen.getByLabelText('Share survey links with email apps')).not.toBeChecked();
+    await userEvent.click(screen.getByLabelText('Share survey links with email apps'));
     await userEvent.selectOptions(screen.getByLabelText('Rescore every night at'), '4');
     await userEvent.click(screen.getByRole('button', {name: 'Save'}));
 
@@ -390,6 +392,7 @@ describe('Settings', () => {
       cac: 12.5,
       value_tags: {predicted_value_tier: true, churn_risk: true},
       schedule: {nightly_hour: 4},
+      share_survey_links: true,
     });
   });
 

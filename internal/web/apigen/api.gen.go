@@ -1145,8 +1145,15 @@ type Settings struct {
 	RefundDating RefundDating       `json:"refund_dating"`
 	Schedule     Schedule           `json:"schedule"`
 	Segments     bool               `json:"segments"`
-	TagPrefix    string             `json:"tag_prefix"`
-	ValueTags    ValueTags          `json:"value_tags"`
+
+	// ShareSurveyLinks Also write each survey link to the merchant-owned metafield
+	// cvo_survey.{survey key}, which email apps (Klaviyo, Shopify
+	// Email) can read; the app-owned $app:cvo.survey_url_{key} is
+	// readable by the merchant and this app only. Any app can also
+	// overwrite a merchant-owned metafield, so it is off by default.
+	ShareSurveyLinks bool      `json:"share_survey_links"`
+	TagPrefix        string    `json:"tag_prefix"`
+	ValueTags        ValueTags `json:"value_tags"`
 }
 
 // SettingsInput The settings to save; a field left out keeps its default (not its
