@@ -53,6 +53,35 @@ func (a *api) surveyRoutes() (*surveysAPI, error) {
 	return a.surveys, nil
 }
 
+// MaxActiveSurveys bounds a shop's active surveys. A customer's metafields
+// go to Shopify in one metafieldsSet of at most 25 values: the scores take
+// 10, and each active survey one link, or two when links are shared with
+// email apps, so 5 surveys (20 values) always fit, with room to spare if
+// two saves race past this check together.
+const MaxActiveSurveys = 5
+
+// checkActiveRoom refuses to make sv active when the shop already has
+// MaxActiveSurveys other active surveys.
+func (s *surveysAPI) checkActiveRoom(ctx context.Context, sv survey.Survey) error {
+	if sv.Status != survey.Active {
+		return nil
+	}
+	all, err := s.store.List(ctx, sv.Shop)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, o := range all {
+		if o.Status == survey.Active && o.ID != sv.ID {
+			others++
+		}
+	}
+	if others >= MaxActiveSurveys {
+		return cvo.FieldErrorf(cvo.EINVALID, "status", "At most %d surveys can be active at once; close one first.", MaxActiveSurveys)
+	}
+	return nil
+}
+
 // answersPerPage is one page of open answers.
 const answersPerPage = 25
 
@@ -93,6 +122,9 @@ func (a *api) CreateSurvey(c echo.Context) error {
 		return err
 	}
 	sv.Shop = shopOf(c)
+	if err := s.checkActiveRoom(c.Request().Context(), sv); err != nil {
+		return err
+	}
 	created, err := s.store.Create(c.Request().Context(), sv)
 	if err != nil {
 		return err
@@ -141,6 +173,9 @@ func (a *api) UpdateSurvey(c echo.Context, id int64) error {
 		return cvo.Errorf(cvo.EINVALID, "The key of a survey cannot change (it names the customers' link metafield); create a new survey instead.")
 	}
 	sv.ID, sv.Shop = id, shop
+	if err := s.checkActiveRoom(ctx, sv); err != nil {
+		return err
+	}
 	saved, err := s.store.Update(ctx, sv)
 	if err != nil {
 		return err
