@@ -102,12 +102,12 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("score: --as-of: %w", err)
 	}
 	later := 0
-	for _, o := range in.Orders {
-		if o.CreatedAt.After(asOf) {
+	for _, o := range in.Orders.Orders() {
+		if o.Created().After(asOf) {
 			later++
 		}
 	}
-	if later == len(in.Orders) {
+	if later == in.Orders.Len() {
 		return fmt.Errorf("score: read %s: %w: all %d orders are after the as-of date %s", *ordersPath, scoring.ErrNoUsableRows, later, asOf.Format(time.DateOnly))
 	}
 
@@ -125,7 +125,7 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("score: --window must be at least 1 day, got %d", *window)
 	}
 	start := time.Now()
-	res, err := scoring.Score(ctx, nil, in.Orders, s)
+	res, err := scoring.ScoreLedger(ctx, nil, in.Orders, s)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}

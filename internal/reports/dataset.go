@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
@@ -105,12 +106,13 @@ type Window struct {
 // let go of them once it is built, so later garbage collections do not
 // have to scan them.
 func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dataset {
+	return FromLedger(customers, ledger.FromOrders(orders), opts)
+}
+
+// FromLedger is NewDataset on orders already in a ledger.
+func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Dataset {
 	if opts.AsOf.IsZero() {
-		for i := range orders {
-			if orders[i].CreatedAt.After(opts.AsOf) {
-				opts.AsOf = orders[i].CreatedAt
-			}
-		}
+		opts.AsOf = l.Latest()
 	}
 	opts = opts.withDefaults()
 	d := &Dataset{opts: opts, asOf: opts.AsOf.Unix(),
@@ -118,37 +120,46 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		channels: newDict(), sources: newDict(), campaigns: newDict(), codes: newDict(),
 		products: newDict(), vendors: newDict(), types: newDict(), acquisitions: newDict()}
 
-	// One pass over the large Order structs, on every core, copies out
-	// what the reports need, keyed by customer.
+	// The customer keys are hashed once per customer, not per order.
+	keys := make([]keyed, l.Customers())
+	parallel(len(keys), 50_000, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			keys[c].k1, keys[c].k2 = idKeys(l.CustomerID(int32(c)))
+		}
+	})
+	// One pass over the orders, on every core, copies out what the
+	// reports need, keyed by customer.
+	orders := l.Orders()
 	recs := make([]keyedPurchase, len(orders))
 	// Gross profit by order position, carried over to purchase order after
 	// the sort: a float32 per order costs far less than a wider purchase
 	// moved through the sort.
 	grossOf := make([]float32, len(orders))
+	rules := l.AsOf(opts.AsOf, opts.RefundDating)
 	var mu sync.Mutex
 	earliest := d.asOf
 	parallel(len(orders), 50_000, func(lo, hi int) {
 		first := d.asOf
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchaseAsOf(opts.AsOf, opts.RefundDating) || o.CreatedAt.IsZero() {
+			if !rules.Counts(o) || o.CreatedZero() {
 				recs[i].p.order = -1
 				continue
 			}
-			net := o.NetValueAsOf(opts.AsOf, opts.RefundDating)
-			cost, covered, lineRevenue := o.KnownCost()
+			net := rules.Net(o)
+			cost, covered, lineRevenue := l.KnownCost(o)
 			margin, cov := orderMargin(net, cost, covered, lineRevenue)
 			grossOf[i] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
-			at := o.CreatedAt.Unix()
-			first = min(first, at)
-			k1, k2 := idKeys(o.CustomerID)
-			recs[i] = keyedPurchase{k1: k1, k2: k2, p: purchase{at: at, net: net, margin: float32(margin),
-				coverage: cov, order: int32(i), discount: len(o.DiscountCodes) > 0}}
+			first = min(first, o.At)
+			k := keys[o.Customer]
+			recs[i] = keyedPurchase{k1: k.k1, k2: k.k2, p: purchase{at: o.At, net: net, margin: float32(margin),
+				coverage: cov, order: int32(i), discount: o.Discounted()}}
 		}
 		mu.Lock()
 		earliest = min(earliest, first)
 		mu.Unlock()
 	})
+	keys = nil
 	sorted := bucketSort(recs, compareKeyedPurchases)
 	recs = nil
 	if len(sorted) > 0 {
@@ -160,7 +171,7 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 		d.gross[i] = grossOf[d.p[i].order]
 	}
 	d.keys = runs
-	d.buildFirstOrders(orders)
+	d.buildFirstOrders(l)
 	d.joinCustomers(customers, runs)
 	d.buildWindow()
 	return d
@@ -383,7 +394,8 @@ func (d *Dataset) completeMonths() int {
 // order, so the large Order structs are read in one forward sweep
 // instead of at random. Acquisition and product attributes go to
 // separate dictionaries, so the two halves run concurrently.
-func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
+func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
+	orders := l.Orders()
 	n := len(d.ids)
 	firstOf := make([]int32, len(orders))
 	for i := range firstOf {
@@ -397,6 +409,15 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 	campaign := make([]int32, n)
 	acquisition := make([]int32, n)
 	var codes, products, vendors, types pairs
+	// A first purchase always has its detail in the ledger; an empty one
+	// stands in should that ever not hold.
+	var none ledger.Detail
+	detail := func(o *ledger.Order) *ledger.Detail {
+		if det := l.Detail(o); det != nil {
+			return det
+		}
+		return &none
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i, c := range firstOf {
@@ -404,16 +425,18 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 				continue
 			}
 			o := &orders[i]
-			d.ids[c] = o.CustomerID
-			d.rfmCustomers[c].ID = o.CustomerID
-			channel[c] = d.channels.idOrNone(o.SourceName)
-			source[c] = d.sources.idOrNone(o.UTMSource)
-			campaign[c] = d.campaigns.idOrNone(o.UTMCampaign)
-			acquisition[c] = d.acquisitions.idOrNone(o.AcquisitionSource())
-			if len(o.DiscountCodes) == 0 {
+			id := l.CustomerID(o.Customer)
+			d.ids[c] = id
+			d.rfmCustomers[c].ID = id
+			det := detail(o)
+			channel[c] = d.channels.idOrNone(det.SourceName)
+			source[c] = d.sources.idOrNone(det.UTMSource)
+			campaign[c] = d.campaigns.idOrNone(det.UTMCampaign)
+			acquisition[c] = d.acquisitions.idOrNone(det.Acquisition)
+			if len(det.DiscountCodes) == 0 {
 				codes.add(c, d.codes.idOrNone(""))
 			}
-			for _, code := range o.DiscountCodes {
+			for _, code := range det.DiscountCodes {
 				if code != "" {
 					codes.add(c, d.codes.id(code, code))
 				}
@@ -425,21 +448,21 @@ func (d *Dataset) buildFirstOrders(orders []cvo.Order) {
 			if c < 0 {
 				continue
 			}
-			o := &orders[i]
-			for j := range o.Lines {
-				l := &o.Lines[j]
-				key := l.ProductID
+			det := detail(&orders[i])
+			for j := range det.Lines {
+				line := &det.Lines[j]
+				key := line.ProductID
 				if key == "" {
-					key = l.Title
+					key = line.Title
 				}
 				if key != "" {
-					products.add(c, d.products.id(key, l.Title))
+					products.add(c, d.products.id(key, line.Title))
 				}
-				if l.Vendor != "" {
-					vendors.add(c, d.vendors.id(l.Vendor, l.Vendor))
+				if line.Vendor != "" {
+					vendors.add(c, d.vendors.id(line.Vendor, line.Vendor))
 				}
-				if l.ProductType != "" {
-					types.add(c, d.types.id(l.ProductType, l.ProductType))
+				if line.ProductType != "" {
+					types.add(c, d.types.id(line.ProductType, line.ProductType))
 				}
 			}
 		}

@@ -32,7 +32,7 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	if err := in.History.ShopCustomers(ctx, in.Shop.Domain, func(c cvo.Customer) error { b.AddCustomer(c); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
-	if err := in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(o); return nil }); err != nil {
+	if err := in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(&o); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("load orders: %w", err)
 	}
 	settings := scoring.DefaultSettings(in.AsOf)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 )
 
 var benchAsOf = time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)
@@ -181,7 +182,7 @@ func BenchmarkWindowPrediction100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ix := buildIndex(nil, orders, s)
+	ix := buildIndex(nil, ledger.FromOrders(orders), s)
 	sums, _ := ix.summaries(ix.asOfDay, s.Unit)
 	cpu0 := cpuSeconds()
 	b.ResetTimer()

@@ -34,7 +34,7 @@ func crosswalk(ix *shopIndex, customers []cvo.Customer, scores []CustomerScore) 
 		if c.ShopifyRFMGroup == "" {
 			continue
 		}
-		k, ok := ix.byID[c.ID]
+		k, ok := ix.lookup(c.ID)
 		if !ok {
 			continue
 		}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/clv"
-	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 )
 
 // OrderColumns are the columns ReadOrdersCSV needs, found by header name.
@@ -31,7 +31,7 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.E
 
 // CSVOrders is what ReadOrdersCSV found in a file.
 type CSVOrders struct {
-	Orders []cvo.Order
+	Orders *ledger.Ledger
 	// Rows counts the data rows, usable or not; Bad lists the skipped
 	// ones in file order.
 	Rows int
@@ -76,7 +76,13 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	if err != nil {
 		return out, err
 	}
-	byOrderID := map[string]int{}
+	// The ledger is filled straight from the reused record: a row costs no
+	// allocation unless its customer or order ID is new, and then only a
+	// copy into a shared block.
+	b := ledger.NewBuilder(0)
+	// byOrderID maps an order_id to the order's position in the ledger.
+	byOrderID := map[string]int32{}
+	var orderIDs ledger.StringBlocks
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -92,29 +98,29 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 			}
 			return out, fmt.Errorf("read line %d: %w", line, err)
 		}
-		o, err := parseOrderRow(rec, cols, loc)
+		row, err := parseOrderRow(rec, cols, loc)
 		if err != nil {
 			out.Bad = append(out.Bad, RowError{Line: line, Err: err})
 			continue
 		}
-		if o.ID != "" {
-			if i, seen := byOrderID[o.ID]; seen {
-				prev := &out.Orders[i]
-				if prev.CustomerID != o.CustomerID {
-					out.Bad = append(out.Bad, RowError{Line: line, Err: fmt.Errorf("order_id %q belongs to customer %q on an earlier line, not %q", o.ID, prev.CustomerID, o.CustomerID)})
+		if row.id != "" {
+			if i, seen := byOrderID[row.id]; seen {
+				if prev := b.CustomerOf(int(i)); prev != row.customer {
+					out.Bad = append(out.Bad, RowError{Line: line, Err: fmt.Errorf("order_id %q belongs to customer %q on an earlier line, not %q", row.id, prev, row.customer)})
 					continue
 				}
-				prev.Total += o.Total
+				b.AddToTotal(int(i), row.total)
 				continue
 			}
-			byOrderID[o.ID] = len(out.Orders)
+			byOrderID[orderIDs.Keep(row.id)] = int32(b.Len())
 		}
-		if o.CreatedAt.After(out.Last) {
-			out.Last = o.CreatedAt
+		if row.created.After(out.Last) {
+			out.Last = row.created
 		}
-		out.Orders = append(out.Orders, o)
+		b.AddPlain(row.customer, row.created, row.total)
 	}
-	if len(out.Orders) == 0 {
+	out.Orders = b.Ledger()
+	if out.Orders.Len() == 0 {
 		if out.Rows == 0 {
 			return out, fmt.Errorf("%w: the file has a header but no rows", ErrNoUsableRows)
 		}
@@ -148,27 +154,32 @@ func findOrderColumns(header []string) (orderColumns, error) {
 	return c, nil
 }
 
-// parseOrderRow turns one CSV record into an order, with an error that
-// names the column and quotes the value.
-func parseOrderRow(rec []string, cols orderColumns, loc *time.Location) (cvo.Order, error) {
+// orderRow is one CSV row; its strings share the reader's reused record.
+type orderRow struct {
+	id, customer string
+	created      time.Time
+	total        float64
+}
+
+// parseOrderRow reads one CSV record, with an error that names the column
+// and quotes the value.
+func parseOrderRow(rec []string, cols orderColumns, loc *time.Location) (orderRow, error) {
 	if len(rec) < cols.width {
-		return cvo.Order{}, fmt.Errorf("%d fields, the header needs at least %d", len(rec), cols.width)
+		return orderRow{}, fmt.Errorf("%d fields, the header needs at least %d", len(rec), cols.width)
 	}
 	customer := strings.TrimSpace(rec[cols.customer])
 	if customer == "" {
-		return cvo.Order{}, errors.New("customer_id is empty")
+		return orderRow{}, errors.New("customer_id is empty")
 	}
 	created, err := parseOrderTime(strings.TrimSpace(rec[cols.created]), loc)
 	if err != nil {
-		return cvo.Order{}, err
+		return orderRow{}, err
 	}
 	total, err := parseAmount(strings.TrimSpace(rec[cols.total]))
 	if err != nil {
-		return cvo.Order{}, err
+		return orderRow{}, err
 	}
-	// The record is reused by the reader, so the strings kept are copies.
-	return cvo.Order{ID: strings.Clone(strings.TrimSpace(rec[cols.order])), CustomerID: strings.Clone(customer),
-		CreatedAt: created, Total: total}, nil
+	return orderRow{id: strings.TrimSpace(rec[cols.order]), customer: customer, created: created, total: total}, nil
 }
 
 func parseOrderTime(v string, loc *time.Location) (time.Time, error) {

@@ -67,7 +67,7 @@ func TestGoldenScores(t *testing.T) {
 			s := DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC))
 			s.Unit = tc.unit
 			s.Model = tc.model
-			res, err := Score(t.Context(), nil, in.Orders, s)
+			res, err := ScoreLedger(t.Context(), nil, in.Orders, s)
 			require.NoError(t, err)
 			assert.Equal(t, tc.fallback, res.Model.Fallback, res.Model.Reason)
 			if !tc.fallback {
@@ -84,8 +84,8 @@ func TestGoldenScores(t *testing.T) {
 func TestSmallShopMergesLineItemRowsAndSameDayOrders(t *testing.T) {
 	in, err := readCSVFile(t, "small_orders.csv")
 	require.NoError(t, err)
-	require.Len(t, in.Orders, 22, "G2 appears twice and is one order")
-	res, err := Score(t.Context(), nil, in.Orders, DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)))
+	require.Equal(t, 22, in.Orders.Len(), "G2 appears twice and is one order")
+	res, err := ScoreLedger(t.Context(), nil, in.Orders, DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)))
 	require.NoError(t, err)
 	byID := map[string]CustomerScore{}
 	for _, c := range res.Customers {
@@ -137,19 +137,22 @@ func TestReadOrdersCSVReportsBadRowsWithLineNumbers(t *testing.T) {
 		`line 12: order_id "o1" belongs to customer "u1" on an earlier line, not "u4"`,
 	}, got)
 	assert.Equal(t, 13, in.Rows, "the quoted field spanning two lines is one row")
-	require.Len(t, in.Orders, 5)
-	assert.Equal(t, "o8\nspanning", in.Orders[1].ID, "a quoted field may span lines")
-	assert.Equal(t, 1000.0, in.Orders[2].Total)
-	assert.Equal(t, time.Date(2024, 1, 5, 15, 0, 0, 0, time.UTC), in.Orders[2].CreatedAt.UTC())
+	require.Equal(t, 5, in.Orders.Len())
+	orders := in.Orders.Orders()
+	customer := func(i int) string { return in.Orders.CustomerID(orders[i].Customer) }
+	assert.Equal(t, "u3", customer(1), "a quoted field may span lines")
+	assert.Equal(t, 7.0, orders[1].Total)
+	assert.Equal(t, 1000.0, orders[2].Total)
+	assert.Equal(t, time.Date(2024, 1, 5, 15, 0, 0, 0, time.UTC), orders[2].Created().UTC())
 	assert.Equal(t, time.Date(2024, 1, 6, 0, 0, 0, 0, time.UTC), in.Last)
-	assert.Equal(t, "u5", in.Orders[3].CustomerID)
-	assert.Equal(t, "u5", in.Orders[4].CustomerID, "rows without order_id are separate orders")
+	assert.Equal(t, "u5", customer(3))
+	assert.Equal(t, "u5", customer(4), "rows without order_id are separate orders")
 }
 
 func TestReadOrdersCSVHandlesCRLF(t *testing.T) {
 	in, err := readCSVFile(t, "crlf_orders.csv")
 	require.NoError(t, err)
-	require.Len(t, in.Orders, 1)
+	require.Equal(t, 1, in.Orders.Len())
 	require.Len(t, in.Bad, 1)
 	assert.Equal(t, `line 3: created_at "2024-02-30": not a date (want RFC 3339 or YYYY-MM-DD)`, in.Bad[0].Error())
 }
@@ -179,7 +182,7 @@ func TestParamsJSONNamesTheModel(t *testing.T) {
 	for _, model := range []clv.ModelKind{clv.ModelMBGNBD, clv.ModelBGNBD} {
 		s := DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC))
 		s.Model = model
-		res, err := Score(t.Context(), nil, in.Orders, s)
+		res, err := ScoreLedger(t.Context(), nil, in.Orders, s)
 		require.NoError(t, err)
 		var buf bytes.Buffer
 		require.NoError(t, WriteParamsJSON(&buf, res))
@@ -215,16 +218,16 @@ func FuzzReadOrdersCSV(f *testing.F) {
 			}
 		}
 		if err != nil {
-			if len(in.Orders) > 0 {
-				t.Fatalf("error %v with %d orders", err, len(in.Orders))
+			if in.Orders.Len() > 0 {
+				t.Fatalf("error %v with %d orders", err, in.Orders.Len())
 			}
 			return
 		}
-		if len(in.Orders) == 0 {
+		if in.Orders.Len() == 0 {
 			t.Fatal("no error and no orders")
 		}
-		for _, o := range in.Orders {
-			if o.CustomerID == "" || !(o.Total >= 0) || !isFinite(o.Total) || o.CreatedAt.After(in.Last) {
+		for _, o := range in.Orders.Orders() {
+			if in.Orders.CustomerID(o.Customer) == "" || !(o.Total >= 0) || !isFinite(o.Total) || o.Created().After(in.Last) {
 				t.Fatalf("accepted a bad order %+v (last %v)", o, in.Last)
 			}
 		}
@@ -242,18 +245,18 @@ func FuzzParseOrderRow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, customer, order, created, total string) {
 		o, err := parseOrderRow([]string{customer, order, created, total}, cols, time.UTC)
 		if err != nil {
-			if o.CustomerID != "" {
+			if o.customer != "" {
 				t.Fatal("an error with an order")
 			}
 			return
 		}
-		if o.CustomerID == "" || strings.TrimSpace(o.CustomerID) != o.CustomerID {
-			t.Fatalf("customer %q", o.CustomerID)
+		if o.customer == "" || strings.TrimSpace(o.customer) != o.customer {
+			t.Fatalf("customer %q", o.customer)
 		}
-		if !(o.Total >= 0) || !isFinite(o.Total) {
-			t.Fatalf("total %v from %q", o.Total, total)
+		if !(o.total >= 0) || !isFinite(o.total) {
+			t.Fatalf("total %v from %q", o.total, total)
 		}
-		if o.CreatedAt.IsZero() && strings.TrimSpace(created) != "0001-01-01" && !strings.HasPrefix(strings.TrimSpace(created), "0001-01-01T00:00:00") {
+		if o.created.IsZero() && strings.TrimSpace(created) != "0001-01-01" && !strings.HasPrefix(strings.TrimSpace(created), "0001-01-01T00:00:00") {
 			t.Fatalf("zero time from %q", created)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -59,7 +60,7 @@ func TestSummariesMatchClv(t *testing.T) {
 		t.Run(s.Location.String()+"/"+s.Unit.String(), func(t *testing.T) {
 			s, err := s.normalized()
 			require.NoError(t, err)
-			ix := buildIndex(customerIDs(customers), orders, s)
+			ix := buildIndex(customerIDs(customers), ledger.FromOrders(orders), s)
 			got, who := ix.summaries(ix.asOfDay, s.Unit)
 			require.Nil(t, who)
 			want := clv.Summarize(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), s.AsOf, s.Location, s.Unit)
@@ -161,7 +162,7 @@ func TestBacktestMatchesClv(t *testing.T) {
 	for _, s := range equivalenceCases(t)[:4] {
 		s, err := s.normalized()
 		require.NoError(t, err)
-		ix := buildIndex(customerIDs(customers), orders, s)
+		ix := buildIndex(customerIDs(customers), ledger.FromOrders(orders), s)
 		got, err := runBacktest(ix, s, 6)
 		require.NoError(t, err)
 
@@ -245,7 +246,7 @@ func TestIndexFirstOrderAcrossChunks(t *testing.T) {
 	orders[20] = cvo.Order{CustomerID: "later", CreatedAt: at, Total: 1, UTMSource: "Newsletter"}
 	orders[115_000] = cvo.Order{CustomerID: "later", CreatedAt: at.Add(-time.Hour), Total: 1, SourceName: "POS "}
 	s := DefaultSettings(asOf)
-	ix := buildIndex(nil, orders, s)
+	ix := buildIndex(nil, ledger.FromOrders(orders), s)
 	require.Greater(t, workers(len(orders)), 1, "the test needs two chunks")
 	for id, want := range map[string]string{"tie": "first", "later": "pos"} {
 		c, ok := ix.lookup(id)

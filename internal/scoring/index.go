@@ -8,8 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cvo-app/cvo/internal/clv"
-	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
 )
 
@@ -35,11 +34,12 @@ type shopIndex struct {
 	// customer's earliest purchase.
 	source []string
 	p      []purchaseRec
-	// byID maps a customer ID to its position before customers without a
-	// purchase were dropped; remap turns that into the dense index (-1:
-	// no purchase).
-	byID  map[string]int32
-	remap []int32
+	// number maps a ledger customer to its position before customers
+	// without a purchase were dropped (unknownCustomer: none); remap
+	// turns that into the dense index (-1: no purchase).
+	ledger *ledger.Ledger
+	number []int32
+	remap  []int32
 
 	loc     *time.Location
 	zones   localtime.Zone
@@ -89,13 +89,12 @@ func parallel(n, w int, work func(k, lo, hi int)) {
 // from orders in order of appearance; customers without a purchase are
 // dropped. Score passes the reports' customer order, so that the RFM
 // assignments line up without a lookup (alignRFM checks it).
-func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
+func buildIndex(ids []string, l *ledger.Ledger, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location}
-	ix.numberCustomers(ids, len(orders))
-	w := workers(len(orders))
-	custOf, least := ix.assignOrders(orders, s, w)
+	w := workers(l.Len())
+	custOf, least := ix.assignOrders(ids, l, s, w)
 	counts := ix.layOut(custOf, w)
-	ix.valuePurchases(orders, custOf, counts, s, w)
+	ix.valuePurchases(l, custOf, counts, s, w)
 	if len(ix.ids) == 0 {
 		least = s.AsOf.Unix()
 	}
@@ -104,44 +103,40 @@ func buildIndex(ids []string, orders []cvo.Order, s Settings) *shopIndex {
 	return ix
 }
 
-// numberCustomers numbers the distinct non-empty ids in their order.
-func (ix *shopIndex) numberCustomers(ids []string, orders int) {
-	ix.byID = make(map[string]int32, max(len(ids), orders/8))
-	ix.ids = make([]string, 0, len(ids))
+// assignOrders numbers the customers and decides, on every core, which
+// orders count and for whom (skipOrder for those that do not). Customers
+// are numbered in the order of ids, then customers known only from orders
+// in order of appearance. It returns the customer of each order and the
+// earliest purchase's time (math.MaxInt64 when none counts).
+func (ix *shopIndex) assignOrders(ids []string, l *ledger.Ledger, s Settings, w int) ([]int32, int64) {
+	// number maps the ledger's customer numbers to the index's; a lookup
+	// per customer instead of a string-map probe per order.
+	number := make([]int32, l.Customers())
+	for c := range number {
+		number[c] = unknownCustomer
+	}
+	ix.ids = make([]string, 0, max(len(ids), l.Customers()))
 	for _, id := range ids {
-		if id == "" {
-			continue
-		}
-		if _, dup := ix.byID[id]; !dup {
-			ix.byID[id] = int32(len(ix.ids))
+		if c, ok := l.CustomerNumber(id); ok && number[c] == unknownCustomer {
+			number[c] = int32(len(ix.ids))
 			ix.ids = append(ix.ids, id)
 		}
 	}
-}
-
-// assignOrders is pass 1, on every core with the map read-only: which
-// orders count and for whom (skipOrder for those that do not). Customers
-// known only from orders are numbered after, in order of appearance. It
-// returns the customer of each order and the earliest purchase's time
-// (math.MaxInt64 when none counts).
-func (ix *shopIndex) assignOrders(orders []cvo.Order, s Settings, w int) ([]int32, int64) {
+	orders := l.Orders()
 	n := len(orders)
 	custOf := make([]int32, n)
 	minAt := make([]int64, w)
+	rules := l.AsOf(s.AsOf, s.RefundDating)
 	parallel(n, w, func(k, lo, hi int) {
 		least := int64(math.MaxInt64)
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !o.IsPurchaseAsOf(s.AsOf, s.RefundDating) {
+			if !rules.Counts(o) {
 				custOf[i] = skipOrder
 				continue
 			}
-			c, ok := ix.byID[o.CustomerID]
-			if !ok {
-				c = unknownCustomer
-			}
-			custOf[i] = c
-			least = min(least, o.CreatedAt.Unix())
+			custOf[i] = number[o.Customer]
+			least = min(least, o.At)
 		}
 		minAt[k] = least
 	})
@@ -149,15 +144,14 @@ func (ix *shopIndex) assignOrders(orders []cvo.Order, s Settings, w int) ([]int3
 		if c != unknownCustomer {
 			continue
 		}
-		id := orders[i].CustomerID
-		k, ok := ix.byID[id]
-		if !ok {
-			k = int32(len(ix.ids))
-			ix.byID[id] = k
-			ix.ids = append(ix.ids, id)
+		lc := orders[i].Customer
+		if number[lc] == unknownCustomer {
+			number[lc] = int32(len(ix.ids))
+			ix.ids = append(ix.ids, l.CustomerID(lc))
 		}
-		custOf[i] = k
+		custOf[i] = number[lc]
 	}
+	ix.ledger, ix.number = l, number
 	least := int64(math.MaxInt64)
 	for _, v := range minAt {
 		least = min(least, v)
@@ -217,10 +211,11 @@ func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 // valuePurchases is pass 3: value the purchases, and note the acquisition
 // source of each customer's earliest order while the order is at hand
 // (looking it up later would be a cache miss per customer).
-func (ix *shopIndex) valuePurchases(orders []cvo.Order, custOf []int32, counts [][]int32, s Settings, w int) {
+func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][]int32, s Settings, w int) {
+	orders := l.Orders()
 	n, kept := len(orders), len(ix.ids)
 	ix.p = make([]purchaseRec, ix.start[kept])
-	asOf, dating, defaultRate := s.AsOf, s.RefundDating, s.DefaultMarginRate
+	rules, defaultRate := l.AsOf(s.AsOf, s.RefundDating), s.DefaultMarginRate
 	firstAt := make([][]int64, w)
 	firstSource := make([][]string, w)
 	parallel(n, w, func(k, lo, hi int) {
@@ -236,17 +231,19 @@ func (ix *shopIndex) valuePurchases(orders []cvo.Order, custOf []int32, counts [
 				continue
 			}
 			o := &orders[i]
-			at := o.CreatedAt.Unix()
-			net := finite(o.NetValueAsOf(asOf, dating))
-			margin, share := historicalMargin(o, net, defaultRate)
-			ix.p[cursor[c]] = purchaseRec{at: at, net: net, margin: margin, share: float32(share),
-				order: int32(i), disc: len(o.DiscountCodes) > 0}
+			net := finite(rules.Net(o))
+			margin, share := historicalMargin(l, o, net, defaultRate)
+			ix.p[cursor[c]] = purchaseRec{at: o.At, net: net, margin: margin, share: float32(share),
+				order: int32(i), disc: o.Discounted()}
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
-			if d := ix.remap[c]; at < earliest[d] {
-				earliest[d] = at
-				source[d] = clv.AcquisitionSource(*o)
+			if d := ix.remap[c]; o.At < earliest[d] {
+				earliest[d] = o.At
+				source[d] = ""
+				if det := l.Detail(o); det != nil {
+					source[d] = det.Acquisition
+				}
 			}
 		}
 		firstAt[k], firstSource[k] = earliest, source
@@ -302,8 +299,8 @@ func byTime(a, b purchaseRec) int { return cmp.Compare(a.at, b.at) }
 // historicalMargin is clv.HistoricalCLV's margin of one order: the known-cost
 // lines' margin rate on the known-cost share of the net value, the default
 // rate on the rest. It returns the margin and that share.
-func historicalMargin(o *cvo.Order, net, defaultRate float64) (float64, float64) {
-	cost, covered, lineRevenue := o.KnownCost()
+func historicalMargin(l *ledger.Ledger, o *ledger.Order, net, defaultRate float64) (float64, float64) {
+	cost, covered, lineRevenue := l.KnownCost(o)
 	share, knownRate := 0.0, 0.0
 	if lineRevenue > 0 && covered > 0 {
 		share = min(covered/lineRevenue, 1)
@@ -320,8 +317,12 @@ func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix
 
 // lookup finds a customer's dense index.
 func (ix *shopIndex) lookup(id string) (int, bool) {
-	k, ok := ix.byID[id]
-	if !ok || ix.remap[k] < 0 {
+	c, ok := ix.ledger.CustomerNumber(id)
+	if !ok {
+		return 0, false
+	}
+	k := ix.number[c]
+	if k < 0 || ix.remap[k] < 0 {
 		return 0, false
 	}
 	return int(ix.remap[k]), true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/reports"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
@@ -26,13 +27,18 @@ import (
 // get no score. An error means invalid settings, a cancelled context or a
 // bug; data the models cannot fit falls back and says so in Result.Model.
 func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, settings Settings) (*Result, error) {
+	return ScoreLedger(ctx, customers, ledger.FromOrders(orders), settings)
+}
+
+// ScoreLedger is Score on orders already in a ledger, which is read, never
+// modified.
+func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.Ledger, settings Settings) (*Result, error) {
 	s, err := settings.normalized()
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{AsOf: s.AsOf, Timezone: s.Location.String(), Parameters: parameters(s), loc: s.Location}
-	orders, fixed := finiteOrders(orders)
-	if fixed > 0 {
+	if fixed := orders.Fixed(); fixed > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", fixed))
 	}
 	var timings timings
@@ -40,7 +46,7 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 	// The reports index the history their own way; the models' index then
 	// numbers customers as the reports do, so that RFM assignments line up.
 	t0 := time.Now()
-	dataset := reports.NewDataset(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+	dataset := reports.FromLedger(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
 	timings.add("reports index", t0)
 	if err := ctx.Err(); err != nil {
@@ -276,76 +282,13 @@ func alignRFM(ix *shopIndex, reportCustomers []rfm.Customer, assignments []rfm.A
 	return out, nil
 }
 
-// finiteOrders returns the orders with non-finite amounts (NaN or ±Inf
-// totals, refunds, prices or costs) set to 0, and how many orders were
-// fixed. The caller's slice is never modified: it is copied, whole, when
-// an order needs fixing, which the reports and rfm need since they do not
-// guard against NaN themselves. Builder fixes orders as they come instead.
-func finiteOrders(orders []cvo.Order) ([]cvo.Order, int) {
-	bad := hasNonFinite
-	w := workers(len(orders))
-	found := make([]int, w)
-	parallel(len(orders), w, func(k, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if bad(&orders[i]) {
-				found[k]++
-			}
-		}
-	})
-	total := 0
-	for _, f := range found {
-		total += f
-	}
-	if total == 0 {
-		return orders, 0
-	}
-	out := make([]cvo.Order, len(orders))
-	copy(out, orders)
-	for i := range out {
-		o := &out[i]
-		if !bad(o) {
-			continue
-		}
-		o.Total = finite(o.Total)
-		o.Refunds = append([]cvo.Refund(nil), o.Refunds...)
-		for j := range o.Refunds {
-			o.Refunds[j].Amount = finite(o.Refunds[j].Amount)
-		}
-		o.Lines = append([]cvo.LineItem(nil), o.Lines...)
-		for j := range o.Lines {
-			o.Lines[j].UnitPrice = finite(o.Lines[j].UnitPrice)
-			o.Lines[j].UnitCost = finite(o.Lines[j].UnitCost)
-		}
-	}
-	return out, total
-}
-
-// hasNonFinite says whether any amount of the order is NaN or infinite.
-func hasNonFinite(o *cvo.Order) bool {
-	if !isFinite(o.Total) {
-		return true
-	}
-	for _, r := range o.Refunds {
-		if !isFinite(r.Amount) {
-			return true
-		}
-	}
-	for _, l := range o.Lines {
-		if !isFinite(l.UnitPrice) || !isFinite(l.UnitCost) {
-			return true
-		}
-	}
-	return false
-}
-
 // Builder collects a shop's customers and orders one by one, as the
-// database streams them, keeping only what scoring reads: orders that are
-// not purchases (tests, cancelled, fully refunded, without a customer) are
-// dropped, and so are the fields no score or report uses.
+// database streams them, into a ledger: only what scoring reads is kept,
+// and orders that can never be purchases (tests, cancelled, without a
+// customer) are dropped.
 type Builder struct {
 	customers []cvo.Customer
-	orders    []cvo.Order
-	fixed     int // orders whose non-finite amounts were set to 0
+	orders    *ledger.Builder
 	// shopifyGroups interns Shopify's few group names, so a million
 	// customers share a dozen strings.
 	shopifyGroups map[string]string
@@ -354,7 +297,7 @@ type Builder struct {
 // NewBuilder sizes a Builder for the expected numbers of records (0 if
 // unknown).
 func NewBuilder(customers, orders int) *Builder {
-	return &Builder{customers: make([]cvo.Customer, 0, customers), orders: make([]cvo.Order, 0, orders)}
+	return &Builder{customers: make([]cvo.Customer, 0, customers), orders: ledger.NewBuilder(orders)}
 }
 
 // AddCustomer adds a customer (for location, and Shopify's own group for
@@ -376,34 +319,16 @@ func (b *Builder) AddCustomer(c cvo.Customer) {
 }
 
 // AddOrder adds an order.
-func (b *Builder) AddOrder(o cvo.Order) {
-	// Fully refunded orders stay: whether they count depends on the as-of
-	// date, which differs between the scoring and its backtest.
-	if !o.MayBePurchase() {
-		return
-	}
-	o.ID, o.Currency, o.LandingPage, o.Referrer, o.UTMMedium = "", "", "", "", ""
-	o.UpdatedAt = time.Time{}
-	if one := []cvo.Order{o}; hasNonFinite(&one[0]) {
-		// Fixed here, one order at a time, so that Score never has to copy
-		// the whole slice to fix it.
-		fixed, _ := finiteOrders(one)
-		o = fixed[0]
-		b.fixed++
-	}
-	b.orders = append(b.orders, o)
-}
+func (b *Builder) AddOrder(o *cvo.Order) { b.orders.Add(o) }
 
 // Orders is the number of orders kept.
-func (b *Builder) Orders() int { return len(b.orders) }
+func (b *Builder) Orders() int { return b.orders.Len() }
 
-// Score scores what was added.
+// Score scores what was added; the Builder must not be used afterwards.
 func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
-	res, err := Score(ctx, b.customers, b.orders, s)
-	if err == nil && b.fixed > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", b.fixed))
-	}
-	return res, err
+	orders := b.orders.Ledger()
+	b.orders = nil
+	return ScoreLedger(ctx, b.customers, orders, s)
 }
 
 // timings collects phase durations from several goroutines.

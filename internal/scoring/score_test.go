@@ -319,7 +319,7 @@ func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	}
 	for _, o := range orders {
 		o.ID, o.LandingPage = "gid://shopify/Order/1", "https://example.com/landing"
-		b.AddOrder(o)
+		b.AddOrder(&o)
 	}
 
 	assert.Less(t, b.Orders(), len(orders), "non-purchases are dropped")
@@ -332,7 +332,11 @@ func TestBuilderScoresLikeTheSlices(t *testing.T) {
 	assert.Equal(t, want.ShopifyCrosswalk, got.ShopifyCrosswalk, "the builder keeps Shopify's groups")
 
 	// Non-finite amounts are fixed as orders arrive, and reported.
-	b.AddOrder(cvo.Order{CustomerID: "nan", CreatedAt: asOf.Add(-time.Hour), Total: math.NaN(),
+	b = NewBuilder(0, 0)
+	for i := range orders {
+		b.AddOrder(&orders[i])
+	}
+	b.AddOrder(&cvo.Order{CustomerID: "nan", CreatedAt: asOf.Add(-time.Hour), Total: math.NaN(),
 		Refunds: []cvo.Refund{{CreatedAt: asOf, Amount: math.Inf(1)}}})
 	got, err = b.Score(t.Context(), s)
 	require.NoError(t, err)

@@ -1,0 +1,199 @@
+package ledger
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// Builder fills a Ledger one order at a time, in one pass, without an
+// allocation per order: identifiers are numbered and copied once, and an
+// order's strings and lines are kept only while it can still be its
+// customer's first purchase.
+type Builder struct {
+	l         Ledger
+	customers *numbering
+	strings   interning
+	// firstSolid is, per customer, the earliest second of an order that
+	// no refund can ever cancel. An order later than that second can
+	// never be the customer's first purchase, whatever the as-of date, so
+	// its detail is not kept.
+	firstSolid []int64
+	// detailAt is, per detail, its customer and second, to drop the
+	// details a later-added, earlier solid order made useless.
+	detailAt []customerSecond
+}
+
+type customerSecond struct {
+	customer int32
+	at       int64
+}
+
+// NewBuilder sizes a Builder for an expected number of orders (0 if
+// unknown).
+func NewBuilder(orders int) *Builder {
+	customers := orders / 2
+	b := &Builder{customers: newNumbering(customers)}
+	b.l.orders = make([]Order, 0, orders)
+	b.firstSolid = make([]int64, 0, customers)
+	return b
+}
+
+// Len is the number of orders kept so far.
+func (b *Builder) Len() int { return len(b.l.orders) }
+
+// customer numbers a customer ID.
+func (b *Builder) customer(id string) int32 {
+	c := b.customers.number(id)
+	if int(c) == len(b.firstSolid) {
+		b.firstSolid = append(b.firstSolid, math.MaxInt64)
+	}
+	return c
+}
+
+func (b *Builder) seen(created time.Time) {
+	if created.After(b.l.latest) {
+		b.l.latest = created
+	}
+}
+
+// AddPlain adds an order that has only a customer, a time and a total (a
+// CSV row, say): no refunds, lines or attribution. customer may be a
+// reused buffer; it is copied when new. It returns the order's position,
+// for AddToTotal.
+func (b *Builder) AddPlain(customer string, created time.Time, total float64) int {
+	b.seen(created)
+	if customer == "" {
+		return -1
+	}
+	if !isFinite(total) {
+		total = 0
+		b.l.fixed++
+	}
+	c := b.customer(customer)
+	at := created.Unix()
+	b.firstSolid[c] = min(b.firstSolid[c], at)
+	b.l.orders = append(b.l.orders, Order{At: at, nanos: int32(created.Nanosecond()), Total: total, Customer: c})
+	return len(b.l.orders) - 1
+}
+
+// CustomerOf returns the customer ID of the order at position i.
+func (b *Builder) CustomerOf(i int) string { return b.customers.names[b.l.orders[i].Customer] }
+
+// AddToTotal adds an amount to the total of the order at position i (a
+// further row of an export with a row per line item).
+func (b *Builder) AddToTotal(i int, amount float64) {
+	b.l.orders[i].Total += finite(amount)
+}
+
+// Add adds an order. Orders that can never be a purchase (tests,
+// cancelled, without a customer) are only looked at for Latest.
+func (b *Builder) Add(o *cvo.Order) {
+	b.seen(o.CreatedAt)
+	if !o.MayBePurchase() {
+		return
+	}
+	c := b.customer(o.CustomerID)
+	ord := Order{At: o.CreatedAt.Unix(), nanos: int32(o.CreatedAt.Nanosecond()), Total: o.Total, Customer: c}
+	fixed := false
+	if !isFinite(ord.Total) {
+		ord.Total, fixed = 0, true
+	}
+	if len(o.DiscountCodes) > 0 {
+		ord.flags |= flagDiscount
+	}
+	refunded := 0.0 // positive refunds only: the most any as-of date can count
+	if len(o.Refunds) > 0 {
+		rs := slices.Clone(o.Refunds)
+		for i := range rs {
+			if !isFinite(rs[i].Amount) {
+				rs[i].Amount, fixed = 0, true
+			}
+			refunded += max(rs[i].Amount, 0)
+		}
+		b.l.refunds = append(b.l.refunds, rs)
+		ord.refunds = int32(len(b.l.refunds))
+	}
+	if len(o.Lines) > 0 {
+		var cost Cost
+		for _, line := range o.Lines {
+			price, unitCost := line.UnitPrice, line.UnitCost
+			if !isFinite(price) || !isFinite(unitCost) {
+				price, unitCost, fixed = finite(price), finite(unitCost), true
+			}
+			// The same sums, in the same order, as cvo.Order.KnownCost.
+			rev := price * float64(line.Quantity)
+			cost.LineRevenue += rev
+			if line.CostKnown {
+				cost.Cost += unitCost * float64(line.Quantity)
+				cost.Covered += rev
+			}
+		}
+		b.l.costs = append(b.l.costs, cost)
+		ord.cost = int32(len(b.l.costs))
+	}
+	if fixed {
+		b.l.fixed++
+	}
+	solid := ord.Total <= 0 || refunded < ord.Total-0.005
+	if ord.At <= b.firstSolid[c] {
+		b.l.details = append(b.l.details, b.detail(o))
+		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
+		ord.detail = int32(len(b.l.details))
+	}
+	if solid {
+		b.firstSolid[c] = min(b.firstSolid[c], ord.At)
+	}
+	b.l.orders = append(b.l.orders, ord)
+}
+
+func (b *Builder) detail(o *cvo.Order) Detail {
+	d := Detail{SourceName: b.strings.intern(o.SourceName), UTMSource: b.strings.intern(o.UTMSource),
+		UTMCampaign: b.strings.intern(o.UTMCampaign), Acquisition: b.strings.intern(o.AcquisitionSource())}
+	if len(o.DiscountCodes) > 0 {
+		d.DiscountCodes = make([]string, len(o.DiscountCodes))
+		for i, code := range o.DiscountCodes {
+			d.DiscountCodes[i] = b.strings.intern(code)
+		}
+	}
+	if len(o.Lines) > 0 {
+		d.Lines = make([]Line, len(o.Lines))
+		for i, line := range o.Lines {
+			d.Lines[i] = Line{ProductID: b.strings.intern(line.ProductID), Title: b.strings.intern(line.Title),
+				Vendor: b.strings.intern(line.Vendor), ProductType: b.strings.intern(line.ProductType)}
+		}
+	}
+	return d
+}
+
+// Ledger finishes the Ledger: details that can no longer be a first
+// purchase are dropped. The Builder must not be used afterwards.
+func (b *Builder) Ledger() *Ledger {
+	l := &b.l
+	kept := 0
+	renumber := make([]int32, len(l.details))
+	for i, at := range b.detailAt {
+		if at.at <= b.firstSolid[at.customer] {
+			l.details[kept] = l.details[i]
+			kept++
+			renumber[i] = int32(kept)
+		}
+	}
+	clear(l.details[kept:])
+	l.details = slices.Clip(l.details[:kept])
+	if kept < len(renumber) {
+		for i := range l.orders {
+			if d := l.orders[i].detail; d != 0 {
+				l.orders[i].detail = renumber[d-1]
+			}
+		}
+	}
+	l.customers = b.customers.names
+	l.index = b.customers.index
+	b.firstSolid, b.detailAt, b.customers = nil, nil, nil
+	return l
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

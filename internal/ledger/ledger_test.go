@@ -1,0 +1,183 @@
+package ledger
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// randomOrders makes orders of a few customers bunched into a few seconds
+// (so that ties at one second, with different nanoseconds, are common),
+// with refunds that may or may not cancel an order, in random input order.
+func randomOrders(r *rand.Rand, n int) []cvo.Order {
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	orders := make([]cvo.Order, n)
+	for i := range orders {
+		created := base.Add(time.Duration(r.IntN(6))*time.Second + time.Duration(r.IntN(3))*300*time.Millisecond)
+		o := cvo.Order{
+			ID:         fmt.Sprint(i),
+			CustomerID: fmt.Sprintf("c%d", r.IntN(4)),
+			CreatedAt:  created,
+			Total:      float64(r.IntN(4)) * 10,
+			Cancelled:  r.IntN(10) == 0,
+			Test:       r.IntN(12) == 0,
+			SourceName: fmt.Sprintf("channel-%d", i),
+			UTMSource:  []string{"", " Google "}[r.IntN(2)],
+		}
+		if r.IntN(8) == 0 {
+			o.CustomerID = ""
+		}
+		if r.IntN(3) == 0 {
+			o.DiscountCodes = []string{"WELCOME", fmt.Sprint("code-", i)}
+		}
+		for range r.IntN(3) {
+			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: created.Add(time.Duration(r.IntN(4)) * time.Second),
+				Amount: float64(r.IntN(3)) * 10})
+		}
+		for range r.IntN(3) {
+			o.Lines = append(o.Lines, cvo.LineItem{ProductID: fmt.Sprint("p", r.IntN(5)), Title: "Tea", Vendor: "V",
+				Quantity: 1 + r.IntN(3), UnitPrice: float64(r.IntN(20)), UnitCost: float64(r.IntN(10)), CostKnown: r.IntN(2) == 0})
+		}
+		orders[i] = o
+	}
+	return orders
+}
+
+// TestLedgerDecidesAsOrdersDo holds the ledger to cvo.Order's own rules
+// for every as-of instant around the orders and both refund datings:
+// which orders count, their net value and known cost, and that every
+// customer's first purchase, whatever the as-of date, kept its detail.
+func TestLedgerDecidesAsOrdersDo(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	firstWithoutDetail := 0
+	for trial := range 300 {
+		orders := randomOrders(r, 1+r.IntN(30))
+		l := FromOrders(orders)
+		// kept[j] is the input position of the ledger's order j.
+		var kept []int
+		for i := range orders {
+			if orders[i].MayBePurchase() {
+				kept = append(kept, i)
+			}
+		}
+		require.Equal(t, len(kept), l.Len(), "trial %d", trial)
+		for j, i := range kept {
+			o, lo := &orders[i], &l.Orders()[j]
+			require.Equal(t, o.CustomerID, l.CustomerID(lo.Customer))
+			require.True(t, o.CreatedAt.Equal(lo.Created()))
+			c1, c2, c3 := o.KnownCost()
+			k1, k2, k3 := l.KnownCost(lo)
+			require.Equal(t, [3]float64{c1, c2, c3}, [3]float64{k1, k2, k3})
+			require.Equal(t, len(o.DiscountCodes) > 0, lo.Discounted())
+		}
+		for step := -1; step <= 24; step++ {
+			asOf := base.Add(time.Duration(step) * 250 * time.Millisecond)
+			for _, dating := range []cvo.RefundDating{cvo.RefundAtRefundDate, cvo.RefundAtOrderDate} {
+				rules := l.AsOf(asOf, dating)
+				first := map[int32]int{} // customer → ledger position of the first purchase
+				for j, i := range kept {
+					o, lo := &orders[i], &l.Orders()[j]
+					counts := rules.Counts(lo)
+					require.Equal(t, o.IsPurchaseAsOf(asOf, dating), counts, "trial %d order %d as of %v", trial, i, asOf)
+					require.Equal(t, o.NetValueAsOf(asOf, dating), rules.Net(lo))
+					if !counts {
+						continue
+					}
+					// First by second, then by input order: how the scoring
+					// and the reports order a customer's purchases.
+					if f, ok := first[lo.Customer]; !ok || lo.At < l.Orders()[f].At {
+						first[lo.Customer] = j
+					}
+				}
+				for _, j := range first {
+					lo := &l.Orders()[j]
+					d := l.Detail(lo)
+					if d == nil {
+						firstWithoutDetail++
+						continue
+					}
+					o := &orders[kept[j]]
+					assert.Equal(t, o.SourceName, d.SourceName)
+					assert.Equal(t, o.AcquisitionSource(), d.Acquisition)
+					assert.Equal(t, o.DiscountCodes, d.DiscountCodes)
+					require.Len(t, d.Lines, len(o.Lines))
+				}
+			}
+		}
+	}
+	assert.Zero(t, firstWithoutDetail, "a first purchase lost its detail")
+}
+
+// TestLedgerKeepsFewDetails: a customer's later orders, once an order no
+// refund can cancel came first, keep no strings or lines.
+func TestLedgerKeepsFewDetails(t *testing.T) {
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var orders []cvo.Order
+	for day := range 100 {
+		orders = append(orders, cvo.Order{CustomerID: "c", CreatedAt: base.AddDate(0, 0, 99-day), Total: 10,
+			SourceName: "web", Lines: []cvo.LineItem{{ProductID: "p", Quantity: 1, UnitPrice: 10}}})
+	}
+	// Added newest first, each order is the earliest so far: every one is
+	// kept while building, and only the last survives.
+	l := FromOrders(orders)
+	withDetail := 0
+	for i := range l.Orders() {
+		if l.Detail(&l.Orders()[i]) != nil {
+			withDetail++
+			assert.Equal(t, base, l.Orders()[i].Created().UTC())
+		}
+	}
+	assert.Equal(t, 1, withDetail)
+}
+
+func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	l := FromOrders([]cvo.Order{
+		{CustomerID: "a", CreatedAt: at, Total: math.NaN()},
+		{CustomerID: "b", CreatedAt: at, Total: 5, Refunds: []cvo.Refund{{CreatedAt: at, Amount: math.Inf(1)}}},
+		{CustomerID: "c", CreatedAt: at, Total: 5, Lines: []cvo.LineItem{{Quantity: 1, UnitPrice: math.Inf(-1), UnitCost: 1, CostKnown: true}}},
+		{CustomerID: "d", CreatedAt: at, Total: 5},
+	})
+	assert.Equal(t, 3, l.Fixed())
+	rules := l.AsOf(at, cvo.RefundAtRefundDate)
+	o := l.Orders()
+	assert.Equal(t, 0.0, o[0].Total)
+	assert.Equal(t, 5.0, rules.Net(&o[1]), "an infinite refund counts as 0")
+	cost, covered, revenue := l.KnownCost(&o[2])
+	assert.Equal(t, [3]float64{1, 0, 0}, [3]float64{cost, covered, revenue})
+}
+
+func TestLedgerLatestSeesEveryOrder(t *testing.T) {
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	l := FromOrders([]cvo.Order{
+		{CustomerID: "a", CreatedAt: at, Total: 1},
+		{CustomerID: "a", CreatedAt: at.Add(time.Hour), Total: 1, Test: true},
+	})
+	assert.Equal(t, 1, l.Len(), "a test order is not kept")
+	assert.Equal(t, at.Add(time.Hour), l.Latest(), "but it still dates the history")
+}
+
+func TestStringBlocksKeepCopies(t *testing.T) {
+	var b StringBlocks
+	buf := []byte("abc")
+	kept := b.Keep(string(buf[:2]))
+	var all []string
+	for i := range 200_000 {
+		all = append(all, b.Keep(fmt.Sprintf("id-%d", i)))
+	}
+	buf[0] = 'z'
+	assert.Equal(t, "ab", kept)
+	for i, s := range all {
+		require.Equal(t, fmt.Sprintf("id-%d", i), s, "a string changed when a later one was kept")
+	}
+	long := string(make([]byte, blockSize))
+	assert.Equal(t, long, b.Keep(long))
+}
