@@ -62,6 +62,8 @@ type Purchase struct {
 // to the as-of day, both in the dataset's unit. Monetary is the mean value
 // of the repeat transactions (0 when X is 0), the convention Gamma-Gamma
 // expects; FirstValue is kept apart because it is excluded from Monetary.
+// It holds no dates: a million of them are held at once, three times over
+// during a scoring, and the first and last days are the purchases' own.
 type Summary struct {
 	CustomerID string
 	X          int
@@ -70,8 +72,6 @@ type Summary struct {
 	Monetary   float64
 	FirstValue float64
 	Revenue    float64 // all transactions up to the as-of day
-	First      time.Time
-	Last       time.Time
 }
 
 // Dataset is the summaries of one shop measured at one as-of day.
@@ -153,8 +153,6 @@ func Summarize(purchases []Purchase, asOf time.Time, loc *time.Location, unit Ti
 		if s.X > 0 {
 			s.Monetary = repeatSum / float64(s.X)
 		}
-		s.First = dayStart(first, loc)
-		s.Last = dayStart(current, loc)
 		out = append(out, s)
 	}
 	return Dataset{AsOf: dayStart(asOfDay, loc), Location: loc, Unit: unit, Customers: out}

@@ -190,8 +190,10 @@ func (b *Builder) Ledger() *Ledger {
 			}
 		}
 	}
+	// The map from IDs to numbers is not kept: the ledger's readers number
+	// customers by their orders, and a million-entry map is the largest
+	// thing a ledger would otherwise hold after its orders.
 	l.customers = b.customers.names
-	l.index = b.customers.index
 	b.firstSolid, b.detailAt, b.customers = nil, nil, nil
 	return l
 }

@@ -59,7 +59,6 @@ type Line struct {
 // (tests, cancelled, without a customer) are not kept.
 type Ledger struct {
 	customers []string // number → customer ID
-	index     map[string]int32
 	orders    []Order
 	refunds   [][]cvo.Refund
 	costs     []Cost
@@ -85,13 +84,6 @@ func (l *Ledger) Customers() int { return len(l.customers) }
 
 // CustomerID returns the ID of customer number c.
 func (l *Ledger) CustomerID(c int32) string { return l.customers[c] }
-
-// CustomerNumber returns the number of a customer ID, or false when no
-// kept order has that customer.
-func (l *Ledger) CustomerNumber(id string) (int32, bool) {
-	c, ok := l.index[id]
-	return c, ok
-}
 
 // Latest is the latest creation time of every order added, kept or not
 // (zero when none).

@@ -21,8 +21,9 @@ type Dataset struct {
 	asOf int64
 
 	// Customers with at least one purchase, by dense index, in ascending
-	// order of their keys.
+	// order of their keys, and their numbers in the ledger.
 	ids      []string
+	ledgerID []int32
 	keys     []keyed
 	country  []int32 // index into countries, -1 when unknown
 	city     []int32 // index into cities, -1 when unknown
@@ -93,13 +94,12 @@ type Window struct {
 // only in orders are included with unknown location, and customers
 // without a purchase are left out of every report.
 //
-// Purchases are grouped by customer with one sort instead of a hash-map
-// probe per order: each purchase gets a 128-bit key derived from its
-// customer ID, purchases are bucketed on the key's top bits and each
-// small bucket is sorted in cache. On a million customers this is several
-// times faster than a map[string] lookup per order, whose random probes
-// and key comparisons each miss the cache. The dataset's customer order
-// is therefore the (deterministic) key order.
+// Customers are ordered by a 128-bit key derived from their ID (bucketed
+// on the key's top bits, each small bucket sorted in cache), so the
+// dataset's customer order is deterministic whatever the input order.
+// Purchases are then laid out by the ledger's customer numbers, counted
+// and placed in two passes on every core, with no sort of the purchases
+// and nothing held per purchase beyond the dataset itself.
 //
 // The dataset keeps compact copies of what it needs (and the customer ID
 // strings), not the orders: callers holding millions of orders should
@@ -120,56 +120,57 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 		channels: newDict(), sources: newDict(), campaigns: newDict(), codes: newDict(),
 		products: newDict(), vendors: newDict(), types: newDict(), acquisitions: newDict()}
 
-	// The customer keys are hashed once per customer, not per order.
-	keys := make([]keyed, l.Customers())
-	parallel(len(keys), 50_000, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			keys[c].k1, keys[c].k2 = idKeys(l.CustomerID(int32(c)))
-		}
-	})
-	// One pass over the orders, on every core, copies out what the
-	// reports need, keyed by customer.
 	orders := l.Orders()
-	recs := make([]keyedPurchase, len(orders))
-	// Gross profit by order position, carried over to purchase order after
-	// the sort: a float32 per order costs far less than a wider purchase
-	// moved through the sort.
-	grossOf := make([]float32, len(orders))
 	rules := l.AsOf(opts.AsOf, opts.RefundDating)
-	var mu sync.Mutex
-	earliest := d.asOf
-	parallel(len(orders), 50_000, func(lo, hi int) {
+	w := min(runtime.GOMAXPROCS(0), 8, max(1, len(orders)/50_000))
+	// Pass 1, on every core: which orders count, counted per customer and
+	// chunk, and the earliest.
+	counts := make([][]int32, w)
+	firsts := make([]int64, w)
+	chunks(len(orders), w, func(k, lo, hi int) {
+		cnt := make([]int32, l.Customers())
 		first := d.asOf
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
+			if rules.Counts(o) && !o.CreatedZero() {
+				cnt[o.Customer]++
+				first = min(first, o.At)
+			}
+		}
+		counts[k], firsts[k] = cnt, first
+	})
+	earliest := slices.Min(append(firsts, d.asOf))
+	// The customers who bought, in the order of their keys: one sort of
+	// the customers instead of one of the purchases.
+	runs := d.orderCustomers(l, counts)
+	if len(runs) > 0 {
+		d.buildCalendar(earliest)
+	}
+	// Pass 2, on every core: each chunk writes its purchases straight to
+	// their place, in input order within each customer.
+	cursor := d.layOut(runs, counts)
+	d.p = make([]purchase, d.start[len(runs)])
+	// gross[i] is kept beside p rather than in it so that purchase stays
+	// 32 bytes for the reports that never read it.
+	d.gross = make([]float32, len(d.p))
+	chunks(len(orders), w, func(k, lo, hi int) {
+		next := cursor[k]
+		for i := lo; i < hi; i++ {
+			o := &orders[i]
 			if !rules.Counts(o) || o.CreatedZero() {
-				recs[i].p.order = -1
 				continue
 			}
 			net := rules.Net(o)
 			cost, covered, lineRevenue := l.KnownCost(o)
 			margin, cov := orderMargin(net, cost, covered, lineRevenue)
-			grossOf[i] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
-			first = min(first, o.At)
-			k := keys[o.Customer]
-			recs[i] = keyedPurchase{k1: k.k1, k2: k.k2, p: purchase{at: o.At, net: net, margin: float32(margin),
-				coverage: cov, order: int32(i), discount: o.Discounted()}}
+			at := next[o.Customer]
+			next[o.Customer]++
+			d.p[at] = purchase{at: o.At, net: net, margin: float32(margin), coverage: cov, order: int32(i), discount: o.Discounted()}
+			d.gross[at] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
 		}
-		mu.Lock()
-		earliest = min(earliest, first)
-		mu.Unlock()
 	})
-	keys = nil
-	sorted := bucketSort(recs, compareKeyedPurchases)
-	recs = nil
-	if len(sorted) > 0 {
-		d.buildCalendar(earliest)
-	}
-	runs := d.gather(sorted)
-	d.gross = make([]float32, len(d.p))
-	for i := range d.p {
-		d.gross[i] = grossOf[d.p[i].order]
-	}
+	counts, cursor = nil, nil
+	d.gather()
 	d.keys = runs
 	d.buildFirstOrders(l)
 	d.joinCustomers(customers, runs)
@@ -177,68 +178,93 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 	return d
 }
 
-// keyedPurchase is a purchase with its customer key, the unit of the
-// sort that groups purchases by customer. order < 0 marks an order that
-// is not a purchase.
-type keyedPurchase struct {
-	k1, k2 uint64
-	p      purchase
-}
-
-func (k keyedPurchase) bucketKey() uint64 { return k.k1 }
-func (k keyedPurchase) skip() bool        { return k.p.order < 0 }
-
-func compareKeyedPurchases(a, b keyedPurchase) int {
-	if c := compareIDs(keyed{k1: a.k1, k2: a.k2}, keyed{k1: b.k1, k2: b.k2}); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.p.order, b.p.order)
-}
-
-// gather lays purchases out by customer: runs of equal keys in sorted are
-// customers, their purchases in input order. Each customer's purchases
-// are put in time order, given their month and summed into the scoring
-// inputs while they are in cache. It returns each customer's key.
-func (d *Dataset) gather(sorted []keyedPurchase) []keyed {
-	n := 0
-	for j := range sorted {
-		if j == 0 || sorted[j-1].k1 != sorted[j].k1 || sorted[j-1].k2 != sorted[j].k2 {
-			n++
-		}
-	}
-	d.p = make([]purchase, len(sorted))
-	// IDs are filled in by buildFirstOrders, which reads each customer's
-	// first order anyway.
-	d.ids = make([]string, n)
-	d.start = make([]int32, 1, n+1)
-	d.rfmCustomers = make([]rfm.Customer, 0, n)
-	runs := make([]keyed, 0, n)
-	for j := 0; j < len(sorted); {
-		first := sorted[j]
-		k := j
-		for ; k < len(sorted) && sorted[k].k1 == first.k1 && sorted[k].k2 == first.k2; k++ {
-			d.p[k] = sorted[k].p
-		}
-		seg := d.p[j:k]
-		// Exports are usually chronological, so this rarely sorts.
-		if !slices.IsSortedFunc(seg, purchaseOrder) {
-			slices.SortFunc(seg, purchaseOrder)
-		}
-		rc := rfm.Customer{Purchases: len(seg),
-			FirstPurchase: time.Unix(seg[0].at, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].at, 0).UTC()}
-		for i := range seg {
-			seg[i].month = int16(d.monthOf(seg[i].at))
-			rc.Revenue += seg[i].net
-			if seg[i].discount {
-				rc.DiscountedPurchases++
+// orderCustomers lists the customers with a purchase (a count in some
+// chunk) in ascending order of their keys, with their ledger numbers as
+// pos, and sets ids and ledgerID in that order.
+func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) []keyed {
+	keys := make([]keyed, l.Customers())
+	parallel(len(keys), 50_000, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			keys[c].pos = -1
+			for _, cnt := range counts {
+				if cnt[c] > 0 {
+					keys[c].pos = int32(c)
+					break
+				}
+			}
+			if keys[c].pos >= 0 {
+				keys[c].k1, keys[c].k2 = idKeys(l.CustomerID(int32(c)))
 			}
 		}
-		d.start = append(d.start, int32(k))
-		d.rfmCustomers = append(d.rfmCustomers, rc)
-		runs = append(runs, keyed{k1: first.k1, k2: first.k2})
-		j = k
+	})
+	runs := slices.Clip(bucketSort(keys, compareKeys))
+	d.ids = make([]string, len(runs))
+	d.ledgerID = make([]int32, len(runs))
+	for c, r := range runs {
+		d.ids[c], d.ledgerID[c] = l.CustomerID(r.pos), r.pos
 	}
 	return runs
+}
+
+// layOut gives each customer, in dataset order, its range of p (start),
+// and returns each chunk's write cursor by ledger customer: chunk k's
+// purchases of a customer come after those of chunks before k.
+func (d *Dataset) layOut(runs []keyed, counts [][]int32) [][]int32 {
+	d.start = make([]int32, len(runs)+1)
+	at := int32(0)
+	for c, r := range runs {
+		for _, cnt := range counts {
+			n := cnt[r.pos]
+			cnt[r.pos] = at // becomes the chunk's cursor for the customer
+			at += n
+		}
+		d.start[c+1] = at
+	}
+	return counts
+}
+
+// gather puts each customer's purchases in time order, gives them their
+// month and sums them into the scoring inputs while they are in cache.
+func (d *Dataset) gather() {
+	n := len(d.ids)
+	d.rfmCustomers = make([]rfm.Customer, n)
+	parallel(n, 50_000, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			from, to := d.start[c], d.start[c+1]
+			seg, gross := d.p[from:to], d.gross[from:to]
+			// Exports are usually chronological, so this rarely sorts.
+			if !slices.IsSortedFunc(seg, purchaseOrder) {
+				sortWithGross(seg, gross)
+			}
+			rc := rfm.Customer{Purchases: len(seg),
+				FirstPurchase: time.Unix(seg[0].at, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].at, 0).UTC()}
+			for i := range seg {
+				seg[i].month = int16(d.monthOf(seg[i].at))
+				rc.Revenue += seg[i].net
+				if seg[i].discount {
+					rc.DiscountedPurchases++
+				}
+			}
+			d.rfmCustomers[c] = rc
+		}
+	})
+}
+
+// sortWithGross sorts a customer's purchases by purchaseOrder, moving
+// their gross profits along.
+func sortWithGross(seg []purchase, gross []float32) {
+	type pair struct {
+		p purchase
+		g float32
+	}
+	both := make([]pair, len(seg))
+	for i := range seg {
+		both[i] = pair{seg[i], gross[i]}
+	}
+	slices.SortFunc(both, func(a, b pair) int { return purchaseOrder(a.p, b.p) })
+	for i := range both {
+		seg[i], gross[i] = both[i].p, both[i].g
+	}
 }
 
 // joinCustomers attaches location from the customer records by merging
@@ -274,6 +300,17 @@ func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
 		}
 	}
 	d.countryM, d.cityM = single(d.country), single(d.city)
+}
+
+// chunks runs work over w contiguous chunks of [0, n); chunk k is always
+// [n*k/w, n*(k+1)/w), so that passes over the same orders agree on who
+// handled what.
+func chunks(n, w int, work func(k, lo, hi int)) {
+	var wg sync.WaitGroup
+	for k := range w {
+		wg.Go(func() { work(k, n*k/w, n*(k+1)/w) })
+	}
+	wg.Wait()
 }
 
 // parallel splits [0, n) into contiguous chunks, one per core, when
@@ -425,9 +462,7 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 				continue
 			}
 			o := &orders[i]
-			id := l.CustomerID(o.Customer)
-			d.ids[c] = id
-			d.rfmCustomers[c].ID = id
+			d.rfmCustomers[c].ID = d.ids[c]
 			det := detail(o)
 			channel[c] = d.channels.idOrNone(det.SourceName)
 			source[c] = d.sources.idOrNone(det.UTMSource)
@@ -517,6 +552,10 @@ func (d *Dataset) buildWindow() {
 		}
 	}
 }
+
+// LedgerCustomers returns the ledger's number of each of the dataset's
+// customers, in the dataset's order. The slice is shared; do not modify it.
+func (d *Dataset) LedgerCustomers() []int32 { return d.ledgerID }
 
 // Customers is the number of customers with at least one purchase.
 func (d *Dataset) Customers() int { return len(d.ids) }

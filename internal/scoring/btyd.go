@@ -96,7 +96,5 @@ func (ix *shopIndex) summary(c int, upTo int32, perUnit float64) clv.Summary {
 	if s.X > 0 {
 		s.Monetary = repeatSum / float64(s.X)
 	}
-	s.First = ix.midnight(first)
-	s.Last = ix.midnight(current)
 	return s
 }

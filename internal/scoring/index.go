@@ -34,12 +34,12 @@ type shopIndex struct {
 	// customer's earliest purchase.
 	source []string
 	p      []purchaseRec
-	// number maps a ledger customer to its position before customers
-	// without a purchase were dropped (unknownCustomer: none); remap
-	// turns that into the dense index (-1: no purchase).
-	ledger *ledger.Ledger
-	number []int32
-	remap  []int32
+	// remap turns a customer's position before customers without a
+	// purchase were dropped into the dense index (-1: no purchase).
+	// byID is built on the first lookup, which most scorings never make.
+	byIDOnce sync.Once
+	byID     map[string]int32
+	remap    []int32
 
 	loc     *time.Location
 	zones   localtime.Zone
@@ -85,14 +85,15 @@ func parallel(n, w int, work func(k, lo, hi int)) {
 }
 
 // buildIndex indexes the purchases of orders created at or before s.AsOf.
-// Customers are numbered in the order of ids, then customers known only
-// from orders in order of appearance; customers without a purchase are
-// dropped. Score passes the reports' customer order, so that the RFM
-// assignments line up without a lookup (alignRFM checks it).
-func buildIndex(ids []string, l *ledger.Ledger, s Settings) *shopIndex {
+// Customers are numbered in the order of first (ledger customer numbers),
+// then customers known only from orders in order of appearance; customers
+// without a purchase are dropped. Score passes the reports' customer
+// order, so that the RFM assignments line up without a lookup (alignRFM
+// checks it).
+func buildIndex(first []int32, l *ledger.Ledger, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location}
 	w := workers(l.Len())
-	custOf, least := ix.assignOrders(ids, l, s, w)
+	custOf, least := ix.assignOrders(first, l, s, w)
 	counts := ix.layOut(custOf, w)
 	ix.valuePurchases(l, custOf, counts, s, w)
 	if len(ix.ids) == 0 {
@@ -105,21 +106,21 @@ func buildIndex(ids []string, l *ledger.Ledger, s Settings) *shopIndex {
 
 // assignOrders numbers the customers and decides, on every core, which
 // orders count and for whom (skipOrder for those that do not). Customers
-// are numbered in the order of ids, then customers known only from orders
-// in order of appearance. It returns the customer of each order and the
-// earliest purchase's time (math.MaxInt64 when none counts).
-func (ix *shopIndex) assignOrders(ids []string, l *ledger.Ledger, s Settings, w int) ([]int32, int64) {
-	// number maps the ledger's customer numbers to the index's; a lookup
-	// per customer instead of a string-map probe per order.
+// are numbered in the order of first, then customers known only from
+// orders in order of appearance. It returns the customer of each order and
+// the earliest purchase's time (math.MaxInt64 when none counts).
+func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w int) ([]int32, int64) {
+	// number maps the ledger's customer numbers to the index's, with no
+	// string lookup at all.
 	number := make([]int32, l.Customers())
 	for c := range number {
 		number[c] = unknownCustomer
 	}
-	ix.ids = make([]string, 0, max(len(ids), l.Customers()))
-	for _, id := range ids {
-		if c, ok := l.CustomerNumber(id); ok && number[c] == unknownCustomer {
+	ix.ids = make([]string, 0, l.Customers())
+	for _, c := range first {
+		if c >= 0 && int(c) < len(number) && number[c] == unknownCustomer {
 			number[c] = int32(len(ix.ids))
-			ix.ids = append(ix.ids, id)
+			ix.ids = append(ix.ids, l.CustomerID(c))
 		}
 	}
 	orders := l.Orders()
@@ -151,7 +152,6 @@ func (ix *shopIndex) assignOrders(ids []string, l *ledger.Ledger, s Settings, w 
 		}
 		custOf[i] = number[lc]
 	}
-	ix.ledger, ix.number = l, number
 	least := int64(math.MaxInt64)
 	for _, v := range minAt {
 		least = min(least, v)
@@ -317,15 +317,14 @@ func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix
 
 // lookup finds a customer's dense index.
 func (ix *shopIndex) lookup(id string) (int, bool) {
-	c, ok := ix.ledger.CustomerNumber(id)
-	if !ok {
-		return 0, false
-	}
-	k := ix.number[c]
-	if k < 0 || ix.remap[k] < 0 {
-		return 0, false
-	}
-	return int(ix.remap[k]), true
+	ix.byIDOnce.Do(func() {
+		ix.byID = make(map[string]int32, len(ix.ids))
+		for c, id := range ix.ids {
+			ix.byID[id] = int32(c)
+		}
+	})
+	c, ok := ix.byID[id]
+	return int(c), ok
 }
 
 // midnight is the first instant of calendar day d in the shop's zone.

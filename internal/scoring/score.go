@@ -63,7 +63,7 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	})
 
 	t0 = time.Now()
-	ix := buildIndex(rfmIDs(reportCustomers), orders, s)
+	ix := buildIndex(dataset.LedgerCustomers(), orders, s)
 	timings.add("index", t0)
 	if err := ctx.Err(); err != nil {
 		_ = repErr() // waits for the reports; the cancellation is the answer
@@ -135,16 +135,6 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 }
 
 var errBacktestOff = errors.New("backtest disabled")
-
-// rfmIDs lists the customers' ids in the reports' order, the order the
-// models' index numbers them in.
-func rfmIDs(customers []rfm.Customer) []string {
-	ids := make([]string, len(customers))
-	for i := range customers {
-		ids[i] = customers[i].ID
-	}
-	return ids
-}
 
 // backtestTimed runs the backtest when the settings and the history allow
 // one (errBacktestOff when they do not).
