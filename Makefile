@@ -87,7 +87,9 @@ BENCH_ORDERS    ?= 5000000
 
 bench: build services
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...
+	./$(DEVBIN) bench-score --bin $(BIN) --customers 10000,100000,$(BENCH_CUSTOMERS)
 	./$(DEVBIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
+	./$(DEVBIN) bench-sync --rescore-only --parallel 4
 	./$(DEVBIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
 	./$(DEVBIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 

@@ -54,6 +54,8 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	workdir := fs.String("workdir", "", "directory for bulk result and CSV files (default: a temporary one, removed after)")
 	serve := fs.Bool("serve-simulator", false, "internal: run the simulator side (child process)")
 	loaderOnly := fs.Bool("loader-only", false, "only time the loader on the database a previous run left")
+	rescoreOnly := fs.Bool("rescore-only", false, "only time the rescoring job (first query to snapshot written) on the database a previous run left")
+	parallel := fs.Int("parallel", 1, "with --rescore-only: scorings of the shop run at once (memory of several big shops on one worker)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,9 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	if *loaderOnly {
 		return benchLoader(ctx, *dbName)
+	}
+	if *rescoreOnly {
+		return benchRescore(ctx, *dbName, *parallel)
 	}
 	return benchSync(ctx, log, *customers, *orders, *seed, *dbName, dir)
 }
@@ -224,6 +229,8 @@ func (m *memPeak) sample(ctx context.Context, every time.Duration) {
 	}
 }
 
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
 func maxRSS() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -355,7 +362,6 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	for _, s := range copySeconds {
 		copyAll += s
 	}
-	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
 	fmt.Printf("\nbench-sync: %d customers, %d orders (seed %d), %d CPUs\n", customers, orders, seed, runtime.NumCPU())
 	fmt.Printf("rows: customers %d, orders %d, order_lines %d, refunds %d, products %d, variants %d\n",
 		counts["customers"], counts["orders"], counts["order_lines"], counts["refunds"], counts["products"], counts["variants"])

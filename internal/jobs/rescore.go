@@ -71,8 +71,15 @@ func (h Handlers) rescoreShop(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	// rescore.ErrBusy is retried with asynq's backoff: the rescore running
-	// now may not have seen the data this one was asked for.
+	// now may not have seen the data this one was asked for. So is
+	// rescore.ErrMemoryBusy: other rescores hold the memory budget now. A
+	// shop bigger than the whole budget is not retried; the failed scoring
+	// says why, and the nightly sweep tries again.
 	_, err := h.Rescorer.Rescore(ctx, p.Shop, rescore.Reason(p.Reason))
+	if errors.As(err, new(*rescore.TooBigError)) {
+		h.Log.Error("shop too big for the worker's memory budget", "shop", p.Shop, "err", err)
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
 	return err
 }
 

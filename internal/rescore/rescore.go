@@ -102,6 +102,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	debounce  time.Duration
+	memory    *MemoryBudget
 }
 
 // NewService wires the rescore service; followers may be nil.
@@ -112,6 +113,10 @@ func NewService(h History, snaps Snapshots, settings Settings, shops Shops, scor
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
+// SetMemoryBudget bounds the memory of the rescores this service runs at
+// once (nil: unbounded). The history must then report a shop's counts.
+func (s *Service) SetMemoryBudget(b *MemoryBudget) { s.memory = b }
+
 // SetDebounce replaces the debounce window (tests).
 func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
 
@@ -119,6 +124,13 @@ func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
 // for new orders is skipped when a scoring started after the last order
 // arrived. It returns ErrBusy when another worker holds the shop.
 func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scoringID int64, err error) {
+	// Memory is reserved before the shop lock, never waited for while
+	// holding it: a rescore that does not fit now retries later.
+	release, tooBig := s.admit(ctx, shop)
+	if tooBig != nil && !errors.As(tooBig, new(*TooBigError)) {
+		return 0, fmt.Errorf("rescore %s: %w", shop, tooBig)
+	}
+	defer release()
 	lock, ok, err := s.snapshots.LockRescore(ctx, shop)
 	if err != nil {
 		return 0, err
@@ -168,7 +180,11 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		return 0, err
 	}
 	started := time.Now()
-	scores, aggregates, err := s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history})
+	var scores []cvo.CustomerScore
+	var aggregates *scoring.Aggregates
+	if err = tooBig; err == nil {
+		scores, aggregates, err = s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history})
+	}
 	if err == nil {
 		// A rescore whose lock died may have been overtaken by a newer
 		// run (which failed this one) or be about to be failed by the
@@ -195,6 +211,29 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	return id, nil
 }
 
+// admit reserves the memory the shop's rescore needs. A *TooBigError
+// comes back with a no-op release, so that the rescore records why it
+// failed; any other error means the rescore must not start now.
+func (s *Service) admit(ctx context.Context, shop string) (release func(), err error) {
+	noop := func() {}
+	if s.memory == nil {
+		return noop, nil
+	}
+	c, ok := s.history.(counter)
+	if !ok {
+		return noop, nil
+	}
+	customers, orders, err := c.Counts(ctx, shop)
+	if err != nil {
+		return noop, fmt.Errorf("count the shop's records: %w", err)
+	}
+	release, err = s.memory.Reserve(EstimateBytes(customers, orders))
+	if err != nil {
+		return noop, err
+	}
+	return release, nil
+}
+
 // covered says whether the latest scoring started after the last request.
 func (s *Service) covered(ctx context.Context, shop string) (bool, error) {
 	requested, err := s.snapshots.RescoreRequestedAt(ctx, shop)
@@ -216,6 +255,9 @@ func failureText(err error) string {
 	var e *cvo.Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if errors.As(err, new(*TooBigError)) {
+		return "This shop's history needs more memory to score than the app's workers are given; it will be scored once they are given more."
 	}
 	return "Scoring failed; it will be retried."
 }

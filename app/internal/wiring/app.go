@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -144,6 +145,9 @@ func OpenWith(ctx context.Context, cfg Config, log *slog.Logger, pool postgres.O
 	a.writer = activation.New(wcfg)
 	a.writeback = rescore.NewWriteback(a.scorings, a.settings, a.writer, a.queue, log.With("component", "writeback"))
 	a.rescorer = rescore.NewService(history, a.scorings, a.settings, a.shops, rescore.ShopScorer{}, a.writeback, log.With("component", "rescore"))
+	if cfg.WorkerMemoryBudget > 0 { // 0: a Config built in code, unbounded
+		a.rescorer.SetMemoryBudget(rescore.NewMemoryBudget(cfg.WorkerMemoryBudget))
+	}
 	return a, nil
 }
 
@@ -209,6 +213,14 @@ func (a *App) Serve(ctx context.Context) error {
 
 // Work runs the background worker and its scheduler until ctx ends.
 func (a *App) Work(ctx context.Context) error {
+	// The rescores admitted fit the budget; the limit makes the garbage
+	// collector keep the process near it rather than at twice its live
+	// memory.
+	if a.cfg.WorkerMemoryBudget > 0 {
+		debug.SetMemoryLimit(a.cfg.WorkerMemoryBudget)
+	}
+	a.log.Info("worker memory", "budget_mib", a.cfg.WorkerMemoryBudget>>20,
+		"shop_customers_at_budget", (a.cfg.WorkerMemoryBudget-rescore.EstimateBytes(0, 0))/(rescore.BytesPerCustomer+5*rescore.BytesPerOrder))
 	srv := asynq.NewServerFromRedisClient(a.redis, asynq.Config{
 		Concurrency: workerConcurrency(a.cfg),
 		Queues:      a.queue.Namespace().Queues(),

@@ -39,6 +39,11 @@ type Config struct {
 	// (WORKER_CONCURRENCY); its pool follows from it (postgres.WorkerPoolSize).
 	WorkerConcurrency int
 	WorkerHealthAddr  string // WORKER_HEALTH_ADDR: the worker's own /healthz ("" in tests: none)
+	// WorkerMemoryBudget bounds, in bytes, the memory of the rescores a
+	// worker runs at once and is its Go memory limit
+	// (WORKER_MEMORY_BUDGET, e.g. 4GiB; default: three quarters of the
+	// memory the process may use).
+	WorkerMemoryBudget int64
 
 	// TrustedProxies are the proxies in front of the server
 	// (TRUSTED_PROXIES: comma-separated CIDRs or addresses), whose
@@ -118,6 +123,9 @@ func LoadConfig(policy Policy) (Config, error) {
 		return c, fmt.Errorf("WORKER_CONCURRENCY must be a whole number from 1 to 256")
 	}
 	c.WorkerConcurrency = n
+	if c.WorkerMemoryBudget, err = memoryBudget(os.Getenv("WORKER_MEMORY_BUDGET")); err != nil {
+		return c, err
+	}
 	useBuiltin := policy.builtin != nil && (policy.always || (c.ClientID == "" && c.ClientSecret == ""))
 	if useBuiltin {
 		c.Demo = policy.always

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/cvo-app/cvo/app/internal/wiring"
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/scoring"
+	"github.com/cvo-app/cvo/internal/secretbox"
+)
+
+// benchRescore measures the rescoring job on the shop a previous
+// bench-sync left in its database: the worker's own rescore.Service, from
+// the first query to the snapshot written, in this process, so that its
+// peak RSS is the job's. With parallel > 1 it then runs that many
+// scorings of the stored shop at once (the scorer, without the shop lock
+// that would make them wait for each other), as a worker holding several
+// big shops would, and reports their common peak.
+func benchRescore(ctx context.Context, dbName string, parallel int) error {
+	cfg, err := wiring.LoadConfig(toolCredentials)
+	if err != nil {
+		return err
+	}
+	dbURL, err := withDatabaseName(cfg.DatabaseURL, dbName)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
+	if err != nil {
+		return err
+	}
+	shops := postgres.NewShopStore(db, keys)
+	if err := shops.SaveInstall(ctx, benchShop, cvo.Token{AccessToken: "bench"}); err != nil {
+		return err
+	}
+	if err := shops.UpdateDetails(ctx, benchShop, "Bench", "USD", "UTC"); err != nil {
+		return err
+	}
+	history := struct {
+		*postgres.OrderStore
+		*postgres.CustomerStore
+		*postgres.SyncStore
+	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db), postgres.NewSyncStore(db)}
+	customers, orders, err := history.Counts(ctx, benchShop)
+	if err != nil {
+		return err
+	}
+	scorings := postgres.NewScoringStore(db)
+	timed := &timedScorer{}
+	svc := rescore.NewService(history, scorings, postgres.NewSettingsStore(db), shops, timed, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	start := time.Now()
+	id, err := svc.Rescore(ctx, benchShop, rescore.ReasonManual)
+	if err != nil {
+		return err
+	}
+	total := time.Since(start).Seconds()
+	rss := maxRSS()
+	fmt.Printf("rescore job, %d customers / %d orders: %.1fs from the first query to scoring %d written (%.1fs streaming and scoring, %.1fs writing); peak RSS %.0f MiB\n",
+		customers, orders, total, id, timed.seconds, total-timed.seconds, mb(rss))
+	fmt.Printf("  estimate the worker admits it by (rescore.EstimateBytes): %.0f MiB\n", mb(rescore.EstimateBytes(customers, orders)))
+	for _, t := range timed.phases {
+		fmt.Printf("  %-18s %.2fs\n", t.Phase, t.Seconds)
+	}
+	if parallel <= 1 {
+		return nil
+	}
+	runtime.GC()
+	start = time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, parallel)
+	for i := range parallel {
+		wg.Go(func() {
+			in := rescore.Input{Shop: cvo.Shop{Domain: benchShop, Timezone: "UTC"}, Settings: cvo.DefaultSettings(), AsOf: time.Now(), History: history}
+			_, _, errs[i] = rescore.ShopScorer{}.Score(ctx, in)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fmt.Printf("%d scorings of the shop at once: %.1fs; peak RSS %.0f MiB\n", parallel, time.Since(start).Seconds(), mb(maxRSS()))
+	return nil
+}
+
+// timedScorer is the worker's scorer, timed, keeping the phases.
+type timedScorer struct {
+	seconds float64
+	phases  []scoring.Timing
+}
+
+func (t *timedScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
+	start := time.Now()
+	scores, agg, err := rescore.ShopScorer{}.Score(ctx, in)
+	t.seconds = time.Since(start).Seconds()
+	if agg != nil && agg.Result != nil {
+		t.phases = agg.Timings
+	}
+	return scores, agg, err
+}

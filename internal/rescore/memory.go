@@ -1,0 +1,103 @@
+package rescore
+
+import (
+	"fmt"
+	"sync"
+)
+
+// What a rescore holds at its peak, measured with `cvodev bench-sync
+// --rescore-only` (README, "Memory"): the bytes per customer and per order
+// of the process's peak RSS, the garbage collector's headroom included,
+// rounded up, and what a worker holds before any job.
+const (
+	BytesPerCustomer = 2_200
+	BytesPerOrder    = 400
+	bytesBase        = 64 << 20
+)
+
+// EstimateBytes is the memory a rescore of a shop of this size needs at
+// its peak.
+func EstimateBytes(customers, orders int64) int64 {
+	return bytesBase + customers*BytesPerCustomer + orders*BytesPerOrder
+}
+
+// ErrMemoryBusy means the worker's memory budget is taken by other
+// rescores running now; the job retries soon instead of waiting, so that
+// it holds nothing (a shop lock, a connection) while it would wait. It is
+// busy, not a failure: the retry does not count against the task's.
+var ErrMemoryBusy error = memoryBusy{}
+
+type memoryBusy struct{}
+
+func (memoryBusy) Error() string { return "the worker's memory budget is in use by other rescores" }
+
+// Busy marks a wait, not a failure (jobs.IsFailure).
+func (memoryBusy) Busy() bool { return true }
+
+// TooBigError means a shop needs more memory than the whole budget: no
+// retry on this worker can score it until the budget is raised.
+type TooBigError struct {
+	Need, Budget int64
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("scoring this shop needs about %s of memory, more than the worker's budget of %s (WORKER_MEMORY_BUDGET)",
+		bytesText(e.Need), bytesText(e.Budget))
+}
+
+// MemoryBudget admits rescores by the memory they will need, so that a
+// worker running several at once stays within a bound it can state
+// instead of being killed by the kernel. A nil budget admits everything.
+type MemoryBudget struct {
+	total int64
+	mu    sync.Mutex
+	used  int64
+}
+
+// NewMemoryBudget returns a budget of total bytes.
+func NewMemoryBudget(total int64) *MemoryBudget { return &MemoryBudget{total: total} }
+
+// Total is the budget in bytes.
+func (b *MemoryBudget) Total() int64 { return b.total }
+
+// InUse is the bytes reserved now.
+func (b *MemoryBudget) InUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// Reserve takes need bytes from the budget without waiting. It returns a
+// *TooBigError when need exceeds the whole budget and ErrMemoryBusy when
+// it does not fit beside the rescores running now; release gives the
+// bytes back and may be called more than once.
+func (b *MemoryBudget) Reserve(need int64) (release func(), err error) {
+	if b == nil {
+		return func() {}, nil
+	}
+	if need > b.total {
+		return nil, &TooBigError{Need: need, Budget: b.total}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+need > b.total {
+		return nil, ErrMemoryBusy
+	}
+	b.used += need
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			b.used -= need
+			b.mu.Unlock()
+		})
+	}, nil
+}
+
+func bytesText(n int64) string {
+	const gib, mib = 1 << 30, 1 << 20
+	if n >= gib {
+		return fmt.Sprintf("%.1f GiB", float64(n)/gib)
+	}
+	return fmt.Sprintf("%d MiB", (n+mib-1)/mib)
+}
