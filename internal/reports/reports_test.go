@@ -298,3 +298,27 @@ func TestDatasetDefaultsAsOfToNewestOrder(t *testing.T) {
 	assert.Equal(t, day("2024-04-20 10:00").Unix(), d.asOf)
 	assert.Equal(t, 3+1, d.RFMCustomers()[indexOf(d, "A")].Purchases, "the order of April 20 now counts")
 }
+
+// TestDatasetDoesNotDependOnInputOrder: the reports (the lifetime value
+// with its gross profit per purchase included) come out the same whatever
+// order the orders arrive in, so that purchases laid out by customer, and
+// sorted in time where they arrived out of it, carry their own figures.
+func TestDatasetDoesNotDependOnInputOrder(t *testing.T) {
+	customers, orders := syntheticShop(3_000, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), 11)
+	opts := Options{AsOf: time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), CAC: 20}
+	want := NewDataset(customers, orders, opts)
+	wantReport, err := want.Report(nil)
+	require.NoError(t, err)
+
+	reversed := slices.Clone(orders)
+	slices.Reverse(reversed)
+	got := NewDataset(customers, reversed, opts)
+	gotReport, err := got.Report(nil)
+	require.NoError(t, err)
+
+	assert.Equal(t, want.Customers(), got.Customers())
+	assert.Equal(t, want.Purchases(), got.Purchases())
+	assert.Equal(t, want.RFMCustomers(), got.RFMCustomers())
+	assert.Equal(t, want.LifetimeValue(), got.LifetimeValue())
+	assert.Equal(t, wantReport, gotReport)
+}

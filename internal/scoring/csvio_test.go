@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -260,4 +261,23 @@ func FuzzParseOrderRow(f *testing.F) {
 			t.Fatalf("zero time from %q", created)
 		}
 	})
+}
+
+// TestEstimateRowsFromTheFile: a file's rows are guessed from its size and
+// first lines, a little over, so the ledger is sized once; a pipe gives no
+// guess.
+func TestEstimateRowsFromTheFile(t *testing.T) {
+	path := filepath.Join("testdata", "synth_orders.csv")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	rows := bytes.Count(b, []byte("\n"))
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	got := estimateRows(f, bufio.NewReaderSize(f, 1<<20))
+	assert.GreaterOrEqual(t, got, rows*95/100)
+	assert.LessOrEqual(t, got, rows*115/100)
+
+	pipe := strings.NewReader(string(b))
+	assert.Zero(t, estimateRows(pipe, bufio.NewReader(pipe)))
 }
