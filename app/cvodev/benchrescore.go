@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +65,7 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 	scorings := postgres.NewScoringStore(db)
 	timed := &timedScorer{}
 	svc := rescore.NewService(history, scorings, postgres.NewSettingsStore(db), shops, timed, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc.SetMemoryBudget(rescore.NewMemoryBudget(cfg.WorkerMemoryBudget)) // as the worker does
 
 	start := time.Now()
 	id, err := svc.Rescore(ctx, benchShop, rescore.ReasonManual)
@@ -70,8 +74,8 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 	}
 	total := time.Since(start).Seconds()
 	rss := maxRSS()
-	fmt.Printf("rescore job, %d customers / %d orders: %.1fs from the first query to scoring %d written (%.1fs streaming and scoring, %.1fs writing); peak RSS %.0f MiB\n",
-		customers, orders, total, id, timed.seconds, total-timed.seconds, mb(rss))
+	fmt.Printf("rescore job, %d customers / %d orders: %.1fs from the first query to scoring %d written (%.1fs streaming and scoring, %.1fs writing); peak RSS %.0f MiB, %.0f MiB once it ended\n",
+		customers, orders, total, id, timed.seconds, total-timed.seconds, mb(rss), mb(currentRSS()))
 	fmt.Printf("  estimate the worker admits it by (rescore.EstimateBytes): %.0f MiB\n", mb(rescore.EstimateBytes(customers, orders)))
 	for _, t := range timed.phases {
 		fmt.Printf("  %-18s %.2fs\n", t.Phase, t.Seconds)
@@ -95,6 +99,21 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 	}
 	fmt.Printf("%d scorings of the shop at once: %.1fs; peak RSS %.0f MiB\n", parallel, time.Since(start).Seconds(), mb(maxRSS()))
 	return nil
+}
+
+// currentRSS is the process's resident memory now (VmRSS), 0 if unknown.
+func currentRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // timedScorer is the worker's scorer, timed, keeping the phases.

@@ -2,6 +2,7 @@ package rescore
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
 )
 
@@ -92,6 +93,19 @@ func (b *MemoryBudget) Reserve(need int64) (release func(), err error) {
 			b.mu.Unlock()
 		})
 	}, nil
+}
+
+// bigJob is the estimate from which a job gives its memory back to the
+// system when it ends.
+const bigJob = 256 << 20
+
+// returnMemory hands the heap a big job freed back to the system at once,
+// instead of over the minutes the runtime's scavenger would take, so that
+// a worker between big shops holds what it uses, not its last peak.
+func returnMemory(estimate int64) {
+	if estimate >= bigJob {
+		debug.FreeOSMemory()
+	}
 }
 
 func bytesText(n int64) string {

@@ -126,10 +126,11 @@ func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
 func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scoringID int64, err error) {
 	// Memory is reserved before the shop lock, never waited for while
 	// holding it: a rescore that does not fit now retries later.
-	release, tooBig := s.admit(ctx, shop)
+	release, need, tooBig := s.admit(ctx, shop)
 	if tooBig != nil && !errors.As(tooBig, new(*TooBigError)) {
 		return 0, fmt.Errorf("rescore %s: %w", shop, tooBig)
 	}
+	defer returnMemory(need)
 	defer release()
 	lock, ok, err := s.snapshots.LockRescore(ctx, shop)
 	if err != nil {
@@ -214,24 +215,26 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 // admit reserves the memory the shop's rescore needs. A *TooBigError
 // comes back with a no-op release, so that the rescore records why it
 // failed; any other error means the rescore must not start now.
-func (s *Service) admit(ctx context.Context, shop string) (release func(), err error) {
+// It also returns the estimate (0 when unknown).
+func (s *Service) admit(ctx context.Context, shop string) (release func(), need int64, err error) {
 	noop := func() {}
 	if s.memory == nil {
-		return noop, nil
+		return noop, 0, nil
 	}
 	c, ok := s.history.(counter)
 	if !ok {
-		return noop, nil
+		return noop, 0, nil
 	}
 	customers, orders, err := c.Counts(ctx, shop)
 	if err != nil {
-		return noop, fmt.Errorf("count the shop's records: %w", err)
+		return noop, 0, fmt.Errorf("count the shop's records: %w", err)
 	}
-	release, err = s.memory.Reserve(EstimateBytes(customers, orders))
+	need = EstimateBytes(customers, orders)
+	release, err = s.memory.Reserve(need)
 	if err != nil {
-		return noop, err
+		return noop, 0, err
 	}
-	return release, nil
+	return release, need, nil
 }
 
 // covered says whether the latest scoring started after the last request.

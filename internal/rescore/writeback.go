@@ -65,6 +65,9 @@ func (w *Writeback) Write(ctx context.Context, shop string) error {
 	if err != nil {
 		return err
 	}
+	// A score is about 200 bytes held here, and the plan holds as much
+	// again.
+	defer returnMemory(int64(latest.Customers) * 400)
 	scores := make([]cvo.CustomerScore, 0, latest.Customers)
 	if err := w.scores.Customers(ctx, shop, latest.ID, func(c cvo.CustomerScore) error {
 		scores = append(scores, c)
