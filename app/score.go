@@ -90,7 +90,9 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
+	readStart := time.Now()
 	in, err := scoring.ReadOrdersCSV(f, loc)
+	readTime := time.Since(readStart)
 	f.Close()
 	reportBadRows(stderr, *ordersPath, in.Bad)
 	if err != nil {
@@ -131,9 +133,12 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	elapsed := time.Since(start)
 
+	writeStart := time.Now()
 	if err := writeFileWith(*outPath, func(w io.Writer) error { return scoring.WriteScoresCSV(w, res) }); err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
+	res.Timings = append([]scoring.Timing{{Phase: "read", Seconds: readTime.Seconds()}}, res.Timings...)
+	res.Timings = append(res.Timings, scoring.Timing{Phase: "write", Seconds: time.Since(writeStart).Seconds()})
 	if *paramsPath != "" {
 		if err := writeFileWith(*paramsPath, func(w io.Writer) error { return scoring.WriteParamsJSON(w, res) }); err != nil {
 			return fmt.Errorf("score: %w", err)

@@ -59,7 +59,8 @@ func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Wr
 		for range *runs {
 			start := time.Now()
 			score := exec.CommandContext(ctx, *bin, "score", "--orders", csv, "--out", filepath.Join(dir, "scores.csv"))
-			score.Stderr = io.Discard
+			var summary strings.Builder
+			score.Stderr = &summary
 			if err := score.Run(); err != nil {
 				return fmt.Errorf("bench-score: cvo score on %d customers: %w", n, err)
 			}
@@ -71,6 +72,11 @@ func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Wr
 			}
 			fmt.Fprintf(out, "cvo score, %d customers / %d order rows: %.2fs wall, %.2f CPU-s, peak RSS %.0f MiB\n",
 				n, rows-1, wall, (score.ProcessState.UserTime() + score.ProcessState.SystemTime()).Seconds(), mb(rss))
+			for _, line := range strings.Split(summary.String(), "\n") {
+				if strings.HasPrefix(line, "timings:") {
+					fmt.Fprintf(out, "  %s\n", line)
+				}
+			}
 		}
 	}
 	return nil
