@@ -34,7 +34,9 @@ type customerSecond struct {
 // NewBuilder sizes a Builder for an expected number of orders (0 if
 // unknown).
 func NewBuilder(orders int) *Builder {
-	customers := orders / 2
+	// A map's size hint is memory taken at once; shops have two to ten
+	// orders a customer, and the map grows a table at a time beyond it.
+	customers := orders / 4
 	b := &Builder{customers: newNumbering(customers)}
 	b.l.orders = make([]Order, 0, orders)
 	b.firstSolid = make([]int64, 0, customers)
@@ -74,8 +76,11 @@ func (b *Builder) AddPlain(customer string, created time.Time, total float64) in
 	}
 	c := b.customer(customer)
 	at := created.Unix()
-	b.firstSolid[c] = min(b.firstSolid[c], at)
-	b.l.orders = append(b.l.orders, Order{At: at, nanos: int32(created.Nanosecond()), Total: total, Customer: c})
+	ord := Order{At: at, nanos: int32(created.Nanosecond()), Total: total, Customer: c}
+	if !ord.CreatedZero() {
+		b.firstSolid[c] = min(b.firstSolid[c], at)
+	}
+	b.l.orders = append(b.l.orders, ord)
 	return len(b.l.orders) - 1
 }
 
@@ -85,7 +90,13 @@ func (b *Builder) CustomerOf(i int) string { return b.customers.names[b.l.orders
 // AddToTotal adds an amount to the total of the order at position i (a
 // further row of an export with a row per line item).
 func (b *Builder) AddToTotal(i int, amount float64) {
-	b.l.orders[i].Total += finite(amount)
+	o := &b.l.orders[i]
+	o.Total += finite(amount)
+	if !isFinite(o.Total) {
+		// Finite rows can still add up past the largest number.
+		o.Total = 0
+		b.l.fixed++
+	}
 }
 
 // Add adds an order. Orders that can never be a purchase (tests,
@@ -143,7 +154,10 @@ func (b *Builder) Add(o *cvo.Order) {
 		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
 		ord.detail = int32(len(b.l.details))
 	}
-	if solid {
+	// An order without a creation date is left out by the reports, so it
+	// must not stand as the first purchase that makes later orders'
+	// details useless; it keeps its own, being the earliest of all.
+	if solid && !ord.CreatedZero() {
 		b.firstSolid[c] = min(b.firstSolid[c], ord.At)
 	}
 	b.l.orders = append(b.l.orders, ord)

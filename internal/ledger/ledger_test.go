@@ -2,8 +2,10 @@ package ledger
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,6 +23,9 @@ func randomOrders(r *rand.Rand, n int) []cvo.Order {
 	orders := make([]cvo.Order, n)
 	for i := range orders {
 		created := base.Add(time.Duration(r.IntN(6))*time.Second + time.Duration(r.IntN(3))*300*time.Millisecond)
+		if r.IntN(25) == 0 {
+			created = time.Time{} // a data error the reports leave out
+		}
 		o := cvo.Order{
 			ID:         fmt.Sprint(i),
 			CustomerID: fmt.Sprintf("c%d", r.IntN(4)),
@@ -82,12 +87,16 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 			asOf := base.Add(time.Duration(step) * 250 * time.Millisecond)
 			for _, dating := range []cvo.RefundDating{cvo.RefundAtRefundDate, cvo.RefundAtOrderDate} {
 				rules := l.AsOf(asOf, dating)
-				first := map[int32]int{} // customer → ledger position of the first purchase
+				// Customer → ledger position of the first purchase, as the
+				// scoring counts purchases and as the reports do (without
+				// orders that have no date).
+				first, firstDated := map[int32]int{}, map[int32]int{}
 				for j, i := range kept {
 					o, lo := &orders[i], &l.Orders()[j]
 					counts := rules.Counts(lo)
 					require.Equal(t, o.IsPurchaseAsOf(asOf, dating), counts, "trial %d order %d as of %v", trial, i, asOf)
 					require.Equal(t, o.NetValueAsOf(asOf, dating), rules.Net(lo))
+					require.Equal(t, o.CreatedAt.IsZero(), lo.CreatedZero())
 					if !counts {
 						continue
 					}
@@ -96,8 +105,11 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 					if f, ok := first[lo.Customer]; !ok || lo.At < l.Orders()[f].At {
 						first[lo.Customer] = j
 					}
+					if f, ok := firstDated[lo.Customer]; !lo.CreatedZero() && (!ok || lo.At < l.Orders()[f].At) {
+						firstDated[lo.Customer] = j
+					}
 				}
-				for _, j := range first {
+				for _, j := range append(slices.Collect(maps.Values(first)), slices.Collect(maps.Values(firstDated))...) {
 					lo := &l.Orders()[j]
 					d := l.Detail(lo)
 					if d == nil {
@@ -155,6 +167,16 @@ func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
 	assert.Equal(t, [3]float64{1, 0, 0}, [3]float64{cost, covered, revenue})
 }
 
+func TestLedgerRowsAddingUpPastTheLargestNumberAreFixed(t *testing.T) {
+	b := NewBuilder(0)
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	i := b.AddPlain("a", at, 1e308)
+	b.AddToTotal(i, 1e308)
+	l := b.Ledger()
+	assert.Equal(t, 0.0, l.Orders()[0].Total)
+	assert.Equal(t, 1, l.Fixed())
+}
+
 func TestLedgerLatestSeesEveryOrder(t *testing.T) {
 	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	l := FromOrders([]cvo.Order{
@@ -167,14 +189,10 @@ func TestLedgerLatestSeesEveryOrder(t *testing.T) {
 
 func TestStringBlocksKeepCopies(t *testing.T) {
 	var b StringBlocks
-	buf := []byte("abc")
-	kept := b.Keep(string(buf[:2]))
 	var all []string
 	for i := range 200_000 {
 		all = append(all, b.Keep(fmt.Sprintf("id-%d", i)))
 	}
-	buf[0] = 'z'
-	assert.Equal(t, "ab", kept)
 	for i, s := range all {
 		require.Equal(t, fmt.Sprintf("id-%d", i), s, "a string changed when a later one was kept")
 	}

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -305,6 +306,15 @@ func TestDatasetDefaultsAsOfToNewestOrder(t *testing.T) {
 // sorted in time where they arrived out of it, carry their own figures.
 func TestDatasetDoesNotDependOnInputOrder(t *testing.T) {
 	customers, orders := syntheticShop(3_000, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), 11)
+	// Two orders of one customer in the same second are ordered by input,
+	// as documented, so reversing the input would rightly change which is
+	// first: the shop must have none.
+	seen := map[string]bool{}
+	for _, o := range orders {
+		key := fmt.Sprint(o.CustomerID, o.CreatedAt.Unix())
+		require.False(t, seen[key], "customer %s has two orders in one second", o.CustomerID)
+		seen[key] = true
+	}
 	opts := Options{AsOf: time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), CAC: 20}
 	want := NewDataset(customers, orders, opts)
 	wantReport, err := want.Report(nil)

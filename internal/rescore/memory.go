@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // What a rescore holds at its peak, measured with `cvodev bench-sync
@@ -51,12 +52,30 @@ func (e *TooBigError) Error() string {
 // instead of being killed by the kernel. A nil budget admits everything.
 type MemoryBudget struct {
 	total int64
+	now   func() time.Time
 	mu    sync.Mutex
 	used  int64
+	// waiter is the largest rescore turned away for memory lately: room
+	// is kept for it, so that smaller rescores coming and going cannot
+	// starve it.
+	waiter waiting
 }
 
+type waiting struct {
+	key   string
+	need  int64
+	until time.Time // forgotten after this unless it asks again
+}
+
+// waiterPatience is how long room is kept for a rescore turned away for
+// memory; its retries, 5–10 s apart, renew it.
+const waiterPatience = time.Minute
+
+// SetClock replaces the clock (tests).
+func (b *MemoryBudget) SetClock(now func() time.Time) { b.now = now }
+
 // NewMemoryBudget returns a budget of total bytes.
-func NewMemoryBudget(total int64) *MemoryBudget { return &MemoryBudget{total: total} }
+func NewMemoryBudget(total int64) *MemoryBudget { return &MemoryBudget{total: total, now: time.Now} }
 
 // Total is the budget in bytes.
 func (b *MemoryBudget) Total() int64 { return b.total }
@@ -68,11 +87,13 @@ func (b *MemoryBudget) InUse() int64 {
 	return b.used
 }
 
-// Reserve takes need bytes from the budget without waiting. It returns a
-// *TooBigError when need exceeds the whole budget and ErrMemoryBusy when
-// it does not fit beside the rescores running now; release gives the
-// bytes back and may be called more than once.
-func (b *MemoryBudget) Reserve(need int64) (release func(), err error) {
+// Reserve takes need bytes from the budget for the job named key (the
+// shop) without waiting. It returns a *TooBigError when need exceeds the
+// whole budget and ErrMemoryBusy when it does not fit beside the rescores
+// running now, or would take the room kept for a larger one turned away
+// before it; release gives the bytes back and may be called more than
+// once.
+func (b *MemoryBudget) Reserve(key string, need int64) (release func(), err error) {
 	if b == nil {
 		return func() {}, nil
 	}
@@ -81,8 +102,23 @@ func (b *MemoryBudget) Reserve(need int64) (release func(), err error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.used+need > b.total {
+	now := b.now()
+	w := &b.waiter
+	if w.key != "" && now.After(w.until) {
+		*w = waiting{}
+	}
+	kept := int64(0)
+	if w.key != "" && w.key != key {
+		kept = w.need
+	}
+	if b.used+need > b.total || (kept > 0 && b.used+need+kept > b.total) {
+		if w.key == key || need > w.need || w.key == "" {
+			*w = waiting{key: key, need: need, until: now.Add(waiterPatience)}
+		}
 		return nil, ErrMemoryBusy
+	}
+	if w.key == key {
+		*w = waiting{}
 	}
 	b.used += need
 	var once sync.Once

@@ -2,8 +2,8 @@ package rescore_test
 
 import (
 	"context"
-	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,16 +15,16 @@ import (
 
 func TestMemoryBudgetAdmitsWhatFits(t *testing.T) {
 	b := rescore.NewMemoryBudget(100)
-	release60, err := b.Reserve(60)
+	release60, err := b.Reserve("a", 60)
 	require.NoError(t, err)
-	_, err = b.Reserve(50)
+	_, err = b.Reserve("b", 50)
 	assert.ErrorIs(t, err, rescore.ErrMemoryBusy, "50 more does not fit beside 60")
-	release40, err := b.Reserve(40)
-	require.NoError(t, err, "40 fits exactly")
+	release40, err := b.Reserve("b", 40)
+	require.NoError(t, err, "40 fits exactly; b asking again for less takes its own kept room")
 	assert.Equal(t, int64(100), b.InUse())
 
 	var tooBig *rescore.TooBigError
-	_, err = b.Reserve(101)
+	_, err = b.Reserve("c", 101)
 	require.ErrorAs(t, err, &tooBig, "more than the whole budget never fits")
 	assert.Equal(t, int64(101), tooBig.Need)
 
@@ -35,9 +35,42 @@ func TestMemoryBudgetAdmitsWhatFits(t *testing.T) {
 	assert.Zero(t, b.InUse())
 
 	var none *rescore.MemoryBudget
-	release, err := none.Reserve(1 << 50)
+	release, err := none.Reserve("d", 1<<50)
 	require.NoError(t, err, "no budget admits everything")
 	release()
+}
+
+// TestMemoryBudgetKeepsRoomForTheLargestWaiting: small rescores coming and
+// going cannot starve a large one turned away; room is kept for it, for a
+// while after it last asked.
+func TestMemoryBudgetKeepsRoomForTheLargestWaiting(t *testing.T) {
+	now := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	b := rescore.NewMemoryBudget(100)
+	b.SetClock(func() time.Time { return now })
+	releaseSmall, err := b.Reserve("small-1", 30)
+	require.NoError(t, err)
+	_, err = b.Reserve("big", 80)
+	require.ErrorIs(t, err, rescore.ErrMemoryBusy)
+
+	_, err = b.Reserve("small-2", 30)
+	assert.ErrorIs(t, err, rescore.ErrMemoryBusy, "30 would fit beside 30, but not beside the 80 kept for big")
+	releaseSmall()
+	_, err = b.Reserve("small-3", 30)
+	assert.ErrorIs(t, err, rescore.ErrMemoryBusy, "the room stays kept for big")
+	releaseBig, err := b.Reserve("big", 80)
+	require.NoError(t, err, "big gets its turn")
+	releaseSmall, err = b.Reserve("small-3", 20)
+	require.NoError(t, err, "once big runs, what is left is anyone's")
+	releaseSmall()
+	releaseBig()
+
+	_, _ = b.Reserve("hold", 90)
+	_, err = b.Reserve("big-2", 80)
+	require.ErrorIs(t, err, rescore.ErrMemoryBusy)
+	now = now.Add(2 * time.Minute) // big-2 stopped asking
+	b2, err := b.Reserve("small-4", 5)
+	require.NoError(t, err, "a waiter that stopped asking is forgotten")
+	b2()
 }
 
 func TestEstimateGrowsWithTheShop(t *testing.T) {
@@ -78,7 +111,7 @@ func TestRescoreTooBigForTheBudgetSaysWhy(t *testing.T) {
 
 func TestRescoreWaitsForMemoryWithoutHoldingTheShop(t *testing.T) {
 	e, b := budgetEnv(t, rescore.EstimateBytes(0, 0)+10)
-	release, err := b.Reserve(20) // another shop's rescore
+	release, err := b.Reserve("another.myshopify.com", 20)
 	require.NoError(t, err)
 
 	_, err = e.svc.Rescore(context.Background(), e.shop, rescore.ReasonManual)
@@ -98,5 +131,4 @@ func TestRescoreWaitsForMemoryWithoutHoldingTheShop(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), e.scorer.runs.Load())
 	assert.Zero(t, b.InUse(), "the rescore gave its memory back")
-	assert.False(t, errors.Is(err, rescore.ErrMemoryBusy))
 }

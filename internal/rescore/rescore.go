@@ -230,7 +230,7 @@ func (s *Service) admit(ctx context.Context, shop string) (release func(), need 
 		return noop, 0, fmt.Errorf("count the shop's records: %w", err)
 	}
 	need = EstimateBytes(customers, orders)
-	release, err = s.memory.Reserve(need)
+	release, err = s.memory.Reserve(shop, need)
 	if err != nil {
 		return noop, 0, err
 	}

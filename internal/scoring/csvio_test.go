@@ -141,8 +141,10 @@ func TestReadOrdersCSVReportsBadRowsWithLineNumbers(t *testing.T) {
 	require.Equal(t, 5, in.Orders.Len())
 	orders := in.Orders.Orders()
 	customer := func(i int) string { return in.Orders.CustomerID(orders[i].Customer) }
-	assert.Equal(t, "u3", customer(1), "a quoted field may span lines")
+	// Line 9's order_id is quoted and spans two lines: one row, one order.
+	assert.Equal(t, "u3", customer(1))
 	assert.Equal(t, 7.0, orders[1].Total)
+	assert.Equal(t, time.Date(2024, 1, 4, 0, 0, 0, 0, time.UTC), orders[1].Created().UTC(), "the spanning row's own date")
 	assert.Equal(t, 1000.0, orders[2].Total)
 	assert.Equal(t, time.Date(2024, 1, 5, 15, 0, 0, 0, time.UTC), orders[2].Created().UTC())
 	assert.Equal(t, time.Date(2024, 1, 6, 0, 0, 0, 0, time.UTC), in.Last)

@@ -40,7 +40,7 @@ type Config struct {
 	WorkerConcurrency int
 	WorkerHealthAddr  string // WORKER_HEALTH_ADDR: the worker's own /healthz ("" in tests: none)
 	// WorkerMemoryBudget bounds, in bytes, the memory of the rescores a
-	// worker runs at once and is its Go memory limit
+	// worker runs at once; its Go memory limit is a quarter above it
 	// (WORKER_MEMORY_BUDGET, e.g. 4GiB; default: three quarters of the
 	// memory the process may use).
 	WorkerMemoryBudget int64
