@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/rescore"
@@ -29,15 +28,7 @@ import (
 // that would make them wait for each other), as a worker holding several
 // big shops would, and reports their common peak.
 func benchRescore(ctx context.Context, dbName string, parallel int) error {
-	cfg, err := wiring.LoadConfig(toolCredentials)
-	if err != nil {
-		return err
-	}
-	dbURL, err := withDatabaseName(cfg.DatabaseURL, dbName)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, dbURL)
+	db, cfg, err := openBenchDatabase(ctx, dbName)
 	if err != nil {
 		return err
 	}

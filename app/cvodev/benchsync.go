@@ -392,16 +392,22 @@ func timeLoader(ctx context.Context, db *postgres.DB) (orders, lines int64, seco
 	return orders, lines, time.Since(start).Seconds(), err
 }
 
-func benchLoader(ctx context.Context, dbName string) error {
+// openBenchDatabase opens the database a previous bench-sync left.
+func openBenchDatabase(ctx context.Context, dbName string) (*postgres.DB, wiring.Config, error) {
 	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
-		return err
+		return nil, cfg, err
 	}
 	dbURL, err := withDatabaseName(cfg.DatabaseURL, dbName)
 	if err != nil {
-		return err
+		return nil, cfg, err
 	}
 	db, err := postgres.Open(ctx, dbURL)
+	return db, cfg, err
+}
+
+func benchLoader(ctx context.Context, dbName string) error {
+	db, _, err := openBenchDatabase(ctx, dbName)
 	if err != nil {
 		return err
 	}

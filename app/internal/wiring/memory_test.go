@@ -26,18 +26,12 @@ func TestWorkerMemoryBudgetIsReadWithUnits(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("SHOPIFY_API_KEY", "k")
-			t.Setenv("SHOPIFY_API_SECRET", "s")
-			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
-			t.Setenv("WORKER_MEMORY_BUDGET", tc.value)
-			cfg, err := LoadConfig(RequireCredentials)
+			cfg, err := loadConfigWith(t, "WORKER_MEMORY_BUDGET", tc.value)
 			if tc.wantErr {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), "WORKER_MEMORY_BUDGET")
-				return
+				assert.ErrorContains(t, err, "WORKER_MEMORY_BUDGET")
+			} else if assert.NoError(t, err) {
+				assert.Equal(t, tc.want, cfg.WorkerMemoryBudget)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, cfg.WorkerMemoryBudget)
 		})
 	}
 }

@@ -9,6 +9,16 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres"
 )
 
+// loadConfigWith loads the configuration of a served process (credentials
+// set) with one more variable set.
+func loadConfigWith(t *testing.T, name, value string) (Config, error) {
+	t.Setenv("SHOPIFY_API_KEY", "k")
+	t.Setenv("SHOPIFY_API_SECRET", "s")
+	t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
+	t.Setenv(name, value)
+	return LoadConfig(RequireCredentials)
+}
+
 func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
 	cases := map[string]struct {
 		concurrency string
@@ -23,11 +33,7 @@ func TestWorkerPoolFollowsItsConcurrency(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("SHOPIFY_API_KEY", "k")
-			t.Setenv("SHOPIFY_API_SECRET", "s")
-			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
-			t.Setenv("WORKER_CONCURRENCY", tc.concurrency)
-			cfg, err := LoadConfig(RequireCredentials)
+			cfg, err := loadConfigWith(t, "WORKER_CONCURRENCY", tc.concurrency)
 			if tc.wantErr {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "WORKER_CONCURRENCY")
@@ -56,11 +62,7 @@ func TestTrustedProxiesAreRead(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("SHOPIFY_API_KEY", "k")
-			t.Setenv("SHOPIFY_API_SECRET", "s")
-			t.Setenv("ENCRYPTION_KEY", testEncryptionKey)
-			t.Setenv("TRUSTED_PROXIES", tc.env)
-			cfg, err := LoadConfig(RequireCredentials)
+			cfg, err := loadConfigWith(t, "TRUSTED_PROXIES", tc.env)
 			if tc.wantErr {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "TRUSTED_PROXIES")
