@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,4 +140,44 @@ func BenchmarkShopOrders(b *testing.B) {
 		require.NoError(b, store.ShopOrders(ctx, shop, func(cvo.Order) error { n++; return nil }))
 		require.Equal(b, 100000, n)
 	}
+}
+
+// TestStreamOrdersReusesOnlyItsOwnBuffers: the streamed order's lines and
+// refunds are reused from order to order, and ShopOrders hands out copies
+// no later order overwrites.
+func TestStreamOrdersReusesOnlyItsOwnBuffers(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewOrderStore(db)
+	at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	const shop = "s.myshopify.com"
+	for id := int64(1); id <= 3; id++ {
+		var lines []postgres.LineRow
+		for j := range 4 - id { // 3, 2 and 1 lines: later orders fit in earlier buffers
+			lines = append(lines, postgres.LineRow{OrderID: id, ID: id*10 + j, Title: fmt.Sprintf("item %d.%d", id, j), Quantity: 1, UnitPrice: "1"})
+		}
+		var refunds []postgres.RefundRow
+		if id != 2 {
+			refunds = []postgres.RefundRow{{OrderID: id, ID: id, CreatedAt: at, Amount: fmt.Sprint(id)}}
+		}
+		_, err := store.Upsert(ctx, shop, postgres.OrderRow{ID: id, CustomerID: 5, Name: "#", CreatedAt: at, UpdatedAt: at,
+			Currency: "EUR", Total: "9", DiscountCodes: []string{}}, lines, refunds)
+		require.NoError(t, err)
+	}
+	var owned, streamed []cvo.Order
+	require.NoError(t, store.ShopOrders(ctx, shop, func(o cvo.Order) error { owned = append(owned, o); return nil }))
+	require.NoError(t, store.StreamOrders(ctx, shop, func(o *cvo.Order) error {
+		c := *o
+		c.Lines, c.Refunds = slices.Clone(o.Lines), slices.Clone(o.Refunds)
+		streamed = append(streamed, c)
+		return nil
+	}))
+	require.Len(t, owned, 3)
+	assert.Equal(t, owned, streamed)
+	for i, o := range owned {
+		require.Len(t, o.Lines, 3-i)
+		assert.Equal(t, fmt.Sprintf("item %d.0", i+1), o.Lines[0].Title, "order %d kept its own lines", i+1)
+	}
+	assert.Nil(t, owned[1].Refunds, "an order without refunds has none, not the last order's")
+	assert.Equal(t, 3.0, owned[2].Refunds[0].Amount)
 }

@@ -15,6 +15,12 @@ type counter interface {
 	Counts(ctx context.Context, shop string) (customers, orders int64, err error)
 }
 
+// streamer is what a History may offer to stream orders without an
+// allocation per order (the builder copies what it keeps).
+type streamer interface {
+	StreamOrders(ctx context.Context, shop string, fn func(*cvo.Order) error) error
+}
+
 // ShopScorer scores a shop with internal/scoring, streaming its history
 // from storage into the scoring builder.
 type ShopScorer struct{}
@@ -32,7 +38,13 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	if err := in.History.ShopCustomers(ctx, in.Shop.Domain, func(c cvo.Customer) error { b.AddCustomer(c); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
-	if err := in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(&o); return nil }); err != nil {
+	var err error
+	if st, ok := in.History.(streamer); ok {
+		err = st.StreamOrders(ctx, in.Shop.Domain, func(o *cvo.Order) error { b.AddOrder(o); return nil })
+	} else {
+		err = in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(&o); return nil })
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("load orders: %w", err)
 	}
 	settings := scoring.DefaultSettings(in.AsOf)
