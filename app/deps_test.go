@@ -43,3 +43,26 @@ func TestServedBinaryLinksNoDevCode(t *testing.T) {
 	assert.Contains(t, string(out), "github.com/cvo-app/cvo/app/internal/wiring ")
 	assert.Contains(t, string(out), "github.com/cvo-app/cvo/internal/web ")
 }
+
+// TestMathPackagesStayPure: the scoring math and the compact ledger import
+// nothing that speaks HTTP, SQL or Shopify, so they can be tested, reused
+// and reasoned about on numbers alone.
+func TestMathPackagesStayPure(t *testing.T) {
+	pure := []string{"rfm", "clv", "reports", "ledger", "finite", "localtime"}
+	forbidden := []string{"net/http", "database/sql", "github.com/jackc/pgx", "gorm.io", "github.com/labstack/echo",
+		"github.com/hibiken/asynq", "github.com/bold-commerce/go-shopify",
+		"github.com/cvo-app/cvo/internal/postgres", "github.com/cvo-app/cvo/internal/shopify", "github.com/cvo-app/cvo/internal/web"}
+	for _, p := range pure {
+		t.Run(p, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "../internal/"+p).CombinedOutput()
+			require.NoError(t, err, string(out))
+			deps := strings.Fields(string(out))
+			require.Contains(t, deps, "github.com/cvo-app/cvo/internal/"+p, "the list is the package's own")
+			for _, d := range deps {
+				for _, f := range forbidden {
+					assert.False(t, d == f || strings.HasPrefix(d, f+"/"), "%s imports %s", p, d)
+				}
+			}
+		})
+	}
+}
