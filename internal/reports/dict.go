@@ -51,10 +51,12 @@ func (d *dict) idOrUnknown(key, label string) int32 {
 func (d *dict) len() int { return len(d.keys) }
 
 // multi maps each customer to zero or more ids, in compressed rows:
-// customer c has ids[start[c]:start[c+1]].
+// customer c has ids[start[c]:start[c+1]], or, for a column of one id a
+// customer, one[c] (none when -1).
 type multi struct {
 	start []int32
 	ids   []int32
+	one   []int32
 }
 
 // pairs collects (customer, id) in any order; multi turns them into rows
@@ -98,16 +100,22 @@ func (p *pairs) multi(n int) multi {
 	return m
 }
 
-func (m *multi) of(c int) []int32 { return m.ids[m.start[c]:m.start[c+1]] }
-
-// single wraps a one-id-per-customer column (-1 = none) as a multi.
-func single(col []int32) multi {
-	m := multi{start: make([]int32, 1, len(col)+1), ids: make([]int32, 0, len(col))}
-	for _, id := range col {
-		if id >= 0 {
-			m.ids = append(m.ids, id)
+func (m *multi) of(c int) []int32 {
+	if m.one != nil {
+		if m.one[c] < 0 {
+			return nil
 		}
-		m.start = append(m.start, int32(len(m.ids)))
+		return m.one[c : c+1]
 	}
-	return m
+	return m.ids[m.start[c]:m.start[c+1]]
+}
+
+// single wraps a one-id-per-customer column (-1 = none) as a multi,
+// sharing it (8 bytes a customer less than rows would take): the column
+// must not change afterwards.
+func single(col []int32) multi {
+	if col == nil {
+		col = []int32{}
+	}
+	return multi{one: col}
 }

@@ -344,8 +344,10 @@ type dimension struct {
 // key, so the choice is reproducible).
 func (d *Dataset) newDimension(m multi, names *dict, width int) *dimension {
 	counts := make([]int, names.len())
-	for _, id := range m.ids {
-		counts[id]++
+	for c := range d.ids {
+		for _, id := range m.of(c) {
+			counts[id]++
+		}
 	}
 	var ids []int32
 	for id, n := range counts {
