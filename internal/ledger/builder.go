@@ -15,7 +15,7 @@ import (
 type Builder struct {
 	l         Ledger
 	customers *numbering
-	strings   interning
+	strings   Interner
 	// firstSolid is, per customer, the earliest second of an order that
 	// no refund can ever cancel. An order later than that second can
 	// never be the customer's first purchase, whatever the as-of date, so
@@ -164,19 +164,19 @@ func (b *Builder) Add(o *cvo.Order) {
 }
 
 func (b *Builder) detail(o *cvo.Order) Detail {
-	d := Detail{SourceName: b.strings.intern(o.SourceName), UTMSource: b.strings.intern(o.UTMSource),
-		UTMCampaign: b.strings.intern(o.UTMCampaign), Acquisition: b.strings.intern(o.AcquisitionSource())}
+	d := Detail{SourceName: b.strings.Intern(o.SourceName), UTMSource: b.strings.Intern(o.UTMSource),
+		UTMCampaign: b.strings.Intern(o.UTMCampaign), Acquisition: b.strings.Intern(o.AcquisitionSource())}
 	if len(o.DiscountCodes) > 0 {
 		d.DiscountCodes = make([]string, len(o.DiscountCodes))
 		for i, code := range o.DiscountCodes {
-			d.DiscountCodes[i] = b.strings.intern(code)
+			d.DiscountCodes[i] = b.strings.Intern(code)
 		}
 	}
 	if len(o.Lines) > 0 {
 		d.Lines = make([]Line, len(o.Lines))
 		for i, line := range o.Lines {
-			d.Lines[i] = Line{ProductID: b.strings.intern(line.ProductID), Title: b.strings.intern(line.Title),
-				Vendor: b.strings.intern(line.Vendor), ProductType: b.strings.intern(line.ProductType)}
+			d.Lines[i] = Line{ProductID: b.strings.Intern(line.ProductID), Title: b.strings.Intern(line.Title),
+				Vendor: b.strings.Intern(line.Vendor), ProductType: b.strings.Intern(line.ProductType)}
 		}
 	}
 	return d

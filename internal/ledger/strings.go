@@ -59,14 +59,16 @@ func (n *numbering) number(s string) int32 {
 	return k
 }
 
-// interning shares one copy of each distinct string: a product title
-// repeated on a million lines is stored once.
-type interning struct {
+// Interner shares one copy of each distinct string: a product title
+// repeated on a million lines, or a city shared by thousands of customers,
+// is stored once. The zero value is ready to use.
+type Interner struct {
 	blocks StringBlocks
 	seen   map[string]string
 }
 
-func (in *interning) intern(s string) string {
+// Intern returns the shared copy of s.
+func (in *Interner) Intern(s string) string {
 	if s == "" {
 		return ""
 	}

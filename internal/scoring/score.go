@@ -279,9 +279,10 @@ func alignRFM(ix *shopIndex, reportCustomers []rfm.Customer, assignments []rfm.A
 type Builder struct {
 	customers []cvo.Customer
 	orders    *ledger.Builder
-	// shopifyGroups interns Shopify's few group names, so a million
-	// customers share a dozen strings.
-	shopifyGroups map[string]string
+	// strings interns Shopify's few group names and the customers'
+	// countries and cities, so a million customers share a few thousand
+	// strings.
+	strings ledger.Interner
 }
 
 // NewBuilder sizes a Builder for the expected numbers of records (0 if
@@ -293,19 +294,8 @@ func NewBuilder(customers, orders int) *Builder {
 // AddCustomer adds a customer (for location, and Shopify's own group for
 // the crosswalk).
 func (b *Builder) AddCustomer(c cvo.Customer) {
-	group := c.ShopifyRFMGroup
-	if group != "" {
-		if b.shopifyGroups == nil {
-			b.shopifyGroups = map[string]string{}
-		}
-		if g, ok := b.shopifyGroups[group]; ok {
-			group = g
-		} else {
-			b.shopifyGroups[group] = group
-		}
-	}
-	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: c.Country, City: c.City, CreatedAt: c.CreatedAt,
-		ShopifyRFMGroup: group})
+	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: b.strings.Intern(c.Country), City: b.strings.Intern(c.City),
+		CreatedAt: c.CreatedAt, ShopifyRFMGroup: b.strings.Intern(c.ShopifyRFMGroup)})
 }
 
 // AddOrder adds an order.
