@@ -3,8 +3,8 @@
 // Unix seconds, amounts as numbers, identifiers copied once into large
 // blocks, and the strings and product lines of an order kept only where a
 // report reads them, a customer's first purchase. An order is 40 bytes
-// here against about 300 (and a slice of lines) as a cvo.Order, so a
-// five-million-order shop fits in 200 MB.
+// here (64 with product lines, whose cost is kept as three sums) against
+// about 300 and a slice of lines as a cvo.Order.
 //
 // A Ledger is filled once by a Builder (from a database stream, a CSV
 // file or a slice of cvo.Order) and is read-only afterwards. Orders keep
