@@ -248,17 +248,23 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 	if err := cw.Write(ScoreColumns); err != nil {
 		return err
 	}
-	order := make([]int, len(res.Customers))
-	for i := range order {
-		order[i] = i
+	// The sort moves 24-byte (id, position) pairs, not positions into
+	// 264-byte scores that each comparison would have to fetch.
+	type keyed struct {
+		id string
+		at int32
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(res.Customers[a].CustomerID, res.Customers[b].CustomerID) })
+	byID := make([]keyed, len(res.Customers))
+	for i := range res.Customers {
+		byID[i] = keyed{res.Customers[i].CustomerID, int32(i)}
+	}
+	slices.SortFunc(byID, func(a, b keyed) int { return cmp.Compare(a.id, b.id) })
 	loc := res.Location()
 	num := func(v float64) string { return strconv.FormatFloat(finite(v), 'f', 6, 64) }
 	day := func(t time.Time) string { return t.In(loc).Format(time.DateOnly) }
 	row := make([]string, len(ScoreColumns))
-	for _, i := range order {
-		c := &res.Customers[i]
+	for _, k := range byID {
+		c := &res.Customers[k.at]
 		next := ""
 		if c.HasNextOrder {
 			next = day(c.NextOrder)
