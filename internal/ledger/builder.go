@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/finite"
 )
 
 // Builder fills a Ledger one order at a time, in one pass, without an
@@ -70,7 +71,7 @@ func (b *Builder) AddPlain(customer string, created time.Time, total float64) in
 	if customer == "" {
 		return -1
 	}
-	if !isFinite(total) {
+	if !finite.Is(total) {
 		total = 0
 		b.l.fixed++
 	}
@@ -91,8 +92,8 @@ func (b *Builder) CustomerOf(i int) string { return b.customers.names[b.l.orders
 // further row of an export with a row per line item).
 func (b *Builder) AddToTotal(i int, amount float64) {
 	o := &b.l.orders[i]
-	o.Total += finite(amount)
-	if !isFinite(o.Total) {
+	o.Total += finite.OrZero(amount)
+	if !finite.Is(o.Total) {
 		// Finite rows can still add up past the largest number.
 		o.Total = 0
 		b.l.fixed++
@@ -109,7 +110,7 @@ func (b *Builder) Add(o *cvo.Order) {
 	c := b.customer(o.CustomerID)
 	ord := Order{At: o.CreatedAt.Unix(), nanos: int32(o.CreatedAt.Nanosecond()), Total: o.Total, Customer: c}
 	fixed := false
-	if !isFinite(ord.Total) {
+	if !finite.Is(ord.Total) {
 		ord.Total, fixed = 0, true
 	}
 	if len(o.DiscountCodes) > 0 {
@@ -119,7 +120,7 @@ func (b *Builder) Add(o *cvo.Order) {
 	if len(o.Refunds) > 0 {
 		rs := slices.Clone(o.Refunds)
 		for i := range rs {
-			if !isFinite(rs[i].Amount) {
+			if !finite.Is(rs[i].Amount) {
 				rs[i].Amount, fixed = 0, true
 			}
 			refunded += max(rs[i].Amount, 0)
@@ -131,8 +132,8 @@ func (b *Builder) Add(o *cvo.Order) {
 		var cost Cost
 		for _, line := range o.Lines {
 			price, unitCost := line.UnitPrice, line.UnitCost
-			if !isFinite(price) || !isFinite(unitCost) {
-				price, unitCost, fixed = finite(price), finite(unitCost), true
+			if !finite.Is(price) || !finite.Is(unitCost) {
+				price, unitCost, fixed = finite.OrZero(price), finite.OrZero(unitCost), true
 			}
 			// The same sums, in the same order, as cvo.Order.KnownCost.
 			rev := price * float64(line.Quantity)
@@ -211,5 +212,3 @@ func (b *Builder) Ledger() *Ledger {
 	b.firstSolid, b.detailAt, b.customers = nil, nil, nil
 	return l
 }
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

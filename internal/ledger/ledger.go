@@ -13,7 +13,6 @@
 package ledger
 
 import (
-	"math"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -190,11 +189,4 @@ func FromOrders(orders []cvo.Order) *Ledger {
 		b.Add(&orders[i])
 	}
 	return b.Ledger()
-}
-
-func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
 }
