@@ -1,6 +1,7 @@
 package activation
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,7 +70,7 @@ func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, sco
 		}
 		want[i] = wanted{id: id, idx: i, grp: g, tier: tiers[i]}
 	}
-	slices.SortFunc(want, func(a, b wanted) int { return cmpID(a.id, b.id) })
+	slices.SortFunc(want, func(a, b wanted) int { return cmp.Compare(a.id, b.id) })
 	for i := 1; i < len(want); i++ {
 		if want[i].id == want[i-1].id {
 			return plan{}, fmt.Errorf("plan write-back of %s: customer %d is scored twice", shop, want[i].id)
@@ -154,16 +155,6 @@ func staleLinks(written, desired map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out[:min(len(out), maxDeletesPerCustomer)]
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // minus returns the tags of a not in b.

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -130,20 +131,10 @@ func TestWindowModelChoice(t *testing.T) {
 			drivers := res.Drivers(&res.Customers[0])
 			require.Len(t, drivers, 4)
 			assert.True(t, slices.IsSortedFunc(drivers, func(a, b Driver) int {
-				return -cmpFloat(math.Abs(a.Effect), math.Abs(b.Effect))
+				return -cmp.Compare(math.Abs(a.Effect), math.Abs(b.Effect))
 			}))
 		})
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // When no model beats the baselines the headline is the better baseline,

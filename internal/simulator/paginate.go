@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -42,10 +43,10 @@ func (c *sortCache) perm(src listSource) []int32 {
 		p[i] = int32(i)
 	}
 	slices.SortStableFunc(p, func(a, b int32) int {
-		if c := cmpInt64(src.key(int(a)), src.key(int(b))); c != 0 {
+		if c := cmp.Compare(src.key(int(a)), src.key(int(b))); c != 0 {
 			return c
 		}
-		return cmpInt64(src.id(int(a)), src.id(int(b)))
+		return cmp.Compare(src.id(int(a)), src.id(int(b)))
 	})
 	// Older versions of the same sort are stale now.
 	for old := range c.m {
@@ -138,9 +139,9 @@ func paginate(src listSource, args map[string]any) (*page, []int, error) {
 	// cmpLogical orders (key, id) pairs in the page direction.
 	cmpLogical := func(k int, key, id int64) int {
 		i := phys(k)
-		c := cmpInt64(keyOf(i), key)
+		c := cmp.Compare(keyOf(i), key)
 		if c == 0 {
-			c = cmpInt64(src.id(i), id)
+			c = cmp.Compare(src.id(i), id)
 		}
 		if reverse {
 			c = -c

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -154,21 +155,21 @@ func timeOrZero(s int64) time.Time {
 
 func (st *store) sortCustomers() {
 	if st.customersUnsorted {
-		slices.SortFunc(st.customers, func(a, b customerRec) int { return cmpInt64(a.id, b.id) })
+		slices.SortFunc(st.customers, func(a, b customerRec) int { return cmp.Compare(a.id, b.id) })
 		st.customersUnsorted = false
 	}
 }
 
 func (st *store) sortOrders() {
 	if st.ordersUnsorted {
-		slices.SortFunc(st.orders, func(a, b orderRec) int { return cmpInt64(a.id, b.id) })
+		slices.SortFunc(st.orders, func(a, b orderRec) int { return cmp.Compare(a.id, b.id) })
 		st.ordersUnsorted = false
 	}
 }
 
 func (st *store) sortProducts() {
 	if st.productsUnsorted {
-		slices.SortFunc(st.products, func(a, b productRec) int { return cmpInt64(a.p.ID, b.p.ID) })
+		slices.SortFunc(st.products, func(a, b productRec) int { return cmp.Compare(a.p.ID, b.p.ID) })
 		st.productsUnsorted = false
 		st.variantsStale = true
 	}
@@ -182,7 +183,7 @@ func (st *store) sortProducts() {
 				st.variants = append(st.variants, variantRef{id: v.ID, product: int32(pi), variant: int32(vi)})
 			}
 		}
-		slices.SortFunc(st.variants, func(a, b variantRef) int { return cmpInt64(a.id, b.id) })
+		slices.SortFunc(st.variants, func(a, b variantRef) int { return cmp.Compare(a.id, b.id) })
 		st.variantsStale = false
 	}
 }
@@ -196,18 +197,8 @@ func (st *store) sortAll() {
 	st.sortProducts()
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func (st *store) customerIndex(id int64) int {
-	i, ok := slices.BinarySearchFunc(st.customers, id, func(c customerRec, id int64) int { return cmpInt64(c.id, id) })
+	i, ok := slices.BinarySearchFunc(st.customers, id, func(c customerRec, id int64) int { return cmp.Compare(c.id, id) })
 	if !ok || st.customers[i].deleted {
 		return -1
 	}
@@ -215,7 +206,7 @@ func (st *store) customerIndex(id int64) int {
 }
 
 func (st *store) orderIndex(id int64) int {
-	i, ok := slices.BinarySearchFunc(st.orders, id, func(o orderRec, id int64) int { return cmpInt64(o.id, id) })
+	i, ok := slices.BinarySearchFunc(st.orders, id, func(o orderRec, id int64) int { return cmp.Compare(o.id, id) })
 	if !ok || st.orders[i].deleted {
 		return -1
 	}
@@ -223,7 +214,7 @@ func (st *store) orderIndex(id int64) int {
 }
 
 func (st *store) productIndex(id int64) int {
-	i, ok := slices.BinarySearchFunc(st.products, id, func(p productRec, id int64) int { return cmpInt64(p.p.ID, id) })
+	i, ok := slices.BinarySearchFunc(st.products, id, func(p productRec, id int64) int { return cmp.Compare(p.p.ID, id) })
 	if !ok || st.products[i].deleted {
 		return -1
 	}
@@ -231,7 +222,7 @@ func (st *store) productIndex(id int64) int {
 }
 
 func (st *store) variantByID(id int64) (*Product, *Variant) {
-	i, ok := slices.BinarySearchFunc(st.variants, id, func(v variantRef, id int64) int { return cmpInt64(v.id, id) })
+	i, ok := slices.BinarySearchFunc(st.variants, id, func(v variantRef, id int64) int { return cmp.Compare(v.id, id) })
 	if !ok {
 		return nil, nil
 	}
@@ -483,7 +474,7 @@ func checkNewIDs(batch []int64, last int64, exists func(int64) bool) (sorted boo
 // customerIndexAny finds a customer record, deleted or not, in a sorted
 // slice (used to reject duplicate ids).
 func (st *store) customerIndexAny(id int64) int {
-	i, ok := slices.BinarySearchFunc(st.customers, id, func(c customerRec, id int64) int { return cmpInt64(c.id, id) })
+	i, ok := slices.BinarySearchFunc(st.customers, id, func(c customerRec, id int64) int { return cmp.Compare(c.id, id) })
 	if !ok {
 		return -1
 	}
@@ -506,7 +497,7 @@ func (st *store) addProducts(ps []Product, now time.Time) (err error) {
 		if p.ID >= st.next.product {
 			st.next.product = p.ID + 1
 		}
-		if _, ok := slices.BinarySearchFunc(st.products, p.ID, func(r productRec, id int64) int { return cmpInt64(r.p.ID, id) }); ok {
+		if _, ok := slices.BinarySearchFunc(st.products, p.ID, func(r productRec, id int64) int { return cmp.Compare(r.p.ID, id) }); ok {
 			return fmt.Errorf("product %d: already exists", p.ID)
 		}
 		if p.CreatedAt.IsZero() {
@@ -662,7 +653,7 @@ func (st *store) addOrders(os []Order, now time.Time) (err error) {
 		last = st.orders[n-1].id
 	}
 	sorted, err := checkNewIDs(ids, last, func(id int64) bool {
-		_, ok := slices.BinarySearchFunc(st.orders, id, func(r orderRec, id int64) int { return cmpInt64(r.id, id) })
+		_, ok := slices.BinarySearchFunc(st.orders, id, func(r orderRec, id int64) int { return cmp.Compare(r.id, id) })
 		return ok
 	})
 	if err != nil {
