@@ -179,6 +179,27 @@ func customerIDOf(ref cvo.CustomerRef) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// redactedCustomerIDs are the stored customers a privacy request names: by
+// its id, and by its email (in any case) for a customer named only by it.
+func redactedCustomerIDs(ctx context.Context, q pgxQuerier, shop string, c cvo.CustomerRef) ([]int64, error) {
+	ids := []int64{}
+	if id, ok := customerIDOf(c); ok {
+		ids = append(ids, id)
+	}
+	if c.Email == "" {
+		return ids, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id FROM customers WHERE shop = $1 AND lower(email) = lower($2)`, shop, c.Email)
+	if err != nil {
+		return nil, err
+	}
+	more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	return append(ids, more...), nil
+}
+
 // redactCustomers wipes the customer's personal data and remembers the
 // redaction, so neither a later import nor a webhook stores it again. A
 // customer named only by email is found by it.
@@ -192,20 +213,9 @@ func redactCustomers(ctx context.Context, tx pgx.Tx, shop string, c cvo.Customer
 	if err := LockShopData(ctx, tx, shop, false); err != nil {
 		return fmt.Errorf("customers: %w", err)
 	}
-	ids := []int64{}
-	if id, ok := customerIDOf(c); ok {
-		ids = append(ids, id)
-	}
-	if c.Email != "" {
-		rows, err := tx.Query(ctx, `SELECT id FROM customers WHERE shop = $1 AND lower(email) = lower($2)`, shop, c.Email)
-		if err != nil {
-			return fmt.Errorf("customers: %w", err)
-		}
-		more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("customers: %w", err)
-		}
-		ids = append(ids, more...)
+	ids, err := redactedCustomerIDs(ctx, tx, shop, c)
+	if err != nil {
+		return fmt.Errorf("customers: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil

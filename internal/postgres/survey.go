@@ -519,20 +519,9 @@ func (s *SurveyStore) ExpireResponses(ctx context.Context, now time.Time) (int64
 // redacted_customers names them: an answer arriving meanwhile waits, then
 // stores nothing.
 func redactSurveyResponses(ctx context.Context, tx pgx.Tx, shop string, c cvo.CustomerRef) error {
-	ids := []int64{}
-	if id, ok := customerIDOf(c); ok {
-		ids = append(ids, id)
-	}
-	if c.Email != "" {
-		rows, err := tx.Query(ctx, `SELECT id FROM customers WHERE shop = $1 AND lower(email) = lower($2)`, shop, c.Email)
-		if err != nil {
-			return fmt.Errorf("survey responses: %w", err)
-		}
-		more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("survey responses: %w", err)
-		}
-		ids = append(ids, more...)
+	ids, err := redactedCustomerIDs(ctx, tx, shop, c)
+	if err != nil {
+		return fmt.Errorf("survey responses: %w", err)
 	}
 	// One order for every taker, so two redactions never deadlock.
 	slices.Sort(ids)
