@@ -3,7 +3,6 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/goldenjson"
 )
 
 // ltvShop is testdata/ltv_shop.json: the input of the golden test.
@@ -42,62 +42,7 @@ func TestLifetimeValueGolden(t *testing.T) {
 	got := NewDataset(nil, shop.Orders, shop.options()).LifetimeValue()
 	want, err := os.ReadFile("testdata/ltv_shop.golden.json")
 	require.NoError(t, err)
-	assertJSONClose(t, want, got)
-}
-
-// assertJSONClose compares got, as JSON, with the golden JSON: the same
-// keys and values, numbers to 1e-4 (gross profit is kept in float32).
-func assertJSONClose(t *testing.T, golden []byte, got any) {
-	t.Helper()
-	raw, err := json.Marshal(got)
-	require.NoError(t, err)
-	var g, w any
-	require.NoError(t, json.Unmarshal(raw, &g))
-	require.NoError(t, json.Unmarshal(golden, &w))
-	for _, diff := range jsonDiff("", w, g) {
-		t.Error(diff)
-	}
-}
-
-func jsonDiff(path string, want, got any) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an object, got %v", path, got)}
-		}
-		var out []string
-		for k := range w {
-			out = append(out, jsonDiff(path+"."+k, w[k], g[k])...)
-		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s: not in the golden file", path, k))
-			}
-		}
-		return out
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, jsonDiff(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
-		}
-		return out
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.Abs(g-w) > 1e-4 {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		return nil
-	default:
-		if want != got {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		return nil
-	}
+	goldenjson.AssertClose(t, want, got)
 }
 
 // TestLifetimeValueRefundsDatedToTheOrder moves D's late refund into the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/goldenjson"
 	"github.com/cvo-app/cvo/internal/jobs"
 	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -112,11 +112,7 @@ func TestLifetimeValueAPI(t *testing.T) {
 	delete(got, "scored_at")
 	raw, err := os.ReadFile("testdata/lifetime_value.golden.json")
 	require.NoError(t, err)
-	var want any
-	require.NoError(t, json.Unmarshal(raw, &want))
-	for _, d := range jsonDiffs("", want, any(got)) {
-		t.Error(d)
-	}
+	goldenjson.AssertClose(t, raw, got)
 }
 
 // TestLifetimeValueAPIOnAnOldScoring answers for a scoring stored before
@@ -128,46 +124,4 @@ func TestLifetimeValueAPIOnAnOldScoring(t *testing.T) {
 	assert.Equal(t, []any{}, got["cohorts"])
 	assert.Equal(t, []any{}, got["by_source"])
 	assert.Equal(t, map[string]any{"state": "no_cac", "month": 0.0}, got["overall"].(map[string]any)["payback"])
-}
-
-// jsonDiffs lists where got differs from want: keys, lengths, values,
-// numbers to 1e-4.
-func jsonDiffs(path string, want, got any) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an object, got %v", path, got)}
-		}
-		var out []string
-		for k := range w {
-			out = append(out, jsonDiffs(path+"."+k, w[k], g[k])...)
-		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s: not in the golden answer", path, k))
-			}
-		}
-		return out
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, jsonDiffs(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
-		}
-		return out
-	case float64:
-		if g, ok := got.(float64); !ok || math.Abs(g-w) > 1e-4 {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		return nil
-	default:
-		if want != got {
-			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
-		}
-		return nil
-	}
 }
