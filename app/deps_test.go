@@ -48,7 +48,7 @@ func TestServedBinaryLinksNoDevCode(t *testing.T) {
 // nothing that speaks HTTP, SQL or Shopify, so they can be tested, reused
 // and reasoned about on numbers alone.
 func TestMathPackagesStayPure(t *testing.T) {
-	pure := []string{"rfm", "clv", "reports", "ledger", "finite", "localtime"}
+	pure := []string{"rfm", "clv", "reports", "ledger", "finite", "localtime", "parallel"}
 	forbidden := []string{"net/http", "database/sql", "github.com/jackc/pgx", "gorm.io", "github.com/labstack/echo",
 		"github.com/hibiken/asynq", "github.com/bold-commerce/go-shopify",
 		"github.com/cvo-app/cvo/internal/postgres", "github.com/cvo-app/cvo/internal/shopify", "github.com/cvo-app/cvo/internal/web"}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"cmp"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
+	"github.com/cvo-app/cvo/internal/parallel"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -122,12 +122,12 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 
 	orders := l.Orders()
 	rules := l.AsOf(opts.AsOf, opts.RefundDating)
-	w := min(runtime.GOMAXPROCS(0), 8, max(1, len(orders)/50_000))
+	w := parallel.Workers(len(orders), 50_000)
 	// Pass 1, on every core: which orders count, counted per customer and
 	// chunk, and the earliest.
 	counts := make([][]int32, w)
 	firsts := make([]int64, w)
-	chunks(len(orders), w, func(k, lo, hi int) {
+	parallel.Chunks(len(orders), w, func(k, lo, hi int) {
 		cnt := make([]int32, l.Customers())
 		first := d.asOf
 		for i := lo; i < hi; i++ {
@@ -153,7 +153,7 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 	// gross[i] is kept beside p rather than in it so that purchase stays
 	// 32 bytes for the reports that never read it.
 	d.gross = make([]float32, len(d.p))
-	chunks(len(orders), w, func(k, lo, hi int) {
+	parallel.Chunks(len(orders), w, func(k, lo, hi int) {
 		next := cursor[k]
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
@@ -183,7 +183,7 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 // pos, and sets ids and ledgerID in that order.
 func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) []keyed {
 	keys := make([]keyed, l.Customers())
-	parallel(len(keys), 50_000, func(lo, hi int) {
+	inChunks(len(keys), 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			keys[c].pos = -1
 			for _, cnt := range counts {
@@ -228,7 +228,7 @@ func (d *Dataset) layOut(runs []keyed, counts [][]int32) [][]int32 {
 func (d *Dataset) gather() {
 	n := len(d.ids)
 	d.rfmCustomers = make([]rfm.Customer, n)
-	parallel(n, 50_000, func(lo, hi int) {
+	inChunks(n, 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			from, to := d.start[c], d.start[c+1]
 			seg, gross := d.p[from:to], d.gross[from:to]
@@ -277,7 +277,7 @@ func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
 		d.country[c], d.city[c] = -1, -1
 	}
 	keys := make([]keyed, len(customers))
-	parallel(len(customers), 50_000, func(lo, hi int) {
+	inChunks(len(customers), 50_000, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			k1, k2 := idKeys(customers[i].ID)
 			keys[i] = keyed{k1: k1, k2: k2, pos: int32(i)}
@@ -302,31 +302,10 @@ func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
 	d.countryM, d.cityM = single(d.country), single(d.city)
 }
 
-// chunks runs work over w contiguous chunks of [0, n); chunk k is always
-// [n*k/w, n*(k+1)/w), so that passes over the same orders agree on who
-// handled what.
-func chunks(n, w int, work func(k, lo, hi int)) {
-	var wg sync.WaitGroup
-	for k := range w {
-		wg.Go(func() { work(k, n*k/w, n*(k+1)/w) })
-	}
-	wg.Wait()
-}
-
-// parallel splits [0, n) into contiguous chunks, one per core, when
+// inChunks runs work over contiguous chunks of [0, n), one per core, when
 // there are at least grain items per chunk.
-func parallel(n, grain int, work func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), 8, max(1, n/grain))
-	if workers <= 1 {
-		work(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Go(func() { work(lo, hi) })
-	}
-	wg.Wait()
+func inChunks(n, grain int, work func(lo, hi int)) {
+	parallel.Chunks(n, parallel.Workers(n, grain), func(_, lo, hi int) { work(lo, hi) })
 }
 
 // orderMargin estimates the order's margin as its net value minus the

@@ -100,7 +100,7 @@ func bucketSort[T bucketSortable](in []T, cmp func(a, b T) int) []T {
 		}
 	}
 	out := in[:n]
-	parallel(buckets, 64, func(lo, hi int) {
+	inChunks(buckets, 64, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			slices.SortFunc(out[starts[b]:starts[b+1]], cmp)
 		}

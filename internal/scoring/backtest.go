@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/parallel"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -110,7 +111,7 @@ func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
 	predO, predR := make([]float64, m), make([]float64, m)
 	actO, actR := make([]float64, m), make([]float64, m)
 	perUnit := s.Unit.DaysPer()
-	parallel(m, workers(m), func(_, lo, hi int) {
+	parallel.Chunks(m, workers(m), func(_, lo, hi int) {
 		// Customers without a repeat purchase differ only in T, a whole
 		// number of days; the others hardly ever share (x, t_x, T).
 		oneTime := newDayCache()

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/parallel"
 )
 
 // history is what a customer's purchases add up to beyond the BTYD
@@ -34,7 +35,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 	}
 	if all {
 		sums = make([]clv.Summary, n)
-		parallel(n, workers(n), func(_, lo, hi int) {
+		parallel.Chunks(n, workers(n), func(_, lo, hi int) {
 			for c := lo; c < hi; c++ {
 				sums[c] = ix.summary(c, upTo, perUnit)
 				if hist != nil {
@@ -54,7 +55,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 		}
 	}
 	sums = make([]clv.Summary, len(who))
-	parallel(len(who), workers(len(who)), func(_, lo, hi int) {
+	parallel.Chunks(len(who), workers(len(who)), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			sums[i] = ix.summary(int(who[i]), upTo, perUnit)
 		}

@@ -3,13 +3,13 @@ package scoring
 import (
 	"cmp"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
+	"github.com/cvo-app/cvo/internal/parallel"
 )
 
 // purchaseRec is one purchase (an order cvo.Order.IsPurchase accepts,
@@ -54,35 +54,7 @@ const (
 )
 
 // workers is how many goroutines the linear passes use.
-func workers(n int) int {
-	return min(runtime.GOMAXPROCS(0), 8, max(1, n/50_000))
-}
-
-// parallel runs work over w contiguous chunks of [0, n); chunk k is always
-// [n*k/w, n*(k+1)/w) so that passes can agree on who handled what.
-func parallel(n, w int, work func(k, lo, hi int)) {
-	if w <= 1 {
-		work(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	panics := make([]any, w)
-	for k := range w {
-		lo, hi := n*k/w, n*(k+1)/w
-		wg.Go(func() {
-			// A panic is handed to the caller's goroutine, where the job
-			// runner can recover it, instead of killing the process.
-			defer func() { panics[k] = recover() }()
-			work(k, lo, hi)
-		})
-	}
-	wg.Wait()
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
-		}
-	}
-}
+func workers(n int) int { return parallel.Workers(n, 50_000) }
 
 // buildIndex indexes the purchases of orders created at or before s.AsOf.
 // Customers are numbered in the order of first (ledger customer numbers),
@@ -128,7 +100,7 @@ func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w
 	custOf := make([]int32, n)
 	minAt := make([]int64, w)
 	rules := l.AsOf(s.AsOf, s.RefundDating)
-	parallel(n, w, func(k, lo, hi int) {
+	parallel.Chunks(n, w, func(k, lo, hi int) {
 		least := int64(math.MaxInt64)
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
@@ -166,7 +138,7 @@ func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w
 func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 	n, m := len(custOf), len(ix.ids)
 	counts := make([][]int32, w)
-	parallel(n, w, func(k, lo, hi int) {
+	parallel.Chunks(n, w, func(k, lo, hi int) {
 		cnt := make([]int32, m)
 		for _, c := range custOf[lo:hi] {
 			if c >= 0 {
@@ -218,7 +190,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 	rules, defaultRate := l.AsOf(s.AsOf, s.RefundDating), s.DefaultMarginRate
 	firstAt := make([][]int64, w)
 	firstSource := make([][]string, w)
-	parallel(n, w, func(k, lo, hi int) {
+	parallel.Chunks(n, w, func(k, lo, hi int) {
 		cursor := counts[k]
 		earliest := make([]int64, kept)
 		for c := range earliest {
@@ -279,7 +251,7 @@ func (ix *shopIndex) buildCalendar(least int64, s Settings) {
 // each its day.
 func (ix *shopIndex) sortPurchases() {
 	kept := len(ix.ids)
-	parallel(kept, workers(kept), func(_, lo, hi int) {
+	parallel.Chunks(kept, workers(kept), func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			seg := ix.p[ix.start[c]:ix.start[c+1]]
 			if !slices.IsSortedFunc(seg, byTime) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/parallel"
 )
 
 // forecast is the part of a clv.Prediction the scores keep.
@@ -35,7 +36,7 @@ func fitAndPredict(sums []clv.Summary, ds clv.Dataset, s Settings) (*clv.Fitted,
 	// stays a few megabytes.
 	const chunk = 65536
 	chunks := (n + chunk - 1) / chunk
-	parallel(chunks, workers(n), func(_, lo, hi int) {
+	parallel.Chunks(chunks, workers(n), func(_, lo, hi int) {
 		oneTime := newDayCache()
 		for k := lo; k < hi; k++ {
 			from, to := k*chunk, min((k+1)*chunk, n)

@@ -13,6 +13,7 @@ import (
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
+	"github.com/cvo-app/cvo/internal/parallel"
 	"github.com/cvo-app/cvo/internal/reports"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
@@ -193,7 +194,7 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 	for k, v := range s.CACBySource {
 		cacBySource[strings.ToLower(strings.TrimSpace(k))] = v
 	}
-	parallel(n, workers(n), func(_, lo, hi int) {
+	parallel.Chunks(n, workers(n), func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			ps := ix.purchases(c)
 			sc := &out[c]

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/parallel"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -117,7 +118,7 @@ func fitWindowLogistic(ix *shopIndex, at, w int32, cols []int) (logisticFit, err
 // nil) at day at.
 func applyLogistic(ix *shopIndex, f *logisticFit, cols []int, at int32, who []int32, n int) []float64 {
 	out := make([]float64, n)
-	parallel(n, workers(n), func(_, lo, hi int) {
+	parallel.Chunks(n, workers(n), func(_, lo, hi int) {
 		row := make([]float64, len(cols))
 		for i := lo; i < hi; i++ {
 			c := i
@@ -179,7 +180,7 @@ func fitBTYD(name string, sums []clv.Summary, minRepeat int) (windowModel, error
 // summaries' unit).
 func applyBTYD(m windowModel, sums []clv.Summary, t, perUnit float64) []float64 {
 	out := make([]float64, len(sums))
-	parallel(len(sums), workers(len(sums)), func(_, lo, hi int) {
+	parallel.Chunks(len(sums), workers(len(sums)), func(_, lo, hi int) {
 		oneTime := newDayCache()
 		for i := lo; i < hi; i++ {
 			sm := &sums[i]
