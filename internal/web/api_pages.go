@@ -123,6 +123,15 @@ func (a *api) page() (*pages, error) {
 	return a.pages, nil
 }
 
+// latest is the shop's latest scoring, for the routes that show only it.
+func (a *api) latest(c echo.Context) (cvo.Scoring, *scoring.Aggregates, error) {
+	p, err := a.page()
+	if err != nil {
+		return cvo.Scoring{}, nil, err
+	}
+	return p.latest(c)
+}
+
 func (p *pages) latest(c echo.Context) (cvo.Scoring, *scoring.Aggregates, error) {
 	return p.cache.get(c.Request().Context(), p.deps.Snapshots, shopOf(c))
 }
@@ -147,11 +156,7 @@ func (p *pages) scoringStatus(c echo.Context, shop string) (*apigen.ScoringStatu
 
 // GetOverview answers GET /api/overview.
 func (a *api) GetOverview(c echo.Context) error {
-	p, err := a.page()
-	if err != nil {
-		return err
-	}
-	sc, agg, err := p.latest(c)
+	sc, agg, err := a.latest(c)
 	if err != nil {
 		return err
 	}
@@ -358,11 +363,7 @@ func dateOrEmpty(t time.Time) string {
 
 // GetCohorts answers GET /api/cohorts.
 func (a *api) GetCohorts(c echo.Context) error {
-	p, err := a.page()
-	if err != nil {
-		return err
-	}
-	_, agg, err := p.latest(c)
+	_, agg, err := a.latest(c)
 	if err != nil {
 		return err
 	}
@@ -402,11 +403,7 @@ func segmentRows(ss []reports.Segment) []apigen.SegmentRow {
 
 // GetProducts answers GET /api/products.
 func (a *api) GetProducts(c echo.Context) error {
-	p, err := a.page()
-	if err != nil {
-		return err
-	}
-	_, agg, err := p.latest(c)
+	_, agg, err := a.latest(c)
 	if err != nil {
 		return err
 	}
@@ -442,11 +439,7 @@ func topSegments(ss []reports.Segment, n int) []reports.Segment {
 
 // GetInsights answers GET /api/insights.
 func (a *api) GetInsights(c echo.Context) error {
-	p, err := a.page()
-	if err != nil {
-		return err
-	}
-	_, agg, err := p.latest(c)
+	_, agg, err := a.latest(c)
 	if err != nil {
 		return err
 	}
@@ -790,11 +783,7 @@ func (a *api) ResyncNow(c echo.Context) error {
 
 // GetLifetimeValue answers GET /api/lifetime-value.
 func (a *api) GetLifetimeValue(c echo.Context) error {
-	p, err := a.page()
-	if err != nil {
-		return err
-	}
-	sc, agg, err := p.latest(c)
+	sc, agg, err := a.latest(c)
 	if err != nil {
 		return err
 	}
