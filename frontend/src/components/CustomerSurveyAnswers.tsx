@@ -3,6 +3,7 @@ import {Badge, BlockStack, Card, InlineStack, Text} from '@shopify/polaris';
 import type {SurveyAnswer} from '../api/types';
 import {useApi} from '../api/useApi';
 import {useApp} from '../context';
+import {npsTone, SurveyAnswerText} from './SurveyAnswerText';
 
 // CustomerSurveyAnswers shows what one customer answered to the shop's
 // surveys, newest first (GET /api/customers/{id}/survey-responses).
@@ -29,19 +30,14 @@ export function CustomerSurveyAnswers({id}: {id: string}) {
                     {a.survey_title}
                   </Text>
                   {a.nps === undefined || a.nps === null ? null : (
-                    <Badge tone={a.nps >= 9 ? 'success' : a.nps >= 7 ? 'attention' : 'critical'}>{`${a.nps}/10`}</Badge>
+                    <Badge tone={npsTone(a.nps)}>{`${a.nps}/10`}</Badge>
                   )}
                   {a.ces === undefined || a.ces === null ? null : <Badge>{`effort ${a.ces}/7`}</Badge>}
                   <Text as="span" tone="subdued">
                     {fmt.dateTime(a.submitted_at)}
                   </Text>
                 </InlineStack>
-                {a.why ? <Text as="p">{a.why}</Text> : null}
-                {(a.answers ?? []).map((x) => (
-                  <Text as="p" tone="subdued" key={x.question_id}>
-                    {x.question}: {x.text ?? (x.choices ?? []).join(', ')}
-                  </Text>
-                ))}
+                <SurveyAnswerText answer={a} />
               </BlockStack>
             </div>
           ))

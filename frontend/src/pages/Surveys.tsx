@@ -21,6 +21,7 @@ import {useApi} from '../api/useApi';
 import {toast} from '../appBridge';
 import {DataPage, EmptyCard} from '../components/PageState';
 import type {Column} from '../components/SortableTable';
+import {npsTone, SurveyAnswerText} from '../components/SurveyAnswerText';
 import {SortableTable} from '../components/SortableTable';
 import {useApp} from '../context';
 import {saveBlob} from '../download';
@@ -584,19 +585,14 @@ function OpenAnswers({survey}: {survey: Survey}) {
               <div key={`${a.customer_id}-${a.survey_id}`} data-answer>
                 <BlockStack gap="100">
                   <InlineStack gap="200" blockAlign="center">
-                    <Badge tone={a.nps === undefined || a.nps === null ? undefined : a.nps >= 9 ? 'success' : a.nps >= 7 ? 'attention' : 'critical'}>
+                    <Badge tone={a.nps === undefined || a.nps === null ? undefined : npsTone(a.nps)}>
                       {a.nps === undefined || a.nps === null ? 'no score' : `${a.nps}/10`}
                     </Badge>
                     <Text as="span" tone="subdued">
                       {groupName(a.group) || 'Not scored'} · customer {a.customer_id} · {fmt.dateTime(a.submitted_at)}
                     </Text>
                   </InlineStack>
-                  {a.why ? <Text as="p">{a.why}</Text> : null}
-                  {(a.answers ?? []).map((x) => (
-                    <Text as="p" tone="subdued" key={x.question_id}>
-                      {x.question}: {x.text ?? (x.choices ?? []).join(', ')}
-                    </Text>
-                  ))}
+                  <SurveyAnswerText answer={a} />
                 </BlockStack>
               </div>
             ))}
