@@ -101,6 +101,35 @@ func (l lazyActive) Active(ctx context.Context, shop string) ([]survey.Survey, e
 	return (*l.s).Active(ctx, shop)
 }
 
+// surveyLinkEnv is an environment whose write-backs give survey links,
+// configured further by configure (may be nil), with the why-stopped survey
+// active. The writer's clock stands still at the start of Shopify's day, so
+// the links never renew mid-test and the bulk operations Shopify creates
+// are never before the day the writer looks for them from.
+func surveyLinkEnv(t *testing.T, configure func(*activation.Config)) (*env, *postgres.SurveyStore, survey.Survey) {
+	t.Helper()
+	signer, err := survey.NewSigner("survey-link-test-secret")
+	require.NoError(t, err)
+	var surveys *postgres.SurveyStore
+	e := newEnv(t, func(c *activation.Config) {
+		c.SurveyLinks = survey.Linker{Surveys: lazyActive{&surveys}, Signer: signer, AppURL: "https://app.example"}
+		if configure != nil {
+			configure(c)
+		}
+	})
+	today := e.clock.Now().Truncate(24 * time.Hour)
+	e.cfg.Now = func() time.Time { return today }
+	e.w = activation.New(e.cfg)
+	surveys = postgres.NewSurveyStore(e.db)
+	tp, _ := survey.TemplateByID("why-stopped")
+	sv := tp.Survey
+	sv.Shop, sv.Status = testShop, survey.Active
+	sv.Normalize()
+	sv, err = surveys.Create(context.Background(), sv)
+	require.NoError(t, err)
+	return e, surveys, sv
+}
+
 // TestStaleSurveyLinksAreDeleted: a customer who leaves the survey's groups
 // or is no longer scored loses their link, and closing the survey removes
 // every link of it (through the bulk path when many), while the other
@@ -109,27 +138,8 @@ func (l lazyActive) Active(ctx context.Context, shop string) ([]survey.Survey, e
 // it again.
 func TestStaleSurveyLinksAreDeleted(t *testing.T) {
 	t.Parallel()
-	signer, err := survey.NewSigner("survey-link-test-secret")
-	require.NoError(t, err)
-	var surveys *postgres.SurveyStore
-	e := newEnv(t, func(c *activation.Config) {
-		c.BulkThreshold = 5
-		c.SurveyLinks = survey.Linker{Surveys: lazyActive{&surveys}, Signer: signer, AppURL: "https://app.example"}
-	})
-	// The writer's clock stands still at the start of Shopify's day, so
-	// the links never renew mid-test and the bulk operations Shopify
-	// creates are never before the day the writer looks for them from.
-	today := e.clock.Now().Truncate(24 * time.Hour)
-	e.cfg.Now = func() time.Time { return today }
-	e.w = activation.New(e.cfg)
+	e, surveys, sv := surveyLinkEnv(t, func(c *activation.Config) { c.BulkThreshold = 5 })
 	ctx := context.Background()
-	surveys = postgres.NewSurveyStore(e.db)
-	tp, _ := survey.TemplateByID("why-stopped")
-	sv := tp.Survey
-	sv.Shop, sv.Status = testShop, survey.Active
-	sv.Normalize()
-	sv, err = surveys.Create(ctx, sv)
-	require.NoError(t, err)
 	const key = "survey_url_why_stopped"
 
 	hasLink := func(id int64) bool {
@@ -201,7 +211,7 @@ func TestStaleSurveyLinksAreDeleted(t *testing.T) {
 	// The worker dies once the operation started; the next write-back
 	// settles it and sends nothing again.
 	sv.Status = survey.Closed
-	_, err = surveys.Update(ctx, sv)
+	_, err := surveys.Update(ctx, sv)
 	require.NoError(t, err)
 	before := len(e.sim.BulkMutations(testShop))
 	killed := killAt(e.w, activation.StepStarted)
@@ -249,23 +259,8 @@ func TestStaleLinksStayWithinOneDelete(t *testing.T) {
 // links stay; closing the survey then removes the rest.
 func TestSharedSurveyLinks(t *testing.T) {
 	t.Parallel()
-	signer, err := survey.NewSigner("survey-link-test-secret")
-	require.NoError(t, err)
-	var surveys *postgres.SurveyStore
-	e := newEnv(t, func(c *activation.Config) {
-		c.SurveyLinks = survey.Linker{Surveys: lazyActive{&surveys}, Signer: signer, AppURL: "https://app.example"}
-	})
-	today := e.clock.Now().Truncate(24 * time.Hour)
-	e.cfg.Now = func() time.Time { return today }
-	e.w = activation.New(e.cfg)
+	e, surveys, sv := surveyLinkEnv(t, nil)
 	ctx := context.Background()
-	surveys = postgres.NewSurveyStore(e.db)
-	tp, _ := survey.TemplateByID("why-stopped")
-	sv := tp.Survey
-	sv.Shop, sv.Status = testShop, survey.Active
-	sv.Normalize()
-	sv, err = surveys.Create(ctx, sv)
-	require.NoError(t, err)
 
 	links := func(id int64) map[string]string {
 		out := map[string]string{}
@@ -326,7 +321,7 @@ func TestSharedSurveyLinks(t *testing.T) {
 	s.ShareSurveyLinks = true
 	e.apply(s, sc)
 	sv.Status = survey.Closed
-	_, err = surveys.Update(ctx, sv)
+	_, err := surveys.Update(ctx, sv)
 	require.NoError(t, err)
 	e.apply(s, sc)
 	for _, id := range ids {
