@@ -84,6 +84,14 @@ type Input struct {
 	AsOf           time.Time
 	PreviousGroups map[string]string // customer id → group slug of the last good scoring
 	History        History
+	// Size is the shop's size when the rescore already counted it.
+	Size Size
+}
+
+// Size is a shop's number of customers and orders.
+type Size struct {
+	Customers, Orders int64
+	Counted           bool // the numbers were counted; zero otherwise
 }
 
 // Followers are told about a new scoring (write-back).
@@ -126,11 +134,13 @@ func (s *Service) SetDebounce(d time.Duration) { s.debounce = d }
 func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scoringID int64, err error) {
 	// Memory is reserved before the shop lock, never waited for while
 	// holding it: a rescore that does not fit now retries later.
-	release, need, tooBig := s.admit(ctx, shop)
+	release, size, tooBig := s.admit(ctx, shop)
 	if tooBig != nil && !errors.As(tooBig, new(*TooBigError)) {
 		return 0, fmt.Errorf("rescore %s: %w", shop, tooBig)
 	}
-	defer returnMemory(need)
+	if size.Counted && tooBig == nil {
+		defer returnMemory(EstimateBytes(size.Customers, size.Orders))
+	}
 	defer release()
 	lock, ok, err := s.snapshots.LockRescore(ctx, shop)
 	if err != nil {
@@ -184,7 +194,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	var scores []cvo.CustomerScore
 	var aggregates *scoring.Aggregates
 	if err = tooBig; err == nil {
-		scores, aggregates, err = s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history})
+		scores, aggregates, err = s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history, Size: size})
 	}
 	if err == nil {
 		// A rescore whose lock died may have been overtaken by a newer
@@ -212,29 +222,29 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	return id, nil
 }
 
-// admit reserves the memory the shop's rescore needs. A *TooBigError
-// comes back with a no-op release, so that the rescore records why it
-// failed; any other error means the rescore must not start now.
-// It also returns the estimate (0 when unknown).
-func (s *Service) admit(ctx context.Context, shop string) (release func(), need int64, err error) {
+// admit reserves the memory the shop's rescore needs, and returns the
+// shop's size it counted for that (the scorer sizes its builder by it). A
+// *TooBigError comes back with a no-op release, so that the rescore
+// records why it failed; any other error means the rescore must not start
+// now.
+func (s *Service) admit(ctx context.Context, shop string) (release func(), size Size, err error) {
 	noop := func() {}
 	if s.memory == nil {
-		return noop, 0, nil
+		return noop, size, nil
 	}
 	c, ok := s.history.(counter)
 	if !ok {
-		return noop, 0, nil
+		return noop, size, nil
 	}
-	customers, orders, err := c.Counts(ctx, shop)
+	if size.Customers, size.Orders, err = c.Counts(ctx, shop); err != nil {
+		return noop, Size{}, fmt.Errorf("count the shop's records: %w", err)
+	}
+	size.Counted = true
+	release, err = s.memory.Reserve(shop, EstimateBytes(size.Customers, size.Orders))
 	if err != nil {
-		return noop, 0, fmt.Errorf("count the shop's records: %w", err)
+		return noop, size, err
 	}
-	need = EstimateBytes(customers, orders)
-	release, err = s.memory.Reserve(shop, need)
-	if err != nil {
-		return noop, 0, err
-	}
-	return release, need, nil
+	return release, size, nil
 }
 
 // covered says whether the latest scoring started after the last request.

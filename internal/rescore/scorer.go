@@ -29,12 +29,13 @@ type ShopScorer struct{}
 func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
 	// Sizing the builder up front spares a million-customer shop the
 	// repeated copying of a growing slice of five million orders.
-	b := scoring.NewBuilder(0, 0)
-	if c, ok := in.History.(counter); ok {
+	size := in.Size
+	if c, ok := in.History.(counter); ok && !size.Counted {
 		if customers, orders, err := c.Counts(ctx, in.Shop.Domain); err == nil {
-			b = scoring.NewBuilder(int(customers), int(orders))
+			size = Size{Customers: customers, Orders: orders, Counted: true}
 		}
 	}
+	b := scoring.NewBuilder(int(size.Customers), int(size.Orders))
 	if err := in.History.ShopCustomers(ctx, in.Shop.Domain, func(c cvo.Customer) error { b.AddCustomer(c); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
