@@ -120,12 +120,10 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 			}
 			byOrderID[orderIDs.Keep(row.id)] = int32(b.Len())
 		}
-		if row.created.After(out.Last) {
-			out.Last = row.created
-		}
 		b.AddPlain(row.customer, row.created, row.total)
 	}
 	out.Orders = b.Ledger()
+	out.Last = out.Orders.Latest()
 	if out.Orders.Len() == 0 {
 		if out.Rows == 0 {
 			return out, fmt.Errorf("%w: the file has a header but no rows", ErrNoUsableRows)
