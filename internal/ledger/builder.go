@@ -143,6 +143,12 @@ func (b *Builder) Add(o *cvo.Order) {
 				cost.Covered += rev
 			}
 		}
+		if b.l.costs == nil {
+			// Orders with lines usually all have them: the costs are
+			// sized for the orders still expected, sparing the copies of
+			// a growing slice. Capacity never written to is never touched.
+			b.l.costs = make([]Cost, 0, max(cap(b.l.orders)-len(b.l.orders), 16))
+		}
 		b.l.costs = append(b.l.costs, cost)
 		ord.cost = int32(len(b.l.costs))
 	}
@@ -198,6 +204,9 @@ func (b *Builder) Ledger() *Ledger {
 	}
 	clear(l.details[kept:])
 	l.details = slices.Clip(l.details[:kept])
+	if cap(l.costs) > len(l.costs)+len(l.costs)/4 {
+		l.costs = slices.Clone(l.costs) // the room kept for orders without lines is let go
+	}
 	if kept < len(renumber) {
 		for i := range l.orders {
 			if d := l.orders[i].detail; d != 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -294,20 +295,21 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 // reused, so it must copy whatever it keeps. A five-million-order shop
 // then costs the garbage collector nothing but the lines' titles.
 func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo.Order) error) error {
-	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, catalogue, err := s.beginHistory(ctx, shop)
 	if err != nil {
-		return fmt.Errorf("load orders of %s: %w", shop, err)
+		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	catalogue, err := loadCatalogue(ctx, tx, shop)
+	orders, lines, refunds, stop, err := openOrderCursors(ctx, tx, shop)
 	if err != nil {
 		return err
 	}
-	orders, lines, refunds, err := openOrderCursors(ctx, tx, shop)
-	if err != nil {
-		return err
-	}
-	var o cvo.Order
+	defer stop()
+	var (
+		o         cvo.Order
+		lineBuf   []cvo.LineItem
+		refundBuf []cvo.Refund
+	)
 	for {
 		row, ok, err := orders.next(ctx)
 		if err != nil {
@@ -316,42 +318,59 @@ func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo
 		if !ok {
 			return nil
 		}
-		lineBuf, refundBuf := o.Lines[:0], o.Refunds[:0]
-		o = row.Order
-		o.ID = strconv.FormatInt(row.id, 10)
-		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-		if row.customer != 0 {
-			o.CustomerID = strconv.FormatInt(row.customer, 10)
+		if err := fillOrder(ctx, &o, row, refunds, &refundBuf); err != nil {
+			return fmt.Errorf("load refunds of %s: %w", shop, err)
 		}
-		o.Lines, o.Refunds = lineBuf, refundBuf
+		lineBuf = lineBuf[:0]
 		err = lines.rowsOf(ctx, row.id, func(line lineRow) {
-			o.Lines = append(o.Lines, catalogue.lineItem(line))
+			lineBuf = append(lineBuf, catalogue.lineItem(line))
 		})
 		if err != nil {
 			return fmt.Errorf("load order lines of %s: %w", shop, err)
 		}
-		err = refunds.rowsOf(ctx, row.id, func(f refundRow) {
-			o.Refunds = append(o.Refunds, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
-		})
-		if err != nil {
-			return fmt.Errorf("load refunds of %s: %w", shop, err)
-		}
-		if len(o.Lines) == 0 {
-			o.Lines = nil
-		}
-		if len(o.Refunds) == 0 {
-			o.Refunds = nil
+		if len(lineBuf) > 0 {
+			o.Lines = lineBuf
 		}
 		if err := fn(&o); err != nil {
 			return err
 		}
-		if o.Lines == nil {
-			o.Lines = lineBuf
-		}
-		if o.Refunds == nil {
-			o.Refunds = refundBuf
-		}
 	}
+}
+
+// beginHistory opens the repeatable-read transaction a shop's history is
+// read in and loads its catalogue there.
+func (s *OrderStore) beginHistory(ctx context.Context, shop string) (pgx.Tx, catalogue, error) {
+	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, catalogue{}, fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	catalogue, err := loadCatalogue(ctx, tx, shop)
+	if err != nil {
+		tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+		return nil, catalogue, err
+	}
+	return tx, catalogue, nil
+}
+
+// fillOrder sets o to the order of row with its refunds, read into
+// *refundBuf, which grows as needed and is kept for the next order; o's
+// lines are left empty.
+func fillOrder(ctx context.Context, o *cvo.Order, row orderRow, refunds *childCursor[refundRow], refundBuf *[]cvo.Refund) error {
+	*o = row.Order
+	o.ID = strconv.FormatInt(row.id, 10)
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	if row.customer != 0 {
+		o.CustomerID = strconv.FormatInt(row.customer, 10)
+	}
+	buf := (*refundBuf)[:0]
+	err := refunds.rowsOf(ctx, row.id, func(f refundRow) {
+		buf = append(buf, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
+	})
+	*refundBuf = buf
+	if len(buf) > 0 {
+		o.Refunds = buf
+	}
+	return err
 }
 
 // idStrings formats ids once each.
@@ -366,47 +385,56 @@ func (m idStrings) of(id int64) string {
 	return s
 }
 
+// orderColumns are what a history read takes of an order.
+const orderColumns = `o.id, COALESCE(o.customer_id, 0), COALESCE(o.processed_at, o.created_at), o.updated_at, o.cancelled_at IS NOT NULL,
+	o.test, o.currency, o.total::float8, COALESCE(o.source_name, ''), COALESCE(o.landing_page, ''), COALESCE(o.referrer_url, ''),
+	COALESCE(o.utm_source, ''), COALESCE(o.utm_medium, ''), COALESCE(o.utm_campaign, ''), o.discount_codes`
+
+func scanOrder(r pgx.Rows) (o orderRow, err error) {
+	err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
+		&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes)
+	return o, err
+}
+
+func scanLine(r pgx.Rows) (l lineRow, err error) {
+	err = r.Scan(&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price)
+	return l, err
+}
+
+func scanRefund(r pgx.Rows) (f refundRow, err error) {
+	err = r.Scan(&f.order, &f.at, &f.amount)
+	return f, err
+}
+
 // openOrderCursors declares, in tx, the cursors over a shop's orders, their
-// lines and their refunds, all three in order id order, so that ShopOrders
-// can merge them in one pass.
-func openOrderCursors(ctx context.Context, tx pgx.Tx, shop string) (*chunkCursor[orderRow], *childCursor[lineRow], *childCursor[refundRow], error) {
+// lines and their refunds, all three in order id order, so that the
+// history can be merged in one pass, and starts reading them ahead. stop
+// ends the reading ahead; call it before tx ends.
+func openOrderCursors(ctx context.Context, tx pgx.Tx, shop string) (orders *chunkCursor[orderRow], lines *childCursor[lineRow], refunds *childCursor[refundRow], stop func(), err error) {
 	// The indexes deliver the order; a sort of millions of rows never pays.
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
-		return nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+		return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
 	}
 	// Each cursor is planned for its whole result, as the plain queries
 	// were, so the index scans that deliver the order are kept.
 	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1`); err != nil {
-		return nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+		return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	cursors := []struct{ name, query string }{
-		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
-			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
-			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
-			FROM orders WHERE shop = $1 ORDER BY id`},
+	for _, c := range []struct{ name, query string }{
+		{"shop_orders", `SELECT ` + orderColumns + ` FROM orders o WHERE o.shop = $1 ORDER BY o.id`},
 		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
 			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
 		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
-	}
-	for _, c := range cursors {
+	} {
 		if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query, shop); err != nil {
-			return nil, nil, nil, fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
+			return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
 		}
 	}
-	orders := &chunkCursor[orderRow]{tx: tx, name: cursors[0].name, scan: func(r pgx.Rows) (o orderRow, err error) {
-		err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
-			&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes)
-		return o, err
-	}}
-	lines := &childCursor[lineRow]{c: chunkCursor[lineRow]{tx: tx, name: cursors[1].name, scan: func(r pgx.Rows) (l lineRow, err error) {
-		err = r.Scan(&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price)
-		return l, err
-	}}, order: func(l lineRow) int64 { return l.order }}
-	refunds := &childCursor[refundRow]{c: chunkCursor[refundRow]{tx: tx, name: cursors[2].name, scan: func(r pgx.Rows) (f refundRow, err error) {
-		err = r.Scan(&f.order, &f.at, &f.amount)
-		return f, err
-	}}, order: func(f refundRow) int64 { return f.order }}
-	return orders, lines, refunds, nil
+	f := newFetcher(ctx, tx)
+	orders = startCursor(f, "shop_orders", scanOrder)
+	lines = &childCursor[lineRow]{c: startCursor(f, "shop_order_lines", scanLine), order: func(l lineRow) int64 { return l.order }}
+	refunds = &childCursor[refundRow]{c: startCursor(f, "shop_refunds", scanRefund), order: func(f refundRow) int64 { return f.order }}
+	return orders, lines, refunds, f.stop, nil
 }
 
 // lineItem is a stored line with its product's vendor and type and its
@@ -449,21 +477,100 @@ type refundRow struct {
 }
 
 // fetchChunk is how many rows one FETCH brings: each FETCH is a round
-// trip in which the server waits for the client, which on a loaded machine
-// costs scheduler delays, so chunks are large; three chunks stay a few
+// trip, so chunks are large; a few chunks of each cursor stay a few
 // megabytes.
 const fetchChunk = 10000
 
-// chunkCursor reads a declared cursor a chunk at a time. Only one query
-// runs on a connection at once, so each chunk is read whole before the
-// next FETCH of any of the three cursors.
+// fetcher reads a transaction's cursors ahead of their reader, each in a
+// goroutine of its own, so that PostgreSQL's work and the decoding of
+// rows run on one core while the reader builds on another. Only one query
+// runs on a connection at once: the FETCHes take turns.
+type fetcher struct {
+	tx     pgx.Tx
+	turn   sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newFetcher(ctx context.Context, tx pgx.Tx) *fetcher {
+	f := &fetcher{tx: tx}
+	f.ctx, f.cancel = context.WithCancel(ctx)
+	return f
+}
+
+// stop ends the reading ahead and waits for it, so that the transaction
+// is free for its end.
+func (f *fetcher) stop() {
+	f.cancel()
+	f.wg.Wait()
+}
+
+// chunk is one FETCH's rows, or what went wrong.
+type chunk[T any] struct {
+	rows []T
+	err  error
+}
+
+// chunkCursor reads a declared cursor a chunk at a time, the next chunk
+// fetched while the reader reads this one.
 type chunkCursor[T any] struct {
-	tx   pgx.Tx
-	name string
-	scan func(pgx.Rows) (T, error)
-	buf  []T
-	i    int
-	done bool
+	ready chan chunk[T] // the chunk fetched ahead
+	free  chan []T      // chunks read, for the fetching to reuse
+	buf   []T
+	i     int
+	done  bool
+}
+
+// startCursor starts fetching the cursor name ahead of its reader: one
+// chunk waits to be read while another is read, and a third may be
+// fetched, so three chunks of each cursor at most are held.
+func startCursor[T any](f *fetcher, name string, scan func(pgx.Rows) (T, error)) *chunkCursor[T] {
+	c := &chunkCursor[T]{ready: make(chan chunk[T], 1), free: make(chan []T, 2)}
+	// A FETCH's result is described by its cursor, which is new in every
+	// transaction: the statement is described afresh each time rather
+	// than cached on the connection.
+	query := "FETCH " + strconv.Itoa(fetchChunk) + " FROM " + name
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for {
+			var buf []T
+			select {
+			case buf = <-c.free:
+			default:
+			}
+			rows, err := fetchRows(f, query, scan, buf[:0])
+			select {
+			case c.ready <- chunk[T]{rows: rows, err: err}:
+			case <-f.ctx.Done():
+				return
+			}
+			if err != nil || len(rows) < fetchChunk {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// fetchRows runs one FETCH, in its turn, and scans its rows into buf.
+func fetchRows[T any](f *fetcher, query string, scan func(pgx.Rows) (T, error), buf []T) ([]T, error) {
+	f.turn.Lock()
+	defer f.turn.Unlock()
+	rows, err := f.tx.Query(f.ctx, query, pgx.QueryExecModeDescribeExec)
+	if err != nil {
+		return buf, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return buf, err
+		}
+		buf = append(buf, r)
+	}
+	return buf, rows.Err()
 }
 
 // next returns the cursor's next row; ok is false at its end.
@@ -472,25 +579,24 @@ func (c *chunkCursor[T]) next(ctx context.Context) (row T, ok bool, err error) {
 		if c.done {
 			return row, false, nil
 		}
-		// A FETCH's result is described by its cursor, which is new in
-		// every transaction: the statement is described afresh each time
-		// rather than cached on the connection.
-		rows, err := c.tx.Query(ctx, "FETCH "+strconv.Itoa(fetchChunk)+" FROM "+c.name, pgx.QueryExecModeDescribeExec)
-		if err != nil {
-			return row, false, err
-		}
-		c.buf, c.i = c.buf[:0], 0
-		for rows.Next() {
-			r, err := c.scan(rows)
-			if err != nil {
-				rows.Close()
-				return row, false, err
+		if c.buf != nil {
+			select {
+			case c.free <- c.buf:
+			default:
 			}
-			c.buf = append(c.buf, r)
+			c.buf = nil
 		}
-		if err := rows.Err(); err != nil {
-			return row, false, err
+		var ch chunk[T]
+		select {
+		case ch = <-c.ready:
+		case <-ctx.Done():
+			return row, false, ctx.Err()
 		}
+		if ch.err != nil {
+			c.done = true
+			return row, false, ch.err
+		}
+		c.buf, c.i = ch.rows, 0
 		c.done = len(c.buf) < fetchChunk
 		if len(c.buf) == 0 {
 			return row, false, nil
@@ -502,7 +608,7 @@ func (c *chunkCursor[T]) next(ctx context.Context) (row T, ok bool, err error) {
 
 // childCursor walks rows ordered by order id alongside the orders.
 type childCursor[T any] struct {
-	c       chunkCursor[T]
+	c       *chunkCursor[T]
 	order   func(T) int64
 	row     T    // the row read last
 	pending bool // that row is not consumed yet

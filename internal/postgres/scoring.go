@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +99,21 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	// Rows go in by descending predicted value, the order of the largest
+	// index (customer_scores_by_value), whose entries are then appended
+	// at its right edge instead of scattered over it; the group index
+	// grows at one place per group. A million-customer snapshot is written
+	// without the random page writes that dominated it otherwise.
+	byValue := make([]int32, len(scores))
+	for i := range byValue {
+		byValue[i] = int32(i)
+	}
+	slices.SortFunc(byValue, func(a, b int32) int {
+		if c := cmp.Compare(scores[b].PredictedCLV, scores[a].PredictedCLV); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 	i := 0
 	var rowErr error
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"customer_scores"},
@@ -106,7 +123,7 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 			if i >= len(scores) {
 				return nil, nil
 			}
-			c := scores[i]
+			c := &scores[byValue[i]]
 			i++
 			cid, err := strconv.ParseInt(c.CustomerID, 10, 64)
 			if err != nil {
