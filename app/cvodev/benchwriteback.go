@@ -12,8 +12,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 
@@ -139,11 +142,13 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 		scores[i] = cvo.CustomerScore{CustomerID: strconv.FormatInt(id, 10), Group: groupOf(i).Slug(), R: 3, F: 3, M: 3}
 	}
 	if *initial {
-		rep, err := w.Apply(ctx, wbBenchShop, settings, scores)
+		var rep activation.Report
+		mem := wbMeasure(func() { rep, err = w.Apply(ctx, wbBenchShop, settings, scores) })
 		if err != nil {
 			return err
 		}
 		wbBenchPrint(out, "first write", rep, sim, *plan)
+		mem.print(out, len(scores))
 	} else {
 		start = time.Now()
 		if err := wbBenchSeed(ctx, postgres.NewWritebackStore(db), ids, func(i int) string {
@@ -162,11 +167,13 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 		}
 	}
 	sim.ResetCallLog(wbBenchShop)
-	rep, err := w.Apply(ctx, wbBenchShop, settings, scores)
+	var rep activation.Report
+	mem := wbMeasure(func() { rep, err = w.Apply(ctx, wbBenchShop, settings, scores) })
 	if err != nil {
 		return err
 	}
 	wbBenchPrint(out, fmt.Sprintf("%.0f%% change", *change*100), rep, sim, *plan)
+	mem.print(out, len(scores))
 
 	wrong := wbBenchWrong(sim, ids, scores, settings.TagPrefix)
 	fmt.Fprintf(out, "check: %d of %d customers carry exactly their group tag and kept their own tags (%d changed)\n",
@@ -295,4 +302,44 @@ func wbBenchDatabase(ctx context.Context, base, name string) (*postgres.DB, erro
 		return nil, err
 	}
 	return db, nil
+}
+
+// wbMemory is the Go heap around one write-back.
+type wbMemory struct {
+	before, peak, after uint64 // heap in use
+	rssAfter            int64
+}
+
+// wbMeasure runs a write-back with the Go heap sampled. The simulator runs
+// in this process, so the peak over the heap before the job includes the
+// simulator's side of the job's calls: it is an upper bound of the job's.
+func wbMeasure(apply func()) wbMemory {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	m := wbMemory{before: ms.HeapInuse}
+	ctx, cancel := context.WithCancel(context.Background())
+	peak := &memPeak{}
+	sampled := make(chan struct{})
+	go func() {
+		peak.sample(ctx, 20*time.Millisecond)
+		close(sampled)
+	}()
+	apply()
+	cancel()
+	<-sampled
+	// The worker's write-back job returns a big shop's memory so.
+	debug.FreeOSMemory()
+	runtime.ReadMemStats(&ms)
+	m.peak, m.after, m.rssAfter = max(peak.heapInuse, m.before), ms.HeapInuse, currentRSS()
+	return m
+}
+
+func (m wbMemory) print(out io.Writer, customers int) {
+	// The job in the worker also holds the scores it reads, which the
+	// benchmark built before it: their share is counted here.
+	scores := int64(customers) * (int64(unsafe.Sizeof(cvo.CustomerScore{})) + 16)
+	fmt.Fprintf(out, "  memory: the job's Go heap %.0f MiB at its peak (%.0f MiB of its scores + %.0f MiB over the %.0f MiB before it, "+
+		"the simulator's side of its calls included); %.0f MiB of heap and %.0f MiB RSS in the process after it\n",
+		mb(scores+int64(m.peak-m.before)), mb(scores), mb(int64(m.peak-m.before)), mb(int64(m.before)), mb(int64(m.after)), mb(m.rssAfter))
 }
