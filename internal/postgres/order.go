@@ -311,6 +311,10 @@ func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo
 		refundBuf []cvo.Refund
 	)
 	for {
+		// A cancelled read stops at once, not at the end of the chunk.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
 		row, ok, err := orders.next(ctx)
 		if err != nil {
 			return fmt.Errorf("load orders of %s: %w", shop, err)
@@ -486,23 +490,26 @@ const fetchChunk = 10000
 // rows run on one core while the reader builds on another. Only one query
 // runs on a connection at once: the FETCHes take turns.
 type fetcher struct {
-	tx     pgx.Tx
-	turn   sync.Mutex
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	tx  pgx.Tx
+	ctx context.Context // the caller's: a FETCH is never cut short by stop
+	// done tells the goroutines to fetch no more. stop does not cancel a
+	// FETCH in flight, whose cancellation would close the connection
+	// instead of returning it to the pool; it waits for it.
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	turn sync.Mutex
+	err  error // the first FETCH that failed: its siblings only report it
 }
 
 func newFetcher(ctx context.Context, tx pgx.Tx) *fetcher {
-	f := &fetcher{tx: tx}
-	f.ctx, f.cancel = context.WithCancel(ctx)
-	return f
+	return &fetcher{tx: tx, ctx: ctx, done: make(chan struct{})}
 }
 
-// stop ends the reading ahead and waits for it, so that the transaction
-// is free for its end.
+// stop ends the reading ahead and waits for it (at most one FETCH), so
+// that the transaction is free for its end.
 func (f *fetcher) stop() {
-	f.cancel()
+	close(f.done)
 	f.wg.Wait()
 }
 
@@ -537,13 +544,15 @@ func startCursor[T any](f *fetcher, name string, scan func(pgx.Rows) (T, error))
 		for {
 			var buf []T
 			select {
+			case <-f.done:
+				return
 			case buf = <-c.free:
 			default:
 			}
 			rows, err := fetchRows(f, query, scan, buf[:0])
 			select {
 			case c.ready <- chunk[T]{rows: rows, err: err}:
-			case <-f.ctx.Done():
+			case <-f.done:
 				return
 			}
 			if err != nil || len(rows) < fetchChunk {
@@ -555,9 +564,29 @@ func startCursor[T any](f *fetcher, name string, scan func(pgx.Rows) (T, error))
 }
 
 // fetchRows runs one FETCH, in its turn, and scans its rows into buf.
+// After a FETCH failed, the transaction is aborted: the others report
+// that first error rather than the abort.
 func fetchRows[T any](f *fetcher, query string, scan func(pgx.Rows) (T, error), buf []T) ([]T, error) {
 	f.turn.Lock()
 	defer f.turn.Unlock()
+	if f.err != nil {
+		return buf, f.err
+	}
+	select {
+	case <-f.done: // stopped while waiting for the turn: nobody reads on
+		return buf, errFetchStopped
+	default:
+	}
+	buf, err := scanFetch(f, query, scan, buf)
+	if err != nil {
+		f.err = err
+	}
+	return buf, err
+}
+
+var errFetchStopped = errors.New("reading ahead stopped")
+
+func scanFetch[T any](f *fetcher, query string, scan func(pgx.Rows) (T, error), buf []T) ([]T, error) {
 	rows, err := f.tx.Query(f.ctx, query, pgx.QueryExecModeDescribeExec)
 	if err != nil {
 		return buf, err
@@ -579,12 +608,16 @@ func (c *chunkCursor[T]) next(ctx context.Context) (row T, ok bool, err error) {
 		if c.done {
 			return row, false, nil
 		}
+		// A cancelled read says so, rather than the FETCH it broke.
+		if err := ctx.Err(); err != nil {
+			return row, false, err
+		}
 		if c.buf != nil {
 			select {
 			case c.free <- c.buf:
 			default:
 			}
-			c.buf = nil
+			c.buf, c.i = nil, 0
 		}
 		var ch chunk[T]
 		select {
@@ -594,6 +627,9 @@ func (c *chunkCursor[T]) next(ctx context.Context) (row T, ok bool, err error) {
 		}
 		if ch.err != nil {
 			c.done = true
+			if err := ctx.Err(); err != nil {
+				return row, false, err
+			}
 			return row, false, ch.err
 		}
 		c.buf, c.i = ch.rows, 0

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -180,4 +181,105 @@ func TestStreamOrdersReusesOnlyItsOwnBuffers(t *testing.T) {
 	}
 	assert.Nil(t, owned[1].Refunds, "an order without refunds has none, not the last order's")
 	assert.Equal(t, 3.0, owned[2].Refunds[0].Amount)
+}
+
+// TestStreamOrdersAtExactChunkBoundaries: cursors whose rows fill their
+// last FETCH exactly (the next one comes back empty) lose and repeat
+// nothing, whichever cursor ends first.
+func TestStreamOrdersAtExactChunkBoundaries(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	const shop = "exact.myshopify.com"
+	for _, q := range []string{
+		// 20,000 orders; the even ones up to 20,000 have a line (10,000);
+		// the first 10,000 have three refunds each (30,000).
+		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+			SELECT $1, i, i, '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
+			FROM generate_series(1, 20000) i`,
+		`INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
+			SELECT $1, i, i, 'x', 1, i FROM generate_series(2, 20000, 2) i`,
+		`INSERT INTO refunds (shop, id, order_id, created_at, amount)
+			SELECT $1, i * 10 + k, i, now(), i FROM generate_series(1, 10000) i, generate_series(1, 3) k`,
+	} {
+		_, err := db.Pool.Exec(ctx, q, shop)
+		require.NoError(t, err)
+	}
+	orders, lines, refunds := 0, 0, 0
+	require.NoError(t, postgres.NewOrderStore(db).StreamOrders(ctx, shop, func(o *cvo.Order) error {
+		orders++
+		id, err := strconv.ParseInt(o.ID, 10, 64)
+		require.NoError(t, err)
+		require.Equal(t, orders, int(id), "orders come once each, in id order")
+		for _, l := range o.Lines {
+			require.InDelta(t, float64(id), l.UnitPrice, 1e-9, "order %d got another order's line", id)
+		}
+		for _, r := range o.Refunds {
+			require.InDelta(t, float64(id), r.Amount, 1e-9, "order %d got another order's refund", id)
+		}
+		require.Len(t, o.Lines, int(1-id%2), "order %d", id)
+		if id <= 10000 {
+			require.Len(t, o.Refunds, 3, "order %d", id)
+		} else {
+			require.Empty(t, o.Refunds, "order %d", id)
+		}
+		lines += len(o.Lines)
+		refunds += len(o.Refunds)
+		return nil
+	}))
+	assert.Equal(t, []int{20000, 10000, 30000}, []int{orders, lines, refunds})
+}
+
+// TestStreamOrdersStoppedEarlyKeepsItsConnection: a reader that stops
+// early (its own error, or its context cancelled) gets its own error back,
+// and the reading ahead is stopped without breaking the connection, which
+// goes back to the pool instead of being replaced.
+func TestStreamOrdersStoppedEarlyKeepsItsConnection(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	const shop = "early.myshopify.com"
+	for _, q := range []string{
+		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+			SELECT $1, i, i, '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
+			FROM generate_series(1, 30000) i`,
+		`INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
+			SELECT $1, i, i * 10 + k, 'x', 1, i FROM generate_series(1, 30000) i, generate_series(1, 2) k`,
+		`INSERT INTO refunds (shop, id, order_id, created_at, amount) SELECT $1, i, i, now(), 1 FROM generate_series(1, 30000) i`,
+	} {
+		_, err := db.Pool.Exec(ctx, q, shop)
+		require.NoError(t, err)
+	}
+	store := postgres.NewOrderStore(db)
+	stopAt := errors.New("enough")
+	stop := func() error {
+		n := 0
+		return store.StreamOrders(ctx, shop, func(*cvo.Order) error {
+			if n++; n == 3 {
+				return stopAt
+			}
+			return nil
+		})
+	}
+	require.ErrorIs(t, stop(), stopAt)
+	for range 10 {
+		before := db.Pool.Stat().NewConnsCount()
+		require.ErrorIs(t, stop(), stopAt)
+		require.Equal(t, before, db.Pool.Stat().NewConnsCount(), "the connection went back to the pool")
+	}
+	// A cancelled read may cost its connection (pgx closes one whose
+	// query it cancels), but it says it was cancelled.
+	for range 10 {
+		cctx, cancel := context.WithCancel(ctx)
+		n := 0
+		err := store.StreamOrders(cctx, shop, func(*cvo.Order) error {
+			if n++; n == 2 {
+				cancel()
+			}
+			return nil
+		})
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 2, n, "no order is handed out after the cancellation")
+	}
+	count := 0
+	require.NoError(t, store.StreamOrders(ctx, shop, func(*cvo.Order) error { count++; return nil }))
+	assert.Equal(t, 30000, count)
 }

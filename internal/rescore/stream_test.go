@@ -17,8 +17,8 @@ import (
 )
 
 // copiedHistory hides the store's streaming read, so that the scorer
-// gets every order as its own copy: the recomputation the streamed read,
-// whose buffers are reused and filled ahead, must equal.
+// gets every order as its own copy: the recomputation the streamed read
+// must equal.
 type copiedHistory struct{ h rescore.History }
 
 func (f copiedHistory) ShopOrders(ctx context.Context, shop string, fn func(cvo.Order) error) error {
@@ -30,8 +30,10 @@ func (f copiedHistory) ShopCustomers(ctx context.Context, shop string, fn func(c
 }
 
 // TestStreamedHistoryScoresLikeCopiedOrders holds the rescore's streamed
-// read (reused buffers, chunks fetched ahead while the ledger is built)
-// equal to scoring every order as its own copy, on generated shops with cancellations, tests, orders without a customer, ties,
+// read, whose order, lines and refunds buffers are reused from order to
+// order, equal to scoring every order as its own copy (the fetching itself
+// is held to the stored rows by the postgres package's tests), on
+// generated shops with cancellations, tests, orders without a customer, ties,
 // partial, full, late and excess refunds, refunds without their order,
 // lines without a product or variant, variants without a cost, and
 // negative and zero amounts: every score and every aggregate, under both
@@ -45,8 +47,7 @@ func TestStreamedHistoryScoresLikeCopiedOrders(t *testing.T) {
 	}{postgres.NewOrderStore(db), postgres.NewCustomerStore(db)}
 	for seed := range uint64(4) {
 		shop := fmt.Sprintf("streamed-%d.myshopify.com", seed)
-		// The last shop is larger than a FETCH of each cursor, so that
-		// chunks are fetched ahead and their buffers reused.
+		// The last shop is larger than a FETCH of each cursor.
 		orders := int64(2500)
 		if seed == 3 {
 			orders = 12000
