@@ -146,7 +146,7 @@ func (b *Builder) Add(o *cvo.Order) {
 		if b.l.costs == nil {
 			// Orders with lines usually all have them: the costs are
 			// sized for the orders still expected, sparing the copies of
-			// a growing slice. Capacity never written to is never touched.
+			// a growing slice; Ledger lets the unused room go.
 			b.l.costs = make([]Cost, 0, max(cap(b.l.orders)-len(b.l.orders), 16))
 		}
 		b.l.costs = append(b.l.costs, cost)
