@@ -25,6 +25,8 @@ type Builder struct {
 	// detailAt is, per detail, its customer and second, to drop the
 	// details a later-added, earlier solid order made useless.
 	detailAt []customerSecond
+	// lineNumbers numbers the distinct product lines.
+	lineNumbers map[Line]int32
 }
 
 type customerSecond struct {
@@ -180,13 +182,28 @@ func (b *Builder) detail(o *cvo.Order) Detail {
 		}
 	}
 	if len(o.Lines) > 0 {
-		d.Lines = make([]Line, len(o.Lines))
+		d.Lines = make([]int32, len(o.Lines))
 		for i, line := range o.Lines {
-			d.Lines[i] = Line{ProductID: b.strings.Intern(line.ProductID), Title: b.strings.Intern(line.Title),
-				Vendor: b.strings.Intern(line.Vendor), ProductType: b.strings.Intern(line.ProductType)}
+			d.Lines[i] = b.line(Line{ProductID: line.ProductID, Title: line.Title, Vendor: line.Vendor, ProductType: line.ProductType})
 		}
 	}
 	return d
+}
+
+// line numbers a product line, keeping a copy of it when it is new.
+func (b *Builder) line(line Line) int32 {
+	if n, ok := b.lineNumbers[line]; ok {
+		return n
+	}
+	if b.lineNumbers == nil {
+		b.lineNumbers = map[Line]int32{}
+	}
+	line = Line{ProductID: b.strings.Intern(line.ProductID), Title: b.strings.Intern(line.Title),
+		Vendor: b.strings.Intern(line.Vendor), ProductType: b.strings.Intern(line.ProductType)}
+	n := int32(len(b.l.lines))
+	b.l.lines = append(b.l.lines, line)
+	b.lineNumbers[line] = n
+	return n
 }
 
 // Ledger finishes the Ledger: details that can no longer be a first
@@ -218,6 +235,6 @@ func (b *Builder) Ledger() *Ledger {
 	// customers by their orders, and a million-entry map is the largest
 	// thing a ledger would otherwise hold after its orders.
 	l.customers = b.customers.names
-	b.firstSolid, b.detailAt, b.customers = nil, nil, nil
+	b.firstSolid, b.detailAt, b.customers, b.lineNumbers = nil, nil, nil, nil
 	return l
 }

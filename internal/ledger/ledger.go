@@ -46,7 +46,10 @@ type Detail struct {
 	// Acquisition is cvo.Order.AcquisitionSource.
 	Acquisition   string
 	DiscountCodes []string
-	Lines         []Line
+	// Lines are the order's product lines as numbers of the ledger's
+	// distinct lines (Ledger.Line): a shop sells a few thousand products,
+	// and its first purchases hold millions of lines.
+	Lines []int32
 }
 
 // Line is a product line of a Detail.
@@ -62,6 +65,7 @@ type Ledger struct {
 	refunds   [][]cvo.Refund
 	costs     []Cost
 	details   []Detail
+	lines     []Line    // the distinct product lines the details number
 	latest    time.Time // latest created_at of every order added, kept or not
 	fixed     int       // orders whose non-finite amounts were set to 0
 }
@@ -122,6 +126,9 @@ func (l *Ledger) Detail(o *Order) *Detail {
 	}
 	return &l.details[o.detail-1]
 }
+
+// Line returns the product line numbered n in a Detail's Lines.
+func (l *Ledger) Line(n int32) *Line { return &l.lines[n] }
 
 // Refunds returns the order's refunds.
 func (l *Ledger) Refunds(o *Order) []cvo.Refund {

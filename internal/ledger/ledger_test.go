@@ -121,6 +121,10 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 					assert.Equal(t, o.AcquisitionSource(), d.Acquisition)
 					assert.Equal(t, o.DiscountCodes, d.DiscountCodes)
 					require.Len(t, d.Lines, len(o.Lines))
+					for k, n := range d.Lines {
+						want := o.Lines[k]
+						assert.Equal(t, Line{ProductID: want.ProductID, Title: want.Title, Vendor: want.Vendor, ProductType: want.ProductType}, *l.Line(n))
+					}
 				}
 			}
 		}

@@ -463,8 +463,8 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 				continue
 			}
 			det := detail(&orders[i])
-			for j := range det.Lines {
-				line := &det.Lines[j]
+			for _, n := range det.Lines {
+				line := l.Line(n)
 				key := line.ProductID
 				if key == "" {
 					key = line.Title
