@@ -14,7 +14,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -306,7 +308,8 @@ func wbBenchDatabase(ctx context.Context, base, name string) (*postgres.DB, erro
 
 // wbMemory is the Go heap around one write-back.
 type wbMemory struct {
-	before, peak, after uint64 // heap in use
+	before, peak, after uint64 // live heap, as the collector last marked it
+	peakInuse           uint64 // heap in use, garbage not yet swept included
 	rssAfter            int64
 }
 
@@ -314,32 +317,56 @@ type wbMemory struct {
 // in this process, so the peak over the heap before the job includes the
 // simulator's side of the job's calls: it is an upper bound of the job's.
 func wbMeasure(apply func()) wbMemory {
-	var ms runtime.MemStats
 	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	m := wbMemory{before: ms.HeapInuse}
-	ctx, cancel := context.WithCancel(context.Background())
-	peak := &memPeak{}
-	sampled := make(chan struct{})
+	m := wbMemory{before: liveHeap()}
+	var (
+		mu      sync.Mutex
+		stopped bool
+		sampled = make(chan struct{})
+	)
 	go func() {
-		peak.sample(ctx, 20*time.Millisecond)
-		close(sampled)
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			live := liveHeap()
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			m.peak, m.peakInuse = max(m.peak, live), max(m.peakInuse, ms.HeapInuse)
+			done := stopped
+			mu.Unlock()
+			if done {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}()
 	apply()
-	cancel()
+	mu.Lock()
+	stopped = true
+	mu.Unlock()
 	<-sampled
 	// The worker's write-back job returns a big shop's memory so.
 	debug.FreeOSMemory()
-	runtime.ReadMemStats(&ms)
-	m.peak, m.after, m.rssAfter = max(peak.heapInuse, m.before), ms.HeapInuse, currentRSS()
+	m.after, m.rssAfter = liveHeap(), currentRSS()
 	return m
+}
+
+// liveHeap is the heap the collector found live at its last mark.
+func liveHeap() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
 
 func (m wbMemory) print(out io.Writer, customers int) {
 	// The job in the worker also holds the scores it reads, which the
 	// benchmark built before it: their share is counted here.
 	scores := int64(customers) * (int64(unsafe.Sizeof(cvo.CustomerScore{})) + 16)
-	fmt.Fprintf(out, "  memory: the job's Go heap %.0f MiB at its peak (%.0f MiB of its scores + %.0f MiB over the %.0f MiB before it, "+
-		"the simulator's side of its calls included); %.0f MiB of heap and %.0f MiB RSS in the process after it\n",
-		mb(scores+int64(m.peak-m.before)), mb(scores), mb(int64(m.peak-m.before)), mb(int64(m.before)), mb(int64(m.after)), mb(m.rssAfter))
+	fmt.Fprintf(out, "  memory: the job's live Go heap %.0f MiB at its peak (%.0f MiB of its scores + %.0f MiB over the %.0f MiB before it, "+
+		"the simulator's side of its calls included; heap in use with garbage up to %.0f MiB); %.0f MiB live and %.0f MiB RSS in the process after it\n",
+		mb(scores+int64(m.peak-min(m.before, m.peak))), mb(scores), mb(int64(m.peak-min(m.before, m.peak))), mb(int64(m.before)),
+		mb(int64(m.peakInuse)), mb(int64(m.after)), mb(m.rssAfter))
 }
