@@ -80,7 +80,14 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	if err != nil {
 		return out, err
 	}
-	// The ledger is filled straight from the reused record: a row costs no
+	// Reading and parsing the records runs on one core while the ledger
+	// is filled on another, in file order.
+	batches := make(chan []csvItem, 4)
+	done := make(chan struct{})
+	defer close(done)
+	go parseRecords(cr, cols, loc, batches, done)
+
+	// The ledger is filled straight from the parsed rows: a row costs no
 	// allocation unless its customer or order ID is new, and then only a
 	// copy into a shared block.
 	b := ledger.NewBuilder(rows)
@@ -89,38 +96,31 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	// orders than rows, and an overestimated hint is memory taken at once.
 	byOrderID := make(map[string]int32, rows/2)
 	var orderIDs ledger.StringBlocks
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		out.Rows++
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				out.Bad = append(out.Bad, RowError{Line: pe.StartLine, Err: pe.Err})
+	for batch := range batches {
+		for i := range batch {
+			item := &batch[i]
+			if item.fatal != nil {
+				return out, item.fatal
+			}
+			out.Rows++
+			if item.bad != nil {
+				out.Bad = append(out.Bad, RowError{Line: item.line, Err: item.bad})
 				continue
 			}
-			return out, fmt.Errorf("read line %d: %w", line, err)
-		}
-		row, err := parseOrderRow(rec, cols, loc)
-		if err != nil {
-			out.Bad = append(out.Bad, RowError{Line: line, Err: err})
-			continue
-		}
-		if row.id != "" {
-			if i, seen := byOrderID[row.id]; seen {
-				if prev := b.CustomerOf(int(i)); prev != row.customer {
-					out.Bad = append(out.Bad, RowError{Line: line, Err: fmt.Errorf("order_id %q belongs to customer %q on an earlier line, not %q", row.id, prev, row.customer)})
+			row := &item.row
+			if row.id != "" {
+				if i, seen := byOrderID[row.id]; seen {
+					if prev := b.CustomerOf(int(i)); prev != row.customer {
+						out.Bad = append(out.Bad, RowError{Line: item.line, Err: fmt.Errorf("order_id %q belongs to customer %q on an earlier line, not %q", row.id, prev, row.customer)})
+						continue
+					}
+					b.AddToTotal(int(i), row.total)
 					continue
 				}
-				b.AddToTotal(int(i), row.total)
-				continue
+				byOrderID[orderIDs.Keep(row.id)] = int32(b.Len())
 			}
-			byOrderID[orderIDs.Keep(row.id)] = int32(b.Len())
+			b.AddPlain(row.customer, row.created, row.total)
 		}
-		b.AddPlain(row.customer, row.created, row.total)
 	}
 	out.Orders = b.Ledger()
 	out.Last = out.Orders.Latest()
@@ -131,6 +131,66 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 		return out, fmt.Errorf("%w: all %d rows are bad", ErrNoUsableRows, out.Rows)
 	}
 	return out, nil
+}
+
+// csvItem is one data row as read and parsed: a usable row, a bad one,
+// or the error that ends the file.
+type csvItem struct {
+	row   orderRow
+	line  int
+	bad   error
+	fatal error
+}
+
+// csvBatch is how many rows go to the ledger's filling at once.
+const csvBatch = 4096
+
+// parseRecords reads and parses cr's data rows into batches, in file
+// order, until the file ends, an error ends it, or done closes. The rows'
+// strings share the record's line, a string of its own the reader never
+// reuses.
+func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches chan<- []csvItem, done <-chan struct{}) {
+	defer close(batches)
+	batch := make([]csvItem, 0, csvBatch)
+	send := func() bool {
+		select {
+		case batches <- batch:
+			batch = make([]csvItem, 0, csvBatch)
+			return true
+		case <-done:
+			return false
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		var item csvItem
+		switch {
+		case err == nil:
+			item.line = line
+			item.row, item.bad = parseOrderRow(rec, cols, loc)
+		case errors.As(err, new(*csv.ParseError)):
+			var pe *csv.ParseError
+			errors.As(err, &pe)
+			item.line, item.bad = pe.StartLine, pe.Err
+		default:
+			item.fatal = fmt.Errorf("read line %d: %w", line, err)
+		}
+		batch = append(batch, item)
+		if item.fatal != nil {
+			send()
+			return
+		}
+		if len(batch) == csvBatch && !send() {
+			return
+		}
+	}
+	if len(batch) > 0 {
+		send()
+	}
 }
 
 // estimateRows guesses a file's rows from its size and the length of its

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,4 +283,78 @@ func TestEstimateRowsFromTheFile(t *testing.T) {
 
 	pipe := strings.NewReader(string(b))
 	assert.Zero(t, estimateRows(pipe, bufio.NewReader(pipe)))
+}
+
+// TestReadOrdersCSVAcrossBatches: a file of many parse batches keeps
+// every row, its bad rows in file order with their own line numbers, and
+// merges rows of one order that fall in different batches.
+func TestReadOrdersCSVAcrossBatches(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,order_id,created_at,total\n")
+	const rows = 3*csvBatch + 17
+	var wantBad []int
+	for i := range rows {
+		line := i + 2
+		switch {
+		case i%997 == 5:
+			fmt.Fprintf(&b, "c%d,o%d,not a date,1\n", i%500, i)
+			wantBad = append(wantBad, line)
+		case i%2 == 1:
+			// The second row of the order of the row before: its total
+			// adds to that order's, across a batch's end too.
+			fmt.Fprintf(&b, "c%d,o%d,2024-01-%02d,2\n", (i-1)%500, i-1, 1+(i-1)%28)
+		default:
+			fmt.Fprintf(&b, "c%d,o%d,2024-01-%02d,1\n", i%500, i, 1+i%28)
+		}
+	}
+	got, err := ReadOrdersCSV(strings.NewReader(b.String()), time.UTC)
+	require.NoError(t, err)
+	assert.Equal(t, rows, got.Rows)
+	var gotBad []int
+	for _, e := range got.Bad {
+		gotBad = append(gotBad, e.Line)
+	}
+	assert.Equal(t, wantBad, gotBad)
+	var total float64
+	for _, o := range got.Orders.Orders() {
+		total += o.Total
+	}
+	// Every good row counts 1 (an order's first) or 2 (its second row);
+	// a second row whose first row was bad starts an order of its own.
+	want := 0.0
+	for i := range rows {
+		switch {
+		case i%997 == 5:
+		case i%2 == 1:
+			want += 2
+		default:
+			want++
+		}
+	}
+	assert.InDelta(t, want, total, 1e-9)
+}
+
+// failingReader fails after its text, as a broken disk or pipe would.
+type failingReader struct{ r *strings.Reader }
+
+func (f failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+// TestReadOrdersCSVStopsAtAReadError: an error reading the file, not a
+// bad row, ends the read with the error and its line.
+func TestReadOrdersCSVStopsAtAReadError(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,order_id,created_at,total\n")
+	for i := range 2*csvBatch + 3 {
+		fmt.Fprintf(&b, "c%d,o%d,2024-01-01,1\n", i, i)
+	}
+	_, err := ReadOrdersCSV(failingReader{strings.NewReader(b.String())}, time.UTC)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "disk on fire")
+	assert.ErrorContains(t, err, "read line")
 }
