@@ -47,7 +47,10 @@ func randomOrders(r *rand.Rand, n int) []cvo.Order {
 				Amount: float64(r.IntN(3)) * 10})
 		}
 		for range r.IntN(3) {
-			o.Lines = append(o.Lines, cvo.LineItem{ProductID: fmt.Sprint("p", r.IntN(5)), Title: "Tea", Vendor: "V",
+			// Lines differ in each field alone too, so that numbering by
+			// one field would give two lines one number.
+			o.Lines = append(o.Lines, cvo.LineItem{ProductID: fmt.Sprint("p", r.IntN(5)), Title: []string{"Tea", "Mug"}[r.IntN(2)],
+				Vendor: []string{"V", "W"}[r.IntN(2)], ProductType: []string{"", "Kitchen"}[r.IntN(2)],
 				Quantity: 1 + r.IntN(3), UnitPrice: float64(r.IntN(20)), UnitCost: float64(r.IntN(10)), CostKnown: r.IntN(2) == 0})
 		}
 		orders[i] = o

@@ -183,6 +183,21 @@ func TestStreamOrdersReusesOnlyItsOwnBuffers(t *testing.T) {
 	assert.Equal(t, 3.0, owned[2].Refunds[0].Amount)
 }
 
+// fillOrders stores n orders of the shop, order i of customer i with a
+// total of i, and runs the further statements (lines, refunds) with the
+// shop as $1.
+func fillOrders(t *testing.T, db *postgres.DB, shop string, n int, more ...string) {
+	ctx := context.Background()
+	_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
+		SELECT $1, i, i, '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
+		FROM generate_series(1, $2) i`, shop, n)
+	require.NoError(t, err)
+	for _, q := range more {
+		_, err := db.Pool.Exec(ctx, q, shop)
+		require.NoError(t, err)
+	}
+}
+
 // TestStreamOrdersAtExactChunkBoundaries: cursors whose rows fill their
 // last FETCH exactly (the next one comes back empty) lose and repeat
 // nothing, whichever cursor ends first.
@@ -190,20 +205,13 @@ func TestStreamOrdersAtExactChunkBoundaries(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	const shop = "exact.myshopify.com"
-	for _, q := range []string{
-		// 20,000 orders; the even ones up to 20,000 have a line (10,000);
-		// the first 10,000 have three refunds each (30,000).
-		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
-			SELECT $1, i, i, '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
-			FROM generate_series(1, 20000) i`,
+	// 20,000 orders; the even ones have a line (10,000); the first 10,000
+	// have three refunds each (30,000).
+	fillOrders(t, db, shop, 20000,
 		`INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
 			SELECT $1, i, i, 'x', 1, i FROM generate_series(2, 20000, 2) i`,
 		`INSERT INTO refunds (shop, id, order_id, created_at, amount)
-			SELECT $1, i * 10 + k, i, now(), i FROM generate_series(1, 10000) i, generate_series(1, 3) k`,
-	} {
-		_, err := db.Pool.Exec(ctx, q, shop)
-		require.NoError(t, err)
-	}
+			SELECT $1, i * 10 + k, i, now(), i FROM generate_series(1, 10000) i, generate_series(1, 3) k`)
 	orders, lines, refunds := 0, 0, 0
 	require.NoError(t, postgres.NewOrderStore(db).StreamOrders(ctx, shop, func(o *cvo.Order) error {
 		orders++
@@ -237,17 +245,10 @@ func TestStreamOrdersStoppedEarlyKeepsItsConnection(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	const shop = "early.myshopify.com"
-	for _, q := range []string{
-		`INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
-			SELECT $1, i, i, '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
-			FROM generate_series(1, 30000) i`,
+	fillOrders(t, db, shop, 30000,
 		`INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
 			SELECT $1, i, i * 10 + k, 'x', 1, i FROM generate_series(1, 30000) i, generate_series(1, 2) k`,
-		`INSERT INTO refunds (shop, id, order_id, created_at, amount) SELECT $1, i, i, now(), 1 FROM generate_series(1, 30000) i`,
-	} {
-		_, err := db.Pool.Exec(ctx, q, shop)
-		require.NoError(t, err)
-	}
+		`INSERT INTO refunds (shop, id, order_id, created_at, amount) SELECT $1, i, i, now(), 1 FROM generate_series(1, 30000) i`)
 	store := postgres.NewOrderStore(db)
 	stopAt := errors.New("enough")
 	stop := func() error {

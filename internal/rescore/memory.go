@@ -10,10 +10,11 @@ import (
 // What a rescore holds at its peak, measured with `cvodev bench-sync
 // --rescore-only` (README, "Memory"): the bytes per customer and per order
 // of the process's peak RSS, the garbage collector's headroom included,
-// and what a worker holds before any job. Measured 70, 272 and 2,697 MiB
-// for shops of 10k, 100k and 1M customers with five orders each; the
-// estimate is a quarter above that at 1M and more below, because a shop
-// of another shape (more lines an order, longer titles) may need more.
+// and what a worker holds before any job. Measured 62–70, 252–295 and
+// 2,623–2,697 MiB for shops of 10k, 100k and 1M customers with five
+// orders each; the estimate (97, 398 and 3,409 MiB) is a quarter or more
+// above the highest, because a shop of another shape (more lines an
+// order, longer titles) may need more.
 const (
 	BytesPerCustomer = 1_600
 	BytesPerOrder    = 380

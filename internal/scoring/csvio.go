@@ -99,6 +99,9 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	for batch := range batches {
 		for i := range batch {
 			item := &batch[i]
+			if item.panicked != nil {
+				panic(item.panicked) // in the caller's goroutine, as before the pipeline
+			}
 			if item.fatal != nil {
 				return out, item.fatal
 			}
@@ -134,12 +137,13 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 }
 
 // csvItem is one data row as read and parsed: a usable row, a bad one,
-// or the error that ends the file.
+// or what ends the file (an error, or a panic to raise in the caller).
 type csvItem struct {
-	row   orderRow
-	line  int
-	bad   error
-	fatal error
+	row      orderRow
+	line     int
+	bad      error
+	fatal    error
+	panicked any
 }
 
 // csvBatch is how many rows go to the ledger's filling at once.
@@ -161,23 +165,31 @@ func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches
 			return false
 		}
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			batch = append(batch, csvItem{panicked: v})
+			send()
+		}
+	}()
+	last := 1 // the header's line, then the last record's
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var item csvItem
+		var pe *csv.ParseError
 		switch {
 		case err == nil:
-			item.line = line
+			// FieldPos knows a record's position only when it was read.
+			last, _ = cr.FieldPos(0)
+			item.line = last
 			item.row, item.bad = parseOrderRow(rec, cols, loc)
-		case errors.As(err, new(*csv.ParseError)):
-			var pe *csv.ParseError
-			errors.As(err, &pe)
+		case errors.As(err, &pe):
+			last = pe.StartLine
 			item.line, item.bad = pe.StartLine, pe.Err
 		default:
-			item.fatal = fmt.Errorf("read line %d: %w", line, err)
+			item.fatal = fmt.Errorf("read line %d: %w", last+1, err)
 		}
 		batch = append(batch, item)
 		if item.fatal != nil {

@@ -290,11 +290,14 @@ func TestEstimateRowsFromTheFile(t *testing.T) {
 // merges rows of one order that fall in different batches.
 func TestReadOrdersCSVAcrossBatches(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("customer_id,order_id,created_at,total\n")
+	// A first row of its own shifts the pairs of rows below by one, so
+	// that the two rows of an order fall in two batches at each batch's
+	// end.
+	b.WriteString("customer_id,order_id,created_at,total\nfirst,first,2024-01-01,1\n")
 	const rows = 3*csvBatch + 17
 	var wantBad []int
 	for i := range rows {
-		line := i + 2
+		line := i + 3
 		switch {
 		case i%997 == 5:
 			fmt.Fprintf(&b, "c%d,o%d,not a date,1\n", i%500, i)
@@ -309,7 +312,7 @@ func TestReadOrdersCSVAcrossBatches(t *testing.T) {
 	}
 	got, err := ReadOrdersCSV(strings.NewReader(b.String()), time.UTC)
 	require.NoError(t, err)
-	assert.Equal(t, rows, got.Rows)
+	assert.Equal(t, rows+1, got.Rows)
 	var gotBad []int
 	for _, e := range got.Bad {
 		gotBad = append(gotBad, e.Line)
@@ -321,7 +324,13 @@ func TestReadOrdersCSVAcrossBatches(t *testing.T) {
 	}
 	// Every good row counts 1 (an order's first) or 2 (its second row);
 	// a second row whose first row was bad starts an order of its own.
-	want := 0.0
+	want, orders := 1.0, 1
+	for i := range rows {
+		if i%997 != 5 && (i%2 == 0 || (i-1)%997 == 5) {
+			orders++
+		}
+	}
+	assert.Equal(t, orders, got.Orders.Len(), "an order's rows make one order, wherever the batches end")
 	for i := range rows {
 		switch {
 		case i%997 == 5:
@@ -356,5 +365,9 @@ func TestReadOrdersCSVStopsAtAReadError(t *testing.T) {
 	_, err := ReadOrdersCSV(failingReader{strings.NewReader(b.String())}, time.UTC)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "disk on fire")
-	assert.ErrorContains(t, err, "read line")
+	assert.ErrorContains(t, err, fmt.Sprintf("read line %d", 2*csvBatch+3+2))
+
+	// Cut inside a quoted first field: the reader knows no position.
+	_, err = ReadOrdersCSV(failingReader{strings.NewReader("customer_id,order_id,created_at,total\nc1,o1,2024-01-01,1\n\"c2")}, time.UTC)
+	assert.ErrorContains(t, err, "read line 3: disk on fire")
 }
