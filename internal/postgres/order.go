@@ -295,11 +295,15 @@ func (s *OrderStore) ShopOrders(ctx context.Context, shop string, fn func(cvo.Or
 // reused, so it must copy whatever it keeps. A five-million-order shop
 // then costs the garbage collector nothing but the lines' titles.
 func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo.Order) error) error {
-	tx, catalogue, err := s.beginHistory(ctx, shop)
+	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("load orders of %s: %w", shop, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	catalogue, err := loadCatalogue(ctx, tx, shop)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
 	orders, lines, refunds, stop, err := openOrderCursors(ctx, tx, shop)
 	if err != nil {
 		return err
@@ -322,59 +326,36 @@ func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo
 		if !ok {
 			return nil
 		}
-		if err := fillOrder(ctx, &o, row, refunds, &refundBuf); err != nil {
-			return fmt.Errorf("load refunds of %s: %w", shop, err)
+		o = row.Order
+		o.ID = strconv.FormatInt(row.id, 10)
+		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+		if row.customer != 0 {
+			o.CustomerID = strconv.FormatInt(row.customer, 10)
 		}
-		lineBuf = lineBuf[:0]
+		lineBuf, refundBuf = lineBuf[:0], refundBuf[:0]
 		err = lines.rowsOf(ctx, row.id, func(line lineRow) {
 			lineBuf = append(lineBuf, catalogue.lineItem(line))
 		})
 		if err != nil {
 			return fmt.Errorf("load order lines of %s: %w", shop, err)
 		}
+		err = refunds.rowsOf(ctx, row.id, func(f refundRow) {
+			refundBuf = append(refundBuf, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
+		})
+		if err != nil {
+			return fmt.Errorf("load refunds of %s: %w", shop, err)
+		}
+		// An order without lines or refunds has none (nil), not empty buffers.
 		if len(lineBuf) > 0 {
 			o.Lines = lineBuf
+		}
+		if len(refundBuf) > 0 {
+			o.Refunds = refundBuf
 		}
 		if err := fn(&o); err != nil {
 			return err
 		}
 	}
-}
-
-// beginHistory opens the repeatable-read transaction a shop's history is
-// read in and loads its catalogue there.
-func (s *OrderStore) beginHistory(ctx context.Context, shop string) (pgx.Tx, catalogue, error) {
-	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, catalogue{}, fmt.Errorf("load orders of %s: %w", shop, err)
-	}
-	catalogue, err := loadCatalogue(ctx, tx, shop)
-	if err != nil {
-		tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-		return nil, catalogue, err
-	}
-	return tx, catalogue, nil
-}
-
-// fillOrder sets o to the order of row with its refunds, read into
-// *refundBuf, which grows as needed and is kept for the next order; o's
-// lines are left empty.
-func fillOrder(ctx context.Context, o *cvo.Order, row orderRow, refunds *childCursor[refundRow], refundBuf *[]cvo.Refund) error {
-	*o = row.Order
-	o.ID = strconv.FormatInt(row.id, 10)
-	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-	if row.customer != 0 {
-		o.CustomerID = strconv.FormatInt(row.customer, 10)
-	}
-	buf := (*refundBuf)[:0]
-	err := refunds.rowsOf(ctx, row.id, func(f refundRow) {
-		buf = append(buf, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
-	})
-	*refundBuf = buf
-	if len(buf) > 0 {
-		o.Refunds = buf
-	}
-	return err
 }
 
 // idStrings formats ids once each.
@@ -388,11 +369,6 @@ func (m idStrings) of(id int64) string {
 	}
 	return s
 }
-
-// orderColumns are what a history read takes of an order.
-const orderColumns = `o.id, COALESCE(o.customer_id, 0), COALESCE(o.processed_at, o.created_at), o.updated_at, o.cancelled_at IS NOT NULL,
-	o.test, o.currency, o.total::float8, COALESCE(o.source_name, ''), COALESCE(o.landing_page, ''), COALESCE(o.referrer_url, ''),
-	COALESCE(o.utm_source, ''), COALESCE(o.utm_medium, ''), COALESCE(o.utm_campaign, ''), o.discount_codes`
 
 func scanOrder(r pgx.Rows) (o orderRow, err error) {
 	err = r.Scan(&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
@@ -425,7 +401,10 @@ func openOrderCursors(ctx context.Context, tx pgx.Tx, shop string) (orders *chun
 		return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
 	}
 	for _, c := range []struct{ name, query string }{
-		{"shop_orders", `SELECT ` + orderColumns + ` FROM orders o WHERE o.shop = $1 ORDER BY o.id`},
+		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
+			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
+			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
+			FROM orders WHERE shop = $1 ORDER BY id`},
 		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
 			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
 		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
