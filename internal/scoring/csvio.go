@@ -85,7 +85,7 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	batches := make(chan []csvItem, 4)
 	done := make(chan struct{})
 	defer close(done)
-	go parseRecords(cr, cols, loc, batches, done)
+	parsed := goSafe(func() error { return parseRecords(cr, cols, loc, batches, done) })
 
 	// The ledger is filled straight from the parsed rows: a row costs no
 	// allocation unless its customer or order ID is new, and then only a
@@ -99,12 +99,6 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	for batch := range batches {
 		for i := range batch {
 			item := &batch[i]
-			if item.panicked != nil {
-				panic(item.panicked) // in the caller's goroutine, as before the pipeline
-			}
-			if item.fatal != nil {
-				return out, item.fatal
-			}
 			out.Rows++
 			if item.bad != nil {
 				out.Bad = append(out.Bad, RowError{Line: item.line, Err: item.bad})
@@ -125,6 +119,10 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 			b.AddPlain(row.customer, row.created, row.total)
 		}
 	}
+	// The rows before a read error (or a panic) were taken, as they came.
+	if err := parsed(); err != nil {
+		return out, err
+	}
 	out.Orders = b.Ledger()
 	out.Last = out.Orders.Latest()
 	if out.Orders.Len() == 0 {
@@ -136,24 +134,21 @@ func ReadOrdersCSV(r io.Reader, loc *time.Location) (CSVOrders, error) {
 	return out, nil
 }
 
-// csvItem is one data row as read and parsed: a usable row, a bad one,
-// or what ends the file (an error, or a panic to raise in the caller).
+// csvItem is one data row as read and parsed: a usable row or a bad one.
 type csvItem struct {
-	row      orderRow
-	line     int
-	bad      error
-	fatal    error
-	panicked any
+	row  orderRow
+	line int
+	bad  error
 }
 
 // csvBatch is how many rows go to the ledger's filling at once.
 const csvBatch = 4096
 
 // parseRecords reads and parses cr's data rows into batches, in file
-// order, until the file ends, an error ends it, or done closes. The rows'
-// strings share the record's line, a string of its own the reader never
-// reuses.
-func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches chan<- []csvItem, done <-chan struct{}) {
+// order, until the file ends, an error ends it (returned after the rows
+// before it), or done closes. The rows' strings share the record's line,
+// a string of its own the reader never reuses.
+func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches chan<- []csvItem, done <-chan struct{}) error {
 	defer close(batches)
 	batch := make([]csvItem, 0, csvBatch)
 	send := func() bool {
@@ -165,19 +160,13 @@ func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches
 			return false
 		}
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			batch = append(batch, csvItem{panicked: v})
-			send()
-		}
-	}()
 	last := 1 // the header's line, then the last record's
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var item csvItem
+		item := csvItem{}
 		var pe *csv.ParseError
 		switch {
 		case err == nil:
@@ -189,20 +178,18 @@ func parseRecords(cr *csv.Reader, cols orderColumns, loc *time.Location, batches
 			last = pe.StartLine
 			item.line, item.bad = pe.StartLine, pe.Err
 		default:
-			item.fatal = fmt.Errorf("read line %d: %w", last+1, err)
+			send()
+			return fmt.Errorf("read line %d: %w", last+1, err)
 		}
 		batch = append(batch, item)
-		if item.fatal != nil {
-			send()
-			return
-		}
 		if len(batch) == csvBatch && !send() {
-			return
+			return nil
 		}
 	}
 	if len(batch) > 0 {
 		send()
 	}
+	return nil
 }
 
 // estimateRows guesses a file's rows from its size and the length of its
