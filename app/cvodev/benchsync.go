@@ -204,10 +204,11 @@ func (h *importTimes) WithAttrs(as []slog.Attr) slog.Handler {
 	return &importTimes{Handler: h.Handler.WithAttrs(as), seconds: h.seconds, objects: h.objects}
 }
 
-// memPeak samples the Go heap while the sync runs.
+// memPeak samples the Go heap while a benchmarked job runs.
 type memPeak struct {
 	mu        sync.Mutex
-	heapInuse uint64
+	heapInuse uint64 // garbage not yet swept included
+	live      uint64 // as the collector last marked it
 	sys       uint64
 }
 
@@ -219,6 +220,7 @@ func (m *memPeak) sample(ctx context.Context, every time.Duration) {
 		runtime.ReadMemStats(&ms)
 		m.mu.Lock()
 		m.heapInuse = max(m.heapInuse, ms.HeapInuse)
+		m.live = max(m.live, liveHeap())
 		m.sys = max(m.sys, ms.Sys)
 		m.mu.Unlock()
 		select {

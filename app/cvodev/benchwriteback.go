@@ -16,7 +16,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -319,32 +318,17 @@ type wbMemory struct {
 func wbMeasure(apply func()) wbMemory {
 	runtime.GC()
 	m := wbMemory{before: liveHeap()}
-	var (
-		mu      sync.Mutex
-		stopped bool
-		sampled = make(chan struct{})
-	)
+	ctx, cancel := context.WithCancel(context.Background())
+	peak := &memPeak{}
+	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		var ms runtime.MemStats
-		for {
-			live := liveHeap()
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			m.peak, m.peakInuse = max(m.peak, live), max(m.peakInuse, ms.HeapInuse)
-			done := stopped
-			mu.Unlock()
-			if done {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		peak.sample(ctx, 20*time.Millisecond)
 	}()
 	apply()
-	mu.Lock()
-	stopped = true
-	mu.Unlock()
+	cancel()
 	<-sampled
+	m.peak, m.peakInuse = peak.live, peak.heapInuse
 	// The worker's write-back job returns a big shop's memory so.
 	debug.FreeOSMemory()
 	m.after, m.rssAfter = liveHeap(), currentRSS()
