@@ -1,9 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,12 +13,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"runtime"
-	"runtime/debug"
+	"os/exec"
 	"runtime/metrics"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,18 +26,24 @@ import (
 	"github.com/cvo-app/cvo/internal/activation"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/rfm"
+	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopify"
 	"github.com/cvo-app/cvo/internal/simulator"
 )
 
 // `cvodev bench-writeback` measures the write-back on a generated shop: the
-// simulator (in process, over loopback HTTP) holds N customers that already
-// carry their group tags, customer_writeback says so, and then a fraction
-// of them changes group. It reports the API calls, cost points and time it
-// took to get every change into the simulator, against the cost of one
-// mutation per changed customer at the plan's restore rate.
+// simulator (in this process, over loopback HTTP) holds N customers that
+// already carry their group tags (and, with --metafields, their score
+// metafields), customer_writeback says so, and then a fraction of them
+// changes group. Each write-back is the worker's own job
+// (rescore.Writeback reading a stored scoring) run in a child process, so
+// that its peak RSS is the job's alone, the simulator's side of the calls
+// apart. It reports the API calls, cost points and time it took to get
+// every change into the simulator, against the cost of one mutation per
+// changed customer at the plan's restore rate.
 
 const (
 	wbBenchShop     = "bench-writeback.myshopify.com"
@@ -45,11 +52,22 @@ const (
 	wbBenchVersion  = "2026-10"
 )
 
+// wbJobCommand starts a write-back job process with the given arguments
+// (`cvodev bench-writeback-job`); tests point it at their own binary.
+var wbJobCommand = func(ctx context.Context, args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.CommandContext(ctx, exe, append([]string{"bench-writeback-job"}, args...)...), nil
+}
+
 func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench-writeback", flag.ContinueOnError)
 	customers := fs.Int("customers", 1_000_000, "customers in the shop")
 	change := fs.Float64("change", 0.1, "share of customers that change group")
 	initial := fs.Bool("initial", false, "also measure the first write of every customer's tag (otherwise it is seeded)")
+	metafields := fs.Bool("metafields", true, "write the score metafields too, as a shop does by default")
 	threshold := fs.Int("threshold", 200, "changed customers from which bulk mutations are used")
 	plan := fs.String("plan", "standard", "shop plan: standard (100 points/s), advanced, plus, enterprise")
 	dbName := fs.String("database", "cvo_bench_writeback", "database to (re)create on the server of DATABASE_URL")
@@ -93,7 +111,7 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 	groupOf := func(i int) rfm.Group { return groups[(i*7+i/11)%len(groups)] }
 	moved := func(i int) bool { return float64((i*2654435761)%1_000_000)/1_000_000 < *change }
 	settings := cvo.DefaultSettings()
-	settings.Metafields, settings.Segments = false, false
+	settings.Metafields, settings.Segments = *metafields, false
 
 	start := time.Now()
 	ids, err := wbBenchCustomers(sim, *customers, func(i int) []string {
@@ -123,38 +141,36 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 	if err != nil {
 		return err
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	keys, err := secretbox.ParseKeyring("v1:" + base64.StdEncoding.EncodeToString(key))
+	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
 	if err != nil {
 		return err
 	}
-	shops := postgres.NewShopStore(db, keys)
-	if err := shops.SaveInstall(ctx, wbBenchShop, tok); err != nil {
+	if err := postgres.NewShopStore(db, keys).SaveInstall(ctx, wbBenchShop, tok); err != nil {
 		return err
 	}
-	w := activation.New(activation.Config{
-		Store: postgres.NewWritebackStore(db), Shops: shops, Tokens: wbStaticToken(tok.AccessToken), HTTPClient: hc, APIVersion: wbBenchVersion,
-		Log: log, BulkThreshold: *threshold, PollMin: 100 * time.Millisecond, PollMax: 2 * time.Second,
-	})
+	if err := postgres.NewSettingsStore(db).Save(ctx, wbBenchShop, settings); err != nil {
+		return err
+	}
+	job := wbJob{Database: *dbName, APIURL: srv.URL, Token: tok.AccessToken, Threshold: *threshold}
 
 	scores := make([]cvo.CustomerScore, len(ids))
 	for i, id := range ids {
-		scores[i] = cvo.CustomerScore{CustomerID: strconv.FormatInt(id, 10), Group: groupOf(i).Slug(), R: 3, F: 3, M: 3}
+		scores[i] = wbBenchScore(id, i, groupOf(i))
 	}
+	scorings := postgres.NewScoringStore(db)
 	if *initial {
-		var rep activation.Report
-		mem := wbMeasure(func() { rep, err = w.Apply(ctx, wbBenchShop, settings, scores) })
+		if err := wbBenchScoring(ctx, scorings, scores); err != nil {
+			return err
+		}
+		res, err := job.run(ctx)
 		if err != nil {
 			return err
 		}
-		wbBenchPrint(out, "first write", rep, sim, *plan)
-		mem.print(out, len(scores))
+		wbBenchPrint(out, "first write", res.Report, sim, *plan)
+		res.print(out)
 	} else {
 		start = time.Now()
-		if err := wbBenchSeed(ctx, postgres.NewWritebackStore(db), ids, func(i int) string {
-			return activation.GroupTag(settings.TagPrefix, groupOf(i))
-		}); err != nil {
+		if err := wbBenchSeed(ctx, postgres.NewWritebackStore(db), settings, scores); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "seed: customer_writeback filled in %s\n", time.Since(start).Round(time.Millisecond))
@@ -167,22 +183,153 @@ func runBenchWriteback(ctx context.Context, log *slog.Logger, args []string, out
 			changed++
 		}
 	}
+	if err := wbBenchScoring(ctx, scorings, scores); err != nil {
+		return err
+	}
 	sim.ResetCallLog(wbBenchShop)
-	var rep activation.Report
-	mem := wbMeasure(func() { rep, err = w.Apply(ctx, wbBenchShop, settings, scores) })
+	res, err := job.run(ctx)
 	if err != nil {
 		return err
 	}
-	wbBenchPrint(out, fmt.Sprintf("%.0f%% change", *change*100), rep, sim, *plan)
-	mem.print(out, len(scores))
+	wbBenchPrint(out, fmt.Sprintf("%.0f%% change", *change*100), res.Report, sim, *plan)
+	res.print(out)
 
-	wrong := wbBenchWrong(sim, ids, scores, settings.TagPrefix)
-	fmt.Fprintf(out, "check: %d of %d customers carry exactly their group tag and kept their own tags (%d changed)\n",
-		len(ids)-wrong, len(ids), changed)
+	// A seeded shop's customers carry only their tags in the simulator:
+	// only the moved ones had metafields written.
+	wrong := wbBenchWrong(sim, ids, scores, settings, func(i int) bool { return *initial || moved(i) })
+	fmt.Fprintf(out, "check: %d of %d customers carry exactly their group tag%s and kept their own tags (%d changed)\n",
+		len(ids)-wrong, len(ids), map[bool]string{true: " and score metafields", false: ""}[*metafields], changed)
 	if wrong > 0 {
 		return fmt.Errorf("bench-writeback: %d customers are wrong", wrong)
 	}
 	return nil
+}
+
+// wbBenchScore is a plausible score for customer i, spread so that every
+// metafield has values of its usual length.
+func wbBenchScore(id int64, i int, g rfm.Group) cvo.CustomerScore {
+	f := float64(i%997) / 997
+	return cvo.CustomerScore{
+		CustomerID: strconv.FormatInt(id, 10), Group: g.Slug(), R: 1 + i%5, F: 1 + i/5%5, M: 1 + i/25%5,
+		Orders: 1 + i%7, Revenue: 40 + 900*f, HistoricalCLV: 12 + 300*f, PredictedCLV: 3 + 250*(1-f),
+		PAlive: 0.05 + 0.9*f, POrderWindow: 0.02 + 0.6*f, ChurnRisk: []string{"low", "medium", "high"}[i%3],
+		ExpectedOrders: 2 * f, NextOrderAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%365),
+	}
+}
+
+// wbBenchScoring stores scores as the shop's newest scoring, as a rescore
+// does.
+func wbBenchScoring(ctx context.Context, scorings *postgres.ScoringStore, scores []cvo.CustomerScore) error {
+	id, err := scorings.Begin(ctx, wbBenchShop, "bench", time.Now())
+	if err != nil {
+		return err
+	}
+	return scorings.Finish(ctx, wbBenchShop, id, scores, &scoring.Aggregates{})
+}
+
+// wbJob is one write-back job run in its own process.
+type wbJob struct {
+	Database  string `json:"database"`
+	APIURL    string `json:"apiURL"`
+	Token     string `json:"token"`
+	Threshold int    `json:"threshold"`
+}
+
+// wbJobResult is what the job process reports.
+type wbJobResult struct {
+	Report   activation.Report `json:"report"`
+	Seconds  float64           `json:"seconds"`
+	PeakRSS  int64             `json:"peakRSS"`
+	RSSAfter int64             `json:"rssAfter"`
+	LivePeak uint64            `json:"livePeak"`
+	Before   int64             `json:"rssBefore"`
+}
+
+func (j wbJob) run(ctx context.Context) (wbJobResult, error) {
+	var res wbJobResult
+	spec, err := json.Marshal(j)
+	if err != nil {
+		return res, err
+	}
+	cmd, err := wbJobCommand(ctx, []string{string(spec)})
+	if err != nil {
+		return res, err
+	}
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return res, fmt.Errorf("write-back job process: %w", err)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return res, fmt.Errorf("write-back job process answered %q: %w", stdout.String(), err)
+	}
+	return res, nil
+}
+
+func (r wbJobResult) print(out io.Writer) {
+	fmt.Fprintf(out, "  job process: %.1fs; peak RSS %.0f MiB (%.0f MiB before the job), live Go heap at most %.0f MiB, RSS %.0f MiB once it ended\n",
+		r.Seconds, mb(r.PeakRSS), mb(r.Before), mb(int64(r.LivePeak)), mb(r.RSSAfter))
+}
+
+// runWritebackJob is the child side of wbJob.run: the worker's write-back
+// job for the bench shop, its result as JSON on out.
+func runWritebackJob(ctx context.Context, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("bench-writeback-job: want one JSON argument")
+	}
+	var j wbJob
+	if err := json.Unmarshal([]byte(args[0]), &j); err != nil {
+		return fmt.Errorf("bench-writeback-job: %w", err)
+	}
+	db, cfg, err := openBenchDatabase(ctx, j.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
+	if err != nil {
+		return err
+	}
+	hc, err := shopify.NewHTTPClient(j.APIURL, 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	w := &wbReporting{Writer: activation.New(activation.Config{
+		Store: postgres.NewWritebackStore(db), Shops: postgres.NewShopStore(db, keys), Tokens: wbStaticToken(j.Token),
+		HTTPClient: hc, APIVersion: wbBenchVersion, Log: log, BulkThreshold: j.Threshold,
+		PollMin: 100 * time.Millisecond, PollMax: 2 * time.Second,
+	})}
+	job := rescore.NewWriteback(postgres.NewScoringStore(db), postgres.NewSettingsStore(db), w, nil, log)
+	res := wbJobResult{Before: currentRSS()}
+	sampleCtx, stop := context.WithCancel(ctx)
+	peak := &memPeak{}
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		peak.sample(sampleCtx, 20*time.Millisecond)
+	}()
+	start := time.Now()
+	err = job.Write(ctx, wbBenchShop)
+	res.Seconds = time.Since(start).Seconds()
+	stop()
+	<-sampled
+	if err != nil {
+		return err
+	}
+	res.Report, res.PeakRSS, res.RSSAfter, res.LivePeak = w.report, maxRSS(), currentRSS(), peak.live
+	return json.NewEncoder(out).Encode(res)
+}
+
+// wbReporting keeps the report of the write-back it passes on.
+type wbReporting struct {
+	*activation.Writer
+	report activation.Report
+}
+
+func (w *wbReporting) Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (activation.Report, error) {
+	rep, err := w.Writer.Apply(ctx, shop, s, scores)
+	w.report = rep
+	return rep, err
 }
 
 type wbStaticToken string
@@ -190,13 +337,24 @@ type wbStaticToken string
 func (t wbStaticToken) AccessToken(context.Context, string) (string, error) { return string(t), nil }
 
 // wbBenchSeed records in the write-back store that every customer already
-// carries its group tag (tagOf), as after an earlier write-back.
-func wbBenchSeed(ctx context.Context, store *postgres.WritebackStore, ids []int64, tagOf func(i int) string) error {
+// carries what its score asks for, as after an earlier write-back.
+func wbBenchSeed(ctx context.Context, store *postgres.WritebackStore, s cvo.Settings, scores []cvo.CustomerScore) error {
 	const chunk = 100_000
-	for lo := 0; lo < len(ids); lo += chunk {
+	tiers := activation.ValueTiers(scores)
+	for lo := 0; lo < len(scores); lo += chunk {
 		rows := make([]postgres.Writeback, 0, chunk)
-		for i := lo; i < min(lo+chunk, len(ids)); i++ {
-			rows = append(rows, postgres.Writeback{CustomerID: ids[i], Tags: []string{tagOf(i)}})
+		for i := lo; i < min(lo+chunk, len(scores)); i++ {
+			sc := scores[i]
+			g, err := rfm.ParseGroup(sc.Group)
+			if err != nil {
+				return err
+			}
+			id, _ := strconv.ParseInt(sc.CustomerID, 10, 64)
+			row := postgres.Writeback{CustomerID: id, Tags: activation.DesiredTags(s, g, tiers[i], sc.ChurnRisk)}
+			if s.Metafields {
+				row.Metafields = activation.DesiredMetafields(sc, g)
+			}
+			rows = append(rows, row)
 		}
 		if err := store.Save(ctx, wbBenchShop, rows); err != nil {
 			return err
@@ -206,21 +364,29 @@ func wbBenchSeed(ctx context.Context, store *postgres.WritebackStore, ids []int6
 }
 
 // wbBenchWrong counts the customers that do not carry exactly their group's
-// tag, or lost their own "vip" tag.
-func wbBenchWrong(sim *simulator.Simulator, ids []int64, scores []cvo.CustomerScore, prefix string) int {
+// tag (and, when the settings write them and the app wrote to the customer
+// in the simulator, written(i), its group metafield), or lost their own
+// "vip" tag.
+func wbBenchWrong(sim *simulator.Simulator, ids []int64, scores []cvo.CustomerScore, s cvo.Settings, written func(i int) bool) int {
 	wrong := 0
 	for i, id := range ids {
 		c, _ := sim.GetCustomer(wbBenchShop, id)
 		n := 0
 		for _, t := range c.Tags {
-			if activation.IsAppTag(t, prefix) {
+			if activation.IsAppTag(t, s.TagPrefix) {
 				n++
-				if t != prefix+scores[i].Group {
+				if t != s.TagPrefix+scores[i].Group {
 					n = 99
 				}
 			}
 		}
 		if n != 1 || (i%3 == 0 && c.Tags[0] != "vip") {
+			wrong++
+			continue
+		}
+		if s.Metafields && written(i) && !slices.ContainsFunc(sim.CustomerMetafields(wbBenchShop, id), func(m simulator.Metafield) bool {
+			return m.Key == "group" && strings.HasSuffix(m.Namespace, "--cvo") && m.Value == scores[i].Group
+		}) {
 			wrong++
 		}
 	}
@@ -305,36 +471,6 @@ func wbBenchDatabase(ctx context.Context, base, name string) (*postgres.DB, erro
 	return db, nil
 }
 
-// wbMemory is the Go heap around one write-back.
-type wbMemory struct {
-	before, peak, after uint64 // live heap, as the collector last marked it
-	peakInuse           uint64 // heap in use, garbage not yet swept included
-	rssAfter            int64
-}
-
-// wbMeasure runs a write-back with the Go heap sampled. The simulator runs
-// in this process, so the peak over the heap before the job includes the
-// simulator's side of the job's calls: it is an upper bound of the job's.
-func wbMeasure(apply func()) wbMemory {
-	runtime.GC()
-	m := wbMemory{before: liveHeap()}
-	ctx, cancel := context.WithCancel(context.Background())
-	peak := &memPeak{}
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		peak.sample(ctx, 20*time.Millisecond)
-	}()
-	apply()
-	cancel()
-	<-sampled
-	m.peak, m.peakInuse = peak.live, peak.heapInuse
-	// The worker's write-back job returns a big shop's memory so.
-	debug.FreeOSMemory()
-	m.after, m.rssAfter = liveHeap(), currentRSS()
-	return m
-}
-
 // liveHeap is the heap the collector found live at its last mark.
 func liveHeap() uint64 {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -343,14 +479,4 @@ func liveHeap() uint64 {
 		return 0
 	}
 	return sample[0].Value.Uint64()
-}
-
-func (m wbMemory) print(out io.Writer, customers int) {
-	// The job in the worker also holds the scores it reads, which the
-	// benchmark built before it: their share is counted here.
-	scores := int64(customers) * (int64(unsafe.Sizeof(cvo.CustomerScore{})) + 16)
-	fmt.Fprintf(out, "  memory: the job's live Go heap %.0f MiB at its peak (%.0f MiB of its scores + %.0f MiB over the %.0f MiB before it, "+
-		"the simulator's side of its calls included; heap in use with garbage up to %.0f MiB); %.0f MiB live and %.0f MiB RSS in the process after it\n",
-		mb(scores+int64(m.peak-min(m.before, m.peak))), mb(scores), mb(int64(m.peak-min(m.before, m.peak))), mb(int64(m.before)),
-		mb(int64(m.peakInuse)), mb(int64(m.after)), mb(m.rssAfter))
 }

@@ -39,6 +39,9 @@ func main() {
 		"bench-writeback": func(ctx context.Context, log *slog.Logger, args []string) error {
 			return runBenchWriteback(ctx, log, args, os.Stdout)
 		},
+		"bench-writeback-job": func(ctx context.Context, log *slog.Logger, args []string) error {
+			return runWritebackJob(ctx, log, args, os.Stdout)
+		},
 		"bench-api": func(ctx context.Context, log *slog.Logger, args []string) error {
 			return runBenchAPI(ctx, log, args, os.Stdout)
 		},
