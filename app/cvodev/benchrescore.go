@@ -93,13 +93,21 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 }
 
 // currentRSS is the process's resident memory now (VmRSS), 0 if unknown.
-func currentRSS() int64 {
+func currentRSS() int64 { return procStatusBytes("VmRSS:") }
+
+// peakRSSSinceExec is the process's highest resident memory since it
+// started (VmHWM). Unlike getrusage's, it is not inherited from the
+// parent: a child started by a big process reports its own.
+func peakRSSSinceExec() int64 { return procStatusBytes("VmHWM:") }
+
+// procStatusBytes reads a kB field of /proc/self/status, 0 if unknown.
+func procStatusBytes(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}

@@ -316,7 +316,7 @@ func runWritebackJob(ctx context.Context, log *slog.Logger, args []string, out i
 	if err != nil {
 		return err
 	}
-	res.Report, res.PeakRSS, res.RSSAfter, res.LivePeak = w.report, maxRSS(), currentRSS(), peak.live
+	res.Report, res.PeakRSS, res.RSSAfter, res.LivePeak = w.report, peakRSSSinceExec(), currentRSS(), peak.live
 	return json.NewEncoder(out).Encode(res)
 }
 
@@ -326,7 +326,7 @@ type wbReporting struct {
 	report activation.Report
 }
 
-func (w *wbReporting) Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (activation.Report, error) {
+func (w *wbReporting) Apply(ctx context.Context, shop string, s cvo.Settings, scores []activation.Score) (activation.Report, error) {
 	rep, err := w.Writer.Apply(ctx, shop, s, scores)
 	w.report = rep
 	return rep, err
@@ -344,15 +344,13 @@ func wbBenchSeed(ctx context.Context, store *postgres.WritebackStore, s cvo.Sett
 	for lo := 0; lo < len(scores); lo += chunk {
 		rows := make([]postgres.Writeback, 0, chunk)
 		for i := lo; i < min(lo+chunk, len(scores)); i++ {
-			sc := scores[i]
-			g, err := rfm.ParseGroup(sc.Group)
+			sc, err := activation.NewScore(scores[i])
 			if err != nil {
 				return err
 			}
-			id, _ := strconv.ParseInt(sc.CustomerID, 10, 64)
-			row := postgres.Writeback{CustomerID: id, Tags: activation.DesiredTags(s, g, tiers[i], sc.ChurnRisk)}
+			row := postgres.Writeback{CustomerID: sc.CustomerID, Tags: activation.DesiredTags(s, sc.Group(), tiers[i], sc.ChurnRisk())}
 			if s.Metafields {
-				row.Metafields = activation.DesiredMetafields(sc, g)
+				row.Metafields = activation.DesiredMetafields(sc)
 			}
 			rows = append(rows, row)
 		}

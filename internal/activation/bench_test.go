@@ -36,7 +36,7 @@ func BenchmarkApplyTenPercentMove(b *testing.B) {
 				group[i] = (group[i] + 1) % len(groups)
 			}
 		}
-		rep, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, func(i int) string { return groups[group[i]].Slug() }))
+		rep, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, func(i int) string { return groups[group[i]].Slug() })))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,13 +78,13 @@ func benchResume(b *testing.B, kill bool) {
 		w := e.w
 		if kill {
 			killAt(e.w, activation.StepStarted)
-			if _, err := e.w.Apply(ctx, testShop, tagsOnly(), sc); !errors.Is(err, errKilled) {
+			if _, err := e.w.Apply(ctx, testShop, tagsOnly(), compact(sc)); !errors.Is(err, errKilled) {
 				b.Fatalf("killed run: %v", err)
 			}
 			w = activation.New(e.cfg)
 		}
 		b.StartTimer()
-		rep, err := w.Apply(ctx, testShop, tagsOnly(), sc)
+		rep, err := w.Apply(ctx, testShop, tagsOnly(), compact(sc))
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)

@@ -1,10 +1,16 @@
 package activation
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/shopify"
@@ -52,7 +58,7 @@ const (
 )
 
 // bulkKinds are the kinds of bulk operation, in the order they are started.
-var bulkKinds = []opKind{opRemove, opAdd, opMetafields, opDropMetafields}
+var bulkKinds = [...]opKind{opRemove, opAdd, opMetafields, opDropMetafields}
 
 // bulkMutation is the kind's mutation with the batch marker in its name.
 func (k opKind) bulkMutation(marker string) string {
@@ -77,12 +83,13 @@ func kindOf(field string) (opKind, bool) {
 }
 
 // bulkOperation is one stored batch and its operation: line n of its
-// file is ops[n] (ops is nil for a batch resumed from an earlier run).
+// file is for customer ids[n] (ids is nil for a batch resumed from an
+// earlier run).
 type bulkOperation struct {
 	batch int64
 	kind  opKind
 	lines int
-	ops   []op
+	ids   []int64
 	id    string
 
 	status, errorCode string
@@ -96,44 +103,118 @@ func (b *bulkOperation) done() bool {
 	return b.status == statusGone || shopify.BulkOperation{Status: b.status}.Finished()
 }
 
-// applyByBulk sends ops through bulk mutations, retrying failed lines.
-func (r *run) applyByBulk(ctx context.Context, ops []op) error {
-	pending := ops
-	for attempt := 1; attempt <= r.w.maxAttempts && len(pending) > 0; attempt++ {
-		var running []*bulkOperation
-		for _, kind := range bulkKinds {
-			var mine []op
-			for _, o := range pending {
-				if o.kind == kind {
-					mine = append(mine, o)
-				}
-			}
-			chunks, err := r.bulkFiles(mine)
-			if err != nil {
-				return err
-			}
-			for _, ch := range chunks {
-				op, err := r.submit(ctx, kind, ch, running)
-				if err != nil {
-					return err
-				}
-				running = append(running, op)
-			}
+// Kinds of line, for counting failures by customer.
+const (
+	tagLines = iota
+	metafieldLines
+)
+
+func (k opKind) lineKind() int {
+	if k == opRemove || k == opAdd {
+		return tagLines
+	}
+	return metafieldLines
+}
+
+// applyByBulk sends the planner's tag and/or metafield changes through
+// bulk mutations. Each attempt walks the plan afresh, so the lines that
+// failed (and only what is still unwritten) go again, up to the writer's
+// attempts.
+func (r *run) applyByBulk(ctx context.Context, pl *planner, tags, metafields bool) error {
+	for attempt := 1; attempt <= r.w.maxAttempts && (tags || metafields); attempt++ {
+		running, err := r.sendBulk(ctx, pl, tags, metafields)
+		if err != nil {
+			return err
 		}
 		if err := r.waitAll(ctx, running); err != nil {
 			return err
 		}
-		var failed []op
+		failed := [2]map[int64]bool{{}, {}}
 		for _, b := range running {
 			okays, err := r.settleBatch(ctx, b)
 			if err != nil {
 				return err
 			}
-			failed = append(failed, r.settle(b.ops, okays, false)...)
+			for i, ok := range okays {
+				if !ok {
+					failed[b.kind.lineKind()][b.ids[i]] = true
+				}
+			}
 		}
-		pending = failed
+		if tags {
+			r.bulkFailed[tagLines] = failed[tagLines]
+		}
+		if metafields {
+			r.bulkFailed[metafieldLines] = failed[metafieldLines]
+		}
+		tags, metafields = tags && len(failed[tagLines]) > 0, metafields && len(failed[metafieldLines]) > 0
 	}
 	return nil
+}
+
+// sendBulk walks the plan once, writing each change's lines into a file
+// per kind; a file that would pass maxUploadBytes is started as its own
+// operation at once, so neither the changes nor the files are held.
+func (r *run) sendBulk(ctx context.Context, pl *planner, tags, metafields bool) ([]*bulkOperation, error) {
+	var (
+		running []*bulkOperation
+		open    [len(bulkKinds)]*bulkChunk
+	)
+	defer func() {
+		for _, ch := range open {
+			ch.discard()
+		}
+	}()
+	add := func(kind opKind, c *change) error {
+		line, stored, err := r.bulkLine(kind, c)
+		if err != nil {
+			return err
+		}
+		if ch := open[kind]; ch != nil && ch.size+int64(len(line))+1 > r.w.fileBytes {
+			open[kind] = nil
+			b, err := r.submit(ctx, ch, running)
+			if err != nil {
+				return err
+			}
+			running = append(running, b)
+		}
+		if open[kind] == nil {
+			if open[kind], err = newBulkChunk(kind); err != nil {
+				return fmt.Errorf("write back to %s: %w", r.shop, err)
+			}
+		}
+		return r.addLine(ctx, open[kind], c.id, line, stored)
+	}
+	err := pl.walk(ctx, func(c *change) error {
+		var err error
+		if tags && len(c.remove) > 0 {
+			err = add(opRemove, c)
+		}
+		if tags && len(c.add) > 0 && err == nil {
+			err = add(opAdd, c)
+		}
+		if metafields && len(c.metafields) > 0 && err == nil {
+			err = add(opMetafields, c)
+		}
+		if metafields && len(c.drop) > 0 && err == nil {
+			err = add(opDropMetafields, c)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range bulkKinds {
+		if ch := open[kind]; ch != nil {
+			open[kind] = nil
+			b, err := r.submit(ctx, ch, running)
+			if err != nil {
+				return nil, err
+			}
+			running = append(running, b)
+		}
+	}
+	return running, nil
 }
 
 // settleBatch reads a finished operation's results and records its
@@ -236,93 +317,155 @@ func (r *run) findOperation(ctx context.Context, bb postgres.BulkBatch) (string,
 	return id, nil
 }
 
-type bulkFile struct {
-	ops  []op
-	body []byte
+// bulkLinesPerStore is how many lines a file under construction holds
+// before they are stored with its batch.
+const bulkLinesPerStore = 10_000
+
+// bulkChunk is a variables file being written: its lines go to a
+// temporary file and, bulkLinesPerStore at a time, to its batch in
+// PostgreSQL, which is created with the first of them.
+type bulkChunk struct {
+	kind    opKind
+	marker  string
+	batch   int64 // 0 until its first lines are stored
+	file    *os.File
+	out     *bufio.Writer
+	size    int64
+	ids     []int64
+	pending []postgres.BulkLine
 }
 
-// bulkFiles writes the variables lines of ops, split into files under
-// maxUploadBytes.
-func (r *run) bulkFiles(ops []op) ([]bulkFile, error) {
-	var (
-		out []bulkFile
-		cur bulkFile
-	)
-	for _, o := range ops {
-		c := &r.plan.changes[o.change]
-		var vars any
-		switch o.kind {
-		case opRemove:
-			vars = map[string]any{"id": customerGID(c.id), "tags": c.remove}
-		case opAdd:
-			vars = map[string]any{"id": customerGID(c.id), "tags": c.add}
-		case opDropMetafields:
-			vars = map[string]any{"metafields": dropInputs(c)}
-		default:
-			vars = map[string]any{"metafields": metafieldInputs(c)}
+// bulkFilePattern names the variables files in the temporary directory.
+const bulkFilePattern = "cvo-write-back-*.jsonl"
+
+// staleBulkFileAge is the age from which a variables file belongs to no
+// running write-back: a job is stopped after 3 hours.
+const staleBulkFileAge = 6 * time.Hour
+
+// removeStaleBulkFiles deletes the variables files of workers that died
+// while writing or uploading them.
+func removeStaleBulkFiles(log *slog.Logger) {
+	names, _ := filepath.Glob(filepath.Join(os.TempDir(), bulkFilePattern))
+	for _, name := range names {
+		if fi, err := os.Stat(name); err == nil && time.Since(fi.ModTime()) > staleBulkFileAge {
+			if err := os.Remove(name); err == nil {
+				log.Info("removed a stale bulk variables file", "file", filepath.Base(name), "bytes", fi.Size())
+			}
 		}
-		line, err := json.Marshal(vars)
-		if err != nil {
-			return nil, fmt.Errorf("write back to %s: encode line: %w", r.shop, err)
-		}
-		if len(cur.body)+len(line)+1 > maxUploadBytes && len(cur.ops) > 0 {
-			out = append(out, cur)
-			cur = bulkFile{}
-		}
-		cur.ops = append(cur.ops, o)
-		cur.body = append(append(cur.body, line...), '\n')
 	}
-	if len(cur.ops) > 0 {
-		out = append(out, cur)
-	}
-	return out, nil
 }
 
-// bulkLines are the stored form of a file's lines.
-func (r *run) bulkLines(ops []op) []postgres.BulkLine {
-	out := make([]postgres.BulkLine, len(ops))
-	for i, o := range ops {
-		c := &r.plan.changes[o.change]
-		l := postgres.BulkLine{CustomerID: c.id}
-		switch o.kind {
-		case opRemove:
-			l.Tags = c.remove
-		case opAdd:
-			l.Tags = c.add
-		case opDropMetafields:
-			l.Keys = c.drop
-		default:
-			l.Metafields = c.metafields
-		}
-		out[i] = l
-	}
-	return out
-}
-
-// submit stores the batch, stages its file and starts the operation,
-// recording each step. When the shop runs as many bulk operations as it
-// may, it waits for one of its own running ones (or, with none, backs off)
-// and tries again.
-func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bulkOperation) (*bulkOperation, error) {
-	if err := r.check(ctx); err != nil {
-		return nil, err
-	}
-	marker := shopify.NewBulkMarker()
-	batch, err := r.w.store.CreateBulkBatch(ctx, r.shop,
-		postgres.BulkBatch{Kind: kind.field(), Marker: marker, CreatedAt: r.w.now()}, r.bulkLines(f.ops))
+func newBulkChunk(kind opKind) (*bulkChunk, error) {
+	f, err := os.CreateTemp("", bulkFilePattern)
 	if err != nil {
+		return nil, fmt.Errorf("bulk variables file: %w", err)
+	}
+	return &bulkChunk{kind: kind, marker: shopify.NewBulkMarker(), file: f, out: bufio.NewWriterSize(f, 256<<10)}, nil
+}
+
+// discard removes the chunk's file; nil is a no-op.
+func (ch *bulkChunk) discard() {
+	if ch == nil || ch.file == nil {
+		return
+	}
+	ch.file.Close()
+	os.Remove(ch.file.Name())
+	ch.file = nil
+}
+
+// bulkLine is a change's variables line of the kind and its stored form.
+func (r *run) bulkLine(kind opKind, c *change) ([]byte, postgres.BulkLine, error) {
+	var vars any
+	stored := postgres.BulkLine{CustomerID: c.id}
+	switch kind {
+	case opRemove:
+		vars, stored.Tags = map[string]any{"id": customerGID(c.id), "tags": c.remove}, c.remove
+	case opAdd:
+		vars, stored.Tags = map[string]any{"id": customerGID(c.id), "tags": c.add}, c.add
+	case opDropMetafields:
+		vars, stored.Keys = map[string]any{"metafields": dropInputs(c)}, c.drop
+	default:
+		vars, stored.Metafields = map[string]any{"metafields": metafieldInputs(c)}, c.metafields
+	}
+	line, err := json.Marshal(vars)
+	if err != nil {
+		return nil, stored, fmt.Errorf("write back to %s: encode line: %w", r.shop, err)
+	}
+	return line, stored, nil
+}
+
+// addLine appends a line to the chunk, storing its pending lines when
+// there are enough.
+func (r *run) addLine(ctx context.Context, ch *bulkChunk, customer int64, line []byte, stored postgres.BulkLine) error {
+	if _, err := ch.out.Write(line); err != nil {
+		return fmt.Errorf("write back to %s: bulk variables file: %w", r.shop, err)
+	}
+	if err := ch.out.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write back to %s: bulk variables file: %w", r.shop, err)
+	}
+	ch.size += int64(len(line)) + 1
+	ch.ids = append(ch.ids, customer)
+	ch.pending = append(ch.pending, stored)
+	if len(ch.pending) >= r.w.linesPerStore {
+		return r.storeLines(ctx, ch)
+	}
+	return nil
+}
+
+// storeLines stores the chunk's pending lines with its batch, creating
+// the batch with the first ones.
+func (r *run) storeLines(ctx context.Context, ch *bulkChunk) error {
+	if len(ch.pending) == 0 && ch.batch != 0 {
+		return nil
+	}
+	if ch.batch == 0 {
+		if err := r.check(ctx); err != nil {
+			return err
+		}
+		id, err := r.w.store.CreateBulkBatch(ctx, r.shop,
+			postgres.BulkBatch{Kind: ch.kind.field(), Marker: ch.marker, CreatedAt: r.w.now()}, ch.pending)
+		if err != nil {
+			return err
+		}
+		ch.batch = id
+	} else {
+		if err := r.fence(ctx); err != nil {
+			return err
+		}
+		if err := r.w.store.AddBulkLines(ctx, r.shop, ch.batch, ch.pending); err != nil {
+			return err
+		}
+	}
+	clear(ch.pending)
+	ch.pending = ch.pending[:0]
+	return nil
+}
+
+// submit stores the rest of the chunk's lines, stages its file and
+// starts the operation, recording each step; the file is removed once
+// uploaded. When the shop runs as many bulk operations as it may, it
+// waits for one of its own running ones (or, with none, backs off) and
+// tries again.
+func (r *run) submit(ctx context.Context, ch *bulkChunk, running []*bulkOperation) (*bulkOperation, error) {
+	defer ch.discard()
+	if err := r.storeLines(ctx, ch); err != nil {
 		return nil, err
+	}
+	if err := ch.out.Flush(); err != nil {
+		return nil, fmt.Errorf("write back to %s: bulk variables file: %w", r.shop, err)
 	}
 	if err := r.w.step(ctx, StepBatchStored); err != nil {
 		return nil, err
 	}
-	path, err := r.stage(ctx, f.body)
+	path, err := r.stage(ctx, ch.file, ch.size)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.w.store.SetBulkStaged(ctx, r.shop, batch, path); err != nil {
+	ch.discard()
+	if err := r.w.store.SetBulkStaged(ctx, r.shop, ch.batch, path); err != nil {
 		return nil, err
 	}
+	kind, batch, marker := ch.kind, ch.batch, ch.marker
 	wait := r.w.pollMin
 	for {
 		if err := r.fence(ctx); err != nil {
@@ -340,7 +483,7 @@ func (r *run) submit(ctx context.Context, kind opKind, f bulkFile, running []*bu
 			if err := r.w.step(ctx, StepIDStored); err != nil {
 				return nil, err
 			}
-			return &bulkOperation{batch: batch, kind: kind, lines: len(f.ops), ops: f.ops, id: op.ID, status: op.Status}, nil
+			return &bulkOperation{batch: batch, kind: kind, lines: len(ch.ids), ids: ch.ids, id: op.ID, status: op.Status}, nil
 		}
 		if !errors.Is(err, shopify.ErrBulkBusy) {
 			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), err)
@@ -368,8 +511,9 @@ func pendingOps(ops []*bulkOperation) []*bulkOperation {
 	return out
 }
 
-// stage uploads a variables file and returns its stagedUploadPath.
-func (r *run) stage(ctx context.Context, body []byte) (string, error) {
+// stage uploads a variables file of size bytes and returns its
+// stagedUploadPath.
+func (r *run) stage(ctx context.Context, body io.ReaderAt, size int64) (string, error) {
 	const filename = "cvo-write-back.jsonl"
 	if err := r.fence(ctx); err != nil {
 		return "", err
@@ -384,11 +528,11 @@ func (r *run) stage(ctx context.Context, body []byte) (string, error) {
 	if err := r.fence(ctx); err != nil {
 		return "", err
 	}
-	path, err := r.files().Upload(ctx, target, filename, body)
+	path, err := r.files().Upload(ctx, target, filename, body, size)
 	if err != nil {
 		return "", fmt.Errorf("write back to %s: %w", r.shop, err)
 	}
-	r.report.UploadedBytes += int64(len(body))
+	r.report.UploadedBytes += size
 	return path, r.w.step(ctx, StepUploaded)
 }
 

@@ -43,7 +43,8 @@ func (k opKind) field() string {
 	return "metafieldsSet"
 }
 
-// op is one mutation for one customer: change indexes run.plan.changes.
+// op is one ordinary mutation for one customer: change indexes
+// run.plan.changes.
 type op struct {
 	change int
 	kind   opKind
@@ -93,7 +94,7 @@ func (r *run) applyByCalls(ctx context.Context, ops []op) error {
 			if err != nil {
 				return err
 			}
-			failed = append(failed, r.settle(batch, okays, true)...)
+			failed = append(failed, r.settle(batch, okays)...)
 			if err := r.flush(ctx); err != nil {
 				return err
 			}

@@ -59,13 +59,13 @@ func TestWriteBackWhoseLockDiedStopsBeforeSending(t *testing.T) {
 		var err error
 		// The lock is free once the server has ended the session.
 		require.Eventually(t, func() bool {
-			second, err = other.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+			second, err = other.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 			return !errors.Is(err, activation.ErrBusy)
 		}, 10*time.Second, 10*time.Millisecond)
 		require.NoError(t, err)
 		return nil
 	})
-	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("ex-lovers")))
+	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("ex-lovers"))))
 	require.True(t, taken)
 	require.ErrorIs(t, err, postgres.ErrLockLost)
 	assert.Zero(t, second.Failed)

@@ -147,7 +147,7 @@ func (e *env) written(id int64) []string {
 
 func (e *env) apply(s cvo.Settings, scores []cvo.CustomerScore) activation.Report {
 	e.t.Helper()
-	rep, err := e.w.Apply(context.Background(), testShop, s, scores)
+	rep, err := e.w.Apply(context.Background(), testShop, s, compact(scores))
 	require.NoError(e.t, err)
 	return rep
 }
@@ -162,6 +162,15 @@ func scores(ids []int64, group func(i int) string) []cvo.CustomerScore {
 	out := make([]cvo.CustomerScore, len(ids))
 	for i, id := range ids {
 		out[i] = score(id, group(i))
+	}
+	return out
+}
+
+// compact is activation.Scores of scores the tests made valid.
+func compact(scores []cvo.CustomerScore) []activation.Score {
+	out, err := activation.Scores(scores)
+	if err != nil {
+		panic(err)
 	}
 	return out
 }

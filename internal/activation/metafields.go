@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cvo-app/cvo/internal/cvo"
-	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/survey"
 )
 
@@ -83,13 +81,13 @@ func metafieldType(key string) string {
 // to four places, so noise below that never causes a write. Values that
 // cannot be written (NaN, no next order) are left out, and the value
 // written before stays.
-func DesiredMetafields(sc cvo.CustomerScore, g rfm.Group) map[string]string {
+func DesiredMetafields(sc Score) map[string]string {
 	out := make(map[string]string, len(metafieldSpecs))
-	if g.Valid() {
+	if g := sc.group; g.Valid() {
 		out["group"] = g.Slug()
-		out["r_score"] = strconv.Itoa(sc.R)
-		out["f_score"] = strconv.Itoa(sc.F)
-		out["m_score"] = strconv.Itoa(sc.M)
+		out["r_score"] = strconv.Itoa(int(sc.r))
+		out["f_score"] = strconv.Itoa(int(sc.f))
+		out["m_score"] = strconv.Itoa(int(sc.m))
 	}
 	decimal := func(key string, v float64, places int) {
 		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 1e12 {
@@ -106,13 +104,13 @@ func DesiredMetafields(sc cvo.CustomerScore, g rfm.Group) map[string]string {
 	decimal("predicted_clv", sc.PredictedCLV, 2)
 	// Scorings from before the window prediction have no churn risk and
 	// no chance to write.
-	if sc.ChurnRisk != "" {
+	if sc.churn != churnNone {
 		decimal("p_order_window", sc.POrderWindow, 4)
-		out["churn_risk"] = sc.ChurnRisk
+		out["churn_risk"] = sc.ChurnRisk()
 	}
 	decimal("p_alive", sc.PAlive, 4)
-	if !sc.NextOrderAt.IsZero() {
-		out["next_order_date"] = sc.NextOrderAt.Format("2006-01-02")
+	if d := sc.NextOrderDate(); d != "" {
+		out["next_order_date"] = d
 	}
 	return out
 }

@@ -1,15 +1,12 @@
 package activation
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
-	"github.com/cvo-app/cvo/internal/rfm"
 )
 
 // change is what one customer needs written.
@@ -29,113 +26,115 @@ func (c *change) metafieldsChange() bool { return len(c.metafields) > 0 || len(c
 
 func (c *change) tagsChange() bool { return len(c.add) > 0 || len(c.remove) > 0 }
 
-// plan is the difference between what the scores want on the customers and
-// what the app has written to them, customer by customer, in id order.
+// plan holds the changes a write-back sends by ordinary calls, in
+// customer id order. Bulk changes are never held: they are streamed from
+// the planner into their files.
 type plan struct {
-	customers int
-	changes   []change
+	changes []change
 }
 
-type wanted struct {
-	id   int64
-	idx  int
-	grp  rfm.Group
-	tier ValueTier
+// planner compares the scores with customer_writeback, customer by
+// customer. The scores are the shop's whole scored population: a customer
+// the app wrote to who is not among them (no longer scored, deleted)
+// loses the app's tags. links, when not nil, gives a customer of a group
+// their survey link metafields; they are written whatever the shop's
+// metafield setting, because activating a survey asks for them, and like
+// every metafield only when they changed. With manageLinks, a survey link
+// the app wrote that links no longer gives (the survey closed or was
+// deleted, the customer left its groups or is no longer scored) is
+// dropped: an email flow selecting customers with a link must reach
+// exactly the targeted ones.
+type planner struct {
+	store       Store
+	shop        string
+	s           cvo.Settings
+	scores      []Score // by customer id, value tiers set
+	links       func(customerID int64, group string) map[string]string
+	manageLinks bool
 }
 
-// makePlan compares the scores with customer_writeback. The scores are the
-// shop's whole scored population: a customer the app wrote to who is not
-// among them (no longer scored, deleted) loses the app's tags. links, when
-// not nil, gives a customer of a group their survey link metafields; they
-// are written whatever the shop's metafield setting, because activating a
-// survey asks for them, and like every metafield only when they changed.
-// With manageLinks, a survey link the app wrote that links no longer
-// gives (the survey closed or was deleted, the customer left its groups or
-// is no longer scored) is dropped: an email flow selecting customers with
-// a link must reach exactly the targeted ones.
-func makePlan(ctx context.Context, store Store, shop string, s cvo.Settings, scores []cvo.CustomerScore,
-	links func(customerID int64, group string) map[string]string, manageLinks bool) (plan, error) {
-	tiers := ValueTiers(scores)
-	want := make([]wanted, len(scores))
-	for i, sc := range scores {
-		id, err := strconv.ParseInt(sc.CustomerID, 10, 64)
-		if err != nil || id <= 0 {
-			return plan{}, fmt.Errorf("plan write-back of %s: customer id %q is not a Shopify customer id", shop, sc.CustomerID)
-		}
-		g := rfm.NoGroup
-		if sc.Group != "" {
-			if g, err = rfm.ParseGroup(sc.Group); err != nil {
-				return plan{}, fmt.Errorf("plan write-back of %s: customer %d: %w", shop, id, err)
-			}
-		}
-		want[i] = wanted{id: id, idx: i, grp: g, tier: tiers[i]}
+// newPlanner sorts scores by customer id and sets their value tiers.
+func newPlanner(store Store, shop string, s cvo.Settings, scores []Score,
+	links func(customerID int64, group string) map[string]string, manageLinks bool) (*planner, error) {
+	if err := sortScores(scores); err != nil {
+		return nil, fmt.Errorf("plan write-back of %s: %w", shop, err)
 	}
-	slices.SortFunc(want, func(a, b wanted) int { return cmp.Compare(a.id, b.id) })
-	for i := 1; i < len(want); i++ {
-		if want[i].id == want[i-1].id {
-			return plan{}, fmt.Errorf("plan write-back of %s: customer %d is scored twice", shop, want[i].id)
-		}
-	}
+	setValueTiers(scores)
+	return &planner{store: store, shop: shop, s: s, scores: scores, links: links, manageLinks: manageLinks}, nil
+}
 
-	p := plan{customers: len(scores)}
-	diff := func(w *wanted, written postgres.Writeback) {
-		c := change{id: written.CustomerID, written: written}
-		var (
-			desired []string
-			mf      map[string]string
-		)
-		if w != nil {
-			c.id = w.id
-			sc := scores[w.idx]
-			desired = DesiredTags(s, w.grp, w.tier, sc.ChurnRisk)
-			if s.Metafields {
-				mf = DesiredMetafields(sc, w.grp)
-			}
-			if links != nil && w.grp.Valid() {
-				for k, v := range links(w.id, w.grp.Slug()) {
-					if mf == nil {
-						mf = map[string]string{}
-					}
-					mf[k] = v
-					if s.ShareSurveyLinks {
-						mf[sharedKey(k)] = v
-					}
-				}
-			}
-			c.metafields = changedMetafields(mf, written.Metafields)
-		}
-		if manageLinks {
-			c.drop = staleLinks(written.Metafields, mf)
-		}
-		c.add = minus(desired, written.Tags)
-		c.remove = minus(written.Tags, desired)
+// walk calls fn with every customer's change that is not empty, in
+// customer id order. Each walk reads customer_writeback afresh, so a walk
+// after some changes were recorded finds only what is still to write.
+// The change is fn's to keep.
+func (p *planner) walk(ctx context.Context, fn func(c *change) error) error {
+	emit := func(sc *Score, written postgres.Writeback) error {
+		c := p.diff(sc, written)
 		if c.tagsChange() || c.metafieldsChange() {
-			p.changes = append(p.changes, c)
+			return fn(&c)
 		}
+		return nil
 	}
 	j := 0
 	// Metafields are read even when the shop turned them off: the rows are
 	// saved back whole.
-	err := store.Scan(ctx, shop, true, func(row postgres.Writeback) error {
-		for j < len(want) && want[j].id < row.CustomerID {
-			diff(&want[j], postgres.Writeback{CustomerID: want[j].id})
+	err := p.store.Scan(ctx, p.shop, true, func(row postgres.Writeback) error {
+		for j < len(p.scores) && p.scores[j].CustomerID < row.CustomerID {
+			if err := emit(&p.scores[j], postgres.Writeback{CustomerID: p.scores[j].CustomerID}); err != nil {
+				return err
+			}
 			j++
 		}
-		if j < len(want) && want[j].id == row.CustomerID {
-			diff(&want[j], row)
+		if j < len(p.scores) && p.scores[j].CustomerID == row.CustomerID {
 			j++
-			return nil
+			return emit(&p.scores[j-1], row)
 		}
-		diff(nil, row)
-		return nil
+		return emit(nil, row)
 	})
 	if err != nil {
-		return plan{}, fmt.Errorf("plan write-back of %s: %w", shop, err)
+		return err
 	}
-	for ; j < len(want); j++ {
-		diff(&want[j], postgres.Writeback{CustomerID: want[j].id})
+	for ; j < len(p.scores); j++ {
+		if err := emit(&p.scores[j], postgres.Writeback{CustomerID: p.scores[j].CustomerID}); err != nil {
+			return err
+		}
 	}
-	return p, nil
+	return nil
+}
+
+// diff is what the customer scored sc (nil when not scored) needs written
+// over what the app wrote before.
+func (p *planner) diff(sc *Score, written postgres.Writeback) change {
+	c := change{id: written.CustomerID, written: written}
+	var (
+		desired []string
+		mf      map[string]string
+	)
+	if sc != nil {
+		c.id = sc.CustomerID
+		desired = DesiredTags(p.s, sc.group, tierNames[sc.tier], sc.ChurnRisk())
+		if p.s.Metafields {
+			mf = DesiredMetafields(*sc)
+		}
+		if p.links != nil && sc.group.Valid() {
+			for k, v := range p.links(sc.CustomerID, sc.group.Slug()) {
+				if mf == nil {
+					mf = map[string]string{}
+				}
+				mf[k] = v
+				if p.s.ShareSurveyLinks {
+					mf[sharedKey(k)] = v
+				}
+			}
+		}
+		c.metafields = changedMetafields(mf, written.Metafields)
+	}
+	if p.manageLinks {
+		c.drop = staleLinks(written.Metafields, mf)
+	}
+	c.add = minus(desired, written.Tags)
+	c.remove = minus(written.Tags, desired)
+	return c
 }
 
 // maxDeletesPerCustomer is Shopify's limit of identifiers per

@@ -64,12 +64,12 @@ func TestRestartedBulkWriteBackNeverSendsAFileTwice(t *testing.T) {
 
 			// The move is two batches: remove cvo-soulmates, add cvo-ex-lovers.
 			killed := killAt(e.w, tc.step)
-			_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("ex-lovers")))
+			_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("ex-lovers"))))
 			require.ErrorIs(t, err, errKilled)
 			require.True(t, *killed)
 
 			fresh := activation.New(e.cfg)
-			rep, err := fresh.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all(tc.after)))
+			rep, err := fresh.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all(tc.after))))
 			require.NoError(t, err)
 			assert.Zero(t, rep.Failed)
 			assert.Equal(t, tc.resumed, rep.ResumedOperations)
@@ -127,14 +127,14 @@ func TestResumedOperationStillRunningIsAwaited(t *testing.T) {
 		}
 		return ctx.Err()
 	})
-	_, err := e.w.Apply(ctx, testShop, tagsOnly(), scores(ids, all("lovers")))
+	_, err := e.w.Apply(ctx, testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, e.sim.BulkMutations(testShop), 1)
 	assert.Equal(t, "CREATED", e.sim.BulkMutations(testShop)[0].Status)
 
 	done := make(chan activation.Report, 1)
 	go func() {
-		rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+		rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 		assert.NoError(t, err)
 		done <- rep
 	}()
@@ -158,10 +158,10 @@ func TestResumedFailedLinesAreSentAgain(t *testing.T) {
 	ids := e.addCustomers(10, "m")
 	e.sim.FailNextBulkMutationLines(testShop, 2, 7)
 	killAt(e.w, activation.StepIDStored)
-	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("flirting")))
+	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("flirting"))))
 	require.ErrorIs(t, err, errKilled)
 
-	rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("flirting")))
+	rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("flirting"))))
 	require.NoError(t, err)
 	assert.Equal(t, 8, rep.ResumedLines)
 	assert.Equal(t, 2, rep.TagChanges, "only the failed lines")
@@ -184,10 +184,10 @@ func TestResumeBeforeAPI2026(t *testing.T) {
 			e := newEnv(t, func(c *activation.Config) { c.BulkThreshold = 5; c.APIVersion = "2025-10" })
 			ids := e.addCustomers(12, "m")
 			killAt(e.w, step)
-			_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+			_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 			require.ErrorIs(t, err, errKilled)
 
-			rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+			rep, err := activation.New(e.cfg).Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 			require.NoError(t, err)
 			require.Len(t, e.sim.BulkMutations(testShop), 1, "one operation in all")
 			if step == activation.StepStarted {

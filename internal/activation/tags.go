@@ -1,8 +1,6 @@
 package activation
 
 import (
-	"math"
-	"slices"
 	"strings"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -115,34 +113,14 @@ func tagSet(tags []string) map[string]bool {
 // shop where most customers are predicted to spend nothing tags them low
 // rather than splitting equals across tiers.
 func ValueTiers(scores []cvo.CustomerScore) []ValueTier {
-	n := len(scores)
-	out := make([]ValueTier, n)
-	if n == 0 {
-		return out
+	out := make([]ValueTier, len(scores))
+	compact := make([]Score, len(scores))
+	for i, sc := range scores {
+		compact[i].PredictedCLV = sc.PredictedCLV
 	}
-	clv := func(s cvo.CustomerScore) float64 {
-		if math.IsNaN(s.PredictedCLV) {
-			return 0
-		}
-		return s.PredictedCLV
-	}
-	vals := make([]float64, n)
-	for i, s := range scores {
-		vals[i] = clv(s)
-	}
-	slices.Sort(vals)
-	// Cut-offs are the values at the end of the first and second thirds.
-	q1 := vals[(n+2)/3-1]
-	q2 := vals[(2*n+2)/3-1]
-	for i, s := range scores {
-		switch v := clv(s); {
-		case v <= q1:
-			out[i] = TierLow
-		case v <= q2:
-			out[i] = TierMedium
-		default:
-			out[i] = TierHigh
-		}
+	setValueTiers(compact)
+	for i := range compact {
+		out[i] = tierNames[compact[i].tier]
 	}
 	return out
 }

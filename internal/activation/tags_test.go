@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
@@ -126,9 +127,14 @@ func TestDesiredTags(t *testing.T) {
 }
 
 func TestDesiredMetafields(t *testing.T) {
-	sc := cvo.CustomerScore{R: 5, F: 1, M: 3, HistoricalCLV: -12.345, PredictedCLV: 99.999, PAlive: 0.123456,
-		NextOrderAt: time.Date(2027, 1, 2, 15, 0, 0, 0, time.UTC)}
-	got := DesiredMetafields(sc, rfm.Soulmates)
+	desired := func(sc cvo.CustomerScore) map[string]string {
+		compact, err := NewScore(sc)
+		require.NoError(t, err)
+		return DesiredMetafields(compact)
+	}
+	sc := cvo.CustomerScore{CustomerID: "7", Group: "soulmates", R: 5, F: 1, M: 3, HistoricalCLV: -12.345, PredictedCLV: 99.999,
+		PAlive: 0.123456, NextOrderAt: time.Date(2027, 1, 2, 15, 0, 0, 0, time.UTC)}
+	got := desired(sc)
 	assert.Equal(t, map[string]string{"group": "soulmates", "r_score": "5", "f_score": "1", "m_score": "3",
 		"historical_clv": "-12.35", "predicted_clv": "100.00", "p_alive": "0.1235", "next_order_date": "2027-01-02"}, got)
 	for k := range got {
@@ -136,12 +142,16 @@ func TestDesiredMetafields(t *testing.T) {
 		assert.True(t, len(k) >= 2 && len(k) <= 64)
 	}
 	sc.POrderWindow, sc.ChurnRisk = 0.41237, "low"
-	got = DesiredMetafields(sc, rfm.Soulmates)
+	// The date is the one the score's own clock shows, as a date
+	// metafield holds it.
+	sc.NextOrderAt = time.Date(1969, 12, 31, 23, 30, 0, 0, time.FixedZone("UTC-11", -11*3600))
+	got = desired(sc)
 	assert.Equal(t, "0.4124", got["p_order_window"])
 	assert.Equal(t, "low", got["churn_risk"])
-	sc.POrderWindow, sc.ChurnRisk = 0, ""
+	assert.Equal(t, sc.NextOrderAt.Format(time.DateOnly), got["next_order_date"])
+	sc.POrderWindow, sc.ChurnRisk, sc.Group = 0, "", ""
 	sc.PredictedCLV, sc.NextOrderAt, sc.HistoricalCLV = math.NaN(), time.Time{}, -0.001
-	got = DesiredMetafields(sc, rfm.NoGroup)
+	got = desired(sc)
 	assert.Equal(t, map[string]string{"historical_clv": "0.00", "p_alive": "0.1235"}, got)
 }
 

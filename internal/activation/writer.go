@@ -46,6 +46,7 @@ type Store interface {
 	SaveSegment(ctx context.Context, shop string, rec postgres.SegmentRecord) error
 
 	CreateBulkBatch(ctx context.Context, shop string, b postgres.BulkBatch, lines []postgres.BulkLine) (int64, error)
+	AddBulkLines(ctx context.Context, shop string, id int64, lines []postgres.BulkLine) error
 	SetBulkStaged(ctx context.Context, shop string, id int64, path string) error
 	SetBulkStarted(ctx context.Context, shop string, id int64, operationID string, at time.Time) error
 	BulkBatches(ctx context.Context, shop string) ([]postgres.BulkBatch, error)
@@ -122,6 +123,11 @@ type Writer struct {
 	// afterStep, set by tests, runs after each step of a bulk batch; an
 	// error stops the write-back there, as a worker dying would.
 	afterStep func(step string) error
+	// fileBytes and linesPerStore bound a bulk variables file and the
+	// lines of it held before they are stored (maxUploadBytes and
+	// bulkLinesPerStore; tests make them small).
+	fileBytes     int64
+	linesPerStore int
 }
 
 // Steps of a bulk batch after which a worker may die.
@@ -154,6 +160,7 @@ func (w *Writer) step(ctx context.Context, name string) error {
 // New returns a Writer.
 func New(cfg Config) *Writer {
 	w := &Writer{
+		fileBytes: maxUploadBytes, linesPerStore: bulkLinesPerStore,
 		store: cfg.Store, shops: cfg.Shops, tokens: cfg.Tokens,
 		hc: cfg.HTTPClient, version: cfg.APIVersion, log: cfg.Log, threshold: cfg.BulkThreshold,
 		maxAttempts: cfg.MaxAttempts, pollMin: cfg.PollMin, pollMax: cfg.PollMax, clientOpts: cfg.ClientOptions,
@@ -264,6 +271,9 @@ type run struct {
 	outcomes []outcome
 	dirty    []int
 	report   *Report
+	// bulkFailed holds the customers whose tag or metafield lines failed
+	// in the last bulk attempt of their kind.
+	bulkFailed [2]map[int64]bool
 }
 
 // Apply makes the shop's customers carry what scores say: exactly one
@@ -274,12 +284,13 @@ type run struct {
 // has confirmed it.
 //
 // scores must be the shop's whole scored population: customers the app
-// wrote to before who are missing lose the app's tags. Apply stops with
+// wrote to before who are missing lose the app's tags. Apply sorts them
+// by customer id. Apply stops with
 // ErrUninstalled when the shop removes the app (checked before every batch
 // and poll; cancel ctx to stop at once) and returns ErrBusy when another
 // write-back of the shop runs. Whatever it stops with, what was confirmed
 // is recorded, and the next Apply carries on from there.
-func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (Report, error) {
+func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores []Score) (Report, error) {
 	start := w.now()
 	rep := Report{Shop: shop, Customers: len(scores), TagMode: "none", MetafieldMode: "none"}
 	if err := s.Validate(); err != nil {
@@ -316,7 +327,7 @@ func (w *Writer) Apply(ctx context.Context, shop string, s cvo.Settings, scores 
 	return rep, nil
 }
 
-func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerScore) error {
+func (r *run) apply(ctx context.Context, s cvo.Settings, scores []Score) error {
 	w := r.w
 	// The prefix is recorded before any tag goes out, so the webhooks the
 	// writes cause are recognised as the app's own.
@@ -330,6 +341,7 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		r.report.SetupError = err.Error()
 		w.log.Warn("write-back set-up incomplete", "shop", r.shop, "err", err)
 	}
+	removeStaleBulkFiles(w.log)
 	if err := r.resume(ctx); err != nil {
 		return err
 	}
@@ -341,13 +353,33 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 			return err
 		}
 	}
-	p, err := makePlan(ctx, w.store, r.shop, s, scores, links, w.surveyLinks != nil)
+	pl, err := newPlanner(w.store, r.shop, s, scores, links, w.surveyLinks != nil)
+	if err != nil {
+		return err
+	}
+	// A first walk only counts, to choose calls or bulk for each kind of
+	// write, and finds the shared survey links to define: nothing of a
+	// big write-back is held, neither here nor below.
+	shared := map[string]bool{}
+	err = pl.walk(ctx, func(c *change) error {
+		if c.tagsChange() {
+			r.report.TagChanges++
+		}
+		if c.metafieldsChange() {
+			r.report.MetafieldChanges++
+		}
+		for k := range c.metafields {
+			if ns, key := splitKey(k); ns == SharedNamespace {
+				shared[key] = true
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	r.report.PlanDuration = w.now().Sub(planStart)
-	r.plan = p
-	if err := r.defineSharedLinks(ctx); err != nil {
+	if err := r.defineSharedLinks(ctx, shared); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, ErrUninstalled) {
 			return err
 		}
@@ -356,19 +388,60 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		r.report.SetupError = err.Error()
 		w.log.Warn("survey link definitions not made", "shop", r.shop, "err", err)
 	}
-	r.outcomes = make([]outcome, len(p.changes))
+	mode := func(changed int) string {
+		switch {
+		case changed == 0:
+			return "none"
+		case changed < w.threshold:
+			return "calls"
+		}
+		return "bulk"
+	}
+	r.report.TagMode, r.report.MetafieldMode = mode(r.report.TagChanges), mode(r.report.MetafieldChanges)
+	defer r.count()
+	// Calls go first, from a second walk keeping their few changes: their
+	// rows are saved whole, so they must not follow a bulk batch's
+	// recording of the same customers.
+	if r.report.TagMode == "calls" || r.report.MetafieldMode == "calls" {
+		if err := r.applyCalls(ctx, pl); err != nil {
+			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
+		}
+	}
+	if r.report.TagMode == "bulk" || r.report.MetafieldMode == "bulk" {
+		if err := r.applyByBulk(ctx, pl, r.report.TagMode == "bulk", r.report.MetafieldMode == "bulk"); err != nil {
+			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
+		}
+	}
+	return r.flush(ctx)
+}
 
+// applyCalls sends the kinds of write that go by ordinary calls.
+func (r *run) applyCalls(ctx context.Context, pl *planner) error {
+	tags, metafields := r.report.TagMode == "calls", r.report.MetafieldMode == "calls"
+	err := pl.walk(ctx, func(c *change) error {
+		if !tags {
+			c.add, c.remove = nil, nil
+		}
+		if !metafields {
+			c.metafields, c.drop = nil, nil
+		}
+		if c.tagsChange() || c.metafieldsChange() {
+			r.plan.changes = append(r.plan.changes, *c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.outcomes = make([]outcome, len(r.plan.changes))
 	var tagOps, mfOps []op
-	for i := range p.changes {
-		c := &p.changes[i]
+	for i := range r.plan.changes {
+		c := &r.plan.changes[i]
 		if len(c.remove) > 0 {
 			tagOps = append(tagOps, op{change: i, kind: opRemove})
 		}
 		if len(c.add) > 0 {
 			tagOps = append(tagOps, op{change: i, kind: opAdd})
-		}
-		if c.tagsChange() {
-			r.report.TagChanges++
 		}
 		if len(c.metafields) > 0 {
 			mfOps = append(mfOps, op{change: i, kind: opMetafields})
@@ -376,53 +449,22 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []cvo.CustomerSc
 		if len(c.drop) > 0 {
 			mfOps = append(mfOps, op{change: i, kind: opDropMetafields})
 		}
-		if c.metafieldsChange() {
-			r.report.MetafieldChanges++
-		}
 	}
-	var calls, bulk []op
-	route := func(ops []op, changed int, mode *string) {
-		switch {
-		case changed == 0:
-		case changed < w.threshold:
-			*mode = "calls"
-			calls = append(calls, ops...)
-		default:
-			*mode = "bulk"
-			bulk = append(bulk, ops...)
-		}
-	}
-	route(tagOps, r.report.TagChanges, &r.report.TagMode)
-	route(mfOps, r.report.MetafieldChanges, &r.report.MetafieldMode)
-	defer r.count()
-	if len(calls) > 0 {
-		if err := r.applyByCalls(ctx, calls); err != nil {
-			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
-		}
-	}
-	if len(bulk) > 0 {
-		if err := r.applyByBulk(ctx, bulk); err != nil {
-			return errors.Join(err, r.flush(context.WithoutCancel(ctx)))
-		}
-	}
-	return r.flush(ctx)
+	return r.applyByCalls(ctx, append(tagOps, mfOps...))
 }
 
 // defineSharedLinks creates the merchant-owned definition of each shared
-// survey link the plan writes, so merchants and email apps see and filter
-// by it. Once per write-back that writes one (TAKEN means it exists).
-func (r *run) defineSharedLinks(ctx context.Context) error {
-	var specs []metafieldSpec
-	for i := range r.plan.changes {
-		for k := range r.plan.changes[i].metafields {
-			if ns, key := splitKey(k); ns == SharedNamespace && !slices.ContainsFunc(specs, func(s metafieldSpec) bool { return s.Key == key }) {
-				specs = append(specs, metafieldSpec{Key: key, Name: "Survey link: " + key, Type: "url",
-					Description: "The customer's link to the CVO survey " + key + ", for email apps; written and removed by CVO."})
-			}
-		}
-	}
-	if len(specs) == 0 {
+// survey link the write-back writes (keys), so merchants and email apps
+// see and filter by it. Once per write-back that writes one (TAKEN means
+// it exists).
+func (r *run) defineSharedLinks(ctx context.Context, keys map[string]bool) error {
+	if len(keys) == 0 {
 		return nil
+	}
+	var specs []metafieldSpec
+	for key := range keys {
+		specs = append(specs, metafieldSpec{Key: key, Name: "Survey link: " + key, Type: "url",
+			Description: "The customer's link to the CVO survey " + key + ", for email apps; written and removed by CVO."})
 	}
 	slices.SortFunc(specs, func(a, b metafieldSpec) int { return strings.Compare(a.Key, b.Key) })
 	if err := r.fence(ctx); err != nil {
@@ -431,10 +473,10 @@ func (r *run) defineSharedLinks(ctx context.Context) error {
 	return defineMetafields(ctx, r.api, r.shop, SharedNamespace, specs)
 }
 
-// settle marks the ops Shopify confirmed (okays[i]) and returns the ones
-// it did not, to be sent again. With record, the confirmed changes are
-// saved by the next flush; bulk batches record theirs themselves.
-func (r *run) settle(ops []op, okays []bool, record bool) (failed []op) {
+// settle marks the calls Shopify confirmed (okays[i]) and returns the
+// ones it did not, to be sent again. The confirmed changes are saved by
+// the next flush (bulk batches record theirs themselves).
+func (r *run) settle(ops []op, okays []bool) (failed []op) {
 	for i, o := range ops {
 		if !okays[i] {
 			failed = append(failed, o)
@@ -451,15 +493,27 @@ func (r *run) settle(ops []op, okays []bool, record bool) (failed []op) {
 		case opDropMetafields:
 			oc.dropped = true
 		}
-		if record {
-			r.dirty = append(r.dirty, o.change)
-		}
+		r.dirty = append(r.dirty, o.change)
 	}
 	return failed
 }
 
-// count fills the report's tallies from the outcomes.
+// count fills the report's tallies from the calls' outcomes and the
+// bulk lines still failing after the last attempt.
 func (r *run) count() {
+	failed := map[int64]bool{}
+	for id := range r.bulkFailed[tagLines] {
+		failed[id] = true
+	}
+	for id := range r.bulkFailed[metafieldLines] {
+		failed[id] = true
+	}
+	if r.report.TagMode == "bulk" {
+		r.report.TagsWritten = r.report.TagChanges - len(r.bulkFailed[tagLines])
+	}
+	if r.report.MetafieldMode == "bulk" {
+		r.report.MetafieldsWritten = r.report.MetafieldChanges - len(r.bulkFailed[metafieldLines])
+	}
 	for i := range r.plan.changes {
 		c, o := &r.plan.changes[i], r.outcomes[i]
 		tagsDone := (len(c.add) == 0 || o.added) && (len(c.remove) == 0 || o.removed)
@@ -471,9 +525,10 @@ func (r *run) count() {
 			r.report.MetafieldsWritten++
 		}
 		if !tagsDone || !mfDone {
-			r.report.Failed++
+			failed[c.id] = true
 		}
 	}
+	r.report.Failed = len(failed)
 }
 
 // fence stops the run when its lock is gone (postgres.ErrLockLost):

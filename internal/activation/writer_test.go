@@ -316,7 +316,7 @@ func TestUninstallStopsWrites(t *testing.T) {
 	ids := e.addCustomers(2)
 	require.NoError(t, e.shops.MarkUninstalled(context.Background(), testShop))
 	e.sim.ResetCallLog(testShop)
-	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 	assert.ErrorIs(t, err, activation.ErrUninstalled)
 	assert.Empty(t, e.sim.CallLog(testShop))
 	assert.Empty(t, e.tags(ids[0]))
@@ -329,7 +329,7 @@ func TestUninstallDuringBulkStops(t *testing.T) {
 	defer release()
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+		_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 		done <- err
 	}()
 	require.Eventually(t, func() bool { return len(e.sim.BulkMutations(testShop)) == 1 }, 5*time.Second, time.Millisecond)
@@ -357,7 +357,7 @@ func TestWorkerDeathMidBulkConverges(t *testing.T) {
 	done := make(chan error, 1)
 	moved := scores(ids, all("ex-lovers"))
 	go func() {
-		_, err := e.w.Apply(ctx, testShop, tagsOnly(), moved)
+		_, err := e.w.Apply(ctx, testShop, tagsOnly(), compact(moved))
 		done <- err
 	}()
 	require.Eventually(t, func() bool { return len(e.sim.BulkMutations(testShop)) >= 2 }, 5*time.Second, time.Millisecond)
@@ -383,11 +383,11 @@ func TestConcurrentApplyIsRefused(t *testing.T) {
 	release := e.sim.HoldBulkOperations(testShop)
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+		_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 		done <- err
 	}()
 	require.Eventually(t, func() bool { return len(e.sim.BulkMutations(testShop)) == 1 }, 5*time.Second, time.Millisecond)
-	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), scores(ids, all("lovers")))
+	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
 	assert.ErrorIs(t, err, activation.ErrBusy)
 	release()
 	require.NoError(t, <-done)
@@ -395,17 +395,23 @@ func TestConcurrentApplyIsRefused(t *testing.T) {
 
 func TestApplyRejectsBadInput(t *testing.T) {
 	e := newEnv(t)
-	for name, sc := range map[string][]cvo.CustomerScore{
-		"not numeric":   {{CustomerID: "gid://shopify/Customer/1", Group: "lovers"}},
-		"unknown group": {{CustomerID: "1", Group: "besties"}},
-		"twice":         {{CustomerID: "1", Group: "lovers"}, {CustomerID: "1", Group: "lovers"}},
+	for name, sc := range map[string]cvo.CustomerScore{
+		"not numeric":   {CustomerID: "gid://shopify/Customer/1", Group: "lovers"},
+		"not positive":  {CustomerID: "0", Group: "lovers"},
+		"unknown group": {CustomerID: "1", Group: "besties"},
+		"churn risk":    {CustomerID: "1", Group: "lovers", ChurnRisk: "extreme"},
+		"rfm score":     {CustomerID: "1", Group: "lovers", R: 300},
 	} {
-		_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), sc)
+		_, err := activation.NewScore(sc)
+		assert.Error(t, err, name)
+		_, err = activation.Scores([]cvo.CustomerScore{score(2, "lovers"), sc})
 		assert.Error(t, err, name)
 	}
+	_, err := e.w.Apply(context.Background(), testShop, tagsOnly(), compact([]cvo.CustomerScore{score(1, "lovers"), score(1, "lovers")}))
+	assert.ErrorContains(t, err, "scored twice")
 	bad := tagsOnly()
 	bad.TagPrefix = "CVO "
-	_, err := e.w.Apply(context.Background(), testShop, bad, nil)
+	_, err = e.w.Apply(context.Background(), testShop, bad, nil)
 	assert.Equal(t, cvo.EINVALID, cvo.ErrorCode(err))
 	assert.False(t, errors.Is(err, activation.ErrBusy))
 }

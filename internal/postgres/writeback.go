@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,44 +49,57 @@ type Writeback struct {
 // Empty reports whether nothing of the app's is on the customer.
 func (w Writeback) Empty() bool { return len(w.Tags) == 0 && len(w.Metafields) == 0 }
 
-// Scan calls fn for each of the shop's rows in customer id order, streaming,
-// so a million-customer shop never sits in memory. Without metafields the
-// Metafields maps are nil.
+// scanPage is how many rows Scan reads at a time.
+const scanPage = 2000
+
+// Scan calls fn for each of the shop's rows in customer id order, a page
+// at a time, so a million-customer shop never sits in memory and no
+// connection is held while fn runs (it may use the store, or wait on
+// Shopify). Without metafields the Metafields maps are nil.
 func (s *WritebackStore) Scan(ctx context.Context, shop string, withMetafields bool, fn func(Writeback) error) error {
-	q := `SELECT customer_id, tags, NULL::jsonb FROM customer_writeback WHERE shop = $1 ORDER BY customer_id`
+	q := `SELECT customer_id, tags, NULL::jsonb FROM customer_writeback WHERE shop = $1 AND customer_id > $2
+		ORDER BY customer_id LIMIT $3`
 	if withMetafields {
-		q = `SELECT customer_id, tags, metafields FROM customer_writeback WHERE shop = $1 ORDER BY customer_id`
+		q = `SELECT customer_id, tags, metafields FROM customer_writeback WHERE shop = $1 AND customer_id > $2
+			ORDER BY customer_id LIMIT $3`
 	}
-	rows, err := s.db.Pool.Query(ctx, q, shop)
-	if err != nil {
-		return fmt.Errorf("scan write-back of %s: %w", shop, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			w   Writeback
-			raw []byte
-		)
-		if err := rows.Scan(&w.CustomerID, &w.Tags, &raw); err != nil {
+	page := make([]Writeback, 0, scanPage)
+	for after := int64(math.MinInt64); ; after = page[len(page)-1].CustomerID {
+		rows, err := s.db.Pool.Query(ctx, q, shop, after, scanPage)
+		if err != nil {
 			return fmt.Errorf("scan write-back of %s: %w", shop, err)
 		}
-		switch {
-		case raw == nil:
-		case string(raw) == "{}":
-			w.Metafields = map[string]string{}
-		default:
-			if err := json.Unmarshal(raw, &w.Metafields); err != nil {
-				return fmt.Errorf("scan write-back of %s: customer %d metafields: %w", shop, w.CustomerID, err)
+		page, err = pgx.AppendRows(page[:0], rows, func(r pgx.CollectableRow) (Writeback, error) {
+			var (
+				w   Writeback
+				raw []byte
+			)
+			if err := r.Scan(&w.CustomerID, &w.Tags, &raw); err != nil {
+				return w, err
+			}
+			switch {
+			case raw == nil:
+			case string(raw) == "{}":
+				w.Metafields = map[string]string{}
+			default:
+				if err := json.Unmarshal(raw, &w.Metafields); err != nil {
+					return w, fmt.Errorf("customer %d metafields: %w", w.CustomerID, err)
+				}
+			}
+			return w, nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan write-back of %s: %w", shop, err)
+		}
+		for _, w := range page {
+			if err := fn(w); err != nil {
+				return err
 			}
 		}
-		if err := fn(w); err != nil {
-			return err
+		if len(page) < scanPage {
+			return nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan write-back of %s: %w", shop, err)
-	}
-	return nil
 }
 
 // columnValues are tags and metafields as their NOT NULL columns take them.
@@ -391,7 +405,8 @@ type BulkLine struct {
 }
 
 // CreateBulkBatch stores a batch and its lines (line n of the file is
-// lines[n]) in one transaction and returns its id.
+// lines[n]) in one transaction and returns its id. AddBulkLines stores
+// more.
 func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b BulkBatch, lines []BulkLine) (int64, error) {
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
@@ -404,8 +419,46 @@ func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b Bul
 	if err != nil {
 		return 0, fmt.Errorf("create bulk batch of %s: %w", shop, err)
 	}
+	if err := copyBulkLines(ctx, tx, shop, id, 0, lines); err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: lines: %w", shop, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("create bulk batch of %s: commit: %w", shop, err)
+	}
+	return id, nil
+}
+
+// AddBulkLines stores more lines of a batch, numbered after those it has,
+// in one transaction, so a big batch is stored a part at a time without
+// being held whole; a batch no longer there is ErrBulkBatchGone.
+func (s *WritebackStore) AddBulkLines(ctx context.Context, shop string, id int64, lines []BulkLine) error {
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("add lines to bulk batch %d of %s: %w", id, shop, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var first int32
+	err = tx.QueryRow(ctx, `UPDATE writeback_bulk_batches SET lines = lines + $3 WHERE shop = $1 AND id = $2
+		RETURNING lines - $3`, shop, id, len(lines)).Scan(&first)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = ErrBulkBatchGone
+	}
+	if err != nil {
+		return fmt.Errorf("add lines to bulk batch %d of %s: %w", id, shop, err)
+	}
+	if err := copyBulkLines(ctx, tx, shop, id, first, lines); err != nil {
+		return fmt.Errorf("add lines to bulk batch %d of %s: %w", id, shop, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("add lines to bulk batch %d of %s: commit: %w", id, shop, err)
+	}
+	return nil
+}
+
+// copyBulkLines stores lines as the batch's lines first, first+1, ...
+func copyBulkLines(ctx context.Context, tx pgx.Tx, shop string, id int64, first int32, lines []BulkLine) error {
 	i := 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"writeback_bulk_lines"}, []string{"shop", "batch_id", "line", "customer_id", "tags", "metafields"},
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"writeback_bulk_lines"}, []string{"shop", "batch_id", "line", "customer_id", "tags", "metafields"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i >= len(lines) {
 				return nil, nil
@@ -420,15 +473,9 @@ func (s *WritebackStore) CreateBulkBatch(ctx context.Context, shop string, b Bul
 			if err != nil {
 				return nil, err
 			}
-			return []any{shop, id, int32(i - 1), l.CustomerID, tags, raw}, nil
+			return []any{shop, id, first + int32(i-1), l.CustomerID, tags, raw}, nil
 		}))
-	if err != nil {
-		return 0, fmt.Errorf("create bulk batch of %s: lines: %w", shop, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("create bulk batch of %s: commit: %w", shop, err)
-	}
-	return id, nil
+	return err
 }
 
 // SetBulkStaged records where the batch's file was uploaded.

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,6 +67,39 @@ func TestWritebackSaveScanAndDelete(t *testing.T) {
 	assert.Len(t, scanAll(t, s, "b.myshopify.com", false), 1, "other shops keep theirs")
 }
 
+// TestWritebackScanReadsEveryPage: a shop of several pages is read whole,
+// in id order, each row once, pages ending exactly at a page's end
+// included; fn may use the store meanwhile (no connection is held while
+// it runs).
+func TestWritebackScanReadsEveryPage(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	s := postgres.NewWritebackStore(db)
+	const shop = "a.myshopify.com"
+	for _, n := range []int{0, 1, 1999, 2000, 2001, 4000, 4500} {
+		require.NoError(t, s.DeleteShop(ctx, shop))
+		rows := make([]postgres.Writeback, n)
+		for i := range rows {
+			// Ids from far below zero to far above, out of order.
+			rows[i] = postgres.Writeback{CustomerID: int64((i*7919)%n-n/2) * 1_000_003, Tags: []string{"cvo-lovers"}}
+		}
+		require.NoError(t, s.Save(ctx, shop, rows))
+		var got []int64
+		require.NoError(t, s.Scan(ctx, shop, true, func(w postgres.Writeback) error {
+			got = append(got, w.CustomerID)
+			if len(got)%1000 == 0 {
+				// The store answers while a scan is under way.
+				_, _, err := s.Get(ctx, shop, w.CustomerID)
+				return err
+			}
+			return nil
+		}))
+		require.Len(t, got, n)
+		assert.True(t, slices.IsSorted(got), "%d rows in id order", n)
+		assert.Len(t, slices.Compact(got), n, "%d rows, each once", n)
+	}
+}
+
 func TestWritebackSetupAndSegments(t *testing.T) {
 	ctx := context.Background()
 	s := postgres.NewWritebackStore(pgtest.New(t))
@@ -123,10 +157,12 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 		postgres.BulkLine{CustomerID: 1, Tags: []string{"cvo-lovers"}},
 		postgres.BulkLine{CustomerID: 2, Tags: []string{"cvo-lovers"}},
 		postgres.BulkLine{CustomerID: 3, Tags: []string{"cvo-lovers"}})
+	// The additions are stored in two parts: lines 1 and 2 follow line 0.
 	add := batch(shop, postgres.BulkTagsAdd, "m2",
-		postgres.BulkLine{CustomerID: 1, Tags: []string{"cvo-soulmates", "cvo-value-low"}},
-		postgres.BulkLine{CustomerID: 4, Tags: []string{"cvo-soulmates"}},
-		postgres.BulkLine{CustomerID: 5, Tags: []string{"cvo-soulmates"}})
+		postgres.BulkLine{CustomerID: 1, Tags: []string{"cvo-soulmates", "cvo-value-low"}})
+	require.NoError(t, s.AddBulkLines(ctx, shop, add, []postgres.BulkLine{
+		{CustomerID: 4, Tags: []string{"cvo-soulmates"}},
+		{CustomerID: 5, Tags: []string{"cvo-soulmates"}}}))
 	mf := batch(shop, postgres.BulkMetafields, "m3",
 		postgres.BulkLine{CustomerID: 3, Metafields: map[string]string{"group": "soulmates"}},
 		postgres.BulkLine{CustomerID: 6, Metafields: map[string]string{"group": "soulmates"}})
@@ -143,6 +179,7 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 	got, err = s.BulkBatches(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, "tmp/1/bulk/x.jsonl", got[1].StagedPath)
+	assert.Equal(t, 3, got[1].Lines)
 	assert.Equal(t, "gid://shopify/BulkOperation/7", got[1].OperationID)
 
 	// Line 1 of the removal (customer 2) failed at Shopify; line 2 of the
@@ -154,7 +191,10 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 		require.ErrorIs(t, s.SettleBulkBatch(ctx, shop, id, nil), postgres.ErrBulkBatchGone)
 		require.ErrorIs(t, s.SetBulkStaged(ctx, shop, id, "tmp/1/bulk/y.jsonl"), postgres.ErrBulkBatchGone)
 		require.ErrorIs(t, s.SetBulkStarted(ctx, shop, id, "gid://shopify/BulkOperation/8", now), postgres.ErrBulkBatchGone)
+		require.ErrorIs(t, s.AddBulkLines(ctx, shop, id, []postgres.BulkLine{{CustomerID: 9, Tags: []string{"x"}}}), postgres.ErrBulkBatchGone)
 	}
+	require.ErrorIs(t, s.AddBulkLines(ctx, shop, otherBatch, []postgres.BulkLine{{CustomerID: 9, Tags: []string{"x"}}}),
+		postgres.ErrBulkBatchGone)
 	// Another shop's batch is not this shop's.
 	require.ErrorIs(t, s.SettleBulkBatch(ctx, shop, otherBatch, nil), postgres.ErrBulkBatchGone)
 	assert.Equal(t, []postgres.Writeback{

@@ -18,7 +18,7 @@ type ScoreReader interface {
 // Writer writes results back to Shopify (activation.Writer).
 type Writer interface {
 	EnsureSetup(ctx context.Context, shop string, s cvo.Settings) error
-	Apply(ctx context.Context, shop string, s cvo.Settings, scores []cvo.CustomerScore) (activation.Report, error)
+	Apply(ctx context.Context, shop string, s cvo.Settings, scores []activation.Score) (activation.Report, error)
 }
 
 // WritebackQueue schedules write-back jobs.
@@ -65,12 +65,16 @@ func (w *Writeback) Write(ctx context.Context, shop string) error {
 	if err != nil {
 		return err
 	}
-	// A score is about 200 bytes held here, and the plan holds as much
-	// again.
-	defer returnMemory(int64(latest.Customers) * 400)
-	scores := make([]cvo.CustomerScore, 0, latest.Customers)
+	// The scores are kept in the write-back's compact form as they are
+	// read (56 bytes a customer); the write-back holds little more.
+	defer returnMemory(int64(latest.Customers) * 100)
+	scores := make([]activation.Score, 0, latest.Customers)
 	if err := w.scores.Customers(ctx, shop, latest.ID, func(c cvo.CustomerScore) error {
-		scores = append(scores, c)
+		sc, err := activation.NewScore(c)
+		if err != nil {
+			return fmt.Errorf("write back scoring %d of %s: %w", latest.ID, shop, err)
+		}
+		scores = append(scores, sc)
 		return nil
 	}); err != nil {
 		return err

@@ -234,29 +234,35 @@ func StageBulkVariables(ctx context.Context, gql GraphQL, filename string) (Stag
 	return out.Staged.Targets[0], nil
 }
 
-// Upload POSTs a file to a staged target as the multipart form it asks
-// for and returns its stagedUploadPath. 5xx answers and network errors
-// are retried with Backoff, up to three requests; a 4xx is final.
-func (s Storage) Upload(ctx context.Context, t StagedTarget, filename string, body []byte) (string, error) {
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
+// Upload POSTs a file (size bytes read from body) to a staged target as
+// the multipart form it asks for, streaming it, and returns its
+// stagedUploadPath. 5xx answers and network errors are retried with
+// Backoff, up to three requests; a 4xx is final.
+func (s Storage) Upload(ctx context.Context, t StagedTarget, filename string, body io.ReaderAt, size int64) (string, error) {
+	// The form's fields and the file part's header go before the file,
+	// the closing boundary after it; only the file is streamed.
+	var head, tail bytes.Buffer
+	mw := multipart.NewWriter(&head)
 	for _, p := range t.Parameters {
 		if err := mw.WriteField(p.Name, p.Value); err != nil {
 			return "", fmt.Errorf("upload for %s: %w", s.Shop, err)
 		}
 	}
-	fw, err := mw.CreateFormFile("file", filename)
-	if err != nil {
+	if _, err := mw.CreateFormFile("file", filename); err != nil {
 		return "", fmt.Errorf("upload for %s: %w", s.Shop, err)
 	}
-	if _, err := fw.Write(body); err != nil {
-		return "", fmt.Errorf("upload for %s: %w", s.Shop, err)
-	}
+	split := head.Len()
 	if err := mw.Close(); err != nil {
 		return "", fmt.Errorf("upload for %s: %w", s.Shop, err)
 	}
+	tail.Write(head.Bytes()[split:])
+	head.Truncate(split)
+	form := func() io.Reader {
+		return io.MultiReader(bytes.NewReader(head.Bytes()), io.NewSectionReader(body, 0, size), bytes.NewReader(tail.Bytes()))
+	}
+	length := int64(head.Len()) + size + int64(tail.Len())
 	for attempt := 1; ; attempt++ {
-		status, err := s.post(ctx, t.URL, mw.FormDataContentType(), form.Bytes())
+		status, err := s.post(ctx, t.URL, mw.FormDataContentType(), form(), length)
 		if err == nil {
 			return t.Path(), nil
 		}
@@ -273,11 +279,12 @@ func (s Storage) Upload(ctx context.Context, t StagedTarget, filename string, bo
 }
 
 // post sends one upload; status is 0 when no answer came.
-func (s Storage) post(ctx context.Context, url, contentType string, form []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(form))
+func (s Storage) post(ctx context.Context, url, contentType string, form io.Reader, length int64) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, form)
 	if err != nil {
 		return 0, unsigned(err)
 	}
+	req.ContentLength = length
 	req.Header.Set("Content-Type", contentType)
 	resp, err := s.HTTP.Do(req)
 	if err != nil {

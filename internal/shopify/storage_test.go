@@ -140,7 +140,7 @@ func TestStorageUpload(t *testing.T) {
 			tg := target
 			tg.URL = srv.URL
 			s := Storage{HTTP: srv.Client(), Shop: testShop, Backoff: func(ctx context.Context, _ int) error { return ctx.Err() }}
-			path, err := s.Upload(context.Background(), tg, "vars.jsonl", []byte("{\"id\":1}\n"))
+			path, err := s.Upload(context.Background(), tg, "vars.jsonl", strings.NewReader("{\"id\":1}\n"), 9)
 			if tc.wantErr {
 				require.Error(t, err)
 			} else {
@@ -159,7 +159,7 @@ func TestStorageUpload(t *testing.T) {
 		tg.URL = srv.URL
 		stop := errors.New("stopped")
 		s := Storage{HTTP: srv.Client(), Shop: testShop, Backoff: func(context.Context, int) error { return stop }}
-		_, err := s.Upload(context.Background(), tg, "vars.jsonl", []byte("{}\n"))
+		_, err := s.Upload(context.Background(), tg, "vars.jsonl", strings.NewReader("{}\n"), 3)
 		assert.ErrorIs(t, err, stop)
 	})
 }
@@ -189,7 +189,7 @@ func TestStorageErrorsHideSignatures(t *testing.T) {
 			assert.Contains(t, err.Error(), "/result.jsonl", "the file is still named")
 
 			target := StagedTarget{URL: tc.base + "/upload" + query}
-			_, err = s.Upload(context.Background(), target, "vars.jsonl", []byte("{}\n"))
+			_, err = s.Upload(context.Background(), target, "vars.jsonl", strings.NewReader("{}\n"), 3)
 			require.Error(t, err)
 			assert.NotContains(t, err.Error(), "s3cr3t")
 			assert.NotContains(t, err.Error(), "X-Goog")

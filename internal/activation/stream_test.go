@@ -1,0 +1,112 @@
+package activation_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/activation"
+	"github.com/cvo-app/cvo/internal/cvo"
+)
+
+// TestBulkFilesSplitAndStoredInPartsSurviveADeath: a first write of tags
+// and metafields goes out through files cut at 1,500 bytes (so each kind
+// takes several operations), their lines stored with their batches three
+// at a time. The worker dies once its third operation started; a fresh
+// writer settles the three started operations and sends only the rest.
+// Every customer ends with exactly its tags and metafields, recorded as
+// written, and Shopify ran every line once.
+func TestBulkFilesSplitAndStoredInPartsSurviveADeath(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, func(c *activation.Config) { c.BulkThreshold = 5 })
+	const n = 40
+	ids := e.addCustomers(n, "m")
+	s := cvo.DefaultSettings()
+	s.Segments = false
+	groups := []string{"soulmates", "lovers", "flirting"}
+	sc := scores(ids, func(i int) string { return groups[i%3] })
+
+	started := 0
+	activation.SetBulkLimits(e.w, 1500, 3)
+	activation.SetAfterStep(e.w, func(step string) error {
+		if step == activation.StepStarted {
+			if started++; started == 3 {
+				return errKilled
+			}
+		}
+		return nil
+	})
+	_, err := e.w.Apply(ctx, testShop, s, compact(sc))
+	require.ErrorIs(t, err, errKilled)
+
+	fresh := activation.New(e.cfg)
+	activation.SetBulkLimits(fresh, 1500, 3)
+	rep, err := fresh.Apply(ctx, testShop, s, compact(sc))
+	require.NoError(t, err)
+	assert.Zero(t, rep.Failed)
+	assert.Equal(t, 3, rep.ResumedOperations)
+	assert.Equal(t, rep.TagChanges, rep.TagsWritten)
+	assert.Equal(t, rep.MetafieldChanges, rep.MetafieldsWritten)
+
+	for i, id := range ids {
+		want := "cvo-" + groups[i%3]
+		assert.Equal(t, []string{"m", want}, e.tags(id))
+		assert.Equal(t, []string{want}, e.written(id))
+		got := map[string]string{}
+		for _, m := range e.sim.CustomerMetafields(testShop, id) {
+			got[m.Key] = m.Value
+		}
+		assert.Equal(t, groups[i%3], got["group"], "customer %d", id)
+		assert.Equal(t, "120.50", got["historical_clv"], "customer %d", id)
+		w, _, err := e.store.Get(ctx, testShop, id)
+		require.NoError(t, err)
+		assert.Equal(t, got, w.Metafields, "what was written is what is recorded")
+	}
+	batches, err := e.store.BulkBatches(ctx, testShop)
+	require.NoError(t, err)
+	assert.Empty(t, batches, "every batch settled")
+
+	lines := map[string]int64{}
+	ops := map[string]int{}
+	for _, op := range e.sim.BulkMutations(testShop) {
+		assert.Equal(t, "COMPLETED", op.Status)
+		kind := "metafields"
+		if strings.Contains(op.Mutation, "tagsAdd") {
+			kind = "tags"
+		}
+		lines[kind] += op.Lines
+		ops[kind]++
+	}
+	assert.Equal(t, map[string]int64{"tags": n, "metafields": n}, lines, "every line ran once")
+	assert.Greater(t, ops["tags"], 1, "the tags file was split")
+	assert.Greater(t, ops["metafields"], 3, "the metafields file was split")
+}
+
+// TestStaleBulkFilesAreRemoved: a write-back deletes the variables files
+// a dead worker left (older than any job lives), never a recent one.
+func TestStaleBulkFilesAreRemoved(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stale, err := os.CreateTemp("", "cvo-write-back-*.jsonl")
+	require.NoError(t, err)
+	require.NoError(t, stale.Close())
+	old := time.Now().Add(-7 * time.Hour)
+	require.NoError(t, os.Chtimes(stale.Name(), old, old))
+	recent, err := os.CreateTemp("", "cvo-write-back-*.jsonl")
+	require.NoError(t, err)
+	require.NoError(t, recent.Close())
+	t.Cleanup(func() { os.Remove(recent.Name()) })
+
+	e.apply(tagsOnly(), scores(e.addCustomers(1), all("lovers")))
+	_, err = os.Stat(stale.Name())
+	assert.ErrorIs(t, err, os.ErrNotExist, "%s", filepath.Base(stale.Name()))
+	_, err = os.Stat(recent.Name())
+	assert.NoError(t, err)
+}
