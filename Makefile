@@ -90,7 +90,7 @@ bench: build services
 	./$(DEVBIN) bench-score --bin $(BIN) --customers 10000,100000,$(BENCH_CUSTOMERS)
 	./$(DEVBIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 	./$(DEVBIN) bench-sync --rescore-only --parallel 4
-	./$(DEVBIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1
+	./$(DEVBIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1 --initial
 	./$(DEVBIN) bench-api --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 
 # A fleet end to end (README "Running a fleet"): cvodev starts bin/cvo, the

@@ -136,8 +136,9 @@ func (b *MemoryBudget) Reserve(key string, need int64) (release func(), err erro
 }
 
 // bigJob is the estimate from which a job gives its memory back to the
-// system when it ends.
-const bigJob = 256 << 20
+// system when it ends: the forced collection this costs is small beside
+// such a job.
+const bigJob = 64 << 20
 
 // returnMemory hands the heap a big job freed back to the system at once,
 // instead of over the minutes the runtime's scavenger would take, so that

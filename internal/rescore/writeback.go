@@ -66,8 +66,9 @@ func (w *Writeback) Write(ctx context.Context, shop string) error {
 		return err
 	}
 	// The scores are kept in the write-back's compact form as they are
-	// read (56 bytes a customer); the write-back holds little more.
-	defer returnMemory(int64(latest.Customers) * 100)
+	// read (56 bytes a customer); the write-back holds little more, and
+	// peaks at about 200 bytes a customer of RSS.
+	defer returnMemory(int64(latest.Customers) * 200)
 	scores := make([]activation.Score, 0, latest.Customers)
 	if err := w.scores.Customers(ctx, shop, latest.ID, func(c cvo.CustomerScore) error {
 		sc, err := activation.NewScore(c)
