@@ -12,6 +12,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
@@ -60,7 +61,7 @@ func TestScoringSnapshots(t *testing.T) {
 	assert.Equal(t, first, prev.ID)
 	groups, err := store.Groups(ctx, shop, prev.ID)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"1": "soulmates", "2": "lovers"}, groups)
+	assert.Equal(t, map[string]rfm.Group{"1": rfm.Soulmates, "2": rfm.Lovers}, groups)
 
 	var got []cvo.CustomerScore
 	require.NoError(t, store.Customers(ctx, shop, second, func(c cvo.CustomerScore) error { got = append(got, c); return nil }))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
@@ -52,7 +53,7 @@ type Snapshots interface {
 	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
-	Groups(ctx context.Context, shop string, scoringID int64) (map[string]string, error)
+	Groups(ctx context.Context, shop string, scoringID int64) (map[string]rfm.Group, error)
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
 	LockRescore(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
@@ -82,7 +83,7 @@ type Input struct {
 	Shop           cvo.Shop
 	Settings       cvo.Settings
 	AsOf           time.Time
-	PreviousGroups map[string]string // customer id → group slug of the last good scoring
+	PreviousGroups map[string]rfm.Group // customer id → group in the last good scoring
 	History        History
 	// Size is the shop's size when the rescore already counted it.
 	Size Size
@@ -176,7 +177,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	if err != nil {
 		return 0, err
 	}
-	previous := map[string]string{}
+	previous := map[string]rfm.Group{}
 	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
 		if previous, err = s.snapshots.Groups(ctx, shop, last.ID); err != nil {
 			return 0, err

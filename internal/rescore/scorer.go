@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
-	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
@@ -58,12 +57,7 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	settings.DefaultMarginRate = in.Settings.DefaultMargin
 	settings.WindowDays = in.Settings.PredictionWindowDays
 	settings.Churn = scoring.ChurnThresholds{High: in.Settings.ChurnRiskHigh, Medium: in.Settings.ChurnRiskMedium}
-	settings.Previous = make(map[string]rfm.Group, len(in.PreviousGroups))
-	for id, slug := range in.PreviousGroups {
-		if g, err := rfm.ParseGroup(slug); err == nil {
-			settings.Previous[id] = g
-		}
-	}
+	settings.Previous = in.PreviousGroups
 	res, err := b.Score(ctx, settings)
 	if err != nil {
 		return nil, nil, err
