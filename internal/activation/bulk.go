@@ -82,14 +82,11 @@ func kindOf(field string) (opKind, bool) {
 	return 0, false
 }
 
-// bulkOperation is one stored batch and its operation: line n of its
-// file is for customer ids[n] (ids is nil for a batch resumed from an
-// earlier run).
+// bulkOperation is one stored batch and its operation.
 type bulkOperation struct {
 	batch int64
 	kind  opKind
 	lines int
-	ids   []int64
 	id    string
 
 	status, errorCode string
@@ -131,21 +128,19 @@ func (r *run) applyByBulk(ctx context.Context, pl *planner, tags, metafields boo
 		}
 		failed := [2]map[int64]bool{{}, {}}
 		for _, b := range running {
-			okays, err := r.settleBatch(ctx, b)
+			_, customers, err := r.settleBatch(ctx, b)
 			if err != nil {
 				return err
 			}
-			for i, ok := range okays {
-				if !ok {
-					failed[b.kind.lineKind()][b.ids[i]] = true
-				}
+			for _, id := range customers {
+				failed[b.kind.lineKind()][id] = true
 			}
 		}
 		if tags {
-			r.bulkFailed[tagLines] = failed[tagLines]
+			r.bulkFailed[tagLines], r.bulkDone[tagLines] = failed[tagLines], true
 		}
 		if metafields {
-			r.bulkFailed[metafieldLines] = failed[metafieldLines]
+			r.bulkFailed[metafieldLines], r.bulkDone[metafieldLines] = failed[metafieldLines], true
 		}
 		tags, metafields = tags && len(failed[tagLines]) > 0, metafields && len(failed[metafieldLines]) > 0
 	}
@@ -162,7 +157,7 @@ func (r *run) sendBulk(ctx context.Context, pl *planner, tags, metafields bool) 
 	)
 	defer func() {
 		for _, ch := range open {
-			ch.discard()
+			r.abandon(ctx, ch)
 		}
 	}()
 	add := func(kind opKind, c *change) error {
@@ -183,7 +178,7 @@ func (r *run) sendBulk(ctx context.Context, pl *planner, tags, metafields bool) 
 				return fmt.Errorf("write back to %s: %w", r.shop, err)
 			}
 		}
-		return r.addLine(ctx, open[kind], c.id, line, stored)
+		return r.addLine(ctx, open[kind], line, stored)
 	}
 	err := pl.walk(ctx, func(c *change) error {
 		var err error
@@ -218,14 +213,15 @@ func (r *run) sendBulk(ctx context.Context, pl *planner, tags, metafields bool) 
 }
 
 // settleBatch reads a finished operation's results and records its
-// confirmed lines, deleting the batch in the same transaction.
-func (r *run) settleBatch(ctx context.Context, b *bulkOperation) ([]bool, error) {
-	okays, err := r.readResult(ctx, b)
+// confirmed lines, deleting the batch in the same transaction. It returns
+// which lines Shopify confirmed and the customers of those it did not.
+func (r *run) settleBatch(ctx context.Context, b *bulkOperation) (okays []bool, failedCustomers []int64, err error) {
+	okays, err = r.readResult(ctx, b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := r.w.step(ctx, StepResultRead); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var failed []int32
 	for i, ok := range okays {
@@ -233,13 +229,18 @@ func (r *run) settleBatch(ctx context.Context, b *bulkOperation) ([]bool, error)
 			failed = append(failed, int32(i))
 		}
 	}
+	if len(failed) > 0 {
+		if failedCustomers, err = r.w.store.BulkLineCustomers(ctx, r.shop, b.batch, failed); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := r.fence(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := r.w.store.SettleBulkBatch(ctx, r.shop, b.batch, failed); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return okays, r.w.step(ctx, StepSettled)
+	return okays, failedCustomers, r.w.step(ctx, StepSettled)
 }
 
 // resume settles the batches an earlier write-back of the shop left
@@ -292,7 +293,7 @@ func (r *run) resume(ctx context.Context) error {
 		return err
 	}
 	for _, b := range ops {
-		okays, err := r.settleBatch(ctx, b)
+		okays, _, err := r.settleBatch(ctx, b)
 		if err != nil {
 			return err
 		}
@@ -331,7 +332,7 @@ type bulkChunk struct {
 	file    *os.File
 	out     *bufio.Writer
 	size    int64
-	ids     []int64
+	lines   int
 	pending []postgres.BulkLine
 }
 
@@ -373,6 +374,26 @@ func (ch *bulkChunk) discard() {
 	ch.file = nil
 }
 
+// abandon removes a chunk that will not be sent: its file, and its batch
+// when its first lines were stored, so the next write-back need not look
+// for an operation Shopify never saw. When the lock is gone the batch is
+// another write-back's to drop. nil is a no-op.
+func (r *run) abandon(ctx context.Context, ch *bulkChunk) {
+	if ch == nil {
+		return
+	}
+	ch.discard()
+	if ch.batch == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	if r.fence(ctx) == nil {
+		if err := r.w.store.DropBulkBatch(ctx, r.shop, ch.batch); err != nil {
+			r.w.log.Warn("drop an unsent bulk batch", "shop", r.shop, "batch", ch.batch, "err", err)
+		}
+	}
+}
+
 // bulkLine is a change's variables line of the kind and its stored form.
 func (r *run) bulkLine(kind opKind, c *change) ([]byte, postgres.BulkLine, error) {
 	var vars any
@@ -396,7 +417,7 @@ func (r *run) bulkLine(kind opKind, c *change) ([]byte, postgres.BulkLine, error
 
 // addLine appends a line to the chunk, storing its pending lines when
 // there are enough.
-func (r *run) addLine(ctx context.Context, ch *bulkChunk, customer int64, line []byte, stored postgres.BulkLine) error {
+func (r *run) addLine(ctx context.Context, ch *bulkChunk, line []byte, stored postgres.BulkLine) error {
 	if _, err := ch.out.Write(line); err != nil {
 		return fmt.Errorf("write back to %s: bulk variables file: %w", r.shop, err)
 	}
@@ -404,7 +425,7 @@ func (r *run) addLine(ctx context.Context, ch *bulkChunk, customer int64, line [
 		return fmt.Errorf("write back to %s: bulk variables file: %w", r.shop, err)
 	}
 	ch.size += int64(len(line)) + 1
-	ch.ids = append(ch.ids, customer)
+	ch.lines++
 	ch.pending = append(ch.pending, stored)
 	if len(ch.pending) >= r.w.linesPerStore {
 		return r.storeLines(ctx, ch)
@@ -448,6 +469,9 @@ func (r *run) storeLines(ctx context.Context, ch *bulkChunk) error {
 // tries again.
 func (r *run) submit(ctx context.Context, ch *bulkChunk, running []*bulkOperation) (*bulkOperation, error) {
 	defer ch.discard()
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.storeLines(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -483,7 +507,7 @@ func (r *run) submit(ctx context.Context, ch *bulkChunk, running []*bulkOperatio
 			if err := r.w.step(ctx, StepIDStored); err != nil {
 				return nil, err
 			}
-			return &bulkOperation{batch: batch, kind: kind, lines: len(ch.ids), ids: ch.ids, id: op.ID, status: op.Status}, nil
+			return &bulkOperation{batch: batch, kind: kind, lines: ch.lines, id: op.ID, status: op.Status}, nil
 		}
 		if !errors.Is(err, shopify.ErrBulkBusy) {
 			return nil, fmt.Errorf("write back to %s: run bulk %s: %w", r.shop, kind.field(), err)

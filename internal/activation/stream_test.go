@@ -2,9 +2,11 @@ package activation_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/activation"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/postgres"
 )
 
 // TestBulkFilesSplitAndStoredInPartsSurviveADeath: a first write of tags
@@ -109,4 +112,75 @@ func TestStaleBulkFilesAreRemoved(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "%s", filepath.Base(stale.Name()))
 	_, err = os.Stat(recent.Name())
 	assert.NoError(t, err)
+}
+
+// scanFailing is the write-back store whose scan number failOn (from 1)
+// breaks after its first row, as a connection lost on a later page would.
+type scanFailing struct {
+	*postgres.WritebackStore
+	failOn int
+	scans  atomic.Int32
+}
+
+var errPageLost = errors.New("page lost")
+
+func (s *scanFailing) Scan(ctx context.Context, shop string, withMetafields bool, fn func(postgres.Writeback) error) error {
+	n := int(s.scans.Add(1))
+	if n != s.failOn {
+		return s.WritebackStore.Scan(ctx, shop, withMetafields, fn)
+	}
+	first := true
+	err := s.WritebackStore.Scan(ctx, shop, withMetafields, func(w postgres.Writeback) error {
+		if !first {
+			return errPageLost
+		}
+		first = false
+		return fn(w)
+	})
+	return err
+}
+
+// TestWalkBrokenMidwayStopsCleanly: a walk that breaks after it kept
+// some changes (the calls' walk, or the bulk walk with a batch already
+// stored) ends the write-back with the error, counts nothing as written
+// that was not, leaves no batch behind, and the next write-back
+// finishes the job.
+func TestWalkBrokenMidwayStopsCleanly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		threshold int
+	}{
+		{name: "calls", threshold: 100},
+		{name: "bulk", threshold: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := newEnv(t, func(c *activation.Config) { c.BulkThreshold = tc.threshold })
+			ids := e.addCustomers(6, "m")
+			e.apply(tagsOnly(), scores(ids, all("soulmates")))
+
+			cfg := e.cfg
+			cfg.Store = &scanFailing{WritebackStore: e.store, failOn: 2}
+			broken := activation.New(cfg)
+			activation.SetBulkLimits(broken, 1<<20, 1)
+			rep, err := broken.Apply(ctx, testShop, tagsOnly(), compact(scores(ids, all("lovers"))))
+			require.ErrorIs(t, err, errPageLost)
+			assert.Equal(t, 6, rep.TagChanges)
+			assert.Zero(t, rep.TagsWritten)
+			assert.Equal(t, 6, rep.Failed)
+			batches, err := e.store.BulkBatches(ctx, testShop)
+			require.NoError(t, err)
+			assert.Empty(t, batches, "a batch that was never sent is dropped")
+
+			rep = e.apply(tagsOnly(), scores(ids, all("lovers")))
+			assert.Equal(t, 6, rep.TagsWritten)
+			assert.Zero(t, rep.Failed)
+			for _, id := range ids {
+				assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
+				assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
+			}
+		})
+	}
 }

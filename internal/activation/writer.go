@@ -52,6 +52,7 @@ type Store interface {
 	BulkBatches(ctx context.Context, shop string) ([]postgres.BulkBatch, error)
 	DropBulkBatch(ctx context.Context, shop string, id int64) error
 	SettleBulkBatch(ctx context.Context, shop string, id int64, failed []int32) error
+	BulkLineCustomers(ctx context.Context, shop string, id int64, lines []int32) ([]int64, error)
 }
 
 var (
@@ -272,8 +273,12 @@ type run struct {
 	dirty    []int
 	report   *Report
 	// bulkFailed holds the customers whose tag or metafield lines failed
-	// in the last bulk attempt of their kind.
+	// in the last bulk attempt of their kind; bulkDone says that attempt
+	// was settled (else none of its kind counts as written).
 	bulkFailed [2]map[int64]bool
+	bulkDone   [2]bool
+	// planned says the calls' changes are in plan.
+	planned bool
 }
 
 // Apply makes the shop's customers carry what scores say: exactly one
@@ -418,6 +423,7 @@ func (r *run) apply(ctx context.Context, s cvo.Settings, scores []Score) error {
 // applyCalls sends the kinds of write that go by ordinary calls.
 func (r *run) applyCalls(ctx context.Context, pl *planner) error {
 	tags, metafields := r.report.TagMode == "calls", r.report.MetafieldMode == "calls"
+	var changes []change
 	err := pl.walk(ctx, func(c *change) error {
 		if !tags {
 			c.add, c.remove = nil, nil
@@ -426,14 +432,16 @@ func (r *run) applyCalls(ctx context.Context, pl *planner) error {
 			c.metafields, c.drop = nil, nil
 		}
 		if c.tagsChange() || c.metafieldsChange() {
-			r.plan.changes = append(r.plan.changes, *c)
+			changes = append(changes, *c)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	r.outcomes = make([]outcome, len(r.plan.changes))
+	// The plan and its outcomes are set together: count reads them
+	// whatever the write-back stops with.
+	r.plan.changes, r.outcomes, r.planned = changes, make([]outcome, len(changes)), true
 	var tagOps, mfOps []op
 	for i := range r.plan.changes {
 		c := &r.plan.changes[i]
@@ -499,20 +507,34 @@ func (r *run) settle(ops []op, okays []bool) (failed []op) {
 }
 
 // count fills the report's tallies from the calls' outcomes and the
-// bulk lines still failing after the last attempt.
+// bulk lines still failing after the last attempt. A kind whose
+// write-back stopped before its calls were planned, or before its bulk
+// attempt was settled, counts as unwritten.
 func (r *run) count() {
 	failed := map[int64]bool{}
-	for id := range r.bulkFailed[tagLines] {
-		failed[id] = true
-	}
-	for id := range r.bulkFailed[metafieldLines] {
-		failed[id] = true
-	}
-	if r.report.TagMode == "bulk" {
-		r.report.TagsWritten = r.report.TagChanges - len(r.bulkFailed[tagLines])
-	}
-	if r.report.MetafieldMode == "bulk" {
-		r.report.MetafieldsWritten = r.report.MetafieldChanges - len(r.bulkFailed[metafieldLines])
+	unsettled := 0
+	for kind, mode := range [...]struct {
+		mode    string
+		changes int
+		written *int
+	}{
+		tagLines:       {r.report.TagMode, r.report.TagChanges, &r.report.TagsWritten},
+		metafieldLines: {r.report.MetafieldMode, r.report.MetafieldChanges, &r.report.MetafieldsWritten},
+	} {
+		if mode.mode == "calls" && !r.planned {
+			unsettled = max(unsettled, mode.changes)
+		}
+		if mode.mode != "bulk" {
+			continue
+		}
+		if !r.bulkDone[kind] {
+			unsettled = max(unsettled, mode.changes)
+			continue
+		}
+		*mode.written = mode.changes - len(r.bulkFailed[kind])
+		for id := range r.bulkFailed[kind] {
+			failed[id] = true
+		}
 	}
 	for i := range r.plan.changes {
 		c, o := &r.plan.changes[i], r.outcomes[i]
@@ -528,7 +550,9 @@ func (r *run) count() {
 			failed[c.id] = true
 		}
 	}
-	r.report.Failed = len(failed)
+	// Customers of an unsettled kind are not known one by one: at least
+	// as many as its changes failed.
+	r.report.Failed = max(len(failed), unsettled)
 }
 
 // fence stops the run when its lock is gone (postgres.ErrLockLost):

@@ -537,6 +537,22 @@ func (s *WritebackStore) DropBulkBatch(ctx context.Context, shop string, id int6
 	return nil
 }
 
+// BulkLineCustomers returns the customers of the given lines of a batch,
+// in line order: a write-back names the customers whose lines failed
+// without holding the customer of every line it sent.
+func (s *WritebackStore) BulkLineCustomers(ctx context.Context, shop string, id int64, lines []int32) ([]int64, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id FROM writeback_bulk_lines
+		WHERE shop = $1 AND batch_id = $2 AND line = ANY($3::int4[]) ORDER BY line`, shop, id, lines)
+	if err != nil {
+		return nil, fmt.Errorf("customers of bulk batch %d of %s: %w", id, shop, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("customers of bulk batch %d of %s: %w", id, shop, err)
+	}
+	return out, nil
+}
+
 // SettleBulkBatch records the lines of a batch Shopify confirmed (all but
 // the line numbers in failed) onto customer_writeback and deletes the
 // batch, in one transaction, so a batch is recorded exactly once however

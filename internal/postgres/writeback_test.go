@@ -184,6 +184,12 @@ func TestSettleBulkBatchRecordsConfirmedLinesOnce(t *testing.T) {
 
 	// Line 1 of the removal (customer 2) failed at Shopify; line 2 of the
 	// additions (customer 5) too.
+	failedCustomers, err := s.BulkLineCustomers(ctx, shop, add, []int32{2, 0})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 5}, failedCustomers)
+	failedCustomers, err = s.BulkLineCustomers(ctx, other, add, []int32{2})
+	require.NoError(t, err)
+	assert.Empty(t, failedCustomers, "another shop's batch")
 	require.NoError(t, s.SettleBulkBatch(ctx, shop, remove, []int32{1}))
 	require.NoError(t, s.SettleBulkBatch(ctx, shop, add, []int32{2}))
 	require.NoError(t, s.SettleBulkBatch(ctx, shop, mf, nil))
