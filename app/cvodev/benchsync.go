@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -56,8 +57,20 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	loaderOnly := fs.Bool("loader-only", false, "only time the loader on the database a previous run left")
 	rescoreOnly := fs.Bool("rescore-only", false, "only time the rescoring job (first query to snapshot written) on the database a previous run left")
 	parallel := fs.Int("parallel", 1, "with --rescore-only: scorings of the shop run at once (memory of several big shops on one worker)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	dir := *workdir
 	if dir == "" {

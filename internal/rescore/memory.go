@@ -10,14 +10,14 @@ import (
 // What a rescore holds at its peak, measured with `cvodev bench-sync
 // --rescore-only` (README, "Memory"): the bytes per customer and per order
 // of the process's peak RSS, the garbage collector's headroom included,
-// and what a worker holds before any job. Measured 62–70, 252–295 and
-// 2,623–2,697 MiB for shops of 10k, 100k and 1M customers with five
-// orders each; the estimate (97, 398 and 3,409 MiB) is a quarter or more
+// and what a worker holds before any job. Measured 62–72, 208–221 and
+// 1,752–1,773 MiB for shops of 10k, 100k and 1M customers with five
+// orders each; the estimate (86, 283 and 2,262 MiB) is a fifth or more
 // above the highest, because a shop of another shape (more lines an
 // order, longer titles) may need more.
 const (
-	BytesPerCustomer = 1_600
-	BytesPerOrder    = 380
+	BytesPerCustomer = 900
+	BytesPerOrder    = 280
 	bytesBase        = 64 << 20
 )
 

@@ -43,6 +43,13 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", fixed))
 	}
 	var timings timings
+	big := orders.Len() >= returnMemoryFrom
+	if big {
+		// What reading the history left behind is garbage: returned now,
+		// before the indexes are built beside the ledger, it does not add
+		// to the job's peak.
+		debug.FreeOSMemory()
+	}
 
 	// The reports index the history their own way; the models' index then
 	// numbers customers as the reports do, so that RFM assignments line up.
@@ -65,6 +72,14 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 
 	t0 = time.Now()
 	ix := buildIndex(dataset.LedgerCustomers(), orders, s)
+	if big {
+		// Nothing reads the ledger from here on. The collector would only
+		// notice at its next cycle, whose goal is twice the heap it last
+		// found live, ledger and indexes together: collecting now sets
+		// the goal from the indexes alone.
+		orders = nil
+		debug.FreeOSMemory()
+	}
 	timings.add("index", t0)
 	if err := ctx.Err(); err != nil {
 		_ = repErr() // waits for the reports; the cancellation is the answer
@@ -134,6 +149,14 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	}
 	return res, nil
 }
+
+// returnMemoryFrom is the number of orders from which a scoring collects
+// its garbage and returns it to the system at two points, before and
+// after building its indexes. A million-customer rescore then peaks at
+// 1.8 GiB instead of 2.4, a 100,000-customer one at 215 MiB instead of
+// 265 (`cvodev bench-sync --rescore-only`); below about 40 MiB of ledger
+// the forced cycles would cost more than they save.
+const returnMemoryFrom = 400_000
 
 var errBacktestOff = errors.New("backtest disabled")
 
