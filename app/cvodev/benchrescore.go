@@ -17,7 +17,6 @@ import (
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/scoring"
-	"github.com/cvo-app/cvo/internal/secretbox"
 )
 
 // benchRescore measures the rescoring job on the shop a previous
@@ -28,16 +27,11 @@ import (
 // that would make them wait for each other), as a worker holding several
 // big shops would, and reports their common peak.
 func benchRescore(ctx context.Context, dbName string, parallel int) error {
-	db, cfg, err := openBenchDatabase(ctx, dbName)
+	db, shops, cfg, err := openBenchShops(ctx, dbName)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
-	if err != nil {
-		return err
-	}
-	shops := postgres.NewShopStore(db, keys)
 	if err := shops.SaveInstall(ctx, benchShop, cvo.Token{AccessToken: "bench"}); err != nil {
 		return err
 	}

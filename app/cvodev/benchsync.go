@@ -12,10 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +27,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ingest"
 	"github.com/cvo-app/cvo/internal/postgres"
+	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopgen"
 	"github.com/cvo-app/cvo/internal/shopify"
 	"github.com/cvo-app/cvo/internal/simulator"
@@ -419,6 +420,21 @@ func openBenchDatabase(ctx context.Context, dbName string) (*postgres.DB, wiring
 	}
 	db, err := postgres.Open(ctx, dbURL)
 	return db, cfg, err
+}
+
+// openBenchShops is openBenchDatabase with the shop store the app's
+// encryption key opens.
+func openBenchShops(ctx context.Context, dbName string) (*postgres.DB, *postgres.ShopStore, wiring.Config, error) {
+	db, cfg, err := openBenchDatabase(ctx, dbName)
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
+	if err != nil {
+		db.Close()
+		return nil, nil, cfg, err
+	}
+	return db, postgres.NewShopStore(db, keys), cfg, nil
 }
 
 func benchLoader(ctx context.Context, dbName string) error {

@@ -281,21 +281,17 @@ func runWritebackJob(ctx context.Context, log *slog.Logger, args []string, out i
 	if err := json.Unmarshal([]byte(args[0]), &j); err != nil {
 		return fmt.Errorf("bench-writeback-job: %w", err)
 	}
-	db, cfg, err := openBenchDatabase(ctx, j.Database)
+	db, shops, _, err := openBenchShops(ctx, j.Database)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	keys, err := secretbox.ParseKeyring(cfg.EncryptionKey)
-	if err != nil {
-		return err
-	}
 	hc, err := shopify.NewHTTPClient(j.APIURL, 5*time.Minute)
 	if err != nil {
 		return err
 	}
 	w := &wbReporting{Writer: activation.New(activation.Config{
-		Store: postgres.NewWritebackStore(db), Shops: postgres.NewShopStore(db, keys), Tokens: wbStaticToken(j.Token),
+		Store: postgres.NewWritebackStore(db), Shops: shops, Tokens: wbStaticToken(j.Token),
 		HTTPClient: hc, APIVersion: wbBenchVersion, Log: log, BulkThreshold: j.Threshold,
 		PollMin: 100 * time.Millisecond, PollMax: 2 * time.Second,
 	})}
