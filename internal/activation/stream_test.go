@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,6 +181,71 @@ func TestWalkBrokenMidwayStopsCleanly(t *testing.T) {
 			for _, id := range ids {
 				assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
 				assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
+			}
+		})
+	}
+}
+
+// TestMixedModesCountAndRetryWhatFailed: every customer's metafields go by
+// bulk while two customers' tags go by calls, and two bulk lines fail. With
+// one attempt the report counts exactly those two as failed and the rest
+// as written; with a second, the retry walk sends only those two lines
+// again and nothing fails. Either way what is recorded is what Shopify
+// holds.
+func TestMixedModesCountAndRetryWhatFailed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		attempts   int
+		failed     int
+		retryLines int64
+	}{
+		{attempts: 1, failed: 2},
+		{attempts: 2, failed: 0, retryLines: 2},
+	} {
+		t.Run(strconv.Itoa(tc.attempts), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e := newEnv(t, func(c *activation.Config) { c.BulkThreshold = 5; c.MaxAttempts = tc.attempts })
+			const n = 20
+			ids := e.addCustomers(n, "m")
+			s := cvo.DefaultSettings()
+			s.Segments = false
+			sc := scores(ids, all("lovers"))
+			e.apply(s, sc)
+			before := len(e.sim.BulkMutations(testShop))
+
+			for i := range sc {
+				sc[i].HistoricalCLV = 999
+			}
+			sc[0].Group, sc[1].Group = "soulmates", "soulmates"
+			e.sim.FailNextBulkMutationLines(testShop, 0, 5)
+			rep, err := e.w.Apply(ctx, testShop, s, compact(sc))
+			require.NoError(t, err)
+			assert.Equal(t, "calls", rep.TagMode)
+			assert.Equal(t, "bulk", rep.MetafieldMode)
+			assert.Equal(t, 2, rep.TagsWritten)
+			assert.Equal(t, n-tc.failed, rep.MetafieldsWritten)
+			assert.Equal(t, tc.failed, rep.Failed)
+			ops := e.sim.BulkMutations(testShop)[before:]
+			require.Len(t, ops, tc.attempts)
+			if tc.attempts > 1 {
+				assert.Equal(t, tc.retryLines, ops[1].Lines, "the retry sends only the failed lines")
+			}
+			for _, id := range ids {
+				w, _, err := e.store.Get(ctx, testShop, id)
+				require.NoError(t, err)
+				var app []string
+				for _, tag := range e.tags(id) {
+					if strings.HasPrefix(tag, "cvo-") {
+						app = append(app, tag)
+					}
+				}
+				assert.ElementsMatch(t, app, w.Tags, "tags of %d", id)
+				got := map[string]string{}
+				for _, m := range e.sim.CustomerMetafields(testShop, id) {
+					got[m.Key] = m.Value
+				}
+				assert.Equal(t, got, w.Metafields, "metafields of %d", id)
 			}
 		})
 	}
