@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/ledger"
@@ -305,6 +307,10 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 	if err := cw.Write(ScoreColumns); err != nil {
 		return err
 	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
 	// The sort moves 24-byte (id, position) pairs, not positions into
 	// 264-byte scores that each comparison would have to fetch.
 	type keyed struct {
@@ -317,29 +323,67 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 	}
 	slices.SortFunc(byID, func(a, b keyed) int { return cmp.Compare(a.id, b.id) })
 	loc := res.Location()
-	num := func(v float64) string { return strconv.FormatFloat(finite(v), 'f', 6, 64) }
-	day := func(t time.Time) string { return t.In(loc).Format(time.DateOnly) }
-	row := make([]string, len(ScoreColumns))
+	// Each row is appended to one reused buffer, as encoding/csv would
+	// write it: only the customer ID can need quoting (every other field
+	// is a number, a date or a fixed word), and a million rows then
+	// allocate nothing each, where twenty strings a row made most of the
+	// command's garbage.
+	var line []byte
+	num := func(v float64) { line = append(strconv.AppendFloat(line, finite(v), 'f', 6, 64), ',') }
+	integer := func(v int) { line = append(strconv.AppendInt(line, int64(v), 10), ',') }
+	day := func(t time.Time) { line = append(t.In(loc).AppendFormat(line, time.DateOnly), ',') }
+	word := func(v string) { line = append(append(line, v...), ',') }
 	for _, k := range byID {
 		c := &res.Customers[k.at]
-		next := ""
+		line = append(appendCSVField(line[:0], c.CustomerID), ',')
+		integer(c.Orders)
+		integer(c.Frequency)
+		num(c.Recency)
+		num(c.T)
+		num(c.Monetary)
+		num(c.Revenue)
+		integer(int(c.R))
+		integer(int(c.F))
+		integer(int(c.M))
+		word(c.Group.Slug())
+		num(c.PAlive)
+		num(c.ExpectedOrders)
+		num(c.PredictedCLV)
+		num(c.HistoricalCLV)
+		num(c.GrossMargin)
+		num(c.ExpectedOrderValue)
 		if c.HasNextOrder {
-			next = day(c.NextOrder)
+			day(c.NextOrder)
+		} else {
+			word("")
 		}
-		row = append(row[:0], c.CustomerID, strconv.Itoa(c.Orders), strconv.Itoa(c.Frequency), num(c.Recency), num(c.T),
-			num(c.Monetary), num(c.Revenue), strconv.Itoa(int(c.R)), strconv.Itoa(int(c.F)), strconv.Itoa(int(c.M)),
-			c.Group.Slug(), num(c.PAlive), num(c.ExpectedOrders), num(c.PredictedCLV),
-			num(c.HistoricalCLV), num(c.GrossMargin), num(c.ExpectedOrderValue), next, day(c.FirstOrder), day(c.LastOrder),
-			num(c.POrderWindow), string(c.ChurnRisk))
-		if err := cw.Write(row); err != nil {
+		day(c.FirstOrder)
+		day(c.LastOrder)
+		num(c.POrderWindow)
+		line = append(append(line, c.ChurnRisk...), '\n')
+		if _, err := bw.Write(line); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
 	return bw.Flush()
+}
+
+// appendCSVField appends a field as encoding/csv's Writer writes it with
+// a comma and "\n" line ends: quoted, with its quotes doubled, when it
+// holds a comma, a quote, a line break, starts with a space, or is `\.`.
+func appendCSVField(dst []byte, field string) []byte {
+	r, _ := utf8.DecodeRuneInString(field)
+	if field != `\.` && !strings.ContainsAny(field, ",\"\r\n") && (field == "" || !unicode.IsSpace(r)) {
+		return append(dst, field...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(field); i++ {
+		if field[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, field[i])
+	}
+	return append(dst, '"')
 }
 
 // Params is the model summary the CLI writes as params.json. The purchase

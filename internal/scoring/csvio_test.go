@@ -3,6 +3,7 @@ package scoring
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -370,4 +371,21 @@ func TestReadOrdersCSVStopsAtAReadError(t *testing.T) {
 	// Cut inside a quoted first field: the reader knows no position.
 	_, err = ReadOrdersCSV(failingReader{strings.NewReader("customer_id,order_id,created_at,total\nc1,o1,2024-01-01,1\n\"c2")}, time.UTC)
 	assert.ErrorContains(t, err, "read line 3: disk on fire")
+}
+
+// FuzzAppendCSVField holds the scores writer's field encoding to
+// encoding/csv's: a customer ID from an outside file comes out exactly
+// as csv.Writer would write it, so the file reads back to the same ID.
+func FuzzAppendCSVField(f *testing.F) {
+	for _, s := range []string{"", "c1", "a,b", `say "hi"`, "line\nbreak", "cr\rlf", " lead", "\tlead", `\.`, "\u00a0nbsp", "trail ", "é,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		require.NoError(t, cw.Write([]string{field}))
+		cw.Flush()
+		got := append(appendCSVField(nil, field), '\n')
+		require.Equal(t, want.String(), string(got))
+	})
 }
