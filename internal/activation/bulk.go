@@ -434,28 +434,25 @@ func (r *run) addLine(ctx context.Context, ch *bulkChunk, line []byte, stored po
 }
 
 // storeLines stores the chunk's pending lines with its batch, creating
-// the batch with the first ones.
+// the batch with the first ones. Only the lock is checked here: whether
+// the shop still has the app matters before Shopify is called, which
+// submit checks.
 func (r *run) storeLines(ctx context.Context, ch *bulkChunk) error {
 	if len(ch.pending) == 0 && ch.batch != 0 {
 		return nil
 	}
+	if err := r.fence(ctx); err != nil {
+		return err
+	}
 	if ch.batch == 0 {
-		if err := r.check(ctx); err != nil {
-			return err
-		}
 		id, err := r.w.store.CreateBulkBatch(ctx, r.shop,
 			postgres.BulkBatch{Kind: ch.kind.field(), Marker: ch.marker, CreatedAt: r.w.now()}, ch.pending)
 		if err != nil {
 			return err
 		}
 		ch.batch = id
-	} else {
-		if err := r.fence(ctx); err != nil {
-			return err
-		}
-		if err := r.w.store.AddBulkLines(ctx, r.shop, ch.batch, ch.pending); err != nil {
-			return err
-		}
+	} else if err := r.w.store.AddBulkLines(ctx, r.shop, ch.batch, ch.pending); err != nil {
+		return err
 	}
 	clear(ch.pending)
 	ch.pending = ch.pending[:0]

@@ -513,7 +513,7 @@ func (r *run) settle(ops []op, okays []bool) (failed []op) {
 func (r *run) count() {
 	failed := map[int64]bool{}
 	unsettled := 0
-	for kind, mode := range [...]struct {
+	for kind, k := range [...]struct {
 		mode    string
 		changes int
 		written *int
@@ -521,17 +521,17 @@ func (r *run) count() {
 		tagLines:       {r.report.TagMode, r.report.TagChanges, &r.report.TagsWritten},
 		metafieldLines: {r.report.MetafieldMode, r.report.MetafieldChanges, &r.report.MetafieldsWritten},
 	} {
-		if mode.mode == "calls" && !r.planned {
-			unsettled = max(unsettled, mode.changes)
+		if k.mode == "calls" && !r.planned {
+			unsettled = max(unsettled, k.changes)
 		}
-		if mode.mode != "bulk" {
+		if k.mode != "bulk" {
 			continue
 		}
 		if !r.bulkDone[kind] {
-			unsettled = max(unsettled, mode.changes)
+			unsettled = max(unsettled, k.changes)
 			continue
 		}
-		*mode.written = mode.changes - len(r.bulkFailed[kind])
+		*k.written = k.changes - len(r.bulkFailed[kind])
 		for id := range r.bulkFailed[kind] {
 			failed[id] = true
 		}

@@ -231,21 +231,17 @@ func (s *ScoringStore) LastRun(ctx context.Context, shop string) (cvo.Scoring, e
 }
 
 // Groups returns each customer's group in a scoring, skipping a group
-// this version does not know. The groups are kept as rfm.Group, not as
-// their slugs: a million-customer shop's map is about 45 MiB instead of
-// 70, and it is held through a whole rescore.
-func (s *ScoringStore) Groups(ctx context.Context, shop string, scoringID int64) (map[string]rfm.Group, error) {
-	var n int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT customers FROM scorings WHERE shop = $1 AND id = $2`, shop, scoringID).Scan(&n); err != nil &&
-		!errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("read groups of %s: %w", shop, err)
-	}
+// this version does not know; customers (the scoring's count, which its
+// caller has read) sizes the map. The groups are kept as rfm.Group, not
+// as their slugs: a million-customer shop's map is about 45 MiB instead
+// of 70, and it is held through a whole rescore.
+func (s *ScoringStore) Groups(ctx context.Context, shop string, scoringID int64, customers int) (map[string]rfm.Group, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id, grp FROM customer_scores WHERE shop = $1 AND scoring_id = $2`, shop, scoringID)
 	if err != nil {
 		return nil, fmt.Errorf("read groups of %s: %w", shop, err)
 	}
 	defer rows.Close()
-	out := make(map[string]rfm.Group, n)
+	out := make(map[string]rfm.Group, customers)
 	var (
 		id  int64
 		grp []byte

@@ -59,7 +59,7 @@ func TestScoringSnapshots(t *testing.T) {
 	prev, _, err := store.Previous(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, first, prev.ID)
-	groups, err := store.Groups(ctx, shop, prev.ID)
+	groups, err := store.Groups(ctx, shop, prev.ID, prev.Customers)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]rfm.Group{"1": rfm.Soulmates, "2": rfm.Lovers}, groups)
 

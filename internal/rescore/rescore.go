@@ -53,7 +53,7 @@ type Snapshots interface {
 	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
-	Groups(ctx context.Context, shop string, scoringID int64) (map[string]rfm.Group, error)
+	Groups(ctx context.Context, shop string, scoringID int64, customers int) (map[string]rfm.Group, error)
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
 	LockRescore(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
@@ -179,7 +179,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	}
 	previous := map[string]rfm.Group{}
 	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
-		if previous, err = s.snapshots.Groups(ctx, shop, last.ID); err != nil {
+		if previous, err = s.snapshots.Groups(ctx, shop, last.ID, last.Customers); err != nil {
 			return 0, err
 		}
 	} else if cvo.ErrorCode(err) != cvo.ENOTFOUND {

@@ -77,7 +77,6 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		// notice at its next cycle, whose goal is twice the heap it last
 		// found live, ledger and indexes together: collecting now sets
 		// the goal from the indexes alone.
-		orders = nil
 		debug.FreeOSMemory()
 	}
 	timings.add("index", t0)
