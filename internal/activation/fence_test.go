@@ -70,10 +70,7 @@ func TestWriteBackWhoseLockDiedStopsBeforeSending(t *testing.T) {
 	require.ErrorIs(t, err, postgres.ErrLockLost)
 	assert.Zero(t, second.Failed)
 
-	for _, id := range ids {
-		assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
-		assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
-	}
+	e.carry(ids, "cvo-lovers", "m")
 	ops := e.sim.BulkMutations(testShop)[1:]
 	assert.Len(t, ops, 2, "the second write-back's remove and add, nothing of the first's")
 	for _, op := range ops {
@@ -152,8 +149,5 @@ func TestLostRunAnswerRunsTheFileOnce(t *testing.T) {
 	require.Len(t, ops, 1, "one operation at Shopify")
 	assert.Equal(t, int64(n), ops[0].Lines)
 	assert.Equal(t, "COMPLETED", ops[0].Status)
-	for _, id := range ids {
-		assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
-		assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
-	}
+	e.carry(ids, "cvo-lovers", "m")
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/activation"
@@ -143,6 +144,16 @@ func (e *env) written(id int64) []string {
 	w, _, err := e.store.Get(context.Background(), testShop, id)
 	require.NoError(e.t, err)
 	return w.Tags
+}
+
+// carry asserts that each customer holds its merchant tags then appTag at
+// Shopify, and that appTag alone is recorded as written to it.
+func (e *env) carry(ids []int64, appTag string, merchantTags ...string) {
+	e.t.Helper()
+	for _, id := range ids {
+		assert.Equal(e.t, append(slices.Clone(merchantTags), appTag), e.tags(id), "customer %d", id)
+		assert.Equal(e.t, []string{appTag}, e.written(id), "customer %d", id)
+	}
 }
 
 func (e *env) apply(s cvo.Settings, scores []cvo.CustomerScore) activation.Report {

@@ -75,10 +75,7 @@ func TestRestartedBulkWriteBackNeverSendsAFileTwice(t *testing.T) {
 			assert.Equal(t, tc.resumed, rep.ResumedOperations)
 
 			want := "cvo-" + tc.after
-			for _, id := range ids {
-				assert.Equal(t, []string{"m", want}, e.tags(id))
-				assert.Equal(t, []string{want}, e.written(id))
-			}
+			e.carry(ids, want, "m")
 			batches, err := e.store.BulkBatches(context.Background(), testShop)
 			require.NoError(t, err)
 			assert.Empty(t, batches, "every batch settled")
@@ -144,10 +141,7 @@ func TestResumedOperationStillRunningIsAwaited(t *testing.T) {
 	assert.Equal(t, 8, rep.ResumedLines)
 	assert.Zero(t, rep.TagChanges, "nothing left to send")
 	assert.Len(t, e.sim.BulkMutations(testShop), 1)
-	for _, id := range ids {
-		assert.Equal(t, []string{"cvo-lovers"}, e.tags(id))
-		assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
-	}
+	e.carry(ids, "cvo-lovers")
 }
 
 // TestResumedFailedLinesAreSentAgain: lines of a resumed operation that
@@ -167,10 +161,7 @@ func TestResumedFailedLinesAreSentAgain(t *testing.T) {
 	assert.Equal(t, 2, rep.TagChanges, "only the failed lines")
 	assert.Equal(t, "calls", rep.TagMode)
 	assert.Len(t, e.sim.BulkMutations(testShop), 1)
-	for _, id := range ids {
-		assert.Equal(t, []string{"m", "cvo-flirting"}, e.tags(id))
-		assert.Equal(t, []string{"cvo-flirting"}, e.written(id))
-	}
+	e.carry(ids, "cvo-flirting", "m")
 }
 
 // TestResumeBeforeAPI2026: without the bulkOperations query (API versions
@@ -196,10 +187,7 @@ func TestResumeBeforeAPI2026(t *testing.T) {
 				assert.Zero(t, rep.ResumedLines)
 				assert.Equal(t, 12, rep.TagsWritten)
 			}
-			for _, id := range ids {
-				assert.Equal(t, []string{"m", "cvo-lovers"}, e.tags(id))
-				assert.Equal(t, []string{"cvo-lovers"}, e.written(id))
-			}
+			e.carry(ids, "cvo-lovers", "m")
 		})
 	}
 }
