@@ -28,6 +28,15 @@ func (p *PrivacyStore) DeleteShop(ctx context.Context, shop string) error {
 		return fmt.Errorf("redact shop %s: %w", shop, err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	// A scoring being finished holds its run's row from the moment it marks
+	// it succeeded until its snapshot commits. Waiting for those rows here
+	// means the deletes below see that snapshot; a scoring that marks its
+	// run later finds it gone and rolls its snapshot back. Without this,
+	// customer_scores (deleted before scorings) could keep the rows of a
+	// snapshot committed in between.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM scorings WHERE shop = $1 FOR UPDATE`, shop); err != nil {
+		return fmt.Errorf("redact shop %s: lock its scorings: %w", shop, err)
+	}
 	tables, err := tablesWithColumn(ctx, tx, "shop")
 	if err != nil {
 		return fmt.Errorf("redact shop %s: %w", shop, err)

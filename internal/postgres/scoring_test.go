@@ -229,3 +229,52 @@ func TestScoringRunRecords(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, at.IsZero(), "requests are per shop")
 }
+
+// A snapshot's rows are stored only with their own running scoring, which
+// the table no longer checks by reference: Finish does, and shop
+// redaction waits for a snapshot being finished rather than leaving its
+// rows behind.
+func TestSnapshotRowsNeedTheirRunningScoring(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewScoringStore(db)
+	rows := func(shop string) int {
+		var n int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM customer_scores WHERE shop = $1`, shop).Scan(&n))
+		return n
+	}
+	other, err := store.Begin(ctx, "b.myshopify.com", "sync", time.Now())
+	require.NoError(t, err)
+	for name, id := range map[string]int64{"no such scoring": other + 1000, "another shop's scoring": other} {
+		assert.Error(t, store.Finish(ctx, "a.myshopify.com", id, scores("lovers"), nil), name)
+		assert.Zero(t, rows("a.myshopify.com"), name)
+	}
+
+	// A scoring being finished (its run marked, its rows not yet
+	// committed) when the shop is redacted.
+	shop := "a.myshopify.com"
+	id, err := store.Begin(ctx, shop, "sync", time.Now())
+	require.NoError(t, err)
+	tx, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	_, err = tx.Exec(ctx, `INSERT INTO customer_scores (shop, scoring_id, customer_id, grp, r, f, m, orders, revenue, historical_clv,
+		predicted_clv, p_alive, expected_orders) VALUES ($1, $2, 1, 'lovers', 5, 4, 3, 2, 10, 4, 7, 0.8, 1.2)`, shop, id)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `UPDATE scorings SET state = 'succeeded' WHERE shop = $1 AND id = $2`, shop, id)
+	require.NoError(t, err)
+	redacted := make(chan error, 1)
+	go func() { redacted <- postgres.NewPrivacyStore(db).DeleteShop(ctx, shop) }()
+	// The redaction waits for the snapshot (a redaction that did not would
+	// be done before the commit, and its rows would stay).
+	assert.Eventually(t, func() bool {
+		var waiting int
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		return waiting > 0
+	}, 10*time.Second, 20*time.Millisecond, "the redaction waits for the scoring being finished")
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, <-redacted)
+	assert.Zero(t, rows(shop), "no row of the redacted shop's last snapshot is left")
+	assert.Equal(t, 0, rows("b.myshopify.com"))
+}

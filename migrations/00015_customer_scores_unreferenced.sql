@@ -1,0 +1,15 @@
+-- +goose Up
+-- A snapshot's rows no longer reference their scoring: checking the
+-- reference row by row took a third of writing a million-customer snapshot
+-- (COPY of 1M rows: 17.4 s with it, 11.7 s without). It guarded nothing the
+-- code does not: ScoringStore.Finish copies the rows in the transaction
+-- that marks its own running scoring succeeded, and rolls them back when
+-- that scoring is gone or no longer running; shop redaction deletes by
+-- shop, and locks the shop's scorings first so that a snapshot being
+-- finished either commits before the deletes or finds its run gone.
+ALTER TABLE customer_scores DROP CONSTRAINT customer_scores_scoring_id_fkey;
+
+-- +goose Down
+DELETE FROM customer_scores cs WHERE NOT EXISTS (SELECT 1 FROM scorings s WHERE s.id = cs.scoring_id);
+ALTER TABLE customer_scores ADD CONSTRAINT customer_scores_scoring_id_fkey
+    FOREIGN KEY (scoring_id) REFERENCES scorings (id) ON DELETE CASCADE;
