@@ -391,10 +391,23 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 		args = []any{shop, scoringID, q.Group}
 	)
 	if q.Search == "" {
-		sql = `SELECT ` + cols + `, 0 FROM customer_scores cs
+		// The page is cut from the scores alone, down the index that
+		// matches its order, before anything is joined: a plan that
+		// misjudges how many customers a scoring has (a new snapshot not
+		// yet analyzed, a generic plan averaged over a fleet of small
+		// shops) then still reads one page, not a million joined rows
+		// sorted (7.3 s for the first page of 1M customers, 1.5 ms cut
+		// first). A group has a query of its own, so that its index is
+		// usable: "$3 = '' OR grp = $3" could only filter.
+		where := `shop = $1 AND scoring_id = $2 AND grp = $3`
+		if q.Group == "" {
+			where, args = `shop = $1 AND scoring_id = $2`, args[:2]
+		}
+		n := len(args)
+		sql = `SELECT ` + cols + `, 0 FROM (SELECT * FROM customer_scores WHERE ` + where + `
+				ORDER BY predicted_clv DESC, customer_id LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2) + `) cs
 			LEFT JOIN customers c ON c.shop = cs.shop AND c.id = cs.customer_id
-			WHERE cs.shop = $1 AND cs.scoring_id = $2 AND ($3 = '' OR cs.grp = $3)
-			ORDER BY cs.predicted_clv DESC, cs.customer_id LIMIT $4 OFFSET $5`
+			ORDER BY cs.predicted_clv DESC, cs.customer_id`
 		args = append(args, q.Limit, q.Offset)
 	} else {
 		// Candidates come from the search indexes first; only they are
@@ -450,8 +463,11 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 		return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
 	}
 	if q.Search == "" && q.WantAll {
-		err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2 AND ($3 = '' OR grp = $3)`,
-			shop, scoringID, q.Group).Scan(&total)
+		query, args := `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2 AND grp = $3`, []any{shop, scoringID, q.Group}
+		if q.Group == "" {
+			query, args = `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2`, args[:2]
+		}
+		err := s.db.Pool.QueryRow(ctx, query, args...).Scan(&total)
 		if err != nil {
 			return nil, 0, fmt.Errorf("count customers of %s: %w", shop, err)
 		}

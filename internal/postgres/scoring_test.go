@@ -135,6 +135,8 @@ func TestListCustomers(t *testing.T) {
 		{"all by predicted value", postgres.CustomerQuery{Limit: 10, WantAll: true}, []string{"2", "3", "1"}, 3},
 		{"one group", postgres.CustomerQuery{Group: "lovers", Limit: 10, WantAll: true}, []string{"2", "3"}, 2},
 		{"second page", postgres.CustomerQuery{Limit: 1, Offset: 1, WantAll: true}, []string{"3"}, 3},
+		{"second page of a group", postgres.CustomerQuery{Group: "lovers", Limit: 1, Offset: 1, WantAll: true}, []string{"3"}, 2},
+		{"a group no one is in", postgres.CustomerQuery{Group: "ex-lovers", Limit: 10, WantAll: true}, nil, 0},
 		{"email prefix", postgres.CustomerQuery{Search: "ADA@", Limit: 10}, []string{"1"}, 1},
 		{"first name prefix", postgres.CustomerQuery{Search: "al", Limit: 10}, []string{"2"}, 1},
 		{"last name prefix", postgres.CustomerQuery{Search: "hop", Limit: 10}, []string{"3"}, 1},
@@ -151,11 +153,21 @@ func TestListCustomers(t *testing.T) {
 			assert.Equal(t, tc.wantTotal, total)
 		})
 	}
-	got, _, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Search: "ada", Limit: 10})
+	for _, q := range []postgres.CustomerQuery{{Search: "ada", Limit: 10}, {Group: "soulmates", Limit: 10}} {
+		got, _, err := store.ListCustomers(ctx, shop, id, q)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "Ada Lovelace", got[0].Name, "the page is joined to its customers")
+		assert.Equal(t, "ada@example.com", got[0].Email)
+	}
+	// A later snapshot of the shop, and another shop's, stay apart.
+	later, err := store.Begin(ctx, shop, "nightly", time.Now())
 	require.NoError(t, err)
-	require.Len(t, got, 1)
-	assert.Equal(t, "Ada Lovelace", got[0].Name)
-	assert.Equal(t, "ada@example.com", got[0].Email)
+	require.NoError(t, store.Finish(ctx, shop, later, scores("lovers"), nil))
+	got, total, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Group: "lovers", Limit: 10, WantAll: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"2", "3"}, ids(got))
+	assert.Equal(t, 2, total)
 }
 
 // The run records (Begin, Fail, FailRunning, LatestInfo, LastRun,
