@@ -159,10 +159,11 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 
 // returnMemoryFrom is the number of orders from which a scoring collects
 // its garbage and returns it to the system at three points: before and
-// after building its indexes, and before assembling the scores. A million-customer rescore then peaks at
-// 1.8 GiB instead of 2.4, a 100,000-customer one at 215 MiB instead of
-// 265 (`cvodev bench-sync --rescore-only`); below about 40 MiB of ledger
-// the forced cycles would cost more than they save.
+// after building its indexes, and before assembling the scores. A
+// million-customer rescore then peaks at 1.7 GiB instead of 2.4, a
+// 100,000-customer one at 215 MiB instead of 265 (`cvodev bench-sync
+// --rescore-only`); below about 40 MiB of ledger the forced cycles would
+// cost more than they save.
 const returnMemoryFrom = 400_000
 
 var errBacktestOff = errors.New("backtest disabled")
