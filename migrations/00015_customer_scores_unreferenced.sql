@@ -5,8 +5,9 @@
 -- code does not: ScoringStore.Finish copies the rows in the transaction
 -- that marks its own running scoring succeeded, and rolls them back when
 -- that scoring is gone or no longer running; shop redaction deletes by
--- shop, and locks the shop's scorings first so that a snapshot being
--- finished either commits before the deletes or finds its run gone.
+-- shop, a snapshot's rows after their scorings, so that a snapshot
+-- finished while it runs either commits before its rows are deleted or
+-- finds its run deleted.
 ALTER TABLE customer_scores DROP CONSTRAINT customer_scores_scoring_id_fkey;
 
 -- +goose Down

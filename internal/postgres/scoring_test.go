@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -244,8 +245,8 @@ func TestScoringRunRecords(t *testing.T) {
 
 // A snapshot's rows are stored only with their own running scoring, which
 // the table no longer checks by reference: Finish does, and shop
-// redaction waits for a snapshot being finished rather than leaving its
-// rows behind.
+// redaction deletes them after their scorings, so that a snapshot
+// finished while it runs cannot leave its rows behind.
 func TestSnapshotRowsNeedTheirRunningScoring(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
@@ -262,31 +263,58 @@ func TestSnapshotRowsNeedTheirRunningScoring(t *testing.T) {
 		assert.Zero(t, rows("a.myshopify.com"), name)
 	}
 
-	// A scoring being finished (its run marked, its rows not yet
-	// committed) when the shop is redacted.
-	shop := "a.myshopify.com"
-	id, err := store.Begin(ctx, shop, "sync", time.Now())
-	require.NoError(t, err)
-	tx, err := db.Pool.Begin(ctx)
-	require.NoError(t, err)
-	defer tx.Rollback(ctx) //nolint:errcheck
-	_, err = tx.Exec(ctx, `INSERT INTO customer_scores (shop, scoring_id, customer_id, grp, r, f, m, orders, revenue, historical_clv,
-		predicted_clv, p_alive, expected_orders) VALUES ($1, $2, 1, 'lovers', 5, 4, 3, 2, 10, 4, 7, 0.8, 1.2)`, shop, id)
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, `UPDATE scorings SET state = 'succeeded' WHERE shop = $1 AND id = $2`, shop, id)
-	require.NoError(t, err)
-	redacted := make(chan error, 1)
-	go func() { redacted <- postgres.NewPrivacyStore(db).DeleteShop(ctx, shop) }()
-	// The redaction waits for the snapshot (a redaction that did not would
-	// be done before the commit, and its rows would stay).
-	assert.Eventually(t, func() bool {
-		var waiting int
-		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
-		return waiting > 0
-	}, 10*time.Second, 20*time.Millisecond, "the redaction waits for the scoring being finished")
-	require.NoError(t, tx.Commit(ctx))
-	require.NoError(t, <-redacted)
-	assert.Zero(t, rows(shop), "no row of the redacted shop's last snapshot is left")
-	assert.Equal(t, 0, rows("b.myshopify.com"))
+	// redactWhile starts the shop's redaction while hold (an open
+	// transaction) blocks it, waits until it does, then lets go with
+	// release and returns the redaction's error.
+	redactWhile := func(t *testing.T, shop string, hold pgx.Tx, release func()) error {
+		redacted := make(chan error, 1)
+		go func() { redacted <- postgres.NewPrivacyStore(db).DeleteShop(ctx, shop) }()
+		require.Eventually(t, func() bool {
+			var waiting int
+			err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+			return err == nil && waiting > 0
+		}, 10*time.Second, 20*time.Millisecond, "the redaction waits")
+		release()
+		require.NoError(t, hold.Commit(ctx))
+		return <-redacted
+	}
+
+	t.Run("a snapshot committing while the redaction waits for its run", func(t *testing.T) {
+		shop := "finishing.myshopify.com"
+		id, err := store.Begin(ctx, shop, "sync", time.Now())
+		require.NoError(t, err)
+		// Finish's transaction, between marking its run and committing.
+		tx, err := db.Pool.Begin(ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(ctx) //nolint:errcheck
+		_, err = tx.Exec(ctx, `INSERT INTO customer_scores (shop, scoring_id, customer_id, grp, r, f, m, orders, revenue, historical_clv,
+			predicted_clv, p_alive, expected_orders) VALUES ($1, $2, 1, 'lovers', 5, 4, 3, 2, 10, 4, 7, 0.8, 1.2)`, shop, id)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `UPDATE scorings SET state = 'succeeded' WHERE shop = $1 AND id = $2`, shop, id)
+		require.NoError(t, err)
+		require.NoError(t, redactWhile(t, shop, tx, func() {}))
+		assert.Zero(t, rows(shop), "no row of the redacted shop's snapshot is left")
+	})
+
+	t.Run("a scoring begun and finished while the redaction is midway", func(t *testing.T) {
+		shop := "midway.myshopify.com"
+		first, err := store.Begin(ctx, shop, "sync", time.Now())
+		require.NoError(t, err)
+		require.NoError(t, store.Finish(ctx, shop, first, scores("lovers"), nil))
+		// A slow table between customer_scores and scorings in the
+		// alphabet holds the redaction midway.
+		tx, err := db.Pool.Begin(ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(ctx) //nolint:errcheck
+		_, err = tx.Exec(ctx, `LOCK TABLE customers IN EXCLUSIVE MODE`)
+		require.NoError(t, err)
+		err = redactWhile(t, shop, tx, func() {
+			id, err := store.Begin(ctx, shop, "nightly", time.Now())
+			require.NoError(t, err)
+			require.NoError(t, store.Finish(ctx, shop, id, scores("lovers", "soulmates"), nil))
+		})
+		require.NoError(t, err)
+		assert.Zero(t, rows(shop), "the snapshot finished midway goes with the rest")
+	})
 }

@@ -126,8 +126,8 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		// The models' and the backtests' working sets are garbage now, but
 		// the collector's goal still stands on them: the million scores
 		// assembled next would grow the process past them instead of
-		// into them (`cvo score` on 1M customers: peak RSS 1.19 GiB
-		// without this, 0.95 with it).
+		// into them (`cvo score` on 1M customers: peak RSS 1.18 GiB
+		// without this, 0.90-0.94 with it).
 		debug.FreeOSMemory()
 	}
 	t0 = time.Now()
@@ -160,8 +160,8 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 // returnMemoryFrom is the number of orders from which a scoring collects
 // its garbage and returns it to the system at three points: before and
 // after building its indexes, and before assembling the scores. A
-// million-customer rescore then peaks at 1.7 GiB instead of 2.4, a
-// 100,000-customer one at 215 MiB instead of 265 (`cvodev bench-sync
+// million-customer rescore then peaks at 1.7-1.8 GiB instead of 2.4, a
+// 100,000-customer one at 211-221 MiB instead of 265 (`cvodev bench-sync
 // --rescore-only`); below about 40 MiB of ledger the forced cycles would
 // cost more than they save.
 const returnMemoryFrom = 400_000
