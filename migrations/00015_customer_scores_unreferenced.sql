@@ -1,7 +1,8 @@
 -- +goose Up
 -- A snapshot's rows no longer reference their scoring: checking the
--- reference row by row took a third of writing a million-customer snapshot
--- (COPY of 1M rows: 17.4 s with it, 11.7 s without). It guarded nothing the
+-- reference row by row took a fifth of writing a million-customer snapshot
+-- (COPY of 1M rows after a checkpoint: 15.4-16.2 s with it, 12.4 s
+-- without). It guarded nothing the
 -- code does not: ScoringStore.Finish copies the rows in the transaction
 -- that marks its own running scoring succeeded, and rolls them back when
 -- that scoring is gone or no longer running; shop redaction deletes by
