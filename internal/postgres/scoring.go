@@ -363,11 +363,22 @@ func (s *ScoringStore) FailAbandoned(ctx context.Context) ([]cvo.Scoring, error)
 
 // CustomerQuery selects a page of a scoring's customers.
 type CustomerQuery struct {
-	Group   string // a group slug, or "" for all
-	Search  string // a prefix of the email, the name or the last name, or a customer id
-	Limit   int
-	Offset  int
+	Group  string // a group slug, or "" for all
+	Search string // a prefix of the email, the name or the last name, or a customer id
+	Limit  int
+	Offset int
+	// After starts the page after this customer of the list (without a
+	// Search): reading a whole group page by page then reads each row
+	// once, where offsets read every row before the page again.
+	After   *ListingKey
 	WantAll bool // count every match (the caller has no count of its own)
+}
+
+// ListingKey is a customer's place in the list: by predicted value, highest
+// first, then by customer id.
+type ListingKey struct {
+	PredictedCLV float64
+	CustomerID   int64
 }
 
 // CustomerListing is one line of the admin page's customer list.
@@ -375,6 +386,7 @@ type CustomerListing struct {
 	cvo.CustomerScore
 	Name  string
 	Email string
+	Key   ListingKey
 }
 
 // maxSearchMatches bounds how many customers a search counts and pages
@@ -402,6 +414,13 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 		where := `shop = $1 AND scoring_id = $2 AND grp = $3`
 		if q.Group == "" {
 			where, args = `shop = $1 AND scoring_id = $2`, args[:2]
+		}
+		if k := q.After; k != nil {
+			// The first condition bounds the index scan; the second
+			// skips the key's own value up to and including its customer.
+			a, b := strconv.Itoa(len(args)+1), strconv.Itoa(len(args)+2)
+			where += ` AND predicted_clv <= $` + a + ` AND (predicted_clv < $` + a + ` OR customer_id > $` + b + `)`
+			args = append(args, k.PredictedCLV, k.CustomerID)
 		}
 		n := len(args)
 		sql = `SELECT ` + cols + `, 0 FROM (SELECT * FROM customer_scores WHERE ` + where + `
@@ -454,7 +473,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 			&l.ExpectedOrders, &next, &l.POrderWindow, &l.ChurnRisk, &first, &last, &email, &total); err != nil {
 			return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
 		}
-		l.CustomerID = strconv.FormatInt(id, 10)
+		l.CustomerID, l.Key = strconv.FormatInt(id, 10), ListingKey{PredictedCLV: l.PredictedCLV, CustomerID: id}
 		l.R, l.F, l.M, l.Orders, l.NextOrderAt = int(r), int(f), int(m), int(orders), deref(next)
 		l.Name, l.Email = strings.TrimSpace(first+" "+last), email
 		out = append(out, l)

@@ -171,6 +171,52 @@ func TestListCustomers(t *testing.T) {
 	assert.Equal(t, 2, total)
 }
 
+// Reading a list page after page by its last key gives every customer
+// once, in the list's order, ties in predicted value included.
+func TestListCustomersAfterAKey(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewScoringStore(db)
+	shop := "a.myshopify.com"
+	groups := make([]string, 500)
+	for i := range groups {
+		groups[i] = []string{"lovers", "soulmates"}[i%2]
+	}
+	sc := scores(groups...)
+	for i := range sc {
+		// Few distinct values, so most pages start inside a tie.
+		sc[i].PredictedCLV = float64((i * 7) % 5)
+	}
+	id, err := store.Begin(ctx, shop, "sync", time.Now())
+	require.NoError(t, err)
+	require.NoError(t, store.Finish(ctx, shop, id, sc, nil))
+	other, err := store.Begin(ctx, shop, "nightly", time.Now())
+	require.NoError(t, err)
+	require.NoError(t, store.Finish(ctx, shop, other, scores("lovers", "lovers"), nil))
+
+	for _, group := range []string{"", "lovers"} {
+		whole, _, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Group: group, Limit: 1000})
+		require.NoError(t, err)
+		var paged []postgres.CustomerListing
+		var after *postgres.ListingKey
+		for {
+			page, _, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Group: group, Limit: 7, After: after})
+			require.NoError(t, err)
+			paged = append(paged, page...)
+			if len(page) < 7 {
+				break
+			}
+			after = &page[len(page)-1].Key
+		}
+		assert.Equal(t, whole, paged, "group %q", group)
+		if group == "" {
+			assert.Len(t, paged, 500)
+		} else {
+			assert.Len(t, paged, 250)
+		}
+	}
+}
+
 // The run records (Begin, Fail, FailRunning, LatestInfo, LastRun,
 // Aggregates, the rescore requests) are read and written whole, per shop.
 func TestScoringRunRecords(t *testing.T) {

@@ -325,8 +325,9 @@ func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"customer_id", "email", "name", "group", "r", "f", "m", "orders", "revenue", "historical_clv", "predicted_clv", "p_alive", "expected_orders", "next_order", "p_order_window", "churn_risk"})
 	const page = 5000
-	for offset := 0; ; offset += page {
-		rows, _, err := p.deps.Snapshots.ListCustomers(ctx, shop, sc.ID, postgres.CustomerQuery{Group: g.Slug(), Limit: page, Offset: offset})
+	var after *postgres.ListingKey
+	for {
+		rows, _, err := p.deps.Snapshots.ListCustomers(ctx, shop, sc.ID, postgres.CustomerQuery{Group: g.Slug(), Limit: page, After: after})
 		if err != nil {
 			return err
 		}
@@ -340,6 +341,7 @@ func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
 		if err := w.Error(); err != nil || len(rows) < page {
 			return err
 		}
+		after = &rows[len(rows)-1].Key
 	}
 }
 
