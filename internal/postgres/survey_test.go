@@ -13,6 +13,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/survey"
 )
@@ -197,7 +198,19 @@ func TestSurveyResults(t *testing.T) {
 
 	sizes, err := store.GroupSizes(ctx, shop)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"break-up": 3, "soulmates": 2, "about-to-dump-you": 1}, sizes)
+	assert.Equal(t, map[string]int{"break-up": 3, "soulmates": 2, "about-to-dump-you": 1}, sizes, "counted from the rows")
+	// A scoring with its aggregates: the counts are theirs (they differ
+	// from its rows here only to show which are read).
+	later, err := scorings.Begin(ctx, shop, "nightly", time.Now())
+	require.NoError(t, err)
+	laterScores := scores("break-up", "break-up", "soulmates")
+	require.NoError(t, scorings.Finish(ctx, shop, later, laterScores, &scoring.Aggregates{Result: &scoring.Result{
+		Groups: []scoring.GroupAggregate{{Group: rfm.BreakUp, Customers: 1}, {Group: rfm.Soulmates, Customers: 3}, {Group: rfm.Lovers}}}}))
+	sizes, err = store.GroupSizes(ctx, shop)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"break-up": 1, "soulmates": 3}, sizes, "from the latest scoring's aggregates")
+	_, err = store.GroupSizes(ctx, "unscored.myshopify.com")
+	require.NoError(t, err)
 
 	for _, by := range []postgres.Dimension{postgres.ByCountry, postgres.BySource, postgres.ByVendor, postgres.ByProductType, postgres.ByMonth} {
 		rs, err := store.Results(ctx, shop, sv.ID, by)
