@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -16,13 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
-	"github.com/cvo-app/cvo/internal/jobs"
-	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/scoring"
-	"github.com/cvo-app/cvo/internal/web"
-	"github.com/cvo-app/cvo/webhooks"
 )
 
 // A group's export larger than the pages it is read in holds each of the
@@ -31,15 +24,8 @@ import (
 func TestSegmentExportReadsEveryCustomerOnce(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	queue := jobs.NewQueue(jobstest.RedisOpt(t), jobstest.Namespace(t))
-	t.Cleanup(func() { queue.Close() })
+	srv := pagesServer(t, db)
 	snaps := postgres.NewScoringStore(db)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
-		AdminBaseURL: func(s string) string { return "https://" + s }},
-		web.Deps{Installer: noInstall{}, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log,
-			Pages: &web.PagesDeps{Snapshots: snaps, Settings: postgres.NewSettingsStore(db), Actions: queue}}))
-	t.Cleanup(srv.Close)
 	shop := fmt.Sprintf("x%d.myshopify.com", time.Now().UnixNano())
 
 	const lovers = 12_001 // more than two pages of the export

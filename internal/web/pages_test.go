@@ -44,17 +44,24 @@ func sessionToken(t *testing.T, shop string) string {
 	return tok
 }
 
-func TestSettingsAPI(t *testing.T) {
-	db := pgtest.New(t)
+// pagesServer serves the pages' API from db's scorings and settings, its
+// actions queued in a Redis namespace of the test's own.
+func pagesServer(t *testing.T, db *postgres.DB) *httptest.Server {
 	queue := jobs.NewQueue(jobstest.RedisOpt(t), jobstest.Namespace(t))
 	t.Cleanup(func() { queue.Close() })
-	settings := postgres.NewSettingsStore(db)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
 		AdminBaseURL: func(s string) string { return "https://" + s }},
 		web.Deps{Installer: noInstall{}, Webhooks: webhooks.NewReceiver(clientSecret, nil, nil, nil, nil, log), Log: log,
-			Pages: &web.PagesDeps{Snapshots: postgres.NewScoringStore(db), Settings: settings, Actions: queue}}))
+			Pages: &web.PagesDeps{Snapshots: postgres.NewScoringStore(db), Settings: postgres.NewSettingsStore(db), Actions: queue}}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestSettingsAPI(t *testing.T) {
+	db := pgtest.New(t)
+	srv := pagesServer(t, db)
+	settings := postgres.NewSettingsStore(db)
 	shop := fmt.Sprintf("p%d.myshopify.com", time.Now().UnixNano())
 	var lastField string
 	put := func(body string) int {
