@@ -367,9 +367,12 @@ type CustomerQuery struct {
 	Search string // a prefix of the email, the name or the last name, or a customer id
 	Limit  int
 	Offset int
-	// After starts the page after this customer of the list (without a
-	// Search): reading a whole group page by page then reads each row
-	// once, where offsets read every row before the page again.
+	// After starts the page after this customer of the list (not with a
+	// Search, which it would not page): reading a whole group page by page
+	// then reads each row about once, where offsets read every row before
+	// the page again. Only within a tie of equal predicted values are the
+	// tie's earlier rows read again, the customer id being no part of the
+	// index's range.
 	After   *ListingKey
 	WantAll bool // count every match (the caller has no count of its own)
 }
@@ -396,6 +399,9 @@ const maxSearchMatches = 1000
 // ListCustomers returns a page of a scoring's customers by predicted value,
 // with the number of matches when it was asked for or when searching.
 func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID int64, q CustomerQuery) ([]CustomerListing, int, error) {
+	if q.After != nil && q.Search != "" {
+		return nil, 0, cvo.Errorf(cvo.EINVALID, "A search is not paged by a customer's place in the list.")
+	}
 	const cols = `cs.customer_id, cs.grp, cs.r, cs.f, cs.m, cs.orders, cs.revenue, cs.historical_clv, cs.predicted_clv, cs.p_alive,
 		cs.expected_orders, cs.next_order_at, cs.p_order_window, cs.churn_risk, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, '')`
 	var (

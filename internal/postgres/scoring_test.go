@@ -203,6 +203,7 @@ func TestListCustomersAfterAKey(t *testing.T) {
 			page, _, err := store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Group: group, Limit: 7, After: after})
 			require.NoError(t, err)
 			paged = append(paged, page...)
+			require.LessOrEqual(t, len(paged), len(whole), "pages that come back again would never end")
 			if len(page) < 7 {
 				break
 			}
@@ -215,6 +216,8 @@ func TestListCustomersAfterAKey(t *testing.T) {
 			assert.Len(t, paged, 250)
 		}
 	}
+	_, _, err = store.ListCustomers(ctx, shop, id, postgres.CustomerQuery{Search: "1", Limit: 7, After: &postgres.ListingKey{}})
+	assert.Equal(t, cvo.EINVALID, cvo.ErrorCode(err), "a search is not paged by key")
 }
 
 // The run records (Begin, Fail, FailRunning, LatestInfo, LastRun,

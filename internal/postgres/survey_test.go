@@ -209,8 +209,17 @@ func TestSurveyResults(t *testing.T) {
 	sizes, err = store.GroupSizes(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"break-up": 1, "soulmates": 3}, sizes, "from the latest scoring's aggregates")
-	_, err = store.GroupSizes(ctx, "unscored.myshopify.com")
+	sizes, err = store.GroupSizes(ctx, "unscored.myshopify.com")
 	require.NoError(t, err)
+	assert.Empty(t, sizes, "a shop never scored has no groups")
+	// A scoring stored without aggregates is counted from its rows.
+	bare := "bare.myshopify.com"
+	run, err = scorings.Begin(ctx, bare, "sync", time.Now())
+	require.NoError(t, err)
+	require.NoError(t, scorings.Finish(ctx, bare, run, scores("lovers", "lovers"), nil))
+	sizes, err = store.GroupSizes(ctx, bare)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"lovers": 2}, sizes)
 
 	for _, by := range []postgres.Dimension{postgres.ByCountry, postgres.BySource, postgres.ByVendor, postgres.ByProductType, postgres.ByMonth} {
 		rs, err := store.Results(ctx, shop, sv.ID, by)
