@@ -389,7 +389,12 @@ type CustomerListing struct {
 	cvo.CustomerScore
 	Name  string
 	Email string
-	Key   ListingKey
+}
+
+// Key is the customer's place in the list, to read the page after it.
+func (l *CustomerListing) Key() ListingKey {
+	id, _ := strconv.ParseInt(l.CustomerID, 10, 64) // the list formats it from a bigint
+	return ListingKey{PredictedCLV: l.PredictedCLV, CustomerID: id}
 }
 
 // maxSearchMatches bounds how many customers a search counts and pages
@@ -404,6 +409,13 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 	}
 	const cols = `cs.customer_id, cs.grp, cs.r, cs.f, cs.m, cs.orders, cs.revenue, cs.historical_clv, cs.predicted_clv, cs.p_alive,
 		cs.expected_orders, cs.next_order_at, cs.p_order_window, cs.churn_risk, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, '')`
+	// scope selects the scoring's customers, or one group's with a query of
+	// its own, so that the group's index is usable: "$3 = '' OR grp = $3"
+	// could only filter.
+	scope, scopeArgs := `shop = $1 AND scoring_id = $2 AND grp = $3`, []any{shop, scoringID, q.Group}
+	if q.Group == "" {
+		scope, scopeArgs = `shop = $1 AND scoring_id = $2`, scopeArgs[:2]
+	}
 	var (
 		sql  string
 		args = []any{shop, scoringID, q.Group}
@@ -415,12 +427,9 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 		// yet analyzed, a generic plan averaged over a fleet of small
 		// shops) then still reads one page, not a million joined rows
 		// sorted (7.3 s for the first page of 1M customers, 1.5 ms cut
-		// first). A group has a query of its own, so that its index is
-		// usable: "$3 = '' OR grp = $3" could only filter.
-		where := `shop = $1 AND scoring_id = $2 AND grp = $3`
-		if q.Group == "" {
-			where, args = `shop = $1 AND scoring_id = $2`, args[:2]
-		}
+		// first).
+		where := scope
+		args = slices.Clone(scopeArgs)
 		if k := q.After; k != nil {
 			// The first condition bounds the index scan; the second
 			// skips the key's own value up to and including its customer.
@@ -479,7 +488,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 			&l.ExpectedOrders, &next, &l.POrderWindow, &l.ChurnRisk, &first, &last, &email, &total); err != nil {
 			return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
 		}
-		l.CustomerID, l.Key = strconv.FormatInt(id, 10), ListingKey{PredictedCLV: l.PredictedCLV, CustomerID: id}
+		l.CustomerID = strconv.FormatInt(id, 10)
 		l.R, l.F, l.M, l.Orders, l.NextOrderAt = int(r), int(f), int(m), int(orders), deref(next)
 		l.Name, l.Email = strings.TrimSpace(first+" "+last), email
 		out = append(out, l)
@@ -488,11 +497,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 		return nil, 0, fmt.Errorf("list customers of %s: %w", shop, err)
 	}
 	if q.Search == "" && q.WantAll {
-		query, args := `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2 AND grp = $3`, []any{shop, scoringID, q.Group}
-		if q.Group == "" {
-			query, args = `SELECT count(*) FROM customer_scores WHERE shop = $1 AND scoring_id = $2`, args[:2]
-		}
-		err := s.db.Pool.QueryRow(ctx, query, args...).Scan(&total)
+		err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM customer_scores WHERE `+scope, scopeArgs...).Scan(&total)
 		if err != nil {
 			return nil, 0, fmt.Errorf("count customers of %s: %w", shop, err)
 		}

@@ -207,7 +207,8 @@ func TestListCustomersAfterAKey(t *testing.T) {
 			if len(page) < 7 {
 				break
 			}
-			after = &page[len(page)-1].Key
+			key := page[len(page)-1].Key()
+			after = &key
 		}
 		assert.Equal(t, whole, paged, "group %q", group)
 		if group == "" {

@@ -341,7 +341,8 @@ func (a *api) ExportGroup(c echo.Context, slug apigen.GroupSlug) error {
 		if err := w.Error(); err != nil || len(rows) < page {
 			return err
 		}
-		after = &rows[len(rows)-1].Key
+		key := rows[len(rows)-1].Key()
+		after = &key
 	}
 }
 
