@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/survey"
 )
 
@@ -482,14 +483,11 @@ func (s *SurveyStore) GroupSizes(ctx context.Context, shop string) (map[string]i
 		return nil, fmt.Errorf("group sizes of %s: %w", shop, err)
 	}
 	out := map[string]int{}
-	var counted []struct {
-		Group     string `json:"group"`
-		Customers int    `json:"customers"`
-	}
+	var counted []scoring.GroupAggregate
 	if err := json.Unmarshal(groups, &counted); err == nil && counted != nil {
 		for _, g := range counted {
 			if g.Customers > 0 {
-				out[g.Group] = g.Customers
+				out[g.Group.Slug()] = g.Customers
 			}
 		}
 		return out, nil
