@@ -26,6 +26,7 @@ import (
 	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ingest"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/secretbox"
 	"github.com/cvo-app/cvo/internal/shopgen"
@@ -364,7 +365,7 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 		copySeconds[t] = time.Since(s).Seconds()
 	}
 
-	loaded, lines, loadSeconds, err := timeLoader(ctx, db)
+	loads, err := timeLoaders(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -388,24 +389,68 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	fmt.Printf("  orders + order_lines + refunds:               %.1fs = %.0f orders/s\n", ordersCopy, float64(counts["orders"])/ordersCopy)
 	fmt.Printf("  all tables:                                   %.1fs\n", copyAll)
 	fmt.Printf("sync / \\copy rate: orders %.2f, all %.2f\n", ordersCopy/ordersImport, copyAll/importAll)
-	fmt.Printf("loader (OrderStore.ShopOrders): %d orders, %d lines in %.1fs = %.0f orders/s\n", loaded, lines, loadSeconds, float64(loaded)/loadSeconds)
+	printLoads(loads)
 	fmt.Printf("memory: peak Go heap in use %.0f MiB, Go runtime total %.0f MiB, max RSS %.0f MiB (%.0f MiB before the sync)\n",
 		mb(int64(peak.heapInuse)), mb(int64(peak.sys)), mb(rss), mb(rssBefore))
 	return nil
 }
 
-// timeLoader streams the bench shop back the way scoring reads it.
-func timeLoader(ctx context.Context, db *postgres.DB) (orders, lines int64, seconds float64, err error) {
-	if _, err := db.Pool.Exec(ctx, "ANALYZE "+strings.Join(benchTables, ", ")); err != nil {
-		return 0, 0, 0, err
+// loaderTiming is one way of reading the bench shop into a ledger.
+type loaderTiming struct {
+	name    string
+	orders  int
+	seconds float64
+	heap    uint64 // peak Go heap in use while it ran
+}
+
+// timeLoaders reads the bench shop back into a ledger both ways a rescore
+// can: with every line (StreamOrders), and with the lines' sums and the
+// lines of only the orders the ledger wants (ReadSummedOrders, the
+// rescore's way).
+func timeLoaders(ctx context.Context, db *postgres.DB) ([]loaderTiming, error) {
+	if _, err := db.Pool.Exec(ctx, "ANALYZE "+strings.Join(append(benchTables, "order_line_sums"), ", ")); err != nil {
+		return nil, err
 	}
-	start := time.Now()
-	err = postgres.NewOrderStore(db).ShopOrders(ctx, benchShop, func(o cvo.Order) error {
-		orders++
-		lines += int64(len(o.Lines))
-		return nil
-	})
-	return orders, lines, time.Since(start).Seconds(), err
+	store := postgres.NewOrderStore(db)
+	// Sized as the rescore sizes its ledger.
+	_, orders, err := postgres.NewSyncStore(db).Counts(ctx, benchShop)
+	if err != nil {
+		return nil, err
+	}
+	var out []loaderTiming
+	for _, read := range []struct {
+		name string
+		fill func(*ledger.Builder) error
+	}{
+		{"every line (OrderStore.StreamOrders)", func(b *ledger.Builder) error {
+			return store.StreamOrders(ctx, benchShop, func(o *cvo.Order) error { b.Add(o); return nil })
+		}},
+		{"line sums (OrderStore.ReadSummedOrders)", func(b *ledger.Builder) error { return store.ReadSummedOrders(ctx, benchShop, b) }},
+	} {
+		runtime.GC()
+		peak := &memPeak{}
+		sampleCtx, stop := context.WithCancel(ctx)
+		go peak.sample(sampleCtx, 100*time.Millisecond)
+		start := time.Now()
+		b := ledger.NewBuilder(int(orders))
+		err := read.fill(b)
+		l := b.Ledger()
+		stop()
+		if err != nil {
+			return nil, err
+		}
+		peak.mu.Lock()
+		heap := peak.heapInuse
+		peak.mu.Unlock()
+		out = append(out, loaderTiming{name: read.name, orders: l.Len(), seconds: time.Since(start).Seconds(), heap: heap})
+	}
+	return out, nil
+}
+
+func printLoads(loads []loaderTiming) {
+	for _, l := range loads {
+		fmt.Printf("loader, %s: a ledger of %d orders in %.1fs, peak Go heap %.0f MiB\n", l.name, l.orders, l.seconds, mb(int64(l.heap)))
+	}
 }
 
 // openBenchDatabase opens the database a previous bench-sync left.
@@ -443,16 +488,11 @@ func benchLoader(ctx context.Context, dbName string) error {
 		return err
 	}
 	defer db.Close()
-	peak := &memPeak{}
-	sampleCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go peak.sample(sampleCtx, 100*time.Millisecond)
-	orders, lines, secs, err := timeLoader(ctx, db)
+	loads, err := timeLoaders(ctx, db)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("loader (OrderStore.ShopOrders): %d orders, %d lines in %.1fs = %.0f orders/s; peak Go heap %.0f MiB, max RSS %.0f MiB\n",
-		orders, lines, secs, float64(orders)/secs, float64(peak.heapInuse)/(1<<20), float64(maxRSS())/(1<<20))
+	printLoads(loads)
 	return nil
 }
 

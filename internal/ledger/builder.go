@@ -27,6 +27,32 @@ type Builder struct {
 	detailAt []customerSecond
 	// lineNumbers numbers the distinct product lines.
 	lineNumbers map[Line]int32
+	// pending are the orders added by AddSummed that AddDetail must
+	// still give, in the order they were added; next is where AddDetail
+	// is.
+	pending []pendingLines
+	next    int
+}
+
+// pendingLines is an order added by AddSummed that AddDetail must still
+// give: it can be its customer's first purchase (the detail), or its
+// lines could not be summed where they are stored (the cost).
+type pendingLines struct {
+	key   int64 // the caller's id of the order
+	order int32 // its position in the ledger's orders
+	cost  bool  // its cost waits for the lines
+	fixed bool  // it is already counted in Ledger.fixed
+}
+
+// Summary is what a reader that keeps orders' lines summed gives of an
+// order besides its customer, creation, total, flags and refunds: for the
+// few orders that need more, it reads the rest afterwards (AddDetail).
+type Summary struct {
+	Key        int64 // the reader's id of the order; keys grow from order to order
+	Discounted bool  // a discount code was used
+	Lines      bool  // the order has product lines
+	Summed     bool  // Cost holds their sums; otherwise AddDetail must give the lines
+	Cost       Cost
 }
 
 type customerSecond struct {
@@ -104,7 +130,16 @@ func (b *Builder) AddToTotal(i int, amount float64) {
 
 // Add adds an order. Orders that can never be a purchase (tests,
 // cancelled, without a customer) are only looked at for Latest.
-func (b *Builder) Add(o *cvo.Order) {
+func (b *Builder) Add(o *cvo.Order) { b.add(o, nil) }
+
+// AddSummed adds an order as Add does, reading of o only its customer,
+// creation time, total, test and cancelled flags and refunds; sum gives
+// the rest. Once every order is added, Wanted names the orders whose
+// attribution, codes and lines the ledger still needs, and AddDetail
+// gives them.
+func (b *Builder) AddSummed(o *cvo.Order, sum Summary) { b.add(o, &sum) }
+
+func (b *Builder) add(o *cvo.Order, sums *Summary) {
 	b.seen(o.CreatedAt)
 	if !o.MayBePurchase() {
 		return
@@ -115,7 +150,7 @@ func (b *Builder) Add(o *cvo.Order) {
 	if !finite.Is(ord.Total) {
 		ord.Total, fixed = 0, true
 	}
-	if len(o.DiscountCodes) > 0 {
+	if (sums == nil && len(o.DiscountCodes) > 0) || (sums != nil && sums.Discounted) {
 		ord.flags |= flagDiscount
 	}
 	refunded := 0.0 // positive refunds only: the most any as-of date can count
@@ -130,38 +165,32 @@ func (b *Builder) Add(o *cvo.Order) {
 		b.l.refunds = append(b.l.refunds, rs)
 		ord.refunds = int32(len(b.l.refunds))
 	}
-	if len(o.Lines) > 0 {
-		var cost Cost
-		for _, line := range o.Lines {
-			price, unitCost := line.UnitPrice, line.UnitCost
-			if !finite.Is(price) || !finite.Is(unitCost) {
-				price, unitCost, fixed = finite.OrZero(price), finite.OrZero(unitCost), true
-			}
-			// The same sums, in the same order, as cvo.Order.KnownCost.
-			rev := price * float64(line.Quantity)
-			cost.LineRevenue += rev
-			if line.CostKnown {
-				cost.Cost += unitCost * float64(line.Quantity)
-				cost.Covered += rev
-			}
-		}
-		if b.l.costs == nil {
-			// Orders with lines usually all have them: the costs are
-			// sized for the orders still expected, sparing the copies of
-			// a growing slice; Ledger lets the unused room go.
-			b.l.costs = make([]Cost, 0, max(cap(b.l.orders)-len(b.l.orders), 16))
-		}
-		b.l.costs = append(b.l.costs, cost)
-		ord.cost = int32(len(b.l.costs))
+	costPending := false
+	switch {
+	case sums == nil && len(o.Lines) > 0:
+		cost, linesFixed := lineCost(o.Lines)
+		fixed = fixed || linesFixed
+		b.addCost(&ord, cost)
+	case sums != nil && sums.Lines && sums.Summed:
+		b.addCost(&ord, sums.Cost)
+	case sums != nil && sums.Lines:
+		costPending = true
 	}
 	if fixed {
 		b.l.fixed++
 	}
 	solid := ord.Total <= 0 || refunded < ord.Total-0.005
 	if ord.At <= b.firstSolid[c] {
-		b.l.details = append(b.l.details, b.detail(o))
+		var d Detail // AddSummed's orders get theirs from AddDetail
+		if sums == nil {
+			d = b.detail(o)
+		}
+		b.l.details = append(b.l.details, d)
 		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
 		ord.detail = int32(len(b.l.details))
+	}
+	if sums != nil && (costPending || ord.detail != 0) {
+		b.pending = append(b.pending, pendingLines{key: sums.Key, order: int32(len(b.l.orders)), cost: costPending, fixed: fixed})
 	}
 	// An order without a creation date is left out by the reports, so it
 	// must not stand as the first purchase that makes later orders'
@@ -172,6 +201,89 @@ func (b *Builder) Add(o *cvo.Order) {
 	b.l.orders = append(b.l.orders, ord)
 }
 
+// lineCost sums an order's lines as cvo.Order.KnownCost does, in the same
+// order; fixed says some amount was not a number and counted as 0.
+func lineCost(lines []cvo.LineItem) (cost Cost, fixed bool) {
+	for _, line := range lines {
+		price, unitCost := line.UnitPrice, line.UnitCost
+		if !finite.Is(price) || !finite.Is(unitCost) {
+			price, unitCost, fixed = finite.OrZero(price), finite.OrZero(unitCost), true
+		}
+		rev := price * float64(line.Quantity)
+		cost.LineRevenue += rev
+		if line.CostKnown {
+			cost.Cost += unitCost * float64(line.Quantity)
+			cost.Covered += rev
+		}
+	}
+	return cost, fixed
+}
+
+func (b *Builder) addCost(o *Order, cost Cost) {
+	if b.l.costs == nil {
+		// Orders with lines usually all have them: the costs are sized
+		// for the orders still expected, sparing the copies of a growing
+		// slice; Ledger lets the unused room go.
+		b.l.costs = make([]Cost, 0, max(cap(b.l.orders)-len(b.l.orders), 16))
+	}
+	b.l.costs = append(b.l.costs, cost)
+	o.cost = int32(len(b.l.costs))
+}
+
+// detailAlive says whether detail i can still be its customer's first
+// purchase.
+func (b *Builder) detailAlive(i int32) bool {
+	at := b.detailAt[i]
+	return at.at <= b.firstSolid[at.customer]
+}
+
+// Wanted returns the keys, in the order they were added, of the orders
+// added by AddSummed that AddDetail must give: those that can be their
+// customer's first purchase, and those whose lines were not summed. Call
+// it once, after the last order is added.
+func (b *Builder) Wanted() []int64 {
+	kept := b.pending[:0]
+	for _, p := range b.pending {
+		if d := b.l.orders[p.order].detail; p.cost || (d != 0 && b.detailAlive(d-1)) {
+			kept = append(kept, p)
+		}
+	}
+	b.pending = slices.Clip(kept)
+	keys := make([]int64, len(b.pending))
+	for i, p := range b.pending {
+		keys[i] = p.key
+	}
+	return keys
+}
+
+// AddDetail gives an order Wanted named, in the order of the keys, with
+// its attribution, discount codes and lines (o's other fields are not
+// read). An order whose key is skipped keeps no detail. o's slices may be
+// reused buffers.
+func (b *Builder) AddDetail(key int64, o *cvo.Order) {
+	for b.next < len(b.pending) && b.pending[b.next].key < key {
+		b.next++
+	}
+	if b.next == len(b.pending) || b.pending[b.next].key != key {
+		return
+	}
+	p := b.pending[b.next]
+	b.next++
+	ord := &b.l.orders[p.order]
+	if p.cost {
+		cost, fixed := lineCost(o.Lines)
+		b.addCost(ord, cost)
+		if fixed && !p.fixed {
+			b.l.fixed++
+		}
+	}
+	if ord.detail != 0 && b.detailAlive(ord.detail-1) {
+		b.l.details[ord.detail-1] = b.detail(o)
+	}
+}
+
+// detail is what the reports read of an order that may be its customer's
+// first purchase.
 func (b *Builder) detail(o *cvo.Order) Detail {
 	d := Detail{SourceName: b.strings.Intern(o.SourceName), UTMSource: b.strings.Intern(o.UTMSource),
 		UTMCampaign: b.strings.Intern(o.UTMCampaign), Acquisition: b.strings.Intern(o.AcquisitionSource())}
@@ -212,8 +324,8 @@ func (b *Builder) Ledger() *Ledger {
 	l := &b.l
 	kept := 0
 	renumber := make([]int32, len(l.details))
-	for i, at := range b.detailAt {
-		if at.at <= b.firstSolid[at.customer] {
+	for i := range b.detailAt {
+		if b.detailAlive(int32(i)) {
 			l.details[kept] = l.details[i]
 			kept++
 			renumber[i] = int32(kept)
@@ -235,6 +347,6 @@ func (b *Builder) Ledger() *Ledger {
 	// customers by their orders, and a million-entry map is the largest
 	// thing a ledger would otherwise hold after its orders.
 	l.customers = b.customers.names
-	b.firstSolid, b.detailAt, b.customers, b.lineNumbers = nil, nil, nil, nil
+	b.firstSolid, b.detailAt, b.customers, b.lineNumbers, b.pending = nil, nil, nil, nil, nil
 	return l
 }

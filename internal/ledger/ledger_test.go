@@ -206,3 +206,98 @@ func TestStringBlocksKeepCopies(t *testing.T) {
 	long := string(make([]byte, blockSize))
 	assert.Equal(t, long, b.Keep(long))
 }
+
+// TestSummedOrdersMakeTheSameLedger holds a ledger filled with orders
+// whose lines are summed (AddSummed), then with the details it still
+// wants (AddDetail), to the ledger of the same orders read whole (Add):
+// the same orders, costs, refunds and details, and the same count of
+// fixed amounts, when storage summed every order, none, or some, and when
+// a price or a total is not a number (storage cannot sum those). It also
+// holds the orders wanted to exactly those a ledger needs: the first
+// purchases it keeps, and the orders storage could not sum.
+func TestSummedOrdersMakeTheSameLedger(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	wanted, orderCount := 0, 0
+	for trial := range 400 {
+		orders := randomOrders(r, 1+r.IntN(30))
+		for i := range orders {
+			if len(orders[i].Lines) > 0 && r.IntN(15) == 0 {
+				orders[i].Lines[0].UnitPrice = math.NaN()
+			}
+			if r.IntN(20) == 0 {
+				orders[i].Total = math.NaN()
+			}
+		}
+		summedShare := []int{0, 1, 2}[trial%3] // none, all, half
+		want := FromOrders(orders)
+
+		b := NewBuilder(0)
+		wantKeys := []int64{}
+		kept := 0 // the ledger position of the next order kept
+		for i := range orders {
+			o := orders[i]
+			sum := Summary{Key: int64(i), Discounted: len(o.DiscountCodes) > 0, Lines: len(o.Lines) > 0}
+			cost, fixed := lineCost(o.Lines)
+			if sum.Lines && !fixed && (summedShare == 1 || (summedShare == 2 && r.IntN(2) == 0)) {
+				sum.Summed, sum.Cost = true, cost
+			}
+			// What AddSummed must not read.
+			o.Lines = []cvo.LineItem{{Title: "ignored", Quantity: 1, UnitPrice: 1e6}}
+			o.SourceName, o.UTMSource, o.UTMCampaign, o.DiscountCodes = "ignored", "ignored", "ignored", []string{"IGNORED"}
+			b.AddSummed(&o, sum)
+			if !o.MayBePurchase() {
+				continue
+			}
+			if (sum.Lines && !sum.Summed) || want.Detail(&want.Orders()[kept]) != nil {
+				wantKeys = append(wantKeys, int64(i))
+			}
+			kept++
+		}
+		keys := b.Wanted()
+		require.Equal(t, wantKeys, keys, "trial %d", trial)
+		for _, k := range keys {
+			b.AddDetail(k, &orders[k])
+		}
+		wanted += len(keys)
+		orderCount += len(orders)
+		got := b.Ledger()
+
+		require.Equal(t, want.Len(), got.Len(), "trial %d", trial)
+		require.Equal(t, want.Customers(), got.Customers())
+		require.Equal(t, want.Latest(), got.Latest())
+		require.Equal(t, want.Fixed(), got.Fixed(), "trial %d", trial)
+		for j := range want.Orders() {
+			w, g := &want.Orders()[j], &got.Orders()[j]
+			require.Equal(t, w.At, g.At)
+			require.Equal(t, w.nanos, g.nanos)
+			require.Equal(t, w.Total, g.Total)
+			require.Equal(t, want.CustomerID(w.Customer), got.CustomerID(g.Customer))
+			require.Equal(t, w.Discounted(), g.Discounted())
+			require.Equal(t, want.Refunds(w), got.Refunds(g))
+			c1, c2, c3 := want.KnownCost(w)
+			k1, k2, k3 := got.KnownCost(g)
+			require.Equal(t, [3]float64{c1, c2, c3}, [3]float64{k1, k2, k3}, "trial %d order %d", trial, j)
+			require.Equal(t, resolvedDetail(want, w), resolvedDetail(got, g), "trial %d order %d", trial, j)
+		}
+	}
+	assert.Less(t, wanted, orderCount/2, "most orders were wanted")
+}
+
+// resolvedDetail is an order's detail with its lines' numbers resolved,
+// which two ledgers may number differently.
+func resolvedDetail(l *Ledger, o *Order) any {
+	d := l.Detail(o)
+	if d == nil {
+		return nil
+	}
+	lines := make([]Line, len(d.Lines))
+	for i, n := range d.Lines {
+		lines[i] = *l.Line(n)
+	}
+	out := *d
+	out.Lines = nil
+	return struct {
+		Detail
+		Lines []Line
+	}{out, lines}
+}

@@ -188,7 +188,7 @@ func replaceLines(ctx context.Context, tx pgx.Tx, shop string, orderID int64, li
 		return fmt.Errorf("order lines: %w", err)
 	}
 	if len(lines) == 0 {
-		return nil
+		return refreshLineSums(ctx, tx, shop, []int64{orderID})
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO order_lines AS l (shop, order_id, id, product_id, variant_id, title, quantity, unit_price)
 		SELECT $1, $2, u.id, u.product_id, u.variant_id, u.title, u.quantity, u.price::numeric
@@ -199,7 +199,7 @@ func replaceLines(ctx context.Context, tx pgx.Tx, shop string, orderID int64, li
 	if err != nil {
 		return fmt.Errorf("order lines: %w", err)
 	}
-	return nil
+	return refreshLineSums(ctx, tx, shop, []int64{orderID})
 }
 
 func addRefunds(ctx context.Context, q execer, shop string, refunds []RefundRow) error {
@@ -304,11 +304,14 @@ func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo
 	if err != nil {
 		return err
 	}
-	orders, lines, refunds, stop, err := openOrderCursors(ctx, tx, shop)
+	f, err := openCursors(ctx, tx, shop, ordersCursor, linesCursor, refundsCursor)
 	if err != nil {
-		return err
+		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	defer stop()
+	defer f.stop()
+	orders := startCursor(f, ordersCursor.name, scanOrder)
+	lines := newLinesCursor(f, linesCursor)
+	refunds := newRefundsCursor(f)
 	var (
 		o         cvo.Order
 		lineBuf   []cvo.LineItem
@@ -326,36 +329,50 @@ func (s *OrderStore) StreamOrders(ctx context.Context, shop string, fn func(*cvo
 		if !ok {
 			return nil
 		}
-		o = row.Order
-		o.ID = strconv.FormatInt(row.id, 10)
-		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-		if row.customer != 0 {
-			o.CustomerID = strconv.FormatInt(row.customer, 10)
-		}
-		lineBuf, refundBuf = lineBuf[:0], refundBuf[:0]
+		lineBuf = lineBuf[:0]
 		err = lines.rowsOf(ctx, row.id, func(line lineRow) {
 			lineBuf = append(lineBuf, catalogue.lineItem(line))
 		})
 		if err != nil {
 			return fmt.Errorf("load order lines of %s: %w", shop, err)
 		}
-		err = refunds.rowsOf(ctx, row.id, func(f refundRow) {
-			refundBuf = append(refundBuf, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
-		})
-		if err != nil {
+		if refundBuf, err = orderOf(ctx, row, refunds, &o, refundBuf); err != nil {
 			return fmt.Errorf("load refunds of %s: %w", shop, err)
 		}
-		// An order without lines or refunds has none (nil), not empty buffers.
+		// An order without lines has none (nil), not an empty buffer.
 		if len(lineBuf) > 0 {
 			o.Lines = lineBuf
-		}
-		if len(refundBuf) > 0 {
-			o.Refunds = refundBuf
 		}
 		if err := fn(&o); err != nil {
 			return err
 		}
 	}
+}
+
+// orderOf sets o to the order row with its refunds, read from refunds
+// into refundBuf, which it returns for reuse.
+func orderOf(ctx context.Context, row orderRow, refunds *childCursor[refundRow], o *cvo.Order, refundBuf []cvo.Refund) ([]cvo.Refund, error) {
+	*o = row.Order
+	o.ID = strconv.FormatInt(row.id, 10)
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	if row.customer != 0 {
+		o.CustomerID = strconv.FormatInt(row.customer, 10)
+	}
+	refundBuf, err := refundsOf(ctx, row.id, refunds, refundBuf)
+	// An order without refunds has none (nil), not an empty buffer.
+	if len(refundBuf) > 0 {
+		o.Refunds = refundBuf
+	}
+	return refundBuf, err
+}
+
+// refundsOf reads order id's refunds into buf.
+func refundsOf(ctx context.Context, id int64, refunds *childCursor[refundRow], buf []cvo.Refund) ([]cvo.Refund, error) {
+	buf = buf[:0]
+	err := refunds.rowsOf(ctx, id, func(f refundRow) {
+		buf = append(buf, cvo.Refund{CreatedAt: f.at.UTC(), Amount: f.amount})
+	})
+	return buf, err
 }
 
 // idStrings formats ids once each.
@@ -386,38 +403,49 @@ func scanRefund(r pgx.Rows) (f refundRow, err error) {
 	return f, err
 }
 
-// openOrderCursors declares, in tx, the cursors over a shop's orders, their
-// lines and their refunds, all three in order id order, so that the
-// history can be merged in one pass, and starts reading them ahead. stop
-// ends the reading ahead; call it before tx ends.
-func openOrderCursors(ctx context.Context, tx pgx.Tx, shop string) (orders *chunkCursor[orderRow], lines *childCursor[lineRow], refunds *childCursor[refundRow], stop func(), err error) {
+// cursorDef is a cursor over one of a shop's tables, in order id order,
+// so that the shop's history can be merged in one pass.
+type cursorDef struct{ name, query string }
+
+var (
+	ordersCursor = cursorDef{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
+			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
+			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
+			FROM orders WHERE shop = $1 ORDER BY id`}
+	linesCursor = cursorDef{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
+			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`}
+	lineSumsCursor = cursorDef{"shop_order_line_sums", `SELECT order_id, line_revenue, known_cost, covered_revenue
+			FROM order_line_sums WHERE shop = $1 ORDER BY order_id`}
+	refundsCursor = cursorDef{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`}
+)
+
+// openCursors declares, in tx, the cursors over a shop's tables and
+// returns the fetcher that reads them ahead (startCursor). Call its stop
+// before tx runs anything else or ends.
+func openCursors(ctx context.Context, tx pgx.Tx, shop string, defs ...cursorDef) (*fetcher, error) {
 	// The indexes deliver the order; a sort of millions of rows never pays.
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+		return nil, err
 	}
 	// Each cursor is planned for its whole result, as the plain queries
 	// were, so the index scans that deliver the order are kept.
 	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1`); err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %w", shop, err)
+		return nil, err
 	}
-	for _, c := range []struct{ name, query string }{
-		{"shop_orders", `SELECT id, COALESCE(customer_id, 0), COALESCE(processed_at, created_at), updated_at, cancelled_at IS NOT NULL,
-			test, currency, total::float8, COALESCE(source_name, ''), COALESCE(landing_page, ''), COALESCE(referrer_url, ''),
-			COALESCE(utm_source, ''), COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), discount_codes
-			FROM orders WHERE shop = $1 ORDER BY id`},
-		{"shop_order_lines", `SELECT order_id, COALESCE(product_id, 0), COALESCE(variant_id, 0), title, quantity, unit_price::float8
-			FROM order_lines WHERE shop = $1 ORDER BY order_id, id`},
-		{"shop_refunds", `SELECT order_id, created_at, amount::float8 FROM refunds WHERE shop = $1 ORDER BY order_id, id`},
-	} {
+	for _, c := range defs {
 		if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query, shop); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("load orders of %s: %s: %w", shop, c.name, err)
+			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
 	}
-	f := newFetcher(ctx, tx)
-	orders = startCursor(f, "shop_orders", scanOrder)
-	lines = &childCursor[lineRow]{c: startCursor(f, "shop_order_lines", scanLine), order: func(l lineRow) int64 { return l.order }}
-	refunds = &childCursor[refundRow]{c: startCursor(f, "shop_refunds", scanRefund), order: func(f refundRow) int64 { return f.order }}
-	return orders, lines, refunds, f.stop, nil
+	return newFetcher(ctx, tx), nil
+}
+
+func newLinesCursor(f *fetcher, def cursorDef) *childCursor[lineRow] {
+	return &childCursor[lineRow]{c: startCursor(f, def.name, scanLine), order: func(l lineRow) int64 { return l.order }}
+}
+
+func newRefundsCursor(f *fetcher) *childCursor[refundRow] {
+	return &childCursor[refundRow]{c: startCursor(f, refundsCursor.name, scanRefund), order: func(f refundRow) int64 { return f.order }}
 }
 
 // lineItem is a stored line with its product's vendor and type and its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 )
@@ -111,6 +113,24 @@ func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, n, count)
+
+	// The read of summed lines, whose sums and wanted lines are cursors
+	// of their own, makes the same ledger, with the sums of most orders
+	// missing too (as a NaN price leaves them), so that the lines it
+	// reads of the orders it wants span several chunks.
+	pgtest.SumLines(t, db, shop)
+	orders := postgres.NewOrderStore(db)
+	for _, unsummed := range []string{"none", "most"} {
+		if unsummed == "most" {
+			_, err = db.Pool.Exec(ctx, `UPDATE order_line_sums SET line_revenue = NULL, known_cost = NULL, covered_revenue = NULL
+				WHERE shop = $1 AND order_id % 4 <> 0`, shop)
+			require.NoError(t, err)
+		}
+		want, got := ledger.NewBuilder(0), ledger.NewBuilder(0)
+		require.NoError(t, orders.StreamOrders(ctx, shop, func(o *cvo.Order) error { want.Add(o); return nil }))
+		require.NoError(t, orders.ReadSummedOrders(ctx, shop, got))
+		requireSameLedger(t, want.Ledger(), got.Ledger(), "across chunks, unsummed: "+unsummed)
+	}
 }
 
 // BenchmarkShopOrders reads a shop of 100,000 orders with 200,000 lines
@@ -283,4 +303,19 @@ func TestStreamOrdersStoppedEarlyKeepsItsConnection(t *testing.T) {
 	count := 0
 	require.NoError(t, store.StreamOrders(ctx, shop, func(*cvo.Order) error { count++; return nil }))
 	assert.Equal(t, 30000, count)
+	// The read of summed lines, cancelled, says so too, and leaves
+	// nothing behind that a later read trips on (its table of wanted
+	// orders).
+	pgtest.SumLines(t, db, shop)
+	for range 3 {
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(40))*time.Millisecond)
+		err := store.ReadSummedOrders(cctx, shop, ledger.NewBuilder(0))
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+	}
+	b := ledger.NewBuilder(0)
+	require.NoError(t, store.ReadSummedOrders(ctx, shop, b))
+	assert.Equal(t, 30000, b.Ledger().Len())
 }

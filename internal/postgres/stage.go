@@ -221,6 +221,12 @@ type mergePlan struct {
 // mergeStmt is one statement of a merge and the table it writes.
 type mergeStmt struct {
 	table, sql string
+	// whenEmpty, if set, replaces sql when the table holds nothing of the
+	// shop yet.
+	whenEmpty string
+	// derived statements keep data derived from what the merge writes
+	// (order_line_sums): their rows are not counted as changed.
+	derived bool
 }
 
 // forEmptyTable is the statement when the table holds nothing of the shop
@@ -229,6 +235,9 @@ type mergeStmt struct {
 // a delete of replaced children has nothing to do. The caller holds the
 // shop's data lock, so no webhook can add a row meanwhile.
 func (m mergeStmt) forEmptyTable() (string, bool) {
+	if m.whenEmpty != "" {
+		return m.whenEmpty, true
+	}
 	if strings.HasPrefix(strings.TrimSpace(m.sql), "DELETE") {
 		return "", false
 	}
@@ -253,7 +262,7 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 	var p mergePlan
 	switch st.resource {
 	case ResourceCustomers:
-		p.groups = [][]mergeStmt{{{"customers", fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at,
+		p.groups = [][]mergeStmt{{{table: "customers", sql: fmt.Sprintf(`INSERT INTO customers AS c (shop, id, email, first_name, last_name, city, country, country_code, created_at, updated_at, state_at,
 				shopify_rfm_group, shopify_predicted_spend_tier)
 			SELECT $1, s.id, CASE WHEN r.customer_id IS NULL THEN s.email END, CASE WHEN r.customer_id IS NULL THEN s.first_name END,
 				CASE WHEN r.customer_id IS NULL THEN s.last_name END, CASE WHEN r.customer_id IS NULL THEN s.city END,
@@ -266,7 +275,7 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 				(excluded.email, excluded.first_name, excluded.last_name, excluded.city, excluded.country, excluded.country_code, excluded.created_at)))`, t)},
 			// Shopify recomputes its statistics without a new updated_at,
 			// so they follow every import that read them.
-			{"customers", fmt.Sprintf(`UPDATE customers c SET shopify_rfm_group = s.shopify_rfm_group,
+			{table: "customers", sql: fmt.Sprintf(`UPDATE customers c SET shopify_rfm_group = s.shopify_rfm_group,
 				shopify_predicted_spend_tier = s.shopify_predicted_spend_tier
 			FROM %[1]s s WHERE c.shop = $1 AND c.id = s.id AND c.deleted_at IS NULL
 				AND (c.shopify_rfm_group, c.shopify_predicted_spend_tier) IS DISTINCT FROM (s.shopify_rfm_group, s.shopify_predicted_spend_tier)`, t)}}}
@@ -276,7 +285,7 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 				WHERE s.kind = 0 AND (o.updated_at > s.updated_at OR (o.updated_at = s.updated_at AND NOT %[4]s))`,
 			t, lit, stale, importTiesAt("o", asOf))
 		p.groups = [][]mergeStmt{{
-			{"orders", fmt.Sprintf(`INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
+			{table: "orders", sql: fmt.Sprintf(`INSERT INTO orders AS o (shop, id, customer_id, name, created_at, processed_at, updated_at, cancelled_at, test, currency,
 					total, subtotal, source_name, landing_page, referrer_url, utm_source, utm_medium, utm_campaign, discount_codes, state_at)
 				SELECT $1, s.id, s.customer_id, COALESCE(s.name, ''), s.created_at, s.processed_at, s.updated_at, s.cancelled_at,
 					COALESCE(s.test, false), COALESCE(s.currency, ''), s.total::numeric, s.subtotal::numeric, s.source_name,
@@ -292,18 +301,26 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 					 excluded.currency, excluded.total, excluded.subtotal, excluded.source_name, excluded.landing_page, excluded.referrer_url,
 					 excluded.utm_source, excluded.utm_medium, excluded.utm_campaign, excluded.discount_codes))`, t)},
 		}, {
-			{"order_lines", fmt.Sprintf(`DELETE FROM order_lines d USING %[1]s p
+			{table: "order_lines", sql: fmt.Sprintf(`DELETE FROM order_lines d USING %[1]s p
 				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id
 				  AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)
 				  AND NOT EXISTS (SELECT 1 FROM %[1]s c WHERE c.kind = 1 AND c.parent_id = d.order_id AND c.id = d.id)`, t, stale)},
-			{"order_lines", fmt.Sprintf(`INSERT INTO order_lines AS l (shop, order_id, id, product_id, variant_id, title, quantity, unit_price)
+			{table: "order_lines", sql: fmt.Sprintf(`INSERT INTO order_lines AS l (shop, order_id, id, product_id, variant_id, title, quantity, unit_price)
 				SELECT $1, s.parent_id, s.id, s.product_id, s.variant_id, COALESCE(s.title, ''), COALESCE(s.quantity, 0), COALESCE(s.amount, '0')::numeric
 				FROM %[1]s s WHERE s.kind = 1 AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = s.parent_id)
 				ON CONFLICT (shop, order_id, id) DO UPDATE SET product_id = excluded.product_id, variant_id = excluded.variant_id,
 					title = excluded.title, quantity = excluded.quantity, unit_price = excluded.unit_price
 				WHERE (l.product_id, l.variant_id, l.title, l.quantity, l.unit_price) IS DISTINCT FROM
 					(excluded.product_id, excluded.variant_id, excluded.title, excluded.quantity, excluded.unit_price)`, t, stale)},
-			{"refunds", fmt.Sprintf(`INSERT INTO refunds AS r (shop, id, order_id, created_at, amount)
+			// The sums of the lines just replaced, in the same
+			// transaction (see linesums.go); on the shop's first import,
+			// of all its lines at once.
+			{table: "order_line_sums", derived: true, sql: fmt.Sprintf(`DELETE FROM order_line_sums d USING %[1]s p
+				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)`, t, stale)},
+			{table: "order_line_sums", derived: true, sql: insertLineSums + fmt.Sprintf(` AND order_id = ANY(ARRAY(
+				SELECT p.id FROM %[1]s p WHERE p.kind = 0 AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)))`, t, stale),
+				whenEmpty: insertLineSums},
+			{table: "refunds", sql: fmt.Sprintf(`INSERT INTO refunds AS r (shop, id, order_id, created_at, amount)
 				SELECT $1, s.id, s.parent_id, s.created_at, s.amount::numeric FROM %[1]s s WHERE s.kind = 2
 				ON CONFLICT (shop, id) DO UPDATE SET order_id = excluded.order_id, created_at = excluded.created_at, amount = excluded.amount
 				WHERE (r.order_id, r.created_at, r.amount) IS DISTINCT FROM (excluded.order_id, excluded.created_at, excluded.amount)`, t)},
@@ -313,7 +330,7 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 		p.prepare = fmt.Sprintf(`DROP TABLE IF EXISTS %[3]s; CREATE UNLOGGED TABLE %[3]s AS
 				SELECT %[2]s::text AS shop, s.id FROM %[1]s s JOIN products p ON p.shop = %[2]s AND p.id = s.id WHERE s.kind = 0 AND p.updated_at > s.updated_at`, t, lit, stale)
 		p.groups = [][]mergeStmt{{
-			{"products", fmt.Sprintf(`INSERT INTO products AS p (shop, id, title, product_type, vendor, created_at, updated_at)
+			{table: "products", sql: fmt.Sprintf(`INSERT INTO products AS p (shop, id, title, product_type, vendor, created_at, updated_at)
 				SELECT $1, s.id, COALESCE(s.title, ''), COALESCE(s.product_type, ''), COALESCE(s.vendor, ''), s.created_at, s.updated_at
 				FROM %[1]s s WHERE s.kind = 0
 				ON CONFLICT (shop, id) DO UPDATE SET title = excluded.title, product_type = excluded.product_type, vendor = excluded.vendor,
@@ -321,19 +338,32 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 				WHERE p.updated_at < excluded.updated_at OR (p.updated_at = excluded.updated_at AND
 					(p.title, p.product_type, p.vendor, p.created_at) IS DISTINCT FROM (excluded.title, excluded.product_type, excluded.vendor, excluded.created_at))`, t)},
 		}, {
-			{"variants", fmt.Sprintf(`DELETE FROM variants d USING %[1]s p
+			// The costs before the merge, to find the orders whose line
+			// sums it changes.
+			{table: "variants", derived: true, sql: fmt.Sprintf(`CREATE TEMP TABLE variant_costs_before ON COMMIT DROP AS
+				SELECT id, unit_cost FROM variants WHERE shop = %s`, lit)},
+			{table: "variants", sql: fmt.Sprintf(`DELETE FROM variants d USING %[1]s p
 				WHERE p.kind = 0 AND d.shop = $1 AND d.product_id = p.id
 				  AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)
 				  AND NOT EXISTS (SELECT 1 FROM %[1]s c WHERE c.kind = 1 AND c.parent_id = d.product_id AND c.id = d.id)`, t, stale)},
 			// A variant's cost can change without its product's updated_at
 			// moving, so variants follow the latest export.
-			{"variants", fmt.Sprintf(`INSERT INTO variants AS v (shop, id, product_id, title, sku, price, unit_cost)
+			{table: "variants", sql: fmt.Sprintf(`INSERT INTO variants AS v (shop, id, product_id, title, sku, price, unit_cost)
 				SELECT $1, s.id, s.parent_id, COALESCE(s.title, ''), s.sku, s.price::numeric, s.unit_cost::numeric
 				FROM %[1]s s WHERE s.kind = 1
 				ON CONFLICT (shop, id) DO UPDATE SET product_id = excluded.product_id, title = excluded.title, sku = excluded.sku,
 					price = excluded.price, unit_cost = excluded.unit_cost
 				WHERE (v.product_id, v.title, v.sku, v.price, v.unit_cost) IS DISTINCT FROM
 					(excluded.product_id, excluded.title, excluded.sku, excluded.price, excluded.unit_cost)`, t)},
+			// The sums of the orders with a line of a variant whose cost
+			// the merge changed, added or removed, in the same
+			// transaction (see linesums.go).
+			{table: "order_line_sums", derived: true, sql: fmt.Sprintf(`CREATE TEMP TABLE line_sums_stale ON COMMIT DROP AS
+				SELECT DISTINCT l.order_id FROM order_lines l WHERE l.shop = %[1]s AND l.variant_id IN (
+					SELECT COALESCE(a.id, b.id) FROM (SELECT id, unit_cost FROM variants WHERE shop = %[1]s) a
+					FULL JOIN variant_costs_before b ON b.id = a.id WHERE a.unit_cost IS DISTINCT FROM b.unit_cost)`, lit)},
+			{table: "order_line_sums", derived: true, sql: `DELETE FROM order_line_sums d USING line_sums_stale s WHERE d.shop = $1 AND d.order_id = s.order_id`},
+			{table: "order_line_sums", derived: true, sql: insertLineSums + ` AND order_id = ANY(ARRAY(SELECT order_id FROM line_sums_stale))`},
 		}}
 		p.cleanup = "DROP TABLE IF EXISTS " + stale
 	default:
@@ -379,7 +409,9 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 			if err != nil {
 				return err
 			}
-			changed += tag.RowsAffected()
+			if !m.derived {
+				changed += tag.RowsAffected()
+			}
 		}
 		return nil
 	})

@@ -54,6 +54,7 @@ func seedShop(t *testing.T, db *postgres.DB, shops *postgres.ShopStore, shop str
 	_, err = db.Pool.Exec(ctx, `INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
 		SELECT $1, i, i, 'Mug', 1, 10 + i % 17 FROM generate_series(1, 90) i`, shop)
 	require.NoError(t, err)
+	pgtest.SumLines(t, db, shop)
 }
 
 // TestConcurrencyPlusTwoRescoresFinishOnTheSmallestPool runs more rescores

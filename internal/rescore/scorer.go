@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
 
@@ -18,6 +19,13 @@ type counter interface {
 // allocation per order (the builder copies what it keeps).
 type streamer interface {
 	StreamOrders(ctx context.Context, shop string, fn func(*cvo.Order) error) error
+}
+
+// summedReader is what a History may offer to read orders with their
+// lines summed, reading lines one by one only where the ledger wants them
+// (postgres.OrderStore.ReadSummedOrders).
+type summedReader interface {
+	ReadSummedOrders(ctx context.Context, shop string, into *ledger.Builder) error
 }
 
 // ShopScorer scores a shop with internal/scoring, streaming its history
@@ -39,7 +47,9 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
 	var err error
-	if st, ok := in.History.(streamer); ok {
+	if r, ok := in.History.(summedReader); ok {
+		err = r.ReadSummedOrders(ctx, in.Shop.Domain, b.OrderBuilder())
+	} else if st, ok := in.History.(streamer); ok {
 		err = st.StreamOrders(ctx, in.Shop.Domain, func(o *cvo.Order) error { b.AddOrder(o); return nil })
 	} else {
 		err = in.History.ShopOrders(ctx, in.Shop.Domain, func(o cvo.Order) error { b.AddOrder(&o); return nil })

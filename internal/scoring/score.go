@@ -336,6 +336,10 @@ func (b *Builder) AddOrder(o *cvo.Order) { b.orders.Add(o) }
 // Orders is the number of orders kept.
 func (b *Builder) Orders() int { return b.orders.Len() }
 
+// OrderBuilder is the ledger the orders go into, for a reader that adds
+// them its own way (ledger.Builder.AddSummed).
+func (b *Builder) OrderBuilder() *ledger.Builder { return b.orders }
+
 // Score scores what was added; the Builder must not be used afterwards.
 func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
 	orders := b.orders.Ledger()
