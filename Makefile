@@ -68,6 +68,12 @@ test-go:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 	$(GO) test -count=1 -run '^TestLoadOnlineRetail$$' ./internal/shopgen
+	@# The stored line sums must equal Go's to the last bit on builds that
+	@# may fuse a multiply and an add (arm64; amd64 at GOAMD64=v3), where
+	@# the CPU can run such a build.
+	@if [ "$$($(GO) env GOARCH)" = amd64 ] && GOAMD64=v3 $(GO) test -count=1 -run '^$$' ./internal/cvo >/dev/null 2>&1; then \
+		GOAMD64=v3 $(GO) test -count=1 -run 'LineSums|Summed|AcrossFetchChunks|StreamedHistory' ./internal/ledger ./internal/postgres ./internal/rescore; \
+	fi
 
 test-frontend:
 	@if [ -f frontend/package.json ]; then \

@@ -8,12 +8,13 @@
 -- rescore reads lines only where it needs them one by one: first
 -- purchases, and orders whose sums are NULL.
 --
--- order_line_totals is the one definition of the sums. They are float8
--- sums in line id order, the order and arithmetic the Go loader uses on
--- the same float8 values (ledger.Builder), so both give the same numbers
--- to the last bit; 0 + turns a sum of only negative zeros into the zero
--- the Go sum starts from. A NaN price or cost (numeric allows one) makes
--- the sums NULL: the Go loader then reads the lines and handles it.
+-- order_line_totals is the SQL definition of the sums. They are float8
+-- sums in line id order, each product rounded before it is added: the
+-- order and arithmetic the Go loader uses on the same float8 values
+-- (ledger's lineCost), so both give the same numbers to the last bit;
+-- 0 + turns a sum of only negative zeros into the zero the Go sum starts
+-- from. A NaN price or cost (numeric allows one) makes the sums NULL: the
+-- Go loader then reads the lines and handles it.
 CREATE VIEW order_line_totals AS
 SELECT l.shop, l.order_id,
     CASE WHEN bool_and(l.unit_price <> 'NaN' AND (v.unit_cost IS NULL OR v.unit_cost <> 'NaN')) THEN

@@ -91,12 +91,15 @@ func (o Order) NetValueAsOf(asOf time.Time, dating RefundDating) float64 {
 
 // KnownCost is the cost of the goods on the order where the shop recorded
 // unit costs, and the share of the order's line revenue those lines cover.
+//
+// Each product is rounded before it is added (the conversions forbid a
+// fused multiply-add), as the ledger and the stored line sums do.
 func (o Order) KnownCost() (cost, coveredRevenue, lineRevenue float64) {
 	for _, l := range o.Lines {
-		rev := l.UnitPrice * float64(l.Quantity)
+		rev := float64(l.UnitPrice * float64(l.Quantity))
 		lineRevenue += rev
 		if l.CostKnown {
-			cost += l.UnitCost * float64(l.Quantity)
+			cost += float64(l.UnitCost * float64(l.Quantity))
 			coveredRevenue += rev
 		}
 	}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -32,6 +33,8 @@ type Builder struct {
 	// is.
 	pending []pendingLines
 	next    int
+	lastKey int64 // the key AddSummed was given last
+	keyed   bool  // AddSummed was called
 }
 
 // pendingLines is an order added by AddSummed that AddDetail must still
@@ -137,7 +140,15 @@ func (b *Builder) Add(o *cvo.Order) { b.add(o, nil) }
 // the rest. Once every order is added, Wanted names the orders whose
 // attribution, codes and lines the ledger still needs, and AddDetail
 // gives them.
-func (b *Builder) AddSummed(o *cvo.Order, sum Summary) { b.add(o, &sum) }
+func (b *Builder) AddSummed(o *cvo.Order, sum Summary) {
+	if b.keyed && sum.Key <= b.lastKey {
+		// AddDetail finds orders by walking the keys in order: one out of
+		// order would lose its detail without a word.
+		panic(fmt.Sprintf("ledger: AddSummed got key %d after %d", sum.Key, b.lastKey))
+	}
+	b.lastKey, b.keyed = sum.Key, true
+	b.add(o, &sum)
+}
 
 func (b *Builder) add(o *cvo.Order, sums *Summary) {
 	b.seen(o.CreatedAt)
@@ -203,16 +214,22 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 
 // lineCost sums an order's lines as cvo.Order.KnownCost does, in the same
 // order; fixed says some amount was not a number and counted as 0.
+//
+// It must give, to the last bit, what the view order_line_totals gives
+// PostgreSQL's float8 arithmetic, which rounds every product before the
+// sum. Go may fuse a product and the sum it goes into into one rounding
+// (it does on arm64, and on amd64 built with GOAMD64=v3); the explicit
+// conversions forbid that.
 func lineCost(lines []cvo.LineItem) (cost Cost, fixed bool) {
 	for _, line := range lines {
 		price, unitCost := line.UnitPrice, line.UnitCost
 		if !finite.Is(price) || !finite.Is(unitCost) {
 			price, unitCost, fixed = finite.OrZero(price), finite.OrZero(unitCost), true
 		}
-		rev := price * float64(line.Quantity)
+		rev := float64(price * float64(line.Quantity))
 		cost.LineRevenue += rev
 		if line.CostKnown {
-			cost.Cost += unitCost * float64(line.Quantity)
+			cost.Cost += float64(unitCost * float64(line.Quantity))
 			cost.Covered += rev
 		}
 	}

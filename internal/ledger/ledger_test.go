@@ -301,3 +301,14 @@ func resolvedDetail(l *Ledger, o *Order) any {
 		Lines []Line
 	}{out, lines}
 }
+
+// A key out of order would lose its order's detail without a word, so
+// AddSummed refuses it.
+func TestSummedKeysMustGrow(t *testing.T) {
+	b := NewBuilder(0)
+	o := cvo.Order{CustomerID: "a", CreatedAt: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), Total: 1}
+	b.AddSummed(&o, Summary{Key: 5})
+	assert.Panics(t, func() { b.AddSummed(&o, Summary{Key: 5}) })
+	assert.Panics(t, func() { b.AddSummed(&o, Summary{Key: 4}) })
+	assert.NotPanics(t, func() { b.AddSummed(&o, Summary{Key: 6}) })
+}

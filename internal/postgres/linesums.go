@@ -17,9 +17,18 @@ import (
 // order_line_sums keeps, for every order with lines, the sums the scoring
 // makes of them (see migrations/00016_order_line_sums.sql). Every change
 // to an order's lines or to a variant's cost rewrites the sums it touches
-// in the same transaction, from the view order_line_totals, the one
-// definition of the sums: a reader in any snapshot finds them agreeing
-// with the lines.
+// in the same transaction, from the view order_line_totals, the SQL
+// definition of the sums (ledger's lineCost is the Go one, equal to the
+// last bit): a reader in any snapshot finds them agreeing with the lines.
+//
+// Whatever writes order_lines or variants must do the same: a missing row
+// reads as an order without lines, and nothing else would tell. The
+// writers are order webhooks (replaceLines), the orders merge's lines
+// group and the products merge's variants group (stage.go). The variants
+// group re-sums orders by reading their lines, so it runs alone under the
+// shop's data lock: beside an orders merge's lines group it could miss
+// lines not yet committed, which that group would have summed at the old
+// cost.
 
 // insertLineSums computes the sums of a shop's orders from their lines;
 // the caller appends which orders (" AND order_id = ANY(...)"), or none
@@ -49,8 +58,8 @@ func refreshLineSums(ctx context.Context, tx pgx.Tx, shop string, orders []int64
 // as StreamOrders does, so that the orders, sums, lines and catalogue
 // agree.
 func (s *OrderStore) ReadSummedOrders(ctx context.Context, shop string, into *ledger.Builder) error {
-	// Not read-only: the orders wanted go into a temporary table, dropped
-	// at the end.
+	// Not read-only: the orders wanted go into a temporary table, which
+	// the rollback that always ends this transaction drops.
 	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return fmt.Errorf("load orders of %s: %w", shop, err)
@@ -115,10 +124,10 @@ func readSummed(ctx context.Context, tx pgx.Tx, shop string, into *ledger.Builde
 }
 
 // readWanted gives the builder the attribution, codes and lines of the
-// orders it still wants. They are a fifth of the shop's orders, spread
-// over all of it: looked up one by one, their lines took 9.3 s at 1M
-// customers (1M orders, 2.5M lines); merged with the lines' index from a
-// table of their ids, 4.1-5.0 s.
+// orders it still wants: about one a customer (a fifth of the orders on
+// the generated shops), spread over all of them. Looked up one by one,
+// their lines took 9.3 s at 1M customers (1M orders, 2.5M lines); merged
+// with the lines' index from a table of their ids, 4.1-5.0 s.
 func readWanted(ctx context.Context, tx pgx.Tx, shop string, catalogue catalogue, into *ledger.Builder) error {
 	wanted := into.Wanted()
 	if len(wanted) == 0 {

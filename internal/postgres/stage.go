@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,9 +225,14 @@ type mergeStmt struct {
 	// whenEmpty, if set, replaces sql when the table holds nothing of the
 	// shop yet.
 	whenEmpty string
-	// derived statements keep data derived from what the merge writes
-	// (order_line_sums): their rows are not counted as changed.
-	derived bool
+	// bookkeeping statements write what the merge needs beside the rows
+	// it imports (the line sums, a snapshot of costs): their rows are not
+	// counted as changed.
+	bookkeeping bool
+	// alone: the statement reads rows another group's merge writes (the
+	// variants group's re-summing reads order_lines), so its group takes
+	// the shop's data lock exclusively, as webhooks do, instead of shared.
+	alone bool
 }
 
 // forEmptyTable is the statement when the table holds nothing of the shop
@@ -315,9 +321,9 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 			// The sums of the lines just replaced, in the same
 			// transaction (see linesums.go); on the shop's first import,
 			// of all its lines at once.
-			{table: "order_line_sums", derived: true, sql: fmt.Sprintf(`DELETE FROM order_line_sums d USING %[1]s p
+			{table: "order_line_sums", bookkeeping: true, sql: fmt.Sprintf(`DELETE FROM order_line_sums d USING %[1]s p
 				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)`, t, stale)},
-			{table: "order_line_sums", derived: true, sql: insertLineSums + fmt.Sprintf(` AND order_id = ANY(ARRAY(
+			{table: "order_line_sums", bookkeeping: true, sql: insertLineSums + fmt.Sprintf(` AND order_id = ANY(ARRAY(
 				SELECT p.id FROM %[1]s p WHERE p.kind = 0 AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)))`, t, stale),
 				whenEmpty: insertLineSums},
 			{table: "refunds", sql: fmt.Sprintf(`INSERT INTO refunds AS r (shop, id, order_id, created_at, amount)
@@ -340,7 +346,7 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 		}, {
 			// The costs before the merge, to find the orders whose line
 			// sums it changes.
-			{table: "variants", derived: true, sql: fmt.Sprintf(`CREATE TEMP TABLE variant_costs_before ON COMMIT DROP AS
+			{table: "variants", bookkeeping: true, sql: fmt.Sprintf(`CREATE TEMP TABLE variant_costs_before ON COMMIT DROP AS
 				SELECT id, unit_cost FROM variants WHERE shop = %s`, lit)},
 			{table: "variants", sql: fmt.Sprintf(`DELETE FROM variants d USING %[1]s p
 				WHERE p.kind = 0 AND d.shop = $1 AND d.product_id = p.id
@@ -358,12 +364,12 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 			// The sums of the orders with a line of a variant whose cost
 			// the merge changed, added or removed, in the same
 			// transaction (see linesums.go).
-			{table: "order_line_sums", derived: true, sql: fmt.Sprintf(`CREATE TEMP TABLE line_sums_stale ON COMMIT DROP AS
+			{table: "order_line_sums", bookkeeping: true, alone: true, sql: fmt.Sprintf(`CREATE TEMP TABLE line_sums_stale ON COMMIT DROP AS
 				SELECT DISTINCT l.order_id FROM order_lines l WHERE l.shop = %[1]s AND l.variant_id IN (
 					SELECT COALESCE(a.id, b.id) FROM (SELECT id, unit_cost FROM variants WHERE shop = %[1]s) a
 					FULL JOIN variant_costs_before b ON b.id = a.id WHERE a.unit_cost IS DISTINCT FROM b.unit_cost)`, lit)},
-			{table: "order_line_sums", derived: true, sql: `DELETE FROM order_line_sums d USING line_sums_stale s WHERE d.shop = $1 AND d.order_id = s.order_id`},
-			{table: "order_line_sums", derived: true, sql: insertLineSums + ` AND order_id = ANY(ARRAY(SELECT order_id FROM line_sums_stale))`},
+			{table: "order_line_sums", bookkeeping: true, sql: `DELETE FROM order_line_sums d USING line_sums_stale s WHERE d.shop = $1 AND d.order_id = s.order_id`},
+			{table: "order_line_sums", bookkeeping: true, sql: insertLineSums + ` AND order_id = ANY(ARRAY(SELECT order_id FROM line_sums_stale))`},
 		}}
 		p.cleanup = "DROP TABLE IF EXISTS " + stale
 	default:
@@ -374,11 +380,13 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 
 // runGroup runs one group of merge statements in one transaction, under
 // the shop's data lock shared with the other groups of the merge (webhooks
-// take it exclusively).
+// take it exclusively), or exclusively for a group with a statement that
+// must run alone.
 func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time) (int64, error) {
 	var changed int64
 	err := pgx.BeginFunc(ctx, st.db.Pool, func(tx pgx.Tx) error {
-		if err := LockShopData(ctx, tx, st.shop, true); err != nil {
+		alone := slices.ContainsFunc(stmts, func(m mergeStmt) bool { return m.alone })
+		if err := LockShopData(ctx, tx, st.shop, !alone); err != nil {
 			return err
 		}
 		empty := map[string]bool{}
@@ -409,7 +417,7 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 			if err != nil {
 				return err
 			}
-			if !m.derived {
+			if !m.bookkeeping {
 				changed += tag.RowsAffected()
 			}
 		}

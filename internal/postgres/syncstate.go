@@ -286,7 +286,7 @@ func (s *SyncStore) Merge(ctx context.Context, stage *Stage, st SyncState) (int6
 
 var mergedTables = map[Resource][]string{
 	ResourceCustomers: {"customers"},
-	ResourceOrders:    {"orders", "order_lines", "refunds"},
+	ResourceOrders:    {"orders", "order_lines", "refunds", "order_line_sums"},
 	ResourceProducts:  {"products", "variants"},
 }
 
