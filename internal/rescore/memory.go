@@ -11,7 +11,7 @@ import (
 // --rescore-only` (README, "Memory"): the bytes per customer and per order
 // of the process's peak RSS, the garbage collector's headroom included,
 // and what a worker holds before any job. Measured 59–78, 193–221 and
-// 1,658–1,844 MiB for shops of 10k, 100k and 1M customers with five
+// 1,658–1,800 MiB for shops of 10k, 100k and 1M customers with five
 // orders each (reading every line, or their sums); the estimate (86, 283
 // and 2,262 MiB) is 10% or more above the highest, because a shop of
 // another shape (more lines an order, longer titles) may need more.
