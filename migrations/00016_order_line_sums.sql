@@ -16,15 +16,17 @@
 -- from. A NaN price or cost (numeric allows one) makes the sums NULL: the
 -- Go loader then reads the lines and handles it.
 CREATE VIEW order_line_totals AS
-SELECT l.shop, l.order_id,
-    CASE WHEN bool_and(l.unit_price <> 'NaN' AND (v.unit_cost IS NULL OR v.unit_cost <> 'NaN')) THEN
-        0 + sum(l.unit_price::float8 * l.quantity::float8 ORDER BY l.id) END AS line_revenue,
-    CASE WHEN bool_and(l.unit_price <> 'NaN' AND (v.unit_cost IS NULL OR v.unit_cost <> 'NaN')) THEN
-        0 + COALESCE(sum(v.unit_cost::float8 * l.quantity::float8 ORDER BY l.id), 0) END AS known_cost,
-    CASE WHEN bool_and(l.unit_price <> 'NaN' AND (v.unit_cost IS NULL OR v.unit_cost <> 'NaN')) THEN
-        0 + COALESCE(sum(l.unit_price::float8 * l.quantity::float8 ORDER BY l.id) FILTER (WHERE v.unit_cost IS NOT NULL), 0) END AS covered_revenue
-FROM order_lines l LEFT JOIN variants v ON v.shop = l.shop AND v.id = l.variant_id
-GROUP BY l.shop, l.order_id;
+SELECT shop, order_id,
+    CASE WHEN summable THEN 0 + revenue END AS line_revenue,
+    CASE WHEN summable THEN 0 + COALESCE(cost, 0) END AS known_cost,
+    CASE WHEN summable THEN 0 + COALESCE(covered, 0) END AS covered_revenue
+FROM (SELECT l.shop, l.order_id,
+        bool_and(l.unit_price <> 'NaN' AND (v.unit_cost IS NULL OR v.unit_cost <> 'NaN')) AS summable,
+        sum(l.unit_price::float8 * l.quantity::float8 ORDER BY l.id) AS revenue,
+        sum(v.unit_cost::float8 * l.quantity::float8 ORDER BY l.id) AS cost,
+        sum(l.unit_price::float8 * l.quantity::float8 ORDER BY l.id) FILTER (WHERE v.unit_cost IS NOT NULL) AS covered
+    FROM order_lines l LEFT JOIN variants v ON v.shop = l.shop AND v.id = l.variant_id
+    GROUP BY l.shop, l.order_id) sums;
 
 -- One row for every order that has lines, none for an order without.
 CREATE TABLE order_line_sums (
