@@ -418,7 +418,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 	}
 	var (
 		sql  string
-		args = []any{shop, scoringID, q.Group}
+		args []any
 	)
 	if q.Search == "" {
 		// The page is cut from the scores alone, down the index that
@@ -464,7 +464,7 @@ func (s *ScoringStore) ListCustomers(ctx context.Context, shop string, scoringID
 				WHERE ($3 = '' OR cs.grp = $3)
 			)
 			SELECT *, count(*) OVER () FROM matched ORDER BY predicted_clv DESC, customer_id LIMIT $6 OFFSET $8`
-		args = append(args, lo, id, q.Limit, maxSearchMatches, q.Offset, hi)
+		args = []any{shop, scoringID, q.Group, lo, id, q.Limit, maxSearchMatches, q.Offset, hi}
 	}
 	rows, err := s.db.Pool.Query(ctx, sql, args...)
 	if err != nil {
