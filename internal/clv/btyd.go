@@ -169,8 +169,14 @@ func (m bgFamily) conditionalExpected(t float64, xi int, tx, T float64) float64 
 	if !m.valid() || !(t > 0) {
 		return 0
 	}
-	x, tx, T := sanitize(xi, tx, T)
-	pa := m.pAlive(xi, tx, T)
+	return m.conditionalExpectedAlive(m.pAlive(xi, tx, T), t, xi, tx, T)
+}
+
+// conditionalExpectedAlive is conditionalExpected given pa = pAlive(x,
+// t_x, T) of a valid model and t > 0: a forecast over several horizons
+// computes P(alive) once instead of once a horizon.
+func (m bgFamily) conditionalExpectedAlive(pa, t float64, xi int, tx, T float64) float64 {
+	x, _, T := sanitize(xi, tx, T)
 	if pa == 0 {
 		return 0
 	}
@@ -198,8 +204,13 @@ func (m bgFamily) probPurchaseWithin(t float64, xi int, tx, T float64) float64 {
 	if !m.valid() || !(t > 0) {
 		return 0
 	}
+	return m.probPurchaseWithinAlive(m.pAlive(xi, tx, T), t, xi, tx, T)
+}
+
+// probPurchaseWithinAlive is probPurchaseWithin given pa, as
+// conditionalExpectedAlive.
+func (m bgFamily) probPurchaseWithinAlive(pa, t float64, xi int, tx, T float64) float64 {
 	x, _, T := sanitize(xi, tx, T)
-	pa := m.pAlive(xi, tx, T)
 	return clamp01(pa * -math.Expm1(-(m.r+x)*math.Log1p(t/(m.alpha+T))))
 }
 
@@ -211,8 +222,13 @@ func (m bgFamily) timeToPurchase(q float64, xi int, tx, T float64) (float64, boo
 	if !m.valid() || !(q > 0 && q < 1) {
 		return 0, false
 	}
+	return m.timeToPurchaseAlive(m.pAlive(xi, tx, T), q, xi, tx, T)
+}
+
+// timeToPurchaseAlive is timeToPurchase given pa, as
+// conditionalExpectedAlive.
+func (m bgFamily) timeToPurchaseAlive(pa, q float64, xi int, tx, T float64) (float64, bool) {
 	x, _, T := sanitize(xi, tx, T)
-	pa := m.pAlive(xi, tx, T)
 	if pa <= q {
 		return 0, false
 	}

@@ -230,22 +230,72 @@ type purchaseForecast struct {
 }
 
 func (f *Fitted) forecast(x int, tx, T float64) purchaseForecast {
-	m := f.Purchases
+	return f.forecastWith(f.Purchases, f.discounts(), x, tx, T)
+}
+
+// discounts are the horizon's monthly discount factors (1+d)^k, k = 1..H.
+func (f *Fitted) discounts() []float64 {
+	out := make([]float64, f.Config.HorizonMonths)
+	for k := range out {
+		out[k] = math.Pow(1+f.Config.MonthlyDiscountRate, float64(k+1))
+	}
+	return out
+}
+
+// forecastWith is forecast with the discount factors computed once for
+// many customers. The BG family's P(alive) enters every horizon's
+// expectation, the chance to buy and the wait: computed once, it halves
+// the cost of a forecast, with the same numbers.
+func (f *Fitted) forecastWith(m PurchaseModel, discounts []float64, x int, tx, T float64) purchaseForecast {
 	month := f.Unit.MonthsToUnits(1)
-	fc := purchaseForecast{pAlive: m.PAlive(x, tx, T)}
+	fam, isFamily := familyOf(m)
+	pa := m.PAlive(x, tx, T)
+	fc := purchaseForecast{pAlive: pa}
 	prev := 0.0
 	for k := 1; k <= f.Config.HorizonMonths; k++ {
-		cum := m.ConditionalExpected(float64(k)*month, x, tx, T)
+		t := float64(k) * month
+		var cum float64
+		switch {
+		case !isFamily:
+			cum = m.ConditionalExpected(t, x, tx, T)
+		case t > 0:
+			cum = fam.conditionalExpectedAlive(pa, t, x, tx, T)
+		}
 		if cum < prev {
 			cum = prev // cumulative expectations never decrease; ignore rounding
 		}
-		fc.discountedOrders += (cum - prev) / math.Pow(1+f.Config.MonthlyDiscountRate, float64(k))
+		fc.discountedOrders += (cum - prev) / discounts[k-1]
 		prev = cum
 	}
 	fc.orders = prev
-	fc.probInHorizon = m.ProbPurchaseWithin(float64(f.Config.HorizonMonths)*month, x, tx, T)
-	fc.wait, fc.hasWait = m.TimeToPurchase(f.Config.NextOrderProbability, x, tx, T)
+	horizon, q := float64(f.Config.HorizonMonths)*month, f.Config.NextOrderProbability
+	switch {
+	case !isFamily:
+		fc.probInHorizon = m.ProbPurchaseWithin(horizon, x, tx, T)
+		fc.wait, fc.hasWait = m.TimeToPurchase(q, x, tx, T)
+	default:
+		if horizon > 0 {
+			fc.probInHorizon = fam.probPurchaseWithinAlive(pa, horizon, x, tx, T)
+		}
+		if q > 0 && q < 1 {
+			fc.wait, fc.hasWait = fam.timeToPurchaseAlive(pa, q, x, tx, T)
+		}
+	}
 	return fc
+}
+
+// familyOf is the arithmetic behind a valid BG/NBD or MBG/NBD model.
+func familyOf(m PurchaseModel) (bgFamily, bool) {
+	var fam bgFamily
+	switch bg := m.(type) {
+	case BGNBD:
+		fam = bg.family()
+	case MBGNBD:
+		fam = bg.family()
+	default:
+		return fam, false
+	}
+	return fam, fam.valid()
 }
 
 func (f *Fitted) assemble(s Summary, fc purchaseForecast) Prediction {
@@ -282,11 +332,12 @@ func (f *Fitted) PredictAll(customers []Summary) []Prediction {
 	}
 	cache := make(map[key]purchaseForecast)
 	out := make([]Prediction, len(customers))
+	discounts := f.discounts()
 	for i, s := range customers {
 		k := key{s.X, s.Tx, s.T}
 		fc, ok := cache[k]
 		if !ok {
-			fc = f.forecast(s.X, s.Tx, s.T)
+			fc = f.forecastWith(f.Purchases, discounts, s.X, s.Tx, s.T)
 			cache[k] = fc
 		}
 		out[i] = f.assemble(s, fc)

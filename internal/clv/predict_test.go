@@ -229,3 +229,54 @@ func TestEmpiricalFallbackModel(t *testing.T) {
 	assert.InDelta(t, (20.0+2*50)/3, sp.ExpectedSpend(2, 50), 1e-12)
 	assert.Equal(t, 20.0, sp.ExpectedSpend(0, 0))
 }
+
+// forecastByCalls is the forecast asked of the model one question at a
+// time, each computing P(alive) afresh: what forecastWith must equal.
+func forecastByCalls(f *Fitted, x int, tx, T float64) purchaseForecast {
+	m := f.Purchases
+	month := f.Unit.MonthsToUnits(1)
+	fc := purchaseForecast{pAlive: m.PAlive(x, tx, T)}
+	prev := 0.0
+	for k := 1; k <= f.Config.HorizonMonths; k++ {
+		cum := m.ConditionalExpected(float64(k)*month, x, tx, T)
+		if cum < prev {
+			cum = prev
+		}
+		fc.discountedOrders += (cum - prev) / math.Pow(1+f.Config.MonthlyDiscountRate, float64(k))
+		prev = cum
+	}
+	fc.orders = prev
+	fc.probInHorizon = m.ProbPurchaseWithin(float64(f.Config.HorizonMonths)*month, x, tx, T)
+	fc.wait, fc.hasWait = m.TimeToPurchase(f.Config.NextOrderProbability, x, tx, T)
+	return fc
+}
+
+func TestForecastSharesPAliveWithoutChangingANumber(t *testing.T) {
+	models := []PurchaseModel{
+		BGNBD{R: 0.24, Alpha: 4.41, A: 0.79, B: 2.43},
+		MBGNBD{R: 0.52, Alpha: 6.18, A: 0.89, B: 1.61},
+		MBGNBD{R: 3.1, Alpha: 0.4, A: 12, B: 0.2},
+		BGNBD{R: 0.24, Alpha: 4.41, A: 1, B: 0.5},    // a = 1: the interpolated branch
+		MBGNBD{R: 0.24, Alpha: -1, A: 0.79, B: 2.43}, // invalid: every answer 0
+		FitEmpirical([]Summary{{X: 2, Tx: 10, T: 30}, {X: 0, T: 40}, {X: 5, Tx: 50, T: 52}}),
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, m := range models {
+		for _, unit := range []TimeUnit{Days, Weeks} {
+			cfg, err := DefaultConfig().normalized()
+			require.NoError(t, err)
+			cfg.HorizonMonths = 1 + rng.IntN(24)
+			cfg.NextOrderProbability = []float64{0.5, 0.2, 0.9}[rng.IntN(3)]
+			f := &Fitted{Config: cfg, Unit: unit, Purchases: m}
+			discounts := f.discounts()
+			for range 2000 {
+				x := rng.IntN(40) - 1
+				T := math.Round(rng.Float64()*1500) / unit.DaysPer()
+				tx := math.Round(rng.Float64()*T*1.1*unit.DaysPer()) / unit.DaysPer()
+				want := forecastByCalls(f, x, tx, T)
+				got := f.forecastWith(m, discounts, x, tx, T)
+				require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got), "%T %+v, %s, x %d t_x %v T %v", m, m, unit, x, tx, T)
+			}
+		}
+	}
+}
