@@ -200,6 +200,89 @@ func TestAUC(t *testing.T) {
 	}
 }
 
+// aucByRanks and decilesByPosition are the first, plain forms of auc and
+// deciles: every customer ranked through a sort of positions. The faster
+// forms must give the same numbers to the last bit.
+func aucByRanks(score []float64, y []bool) float64 {
+	idx := make([]int, len(score))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[a], score[b]) })
+	var rankSum, pos float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && score[idx[j]] == score[idx[i]] {
+			j++
+		}
+		mid := float64(i+j+1) / 2
+		for k := i; k < j; k++ {
+			if y[idx[k]] {
+				rankSum += mid
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := float64(len(score)) - pos
+	if pos == 0 || neg == 0 {
+		return 0.5
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+}
+
+func decilesByPosition(p []float64, y []bool) []CalibrationBin {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(p[a], p[b]) })
+	n := len(idx)
+	var out []CalibrationBin
+	for d := range 10 {
+		lo, hi := n*d/10, n*(d+1)/10
+		if hi == lo {
+			continue
+		}
+		var b CalibrationBin
+		for _, i := range idx[lo:hi] {
+			b.Predicted += p[i]
+			if y[i] {
+				b.Actual++
+			}
+		}
+		b.Customers = hi - lo
+		b.Predicted /= float64(b.Customers)
+		b.Actual /= float64(b.Customers)
+		out = append(out, b)
+	}
+	return out
+}
+
+func TestAUCAndDecilesAgreeWithRanking(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for trial := range 300 {
+		n := 1 + rng.IntN(3000)
+		// Few distinct values make ties common; a coarse grid of many
+		// makes them rare; both, with signed zeros, in one shop.
+		levels := []int{2, 5, 40, 1 << 30}[trial%4]
+		score := make([]float64, n)
+		y := make([]bool, n)
+		share := rng.Float64()
+		for i := range n {
+			score[i] = float64(rng.IntN(levels)) / float64(levels)
+			if score[i] == 0 && rng.IntN(2) == 0 {
+				score[i] = math.Copysign(0, -1)
+			}
+			y[i] = rng.Float64() < share
+		}
+		want := aucByRanks(score, y)
+		got := auc(score, y)
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got), "trial %d: auc %v, by ranks %v", trial, got, want)
+		require.Equal(t, decilesByPosition(score, y), deciles(score, y), "trial %d", trial)
+	}
+}
+
 func TestChurnThresholds(t *testing.T) {
 	th := ChurnThresholds{High: 0.1, Medium: 0.3}
 	for p, want := range map[float64]ChurnRisk{0: ChurnHigh, 0.0999: ChurnHigh, 0.1: ChurnMedium, 0.2999: ChurnMedium, 0.3: ChurnLow, 1: ChurnLow} {
