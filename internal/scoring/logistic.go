@@ -22,7 +22,8 @@ var errLogisticDegenerate = errors.New("the labels are all the same")
 // or columns are collinear; small enough not to move a fit on real data.
 const ridge = 1e-6
 
-// fitLogistic fits y ~ X (X row-major, k columns per row).
+// fitLogistic fits y ~ X (X row-major, k columns per row). It standardizes
+// X in place, once, rather than every row in every Newton step.
 func fitLogistic(X []float64, y []bool, k int) (logisticFit, error) {
 	n := len(y)
 	f := logisticFit{mean: make([]float64, k), scale: make([]float64, k), coef: make([]float64, k)}
@@ -50,6 +51,11 @@ func fitLogistic(X []float64, y []bool, k int) (logisticFit, error) {
 		}
 		f.scale[j] = sd
 	}
+	for i := range n {
+		for j := range k {
+			X[i*k+j] = (X[i*k+j] - f.mean[j]) / f.scale[j]
+		}
+	}
 	share := float64(pos) / float64(n)
 	f.intercept = math.Log(share / (1 - share))
 	d := k + 1
@@ -65,7 +71,7 @@ func fitLogistic(X []float64, y []bool, k int) (logisticFit, error) {
 			z[0] = 1
 			eta := f.intercept
 			for j := range k {
-				z[j+1] = (X[i*k+j] - f.mean[j]) / f.scale[j]
+				z[j+1] = X[i*k+j]
 				eta += f.coef[j] * z[j+1]
 			}
 			p := sigmoid(eta)
