@@ -21,20 +21,34 @@ type CrosswalkCell struct {
 	Customers    int       `json:"customers"`
 }
 
-// crosswalk counts our groups against Shopify's own RFM groups, so the
-// merchant sees where the two agree and where ours is finer. Only
-// non-empty cells are returned, ours in display order, then Shopify's
-// in Shopify's order, then unknown values sorted, then none.
-func crosswalk(ix *shopIndex, customers []cvo.Customer, scores []CustomerScore) []CrosswalkCell {
+// shopifyGroups are Shopify's own RFM groups of the indexed customers, as
+// codes into names (0: none): a byte a customer, taken from the
+// customers before the scoring so that their records need not stay in
+// memory through it.
+type shopifyGroups struct {
+	names []string
+	codes []uint8
+}
+
+func shopifyGroupsOf(ix *shopIndex, customers []cvo.Customer) shopifyGroups {
 	names := []string{""}
-	codes := map[string]uint8{"": 0}
 	shopify := make([]uint8, ix.customers())
+	if !slices.ContainsFunc(customers, func(c cvo.Customer) bool { return c.ShopifyRFMGroup != "" }) {
+		return shopifyGroups{names: names, codes: shopify}
+	}
+	// A map of the index's IDs for this pass alone: ix.lookup would keep
+	// its map, a million entries, through the whole scoring.
+	byID := make(map[string]int32, len(ix.ids))
+	for c, id := range ix.ids {
+		byID[id] = int32(c)
+	}
+	codes := map[string]uint8{"": 0}
 	for i := range customers {
 		c := &customers[i]
 		if c.ShopifyRFMGroup == "" {
 			continue
 		}
-		k, ok := ix.lookup(c.ID)
+		k, ok := byID[c.ID]
 		if !ok {
 			continue
 		}
@@ -49,6 +63,15 @@ func crosswalk(ix *shopIndex, customers []cvo.Customer, scores []CustomerScore) 
 		}
 		shopify[k] = code
 	}
+	return shopifyGroups{names: names, codes: shopify}
+}
+
+// crosswalk counts our groups against Shopify's own RFM groups, so the
+// merchant sees where the two agree and where ours is finer. Only
+// non-empty cells are returned, ours in display order, then Shopify's
+// in Shopify's order, then unknown values sorted, then none.
+func crosswalk(sg shopifyGroups, scores []CustomerScore) []CrosswalkCell {
+	names, shopify := sg.names, sg.codes
 	counts := make([][rfm.NumGroups + 1]int, len(names))
 	for i := range scores {
 		counts[shopify[i]][scores[i].Group]++

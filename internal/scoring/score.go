@@ -60,7 +60,6 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	reportCustomers := dataset.RFMCustomers()
 	var rep reports.Report
 	repErr := goSafe(func() error {
 		t0 := time.Now()
@@ -72,6 +71,9 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 
 	t0 = time.Now()
 	ix := buildIndex(dataset.LedgerCustomers(), orders, s)
+	// The customers' records are not read after this: their Shopify
+	// groups, a byte each, are all the crosswalk needs of them.
+	shopify := shopifyGroupsOf(ix, customers)
 	if big {
 		// Nothing reads the ledger from here on. The collector would only
 		// notice at its next cycle, whose goal is twice the heap it last
@@ -131,7 +133,7 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		debug.FreeOSMemory()
 	}
 	t0 = time.Now()
-	assignments, err := alignRFM(ix, reportCustomers, rep.RFM.Customers)
+	assignments, err := alignRFM(ix, rep.RFM.Customers)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +146,7 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
 	setWindow(res.Customers, win, s.Churn)
 	res.Groups, res.Totals = aggregate(res.Customers)
-	res.ShopifyCrosswalk = crosswalk(ix, customers, res.Customers)
+	res.ShopifyCrosswalk = crosswalk(shopify, res.Customers)
 	res.Reports = rep
 	// Customers carries the same scores; a second million-entry copy
 	// would only hold memory.
@@ -270,17 +272,18 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 // lay customers out as the index does, so normally the assignments are
 // already in order; otherwise they are matched by ID. Every customer must
 // get exactly one group.
-func alignRFM(ix *shopIndex, reportCustomers []rfm.Customer, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
+//
+// Only the assignments are read: holding the reports' own customers (88
+// bytes each) until now would keep them, and with them the whole reports
+// dataset, alive through the models, where the scoring's peak is.
+func alignRFM(ix *shopIndex, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
 	n := ix.customers()
-	if len(assignments) != len(reportCustomers) {
-		return nil, fmt.Errorf("rfm: %d assignments for %d customers", len(assignments), len(reportCustomers))
-	}
 	if len(assignments) != n {
 		return nil, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
 	}
 	aligned := true
 	for c := range n {
-		if reportCustomers[c].ID != ix.ids[c] {
+		if assignments[c].ID != ix.ids[c] {
 			aligned = false
 			break
 		}
@@ -343,8 +346,11 @@ func (b *Builder) OrderBuilder() *ledger.Builder { return b.orders }
 // Score scores what was added; the Builder must not be used afterwards.
 func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
 	orders := b.orders.Ledger()
-	b.orders = nil
-	return ScoreLedger(ctx, b.customers, orders, s)
+	customers := b.customers
+	// The scoring lets go of both once it has indexed them; held here too,
+	// they would stay in memory through it.
+	b.orders, b.customers = nil, nil
+	return ScoreLedger(ctx, customers, orders, s)
 }
 
 // timings collects phase durations from several goroutines.

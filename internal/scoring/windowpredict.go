@@ -420,6 +420,15 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcom
 		_ = features()
 		return nil, err
 	}
+	// The losers' predictions for the holdout (two floats a customer
+	// each) are garbage from here on; dropped, they are not carried
+	// through the calibration's RFM scoring, where the window's memory
+	// peaks.
+	for _, c := range cands {
+		if c.name != chosen {
+			c.raw, c.cal = nil, nil
+		}
+	}
 	platt, err := r.calibrate(wp, byName[chosen], holdFit)
 	if err := features(); err != nil && errors.As(err, new(panicError)) {
 		return nil, err
