@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -126,6 +127,7 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	if *window < 1 {
 		return fmt.Errorf("score: --window must be at least 1 day, got %d", *window)
 	}
+	defer limitScoringMemory(in.Orders.Customers(), in.Orders.Len())()
 	// Nothing after the scoring reads the orders: the collector may free
 	// them once the scoring has indexed them (a third of the peak at a
 	// million customers).
@@ -151,6 +153,32 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	printScoreSummary(stderr, res, in, later, elapsed)
 	return nil
+}
+
+// Live memory of a scoring of an order file at its peak, measured with
+// GODEBUG=gctrace=1 on generated files (`cvodev gen --purchases-only`):
+// 8 MB for 10k customers / 21k orders, 54 MB for 100k / 213k, 535 MB for
+// 1M / 2.13M, 809 MB for 1M / 5M.
+const (
+	scoreBytesBase        = 16 << 20
+	scoreBytesPerCustomer = 340
+	scoreBytesPerOrder    = 100
+)
+
+// limitScoringMemory sets the process's soft memory limit a fifth above
+// what the scoring will hold live, unless GOMEMLIMIT says otherwise, and
+// returns what puts the previous limit back. The garbage collector then
+// works harder near the scoring's own size instead of letting the heap
+// grow to twice what is live: on 1M customers / 2.13M orders, peak RSS
+// 657-671 MiB instead of 940-1,030, in the same time. A file the estimate
+// misjudges only makes the collector run more often.
+func limitScoringMemory(customers, orders int) (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	live := scoreBytesBase + scoreBytesPerCustomer*int64(customers) + scoreBytesPerOrder*int64(orders)
+	before := debug.SetMemoryLimit(live / 5 * 6)
+	return func() { debug.SetMemoryLimit(before) }
 }
 
 // scoreAsOf reads --as-of: a date means the end of that day in the shop's

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,4 +163,35 @@ func TestScoreCommandReportsBadRowsAndScoresTheRest(t *testing.T) {
 	scores, err := os.ReadFile(out)
 	require.NoError(t, err)
 	assert.Equal(t, 3, strings.Count(string(scores), "\n"), string(scores))
+}
+
+func TestScoreLimitsItsMemoryUnlessGOMEMLIMITDoes(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       string
+		customers int
+		orders    int
+		want      int64 // the limit while scoring; 0: left alone
+	}{
+		{"a million customers", "", 1_000_000, 2_130_000, 683_732_658},
+		{"a small file", "", 10, 20, 20_139_138},
+		{"GOMEMLIMIT set", "900MiB", 1_000_000, 2_130_000, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", tc.env)
+			const before = 123 << 30
+			original := debug.SetMemoryLimit(before)
+			t.Cleanup(func() { debug.SetMemoryLimit(original) })
+			restore := limitScoringMemory(tc.customers, tc.orders)
+			during := debug.SetMemoryLimit(-1)
+			restore()
+			if tc.want == 0 {
+				assert.Equal(t, int64(before), during)
+			} else {
+				assert.Equal(t, tc.want, during)
+			}
+			assert.Equal(t, int64(before), debug.SetMemoryLimit(-1), "the limit is put back")
+		})
+	}
 }
