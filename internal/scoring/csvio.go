@@ -20,6 +20,7 @@ import (
 
 	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/ledger"
+	"github.com/cvo-app/cvo/internal/parallel"
 )
 
 // OrderColumns are the columns ReadOrdersCSV needs, found by header name.
@@ -313,29 +314,53 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 	}
 	// The sort moves 24-byte (id, position) pairs, not positions into
 	// 264-byte scores that each comparison would have to fetch.
-	type keyed struct {
-		id string
-		at int32
-	}
-	byID := make([]keyed, len(res.Customers))
+	byID := make([]scoreRef, len(res.Customers))
 	for i := range res.Customers {
-		byID[i] = keyed{res.Customers[i].CustomerID, int32(i)}
+		byID[i] = scoreRef{res.Customers[i].CustomerID, int32(i)}
 	}
-	slices.SortFunc(byID, func(a, b keyed) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(byID, func(a, b scoreRef) int { return cmp.Compare(a.id, b.id) })
 	loc := res.Location()
-	// Each row is appended to one reused buffer, as encoding/csv would
-	// write it: only the customer ID can need quoting (every other field
-	// is a number, a date or a fixed word), and a million rows then
-	// allocate nothing each, where twenty strings a row made most of the
-	// command's garbage.
-	var line []byte
+	// Rows are formatted a block at a time on every core, and the blocks
+	// written in order: the same bytes as one row after another, in about
+	// half the time on two cores. A round formats one block per worker into
+	// buffers the next round reuses, so memory stays a few blocks' worth.
+	const block = 1 << 14
+	cores := workers(len(byID))
+	bufs := make([][]byte, cores)
+	for lo := 0; lo < len(byID); lo += cores * block {
+		hi := min(lo+cores*block, len(byID))
+		parallel.Chunks(cores, cores, func(k, _, _ int) {
+			from, to := min(lo+k*block, hi), min(lo+(k+1)*block, hi)
+			bufs[k] = appendScoreRows(bufs[k][:0], res.Customers, byID[from:to], loc)
+		})
+		for _, b := range bufs {
+			if _, err := bw.Write(b); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// scoreRef is a customer's ID and position in Result.Customers.
+type scoreRef struct {
+	id string
+	at int32
+}
+
+// appendScoreRows appends the rows of the given customers, as encoding/csv
+// would write them: only the customer ID can need quoting (every other
+// field is a number, a date or a fixed word), and a million rows then
+// allocate nothing each, where twenty strings a row made most of the
+// command's garbage.
+func appendScoreRows(line []byte, customers []CustomerScore, refs []scoreRef, loc *time.Location) []byte {
 	num := func(v float64) { line = append(strconv.AppendFloat(line, finite(v), 'f', 6, 64), ',') }
 	integer := func(v int) { line = append(strconv.AppendInt(line, int64(v), 10), ',') }
 	day := func(t time.Time) { line = append(t.In(loc).AppendFormat(line, time.DateOnly), ',') }
 	word := func(v string) { line = append(append(line, v...), ',') }
-	for _, k := range byID {
-		c := &res.Customers[k.at]
-		line = append(appendCSVField(line[:0], c.CustomerID), ',')
+	for _, k := range refs {
+		c := &customers[k.at]
+		line = append(appendCSVField(line, c.CustomerID), ',')
 		integer(c.Orders)
 		integer(c.Frequency)
 		num(c.Recency)
@@ -361,11 +386,8 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 		day(c.LastOrder)
 		num(c.POrderWindow)
 		line = append(append(line, c.ChurnRisk...), '\n')
-		if _, err := bw.Write(line); err != nil {
-			return err
-		}
 	}
-	return bw.Flush()
+	return line
 }
 
 // appendCSVField appends a field as encoding/csv's Writer writes it with

@@ -3,14 +3,17 @@ package scoring
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cvo-app/cvo/internal/clv"
+	"github.com/cvo-app/cvo/internal/rfm"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -388,4 +392,45 @@ func FuzzAppendCSVField(f *testing.F) {
 		got := append(appendCSVField(nil, field), '\n')
 		require.Equal(t, want.String(), string(got))
 	})
+}
+
+// TestScoresCSVInBlocksIsOneRowAfterAnother holds the block-parallel
+// writer to the plain order: every customer once, sorted by ID, in rounds
+// that end mid-block and mid-round.
+func TestScoresCSVInBlocksIsOneRowAfterAnother(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 16383, 16385, 3*16384 + 17, 200_001} {
+		res := &Result{loc: loc, Customers: make([]CustomerScore, n)}
+		for i := range res.Customers {
+			c := &res.Customers[i]
+			c.CustomerID = fmt.Sprint(rng.IntN(1 << 40))
+			if i%1000 == 0 {
+				c.CustomerID = fmt.Sprintf("a,\"%d", i) // needs quoting
+			}
+			c.Orders, c.Frequency = 1+rng.IntN(9), rng.IntN(8)
+			c.Revenue, c.PAlive, c.POrderWindow = rng.Float64()*1000, rng.Float64(), rng.Float64()
+			c.Group = rfm.Groups()[rng.IntN(len(rfm.Groups()))]
+			c.FirstOrder = time.Unix(rng.Int64N(2e9), 0)
+			c.LastOrder = c.FirstOrder.Add(time.Duration(rng.IntN(1000)) * time.Hour)
+			c.NextOrder, c.HasNextOrder = c.LastOrder.AddDate(0, 1, 0), i%3 == 0
+			c.ChurnRisk = ChurnLow
+		}
+		refs := make([]scoreRef, n)
+		for i := range refs {
+			refs[i] = scoreRef{res.Customers[i].CustomerID, int32(i)}
+		}
+		slices.SortFunc(refs, func(a, b scoreRef) int { return cmp.Compare(a.id, b.id) })
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		require.NoError(t, cw.Write(ScoreColumns))
+		cw.Flush()
+		want.Write(appendScoreRows(nil, res.Customers, refs, loc))
+
+		var got bytes.Buffer
+		require.NoError(t, WriteScoresCSV(&got, res))
+		require.Equal(t, n+1, bytes.Count(got.Bytes(), []byte("\n")), "%d customers", n)
+		require.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "%d customers: the output differs", n)
+	}
 }
