@@ -188,7 +188,7 @@ func BenchmarkWindowPrediction100k(b *testing.B) {
 	b.ResetTimer()
 	var out *windowOutcome
 	for b.Loop() {
-		out, err = predictWindow(ix, s, sums)
+		out, err = predictWindow(ix, s, sums, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

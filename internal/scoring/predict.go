@@ -22,9 +22,8 @@ type forecast struct {
 // fitAndPredict fits the purchase and spend models on the summaries and
 // forecasts every customer. Predictions run on every core: clv.Fitted is
 // read-only once fitted.
-func fitAndPredict(sums []clv.Summary, ds clv.Dataset, s Settings) (*clv.Fitted, []forecast, error) {
-	ds.Customers = sums
-	fitted, err := clv.Fit(ds, s.clvConfig())
+func fitAndPredict(sums []clv.Summary, fit func() (*clv.Fitted, error), s Settings) (*clv.Fitted, []forecast, error) {
+	fitted, err := fit()
 	if err != nil {
 		return nil, nil, fmt.Errorf("fit purchase and spend models: %w", err)
 	}

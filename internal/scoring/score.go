@@ -97,16 +97,19 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	t0 = time.Now()
 	hist := make([]history, ix.customers())
 	sums, _ := ix.summariesWith(ix.asOfDay, s.Unit, hist)
-	ds := clv.Dataset{AsOf: ix.midnight(ix.asOfDay), Location: s.Location, Unit: s.Unit}
+	ds := clv.Dataset{AsOf: ix.midnight(ix.asOfDay), Location: s.Location, Unit: s.Unit, Customers: sums}
+	// The purchase model is fitted once: the window prediction's refit of
+	// the same model on the same summaries is this fit.
+	fit := sync.OnceValues(func() (*clv.Fitted, error) { return clv.Fit(ds, s.clvConfig()) })
 	var win *windowOutcome
 	winErr := goSafe(func() error {
 		t0 := time.Now()
 		var err error
-		win, err = predictWindow(ix, s, sums)
+		win, err = predictWindow(ix, s, sums, fit)
 		timings.add("window prediction", t0)
 		return err
 	})
-	fitted, forecasts, fitErr := fitAndPredict(sums, ds, s)
+	fitted, forecasts, fitErr := fitAndPredict(sums, fit, s)
 	timings.add("fit and predict", t0)
 
 	errRep, errBT, errWin := repErr(), btErr(), winErr()

@@ -351,6 +351,9 @@ type windowRun struct {
 	// featuresAtCutoff is the feature model fitted on the holdout: the
 	// production model when it wins, and shown as the drivers either way.
 	featuresAtCutoff func() (logisticFit, error)
+	// mainFit is the scoring's own fit of its purchase model on sums (nil
+	// when there is none to share).
+	mainFit func() (*clv.Fitted, error)
 }
 
 // candidate is one candidate's backtest.
@@ -364,9 +367,10 @@ type candidate struct {
 }
 
 // predictWindow runs the whole procedure. sums are the as-of summaries of
-// every indexed customer, in index order.
-func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary) (*windowOutcome, error) {
-	r := &windowRun{ix: ix, s: s, sums: sums, w: int32(s.WindowDays), perUnit: s.Unit.DaysPer()}
+// every indexed customer, in index order; mainFit, when not nil, is the
+// scoring's fit of its purchase model on them.
+func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary, mainFit func() (*clv.Fitted, error)) (*windowOutcome, error) {
+	r := &windowRun{ix: ix, s: s, sums: sums, w: int32(s.WindowDays), perUnit: s.Unit.DaysPer(), mainFit: mainFit}
 	r.t = float64(r.w) / r.perUnit
 	r.cutoff = ix.asOfDay - r.w
 	if r.cutoff < ix.minDay {
@@ -587,7 +591,7 @@ func (r *windowRun) productionRaw(name string, share float64) (prod, hold []floa
 	n := len(sums)
 	switch name {
 	case CandidateBGNBD, CandidateMBGNBD, CandidateParetoNBD:
-		model, err := fitBTYD(name, sums, func() []clv.Triple { return clv.Compress(sums) }, r.s.MinRepeatCustomers)
+		model, err := r.refitBTYD(name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -624,6 +628,19 @@ func (r *windowRun) productionRaw(name string, share float64) (prod, hold []floa
 		return prod, hold, nil
 	}
 	return nil, nil, fmt.Errorf("unknown candidate %q", name)
+}
+
+// refitBTYD fits a BTYD candidate on the whole history. When it is the
+// scoring's own purchase model, that fit is this one (clv.Fit compresses
+// the same summaries and fits them the same way) and is taken, unless it
+// fell back; otherwise the candidate is fitted here.
+func (r *windowRun) refitBTYD(name string) (windowModel, error) {
+	if r.mainFit != nil && name == string(r.s.Model) {
+		if f, err := r.mainFit(); err == nil && !f.Fallback {
+			return f.Purchases, nil
+		}
+	}
+	return fitBTYD(name, r.sums, func() []clv.Triple { return clv.Compress(r.sums) }, r.s.MinRepeatCustomers)
 }
 
 // deciles splits customers into ten equal groups by prediction.

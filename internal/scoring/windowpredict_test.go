@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cvo-app/cvo/internal/clv"
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 )
 
 // processShop draws a shop of n customers, first purchases uniform over
@@ -287,5 +289,52 @@ func TestChurnThresholds(t *testing.T) {
 	th := ChurnThresholds{High: 0.1, Medium: 0.3}
 	for p, want := range map[float64]ChurnRisk{0: ChurnHigh, 0.0999: ChurnHigh, 0.1: ChurnMedium, 0.2999: ChurnMedium, 0.3: ChurnLow, 1: ChurnLow} {
 		assert.Equal(t, want, th.Risk(p), "%v", p)
+	}
+}
+
+func TestWindowRefitTakesTheScoringsOwnFit(t *testing.T) {
+	asOf := time.Date(2025, 6, 30, 23, 59, 59, 0, time.UTC)
+	orders := processShop(3000, asOf, 3, 7, bgnbdCustomer)
+	for _, model := range []clv.ModelKind{clv.ModelMBGNBD, clv.ModelBGNBD} {
+		t.Run(string(model), func(t *testing.T) {
+			settings := DefaultSettings(asOf)
+			settings.Model = model
+			s, err := settings.normalized()
+			require.NoError(t, err)
+			ix := buildIndex(nil, ledger.FromOrders(orders), s)
+			sums, _ := ix.summaries(ix.asOfDay, s.Unit)
+			ownFit := func(name string) windowModel {
+				m, err := fitBTYD(name, sums, func() []clv.Triple { return clv.Compress(sums) }, s.MinRepeatCustomers)
+				require.NoError(t, err)
+				return m
+			}
+			calls := 0
+			main := func() (*clv.Fitted, error) {
+				calls++
+				return clv.Fit(clv.Dataset{AsOf: ix.midnight(ix.asOfDay), Location: s.Location, Unit: s.Unit, Customers: sums}, s.clvConfig())
+			}
+			r := &windowRun{ix: ix, s: s, sums: sums, mainFit: main}
+
+			got, err := r.refitBTYD(string(model))
+			require.NoError(t, err)
+			assert.Equal(t, ownFit(string(model)), got, "the scoring's fit is the candidate's own, to the last bit")
+			assert.Equal(t, 1, calls, "the scoring's fit is taken")
+
+			other := CandidateBGNBD
+			if model == clv.ModelBGNBD {
+				other = CandidateMBGNBD
+			}
+			got, err = r.refitBTYD(other)
+			require.NoError(t, err)
+			assert.Equal(t, ownFit(other), got)
+			assert.Equal(t, 1, calls, "another candidate is fitted on its own")
+
+			r.mainFit = func() (*clv.Fitted, error) {
+				return &clv.Fitted{Fallback: true, Purchases: clv.FitEmpirical(sums)}, nil
+			}
+			got, err = r.refitBTYD(string(model))
+			require.NoError(t, err)
+			assert.Equal(t, ownFit(string(model)), got, "a fit that fell back is not taken")
+		})
 	}
 }
