@@ -96,6 +96,10 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	readTime := time.Since(readStart)
 	f.Close()
 	reportBadRows(stderr, *ordersPath, in.Bad)
+	// Reported, the bad rows are only counted: kept, a file of many would
+	// hold memory the scoring's memory limit does not allow for.
+	skipped := len(in.Bad)
+	in.Bad = nil
 	if err != nil {
 		return fmt.Errorf("score: read %s: %w", *ordersPath, err)
 	}
@@ -127,7 +131,8 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	if *window < 1 {
 		return fmt.Errorf("score: --window must be at least 1 day, got %d", *window)
 	}
-	defer limitScoringMemory(in.Orders.Customers(), in.Orders.Len())()
+	limit, restoreLimit := limitScoringMemory(in.Orders.Customers(), in.Orders.Len())
+	defer restoreLimit()
 	// Nothing after the scoring reads the orders: the collector may free
 	// them once the scoring has indexed them (a third of the peak at a
 	// million customers).
@@ -151,7 +156,7 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("score: %w", err)
 		}
 	}
-	printScoreSummary(stderr, res, in, later, elapsed)
+	printScoreSummary(stderr, res, scoreCounts{rows: in.Rows, skipped: skipped, later: later, memoryLimit: limit}, elapsed)
 	return nil
 }
 
@@ -167,18 +172,21 @@ const (
 
 // limitScoringMemory sets the process's soft memory limit a fifth above
 // what the scoring will hold live, unless GOMEMLIMIT says otherwise, and
-// returns what puts the previous limit back. The garbage collector then
-// works harder near the scoring's own size instead of letting the heap
-// grow to twice what is live: on 1M customers / 2.13M orders, peak RSS
-// 657-671 MiB instead of 940-1,030, in the same time. A file the estimate
-// misjudges only makes the collector run more often.
-func limitScoringMemory(customers, orders int) (restore func()) {
+// returns the limit (0 when left to GOMEMLIMIT) and what puts the previous
+// one back. The garbage collector then works harder near the scoring's own
+// size instead of letting the heap grow to twice what is live: on 1M
+// customers / 2.13M orders, peak RSS 657-671 MiB instead of 940-1,030, in
+// the same time. A file the estimate misjudges makes the collector run
+// more often, at worst (the runtime caps it near half the CPU) about
+// twice as slow; GOMEMLIMIT=off turns the limit off.
+func limitScoringMemory(customers, orders int) (limit int64, restore func()) {
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
+		return 0, func() {}
 	}
 	live := scoreBytesBase + scoreBytesPerCustomer*int64(customers) + scoreBytesPerOrder*int64(orders)
-	before := debug.SetMemoryLimit(live / 5 * 6)
-	return func() { debug.SetMemoryLimit(before) }
+	limit = live / 5 * 6
+	before := debug.SetMemoryLimit(limit)
+	return limit, func() { debug.SetMemoryLimit(before) }
 }
 
 // scoreAsOf reads --as-of: a date means the end of that day in the shop's
@@ -228,10 +236,21 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-func printScoreSummary(w io.Writer, res *scoring.Result, in scoring.CSVOrders, later int, elapsed time.Duration) {
+// scoreCounts are what the summary says of the file and the run.
+type scoreCounts struct {
+	rows, skipped, later int
+	memoryLimit          int64 // 0: GOMEMLIMIT's
+}
+
+func printScoreSummary(w io.Writer, res *scoring.Result, n scoreCounts, elapsed time.Duration) {
 	t := res.Totals
 	fmt.Fprintf(w, "scored %d customers with %d orders as of %s (%d rows read, %d skipped, %d orders after as-of ignored) in %.2fs\n",
-		t.Customers, t.Orders, res.AsOf.Format(time.DateOnly), in.Rows, len(in.Bad), later, elapsed.Seconds())
+		t.Customers, t.Orders, res.AsOf.Format(time.DateOnly), n.rows, n.skipped, n.later, elapsed.Seconds())
+	if n.memoryLimit > 0 {
+		fmt.Fprintf(w, "memory limit %d MiB, set from the file's size (GOMEMLIMIT sets another, GOMEMLIMIT=off none)\n", n.memoryLimit>>20)
+	} else {
+		fmt.Fprintf(w, "memory limit from GOMEMLIMIT=%s\n", os.Getenv("GOMEMLIMIT"))
+	}
 	m := res.Model
 	switch {
 	case m.Purchase != nil:

@@ -183,9 +183,10 @@ func TestScoreLimitsItsMemoryUnlessGOMEMLIMITDoes(t *testing.T) {
 			const before = 123 << 30
 			original := debug.SetMemoryLimit(before)
 			t.Cleanup(func() { debug.SetMemoryLimit(original) })
-			restore := limitScoringMemory(tc.customers, tc.orders)
+			limit, restore := limitScoringMemory(tc.customers, tc.orders)
 			during := debug.SetMemoryLimit(-1)
 			restore()
+			assert.Equal(t, tc.want, limit)
 			if tc.want == 0 {
 				assert.Equal(t, int64(before), during)
 			} else {
@@ -194,4 +195,34 @@ func TestScoreLimitsItsMemoryUnlessGOMEMLIMITDoes(t *testing.T) {
 			assert.Equal(t, int64(before), debug.SetMemoryLimit(-1), "the limit is put back")
 		})
 	}
+}
+
+// TestScoreCommandSaysItsMemoryLimitAndPutsItBack runs the command: the
+// limit it scored under is in its summary, and the process's own is back
+// once it returns, on success and on failure alike.
+func TestScoreCommandSaysItsMemoryLimitAndPutsItBack(t *testing.T) {
+	in := cdnowCSV(t)
+	const before = 77 << 30
+	original := debug.SetMemoryLimit(before)
+	t.Cleanup(func() { debug.SetMemoryLimit(original) })
+	t.Setenv("GOMEMLIMIT", "")
+
+	var stderr bytes.Buffer
+	out := filepath.Join(t.TempDir(), "scores.csv")
+	require.NoError(t, runScore(t.Context(), []string{"--orders", in, "--as-of", "1997-09-30", "--out", out}, &stderr), stderr.String())
+	// 2,357 customers and their few thousand orders: a fifth above
+	// 16 MiB and a little.
+	assert.Regexp(t, `\nmemory limit 2[01] MiB, set from the file's size`, stderr.String())
+	assert.Equal(t, int64(before), debug.SetMemoryLimit(-1), "the limit is put back after a scoring")
+
+	stderr.Reset()
+	err := runScore(t.Context(), []string{"--orders", in, "--as-of", "1997-09-30", "--out", filepath.Join(t.TempDir(), "missing", "scores.csv")}, &stderr)
+	require.Error(t, err)
+	assert.Equal(t, int64(before), debug.SetMemoryLimit(-1), "the limit is put back after a failed write")
+
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	stderr.Reset()
+	require.NoError(t, runScore(t.Context(), []string{"--orders", in, "--as-of", "1997-09-30", "--out", out}, &stderr), stderr.String())
+	assert.Contains(t, stderr.String(), "memory limit from GOMEMLIMIT=1GiB")
+	assert.Equal(t, int64(before), debug.SetMemoryLimit(-1))
 }

@@ -276,9 +276,9 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 // already in order; otherwise they are matched by ID. Every customer must
 // get exactly one group.
 //
-// Only the assignments are read: holding the reports' own customers (88
-// bytes each) until now would keep them, and with them the whole reports
-// dataset, alive through the models, where the scoring's peak is.
+// Only the assignments are read: holding the reports' RFM inputs (88 bytes
+// a customer) until now would keep them alive through the models, where
+// the scoring's peak is.
 func alignRFM(ix *shopIndex, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
 	n := ix.customers()
 	if len(assignments) != n {

@@ -400,6 +400,7 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary, mainFit func()
 	if err != nil {
 		return nil, err
 	}
+	r.calTriples = nil // every candidate is fitted: garbage from here on
 	// The drivers' model is needed whichever candidate wins: fitted beside
 	// the choice, it costs no time on the way to the answer.
 	features := goSafe(func() error {

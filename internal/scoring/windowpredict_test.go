@@ -338,3 +338,31 @@ func TestWindowRefitTakesTheScoringsOwnFit(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowBaselineRefitsItsOwnModel: the recency baseline's production
+// model is its own one-column regression, not the shared four-column
+// feature model fitted on the same holdout.
+func TestWindowBaselineRefitsItsOwnModel(t *testing.T) {
+	asOf := time.Date(2025, 6, 30, 23, 59, 59, 0, time.UTC)
+	orders := processShop(3000, asOf, 3, 11, burstCustomer)
+	s, err := DefaultSettings(asOf).normalized()
+	require.NoError(t, err)
+	ix := buildIndex(nil, ledger.FromOrders(orders), s)
+	sums, _ := ix.summaries(ix.asOfDay, s.Unit)
+	r := &windowRun{ix: ix, s: s, sums: sums, w: int32(s.WindowDays), perUnit: s.Unit.DaysPer()}
+	r.cutoff = ix.asOfDay - r.w
+	r.cal, r.calWho = ix.summaries(r.cutoff, s.Unit)
+	r.featuresAtCutoff = func() (logisticFit, error) { return fitWindowLogistic(ix, r.cutoff, r.w, []int{0, 1, 2, 3}) }
+
+	for _, tc := range []struct {
+		name string
+		cols []int
+	}{{BaselineRecency, []int{0}}, {CandidateFeatures, []int{0, 1, 2, 3}}} {
+		f, err := fitWindowLogistic(ix, r.cutoff, r.w, tc.cols)
+		require.NoError(t, err)
+		prod, hold, err := r.productionRaw(tc.name, 0.3)
+		require.NoError(t, err)
+		assert.Equal(t, applyLogistic(ix, &f, tc.cols, ix.asOfDay, nil, len(sums)), prod, tc.name)
+		assert.Equal(t, applyLogistic(ix, &f, tc.cols, r.cutoff, r.calWho, len(r.cal)), hold, tc.name)
+	}
+}
