@@ -87,13 +87,15 @@ test-e2e: frontend services
 
 # Go benchmarks, then the project's own benchmark commands at the sizes the
 # issues name (a 1M-customer / 5M-order shop); BENCH_CUSTOMERS and
-# BENCH_ORDERS scale them down for a quick look.
+# BENCH_ORDERS scale them down for a quick look. BENCH_BASELINE, another
+# build's cvo binary, runs cvo score beside this one's, alternating.
 BENCH_CUSTOMERS ?= 1000000
 BENCH_ORDERS    ?= 5000000
+BENCH_BASELINE  ?=
 
 bench: build services
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/...
-	./$(DEVBIN) bench-score --bin $(BIN) --customers 10000,100000,$(BENCH_CUSTOMERS)
+	./$(DEVBIN) bench-score --bin $(BIN) $(if $(BENCH_BASELINE),--compare $(BENCH_BASELINE) --runs 3) --customers 10000,100000,$(BENCH_CUSTOMERS)
 	./$(DEVBIN) bench-sync --customers $(BENCH_CUSTOMERS) --orders $(BENCH_ORDERS)
 	./$(DEVBIN) bench-sync --rescore-only --parallel 4
 	./$(DEVBIN) bench-writeback --customers $(BENCH_CUSTOMERS) --change 0.1 --initial

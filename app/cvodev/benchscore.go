@@ -19,12 +19,15 @@ import (
 // runBenchScore is `cvodev bench-score`: `cvo score` on generated order
 // files of several sizes (about 2.1 orders a customer, purchases only), each
 // in a child process of its own so that its peak RSS is the command's.
+// With --compare, another build's runs alternate with this one's on the
+// same files, so that both face the same machine.
 func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench-score", flag.ContinueOnError)
 	sizes := fs.String("customers", "10000,100000,1000000", "customer counts, comma-separated")
 	perCustomer := fs.Float64("orders-per-customer", 2.13, "orders generated per customer")
 	bin := fs.String("bin", "bin/cvo", "the cvo binary")
 	runs := fs.Int("runs", 1, "runs of cvo score per size")
+	compare := fs.String("compare", "", "another cvo binary (a baseline) whose runs alternate with --bin's")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -56,27 +59,46 @@ func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Wr
 		if err != nil {
 			return err
 		}
+		bins := []string{*bin}
+		if *compare != "" {
+			bins = []string{*compare, *bin}
+		}
 		for range *runs {
-			start := time.Now()
-			score := exec.CommandContext(ctx, *bin, "score", "--orders", csv, "--out", filepath.Join(dir, "scores.csv"))
-			var summary strings.Builder
-			score.Stderr = &summary
-			if err := score.Run(); err != nil {
-				return fmt.Errorf("bench-score: cvo score on %d customers: %w", n, err)
-			}
-			wall := time.Since(start).Seconds()
-			ru, _ := score.ProcessState.SysUsage().(*syscall.Rusage)
-			var rss int64
-			if ru != nil {
-				rss = ru.Maxrss * 1024 // kilobytes on Linux
-			}
-			fmt.Fprintf(out, "cvo score, %d customers / %d order rows: %.2fs wall, %.2f CPU-s, peak RSS %.0f MiB\n",
-				n, rows-1, wall, (score.ProcessState.UserTime() + score.ProcessState.SystemTime()).Seconds(), mb(rss))
-			for _, line := range strings.Split(summary.String(), "\n") {
-				if strings.HasPrefix(line, "timings:") {
-					fmt.Fprintf(out, "  %s\n", line)
+			for _, b := range bins {
+				if err := benchScoreOnce(ctx, out, b, len(bins) > 1, csv, dir, n, rows-1); err != nil {
+					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// benchScoreOnce runs cvo score once and prints its time, CPU and peak RSS,
+// named by its binary when two are compared.
+func benchScoreOnce(ctx context.Context, out io.Writer, bin string, named bool, csv, dir string, customers, rows int) error {
+	start := time.Now()
+	score := exec.CommandContext(ctx, bin, "score", "--orders", csv, "--out", filepath.Join(dir, "scores.csv"))
+	var summary strings.Builder
+	score.Stderr = &summary
+	if err := score.Run(); err != nil {
+		return fmt.Errorf("bench-score: %s score on %d customers: %w", bin, customers, err)
+	}
+	wall := time.Since(start).Seconds()
+	ru, _ := score.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if ru != nil {
+		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	label := "cvo score"
+	if named {
+		label = bin + " score"
+	}
+	fmt.Fprintf(out, "%s, %d customers / %d order rows: %.2fs wall, %.2f CPU-s, peak RSS %.0f MiB\n",
+		label, customers, rows, wall, (score.ProcessState.UserTime() + score.ProcessState.SystemTime()).Seconds(), mb(rss))
+	for _, line := range strings.Split(summary.String(), "\n") {
+		if strings.HasPrefix(line, "timings:") {
+			fmt.Fprintf(out, "  %s\n", line)
 		}
 	}
 	return nil
