@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -239,17 +240,20 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 // scoreCounts are what the summary says of the file and the run.
 type scoreCounts struct {
 	rows, skipped, later int
-	memoryLimit          int64 // 0: GOMEMLIMIT's
+	memoryLimit          int64 // set from the counts; 0: left to GOMEMLIMIT
 }
 
 func printScoreSummary(w io.Writer, res *scoring.Result, n scoreCounts, elapsed time.Duration) {
 	t := res.Totals
 	fmt.Fprintf(w, "scored %d customers with %d orders as of %s (%d rows read, %d skipped, %d orders after as-of ignored) in %.2fs\n",
 		t.Customers, t.Orders, res.AsOf.Format(time.DateOnly), n.rows, n.skipped, n.later, elapsed.Seconds())
-	if n.memoryLimit > 0 {
-		fmt.Fprintf(w, "memory limit %d MiB, set from the file's size (GOMEMLIMIT sets another, GOMEMLIMIT=off none)\n", n.memoryLimit>>20)
-	} else {
-		fmt.Fprintf(w, "memory limit from GOMEMLIMIT=%s\n", os.Getenv("GOMEMLIMIT"))
+	switch limit := debug.SetMemoryLimit(-1); {
+	case n.memoryLimit > 0:
+		fmt.Fprintf(w, "memory limit %d MiB, set from the file's customers and orders (GOMEMLIMIT sets another, GOMEMLIMIT=off none)\n", n.memoryLimit>>20)
+	case limit == math.MaxInt64:
+		fmt.Fprintln(w, "no memory limit (GOMEMLIMIT)")
+	default:
+		fmt.Fprintf(w, "memory limit %d MiB (GOMEMLIMIT)\n", limit>>20)
 	}
 	m := res.Model
 	switch {

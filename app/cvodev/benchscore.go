@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,7 +64,12 @@ func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Wr
 		if *compare != "" {
 			bins = []string{*compare, *bin}
 		}
-		for range *runs {
+		for run := range *runs {
+			// Each build goes first in every other pair, so that neither
+			// always meets a machine the other has just warmed.
+			if run > 0 {
+				slices.Reverse(bins)
+			}
 			for _, b := range bins {
 				if err := benchScoreOnce(ctx, out, b, len(bins) > 1, csv, dir, n, rows-1); err != nil {
 					return err
