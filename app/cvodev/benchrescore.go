@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,33 @@ import (
 	"github.com/cvo-app/cvo/internal/rescore"
 	"github.com/cvo-app/cvo/internal/scoring"
 )
+
+// compareRescores runs the rescore bench of this build and of another
+// build's cvodev on the same database, each run in a process of its own
+// (its peak RSS is then the job's), alternating which goes first, and
+// prints each run's report under the name of its binary.
+func compareRescores(ctx context.Context, baseline, dbName string, runs int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bins := []string{baseline, self}
+	for run := range runs {
+		if run > 0 {
+			slices.Reverse(bins)
+		}
+		for _, bin := range bins {
+			cmd := exec.CommandContext(ctx, bin, "bench-sync", "--rescore-only", "--database", dbName)
+			cmd.Stderr = io.Discard
+			report, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("bench-sync --compare: %s: %w", bin, err)
+			}
+			fmt.Printf("%s:\n%s", bin, report)
+		}
+	}
+	return nil
+}
 
 // benchRescore measures the rescoring job on the shop a previous
 // bench-sync left in its database: the worker's own rescore.Service, from

@@ -59,6 +59,8 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	loaderOnly := fs.Bool("loader-only", false, "only time the loader on the database a previous run left")
 	rescoreOnly := fs.Bool("rescore-only", false, "only time the rescoring job (first query to snapshot written) on the database a previous run left")
 	parallel := fs.Int("parallel", 1, "with --rescore-only: scorings of the shop run at once (memory of several big shops on one worker)")
+	compare := fs.String("compare", "", "with --rescore-only: another build's cvodev, whose rescores alternate with this one's, each in a process of its own")
+	runs := fs.Int("runs", 2, "with --compare: rescores of each build")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,6 +90,9 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	if *loaderOnly {
 		return benchLoader(ctx, *dbName)
+	}
+	if *rescoreOnly && *compare != "" {
+		return compareRescores(ctx, *compare, *dbName, *runs)
 	}
 	if *rescoreOnly {
 		return benchRescore(ctx, *dbName, *parallel)
