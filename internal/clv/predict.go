@@ -230,7 +230,7 @@ type purchaseForecast struct {
 }
 
 func (f *Fitted) forecast(x int, tx, T float64) purchaseForecast {
-	return f.forecastWith(f.Purchases, f.discounts(), x, tx, T)
+	return f.forecastWith(f.discounts(), x, tx, T)
 }
 
 // discounts are the horizon's monthly discount factors (1+d)^k, k = 1..H.
@@ -246,7 +246,8 @@ func (f *Fitted) discounts() []float64 {
 // many customers. The BG family's P(alive) enters every horizon's
 // expectation, the chance to buy and the wait: computed once, it halves
 // the cost of a forecast, with the same numbers.
-func (f *Fitted) forecastWith(m PurchaseModel, discounts []float64, x int, tx, T float64) purchaseForecast {
+func (f *Fitted) forecastWith(discounts []float64, x int, tx, T float64) purchaseForecast {
+	m := f.Purchases
 	month := f.Unit.MonthsToUnits(1)
 	fam, isFamily := familyOf(m)
 	pa := m.PAlive(x, tx, T)
@@ -337,7 +338,7 @@ func (f *Fitted) PredictAll(customers []Summary) []Prediction {
 		k := key{s.X, s.Tx, s.T}
 		fc, ok := cache[k]
 		if !ok {
-			fc = f.forecastWith(f.Purchases, discounts, s.X, s.Tx, s.T)
+			fc = f.forecastWith(discounts, s.X, s.Tx, s.T)
 			cache[k] = fc
 		}
 		out[i] = f.assemble(s, fc)

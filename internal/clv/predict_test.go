@@ -274,7 +274,7 @@ func TestForecastSharesPAliveWithoutChangingANumber(t *testing.T) {
 				T := math.Round(rng.Float64()*1500) / unit.DaysPer()
 				tx := math.Round(rng.Float64()*T*1.1*unit.DaysPer()) / unit.DaysPer()
 				want := forecastByCalls(f, x, tx, T)
-				got := f.forecastWith(m, discounts, x, tx, T)
+				got := f.forecastWith(discounts, x, tx, T)
 				require.Equal(t, fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got), "%T %+v, %s, x %d t_x %v T %v", m, m, unit, x, tx, T)
 			}
 		}

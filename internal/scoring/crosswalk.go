@@ -38,10 +38,7 @@ func shopifyGroupsOf(ix *shopIndex, customers []cvo.Customer) shopifyGroups {
 	}
 	// A map of the index's IDs for this pass alone: ix.lookup would keep
 	// its map, a million entries, through the whole scoring.
-	byID := make(map[string]int32, len(ix.ids))
-	for c, id := range ix.ids {
-		byID[id] = int32(c)
-	}
+	byID := ix.positions()
 	codes := map[string]uint8{"": 0}
 	for i := range customers {
 		c := &customers[i]

@@ -289,14 +289,18 @@ func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix
 
 // lookup finds a customer's dense index.
 func (ix *shopIndex) lookup(id string) (int, bool) {
-	ix.byIDOnce.Do(func() {
-		ix.byID = make(map[string]int32, len(ix.ids))
-		for c, id := range ix.ids {
-			ix.byID[id] = int32(c)
-		}
-	})
+	ix.byIDOnce.Do(func() { ix.byID = ix.positions() })
 	c, ok := ix.byID[id]
 	return int(c), ok
+}
+
+// positions maps every customer ID to its dense index.
+func (ix *shopIndex) positions() map[string]int32 {
+	out := make(map[string]int32, len(ix.ids))
+	for c, id := range ix.ids {
+		out[id] = int32(c)
+	}
+	return out
 }
 
 // midnight is the first instant of calendar day d in the shop's zone.

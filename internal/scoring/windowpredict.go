@@ -402,11 +402,14 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary, mainFit func()
 	}
 	r.calTriples = nil // every candidate is fitted: garbage from here on
 	// The drivers' model is needed whichever candidate wins: fitted beside
-	// the choice, it costs no time on the way to the answer.
+	// the choice, it costs no time on the way to the answer. Its result,
+	// or its panic, is read through featuresAtCutoff; the wait only keeps
+	// the goroutine from outliving the prediction.
 	features := goSafe(func() error {
 		_, err := r.featuresAtCutoff()
 		return err
 	})
+	defer func() { _ = features() }()
 	byName := map[string]*candidate{}
 	for _, c := range cands {
 		byName[c.name] = c
@@ -422,7 +425,6 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary, mainFit func()
 
 	chosen, prod, holdFit, err := r.choose(wp)
 	if err != nil {
-		_ = features()
 		return nil, err
 	}
 	// The losers' predictions for the holdout (two floats a customer
@@ -435,9 +437,6 @@ func predictWindow(ix *shopIndex, s Settings, sums []clv.Summary, mainFit func()
 		}
 	}
 	platt, err := r.calibrate(wp, byName[chosen], holdFit)
-	if err := features(); err != nil && errors.As(err, new(panicError)) {
-		return nil, err
-	}
 	if err != nil {
 		return nil, err
 	}
