@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,22 +29,16 @@ func compareRescores(ctx context.Context, baseline, dbName string, runs int) err
 	if err != nil {
 		return err
 	}
-	bins := []string{baseline, self}
-	for run := range runs {
-		if run > 0 {
-			slices.Reverse(bins)
+	return inTurns([]string{baseline, self}, runs, func(bin string) error {
+		cmd := exec.CommandContext(ctx, bin, "bench-sync", "--rescore-only", "--database", dbName)
+		cmd.Stderr = io.Discard
+		report, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("bench-sync --compare: %s: %w", bin, err)
 		}
-		for _, bin := range bins {
-			cmd := exec.CommandContext(ctx, bin, "bench-sync", "--rescore-only", "--database", dbName)
-			cmd.Stderr = io.Discard
-			report, err := cmd.Output()
-			if err != nil {
-				return fmt.Errorf("bench-sync --compare: %s: %w", bin, err)
-			}
-			fmt.Printf("%s:\n%s", bin, report)
-		}
-	}
-	return nil
+		fmt.Printf("%s:\n%s", bin, report)
+		return nil
+	})
 }
 
 // benchRescore measures the rescoring job on the shop a previous

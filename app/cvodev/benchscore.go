@@ -64,16 +64,28 @@ func runBenchScore(ctx context.Context, _ *slog.Logger, args []string, out io.Wr
 		if *compare != "" {
 			bins = []string{*compare, *bin}
 		}
-		for run := range *runs {
-			// Each build goes first in every other pair, so that neither
-			// always meets a machine the other has just warmed.
-			if run > 0 {
-				slices.Reverse(bins)
-			}
-			for _, b := range bins {
-				if err := benchScoreOnce(ctx, out, b, len(bins) > 1, csv, dir, n, rows-1); err != nil {
-					return err
-				}
+		err = inTurns(bins, *runs, func(b string) error {
+			return benchScoreOnce(ctx, out, b, len(bins) > 1, csv, dir, n, rows-1)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inTurns calls run once a round for each binary, runs rounds, each
+// binary going first in every other round, so that neither always meets a
+// machine the other has just warmed.
+func inTurns(bins []string, runs int, run func(bin string) error) error {
+	order := slices.Clone(bins)
+	for round := range runs {
+		if round > 0 {
+			slices.Reverse(order)
+		}
+		for _, b := range order {
+			if err := run(b); err != nil {
+				return err
 			}
 		}
 	}
