@@ -69,18 +69,18 @@ func (d *Dataset) monthly(trend []MonthRate) []MonthlyPoint {
 	returning := make([]int, months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].month
+		first := d.p[lo].Month
 		if int(first) < months {
 			points[first].NewCustomers++
 		}
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			m := d.p[p].month
+			m := d.p[p].Month
 			if int(m) >= months {
 				break
 			}
-			points[m].Revenue += d.p[p].net
-			points[m].Margin += float64(d.p[p].margin)
+			points[m].Revenue += d.p[p].Net
+			points[m].Margin += float64(d.p[p].Margin)
 			if m != last {
 				points[m].Buyers++
 				if m != first {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/finite"
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
 	"github.com/cvo-app/cvo/internal/parallel"
@@ -32,12 +33,11 @@ type Dataset struct {
 	// start[i]..start[i+1] index customer i's purchases in p, oldest
 	// first.
 	start []int32
-	p     []purchase
-	// gross[i] is the gross profit of p[i] as historical CLV counts it
-	// (known unit costs, the default margin rate elsewhere). It is a
-	// slice beside p rather than a field so that purchase stays 32 bytes
-	// for the reports that never read it.
-	gross []float32
+	p     []Purchase
+	// undated counts the purchases left out for having no creation date.
+	undated int
+	// earliest is the earliest purchase's time (as-of when none).
+	earliest int64
 
 	months      int
 	monthStarts []int64 // months+1 entries; the last is the first month after AsOf's
@@ -51,8 +51,12 @@ type Dataset struct {
 	// acquisition is each customer's acquisition source
 	// (cvo.Order.AcquisitionSource of the first purchase), which acquisition
 	// costs are set by.
-	acquisition       []int32
-	acquisitions      *dict
+	acquisition  []int32
+	acquisitions *dict
+	// acquisitionSource is each customer's acquisition source as the
+	// order gave it, for the models (the dictionary files "" and
+	// "(none)" together).
+	acquisitionSource []string
 	countries, cities *dict
 
 	rfmCustomers []rfm.Customer
@@ -63,18 +67,36 @@ type Dataset struct {
 	later        []float64 // net value bought after the first purchase, within the window
 }
 
-// purchase is one purchase, 32 bytes, stored by value so that laying
-// purchases out by customer moves one record instead of touching several
-// arrays.
-type purchase struct {
-	at       int64   // unix seconds
-	net      float64 // value net of refunds
-	margin   float32 // net value − cost of goods, 0 when no cost known
-	coverage float32 // share of line revenue with a known unit cost
-	order    int32   // position in the orders given to NewDataset
-	month    int16   // months since the first month of the history
-	discount bool    // a discount code was used
+// Purchase is one purchase, laid out by customer. The models read the
+// same records as the reports (scoring's index borrows the dataset's
+// layout), so one record of 48 bytes serves both instead of a copy for
+// each: what only one side reads is a few bytes here against a second
+// array of every purchase.
+type Purchase struct {
+	At  int64   // unix seconds
+	Net float64 // value net of the refunds known at as-of; 0 if that is not a number
+	// Gross is the order's gross margin as historical CLV counts it (see
+	// clv.HistoricalCLV): the known-cost lines' margin rate on the
+	// known-cost share of the net value, the default margin rate on the
+	// rest.
+	Gross    float64
+	Margin   float32 // net value − cost of goods, 0 when no cost known
+	Coverage float32 // share of line revenue with a known unit cost
+	Order    int32   // position in the orders given to NewDataset
+	Day      int32   // calendar day in the shop's zone, days since 1970-01-01
+	Month    int16   // months since the first month of the history
+	Discount bool    // a discount code was used
 }
+
+// KnownCostShare is the share of the order's value its known unit costs
+// cover, at most 1 (lines with a negative price can make the coverage of
+// the line revenue exceed it).
+func (p *Purchase) KnownCostShare() float32 { return min(p.Coverage, 1) }
+
+// reportedGross is Gross as the LTV reports sum it: in single precision,
+// as they did when the dataset kept it in a float32 array of its own, so
+// that sharing the record with the models changed no report.
+func (p *Purchase) reportedGross() float64 { return float64(float32(p.Gross)) }
 
 // Window is the repeat window of the segment reports.
 type Window struct {
@@ -127,19 +149,29 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 	// chunk, and the earliest.
 	counts := make([][]int32, w)
 	firsts := make([]int64, w)
+	undated := make([]int, w)
 	parallel.Chunks(len(orders), w, func(k, lo, hi int) {
 		cnt := make([]int32, l.Customers())
 		first := d.asOf
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if rules.Counts(o) && !o.CreatedZero() {
-				cnt[o.Customer]++
-				first = min(first, o.At)
+			if !rules.Counts(o) {
+				continue
 			}
+			if o.CreatedZero() {
+				undated[k]++
+				continue
+			}
+			cnt[o.Customer]++
+			first = min(first, o.At)
 		}
 		counts[k], firsts[k] = cnt, first
 	})
 	earliest := slices.Min(append(firsts, d.asOf))
+	d.earliest = earliest
+	for _, n := range undated {
+		d.undated += n
+	}
 	// The customers who bought, in the order of their keys: one sort of
 	// the customers instead of one of the purchases.
 	runs := d.orderCustomers(l, counts)
@@ -149,10 +181,7 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 	// Pass 2, on every core: each chunk writes its purchases straight to
 	// their place, in input order within each customer.
 	cursor := d.layOut(runs, counts)
-	d.p = make([]purchase, d.start[len(runs)])
-	// gross[i] is kept beside p rather than in it so that purchase stays
-	// 32 bytes for the reports that never read it.
-	d.gross = make([]float32, len(d.p))
+	d.p = make([]Purchase, d.start[len(runs)])
 	parallel.Chunks(len(orders), w, func(k, lo, hi int) {
 		next := cursor[k]
 		for i := lo; i < hi; i++ {
@@ -160,13 +189,13 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 			if !rules.Counts(o) || o.CreatedZero() {
 				continue
 			}
-			net := rules.Net(o)
+			net := finite.OrZero(rules.Net(o))
 			cost, covered, lineRevenue := l.KnownCost(o)
 			margin, cov := orderMargin(net, cost, covered, lineRevenue)
 			at := next[o.Customer]
 			next[o.Customer]++
-			d.p[at] = purchase{at: o.At, net: net, margin: float32(margin), coverage: cov, order: int32(i), discount: o.Discounted()}
-			d.gross[at] = float32(historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate))
+			d.p[at] = Purchase{At: o.At, Net: net, Gross: historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate),
+				Margin: float32(margin), Coverage: cov, Order: int32(i), Discount: o.Discounted()}
 		}
 	})
 	counts, cursor = nil, nil
@@ -231,40 +260,24 @@ func (d *Dataset) gather() {
 	inChunks(n, 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			from, to := d.start[c], d.start[c+1]
-			seg, gross := d.p[from:to], d.gross[from:to]
+			seg := d.p[from:to]
 			// Exports are usually chronological, so this rarely sorts.
 			if !slices.IsSortedFunc(seg, purchaseOrder) {
-				sortWithGross(seg, gross)
+				slices.SortFunc(seg, purchaseOrder)
 			}
 			rc := rfm.Customer{Purchases: len(seg),
-				FirstPurchase: time.Unix(seg[0].at, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].at, 0).UTC()}
+				FirstPurchase: time.Unix(seg[0].At, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].At, 0).UTC()}
 			for i := range seg {
-				seg[i].month = int16(d.monthOf(seg[i].at))
-				rc.Revenue += seg[i].net
-				if seg[i].discount {
+				seg[i].Month = int16(d.monthOf(seg[i].At))
+				seg[i].Day = d.zones.Day(seg[i].At)
+				rc.Revenue += seg[i].Net
+				if seg[i].Discount {
 					rc.DiscountedPurchases++
 				}
 			}
 			d.rfmCustomers[c] = rc
 		}
 	})
-}
-
-// sortWithGross sorts a customer's purchases by purchaseOrder, moving
-// their gross profits along.
-func sortWithGross(seg []purchase, gross []float32) {
-	type pair struct {
-		p purchase
-		g float32
-	}
-	both := make([]pair, len(seg))
-	for i := range seg {
-		both[i] = pair{seg[i], gross[i]}
-	}
-	slices.SortFunc(both, func(a, b pair) int { return purchaseOrder(a.p, b.p) })
-	for i := range both {
-		seg[i], gross[i] = both[i].p, both[i].g
-	}
 }
 
 // joinCustomers attaches location from the customer records by merging
@@ -327,7 +340,7 @@ func historicalMargin(net, cost, covered, lineRevenue, defaultRate float64) floa
 	share, knownRate := 0.0, 0.0
 	if lineRevenue > 0 && covered > 0 {
 		share = min(covered/lineRevenue, 1)
-		knownRate = (covered - cost) / covered
+		knownRate = finite.OrZero((covered - cost) / covered)
 	}
 	return net*share*knownRate + net*(1-share)*defaultRate
 }
@@ -350,11 +363,11 @@ func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 
 }
 
 // purchaseOrder sorts by time; equal timestamps keep the input order.
-func purchaseOrder(a, b purchase) int {
-	if c := cmp.Compare(a.at, b.at); c != 0 {
+func purchaseOrder(a, b Purchase) int {
+	if c := cmp.Compare(a.At, b.At); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.order, b.order)
+	return cmp.Compare(a.Order, b.Order)
 }
 
 // buildCalendar lays out the month starts from the earliest purchase to
@@ -418,12 +431,13 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 		firstOf[i] = -1
 	}
 	for c := range n {
-		firstOf[d.p[d.start[c]].order] = int32(c)
+		firstOf[d.p[d.start[c]].Order] = int32(c)
 	}
 	channel := make([]int32, n)
 	source := make([]int32, n)
 	campaign := make([]int32, n)
 	acquisition := make([]int32, n)
+	d.acquisitionSource = make([]string, n)
 	var codes, products, vendors, types pairs
 	// A first purchase always has its detail in the ledger; an empty one
 	// stands in should that ever not hold.
@@ -447,6 +461,7 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 			source[c] = d.sources.idOrNone(det.UTMSource)
 			campaign[c] = d.campaigns.idOrNone(det.UTMCampaign)
 			acquisition[c] = d.acquisitions.idOrNone(det.Acquisition)
+			d.acquisitionSource[c] = det.Acquisition
 			if len(det.DiscountCodes) == 0 {
 				codes.add(c, d.codes.idOrNone(""))
 			}
@@ -502,7 +517,7 @@ func (d *Dataset) buildWindow() {
 	windowSec := int64(w * secondsPerDay)
 	d.eligible = make([]bool, n)
 	for c := range n {
-		if d.p[d.start[c]].at <= d.asOf-windowSec {
+		if d.p[d.start[c]].At <= d.asOf-windowSec {
 			d.eligible[c] = true
 			d.window.EligibleCustomers++
 		}
@@ -520,14 +535,14 @@ func (d *Dataset) buildWindow() {
 		lo, hi := d.start[c], d.start[c+1]
 		limit := d.asOf
 		if !d.window.WholeHistory {
-			limit = d.p[lo].at + windowSec
+			limit = d.p[lo].At + windowSec
 		}
 		for _, p := range d.p[lo+1 : hi] {
-			if p.at > limit {
+			if p.At > limit {
 				break
 			}
 			d.repeated[c] = true
-			d.later[c] += p.net
+			d.later[c] += p.Net
 		}
 	}
 }
@@ -541,6 +556,25 @@ func (d *Dataset) Customers() int { return len(d.ids) }
 
 // Purchases is the number of purchases indexed.
 func (d *Dataset) Purchases() int { return len(d.p) }
+
+// Layout is the dataset's purchases by customer: customer c (in the
+// dataset's order, IDs in ids) made p[start[c]:start[c+1]], oldest first,
+// equal times in the order given. The slices are shared; do not modify
+// them.
+func (d *Dataset) Layout() (ids []string, start []int32, p []Purchase) { return d.ids, d.start, d.p }
+
+// AcquisitionSources is each customer's acquisition source
+// (cvo.Order.AcquisitionSource of the first purchase, "" when none), in
+// the dataset's order. The slice is shared; do not modify it.
+func (d *Dataset) AcquisitionSources() []string { return d.acquisitionSource }
+
+// Undated is the number of purchases left out for having no creation
+// date (a data error): the dataset's layout is every purchase only when
+// it is 0.
+func (d *Dataset) Undated() int { return d.undated }
+
+// Earliest is the earliest purchase's time, as-of when there is none.
+func (d *Dataset) Earliest() time.Time { return time.Unix(d.earliest, 0) }
 
 // RFMCustomers returns the scoring inputs, parallel to the dataset's
 // customers, so that rfm.Score's assignments line up with the ICP.

@@ -187,9 +187,9 @@ func (d *Dataset) LifetimeValue() LifetimeValue {
 		}
 		lo, hi := d.start[c], d.start[c+1]
 		for q := lo; q < hi; q++ {
-			k := int(d.p[q].month) - cu.first
-			revenue[cu.first][k] += d.p[q].net
-			gross[cu.first][k] += float64(d.gross[q])
+			k := int(d.p[q].Month) - cu.first
+			revenue[cu.first][k] += d.p[q].Net
+			gross[cu.first][k] += d.p[q].reportedGross()
 		}
 		overall.add(d, c, cu)
 		products.add(d, c, cu)
@@ -236,7 +236,7 @@ func (d *Dataset) cacBySource() []float64 {
 // cost and whether they order at a steady interval.
 func (d *Dataset) ltvCustomer(c, complete int, cacOf []float64) ltvCustomer {
 	lo, hi := d.start[c], d.start[c+1]
-	cu := ltvCustomer{first: int(d.p[lo].month), cac: cacOf[d.acquisition[c]]}
+	cu := ltvCustomer{first: int(d.p[lo].Month), cac: cacOf[d.acquisition[c]]}
 	cu.observed = max(0, complete-cu.first)
 
 	// Welford's running mean and variance of the gaps between distinct
@@ -244,7 +244,7 @@ func (d *Dataset) ltvCustomer(c, complete int, cacOf []float64) ltvCustomer {
 	days, last := 0, int32(0)
 	var mean, m2 float64
 	for q := lo; q < hi; q++ {
-		day := d.zones.Day(d.p[q].at)
+		day := d.p[q].Day
 		if days > 0 && day == last {
 			continue
 		}
@@ -298,11 +298,11 @@ func (a *curveAcc) add(d *Dataset, c int, cu ltvCustomer) {
 	a.observed[0]++
 	a.observed[o]--
 	for q := d.start[c]; q < d.start[c+1]; q++ {
-		k := int(d.p[q].month) - cu.first
+		k := int(d.p[q].Month) - cu.first
 		if k >= o {
 			break // purchases are in time order
 		}
-		net, g := d.p[q].net, float64(d.gross[q])
+		net, g := d.p[q].Net, d.p[q].reportedGross()
 		a.revenue[k] += net
 		a.revenue[o] -= net
 		a.gross[k] += g

@@ -41,10 +41,10 @@ func (d *Dataset) Pareto() Pareto {
 	var covered, total float64
 	for c := range n {
 		for q := d.start[c]; q < d.start[c+1]; q++ {
-			revenue[c] += d.p[q].net
-			margin[c] += float64(d.p[q].margin)
-			total += d.p[q].net
-			covered += d.p[q].net * float64(d.p[q].coverage)
+			revenue[c] += d.p[q].Net
+			margin[c] += float64(d.p[q].Margin)
+			total += d.p[q].Net
+			covered += d.p[q].Net * float64(d.p[q].Coverage)
 		}
 	}
 	p.MarginCoverage = safeDiv(covered, total)

@@ -51,15 +51,15 @@ func (d *Dataset) Retention() Retention {
 	returning := make([]int, d.months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].month
+		first := d.p[lo].Month
 		newByMonth[first]++
 		if hi-lo >= 2 {
 			r.RepeatCustomers++
-			secondByMonth[d.p[lo+1].month]++
+			secondByMonth[d.p[lo+1].Month]++
 		}
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			if m := d.p[p].month; m != last { // purchases are time-sorted
+			if m := d.p[p].Month; m != last { // purchases are time-sorted
 				buyers[m]++
 				if m != first {
 					returning[m]++
@@ -110,13 +110,13 @@ func (d *Dataset) Cohorts() []Cohort {
 	}
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].month
+		first := d.p[lo].Month
 		co := &cohorts[first]
 		co.Customers++
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			k := d.p[p].month - first
-			co.Revenue[k] += d.p[p].net
+			k := d.p[p].Month - first
+			co.Revenue[k] += d.p[p].Net
 			if k != last { // purchases are time-sorted, so months are too
 				co.Active[k]++
 				last = k

@@ -171,7 +171,7 @@ func runBacktest(ix *shopIndex, s Settings, months int) (*Backtest, error) {
 func holdoutActivity(ps []purchaseRec, cutoffDay, asOfDay int32) (orders, revenue float64) {
 	last := int32(math.MinInt32)
 	for i := range ps {
-		d := ps[i].day
+		d := ps[i].Day
 		if d <= cutoffDay || d > asOfDay {
 			continue
 		}
@@ -179,7 +179,7 @@ func holdoutActivity(ps []purchaseRec, cutoffDay, asOfDay int32) (orders, revenu
 			orders++
 			last = d
 		}
-		revenue += ps[i].net
+		revenue += ps[i].Net
 	}
 	return orders, revenue
 }
@@ -200,18 +200,18 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 		rc.ID = ix.ids[c]
 		var last int64
 		for _, p := range ix.purchases(c) {
-			if p.day > cutoffDay {
+			if p.Day > cutoffDay {
 				break
 			}
 			rc.Purchases++
-			rc.Revenue += p.net
-			if p.disc {
+			rc.Revenue += p.Net
+			if p.Discount {
 				rc.DiscountedPurchases++
 			}
 			if rc.Purchases == 1 {
-				rc.FirstPurchase = time.Unix(p.at, 0).UTC()
+				rc.FirstPurchase = time.Unix(p.At, 0).UTC()
 			}
-			last = p.at
+			last = p.At
 		}
 		if rc.Purchases > 0 {
 			rc.LastPurchase = time.Unix(last, 0).UTC()

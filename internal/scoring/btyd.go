@@ -28,7 +28,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 	perUnit := unit.DaysPer()
 	all := true
 	for c := range n {
-		if ix.p[ix.start[c]].day > upTo {
+		if ix.p[ix.start[c]].Day > upTo {
 			all = false
 			break
 		}
@@ -41,8 +41,8 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 				if hist != nil {
 					h := &hist[c]
 					for _, p := range ix.purchases(c) {
-						h.margin += p.margin
-						h.covered += p.net * float64(p.share)
+						h.margin += p.Gross
+						h.covered += p.Net * float64(p.KnownCostShare())
 					}
 				}
 			}
@@ -50,7 +50,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 		return sums, nil
 	}
 	for c := range n {
-		if ix.p[ix.start[c]].day <= upTo {
+		if ix.p[ix.start[c]].Day <= upTo {
 			who = append(who, int32(c))
 		}
 	}
@@ -68,7 +68,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 func (ix *shopIndex) summary(c int, upTo int32, perUnit float64) clv.Summary {
 	ps := ix.purchases(c)
 	s := clv.Summary{CustomerID: ix.ids[c]}
-	first := ps[0].day
+	first := ps[0].Day
 	current := first
 	var daySum, repeatSum float64
 	flush := func() {
@@ -82,14 +82,14 @@ func (ix *shopIndex) summary(c int, upTo int32, perUnit float64) clv.Summary {
 	}
 	for i := range ps {
 		p := &ps[i]
-		if p.day > upTo {
+		if p.Day > upTo {
 			break
 		}
-		if p.day != current {
+		if p.Day != current {
 			flush()
-			current, daySum = p.day, 0
+			current, daySum = p.Day, 0
 		}
-		daySum += p.net
+		daySum += p.Net
 	}
 	flush()
 	s.Tx = float64(current-first) / perUnit

@@ -10,20 +10,16 @@ import (
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/localtime"
 	"github.com/cvo-app/cvo/internal/parallel"
+	"github.com/cvo-app/cvo/internal/reports"
 )
 
 // purchaseRec is one purchase (an order cvo.Order.IsPurchase accepts,
-// created by as-of), flattened so that the per-customer passes touch 40
-// bytes instead of a 280-byte Order.
-type purchaseRec struct {
-	at     int64   // CreatedAt, unix seconds
-	net    float64 // value net of the refunds known at as-of
-	margin float64 // gross margin, clv.HistoricalCLV's convention
-	share  float32 // share of the order's line revenue with a known unit cost
-	order  int32   // position in the orders slice
-	day    int32   // calendar day in the shop's zone, days since 1970-01-01
-	disc   bool    // a discount code was used
-}
+// created by as-of). The index shares the reports dataset's records when
+// it can (indexFromDataset): its own layout would be a second copy of
+// every purchase beside the reports', and the largest array of the
+// scoring. The models read At, Net, Gross, KnownCostShare, Day and
+// Discount.
+type purchaseRec = reports.Purchase
 
 // shopIndex is a shop's purchases laid out by customer, oldest first.
 // Customers without a purchase are left out.
@@ -74,6 +70,22 @@ func buildIndex(first []int32, l *ledger.Ledger, s Settings) *shopIndex {
 	ix.buildCalendar(least, s)
 	ix.sortPurchases()
 	return ix
+}
+
+// indexFromDataset lays the index over the reports dataset's purchases,
+// sharing its records, customer order and acquisition sources instead of
+// building a second layout of every purchase from the ledger. The two hold
+// the same purchases only when no purchase lacks a creation date: the
+// dataset leaves such a data error out, the index counts it. ok is false
+// then, and buildIndex must index the ledger.
+func indexFromDataset(d *reports.Dataset, s Settings) (ix *shopIndex, ok bool) {
+	if d.Undated() > 0 {
+		return nil, false
+	}
+	ix = &shopIndex{loc: s.Location, source: d.AcquisitionSources()}
+	ix.ids, ix.start, ix.p = d.Layout()
+	ix.buildCalendar(d.Earliest().Unix(), s)
+	return ix, true
 }
 
 // assignOrders numbers the customers and decides, on every core, which
@@ -205,8 +217,8 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 			o := &orders[i]
 			net := finite(rules.Net(o))
 			margin, share := historicalMargin(l, o, net, defaultRate)
-			ix.p[cursor[c]] = purchaseRec{at: o.At, net: net, margin: margin, share: float32(share),
-				order: int32(i), disc: o.Discounted()}
+			ix.p[cursor[c]] = purchaseRec{At: o.At, Net: net, Gross: margin, Coverage: float32(share),
+				Order: int32(i), Discount: o.Discounted()}
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
@@ -260,13 +272,13 @@ func (ix *shopIndex) sortPurchases() {
 				slices.SortStableFunc(seg, byTime)
 			}
 			for j := range seg {
-				seg[j].day = ix.zones.Day(seg[j].at)
+				seg[j].Day = ix.zones.Day(seg[j].At)
 			}
 		}
 	})
 }
 
-func byTime(a, b purchaseRec) int { return cmp.Compare(a.at, b.at) }
+func byTime(a, b purchaseRec) int { return cmp.Compare(a.At, b.At) }
 
 // historicalMargin is clv.HistoricalCLV's margin of one order: the known-cost
 // lines' margin rate on the known-cost share of the net value, the default

@@ -51,8 +51,9 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		debug.FreeOSMemory()
 	}
 
-	// The reports index the history their own way; the models' index then
-	// numbers customers as the reports do, so that RFM assignments line up.
+	// The reports lay the purchases out by customer; the models' index
+	// borrows that layout (or, for a shop with undated orders, numbers
+	// customers as the reports do), so that RFM assignments line up.
 	t0 := time.Now()
 	dataset := reports.FromLedger(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
@@ -70,7 +71,10 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	})
 
 	t0 = time.Now()
-	ix := buildIndex(dataset.LedgerCustomers(), orders, s)
+	ix, shared := indexFromDataset(dataset, s)
+	if !shared {
+		ix = buildIndex(dataset.LedgerCustomers(), orders, s)
+	}
 	// The customers' records are not read after this: their Shopify
 	// groups, a byte each, are all the crosswalk needs of them.
 	shopify := shopifyGroupsOf(ix, customers)
@@ -239,8 +243,8 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 			a := &groups[c]
 			sc.CustomerID = ix.ids[c]
 			sc.Orders = len(ps)
-			sc.FirstOrder = time.Unix(ps[0].at, 0).In(s.Location)
-			sc.LastOrder = time.Unix(ps[len(ps)-1].at, 0).In(s.Location)
+			sc.FirstOrder = time.Unix(ps[0].At, 0).In(s.Location)
+			sc.LastOrder = time.Unix(ps[len(ps)-1].At, 0).In(s.Location)
 			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
 			sc.Revenue, sc.GrossMargin = finite(sm.Revenue), finite(hist[c].margin)
 			if sc.Revenue > 0 {

@@ -55,23 +55,23 @@ var errNoWindowHistory = errors.New("not enough history before the window to bac
 // a purchase day. ok is false when the customer had not bought by d.
 func (ix *shopIndex) rawFeatures(c int, d int32) (f [4]float64, ok bool) {
 	ps := ix.purchases(c)
-	if len(ps) == 0 || ps[0].day > d {
+	if len(ps) == 0 || ps[0].Day > d {
 		return f, false
 	}
 	var days int
 	var value float64
 	last := int32(math.MinInt32)
 	for i := range ps {
-		if ps[i].day > d {
+		if ps[i].Day > d {
 			break
 		}
-		if ps[i].day != last {
+		if ps[i].Day != last {
 			days++
-			last = ps[i].day
+			last = ps[i].Day
 		}
-		value += ps[i].net
+		value += ps[i].Net
 	}
-	return [4]float64{float64(d - last), float64(days), float64(d - ps[0].day), value / float64(days)}, true
+	return [4]float64{float64(d - last), float64(days), float64(d - ps[0].Day), value / float64(days)}, true
 }
 
 // featureRow turns raw features into the regression's columns: logarithms,
@@ -84,7 +84,7 @@ func featureRow(raw [4]float64) [4]float64 {
 // orderedIn says whether customer c bought on a day in (from, to].
 func (ix *shopIndex) orderedIn(c int, from, to int32) bool {
 	for _, p := range ix.purchases(c) {
-		if p.day > from && p.day <= to {
+		if p.Day > from && p.Day <= to {
 			return true
 		}
 	}

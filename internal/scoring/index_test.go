@@ -1,0 +1,98 @@
+package scoring
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
+	"github.com/cvo-app/cvo/internal/reports"
+)
+
+// The scoring borrows the reports dataset's purchases as its index
+// (indexFromDataset) instead of indexing the ledger a second time
+// (buildIndex). The models must find the same index either way.
+func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	for seed := range uint64(6) {
+		customers, orders := randomShop(seed, []int{300, 2_000, 40_000}[seed%3], asOf)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		for i := range orders {
+			switch rng.IntN(25) {
+			case 0: // a credit line of unknown cost: the known costs cover more than the line revenue
+				orders[i].Lines = append(orders[i].Lines[:len(orders[i].Lines):len(orders[i].Lines)],
+					cvo.LineItem{ProductID: "credit", Quantity: 1, UnitPrice: -1})
+			case 1: // lines without any known cost
+				orders[i].Lines = []cvo.LineItem{{ProductID: "free", Quantity: 2, UnitPrice: 10}}
+			case 2:
+				orders[i].DiscountCodes = []string{"SAVE"}
+			case 3: // same second as another order of the customer, in another chunk
+				if j := rng.IntN(len(orders)); orders[j].CustomerID == orders[i].CustomerID {
+					orders[i].CreatedAt = orders[j].CreatedAt
+				}
+			}
+		}
+		l := ledger.FromOrders(orders)
+		require.Greater(t, l.Len(), 0)
+		for _, s := range equivalenceCases(t) {
+			s.DefaultMarginRate = 0.35
+			s, err := s.normalized()
+			require.NoError(t, err)
+			d := reports.FromLedger(customers, l, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+				DefaultMarginRate: s.DefaultMarginRate})
+			shared, ok := indexFromDataset(d, s)
+			require.True(t, ok, "every purchase has a creation date")
+			own := buildIndex(d.LedgerCustomers(), l, s)
+			name := s.Location.String()
+			require.Equal(t, own.ids, shared.ids, name)
+			require.Equal(t, own.start, shared.start, name)
+			require.Equal(t, own.source, shared.source, name)
+			require.Equal(t, len(own.p), len(shared.p), name)
+			for i := range own.p {
+				a, b := &own.p[i], &shared.p[i]
+				require.Equal(t, [3]int64{a.At, int64(a.Day), int64(a.Order)}, [3]int64{b.At, int64(b.Day), int64(b.Order)}, "%s purchase %d", name, i)
+				require.Equal(t, math.Float64bits(a.Net), math.Float64bits(b.Net), "%s purchase %d net", name, i)
+				require.Equal(t, math.Float64bits(a.Gross), math.Float64bits(b.Gross), "%s purchase %d gross", name, i)
+				require.Equal(t, math.Float32bits(a.KnownCostShare()), math.Float32bits(b.KnownCostShare()), "%s purchase %d share", name, i)
+				require.Equal(t, a.Discount, b.Discount, "%s purchase %d", name, i)
+			}
+			assert.Equal(t, [2]int32{own.minDay, own.asOfDay}, [2]int32{shared.minDay, shared.asOfDay}, name)
+			assert.Equal(t, own.dayTime, shared.dayTime, name)
+			assert.Equal(t, own.zones, shared.zones, name)
+		}
+	}
+}
+
+// An order without a creation date counts for the models but not for the
+// reports, so the index cannot borrow the dataset's layout; the scoring
+// then indexes the ledger and scores as it always did.
+func TestIndexOfAShopWithAnUndatedPurchase(t *testing.T) {
+	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	customers, orders := randomShop(3, 200, asOf)
+	orders = append(orders, cvo.Order{CustomerID: customers[0].ID, Total: 40})
+	s, err := DefaultSettings(asOf).normalized()
+	require.NoError(t, err)
+	l := ledger.FromOrders(orders)
+	d := reports.FromLedger(customers, l, reports.Options{AsOf: s.AsOf, Location: s.Location})
+	require.Equal(t, 1, d.Undated())
+	_, ok := indexFromDataset(d, s)
+	require.False(t, ok)
+
+	res, err := ScoreLedger(t.Context(), customers, l, s)
+	require.NoError(t, err)
+	var first *CustomerScore
+	for i := range res.Customers {
+		if res.Customers[i].CustomerID == customers[0].ID {
+			first = &res.Customers[i]
+		}
+	}
+	require.NotNil(t, first)
+	assert.Equal(t, time.Time{}.Unix(), first.FirstOrder.Unix(), "the undated order counts as the models always counted it")
+}
