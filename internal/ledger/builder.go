@@ -26,8 +26,10 @@ type Builder struct {
 	// detailAt is, per detail, its customer and second, to drop the
 	// details a later-added, earlier solid order made useless.
 	detailAt []customerSecond
-	// lineNumbers numbers the distinct product lines.
+	// lineNumbers numbers the distinct product lines, texts the details'
+	// strings.
 	lineNumbers map[Line]int32
+	texts       *numbering
 	// pending are the orders added by AddSummed that AddDetail must
 	// still give, in the order they were added; next is where AddDetail
 	// is.
@@ -69,7 +71,8 @@ func NewBuilder(orders int) *Builder {
 	// A map's size hint is memory taken at once; shops have two to ten
 	// orders a customer, and the map grows a table at a time beyond it.
 	customers := orders / 4
-	b := &Builder{customers: newNumbering(customers)}
+	b := &Builder{customers: newNumbering(customers), texts: newNumbering(16)}
+	b.texts.number("") // number 0, the empty string
 	b.l.orders = make([]Order, 0, orders)
 	b.firstSolid = make([]int64, 0, customers)
 	return b
@@ -192,7 +195,7 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 	}
 	solid := ord.Total <= 0 || refunded < ord.Total-0.005
 	if ord.At <= b.firstSolid[c] {
-		var d Detail // AddSummed's orders get theirs from AddDetail
+		var d storedDetail // AddSummed's orders get theirs from AddDetail
 		if sums == nil {
 			d = b.detail(o)
 		}
@@ -301,21 +304,19 @@ func (b *Builder) AddDetail(key int64, o *cvo.Order) {
 
 // detail is what the reports read of an order that may be its customer's
 // first purchase.
-func (b *Builder) detail(o *cvo.Order) Detail {
-	d := Detail{SourceName: b.strings.Intern(o.SourceName), UTMSource: b.strings.Intern(o.UTMSource),
-		UTMCampaign: b.strings.Intern(o.UTMCampaign), Acquisition: b.strings.Intern(o.AcquisitionSource())}
-	if len(o.DiscountCodes) > 0 {
-		d.DiscountCodes = make([]string, len(o.DiscountCodes))
-		for i, code := range o.DiscountCodes {
-			d.DiscountCodes[i] = b.strings.Intern(code)
-		}
+func (b *Builder) detail(o *cvo.Order) storedDetail {
+	d := storedDetail{sourceName: b.texts.number(o.SourceName), utmSource: b.texts.number(o.UTMSource),
+		utmCampaign: b.texts.number(o.UTMCampaign), acquisition: b.texts.number(o.AcquisitionSource())}
+	d.codes.from = int32(len(b.l.codes))
+	for _, code := range o.DiscountCodes {
+		b.l.codes = append(b.l.codes, b.strings.Intern(code))
 	}
-	if len(o.Lines) > 0 {
-		d.Lines = make([]int32, len(o.Lines))
-		for i, line := range o.Lines {
-			d.Lines[i] = b.line(Line{ProductID: line.ProductID, Title: line.Title, Vendor: line.Vendor, ProductType: line.ProductType})
-		}
+	d.codes.to = int32(len(b.l.codes))
+	d.lines.from = int32(len(b.l.lineRefs))
+	for _, line := range o.Lines {
+		b.l.lineRefs = append(b.l.lineRefs, b.line(Line{ProductID: line.ProductID, Title: line.Title, Vendor: line.Vendor, ProductType: line.ProductType}))
 	}
+	d.lines.to = int32(len(b.l.lineRefs))
 	return d
 }
 
@@ -348,8 +349,8 @@ func (b *Builder) Ledger() *Ledger {
 			renumber[i] = int32(kept)
 		}
 	}
-	clear(l.details[kept:])
 	l.details = slices.Clip(l.details[:kept])
+	l.compactDetailRanges()
 	if cap(l.costs) > len(l.costs)+len(l.costs)/4 {
 		l.costs = slices.Clone(l.costs) // the room kept for orders without lines is let go
 	}
@@ -364,6 +365,31 @@ func (b *Builder) Ledger() *Ledger {
 	// customers by their orders, and a million-entry map is the largest
 	// thing a ledger would otherwise hold after its orders.
 	l.customers = b.customers.names
-	b.firstSolid, b.detailAt, b.customers, b.lineNumbers, b.pending = nil, nil, nil, nil, nil
+	l.texts = b.texts.names
+	b.firstSolid, b.detailAt, b.customers, b.lineNumbers, b.pending, b.texts = nil, nil, nil, nil, nil, nil
 	return l
+}
+
+// compactDetailRanges lets go of the codes and lines of the details that
+// were dropped or replaced: orders added out of time order leave some.
+func (l *Ledger) compactDetailRanges() {
+	codes, lines := 0, 0
+	for i := range l.details {
+		codes += int(l.details[i].codes.to - l.details[i].codes.from)
+		lines += int(l.details[i].lines.to - l.details[i].lines.from)
+	}
+	if codes == len(l.codes) && lines == len(l.lineRefs) {
+		return
+	}
+	keptCodes, keptLines := make([]string, 0, codes), make([]int32, 0, lines)
+	for i := range l.details {
+		d := &l.details[i]
+		from := int32(len(keptCodes))
+		keptCodes = append(keptCodes, l.codes[d.codes.from:d.codes.to]...)
+		d.codes = span{from, int32(len(keptCodes))}
+		from = int32(len(keptLines))
+		keptLines = append(keptLines, l.lineRefs[d.lines.from:d.lines.to]...)
+		d.lines = span{from, int32(len(keptLines))}
+	}
+	l.codes, l.lineRefs = keptCodes, keptLines
 }

@@ -52,6 +52,18 @@ type Detail struct {
 	Lines []int32
 }
 
+// storedDetail is a Detail as the ledger keeps it, 32 bytes instead of
+// 112 and no allocation of its own: its strings as numbers of the
+// ledger's texts, its codes and lines as ranges of two arrays all details
+// share. A shop keeps one for nearly every customer.
+type storedDetail struct {
+	sourceName, utmSource, utmCampaign, acquisition int32
+	codes, lines                                    span
+}
+
+// span is the range [from, to) of a shared array.
+type span struct{ from, to int32 }
+
 // Line is a product line of a Detail.
 type Line struct {
 	ProductID, Title, Vendor, ProductType string
@@ -64,7 +76,10 @@ type Ledger struct {
 	orders    []Order
 	refunds   [][]cvo.Refund
 	costs     []Cost
-	details   []Detail
+	details   []storedDetail
+	texts     []string  // the distinct strings the details number; texts[0] is ""
+	codes     []string  // the details' discount codes, by range
+	lineRefs  []int32   // the details' product lines, by range
 	lines     []Line    // the distinct product lines the details number
 	latest    time.Time // latest created_at of every order added, kept or not
 	fixed     int       // orders whose non-finite amounts were set to 0
@@ -119,12 +134,21 @@ func (l *Ledger) KnownCost(o *Order) (cost, covered, lineRevenue float64) {
 
 // Detail returns the order's attribution and lines. It is kept for every
 // order that can be a customer's first purchase for some as-of date; for
-// any other order it is nil.
-func (l *Ledger) Detail(o *Order) *Detail {
+// any other order ok is false. The slices are shared; do not modify them.
+func (l *Ledger) Detail(o *Order) (d Detail, ok bool) {
 	if o.detail == 0 {
-		return nil
+		return Detail{}, false
 	}
-	return &l.details[o.detail-1]
+	sd := &l.details[o.detail-1]
+	d = Detail{SourceName: l.texts[sd.sourceName], UTMSource: l.texts[sd.utmSource], UTMCampaign: l.texts[sd.utmCampaign],
+		Acquisition: l.texts[sd.acquisition]}
+	if sd.codes.to > sd.codes.from {
+		d.DiscountCodes = l.codes[sd.codes.from:sd.codes.to:sd.codes.to]
+	}
+	if sd.lines.to > sd.lines.from {
+		d.Lines = l.lineRefs[sd.lines.from:sd.lines.to:sd.lines.to]
+	}
+	return d, true
 }
 
 // Line returns the product line numbered n in a Detail's Lines.

@@ -114,8 +114,8 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 				}
 				for _, j := range append(slices.Collect(maps.Values(first)), slices.Collect(maps.Values(firstDated))...) {
 					lo := &l.Orders()[j]
-					d := l.Detail(lo)
-					if d == nil {
+					d, ok := l.Detail(lo)
+					if !ok {
 						firstWithoutDetail++
 						continue
 					}
@@ -142,19 +142,22 @@ func TestLedgerKeepsFewDetails(t *testing.T) {
 	var orders []cvo.Order
 	for day := range 100 {
 		orders = append(orders, cvo.Order{CustomerID: "c", CreatedAt: base.AddDate(0, 0, 99-day), Total: 10,
-			SourceName: "web", Lines: []cvo.LineItem{{ProductID: "p", Quantity: 1, UnitPrice: 10}}})
+			SourceName: "web", DiscountCodes: []string{"WELCOME"}, Lines: []cvo.LineItem{{ProductID: "p", Quantity: 1, UnitPrice: 10}}})
 	}
 	// Added newest first, each order is the earliest so far: every one is
 	// kept while building, and only the last survives.
 	l := FromOrders(orders)
 	withDetail := 0
 	for i := range l.Orders() {
-		if l.Detail(&l.Orders()[i]) != nil {
+		if _, ok := l.Detail(&l.Orders()[i]); ok {
 			withDetail++
 			assert.Equal(t, base, l.Orders()[i].Created().UTC())
 		}
 	}
 	assert.Equal(t, 1, withDetail)
+	// The dropped details' codes and lines are let go with them.
+	assert.Len(t, l.codes, 1)
+	assert.Len(t, l.lineRefs, 1)
 }
 
 func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
@@ -248,7 +251,7 @@ func TestSummedOrdersMakeTheSameLedger(t *testing.T) {
 			if !o.MayBePurchase() {
 				continue
 			}
-			if (sum.Lines && !sum.Summed) || want.Detail(&want.Orders()[kept]) != nil {
+			if _, detailed := want.Detail(&want.Orders()[kept]); (sum.Lines && !sum.Summed) || detailed {
 				wantKeys = append(wantKeys, int64(i))
 			}
 			kept++
@@ -286,15 +289,15 @@ func TestSummedOrdersMakeTheSameLedger(t *testing.T) {
 // resolvedDetail is an order's detail with its lines' numbers resolved,
 // which two ledgers may number differently.
 func resolvedDetail(l *Ledger, o *Order) any {
-	d := l.Detail(o)
-	if d == nil {
+	d, ok := l.Detail(o)
+	if !ok {
 		return nil
 	}
 	lines := make([]Line, len(d.Lines))
 	for i, n := range d.Lines {
 		lines[i] = *l.Line(n)
 	}
-	out := *d
+	out := d
 	out.Lines = nil
 	return struct {
 		Detail

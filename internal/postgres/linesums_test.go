@@ -144,9 +144,10 @@ func requireSameLedger(t *testing.T, want, got *ledger.Ledger, step string) {
 		require.Equal(t, [3]uint64{math.Float64bits(c1), math.Float64bits(c2), math.Float64bits(c3)},
 			[3]uint64{math.Float64bits(k1), math.Float64bits(k2), math.Float64bits(k3)}, "%s: order %d: %v against %v", step, j,
 			[3]float64{c1, c2, c3}, [3]float64{k1, k2, k3})
-		wd, gd := want.Detail(w), got.Detail(g)
-		require.Equal(t, wd == nil, gd == nil, "%s: order %d", step, j)
-		if wd == nil {
+		wd, wok := want.Detail(w)
+		gd, gok := got.Detail(g)
+		require.Equal(t, wok, gok, "%s: order %d", step, j)
+		if !wok {
 			continue
 		}
 		require.Equal(t, [4]string{wd.SourceName, wd.UTMSource, wd.UTMCampaign, wd.Acquisition},

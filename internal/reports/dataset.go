@@ -441,12 +441,9 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 	var codes, products, vendors, types pairs
 	// A first purchase always has its detail in the ledger; an empty one
 	// stands in should that ever not hold.
-	var none ledger.Detail
-	detail := func(o *ledger.Order) *ledger.Detail {
-		if det := l.Detail(o); det != nil {
-			return det
-		}
-		return &none
+	detail := func(o *ledger.Order) ledger.Detail {
+		det, _ := l.Detail(o)
+		return det
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {

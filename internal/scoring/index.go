@@ -225,7 +225,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 			if d := ix.remap[c]; o.At < earliest[d] {
 				earliest[d] = o.At
 				source[d] = ""
-				if det := l.Detail(o); det != nil {
+				if det, ok := l.Detail(o); ok {
 					source[d] = det.Acquisition
 				}
 			}
