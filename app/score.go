@@ -140,7 +140,7 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	orders := in.Orders
 	in.Orders = nil
 	start := time.Now()
-	res, err := scoring.ScoreLedger(ctx, nil, orders, s)
+	res, err := scoring.ScoreLedger(ctx, orders, s)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}

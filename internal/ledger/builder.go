@@ -70,7 +70,12 @@ type customerSecond struct {
 func NewBuilder(orders int) *Builder {
 	// A map's size hint is memory taken at once; shops have two to ten
 	// orders a customer, and the map grows a table at a time beyond it.
-	customers := orders / 4
+	return NewBuilderFor(orders/4, orders)
+}
+
+// NewBuilderFor sizes a Builder for expected numbers of customers and
+// orders (0 if unknown).
+func NewBuilderFor(customers, orders int) *Builder {
 	b := &Builder{customers: newNumbering(customers), texts: newNumbering(16)}
 	b.texts.number("") // number 0, the empty string
 	b.l.orders = make([]Order, 0, orders)
@@ -117,6 +122,24 @@ func (b *Builder) AddPlain(customer string, created time.Time, total float64) in
 	}
 	b.l.orders = append(b.l.orders, ord)
 	return len(b.l.orders) - 1
+}
+
+// AddCustomer adds a customer's record: its ID, location and Shopify's
+// own RFM group (the rest of c is not read). The first record of an ID
+// wins; a record without an ID is left out.
+func (b *Builder) AddCustomer(c *cvo.Customer) {
+	if c.ID == "" {
+		return
+	}
+	n := b.customer(c.ID)
+	if int(n) >= len(b.l.profiles) {
+		b.l.profiles = append(b.l.profiles, make([]storedProfile, int(n)+1-len(b.l.profiles))...)
+	}
+	if b.l.profiles[n].listed {
+		return
+	}
+	b.l.profiles[n] = storedProfile{country: b.texts.number(c.Country), city: b.texts.number(c.City),
+		shopifyRFMGroup: b.texts.number(c.ShopifyRFMGroup), listed: true}
 }
 
 // CustomerOf returns the customer ID of the order at position i.

@@ -69,10 +69,25 @@ type Line struct {
 	ProductID, Title, Vendor, ProductType string
 }
 
+// Profile is what the scoring reads of a customer's record: location for
+// the reports, and Shopify's own RFM group for the crosswalk.
+type Profile struct {
+	Country, City, ShopifyRFMGroup string
+}
+
+// storedProfile is a Profile as the ledger keeps it: its strings as
+// numbers of the ledger's texts, 16 bytes a customer instead of a
+// cvo.Customer's 104 and an ID string of its own.
+type storedProfile struct {
+	country, city, shopifyRFMGroup int32
+	listed                         bool
+}
+
 // Ledger is a shop's orders. Orders that can never count as a purchase
 // (tests, cancelled, without a customer) are not kept.
 type Ledger struct {
-	customers []string // number → customer ID
+	customers []string        // number → customer ID
+	profiles  []storedProfile // by customer number; customers past its end have none
 	orders    []Order
 	refunds   [][]cvo.Refund
 	costs     []Cost
@@ -97,8 +112,19 @@ func (l *Ledger) Orders() []Order {
 // Len is the number of orders kept; a nil Ledger has none.
 func (l *Ledger) Len() int { return len(l.Orders()) }
 
-// Customers is the number of distinct customers of the orders kept.
+// Customers is the number of distinct customers: those of the orders
+// kept and those whose record was added.
 func (l *Ledger) Customers() int { return len(l.customers) }
+
+// Profile returns customer number c's record; ok is false when none was
+// added (a customer known only from orders).
+func (l *Ledger) Profile(c int32) (p Profile, ok bool) {
+	if int(c) >= len(l.profiles) || !l.profiles[c].listed {
+		return Profile{}, false
+	}
+	sp := &l.profiles[c]
+	return Profile{Country: l.texts[sp.country], City: l.texts[sp.city], ShopifyRFMGroup: l.texts[sp.shopifyRFMGroup]}, true
+}
 
 // CustomerID returns the ID of customer number c.
 func (l *Ledger) CustomerID(c int32) string { return l.customers[c] }
@@ -214,8 +240,14 @@ func (a AsOf) refunded(o *Order) float64 {
 }
 
 // FromOrders builds a Ledger from orders.
-func FromOrders(orders []cvo.Order) *Ledger {
+func FromOrders(orders []cvo.Order) *Ledger { return FromHistory(nil, orders) }
+
+// FromHistory builds a Ledger from customer records and orders.
+func FromHistory(customers []cvo.Customer, orders []cvo.Order) *Ledger {
 	b := NewBuilder(len(orders))
+	for i := range customers {
+		b.AddCustomer(&customers[i])
+	}
 	for i := range orders {
 		b.Add(&orders[i])
 	}

@@ -315,3 +315,36 @@ func TestSummedKeysMustGrow(t *testing.T) {
 	assert.Panics(t, func() { b.AddSummed(&o, Summary{Key: 4}) })
 	assert.NotPanics(t, func() { b.AddSummed(&o, Summary{Key: 6}) })
 }
+
+// A customer's record gives the reports its location and the crosswalk
+// its Shopify group, by the same number as the customer's orders.
+func TestLedgerKeepsEachCustomersFirstRecord(t *testing.T) {
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	b := NewBuilder(0)
+	b.AddCustomer(&cvo.Customer{ID: "a", Country: "DE", City: "Berlin", ShopifyRFMGroup: "CHAMPIONS"})
+	b.AddCustomer(&cvo.Customer{ID: "a", Country: "FR", City: "Paris"}) // a duplicate: the first record wins
+	b.AddCustomer(&cvo.Customer{Country: "IT"})                         // no ID: left out
+	b.Add(&cvo.Order{CustomerID: "b", CreatedAt: at, Total: 5})
+	b.Add(&cvo.Order{CustomerID: "a", CreatedAt: at, Total: 5})
+	b.Add(&cvo.Order{CustomerID: "c", CreatedAt: at, Total: 5})
+	b.AddCustomer(&cvo.Customer{ID: "c", Country: "ES"}) // listed after its orders
+	b.AddCustomer(&cvo.Customer{ID: "d", City: "Lyon"})  // listed, never ordered
+	l := b.Ledger()
+
+	profiles := map[string]Profile{}
+	for c := range int32(l.Customers()) {
+		if p, ok := l.Profile(c); ok {
+			profiles[l.CustomerID(c)] = p
+		}
+	}
+	assert.Equal(t, map[string]Profile{
+		"a": {Country: "DE", City: "Berlin", ShopifyRFMGroup: "CHAMPIONS"},
+		"c": {Country: "ES"},
+		"d": {City: "Lyon"},
+	}, profiles)
+	assert.Equal(t, 4, l.Customers(), "a, b, c and d")
+	for _, o := range l.Orders() {
+		_, listed := l.Profile(o.Customer)
+		assert.Equal(t, l.CustomerID(o.Customer) != "b", listed, l.CustomerID(o.Customer))
+	}
+}

@@ -128,11 +128,11 @@ type Window struct {
 // let go of them once it is built, so later garbage collections do not
 // have to scan them.
 func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dataset {
-	return FromLedger(customers, ledger.FromOrders(orders), opts)
+	return FromLedger(ledger.FromHistory(customers, orders), opts)
 }
 
-// FromLedger is NewDataset on orders already in a ledger.
-func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Dataset {
+// FromLedger is NewDataset on customers and orders already in a ledger.
+func FromLedger(l *ledger.Ledger, opts Options) *Dataset {
 	if opts.AsOf.IsZero() {
 		opts.AsOf = l.Latest()
 	}
@@ -202,7 +202,7 @@ func FromLedger(customers []cvo.Customer, l *ledger.Ledger, opts Options) *Datas
 	d.gather()
 	d.keys = runs
 	d.buildFirstOrders(l)
-	d.joinCustomers(customers, runs)
+	d.joinCustomers(l)
 	d.buildWindow()
 	return d
 }
@@ -280,36 +280,17 @@ func (d *Dataset) gather() {
 	})
 }
 
-// joinCustomers attaches location from the customer records by merging
-// them, sorted by key, with the purchase runs. The first record of a
-// duplicated customer wins.
-func (d *Dataset) joinCustomers(customers []cvo.Customer, runs []keyed) {
+// joinCustomers attaches location from the customers' records, which the
+// ledger keeps by the same numbers as their orders.
+func (d *Dataset) joinCustomers(l *ledger.Ledger) {
 	d.country = make([]int32, len(d.ids))
 	d.city = make([]int32, len(d.ids))
-	for c := range d.ids {
-		d.country[c], d.city[c] = -1, -1
-	}
-	keys := make([]keyed, len(customers))
-	inChunks(len(customers), 50_000, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			k1, k2 := idKeys(customers[i].ID)
-			keys[i] = keyed{k1: k1, k2: k2, pos: int32(i)}
-			if customers[i].ID == "" {
-				keys[i].pos = -1
-			}
-		}
-	})
-	sorted := bucketSort(keys, compareKeys)
 	cityIndex := map[[2]string]int32{}
-	j := 0
-	for c, run := range runs {
-		for j < len(sorted) && compareIDs(sorted[j], run) < 0 {
-			j++
-		}
-		if j < len(sorted) && compareIDs(sorted[j], run) == 0 {
-			cu := &customers[sorted[j].pos]
-			d.country[c] = d.countries.idOrUnknown(cu.Country, cu.Country)
-			d.city[c] = d.cityID(cityIndex, cu.Country, cu.City)
+	for c, n := range d.ledgerID {
+		d.country[c], d.city[c] = -1, -1
+		if p, ok := l.Profile(n); ok {
+			d.country[c] = d.countries.idOrUnknown(p.Country, p.Country)
+			d.city[c] = d.cityID(cityIndex, p.Country, p.City)
 		}
 	}
 	d.countryM, d.cityM = single(d.country), single(d.city)

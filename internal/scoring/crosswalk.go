@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -22,41 +22,30 @@ type CrosswalkCell struct {
 }
 
 // shopifyGroups are Shopify's own RFM groups of the indexed customers, as
-// codes into names (0: none): a byte a customer, taken from the
-// customers before the scoring so that their records need not stay in
-// memory through it.
+// codes into names (0: none): a byte a customer, so that the crosswalk
+// needs nothing of the ledger once the scoring has let go of it.
 type shopifyGroups struct {
 	names []string
 	codes []uint8
 }
 
-func shopifyGroupsOf(ix *shopIndex, customers []cvo.Customer) shopifyGroups {
+func shopifyGroupsOf(ix *shopIndex, l *ledger.Ledger) shopifyGroups {
 	names := []string{""}
 	shopify := make([]uint8, ix.customers())
-	if !slices.ContainsFunc(customers, func(c cvo.Customer) bool { return c.ShopifyRFMGroup != "" }) {
-		return shopifyGroups{names: names, codes: shopify}
-	}
-	// A map of the index's IDs for this pass alone: ix.lookup would keep
-	// its map, a million entries, through the whole scoring.
-	byID := ix.positions()
 	codes := map[string]uint8{"": 0}
-	for i := range customers {
-		c := &customers[i]
-		if c.ShopifyRFMGroup == "" {
+	for k, n := range ix.ledgerID {
+		p, ok := l.Profile(n)
+		if !ok || p.ShopifyRFMGroup == "" {
 			continue
 		}
-		k, ok := byID[c.ID]
-		if !ok {
-			continue
-		}
-		code, ok := codes[c.ShopifyRFMGroup]
+		code, ok := codes[p.ShopifyRFMGroup]
 		if !ok {
 			if len(names) == 255 {
 				continue // not a Shopify enum: the sync lets through at most a few
 			}
 			code = uint8(len(names))
-			codes[c.ShopifyRFMGroup] = code
-			names = append(names, c.ShopifyRFMGroup)
+			codes[p.ShopifyRFMGroup] = code
+			names = append(names, p.ShopifyRFMGroup)
 		}
 		shopify[k] = code
 	}

@@ -74,7 +74,7 @@ func TestGoldenScores(t *testing.T) {
 			s := DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC))
 			s.Unit = tc.unit
 			s.Model = tc.model
-			res, err := ScoreLedger(t.Context(), nil, in.Orders, s)
+			res, err := ScoreLedger(t.Context(), in.Orders, s)
 			require.NoError(t, err)
 			assert.Equal(t, tc.fallback, res.Model.Fallback, res.Model.Reason)
 			if !tc.fallback {
@@ -92,7 +92,7 @@ func TestSmallShopMergesLineItemRowsAndSameDayOrders(t *testing.T) {
 	in, err := readCSVFile(t, "small_orders.csv")
 	require.NoError(t, err)
 	require.Equal(t, 22, in.Orders.Len(), "G2 appears twice and is one order")
-	res, err := ScoreLedger(t.Context(), nil, in.Orders, DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)))
+	res, err := ScoreLedger(t.Context(), in.Orders, DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)))
 	require.NoError(t, err)
 	byID := map[string]CustomerScore{}
 	for _, c := range res.Customers {
@@ -191,7 +191,7 @@ func TestParamsJSONNamesTheModel(t *testing.T) {
 	for _, model := range []clv.ModelKind{clv.ModelMBGNBD, clv.ModelBGNBD} {
 		s := DefaultSettings(time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC))
 		s.Model = model
-		res, err := ScoreLedger(t.Context(), nil, in.Orders, s)
+		res, err := ScoreLedger(t.Context(), in.Orders, s)
 		require.NoError(t, err)
 		var buf bytes.Buffer
 		require.NoError(t, WriteParamsJSON(&buf, res))

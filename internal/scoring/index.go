@@ -24,8 +24,10 @@ type purchaseRec = reports.Purchase
 // shopIndex is a shop's purchases laid out by customer, oldest first.
 // Customers without a purchase are left out.
 type shopIndex struct {
-	ids   []string
-	start []int32 // customer c's purchases are p[start[c]:start[c+1]]
+	ids []string
+	// ledgerID is each customer's number in the ledger.
+	ledgerID []int32
+	start    []int32 // customer c's purchases are p[start[c]:start[c+1]]
 	// source is the acquisition source (clv.AcquisitionSource) of each
 	// customer's earliest purchase.
 	source []string
@@ -82,7 +84,7 @@ func indexFromDataset(d *reports.Dataset, s Settings) (ix *shopIndex, ok bool) {
 	if d.Undated() > 0 {
 		return nil, false
 	}
-	ix = &shopIndex{loc: s.Location, source: d.AcquisitionSources()}
+	ix = &shopIndex{loc: s.Location, source: d.AcquisitionSources(), ledgerID: d.LedgerCustomers()}
 	ix.ids, ix.start, ix.p = d.Layout()
 	ix.buildCalendar(d.Earliest().Unix(), s)
 	return ix, true
@@ -101,10 +103,12 @@ func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w
 		number[c] = unknownCustomer
 	}
 	ix.ids = make([]string, 0, l.Customers())
+	ix.ledgerID = make([]int32, 0, l.Customers())
 	for _, c := range first {
 		if c >= 0 && int(c) < len(number) && number[c] == unknownCustomer {
 			number[c] = int32(len(ix.ids))
 			ix.ids = append(ix.ids, l.CustomerID(c))
+			ix.ledgerID = append(ix.ledgerID, c)
 		}
 	}
 	orders := l.Orders()
@@ -133,6 +137,7 @@ func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w
 		if number[lc] == unknownCustomer {
 			number[lc] = int32(len(ix.ids))
 			ix.ids = append(ix.ids, l.CustomerID(lc))
+			ix.ledgerID = append(ix.ledgerID, lc)
 		}
 		custOf[i] = number[lc]
 	}
@@ -171,10 +176,10 @@ func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 			continue
 		}
 		ix.remap[c] = kept
-		ix.ids[kept] = ix.ids[c]
+		ix.ids[kept], ix.ledgerID[kept] = ix.ids[c], ix.ledgerID[c]
 		kept++
 	}
-	ix.ids = ix.ids[:kept:kept]
+	ix.ids, ix.ledgerID = ix.ids[:kept:kept], ix.ledgerID[:kept:kept]
 	ix.start = make([]int32, kept+1)
 	for c := range m {
 		d := ix.remap[c]

@@ -39,19 +39,20 @@ func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 				}
 			}
 		}
-		l := ledger.FromOrders(orders)
+		l := ledger.FromHistory(customers, orders)
 		require.Greater(t, l.Len(), 0)
 		for _, s := range equivalenceCases(t) {
 			s.DefaultMarginRate = 0.35
 			s, err := s.normalized()
 			require.NoError(t, err)
-			d := reports.FromLedger(customers, l, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+			d := reports.FromLedger(l, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 				DefaultMarginRate: s.DefaultMarginRate})
 			shared, ok := indexFromDataset(d, s)
 			require.True(t, ok, "every purchase has a creation date")
 			own := buildIndex(d.LedgerCustomers(), l, s)
 			name := s.Location.String()
 			require.Equal(t, own.ids, shared.ids, name)
+			require.Equal(t, own.ledgerID, shared.ledgerID, name)
 			require.Equal(t, own.start, shared.start, name)
 			require.Equal(t, own.source, shared.source, name)
 			require.Equal(t, len(own.p), len(shared.p), name)
@@ -79,13 +80,13 @@ func TestIndexOfAShopWithAnUndatedPurchase(t *testing.T) {
 	orders = append(orders, cvo.Order{CustomerID: customers[0].ID, Total: 40})
 	s, err := DefaultSettings(asOf).normalized()
 	require.NoError(t, err)
-	l := ledger.FromOrders(orders)
-	d := reports.FromLedger(customers, l, reports.Options{AsOf: s.AsOf, Location: s.Location})
+	l := ledger.FromHistory(customers, orders)
+	d := reports.FromLedger(l, reports.Options{AsOf: s.AsOf, Location: s.Location})
 	require.Equal(t, 1, d.Undated())
 	_, ok := indexFromDataset(d, s)
 	require.False(t, ok)
 
-	res, err := ScoreLedger(t.Context(), customers, l, s)
+	res, err := ScoreLedger(t.Context(), l, s)
 	require.NoError(t, err)
 	var first *CustomerScore
 	for i := range res.Customers {

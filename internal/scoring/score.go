@@ -28,12 +28,12 @@ import (
 // get no score. An error means invalid settings, a cancelled context or a
 // bug; data the models cannot fit falls back and says so in Result.Model.
 func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, settings Settings) (*Result, error) {
-	return ScoreLedger(ctx, customers, ledger.FromOrders(orders), settings)
+	return ScoreLedger(ctx, ledger.FromHistory(customers, orders), settings)
 }
 
-// ScoreLedger is Score on orders already in a ledger, which is read, never
-// modified.
-func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.Ledger, settings Settings) (*Result, error) {
+// ScoreLedger is Score on customers and orders already in a ledger, which
+// is read, never modified.
+func ScoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings) (*Result, error) {
 	s, err := settings.normalized()
 	if err != nil {
 		return nil, err
@@ -55,9 +55,30 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 	// borrows that layout (or, for a shop with undated orders, numbers
 	// customers as the reports do), so that RFM assignments line up.
 	t0 := time.Now()
-	dataset := reports.FromLedger(customers, orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+	dataset := reports.FromLedger(orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
 	timings.add("reports index", t0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	t0 = time.Now()
+	ix, shared := indexFromDataset(dataset, s)
+	if !shared {
+		ix = buildIndex(dataset.LedgerCustomers(), orders, s)
+	}
+	// The crosswalk needs a byte a customer of the ledger: their Shopify
+	// groups, taken now, before the reports start allocating beside the
+	// ledger.
+	shopify := shopifyGroupsOf(ix, orders)
+	if big {
+		// Nothing reads the ledger from here on. The collector would only
+		// notice at its next cycle, whose goal is twice the heap it last
+		// found live, ledger and indexes together: collecting now sets
+		// the goal from the indexes alone.
+		debug.FreeOSMemory()
+	}
+	timings.add("index", t0)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -69,27 +90,6 @@ func ScoreLedger(ctx context.Context, customers []cvo.Customer, orders *ledger.L
 		timings.add("rfm and reports", t0)
 		return err
 	})
-
-	t0 = time.Now()
-	ix, shared := indexFromDataset(dataset, s)
-	if !shared {
-		ix = buildIndex(dataset.LedgerCustomers(), orders, s)
-	}
-	// The customers' records are not read after this: their Shopify
-	// groups, a byte each, are all the crosswalk needs of them.
-	shopify := shopifyGroupsOf(ix, customers)
-	if big {
-		// Nothing reads the ledger from here on. The collector would only
-		// notice at its next cycle, whose goal is twice the heap it last
-		// found live, ledger and indexes together: collecting now sets
-		// the goal from the indexes alone.
-		debug.FreeOSMemory()
-	}
-	timings.add("index", t0)
-	if err := ctx.Err(); err != nil {
-		_ = repErr() // waits for the reports; the cancellation is the answer
-		return nil, err
-	}
 
 	var bt *Backtest
 	btErr := goSafe(func() error {
@@ -319,26 +319,18 @@ func alignRFM(ix *shopIndex, assignments []rfm.Assignment) ([]rfm.Assignment, er
 // and orders that can never be purchases (tests, cancelled, without a
 // customer) are dropped.
 type Builder struct {
-	customers []cvo.Customer
-	orders    *ledger.Builder
-	// strings interns Shopify's few group names and the customers'
-	// countries and cities, so a million customers share a few thousand
-	// strings.
-	strings ledger.Interner
+	orders *ledger.Builder
 }
 
 // NewBuilder sizes a Builder for the expected numbers of records (0 if
 // unknown).
 func NewBuilder(customers, orders int) *Builder {
-	return &Builder{customers: make([]cvo.Customer, 0, customers), orders: ledger.NewBuilder(orders)}
+	return &Builder{orders: ledger.NewBuilderFor(customers, orders)}
 }
 
-// AddCustomer adds a customer (for location, and Shopify's own group for
-// the crosswalk).
-func (b *Builder) AddCustomer(c cvo.Customer) {
-	b.customers = append(b.customers, cvo.Customer{ID: c.ID, Country: b.strings.Intern(c.Country), City: b.strings.Intern(c.City),
-		CreatedAt: c.CreatedAt, ShopifyRFMGroup: b.strings.Intern(c.ShopifyRFMGroup)})
-}
+// AddCustomer adds a customer's record (for location, and Shopify's own
+// group for the crosswalk).
+func (b *Builder) AddCustomer(c cvo.Customer) { b.orders.AddCustomer(&c) }
 
 // AddOrder adds an order.
 func (b *Builder) AddOrder(o *cvo.Order) { b.orders.Add(o) }
@@ -353,11 +345,10 @@ func (b *Builder) OrderBuilder() *ledger.Builder { return b.orders }
 // Score scores what was added; the Builder must not be used afterwards.
 func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
 	orders := b.orders.Ledger()
-	customers := b.customers
-	// The scoring lets go of both once it has indexed them; held here too,
-	// they would stay in memory through it.
-	b.orders, b.customers = nil, nil
-	return ScoreLedger(ctx, customers, orders, s)
+	// The scoring lets go of the ledger once it has indexed it; held here
+	// too, it would stay in memory through it.
+	b.orders = nil
+	return ScoreLedger(ctx, orders, s)
 }
 
 // timings collects phase durations from several goroutines.
