@@ -10,14 +10,16 @@ import (
 // What a rescore holds at its peak, measured with `cvodev bench-sync
 // --rescore-only` (README, "Memory"): the bytes per customer and per order
 // of the process's peak RSS, the garbage collector's headroom included,
-// and what a worker holds before any job. Measured 59–78, 193–221 and
-// 1,658–1,800 MiB for shops of 10k, 100k and 1M customers with five
-// orders each (reading every line, or their sums); the estimate (86, 283
-// and 2,262 MiB) is 10% or more above the highest, because a shop of
-// another shape (more lines an order, longer titles) may need more.
+// and what a worker holds before any job. Measured 56–59, 158–164 and
+// 1,294–1,307 MiB for shops of 10k, 100k and 1M customers with five
+// orders each, once the models shared the reports' purchases and the
+// ledger kept customers and first purchases compactly (1,658–1,811 MiB at
+// 1M before); the estimate (78, 203 and 1,460 MiB) is 10% or more above
+// the highest, because a shop of another shape (more lines an order,
+// longer titles) may need more.
 const (
-	BytesPerCustomer = 900
-	BytesPerOrder    = 280
+	BytesPerCustomer = 560
+	BytesPerOrder    = 180
 	bytesBase        = 64 << 20
 )
 
