@@ -134,13 +134,13 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	limit, restoreLimit := limitScoringMemory(in.Orders.Customers(), in.Orders.Len())
 	defer restoreLimit()
-	// Nothing after the scoring reads the orders: the collector may free
-	// them once the scoring has indexed them (a third of the peak at a
-	// million customers).
+	// Nothing after the scoring reads the orders: the scoring lets them go
+	// once it has laid them out (a third of the peak at a million
+	// customers).
 	orders := in.Orders
 	in.Orders = nil
 	start := time.Now()
-	res, err := scoring.ScoreLedger(ctx, orders, s)
+	res, err := scoring.ScoreReleasing(ctx, orders, s)
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}

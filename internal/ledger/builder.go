@@ -70,13 +70,16 @@ type customerSecond struct {
 func NewBuilder(orders int) *Builder {
 	// A map's size hint is memory taken at once; shops have two to ten
 	// orders a customer, and the map grows a table at a time beyond it.
-	return NewBuilderFor(orders/4, orders)
+	b := NewBuilderFor(orders/4, orders)
+	b.l.profiles = nil // the customers' records, if any, are not counted
+	return b
 }
 
-// NewBuilderFor sizes a Builder for expected numbers of customers and
-// orders (0 if unknown).
+// NewBuilderFor sizes a Builder for expected numbers of customers (their
+// records included) and orders (0 if unknown).
 func NewBuilderFor(customers, orders int) *Builder {
 	b := &Builder{customers: newNumbering(customers), texts: newNumbering(16)}
+	b.l.profiles = make([]storedProfile, 0, customers)
 	b.texts.number("") // number 0, the empty string
 	b.l.orders = make([]Order, 0, orders)
 	b.firstSolid = make([]int64, 0, customers)

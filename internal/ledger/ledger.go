@@ -161,11 +161,21 @@ func (l *Ledger) KnownCost(o *Order) (cost, covered, lineRevenue float64) {
 // Detail returns the order's attribution and lines. It is kept for every
 // order that can be a customer's first purchase for some as-of date; for
 // any other order ok is false. The slices are shared; do not modify them.
-func (l *Ledger) Detail(o *Order) (d Detail, ok bool) {
-	if o.detail == 0 {
+func (l *Ledger) Detail(o *Order) (d Detail, ok bool) { return l.DetailOf(l.DetailRef(o)) }
+
+// DetailRef names an order's detail (or its lack of one), so that it can
+// be read once the orders are let go (ReleaseOrders).
+type DetailRef int32
+
+// DetailRef returns the name of the order's detail.
+func (l *Ledger) DetailRef(o *Order) DetailRef { return DetailRef(o.detail) }
+
+// DetailOf is Detail by the name DetailRef gave.
+func (l *Ledger) DetailOf(r DetailRef) (d Detail, ok bool) {
+	if r == 0 {
 		return Detail{}, false
 	}
-	sd := &l.details[o.detail-1]
+	sd := &l.details[r-1]
 	d = Detail{SourceName: l.texts[sd.sourceName], UTMSource: l.texts[sd.utmSource], UTMCampaign: l.texts[sd.utmCampaign],
 		Acquisition: l.texts[sd.acquisition]}
 	if sd.codes.to > sd.codes.from {
@@ -179,6 +189,12 @@ func (l *Ledger) Detail(o *Order) (d Detail, ok bool) {
 
 // Line returns the product line numbered n in a Detail's Lines.
 func (l *Ledger) Line(n int32) *Line { return &l.lines[n] }
+
+// ReleaseOrders lets go of the orders, their refunds and their costs, the
+// bulk of a ledger, for a reader that has taken what it needs of them
+// (reports.LayOut). Customers, their records (Profile) and the first
+// purchases' details (DetailOf) stay; Orders is empty afterwards.
+func (l *Ledger) ReleaseOrders() { l.orders, l.refunds, l.costs = nil, nil, nil }
 
 // Refunds returns the order's refunds.
 func (l *Ledger) Refunds(o *Order) []cvo.Refund {

@@ -132,7 +132,41 @@ func NewDataset(customers []cvo.Customer, orders []cvo.Order, opts Options) *Dat
 }
 
 // FromLedger is NewDataset on customers and orders already in a ledger.
-func FromLedger(l *ledger.Ledger, opts Options) *Dataset {
+func FromLedger(l *ledger.Ledger, opts Options) *Dataset { return LayOut(l, opts).Dataset(l) }
+
+// Layout is a dataset whose purchases are laid out by customer, before the
+// first purchases' attributes and the customers' records are read. It has
+// read all it needs of the ledger's orders: a caller done with them may
+// let them go (ledger.Ledger.ReleaseOrders) before the rest of the
+// dataset is built beside them.
+type Layout struct {
+	d      *Dataset
+	runs   []keyed
+	orders int // the ledger's orders when laid out
+	// firstDetail names each customer's first purchase's detail.
+	firstDetail []ledger.DetailRef
+}
+
+// Undated is Dataset.Undated.
+func (lay *Layout) Undated() int { return lay.d.undated }
+
+// Dataset finishes the dataset from the ledger it was laid out from, whose
+// orders may have been let go since. The Layout must not be used
+// afterwards.
+func (lay *Layout) Dataset(l *ledger.Ledger) *Dataset {
+	d := lay.d
+	d.sumInputs()
+	d.keys = lay.runs
+	d.buildFirstOrders(l, lay.orders, lay.firstDetail)
+	d.joinCustomers(l)
+	d.buildWindow()
+	lay.d, lay.runs, lay.firstDetail = nil, nil, nil
+	return d
+}
+
+// LayOut is the first half of FromLedger: the purchases counted, laid out
+// by customer and put in time order.
+func LayOut(l *ledger.Ledger, opts Options) *Layout {
 	if opts.AsOf.IsZero() {
 		opts.AsOf = l.Latest()
 	}
@@ -199,12 +233,12 @@ func FromLedger(l *ledger.Ledger, opts Options) *Dataset {
 		}
 	})
 	counts, cursor = nil, nil
-	d.gather()
-	d.keys = runs
-	d.buildFirstOrders(l)
-	d.joinCustomers(l)
-	d.buildWindow()
-	return d
+	d.sortPurchases()
+	firstDetail := make([]ledger.DetailRef, len(runs))
+	for c := range firstDetail {
+		firstDetail[c] = l.DetailRef(&orders[d.p[d.start[c]].Order])
+	}
+	return &Layout{d: d, runs: runs, orders: len(orders), firstDetail: firstDetail}
 }
 
 // orderCustomers lists the customers with a purchase (a count in some
@@ -226,7 +260,15 @@ func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) []keyed {
 			}
 		}
 	})
-	runs := slices.Clip(bucketSort(keys, compareKeys))
+	runs := bucketSort(keys, compareKeys)
+	if len(runs) < len(keys)-len(keys)/4 {
+		// Many customers never bought (a newsletter's sign-ups): the
+		// sorted runs are kept through the scoring, the rest of keys
+		// need not be.
+		runs = slices.Clone(runs)
+	} else {
+		runs = slices.Clip(runs)
+	}
 	d.ids = make([]string, len(runs))
 	d.ledgerID = make([]int32, len(runs))
 	for c, r := range runs {
@@ -252,24 +294,34 @@ func (d *Dataset) layOut(runs []keyed, counts [][]int32) [][]int32 {
 	return counts
 }
 
-// gather puts each customer's purchases in time order, gives them their
-// month and sums them into the scoring inputs while they are in cache.
-func (d *Dataset) gather() {
-	n := len(d.ids)
-	d.rfmCustomers = make([]rfm.Customer, n)
-	inChunks(n, 50_000, func(lo, hi int) {
+// sortPurchases puts each customer's purchases in time order and gives
+// them their month and day.
+func (d *Dataset) sortPurchases() {
+	inChunks(len(d.ids), 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			from, to := d.start[c], d.start[c+1]
-			seg := d.p[from:to]
+			seg := d.p[d.start[c]:d.start[c+1]]
 			// Exports are usually chronological, so this rarely sorts.
 			if !slices.IsSortedFunc(seg, purchaseOrder) {
 				slices.SortFunc(seg, purchaseOrder)
 			}
-			rc := rfm.Customer{Purchases: len(seg),
-				FirstPurchase: time.Unix(seg[0].At, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].At, 0).UTC()}
 			for i := range seg {
 				seg[i].Month = int16(d.monthOf(seg[i].At))
 				seg[i].Day = d.zones.Day(seg[i].At)
+			}
+		}
+	})
+}
+
+// sumInputs sums each customer's purchases into the RFM inputs.
+func (d *Dataset) sumInputs() {
+	n := len(d.ids)
+	d.rfmCustomers = make([]rfm.Customer, n)
+	inChunks(n, 50_000, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			seg := d.p[d.start[c]:d.start[c+1]]
+			rc := rfm.Customer{Purchases: len(seg),
+				FirstPurchase: time.Unix(seg[0].At, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].At, 0).UTC()}
+			for i := range seg {
 				rc.Revenue += seg[i].Net
 				if seg[i].Discount {
 					rc.DiscountedPurchases++
@@ -307,7 +359,9 @@ func inChunks(n, grain int, work func(lo, hi int)) {
 // cost ratio as the lines with one; coverage says how much of the line
 // revenue had a cost. Orders with no known cost report no margin.
 func orderMargin(net, cost, covered, lineRevenue float64) (float64, float32) {
-	if covered <= 0 || lineRevenue <= 0 {
+	// Written so that NaN sums (lines whose amounts overflow) count as no
+	// known cost, as the models' historical margin counts them.
+	if !(covered > 0 && lineRevenue > 0) {
 		return 0, 0
 	}
 	return net - cost*lineRevenue/covered, float32(covered / lineRevenue)
@@ -400,14 +454,15 @@ func (d *Dataset) completeMonths() int {
 }
 
 // buildFirstOrders records every customer's ID and interns the
-// attributes of their first purchase. The first orders are visited in input order, not customer
-// order, so the large Order structs are read in one forward sweep
-// instead of at random. Acquisition and product attributes go to
-// separate dictionaries, so the two halves run concurrently.
-func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
-	orders := l.Orders()
+// attributes of their first purchase, named by firstDetail. The first
+// orders are visited in the ledger's order (orders is how many it had),
+// not the customers', as they always were, so that the dictionaries
+// number the attributes in the same order. Acquisition and product
+// attributes go to separate dictionaries, so the two halves run
+// concurrently.
+func (d *Dataset) buildFirstOrders(l *ledger.Ledger, orders int, firstDetail []ledger.DetailRef) {
 	n := len(d.ids)
-	firstOf := make([]int32, len(orders))
+	firstOf := make([]int32, orders)
 	for i := range firstOf {
 		firstOf[i] = -1
 	}
@@ -422,19 +477,18 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 	var codes, products, vendors, types pairs
 	// A first purchase always has its detail in the ledger; an empty one
 	// stands in should that ever not hold.
-	detail := func(o *ledger.Order) ledger.Detail {
-		det, _ := l.Detail(o)
+	detail := func(c int32) ledger.Detail {
+		det, _ := l.DetailOf(firstDetail[c])
 		return det
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i, c := range firstOf {
+		for _, c := range firstOf {
 			if c < 0 {
 				continue
 			}
-			o := &orders[i]
 			d.rfmCustomers[c].ID = d.ids[c]
-			det := detail(o)
+			det := detail(c)
 			channel[c] = d.channels.idOrNone(det.SourceName)
 			source[c] = d.sources.idOrNone(det.UTMSource)
 			campaign[c] = d.campaigns.idOrNone(det.UTMCampaign)
@@ -451,11 +505,11 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger) {
 		}
 	})
 	wg.Go(func() {
-		for i, c := range firstOf {
+		for _, c := range firstOf {
 			if c < 0 {
 				continue
 			}
-			det := detail(&orders[i])
+			det := detail(c)
 			for _, n := range det.Lines {
 				line := l.Line(n)
 				key := line.ProductID

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -329,6 +330,31 @@ func TestDatasetDoesNotDependOnInputOrder(t *testing.T) {
 	assert.Equal(t, want.Customers(), got.Customers())
 	assert.Equal(t, want.Purchases(), got.Purchases())
 	assert.Equal(t, want.RFMCustomers(), got.RFMCustomers())
+	assert.Equal(t, want.LifetimeValue(), got.LifetimeValue())
+	assert.Equal(t, wantReport, gotReport)
+}
+
+// A caller done with the ledger's orders lets them go between LayOut and
+// Dataset: the dataset must not read them again, and must come out as
+// FromLedger builds it.
+func TestDatasetBuiltAfterTheOrdersAreLetGo(t *testing.T) {
+	customers, orders := syntheticShop(3_000, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), 12)
+	opts := Options{AsOf: time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), CAC: 20}
+	want := FromLedger(ledger.FromHistory(customers, orders), opts)
+	wantReport, err := want.Report(nil)
+	require.NoError(t, err)
+
+	l := ledger.FromHistory(customers, orders)
+	layout := LayOut(l, opts)
+	require.Zero(t, layout.Undated())
+	l.ReleaseOrders()
+	require.Zero(t, l.Len())
+	got := layout.Dataset(l)
+	gotReport, err := got.Report(nil)
+	require.NoError(t, err)
+
+	assert.Equal(t, want.RFMCustomers(), got.RFMCustomers())
+	assert.Equal(t, want.AcquisitionSources(), got.AcquisitionSources())
 	assert.Equal(t, want.LifetimeValue(), got.LifetimeValue())
 	assert.Equal(t, wantReport, gotReport)
 }

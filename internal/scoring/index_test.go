@@ -21,11 +21,12 @@ import (
 func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	chunked := false
 	for seed := range uint64(6) {
 		customers, orders := randomShop(seed, []int{300, 2_000, 40_000}[seed%3], asOf)
 		rng := rand.New(rand.NewPCG(seed, 7))
 		for i := range orders {
-			switch rng.IntN(25) {
+			switch rng.IntN(40) {
 			case 0: // a credit line of unknown cost: the known costs cover more than the line revenue
 				orders[i].Lines = append(orders[i].Lines[:len(orders[i].Lines):len(orders[i].Lines)],
 					cvo.LineItem{ProductID: "credit", Quantity: 1, UnitPrice: -1})
@@ -33,14 +34,23 @@ func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 				orders[i].Lines = []cvo.LineItem{{ProductID: "free", Quantity: 2, UnitPrice: 10}}
 			case 2:
 				orders[i].DiscountCodes = []string{"SAVE"}
-			case 3: // same second as another order of the customer, in another chunk
-				if j := rng.IntN(len(orders)); orders[j].CustomerID == orders[i].CustomerID {
-					orders[i].CreatedAt = orders[j].CreatedAt
-				}
+			case 3: // lines whose sums overflow: the line revenue is NaN
+				orders[i].Lines = []cvo.LineItem{{ProductID: "big", Quantity: 2, UnitPrice: 1e308, UnitCost: 1, CostKnown: true},
+					{ProductID: "credit", Quantity: 2, UnitPrice: -1e308}}
+			case 4: // a refund that takes the net value past the largest number
+				orders[i].Total = math.MaxFloat64
+				orders[i].Refunds = []cvo.Refund{{CreatedAt: orders[i].CreatedAt, Amount: -math.MaxFloat64}}
 			}
+		}
+		// Orders of one customer at the same second, one in each half of
+		// the orders, so in different chunks when there are two.
+		for range 50 {
+			i, j := rng.IntN(len(orders)/2), len(orders)/2+rng.IntN(len(orders)-len(orders)/2)
+			orders[j].CustomerID, orders[j].CreatedAt = orders[i].CustomerID, orders[i].CreatedAt
 		}
 		l := ledger.FromHistory(customers, orders)
 		require.Greater(t, l.Len(), 0)
+		chunked = chunked || workers(l.Len()) > 1
 		for _, s := range equivalenceCases(t) {
 			s.DefaultMarginRate = 0.35
 			s, err := s.normalized()
@@ -69,6 +79,7 @@ func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 			assert.Equal(t, own.zones, shared.zones, name)
 		}
 	}
+	require.True(t, chunked, "a shop large enough for two chunks")
 }
 
 // An order without a creation date counts for the models but not for the
@@ -96,4 +107,27 @@ func TestIndexOfAShopWithAnUndatedPurchase(t *testing.T) {
 	}
 	require.NotNil(t, first)
 	assert.Equal(t, time.Time{}.Unix(), first.FirstOrder.Unix(), "the undated order counts as the models always counted it")
+}
+
+// ScoreReleasing lets the ledger's orders go once the reports have laid
+// them out, unless the models need them (an undated purchase), and scores
+// exactly as ScoreLedger does.
+func TestScoreReleasingScoresAsScoreLedger(t *testing.T) {
+	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	for _, undated := range []bool{false, true} {
+		customers, orders := randomShop(5, 1_500, asOf)
+		if undated {
+			orders = append(orders, cvo.Order{CustomerID: customers[1].ID, Total: 40})
+		}
+		s := DefaultSettings(asOf)
+		s.Location = mustZone(t, "Europe/Berlin")
+		want, err := ScoreLedger(t.Context(), ledger.FromHistory(customers, orders), s)
+		require.NoError(t, err)
+		l := ledger.FromHistory(customers, orders)
+		got, err := ScoreReleasing(t.Context(), l, s)
+		require.NoError(t, err)
+		want.Timings, got.Timings = nil, nil
+		require.Equal(t, want, got, "undated %v", undated)
+		assert.Equal(t, undated, l.Len() > 0, "the orders are let go unless the models index them")
+	}
 }

@@ -34,6 +34,19 @@ func Score(ctx context.Context, customers []cvo.Customer, orders []cvo.Order, se
 // ScoreLedger is Score on customers and orders already in a ledger, which
 // is read, never modified.
 func ScoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings) (*Result, error) {
+	return scoreLedger(ctx, orders, settings, false)
+}
+
+// ScoreReleasing is ScoreLedger for a caller done with the ledger: its
+// orders are let go (ledger.Ledger.ReleaseOrders) as soon as the reports
+// have laid them out, so that the rest of the reports' dataset is not
+// built beside them, unless some purchase is undated (the models then
+// index the orders themselves). The ledger must not be used afterwards.
+func ScoreReleasing(ctx context.Context, orders *ledger.Ledger, settings Settings) (*Result, error) {
+	return scoreLedger(ctx, orders, settings, true)
+}
+
+func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, release bool) (*Result, error) {
 	s, err := settings.normalized()
 	if err != nil {
 		return nil, err
@@ -55,8 +68,17 @@ func ScoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings) 
 	// borrows that layout (or, for a shop with undated orders, numbers
 	// customers as the reports do), so that RFM assignments line up.
 	t0 := time.Now()
-	dataset := reports.FromLedger(orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
+	layout := reports.LayOut(orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
+	if release && layout.Undated() == 0 {
+		orders.ReleaseOrders()
+		if big {
+			// The orders were the bulk of the heap; collected now, the
+			// rest of the dataset is allocated in their place.
+			debug.FreeOSMemory()
+		}
+	}
+	dataset := layout.Dataset(orders)
 	timings.add("reports index", t0)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -348,7 +370,7 @@ func (b *Builder) Score(ctx context.Context, s Settings) (*Result, error) {
 	// The scoring lets go of the ledger once it has indexed it; held here
 	// too, it would stay in memory through it.
 	b.orders = nil
-	return ScoreLedger(ctx, orders, s)
+	return ScoreReleasing(ctx, orders, s)
 }
 
 // timings collects phase durations from several goroutines.
