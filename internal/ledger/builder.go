@@ -145,6 +145,24 @@ func (b *Builder) AddCustomer(c *cvo.Customer) {
 		shopifyRFMGroup: b.texts.number(c.ShopifyRFMGroup), listed: true}
 }
 
+// AddPreviousGroup records a customer's group in the shop's previous
+// scoring, a byte (an rfm.Group; the ledger reads nothing into it), by the
+// customer's number: a map of a million IDs would be held through the
+// whole scoring. The last group given for an ID stands; 0 is none.
+func (b *Builder) AddPreviousGroup(id string, group uint8) {
+	if id == "" {
+		return
+	}
+	n := b.customer(id)
+	if b.l.previous == nil {
+		b.l.previous = make([]uint8, 0, cap(b.firstSolid))
+	}
+	if int(n) >= len(b.l.previous) {
+		b.l.previous = append(b.l.previous, make([]uint8, int(n)+1-len(b.l.previous))...)
+	}
+	b.l.previous[n] = group
+}
+
 // CustomerOf returns the customer ID of the order at position i.
 func (b *Builder) CustomerOf(i int) string { return b.customers.names[b.l.orders[i].Customer] }
 

@@ -88,16 +88,20 @@ type storedProfile struct {
 type Ledger struct {
 	customers []string        // number → customer ID
 	profiles  []storedProfile // by customer number; customers past its end have none
-	orders    []Order
-	refunds   [][]cvo.Refund
-	costs     []Cost
-	details   []storedDetail
-	texts     []string  // the distinct strings the details number; texts[0] is ""
-	codes     []string  // the details' discount codes, by range
-	lineRefs  []int32   // the details' product lines, by range
-	lines     []Line    // the distinct product lines the details number
-	latest    time.Time // latest created_at of every order added, kept or not
-	fixed     int       // orders whose non-finite amounts were set to 0
+	// previous is each customer's group in the shop's previous scoring
+	// (an rfm.Group, 0 when none), by customer number; nil when none was
+	// added.
+	previous []uint8
+	orders   []Order
+	refunds  [][]cvo.Refund
+	costs    []Cost
+	details  []storedDetail
+	texts    []string  // the distinct strings the details number; texts[0] is ""
+	codes    []string  // the details' discount codes, by range
+	lineRefs []int32   // the details' product lines, by range
+	lines    []Line    // the distinct product lines the details number
+	latest   time.Time // latest created_at of every order added, kept or not
+	fixed    int       // orders whose non-finite amounts were set to 0
 }
 
 // Orders returns the orders, in the order they were added. The slice is
@@ -189,6 +193,28 @@ func (l *Ledger) DetailOf(r DetailRef) (d Detail, ok bool) {
 
 // Line returns the product line numbered n in a Detail's Lines.
 func (l *Ledger) Line(n int32) *Line { return &l.lines[n] }
+
+// PreviousGroup is customer number c's group in the previous scoring as
+// AddPreviousGroup gave it (0: none).
+func (l *Ledger) PreviousGroup(c int32) uint8 {
+	if int(c) >= len(l.previous) {
+		return 0
+	}
+	return l.previous[c]
+}
+
+// HasPreviousGroups says whether any previous group was added.
+func (l *Ledger) HasPreviousGroups() bool { return l.previous != nil }
+
+// PreviousGroups calls fn with every customer's previous group that was
+// added (not 0), in customer number order.
+func (l *Ledger) PreviousGroups(fn func(c int32, group uint8)) {
+	for c, g := range l.previous {
+		if g != 0 {
+			fn(int32(c), g)
+		}
+	}
+}
 
 // ReleaseOrders lets go of the orders, their refunds and their costs, the
 // bulk of a ledger, for a reader that has taken what it needs of them

@@ -60,11 +60,16 @@ type Dataset struct {
 	countries, cities *dict
 
 	rfmCustomers []rfm.Customer
-	cadence      rfm.Cadence
-	window       Window
-	eligible     []bool    // first purchase at least one window before AsOf
-	repeated     []bool    // bought again within the window
-	later        []float64 // net value bought after the first purchase, within the window
+	// previous is each customer's group in the previous scoring and
+	// previousBefore that scoring's customers per group, when the ledger
+	// carried them (ledger.Builder.AddPreviousGroup).
+	previous       []rfm.Group
+	previousBefore [rfm.NumGroups + 1]int
+	cadence        rfm.Cadence
+	window         Window
+	eligible       []bool    // first purchase at least one window before AsOf
+	repeated       []bool    // bought again within the window
+	later          []float64 // net value bought after the first purchase, within the window
 }
 
 // Purchase is one purchase, laid out by customer. The models read the
@@ -159,6 +164,7 @@ func (lay *Layout) Dataset(l *ledger.Ledger) *Dataset {
 	d.keys = lay.runs
 	d.buildFirstOrders(l, lay.orders, lay.firstDetail)
 	d.joinCustomers(l)
+	d.joinPreviousGroups(l)
 	d.buildWindow()
 	lay.d, lay.runs, lay.firstDetail = nil, nil, nil
 	return d
@@ -636,14 +642,34 @@ func (d *Dataset) score(previous []rfm.Group) rfm.Result {
 	return rfm.Score(d.rfmCustomers, o)
 }
 
+// joinPreviousGroups takes the previous scoring's groups the ledger
+// carries, by the customers' numbers.
+func (d *Dataset) joinPreviousGroups(l *ledger.Ledger) {
+	if !l.HasPreviousGroups() {
+		return
+	}
+	d.previous = make([]rfm.Group, len(d.ids))
+	for c, n := range d.ledgerID {
+		if g := rfm.Group(l.PreviousGroup(n)); g.Valid() {
+			d.previous[c] = g
+		}
+	}
+	l.PreviousGroups(func(_ int32, group uint8) {
+		if g := rfm.Group(group); g.Valid() {
+			d.previousBefore[g]++
+		}
+	})
+}
+
 // previousGroups joins a previous scoring onto the dataset's customers
 // (NoGroup where absent) and counts the previous scoring's customers per
-// group. The join sorts the previous IDs by key and merges, which costs
-// far less than a string-map probe per customer.
+// group: previous when given, else the groups the ledger carried. The join
+// sorts the previous IDs by key and merges, which costs far less than a
+// string-map probe per customer.
 func (d *Dataset) previousGroups(previous map[string]rfm.Group) ([]rfm.Group, [rfm.NumGroups + 1]int) {
 	var before [rfm.NumGroups + 1]int
 	if len(previous) == 0 {
-		return nil, before
+		return d.previous, d.previousBefore
 	}
 	entries := make([]keyed, 0, len(previous))
 	groups := make([]rfm.Group, 0, len(previous))

@@ -46,6 +46,13 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	if err := in.History.ShopCustomers(ctx, in.Shop.Domain, func(c cvo.Customer) error { b.AddCustomer(c); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
+	// The previous groups go into the scoring's ledger, a byte a
+	// customer, and the map of every ID is let go before the orders are
+	// read.
+	for id, g := range in.PreviousGroups {
+		b.AddPreviousGroup(id, g)
+	}
+	in.PreviousGroups = nil
 	var err error
 	if r, ok := in.History.(summedReader); ok {
 		err = r.ReadSummedOrders(ctx, in.Shop.Domain, b.OrderBuilder())
@@ -67,7 +74,6 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	settings.DefaultMarginRate = in.Settings.DefaultMargin
 	settings.WindowDays = in.Settings.PredictionWindowDays
 	settings.Churn = scoring.ChurnThresholds{High: in.Settings.ChurnRiskHigh, Medium: in.Settings.ChurnRiskMedium}
-	settings.Previous = in.PreviousGroups
 	res, err := b.Score(ctx, settings)
 	if err != nil {
 		return nil, nil, err

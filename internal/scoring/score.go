@@ -93,6 +93,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	// groups, taken now, before the reports start allocating beside the
 	// ledger.
 	shopify := shopifyGroupsOf(ix, orders)
+	previous := previousGroupsOf(ix, orders)
 	if big {
 		// Nothing reads the ledger from here on. The collector would only
 		// notice at its next cycle, whose goal is twice the heap it last
@@ -182,7 +183,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		win = uncalibratedWindow(fitted, sums, s, errWin)
 	}
 	res.Prediction = win.pred
-	res.Customers = assemble(ix, sums, hist, forecasts, assignments, s)
+	res.Customers = assemble(ix, sums, hist, forecasts, assignments, previous, s)
 	setWindow(res.Customers, win, s.Churn)
 	res.Groups, res.Totals = aggregate(res.Customers)
 	res.ShopifyCrosswalk = crosswalk(shopify, res.Customers)
@@ -196,6 +197,19 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d numbers in the aggregates were not finite and were set to 0", n))
 	}
 	return res, nil
+}
+
+// previousGroupsOf takes each indexed customer's group in the previous
+// scoring from the ledger (nil when it carries none), as it was given.
+func previousGroupsOf(ix *shopIndex, l *ledger.Ledger) []rfm.Group {
+	if !l.HasPreviousGroups() {
+		return nil
+	}
+	out := make([]rfm.Group, ix.customers())
+	for c, n := range ix.ledgerID {
+		out[c] = rfm.Group(l.PreviousGroup(n))
+	}
+	return out
 }
 
 // returnMemoryFrom is the number of orders from which a scoring collects
@@ -258,8 +272,10 @@ func parameters(s Settings) Parameters {
 	return p
 }
 
-// assemble joins history, BTYD summary, RFM and predictions per customer.
-func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, s Settings) []CustomerScore {
+// assemble joins history, BTYD summary, RFM and predictions per customer;
+// the previous groups are s.Previous's when given, else previous's (nil:
+// none).
+func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, previous []rfm.Group, s Settings) []CustomerScore {
 	n := ix.customers()
 	out := make([]CustomerScore, n)
 	cacBySource := make(map[string]float64, len(s.CACBySource))
@@ -291,6 +307,8 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 			sc.R, sc.F, sc.M, sc.Group = a.R, a.F, a.M, a.Group
 			if s.Previous != nil {
 				sc.PreviousGroup = s.Previous[sc.CustomerID]
+			} else if previous != nil {
+				sc.PreviousGroup = previous[c]
 			}
 			sc.PAlive = clamp01(f.pAlive)
 			sc.ExpectedOrders = nonNegative(f.expectedOrders)
@@ -363,6 +381,11 @@ func NewBuilder(customers, orders int) *Builder {
 // AddCustomer adds a customer's record (for location, and Shopify's own
 // group for the crosswalk).
 func (b *Builder) AddCustomer(c cvo.Customer) { b.orders.AddCustomer(&c) }
+
+// AddPreviousGroup adds a customer's group in the previous scoring, for
+// the transitions and each score's previous group: Settings.Previous,
+// when set, is read instead.
+func (b *Builder) AddPreviousGroup(id string, g rfm.Group) { b.orders.AddPreviousGroup(id, uint8(g)) }
 
 // AddOrder adds an order.
 func (b *Builder) AddOrder(o *cvo.Order) { b.orders.Add(o) }

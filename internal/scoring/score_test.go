@@ -384,3 +384,50 @@ func TestScrubNonFiniteReplacesAndCounts(t *testing.T) {
 	assert.Equal(t, 2.0, res.Parameters.CACBySource["y"])
 	assert.True(t, math.IsNaN(res.Customers[0].PAlive), "customers are assembled finite, not scrubbed")
 }
+
+// The rescore hands the previous scoring's groups to the Builder, a byte a
+// customer in its ledger, instead of Settings.Previous, a map of every ID:
+// the scores, the transitions and the RFM groups must come out the same,
+// with the index borrowed from the reports or (an undated order) its own.
+func TestPreviousGroupsInTheLedgerScoreAsTheMap(t *testing.T) {
+	asOf := time.Date(2024, 6, 30, 12, 0, 0, 0, time.UTC)
+	for _, undated := range []bool{false, true} {
+		customers, orders := randomShop(8, 900, asOf)
+		if undated {
+			orders = append(orders, cvo.Order{CustomerID: customers[2].ID, Total: 15})
+		}
+		s := DefaultSettings(asOf)
+		first, err := Score(t.Context(), customers, orders, s)
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(8, 1))
+		previous := map[string]rfm.Group{"gone-customer": rfm.Lovers, "another-gone": rfm.BreakUp, "not-a-group": rfm.Group(200)}
+		for _, c := range first.Customers {
+			if rng.IntN(10) > 0 { // some customers are new since
+				previous[c.CustomerID] = rfm.Group(1 + rng.IntN(int(rfm.NumGroups)))
+			}
+		}
+
+		s.Previous = previous
+		want, err := Score(t.Context(), customers, orders, s)
+		require.NoError(t, err)
+
+		s.Previous = nil
+		b := NewBuilder(len(customers), len(orders))
+		for _, c := range customers {
+			b.AddCustomer(c)
+		}
+		for id, g := range previous {
+			b.AddPreviousGroup(id, g)
+		}
+		for i := range orders {
+			b.AddOrder(&orders[i])
+		}
+		got, err := b.Score(t.Context(), s)
+		require.NoError(t, err)
+
+		want.Timings, got.Timings = nil, nil
+		require.Equal(t, want, got, "undated %v", undated)
+		assert.NotZero(t, got.Reports.Transitions.Moved)
+		assert.Equal(t, 2, got.Reports.Transitions.Gone)
+	}
+}
