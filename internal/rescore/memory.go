@@ -10,13 +10,14 @@ import (
 // What a rescore holds at its peak, measured with `cvodev bench-sync
 // --rescore-only` (README, "Memory"): the bytes per customer and per order
 // of the process's peak RSS, the garbage collector's headroom included,
-// and what a worker holds before any job. Measured 56–59, 158–164 and
-// 1,294–1,307 MiB for shops of 10k, 100k and 1M customers with five
-// orders each, once the models shared the reports' purchases and the
-// ledger kept customers and first purchases compactly (1,658–1,811 MiB at
-// 1M before); the estimate (78, 203 and 1,460 MiB) is 10% or more above
-// the highest, because a shop of another shape (more lines an order,
-// longer titles) may need more.
+// and what a worker holds before any job. Measured 57–59, 144–147 and
+// 1,028–1,041 MiB for shops of 10k, 100k and 1M customers with five
+// orders and 2.5 lines an order each (1,755–1,798 MiB at 1M before the
+// scoring's memory work of 2026-12-02). The estimate (78, 203 and 1,460
+// MiB) keeps 35–40% above the highest, because a shop of another shape
+// needs more: each product line of a customer's first purchase holds
+// 40–60 bytes live through the scoring, about twice that in RSS, so that
+// room is four or five more lines a first order at 1M.
 const (
 	BytesPerCustomer = 560
 	BytesPerOrder    = 180
