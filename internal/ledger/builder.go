@@ -70,16 +70,18 @@ type customerSecond struct {
 func NewBuilder(orders int) *Builder {
 	// A map's size hint is memory taken at once; shops have two to ten
 	// orders a customer, and the map grows a table at a time beyond it.
-	b := NewBuilderFor(orders/4, orders)
-	b.l.profiles = nil // the customers' records, if any, are not counted
-	return b
+	return newBuilder(orders/4, 0, orders)
 }
 
 // NewBuilderFor sizes a Builder for expected numbers of customers (their
 // records included) and orders (0 if unknown).
-func NewBuilderFor(customers, orders int) *Builder {
+func NewBuilderFor(customers, orders int) *Builder { return newBuilder(customers, customers, orders) }
+
+// newBuilder sizes a Builder for an expected number of customers and of
+// their records.
+func newBuilder(customers, records, orders int) *Builder {
 	b := &Builder{customers: newNumbering(customers), texts: newNumbering(16)}
-	b.l.profiles = make([]storedProfile, 0, customers)
+	b.l.profiles = make([]storedProfile, 0, records)
 	b.texts.number("") // number 0, the empty string
 	b.l.orders = make([]Order, 0, orders)
 	b.firstSolid = make([]int64, 0, customers)

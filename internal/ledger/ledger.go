@@ -117,7 +117,7 @@ func (l *Ledger) Orders() []Order {
 func (l *Ledger) Len() int { return len(l.Orders()) }
 
 // Customers is the number of distinct customers: those of the orders
-// kept and those whose record was added.
+// kept and those whose record or previous group was added.
 func (l *Ledger) Customers() int { return len(l.customers) }
 
 // Profile returns customer number c's record; ok is false when none was

@@ -234,7 +234,8 @@ func (s *ScoringStore) LastRun(ctx context.Context, shop string) (cvo.Scoring, e
 // this version does not know; customers (the scoring's count, which its
 // caller has read) sizes the map. The groups are kept as rfm.Group, not
 // as their slugs: a million-customer shop's map is about 45 MiB instead
-// of 70, and it is held through a whole rescore.
+// of 70 (the rescore moves it into its ledger, a byte a customer, before
+// it reads the orders).
 func (s *ScoringStore) Groups(ctx context.Context, shop string, scoringID int64, customers int) (map[string]rfm.Group, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT customer_id, grp FROM customer_scores WHERE shop = $1 AND scoring_id = $2`, shop, scoringID)
 	if err != nil {

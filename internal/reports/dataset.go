@@ -626,7 +626,8 @@ func (d *Dataset) Cadence() rfm.Cadence { return d.cadence }
 func (d *Dataset) RepeatWindow() Window { return d.window }
 
 // Score runs RFM scoring on the dataset's customers; previous is the
-// last scoring's groups by customer ID (may be nil).
+// last scoring's groups by customer ID (nil: those the ledger carried, if
+// any).
 func (d *Dataset) Score(previous map[string]rfm.Group) rfm.Result {
 	groups, _ := d.previousGroups(previous)
 	return d.score(groups)
@@ -663,13 +664,16 @@ func (d *Dataset) joinPreviousGroups(l *ledger.Ledger) {
 
 // previousGroups joins a previous scoring onto the dataset's customers
 // (NoGroup where absent) and counts the previous scoring's customers per
-// group: previous when given, else the groups the ledger carried. The join
+// group: previous when not nil, else the groups the ledger carried. The join
 // sorts the previous IDs by key and merges, which costs far less than a
 // string-map probe per customer.
 func (d *Dataset) previousGroups(previous map[string]rfm.Group) ([]rfm.Group, [rfm.NumGroups + 1]int) {
 	var before [rfm.NumGroups + 1]int
-	if len(previous) == 0 {
+	if previous == nil {
 		return d.previous, d.previousBefore
+	}
+	if len(previous) == 0 {
+		return nil, before
 	}
 	entries := make([]keyed, 0, len(previous))
 	groups := make([]rfm.Group, 0, len(previous))

@@ -131,3 +131,22 @@ func TestScoreReleasingScoresAsScoreLedger(t *testing.T) {
 		assert.Equal(t, undated, l.Len() > 0, "the orders are let go unless the models index them")
 	}
 }
+
+// A big shop's scoring collects its garbage at each step and runs its
+// reports before its models (returnMemoryFrom): the same scores, taken
+// here on a small shop by lowering the threshold.
+func TestTheBigShopsPathScoresAlike(t *testing.T) {
+	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	customers, orders := randomShop(9, 1_200, asOf)
+	s := DefaultSettings(asOf)
+	s.Location = mustZone(t, "America/Sao_Paulo")
+	want, err := ScoreLedger(t.Context(), ledger.FromHistory(customers, orders), s)
+	require.NoError(t, err)
+
+	defer func(v int) { returnMemoryFrom = v }(returnMemoryFrom)
+	returnMemoryFrom = 0
+	got, err := ScoreReleasing(t.Context(), ledger.FromHistory(customers, orders), s)
+	require.NoError(t, err)
+	want.Timings, got.Timings = nil, nil
+	require.Equal(t, want, got)
+}

@@ -122,6 +122,9 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		// instead of 1.3. Their error, if any, is answered below.
 		_ = repErr()
 		debug.FreeOSMemory()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 
 	var bt *Backtest
@@ -221,7 +224,7 @@ func previousGroupsOf(ix *shopIndex, l *ledger.Ledger) []rfm.Group {
 // 2.4 and a 100,000-customer one at 211-221 MiB instead of 265 (`cvodev
 // bench-sync --rescore-only`); below about 40 MiB of ledger the forced
 // cycles would cost more than they save.
-const returnMemoryFrom = 400_000
+var returnMemoryFrom = 400_000 // a variable so that tests can take the big shop's path
 
 var errBacktestOff = errors.New("backtest disabled")
 

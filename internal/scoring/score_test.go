@@ -431,3 +431,30 @@ func TestPreviousGroupsInTheLedgerScoreAsTheMap(t *testing.T) {
 		assert.Equal(t, 2, got.Reports.Transitions.Gone)
 	}
 }
+
+// An empty Settings.Previous says there was no previous scoring, whatever
+// groups the ledger carries, for the reports as for the scores.
+func TestAnEmptyPreviousMapMeansNoPreviousScoring(t *testing.T) {
+	asOf := time.Date(2024, 6, 30, 12, 0, 0, 0, time.UTC)
+	customers, orders := randomShop(4, 300, asOf)
+	score := func(s Settings, withLedgerGroups bool) *Result {
+		b := NewBuilder(len(customers), len(orders))
+		for _, c := range customers {
+			b.AddCustomer(c)
+			if withLedgerGroups {
+				b.AddPreviousGroup(c.ID, rfm.Lovers)
+			}
+		}
+		for i := range orders {
+			b.AddOrder(&orders[i])
+		}
+		res, err := b.Score(t.Context(), s)
+		require.NoError(t, err)
+		res.Timings = nil
+		return res
+	}
+	s := DefaultSettings(asOf)
+	want := score(s, false)
+	s.Previous = map[string]rfm.Group{}
+	require.Equal(t, want, score(s, true))
+}

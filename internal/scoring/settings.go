@@ -65,7 +65,8 @@ type Settings struct {
 
 	// Previous holds each customer's group from the previous scoring: it
 	// keeps Ex-Lovers Ex-Lovers and feeds the transitions report. Nil
-	// means no previous scoring.
+	// means the groups the ledger carries (Builder.AddPreviousGroup), if
+	// any; an empty map means no previous scoring.
 	Previous map[string]rfm.Group
 }
 
