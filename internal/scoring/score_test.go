@@ -392,10 +392,7 @@ func TestScrubNonFiniteReplacesAndCounts(t *testing.T) {
 func TestPreviousGroupsInTheLedgerScoreAsTheMap(t *testing.T) {
 	asOf := time.Date(2024, 6, 30, 12, 0, 0, 0, time.UTC)
 	for _, undated := range []bool{false, true} {
-		customers, orders := randomShop(8, 900, asOf)
-		if undated {
-			orders = append(orders, cvo.Order{CustomerID: customers[2].ID, Total: 15})
-		}
+		customers, orders := shopMaybeUndated(8, 900, asOf, undated)
 		s := DefaultSettings(asOf)
 		first, err := Score(t.Context(), customers, orders, s)
 		require.NoError(t, err)
