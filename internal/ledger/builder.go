@@ -137,9 +137,7 @@ func (b *Builder) AddCustomer(c *cvo.Customer) {
 		return
 	}
 	n := b.customer(c.ID)
-	if int(n) >= len(b.l.profiles) {
-		b.l.profiles = append(b.l.profiles, make([]storedProfile, int(n)+1-len(b.l.profiles))...)
-	}
+	b.l.profiles = reaching(b.l.profiles, n)
 	if b.l.profiles[n].listed {
 		return
 	}
@@ -159,10 +157,18 @@ func (b *Builder) AddPreviousGroup(id string, group uint8) {
 	if b.l.previous == nil {
 		b.l.previous = make([]uint8, 0, cap(b.firstSolid))
 	}
-	if int(n) >= len(b.l.previous) {
-		b.l.previous = append(b.l.previous, make([]uint8, int(n)+1-len(b.l.previous))...)
-	}
+	b.l.previous = reaching(b.l.previous, n)
 	b.l.previous[n] = group
+}
+
+// reaching returns s long enough to hold customer number n, zero values
+// added as needed: the per-customer arrays are filled by number, and a
+// customer may be numbered by an order before its record comes.
+func reaching[T any](s []T, n int32) []T {
+	if int(n) < len(s) {
+		return s
+	}
+	return append(s, make([]T, int(n)+1-len(s))...)
 }
 
 // CustomerOf returns the customer ID of the order at position i.

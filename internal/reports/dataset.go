@@ -93,6 +93,17 @@ type Purchase struct {
 	Discount bool    // a discount code was used
 }
 
+// PurchaseOf values the ledger's order at position i as a purchase under
+// rules, the default margin rate where no unit cost is known; its Day and
+// Month are left to whoever lays it out.
+func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, i int, defaultMarginRate float64) Purchase {
+	net := finite.OrZero(rules.Net(o))
+	cost, covered, lineRevenue := l.KnownCost(o)
+	margin, cov := orderMargin(net, cost, covered, lineRevenue)
+	return Purchase{At: o.At, Net: net, Gross: historicalMargin(net, cost, covered, lineRevenue, defaultMarginRate),
+		Margin: float32(margin), Coverage: cov, Order: int32(i), Discount: o.Discounted()}
+}
+
 // KnownCostShare is the share of the order's value its known unit costs
 // cover, at most 1 (lines with a negative price can make the coverage of
 // the line revenue exceed it).
@@ -229,13 +240,9 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 			if !rules.Counts(o) || o.CreatedZero() {
 				continue
 			}
-			net := finite.OrZero(rules.Net(o))
-			cost, covered, lineRevenue := l.KnownCost(o)
-			margin, cov := orderMargin(net, cost, covered, lineRevenue)
 			at := next[o.Customer]
 			next[o.Customer]++
-			d.p[at] = Purchase{At: o.At, Net: net, Gross: historicalMargin(net, cost, covered, lineRevenue, opts.DefaultMarginRate),
-				Margin: float32(margin), Coverage: cov, Order: int32(i), Discount: o.Discounted()}
+			d.p[at] = PurchaseOf(l, rules, o, i, opts.DefaultMarginRate)
 		}
 	})
 	counts, cursor = nil, nil

@@ -204,7 +204,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 	orders := l.Orders()
 	n, kept := len(orders), len(ix.ids)
 	ix.p = make([]purchaseRec, ix.start[kept])
-	rules, defaultRate := l.AsOf(s.AsOf, s.RefundDating), s.DefaultMarginRate
+	rules := l.AsOf(s.AsOf, s.RefundDating)
 	firstAt := make([][]int64, w)
 	firstSource := make([][]string, w)
 	parallel.Chunks(n, w, func(k, lo, hi int) {
@@ -220,10 +220,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 				continue
 			}
 			o := &orders[i]
-			net := finite(rules.Net(o))
-			margin, share := historicalMargin(l, o, net, defaultRate)
-			ix.p[cursor[c]] = purchaseRec{At: o.At, Net: net, Gross: margin, Coverage: float32(share),
-				Order: int32(i), Discount: o.Discounted()}
+			ix.p[cursor[c]] = reports.PurchaseOf(l, rules, o, i, s.DefaultMarginRate)
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
@@ -285,19 +282,6 @@ func (ix *shopIndex) sortPurchases() {
 
 func byTime(a, b purchaseRec) int { return cmp.Compare(a.At, b.At) }
 
-// historicalMargin is clv.HistoricalCLV's margin of one order: the known-cost
-// lines' margin rate on the known-cost share of the net value, the default
-// rate on the rest. It returns the margin and that share.
-func historicalMargin(l *ledger.Ledger, o *ledger.Order, net, defaultRate float64) (float64, float64) {
-	cost, covered, lineRevenue := l.KnownCost(o)
-	share, knownRate := 0.0, 0.0
-	if lineRevenue > 0 && covered > 0 {
-		share = min(covered/lineRevenue, 1)
-		knownRate = (covered - cost) / covered
-	}
-	return net*share*finite(knownRate) + net*(1-share)*defaultRate, share
-}
-
 // customers is the number of indexed customers.
 func (ix *shopIndex) customers() int { return len(ix.ids) }
 
@@ -306,18 +290,14 @@ func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix
 
 // lookup finds a customer's dense index.
 func (ix *shopIndex) lookup(id string) (int, bool) {
-	ix.byIDOnce.Do(func() { ix.byID = ix.positions() })
+	ix.byIDOnce.Do(func() {
+		ix.byID = make(map[string]int32, len(ix.ids))
+		for c, id := range ix.ids {
+			ix.byID[id] = int32(c)
+		}
+	})
 	c, ok := ix.byID[id]
 	return int(c), ok
-}
-
-// positions maps every customer ID to its dense index.
-func (ix *shopIndex) positions() map[string]int32 {
-	out := make(map[string]int32, len(ix.ids))
-	for c, id := range ix.ids {
-		out[id] = int32(c)
-	}
-	return out
 }
 
 // midnight is the first instant of calendar day d in the shop's zone.

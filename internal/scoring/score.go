@@ -93,7 +93,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	// groups, taken now, before the reports start allocating beside the
 	// ledger.
 	shopify := shopifyGroupsOf(ix, orders)
-	previous := previousGroupsOf(ix, orders)
+	previous := previousGroupsOf(ix, orders, s.Previous)
 	if big {
 		// Nothing reads the ledger from here on. The collector would only
 		// notice at its next cycle, whose goal is twice the heap it last
@@ -202,15 +202,20 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	return res, nil
 }
 
-// previousGroupsOf takes each indexed customer's group in the previous
-// scoring from the ledger (nil when it carries none), as it was given.
-func previousGroupsOf(ix *shopIndex, l *ledger.Ledger) []rfm.Group {
-	if !l.HasPreviousGroups() {
+// previousGroupsOf is each indexed customer's group in the previous
+// scoring, as it was given: from previous (Settings.Previous) when not
+// nil, else from the ledger; nil when neither has any.
+func previousGroupsOf(ix *shopIndex, l *ledger.Ledger, previous map[string]rfm.Group) []rfm.Group {
+	if previous == nil && !l.HasPreviousGroups() {
 		return nil
 	}
 	out := make([]rfm.Group, ix.customers())
 	for c, n := range ix.ledgerID {
-		out[c] = rfm.Group(l.PreviousGroup(n))
+		if previous != nil {
+			out[c] = previous[ix.ids[c]]
+		} else {
+			out[c] = rfm.Group(l.PreviousGroup(n))
+		}
 	}
 	return out
 }
@@ -278,8 +283,7 @@ func parameters(s Settings) Parameters {
 }
 
 // assemble joins history, BTYD summary, RFM and predictions per customer;
-// the previous groups are s.Previous's when given, else previous's (nil:
-// none).
+// previous is each customer's previous group (nil: none).
 func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, previous []rfm.Group, s Settings) []CustomerScore {
 	n := ix.customers()
 	out := make([]CustomerScore, n)
@@ -310,9 +314,7 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 			}
 			sc.HistoricalCLV = finite(sc.GrossMargin - sc.CAC)
 			sc.R, sc.F, sc.M, sc.Group = a.R, a.F, a.M, a.Group
-			if s.Previous != nil {
-				sc.PreviousGroup = s.Previous[sc.CustomerID]
-			} else if previous != nil {
+			if previous != nil {
 				sc.PreviousGroup = previous[c]
 			}
 			sc.PAlive = clamp01(f.pAlive)
