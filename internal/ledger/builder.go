@@ -53,10 +53,14 @@ type pendingLines struct {
 // order besides its customer, creation, total, flags and refunds: for the
 // few orders that need more, it reads the rest afterwards (AddDetail).
 type Summary struct {
-	Key        int64 // the reader's id of the order; keys grow from order to order
-	Discounted bool  // a discount code was used
-	Lines      bool  // the order has product lines
-	Summed     bool  // Cost holds their sums; otherwise AddDetail must give the lines
+	Key int64 // the reader's id of the order; keys grow from order to order
+	// Customer, when above 0, is the order's customer ID as the number it
+	// is (storage keeps Shopify's IDs as bigint); o.CustomerID is then not
+	// read, and no string is made of it for every order.
+	Customer   int64
+	Discounted bool // a discount code was used
+	Lines      bool // the order has product lines
+	Summed     bool // Cost holds their sums; otherwise AddDetail must give the lines
 	Cost       Cost
 }
 
@@ -92,8 +96,13 @@ func newBuilder(customers, records, orders int) *Builder {
 func (b *Builder) Len() int { return len(b.l.orders) }
 
 // customer numbers a customer ID.
-func (b *Builder) customer(id string) int32 {
-	c := b.customers.number(id)
+func (b *Builder) customer(id string) int32 { return b.grown(b.customers.number(id)) }
+
+// customerDecimal numbers the customer ID that is v's decimal form.
+func (b *Builder) customerDecimal(v int64) int32 { return b.grown(b.customers.numberDecimal(v)) }
+
+// grown makes room for customer c, numbered just now.
+func (b *Builder) grown(c int32) int32 {
 	if int(c) == len(b.firstSolid) {
 		b.firstSolid = append(b.firstSolid, math.MaxInt64)
 	}
@@ -190,11 +199,11 @@ func (b *Builder) AddToTotal(i int, amount float64) {
 // cancelled, without a customer) are only looked at for Latest.
 func (b *Builder) Add(o *cvo.Order) { b.add(o, nil) }
 
-// AddSummed adds an order as Add does, reading of o only its customer,
-// creation time, total, test and cancelled flags and refunds; sum gives
-// the rest. Once every order is added, Wanted names the orders whose
-// attribution, codes and lines the ledger still needs, and AddDetail
-// gives them.
+// AddSummed adds an order as Add does, reading of o only its customer
+// (when sum does not give it as a number), creation time, total, test and
+// cancelled flags and refunds; sum gives the rest. Once every order is
+// added, Wanted names the orders whose attribution, codes and lines the
+// ledger still needs, and AddDetail gives them.
 func (b *Builder) AddSummed(o *cvo.Order, sum Summary) {
 	if b.keyed && sum.Key <= b.lastKey {
 		// AddDetail finds orders by walking the keys in order: one out of
@@ -207,10 +216,10 @@ func (b *Builder) AddSummed(o *cvo.Order, sum Summary) {
 
 func (b *Builder) add(o *cvo.Order, sums *Summary) {
 	b.seen(o.CreatedAt)
-	if !o.MayBePurchase() {
+	c, ok := b.purchaser(o, sums)
+	if !ok {
 		return
 	}
-	c := b.customer(o.CustomerID)
 	ord := Order{At: o.CreatedAt.Unix(), nanos: int32(o.CreatedAt.Nanosecond()), Total: o.Total, Customer: c}
 	fixed := false
 	if !finite.Is(ord.Total) {
@@ -265,6 +274,22 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 		b.firstSolid[c] = min(b.firstSolid[c], ord.At)
 	}
 	b.l.orders = append(b.l.orders, ord)
+}
+
+// purchaser numbers the customer of an order that may be a purchase; ok
+// is false for an order that never is (cvo.Order.MayBePurchase, with the
+// number sums may give standing for the ID).
+func (b *Builder) purchaser(o *cvo.Order, sums *Summary) (c int32, ok bool) {
+	switch {
+	case sums != nil && sums.Customer > 0:
+		if o.Test || o.Cancelled {
+			return 0, false
+		}
+		return b.customerDecimal(sums.Customer), true
+	case !o.MayBePurchase():
+		return 0, false
+	}
+	return b.customer(o.CustomerID), true
 }
 
 // lineCost sums an order's lines as cvo.Order.KnownCost does, in the same

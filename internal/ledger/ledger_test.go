@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +15,16 @@ import (
 
 	"github.com/cvo-app/cvo/internal/cvo"
 )
+
+// randomCustomerID is one of a few IDs numbered by value (decimal, as
+// Shopify's are) or by the string (the others), some of each alike; the
+// rarer ones sit at the edges of the decimal ones.
+func randomCustomerID(r *rand.Rand) string {
+	if r.IntN(10) == 0 {
+		return []string{"c1", "-7", "0", "9223372036854775808"}[r.IntN(4)]
+	}
+	return []string{"7", "07", "9223372036854775807"}[r.IntN(3)]
+}
 
 // randomOrders makes orders of a few customers bunched into a few seconds
 // (so that ties at one second, with different nanoseconds, are common),
@@ -28,7 +39,7 @@ func randomOrders(r *rand.Rand, n int) []cvo.Order {
 		}
 		o := cvo.Order{
 			ID:         fmt.Sprint(i),
-			CustomerID: fmt.Sprintf("c%d", r.IntN(4)),
+			CustomerID: randomCustomerID(r),
 			CreatedAt:  created,
 			Total:      float64(r.IntN(4)) * 10,
 			Cancelled:  r.IntN(10) == 0,
@@ -244,6 +255,10 @@ func TestSummedOrdersMakeTheSameLedger(t *testing.T) {
 			if sum.Lines && !fixed && (summedShare == 1 || (summedShare == 2 && r.IntN(2) == 0)) {
 				sum.Summed, sum.Cost = true, cost
 			}
+			if v, err := strconv.ParseInt(o.CustomerID, 10, 64); err == nil && v > 0 && o.CustomerID == strconv.FormatInt(v, 10) && r.IntN(2) == 0 {
+				// Storage gives its customer IDs as numbers.
+				sum.Customer, o.CustomerID = v, "ignored"
+			}
 			// What AddSummed must not read.
 			o.Lines = []cvo.LineItem{{Title: "ignored", Quantity: 1, UnitPrice: 1e6}}
 			o.SourceName, o.UTMSource, o.UTMCampaign, o.DiscountCodes = "ignored", "ignored", "ignored", []string{"IGNORED"}
@@ -347,4 +362,46 @@ func TestLedgerKeepsEachCustomersFirstRecord(t *testing.T) {
 		_, listed := l.Profile(o.Customer)
 		assert.Equal(t, l.CustomerID(o.Customer) != "b", listed, l.CustomerID(o.Customer))
 	}
+}
+
+// Decimal IDs are numbered by value and every other string by itself:
+// an ID given as a number and as its decimal string is one customer, and
+// strings that merely read as the same number (a leading zero, a sign)
+// are others, each keeping its own name.
+func TestNumberingByValueKeepsEachID(t *testing.T) {
+	n := newNumbering(0)
+	steps := []struct {
+		id      string
+		decimal int64 // given as a number instead, when id is ""
+		want    int32
+		name    string
+	}{
+		{id: "7", want: 0, name: "7"},
+		{decimal: 7, want: 0, name: "7"},
+		{id: "07", want: 1, name: "07"},
+		{id: "+7", want: 2, name: "+7"},
+		{decimal: -7, want: 3, name: "-7"},
+		{id: "-7", want: 3, name: "-7"},
+		{id: "0", want: 4, name: "0"},
+		{decimal: 0, want: 4, name: "0"},
+		{id: "9223372036854775807", want: 5, name: "9223372036854775807"},
+		{decimal: math.MaxInt64, want: 5, name: "9223372036854775807"},
+		{id: "9223372036854775808", want: 6, name: "9223372036854775808"},
+		{id: "99999999999999999999", want: 7, name: "99999999999999999999"},
+		{id: "c1", want: 8, name: "c1"},
+		{id: "1 ", want: 9, name: "1 "},
+		{decimal: 7234567890123, want: 10, name: "7234567890123"},
+		{id: "7234567890123", want: 10, name: "7234567890123"},
+	}
+	for i, s := range steps {
+		var got int32
+		if s.id != "" {
+			got = n.number(s.id)
+		} else {
+			got = n.numberDecimal(s.decimal)
+		}
+		require.Equal(t, s.want, got, "step %d", i)
+		require.Equal(t, s.name, n.names[got], "step %d", i)
+	}
+	assert.Len(t, n.names, 11)
 }

@@ -112,7 +112,10 @@ func readSummed(ctx context.Context, tx pgx.Tx, shop string, into *ledger.Builde
 			return err
 		}
 		o = cvo.Order{CreatedAt: row.at.UTC(), Total: row.total, Cancelled: row.cancelled, Test: row.test}
-		if row.customer != 0 {
+		switch {
+		case row.customer > 0:
+			sum.Customer = row.customer
+		case row.customer < 0:
 			o.CustomerID = strconv.FormatInt(row.customer, 10)
 		}
 		if refundBuf, err = refundsOf(ctx, row.id, refunds, refundBuf); err != nil {
