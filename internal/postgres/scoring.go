@@ -149,14 +149,36 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("finish scoring %d of %s: not a running scoring", id, shop)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM customer_scores WHERE shop = $1 AND scoring_id IN (
-			SELECT id FROM scorings WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC OFFSET $2)`, shop, KeepCustomerSnapshots); err != nil {
+	if err := pruneSnapshots(ctx, tx, shop); err != nil {
 		return fmt.Errorf("prune snapshots of %s: %w", shop, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
 	}
 	return nil
+}
+
+// pruneSnapshots deletes the rows of the shop's snapshots past the newest
+// KeepCustomerSnapshots, whole snapshots found by their scoring ids. As
+// one statement joining scorings, the plan guessed from statistics that
+// lag a fresh snapshot and scanned every row of the shop's snapshots: 4.4
+// s of writing a million-customer snapshot with 14 kept. A snapshot's
+// rows went in together and its ids lead the key, so the key finds them
+// in a few pages each (1.8 s); the planner, guessing a snapshot at a
+// sixth of the table, would still scan it all.
+func pruneSnapshots(ctx context.Context, tx pgx.Tx, shop string) error {
+	var old []int64
+	err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(id), '{}') FROM (SELECT id FROM scorings
+		WHERE shop = $1 AND state = 'succeeded' ORDER BY id DESC OFFSET $2) o`, shop, KeepCustomerSnapshots).Scan(&old)
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	// Nothing after this in the transaction reads a table.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM customer_scores WHERE shop = $1 AND scoring_id = ANY($2)`, shop, old)
+	return err
 }
 
 // Fail marks a run failed with a reason; the last good scoring stays current.
