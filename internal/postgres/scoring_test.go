@@ -78,20 +78,35 @@ func TestScoringSnapshots(t *testing.T) {
 	assert.Equal(t, cvo.ENOTFOUND, cvo.ErrorCode(err))
 }
 
+// Pruning keeps the rows of a shop's newest snapshots only, and never
+// touches another shop's, however old.
 func TestScoringSnapshotsArePruned(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	store := postgres.NewScoringStore(db)
-	for range postgres.KeepCustomerSnapshots + 3 {
-		id, err := store.Begin(ctx, "a.myshopify.com", "nightly", time.Now())
+	finish := func(shop string) int64 {
+		id, err := store.Begin(ctx, shop, "nightly", time.Now())
 		require.NoError(t, err)
-		require.NoError(t, store.Finish(ctx, "a.myshopify.com", id, scores("lovers"), nil))
+		require.NoError(t, store.Finish(ctx, shop, id, scores("lovers"), nil))
+		return id
 	}
-	var withRows, runs int
-	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(DISTINCT scoring_id) FROM customer_scores`).Scan(&withRows))
+	other := finish("b.myshopify.com")
+	var ids []int64
+	for range postgres.KeepCustomerSnapshots + 3 {
+		ids = append(ids, finish("a.myshopify.com"))
+	}
+	withRows := func(shop string) []int64 {
+		rows, err := db.Pool.Query(ctx, `SELECT DISTINCT scoring_id FROM customer_scores WHERE shop = $1 ORDER BY 1`, shop)
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		require.NoError(t, err)
+		return got
+	}
+	assert.Equal(t, ids[3:], withRows("a.myshopify.com"))
+	assert.Equal(t, []int64{other}, withRows("b.myshopify.com"))
+	var runs int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM scorings`).Scan(&runs))
-	assert.Equal(t, postgres.KeepCustomerSnapshots, withRows)
-	assert.Equal(t, postgres.KeepCustomerSnapshots+3, runs, "aggregates of every run are kept")
+	assert.Equal(t, postgres.KeepCustomerSnapshots+4, runs, "aggregates of every run are kept")
 }
 
 func TestListCustomers(t *testing.T) {
