@@ -1,0 +1,4 @@
+package postgres
+
+// SameSnapshot exposes OrderStore.sameSnapshot to the package's tests.
+var SameSnapshot = (*OrderStore).sameSnapshot
