@@ -80,10 +80,9 @@ type DB struct {
 // reserves the whole budget before taking the lock, so it never holds one
 // connection while waiting for another.
 const (
-	// RescoreConns: the lock, plus the two connections that read the
-	// history in one snapshot side by side (ReadSummedOrders); the
-	// snapshot is written on one of them.
-	RescoreConns = 3
+	// RescoreConns: the lock, plus one connection for every read and write
+	// of the scoring (the history is read on one connection).
+	RescoreConns = 2
 	// SyncConns: the lock, plus the two merge groups that run side by
 	// side (or a COPY and its progress notes).
 	SyncConns = 3

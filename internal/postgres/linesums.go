@@ -3,14 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
@@ -56,14 +54,9 @@ func refreshLineSums(ctx context.Context, tx pgx.Tx, shop string, orders []int64
 // (first purchases, and orders whose lines could not be summed). A shop
 // of 5M orders then reads 5M narrow orders, 5M sums, and the details of
 // its 1M first purchases with their 2.5M lines, instead of 5M wide orders
-// and 12.7M lines.
-//
-// Everything is read in one repeatable-read snapshot, as StreamOrders
-// does, so that the orders, sums, lines and catalogue agree, but on two
-// connections: a second transaction takes the first one's snapshot and
-// reads the line sums, then the wanted orders' lines, beside the orders.
-// One server process read them in turn, and it, not the scoring, set the
-// pace (RescoreConns counts both).
+// and 12.7M lines. Everything is read in one repeatable-read transaction,
+// as StreamOrders does, so that the orders, sums, lines and catalogue
+// agree.
 func (s *OrderStore) ReadSummedOrders(ctx context.Context, shop string, into *ledger.Builder) error {
 	// Not read-only: the orders wanted go into a temporary table, which
 	// the rollback that always ends this transaction drops.
@@ -72,74 +65,28 @@ func (s *OrderStore) ReadSummedOrders(ctx context.Context, shop string, into *le
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	side, release, err := s.sameSnapshot(ctx, tx)
-	if err != nil {
-		return fmt.Errorf("load orders of %s: %w", shop, err)
-	}
-	defer release()
 	catalogue, err := loadCatalogue(ctx, tx, shop)
 	if err != nil {
 		return err
 	}
-	if err := readSummed(ctx, tx, side, shop, into); err != nil {
+	if err := readSummed(ctx, tx, shop, into); err != nil {
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
-	if err := readWanted(ctx, tx, side, shop, catalogue, into); err != nil {
+	if err := readWanted(ctx, tx, shop, catalogue, into); err != nil {
 		return fmt.Errorf("load first orders of %s: %w", shop, err)
 	}
 	return nil
 }
 
-// sameSnapshot begins, on a connection of its own, a transaction that
-// sees what tx sees (PostgreSQL's exported snapshots); release ends it
-// and gives the connection back.
-func (s *OrderStore) sameSnapshot(ctx context.Context, tx pgx.Tx) (pgx.Tx, func(), error) {
-	var snapshot string
-	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
-		return nil, nil, err
-	}
-	// SET TRANSACTION takes no parameters: the name, made by the server,
-	// is checked before it is spliced in.
-	if !snapshotName.MatchString(snapshot) {
-		return nil, nil, fmt.Errorf("unexpected snapshot name %q", snapshot)
-	}
-	conn, err := s.db.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	side, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
-	if err != nil {
-		conn.Release()
-		return nil, nil, err
-	}
-	release := func() {
-		_ = side.Rollback(context.WithoutCancel(ctx))
-		conn.Release()
-	}
-	if _, err := side.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+snapshot+`'`); err != nil {
-		release()
-		return nil, nil, err
-	}
-	return side, release, nil
-}
-
-var snapshotName = regexp.MustCompile(`^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$`)
-
-// readSummed adds every order of the shop with its refunds and line sums,
-// the sums read on side.
-func readSummed(ctx context.Context, tx, side pgx.Tx, shop string, into *ledger.Builder) error {
-	f, err := openCursors(ctx, tx, shop, summedOrdersCursor, refundsCursor)
+// readSummed adds every order of the shop with its refunds and line sums.
+func readSummed(ctx context.Context, tx pgx.Tx, shop string, into *ledger.Builder) error {
+	f, err := openCursors(ctx, tx, shop, summedOrdersCursor, lineSumsCursor, refundsCursor)
 	if err != nil {
 		return err
 	}
 	defer f.stop()
-	fs, err := openCursors(ctx, side, shop, lineSumsCursor)
-	if err != nil {
-		return err
-	}
-	defer fs.stop()
 	orders := startCursor(f, summedOrdersCursor.name, scanSummedOrder)
-	sums := &childCursor[lineSumsRow]{c: startCursor(fs, lineSumsCursor.name, scanLineSums), order: func(r lineSumsRow) int64 { return r.order }}
+	sums := &childCursor[lineSumsRow]{c: startCursor(f, lineSumsCursor.name, scanLineSums), order: func(r lineSumsRow) int64 { return r.order }}
 	refunds := newRefundsCursor(f)
 	var (
 		o         cvo.Order
@@ -183,33 +130,31 @@ func readSummed(ctx context.Context, tx, side pgx.Tx, shop string, into *ledger.
 // orders it still wants: about one a customer (a fifth of the orders on
 // the generated shops), spread over all of them. Looked up one by one,
 // their lines took 9.3 s at 1M customers (1M orders, 2.5M lines); merged
-// with the lines' index from a table of their ids, 4.1-5.0 s. The lines
-// are read on side, beside the orders.
-func readWanted(ctx context.Context, tx, side pgx.Tx, shop string, catalogue catalogue, into *ledger.Builder) error {
+// with the lines' index from a table of their ids, 4.1-5.0 s.
+func readWanted(ctx context.Context, tx pgx.Tx, shop string, catalogue catalogue, into *ledger.Builder) error {
 	wanted := into.Wanted()
 	if len(wanted) == 0 {
 		return nil
 	}
-	// Each connection needs the table; they fill theirs at once.
-	var g errgroup.Group
-	for _, t := range []pgx.Tx{tx, side} {
-		g.Go(func() error { return tableOfWanted(ctx, t, wanted) })
-	}
-	if err := g.Wait(); err != nil {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE wanted_orders (id bigint PRIMARY KEY) ON COMMIT DROP`); err != nil {
 		return err
 	}
-	f, err := openCursors(ctx, tx, shop, wantedOrdersCursor)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"wanted_orders"}, []string{"id"}, pgx.CopyFromSlice(len(wanted), func(i int) ([]any, error) {
+		return []any{wanted[i]}, nil
+	}))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE wanted_orders`); err != nil {
+		return err
+	}
+	f, err := openCursors(ctx, tx, shop, wantedOrdersCursor, wantedLinesCursor)
 	if err != nil {
 		return err
 	}
 	defer f.stop()
-	fl, err := openCursors(ctx, side, shop, wantedLinesCursor)
-	if err != nil {
-		return err
-	}
-	defer fl.stop()
 	orders := startCursor(f, wantedOrdersCursor.name, scanOrder)
-	lines := newLinesCursor(fl, wantedLinesCursor)
+	lines := newLinesCursor(f, wantedLinesCursor)
 	var lineBuf []cvo.LineItem
 	for {
 		if err := ctx.Err(); err != nil {
@@ -229,22 +174,6 @@ func readWanted(ctx context.Context, tx, side pgx.Tx, shop string, catalogue cat
 		row.Lines = lineBuf
 		into.AddDetail(row.id, &row.Order)
 	}
-}
-
-// tableOfWanted puts the wanted orders' ids in a temporary table of tx,
-// for the cursors to merge with.
-func tableOfWanted(ctx context.Context, tx pgx.Tx, wanted []int64) error {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE wanted_orders (id bigint PRIMARY KEY) ON COMMIT DROP`); err != nil {
-		return err
-	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"wanted_orders"}, []string{"id"}, pgx.CopyFromSlice(len(wanted), func(i int) ([]any, error) {
-		return []any{wanted[i]}, nil
-	}))
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `ANALYZE wanted_orders`)
-	return err
 }
 
 // The orders as readSummed reads them: without the attribution, which

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -213,32 +212,4 @@ func TestCostsMergeWaitsForALinesMerge(t *testing.T) {
 	}
 	require.NoError(t, lines.Commit(ctx))
 	require.NoError(t, <-merged)
-}
-
-// The rescore reads its history on two connections: the second must see
-// exactly what the first sees, not what was committed in between, or the
-// line sums could disagree with the orders they are merged with.
-func TestTheSecondReaderSharesTheFirstsSnapshot(t *testing.T) {
-	ctx := context.Background()
-	db := pgtest.New(t)
-	count := func(q interface {
-		QueryRow(context.Context, string, ...any) pgx.Row
-	}) int {
-		var n int
-		require.NoError(t, q.QueryRow(ctx, `SELECT count(*) FROM settings`).Scan(&n))
-		return n
-	}
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
-	require.NoError(t, err)
-	defer tx.Rollback(ctx) //nolint:errcheck
-	require.Equal(t, 0, count(tx), "the first reader's snapshot is taken")
-
-	_, err = db.Pool.Exec(ctx, `INSERT INTO settings (shop) VALUES ('later.myshopify.com')`)
-	require.NoError(t, err)
-
-	side, release, err := postgres.SameSnapshot(postgres.NewOrderStore(db), ctx, tx)
-	require.NoError(t, err)
-	defer release()
-	assert.Equal(t, 0, count(side), "the second reader began after the insert, in the first one's snapshot")
-	assert.Equal(t, 1, count(db.Pool))
 }

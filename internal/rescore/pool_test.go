@@ -73,11 +73,7 @@ func TestConcurrencyPlusTwoRescoresFinishOnTheSmallestPool(t *testing.T) {
 			if strings.Contains(url, "?") {
 				sep = "&"
 			}
-			// More rescores than the concurrency wait their turn for a
-			// budget (RescoreConns each): the bound on that wait is not
-			// what is tested, and a slow machine may pass the default's.
-			db, err := postgres.OpenWith(ctx, fmt.Sprintf("%s%spool_max_conns=%d", url, sep, size),
-				postgres.Options{MinConns: size, AcquireWait: time.Minute})
+			db, err := postgres.OpenWith(ctx, fmt.Sprintf("%s%spool_max_conns=%d", url, sep, size), postgres.Options{MinConns: size})
 			require.NoError(t, err)
 			defer db.Close()
 			require.Equal(t, size, db.Stats().Max)
