@@ -63,8 +63,12 @@ func (o Order) IsPurchaseAsOf(asOf time.Time, dating RefundDating) bool {
 
 // MayBePurchase keeps the orders that count as a purchase at some as-of
 // date: everything but tests, cancellations and orders without a customer.
-func (o Order) MayBePurchase() bool {
-	return !o.Test && !o.Cancelled && o.CustomerID != ""
+func (o Order) MayBePurchase() bool { return o.MayBePurchaseBy(o.CustomerID != "") }
+
+// MayBePurchaseBy is MayBePurchase for a reader that knows whether the
+// order has a customer other than by o.CustomerID (storage's number).
+func (o Order) MayBePurchaseBy(hasCustomer bool) bool {
+	return !o.Test && !o.Cancelled && hasCustomer
 }
 
 // CountsForProducts says whether the order belongs in product analytics:

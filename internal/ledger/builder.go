@@ -54,7 +54,7 @@ type pendingLines struct {
 // few orders that need more, it reads the rest afterwards (AddDetail).
 type Summary struct {
 	Key int64 // the reader's id of the order; keys grow from order to order
-	// Customer, when above 0, is the order's customer ID as the number it
+	// Customer, when not 0, is the order's customer ID as the number it
 	// is (storage keeps Shopify's IDs as bigint); o.CustomerID is then not
 	// read, and no string is made of it for every order.
 	Customer   int64
@@ -280,14 +280,12 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 // is false for an order that never is (cvo.Order.MayBePurchase, with the
 // number sums may give standing for the ID).
 func (b *Builder) purchaser(o *cvo.Order, sums *Summary) (c int32, ok bool) {
-	switch {
-	case sums != nil && sums.Customer > 0:
-		if o.Test || o.Cancelled {
-			return 0, false
-		}
-		return b.customerDecimal(sums.Customer), true
-	case !o.MayBePurchase():
+	byNumber := sums != nil && sums.Customer != 0
+	if !o.MayBePurchaseBy(byNumber || o.CustomerID != "") {
 		return 0, false
+	}
+	if byNumber {
+		return b.customerDecimal(sums.Customer), true
 	}
 	return b.customer(o.CustomerID), true
 }

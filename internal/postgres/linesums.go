@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -100,7 +99,7 @@ func readSummed(ctx context.Context, tx pgx.Tx, shop string, into *ledger.Builde
 		if err != nil || !ok {
 			return err
 		}
-		sum := ledger.Summary{Key: row.id, Discounted: row.discounted}
+		sum := ledger.Summary{Key: row.id, Customer: row.customer, Discounted: row.discounted} // customer 0: none
 		err = sums.rowsOf(ctx, row.id, func(r lineSumsRow) {
 			sum.Lines = true
 			if r.revenue.Valid && r.cost.Valid && r.covered.Valid {
@@ -112,12 +111,6 @@ func readSummed(ctx context.Context, tx pgx.Tx, shop string, into *ledger.Builde
 			return err
 		}
 		o = cvo.Order{CreatedAt: row.at.UTC(), Total: row.total, Cancelled: row.cancelled, Test: row.test}
-		switch {
-		case row.customer > 0:
-			sum.Customer = row.customer
-		case row.customer < 0:
-			o.CustomerID = strconv.FormatInt(row.customer, 10)
-		}
 		if refundBuf, err = refundsOf(ctx, row.id, refunds, refundBuf); err != nil {
 			return err
 		}
