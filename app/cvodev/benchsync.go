@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,8 +63,22 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	compare := fs.String("compare", "", "with --rescore-only: another build's cvodev, whose rescores alternate with this one's, each in a process of its own")
 	runs := fs.Int("runs", 2, "with --compare: rescores of each build")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	heapProfile := fs.String("heapprofile", "", "write the heap profile taken at the run's highest live heap to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *heapProfile != "" {
+		peak := &peakHeapProfile{}
+		sampleCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); peak.sample(sampleCtx, 50*time.Millisecond) }()
+		defer func() {
+			stop()
+			<-done
+			if err := os.WriteFile(*heapProfile, peak.profile.Bytes(), 0o644); err != nil {
+				log.Error("write heap profile", "err", err)
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -243,6 +258,32 @@ func (m *memPeak) sample(ctx context.Context, every time.Duration) {
 		m.live = max(m.live, liveHeap())
 		m.sys = max(m.sys, ms.Sys)
 		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// peakHeapProfile keeps the heap profile of the highest live heap seen:
+// the collector's last marking, which is what a heap profile shows.
+type peakHeapProfile struct {
+	live    uint64
+	profile bytes.Buffer
+}
+
+func (p *peakHeapProfile) sample(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		// A new profile only for a peak 2% above the kept one: writing
+		// one walks every sampled allocation.
+		if live := liveHeap(); live > p.live+p.live/50 {
+			p.live = live
+			p.profile.Reset()
+			_ = pprof.Lookup("heap").WriteTo(&p.profile, 0)
+		}
 		select {
 		case <-ctx.Done():
 			return

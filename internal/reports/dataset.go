@@ -87,21 +87,20 @@ type Purchase struct {
 	Gross    float64
 	Margin   float32 // net value − cost of goods, 0 when no cost known
 	Coverage float32 // share of line revenue with a known unit cost
-	Order    int32   // position in the orders given to NewDataset
 	Day      int32   // calendar day in the shop's zone, days since 1970-01-01
 	Month    int16   // months since the first month of the history
 	Discount bool    // a discount code was used
 }
 
-// PurchaseOf values the ledger's order at position i as a purchase under
-// rules, the default margin rate where no unit cost is known; its Day and
-// Month are left to whoever lays it out.
-func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, i int, defaultMarginRate float64) Purchase {
+// PurchaseOf values the ledger's order as a purchase under rules, the
+// default margin rate where no unit cost is known; its Day and Month are
+// left to whoever lays it out.
+func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, defaultMarginRate float64) Purchase {
 	net := finite.OrZero(rules.Net(o))
 	cost, covered, lineRevenue := l.KnownCost(o)
 	margin, cov := orderMargin(net, cost, covered, lineRevenue)
 	return Purchase{At: o.At, Net: net, Gross: historicalMargin(net, cost, covered, lineRevenue, defaultMarginRate),
-		Margin: float32(margin), Coverage: cov, Order: int32(i), Discount: o.Discounted()}
+		Margin: float32(margin), Coverage: cov, Discount: o.Discounted()}
 }
 
 // KnownCostShare is the share of the order's value its known unit costs
@@ -159,7 +158,9 @@ type Layout struct {
 	d      *Dataset
 	runs   []keyed
 	orders int // the ledger's orders when laid out
-	// firstDetail names each customer's first purchase's detail.
+	// firstOrder is each customer's first purchase's position in the
+	// ledger's orders, and firstDetail names its detail.
+	firstOrder  []int32
 	firstDetail []ledger.DetailRef
 }
 
@@ -173,11 +174,11 @@ func (lay *Layout) Dataset(l *ledger.Ledger) *Dataset {
 	d := lay.d
 	d.sumInputs()
 	d.keys = lay.runs
-	d.buildFirstOrders(l, lay.orders, lay.firstDetail)
+	d.buildFirstOrders(l, lay.orders, lay.firstOrder, lay.firstDetail)
 	d.joinCustomers(l)
 	d.joinPreviousGroups(l)
 	d.buildWindow()
-	lay.d, lay.runs, lay.firstDetail = nil, nil, nil
+	lay.d, lay.runs, lay.firstOrder, lay.firstDetail = nil, nil, nil, nil
 	return d
 }
 
@@ -242,16 +243,47 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 			}
 			at := next[o.Customer]
 			next[o.Customer]++
-			d.p[at] = PurchaseOf(l, rules, o, i, opts.DefaultMarginRate)
+			d.p[at] = PurchaseOf(l, rules, o, opts.DefaultMarginRate)
 		}
 	})
 	counts, cursor = nil, nil
 	d.sortPurchases()
+	firstOrder := d.firstOrders(l, rules, runs)
 	firstDetail := make([]ledger.DetailRef, len(runs))
-	for c := range firstDetail {
-		firstDetail[c] = l.DetailRef(&orders[d.p[d.start[c]].Order])
+	for c, i := range firstOrder {
+		firstDetail[c] = l.DetailRef(&orders[i])
 	}
-	return &Layout{d: d, runs: runs, orders: len(orders), firstDetail: firstDetail}
+	return &Layout{d: d, runs: runs, orders: len(orders), firstOrder: firstOrder, firstDetail: firstDetail}
+}
+
+// firstOrders finds each customer's first purchase in the ledger: the
+// first counted order, in the ledger's order, created when the customer's
+// sorted purchases start. The sort keeps equal times in the ledger's
+// order, so that is the purchase it put first. A purchase does not carry
+// its ledger position: four bytes of every purchase for a lookup made
+// once a customer.
+func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed) []int32 {
+	dense := make([]int32, l.Customers()) // ledger number → dataset customer
+	for i := range dense {
+		dense[i] = -1
+	}
+	for c, r := range runs {
+		dense[r.pos] = int32(c)
+	}
+	first := make([]int32, len(runs))
+	for c := range first {
+		first[c] = -1
+	}
+	orders := l.Orders()
+	for i := range orders {
+		o := &orders[i]
+		c := dense[o.Customer]
+		if c < 0 || first[c] >= 0 || o.At != d.p[d.start[c]].At || !rules.Counts(o) || o.CreatedZero() {
+			continue
+		}
+		first[c] = int32(i)
+	}
+	return first
 }
 
 // orderCustomers lists the customers with a purchase (a count in some
@@ -314,8 +346,10 @@ func (d *Dataset) sortPurchases() {
 		for c := lo; c < hi; c++ {
 			seg := d.p[d.start[c]:d.start[c+1]]
 			// Exports are usually chronological, so this rarely sorts.
-			if !slices.IsSortedFunc(seg, purchaseOrder) {
-				slices.SortFunc(seg, purchaseOrder)
+			if !slices.IsSortedFunc(seg, byTime) {
+				// Stable: equal times keep the ledger's order, in which
+				// the purchases were laid out.
+				slices.SortStableFunc(seg, byTime)
 			}
 			for i := range seg {
 				seg[i].Month = int16(d.monthOf(seg[i].At))
@@ -410,13 +444,7 @@ func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 
 	return id
 }
 
-// purchaseOrder sorts by time; equal timestamps keep the input order.
-func purchaseOrder(a, b Purchase) int {
-	if c := cmp.Compare(a.At, b.At); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Order, b.Order)
-}
+func byTime(a, b Purchase) int { return cmp.Compare(a.At, b.At) }
 
 // buildCalendar lays out the month starts from the earliest purchase to
 // AsOf in the shop's time zone. A purchase's month is then a binary
@@ -473,14 +501,14 @@ func (d *Dataset) completeMonths() int {
 // number the attributes in the same order. Acquisition and product
 // attributes go to separate dictionaries, so the two halves run
 // concurrently.
-func (d *Dataset) buildFirstOrders(l *ledger.Ledger, orders int, firstDetail []ledger.DetailRef) {
+func (d *Dataset) buildFirstOrders(l *ledger.Ledger, orders int, firstOrder []int32, firstDetail []ledger.DetailRef) {
 	n := len(d.ids)
 	firstOf := make([]int32, orders)
 	for i := range firstOf {
 		firstOf[i] = -1
 	}
-	for c := range n {
-		firstOf[d.p[d.start[c]].Order] = int32(c)
+	for c, i := range firstOrder {
+		firstOf[i] = int32(c)
 	}
 	channel := make([]int32, n)
 	source := make([]int32, n)

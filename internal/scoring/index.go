@@ -220,7 +220,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 				continue
 			}
 			o := &orders[i]
-			ix.p[cursor[c]] = reports.PurchaseOf(l, rules, o, i, s.DefaultMarginRate)
+			ix.p[cursor[c]] = reports.PurchaseOf(l, rules, o, s.DefaultMarginRate)
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
