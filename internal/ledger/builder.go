@@ -315,14 +315,10 @@ func lineCost(lines []cvo.LineItem) (cost Cost, fixed bool) {
 }
 
 func (b *Builder) addCost(o *Order, cost Cost) {
-	if b.l.costs == nil {
-		// Orders with lines usually all have them: the costs are sized
-		// for the orders still expected, sparing the copies of a growing
-		// slice; Ledger lets the unused room go.
-		b.l.costs = make([]Cost, 0, max(cap(b.l.orders)-len(b.l.orders), 16))
+	if !cost.prices() {
+		return
 	}
-	b.l.costs = append(b.l.costs, cost)
-	o.cost = int32(len(b.l.costs))
+	o.cost = b.l.costs.add(cost)
 }
 
 // detailAlive says whether detail i can still be its customer's first
@@ -426,9 +422,6 @@ func (b *Builder) Ledger() *Ledger {
 	}
 	l.details = slices.Clip(l.details[:kept])
 	l.compactDetailRanges()
-	if cap(l.costs) > len(l.costs)+len(l.costs)/4 {
-		l.costs = slices.Clone(l.costs) // the room kept for orders without lines is let go
-	}
 	if kept < len(renumber) {
 		for i := range l.orders {
 			if d := l.orders[i].detail; d != 0 {

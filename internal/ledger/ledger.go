@@ -25,7 +25,7 @@ type Order struct {
 	Customer int32   // the customer's number in the Ledger
 	nanos    int32   // created_at's nanoseconds, for exact as-of comparisons
 	refunds  int32   // 1 + index into Ledger.refunds, 0 when none
-	cost     int32   // 1 + index into Ledger.costs, 0 when no line
+	cost     int32   // Ledger.costs' number of its cost, 0 when none
 	detail   int32   // 1 + index into Ledger.details, 0 when not kept
 	flags    uint8
 }
@@ -38,6 +38,42 @@ const (
 type Cost struct {
 	Cost, Covered, LineRevenue float64
 }
+
+// prices says whether the cost can price the order's margin: only revenue
+// with a known cost, out of a positive line revenue, can (the margins of
+// clv.HistoricalCLV and the reports read any other cost as none). Only
+// such costs are kept: a shop that records no unit costs keeps none, not
+// 24 bytes an order.
+func (c Cost) prices() bool { return c.Covered > 0 && c.LineRevenue > 0 }
+
+// costBlock is how many costs a block of costs holds.
+const costBlock = 1 << 16
+
+// costs holds the orders' costs in blocks filled one after another: they
+// grow without copying what they hold, and without room reserved for
+// orders that will have none.
+type costs struct {
+	blocks [][]Cost
+	n      int32
+}
+
+// add keeps a cost and returns its number, from 1.
+func (c *costs) add(cost Cost) int32 {
+	if int(c.n)%costBlock == 0 {
+		var block []Cost // the first grows as a small shop needs
+		if c.n > 0 {
+			block = make([]Cost, 0, costBlock)
+		}
+		c.blocks = append(c.blocks, block)
+	}
+	last := &c.blocks[len(c.blocks)-1]
+	*last = append(*last, cost)
+	c.n++
+	return c.n
+}
+
+// at is the cost numbered n (from 1).
+func (c *costs) at(n int32) *Cost { return &c.blocks[(n-1)/costBlock][(n-1)%costBlock] }
 
 // Detail is what the reports read of a customer's first purchase: its
 // attribution, discount codes and product lines.
@@ -94,7 +130,7 @@ type Ledger struct {
 	previous []uint8
 	orders   []Order
 	refunds  [][]cvo.Refund
-	costs    []Cost
+	costs    costs
 	details  []storedDetail
 	texts    []string  // the distinct strings the details number; texts[0] is ""
 	codes    []string  // the details' discount codes, by range
@@ -153,12 +189,14 @@ var zeroUnix = time.Time{}.Unix()
 // Discounted says whether a discount code was used.
 func (o *Order) Discounted() bool { return o.flags&flagDiscount != 0 }
 
-// KnownCost is cvo.Order.KnownCost of the order.
+// KnownCost is cvo.Order.KnownCost of the order when some of its revenue
+// has a known cost and its line revenue is positive, and zeros otherwise,
+// which every margin reads alike.
 func (l *Ledger) KnownCost(o *Order) (cost, covered, lineRevenue float64) {
 	if o.cost == 0 {
 		return 0, 0, 0
 	}
-	c := &l.costs[o.cost-1]
+	c := l.costs.at(o.cost)
 	return c.Cost, c.Covered, c.LineRevenue
 }
 
@@ -220,7 +258,7 @@ func (l *Ledger) PreviousGroups(fn func(c int32, group uint8)) {
 // bulk of a ledger, for a reader that has taken what it needs of them
 // (reports.LayOut). Customers, their records (Profile) and the first
 // purchases' details (DetailOf) stay; Orders is empty afterwards.
-func (l *Ledger) ReleaseOrders() { l.orders, l.refunds, l.costs = nil, nil, nil }
+func (l *Ledger) ReleaseOrders() { l.orders, l.refunds, l.costs = nil, nil, costs{} }
 
 // Refunds returns the order's refunds.
 func (l *Ledger) Refunds(o *Order) []cvo.Refund {

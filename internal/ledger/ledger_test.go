@@ -92,7 +92,7 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 			o, lo := &orders[i], &l.Orders()[j]
 			require.Equal(t, o.CustomerID, l.CustomerID(lo.Customer))
 			require.True(t, o.CreatedAt.Equal(lo.Created()))
-			c1, c2, c3 := o.KnownCost()
+			c1, c2, c3 := pricingCost(o)
 			k1, k2, k3 := l.KnownCost(lo)
 			require.Equal(t, [3]float64{c1, c2, c3}, [3]float64{k1, k2, k3})
 			require.Equal(t, len(o.DiscountCodes) > 0, lo.Discounted())
@@ -176,7 +176,8 @@ func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
 	l := FromOrders([]cvo.Order{
 		{CustomerID: "a", CreatedAt: at, Total: math.NaN()},
 		{CustomerID: "b", CreatedAt: at, Total: 5, Refunds: []cvo.Refund{{CreatedAt: at, Amount: math.Inf(1)}}},
-		{CustomerID: "c", CreatedAt: at, Total: 5, Lines: []cvo.LineItem{{Quantity: 1, UnitPrice: math.Inf(-1), UnitCost: 1, CostKnown: true}}},
+		{CustomerID: "c", CreatedAt: at, Total: 5, Lines: []cvo.LineItem{{Quantity: 1, UnitPrice: math.Inf(-1), UnitCost: 1, CostKnown: true},
+			{Quantity: 1, UnitPrice: 2, UnitCost: 1, CostKnown: true}}},
 		{CustomerID: "d", CreatedAt: at, Total: 5},
 	})
 	assert.Equal(t, 3, l.Fixed())
@@ -185,7 +186,48 @@ func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
 	assert.Equal(t, 0.0, o[0].Total)
 	assert.Equal(t, 5.0, rules.Net(&o[1]), "an infinite refund counts as 0")
 	cost, covered, revenue := l.KnownCost(&o[2])
-	assert.Equal(t, [3]float64{1, 0, 0}, [3]float64{cost, covered, revenue})
+	assert.Equal(t, [3]float64{2, 2, 2}, [3]float64{cost, covered, revenue}, "the infinite price counts as 0, its cost still counts")
+}
+
+// pricingCost is cvo.Order.KnownCost where it can price the order's
+// margin, zeros elsewhere: what the ledger keeps.
+func pricingCost(o *cvo.Order) (cost, covered, lineRevenue float64) {
+	cost, covered, lineRevenue = o.KnownCost()
+	if !(covered > 0 && lineRevenue > 0) {
+		return 0, 0, 0
+	}
+	return cost, covered, lineRevenue
+}
+
+func TestLedgerKeepsOnlyCostsThatPriceAMargin(t *testing.T) {
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	line := func(qty int, price, cost float64, known bool) cvo.LineItem {
+		return cvo.LineItem{Quantity: qty, UnitPrice: price, UnitCost: cost, CostKnown: known}
+	}
+	tests := []struct {
+		name  string
+		lines []cvo.LineItem
+		want  [3]float64
+	}{
+		{"no lines", nil, [3]float64{}},
+		{"no unit cost known", []cvo.LineItem{line(2, 10, 4, false)}, [3]float64{}},
+		{"a known cost on a free line", []cvo.LineItem{line(1, 0, 4, true), line(1, 10, 0, false)}, [3]float64{}},
+		{"credit outweighs the lines", []cvo.LineItem{line(1, 10, 4, true), line(1, -30, 0, false)}, [3]float64{}},
+		{"part known", []cvo.LineItem{line(2, 10, 4, true), line(1, 5, 0, false)}, [3]float64{8, 20, 25}},
+		{"a known cost of nothing", []cvo.LineItem{line(1, 10, 0, true)}, [3]float64{0, 10, 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := FromOrders([]cvo.Order{{CustomerID: "a", CreatedAt: at, Total: 25, Lines: tt.lines}})
+			cost, covered, revenue := l.KnownCost(&l.Orders()[0])
+			assert.Equal(t, tt.want, [3]float64{cost, covered, revenue})
+			kept := 0
+			if tt.want != ([3]float64{}) {
+				kept = 1
+			}
+			assert.EqualValues(t, kept, l.costs.n)
+		})
+	}
 }
 
 func TestLedgerRowsAddingUpPastTheLargestNumberAreFixed(t *testing.T) {
@@ -404,4 +446,19 @@ func TestNumberingByValueKeepsEachID(t *testing.T) {
 		require.Equal(t, s.name, n.names[got], "step %d", i)
 	}
 	assert.Len(t, n.names, 11)
+}
+
+func TestCostsKeepTheirNumbersAcrossBlocks(t *testing.T) {
+	var c costs
+	const n = 2*costBlock + 3
+	for i := range n {
+		require.EqualValues(t, i+1, c.add(Cost{Cost: float64(i)}))
+	}
+	for i := range n {
+		require.Equal(t, float64(i), c.at(int32(i+1)).Cost, "cost %d", i+1)
+	}
+	require.Len(t, c.blocks, 3)
+	for _, b := range c.blocks[1:] {
+		assert.Equal(t, costBlock, cap(b), "a full block is never copied to grow")
+	}
 }
