@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cvo-app/cvo/app/internal/wiring"
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/rescore"
@@ -72,10 +74,18 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 	scorings := postgres.NewScoringStore(db)
 	timed := &timedScorer{}
 	svc := rescore.NewService(history, scorings, postgres.NewSettingsStore(db), shops, timed, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	svc.SetMemoryBudget(rescore.NewMemoryBudget(cfg.WorkerMemoryBudget)) // as the worker does
+	// As the worker does: WORKER_MEMORY_BUDGET sizes the worker.
+	svc.SetMemoryBudget(rescore.NewMemoryBudget(cfg.WorkerMemoryBudget))
+	debug.SetMemoryLimit(wiring.WorkerMemoryLimit(cfg.WorkerMemoryBudget))
 
+	peak := &memPeak{}
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	sampled := make(chan struct{})
+	go func() { defer close(sampled); peak.sample(sampleCtx, 20*time.Millisecond) }()
 	start := time.Now()
 	id, err := svc.Rescore(ctx, benchShop, rescore.ReasonManual)
+	stopSampling()
+	<-sampled
 	if err != nil {
 		return err
 	}
@@ -83,6 +93,8 @@ func benchRescore(ctx context.Context, dbName string, parallel int) error {
 	rss := maxRSS()
 	fmt.Printf("rescore job, %d customers / %d orders: %.1fs from the first query to scoring %d written (%.1fs streaming and scoring, %.1fs writing); peak RSS %.0f MiB, %.0f MiB once it ended\n",
 		customers, orders, total, id, timed.seconds, total-timed.seconds, mb(rss), mb(currentRSS()))
+	fmt.Printf("  peak live heap %.0f MiB (as the collector last marked it); worker budget %.0f MiB, memory limit %.0f MiB\n",
+		mb(int64(peak.live)), mb(cfg.WorkerMemoryBudget), mb(wiring.WorkerMemoryLimit(cfg.WorkerMemoryBudget)))
 	fmt.Printf("  estimate the worker admits it by (rescore.EstimateBytes): %.0f MiB\n", mb(rescore.EstimateBytes(customers, orders)))
 	for _, t := range timed.phases {
 		fmt.Printf("  %-18s %.2fs\n", t.Phase, t.Seconds)

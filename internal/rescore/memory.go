@@ -7,21 +7,25 @@ import (
 	"time"
 )
 
-// What a rescore holds at its peak, measured with `cvodev bench-sync
-// --rescore-only` (README, "Memory"): the bytes per customer and per order
-// of the process's peak RSS, the garbage collector's headroom included,
-// and what a worker holds before any job. Measured 57–59, 144–147 and
-// 1,028–1,041 MiB for shops of 10k, 100k and 1M customers with five
-// orders and 2.5 lines an order each (1,755–1,798 MiB at 1M before the
-// scoring's memory work of 2026-12-02). The estimate (78, 203 and 1,460
-// MiB) keeps 35–40% above the highest, because a shop of another shape
-// needs more: each product line of a customer's first purchase holds
-// 40–60 bytes live through the scoring, about twice that in RSS, so that
-// room is four or five more lines a first order at 1M.
+// What a rescore holds live at its peak, with room above it. The worker's
+// Go memory limit (wiring.WorkerMemoryLimit, a quarter above the budget)
+// makes the garbage collector work harder as the rescores admitted near
+// it, so a rescore needs its live heap, not the twice that the collector
+// lets a lone job's heap grow to when nothing is near the limit. Measured
+// with `cvodev bench-sync --rescore-only` (README, "Memory"): peak live
+// heaps of 18, 73 and 520–591 MiB for shops of 10k, 100k and 1M customers
+// with five orders and 2.5 lines an order each (peak RSS 58, 139 and
+// 973–1,061 MiB with no limit in reach); four 1M rescores at once under
+// a budget of four times 730 MiB peaked at 3,435–3,502 MiB in 81.9–88.0
+// s, against 3,896–3,907 MiB in 82.9–90.3 s with no limit in reach. The
+// estimate (40, 108 and 797 MiB) keeps a third or more above the live
+// peak, because a shop of another shape needs more: each product line of
+// a customer's first purchase holds 40–60 bytes live through the
+// scoring, so that room is four more lines a first order at 1M.
 const (
-	BytesPerCustomer = 560
-	BytesPerOrder    = 180
-	bytesBase        = 64 << 20
+	BytesPerCustomer = 300
+	BytesPerOrder    = 100
+	bytesBase        = 32 << 20
 )
 
 // EstimateBytes is the memory a rescore of a shop of this size needs at

@@ -213,12 +213,8 @@ func (a *App) Serve(ctx context.Context) error {
 
 // Work runs the background worker and its scheduler until ctx ends.
 func (a *App) Work(ctx context.Context) error {
-	// The rescores admitted fit the budget; the limit, a quarter above it
-	// for the jobs outside it (syncs, write-backs, webhook applies), makes
-	// the garbage collector work harder as the process nears it instead of
-	// letting the heap reach twice what is live.
 	if a.cfg.WorkerMemoryBudget > 0 {
-		debug.SetMemoryLimit(a.cfg.WorkerMemoryBudget / 4 * 5)
+		debug.SetMemoryLimit(WorkerMemoryLimit(a.cfg.WorkerMemoryBudget))
 	}
 	a.log.Info("worker memory", "budget_mib", a.cfg.WorkerMemoryBudget>>20,
 		"shop_customers_at_budget", (a.cfg.WorkerMemoryBudget-rescore.EstimateBytes(0, 0))/(rescore.BytesPerCustomer+5*rescore.BytesPerOrder))

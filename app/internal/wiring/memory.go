@@ -61,3 +61,10 @@ func availableMemory() int64 {
 	}
 	return 4 << 30
 }
+
+// WorkerMemoryLimit is the Go memory limit of a worker with this rescore
+// budget. The rescores admitted fit the budget; the limit, a quarter above
+// it for the jobs outside it (syncs, write-backs, webhook applies), makes
+// the garbage collector work harder as the process nears it instead of
+// letting the heap reach twice what is live.
+func WorkerMemoryLimit(budget int64) int64 { return budget / 4 * 5 }
