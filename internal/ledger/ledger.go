@@ -67,6 +67,11 @@ func (c *costs) add(cost Cost) int32 {
 		c.blocks = append(c.blocks, block)
 	}
 	last := &c.blocks[len(c.blocks)-1]
+	if len(*last) == cap(*last) { // the first block, grown by hand so as never to pass a block
+		grown := make([]Cost, len(*last), min(max(2*cap(*last), 16), costBlock))
+		copy(grown, *last)
+		*last = grown
+	}
 	*last = append(*last, cost)
 	c.n++
 	return c.n

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -74,7 +75,7 @@ type Dataset struct {
 
 // Purchase is one purchase, laid out by customer. The models read the
 // same records as the reports (scoring's index borrows the dataset's
-// layout), so one record of 48 bytes serves both instead of a copy for
+// layout), so one record of 40 bytes serves both instead of a copy for
 // each: what only one side reads is a few bytes here against a second
 // array of every purchase.
 type Purchase struct {
@@ -260,8 +261,8 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 // first counted order, in the ledger's order, created when the customer's
 // sorted purchases start. The sort keeps equal times in the ledger's
 // order, so that is the purchase it put first. A purchase does not carry
-// its ledger position: four bytes of every purchase for a lookup made
-// once a customer.
+// its ledger position: with its padding, eight bytes of every purchase for
+// a lookup made once a customer.
 func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed) []int32 {
 	dense := make([]int32, l.Customers()) // ledger number → dataset customer
 	for i := range dense {
@@ -282,6 +283,13 @@ func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed)
 			continue
 		}
 		first[c] = int32(i)
+	}
+	for c, i := range first {
+		if i < 0 {
+			// Every laid-out customer has a counted, dated order at its
+			// first purchase's time: a miss is a bug in the layout.
+			panic(fmt.Sprintf("reports: the first purchase of customer %d of %d is not in the ledger", c, len(first)))
+		}
 	}
 	return first
 }

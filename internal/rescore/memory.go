@@ -21,7 +21,10 @@ import (
 // estimate (40, 108 and 797 MiB) keeps a third or more above the live
 // peak, because a shop of another shape needs more: each product line of
 // a customer's first purchase holds 40–60 bytes live through the
-// scoring, so that room is four more lines a first order at 1M.
+// scoring, so that room is four more lines a first order at 1M. The live
+// peaks are what the collector last marked, sampled: the heap between two
+// collections can hold more, which that room also covers. (`cvo score`
+// sets its own limit, app/score.go, for orders without lines or refunds.)
 const (
 	BytesPerCustomer = 300
 	BytesPerOrder    = 100
@@ -143,8 +146,8 @@ func (b *MemoryBudget) Reserve(key string, need int64) (release func(), err erro
 }
 
 // bigJob is the estimate from which a job gives its memory back to the
-// system when it ends: the forced collection this costs is small beside
-// such a job.
+// system when it ends (a shop of about 40,000 customers with their
+// orders): the forced collection this costs is small beside such a job.
 const bigJob = 64 << 20
 
 // returnMemory hands the heap a big job freed back to the system at once,

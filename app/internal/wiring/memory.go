@@ -66,5 +66,8 @@ func availableMemory() int64 {
 // budget. The rescores admitted fit the budget; the limit, a quarter above
 // it for the jobs outside it (syncs, write-backs, webhook applies), makes
 // the garbage collector work harder as the process nears it instead of
-// letting the heap reach twice what is live.
-func WorkerMemoryLimit(budget int64) int64 { return budget / 4 * 5 }
+// letting the heap reach twice what is live. The limit is soft, so it
+// never passes fifteen sixteenths of the memory the process may use: a
+// budget set near all of it would otherwise let the kernel kill the
+// worker before the collector pushes back.
+func WorkerMemoryLimit(budget int64) int64 { return min(budget/4*5, availableMemory()/16*15) }

@@ -44,3 +44,19 @@ func TestWorkerMemoryBudgetDefaultsToMostOfTheMemory(t *testing.T) {
 	assert.Less(t, got, total, "room is left for the rest of the process")
 	assert.GreaterOrEqual(t, got, total/2)
 }
+
+func TestWorkerMemoryLimitStaysBelowTheMemory(t *testing.T) {
+	tests := []struct {
+		name   string
+		budget int64
+		want   int64
+	}{
+		{"a quarter above a small budget", 256 << 20, 320 << 20},
+		{"never past fifteen sixteenths of the memory", 1 << 50, availableMemory() / 16 * 15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, WorkerMemoryLimit(tt.budget))
+		})
+	}
+}
