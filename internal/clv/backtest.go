@@ -3,6 +3,7 @@ package clv
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -109,13 +110,13 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 	actuals := holdoutActuals(purchases, loc, cutoffDay, asOfDay)
 	preds := predictHoldout(cal.Customers, fitted, res.HoldoutLength)
 	for id, a := range actuals {
-		if _, ok := preds[id]; !ok {
+		if _, calibrated := slices.BinarySearch(cal.IDs, id); !calibrated {
 			res.NewCustomers++
 			res.NewCustomerOrders += float64(len(a.days))
 			res.NewCustomerRevenue += a.revenue
 		}
 	}
-	res.compare(cal.Customers, preds, actuals, opts.Group)
+	res.compare(cal.IDs, preds, actuals, opts.Group)
 	return res, nil
 }
 
@@ -154,36 +155,37 @@ func holdoutActuals(purchases []Purchase, loc *time.Location, cutoffDay, asOfDay
 type holdoutPrediction struct{ orders, revenue float64 }
 
 // predictHoldout predicts every calibration customer over a holdout of the
-// given length, computing each distinct (x, tx, T) once.
-func predictHoldout(customers []Summary, fitted *Fitted, length float64) map[string]holdoutPrediction {
-	preds := make(map[string]holdoutPrediction, len(customers))
+// given length, computing each distinct (x, tx, T) once: preds[i] is
+// customers[i]'s.
+func predictHoldout(customers []Summary, fitted *Fitted, length float64) []holdoutPrediction {
+	preds := make([]holdoutPrediction, len(customers))
 	cache := map[[3]float64]float64{}
-	for _, s := range customers {
+	for i, s := range customers {
 		k := [3]float64{float64(s.X), s.Tx, s.T}
 		orders, ok := cache[k]
 		if !ok {
 			orders = fitted.Purchases.ConditionalExpected(length, s.X, s.Tx, s.T)
 			cache[k] = orders
 		}
-		preds[s.CustomerID] = holdoutPrediction{orders, orders * fitted.Spend.ExpectedSpend(s.X, s.Monetary)}
+		preds[i] = holdoutPrediction{orders, orders * fitted.Spend.ExpectedSpend(s.X, s.Monetary)}
 	}
 	return preds
 }
 
 // compare sets the overall and the per-group accuracy of the calibration
 // customers' predictions.
-func (res *BacktestResult) compare(customers []Summary, preds map[string]holdoutPrediction, actuals map[string]*holdoutActual, group func(string) string) {
+func (res *BacktestResult) compare(ids []string, preds []holdoutPrediction, actuals map[string]*holdoutActual, group func(string) string) {
 	overall := newGroupAcc("")
 	groups := map[string]*groupAcc{}
-	for _, s := range customers {
-		p := preds[s.CustomerID]
+	for i, id := range ids {
+		p := preds[i]
 		var ao, ar float64
-		if a := actuals[s.CustomerID]; a != nil {
+		if a := actuals[id]; a != nil {
 			ao, ar = float64(len(a.days)), a.revenue
 		}
 		overall.add(p.orders, ao, p.revenue, ar)
 		if group != nil {
-			key := group(s.CustomerID)
+			key := group(id)
 			g := groups[key]
 			if g == nil {
 				g = newGroupAcc(key)

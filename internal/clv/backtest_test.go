@@ -15,8 +15,8 @@ func TestBacktestCDNOW(t *testing.T) {
 	purchases := loadCDNOW(t)
 	cal := Summarize(purchases, cdnowCalibrationEnd, time.UTC, Weeks)
 	freq := map[string]int{}
-	for _, s := range cal.Customers {
-		freq[s.CustomerID] = s.X
+	for i, s := range cal.Customers {
+		freq[cal.IDs[i]] = s.X
 	}
 	group := func(id string) string {
 		switch freq[id] {

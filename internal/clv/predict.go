@@ -196,8 +196,8 @@ func fitPurchases(ds Dataset, cfg Config, repeaters int) (PurchaseModel, FitResu
 // Prediction is one customer's forward-looking value. Orders are counted
 // per calendar day, like the transactions they are fitted on; money is in
 // the shop's currency.
+// A prediction of summary i is the customer's of that summary.
 type Prediction struct {
-	CustomerID string
 	// PAlive is the probability that the customer is still active.
 	PAlive float64
 	// ExpectedOrders is the expected number of orders within the horizon.
@@ -301,7 +301,6 @@ func familyOf(m PurchaseModel) (bgFamily, bool) {
 
 func (f *Fitted) assemble(s Summary, fc purchaseForecast) Prediction {
 	p := Prediction{
-		CustomerID:         s.CustomerID,
 		PAlive:             fc.pAlive,
 		ExpectedOrders:     fc.orders,
 		ExpectedOrderValue: f.Spend.ExpectedSpend(s.X, s.Monetary),

@@ -13,8 +13,8 @@ import (
 
 func findCustomer(t testing.TB, ds Dataset, id string) Summary {
 	t.Helper()
-	for _, s := range ds.Customers {
-		if s.CustomerID == id {
+	for i, s := range ds.Customers {
+		if ds.IDs[i] == id {
 			return s
 		}
 	}
@@ -111,8 +111,8 @@ func TestUnitsDoNotChangePredictions(t *testing.T) {
 	assert.InEpsilon(t, mw.B, md.B, 1e-5)
 	pw, pd := fw.PredictAll(weeks.Customers), fd.PredictAll(days.Customers)
 	for i := range pw {
-		require.Equal(t, pw[i].CustomerID, pd[i].CustomerID)
-		assert.InEpsilon(t, pw[i].CLV+1e-9, pd[i].CLV+1e-9, 1e-4, pw[i].CustomerID)
+		require.Equal(t, weeks.IDs[i], days.IDs[i])
+		assert.InEpsilon(t, pw[i].CLV+1e-9, pd[i].CLV+1e-9, 1e-4, weeks.IDs[i])
 		assert.InDelta(t, pw[i].PAlive, pd[i].PAlive, 1e-5)
 		assert.Equal(t, pw[i].HasNextOrder, pd[i].HasNextOrder)
 	}
@@ -188,7 +188,7 @@ func TestFallbackOnDegenerateData(t *testing.T) {
 				if c.fallback {
 					assert.Equal(t, ModelEmpirical, f.Purchases.Kind())
 				}
-				probe := append(append([]Summary(nil), ds.Customers...), Summary{CustomerID: "new", T: 0}, Summary{CustomerID: "odd", X: 3, Tx: 10, T: 400, Monetary: 50})
+				probe := append(append([]Summary(nil), ds.Customers...), Summary{T: 0}, Summary{X: 3, Tx: 10, T: 400, Monetary: 50})
 				for _, p := range f.PredictAll(probe) {
 					for _, v := range []float64{p.PAlive, p.ExpectedOrders, p.ExpectedOrderValue, p.ExpectedRevenue, p.DiscountedRevenue, p.CLV, p.ProbOrderInHorizon} {
 						require.True(t, isFinite(v) && v >= 0, "%+v", p)

@@ -62,10 +62,10 @@ type Purchase struct {
 // to the as-of day, both in the dataset's unit. Monetary is the mean value
 // of the repeat transactions (0 when X is 0), the convention Gamma-Gamma
 // expects; FirstValue is kept apart because it is excluded from Monetary.
-// It holds no dates: a million of them are held at once, three times over
-// during a scoring, and the first and last days are the purchases' own.
+// It holds no dates and no customer ID (Dataset.IDs names them): a million
+// of them are held at once, three times over during a scoring, and the
+// first and last days are the purchases' own.
 type Summary struct {
-	CustomerID string
 	X          int
 	Tx         float64
 	T          float64
@@ -79,7 +79,11 @@ type Dataset struct {
 	AsOf      time.Time // midnight of the as-of calendar day in Location
 	Location  *time.Location
 	Unit      TimeUnit
-	Customers []Summary // sorted by CustomerID
+	Customers []Summary
+	// IDs names each summary's customer (IDs[i] is Customers[i]'s), in
+	// ascending order; nil when the caller keeps its customers' IDs itself
+	// (the scoring's index).
+	IDs []string
 }
 
 // civilDay numbers calendar days in loc so that differences are whole days
@@ -127,7 +131,7 @@ func Summarize(purchases []Purchase, asOf time.Time, loc *time.Location, unit Ti
 	for _, id := range ids {
 		dv := byCustomer[id]
 		sort.Slice(dv, func(i, j int) bool { return dv[i].day < dv[j].day })
-		s := Summary{CustomerID: id}
+		var s Summary
 		first := dv[0].day
 		var repeatSum, dayValueSum float64
 		current := first
@@ -155,7 +159,7 @@ func Summarize(purchases []Purchase, asOf time.Time, loc *time.Location, unit Ti
 		}
 		out = append(out, s)
 	}
-	return Dataset{AsOf: dayStart(asOfDay, loc), Location: loc, Unit: unit, Customers: out}
+	return Dataset{AsOf: dayStart(asOfDay, loc), Location: loc, Unit: unit, Customers: out, IDs: ids}
 }
 
 // PurchasesFromOrders keeps the orders that count as purchases

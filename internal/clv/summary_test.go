@@ -31,8 +31,8 @@ func TestSummarize(t *testing.T) {
 	require.Len(t, ds.Customers, 2)
 	assert.Equal(t, day(2024, 1, 29, 0, utc), ds.AsOf)
 
+	assert.Equal(t, []string{"a", "b"}, ds.IDs)
 	a := ds.Customers[0]
-	assert.Equal(t, "a", a.CustomerID)
 	assert.Equal(t, 2, a.X)
 	assert.Equal(t, 14.0, a.Tx)
 	assert.Equal(t, 28.0, a.T)
@@ -41,7 +41,7 @@ func TestSummarize(t *testing.T) {
 	assert.Equal(t, 77.0, a.Revenue)
 
 	b := ds.Customers[1]
-	assert.Equal(t, Summary{CustomerID: "b", FirstValue: 7, Revenue: 7}, b)
+	assert.Equal(t, Summary{FirstValue: 7, Revenue: 7}, b)
 
 	weeks := Summarize(purchases, asOf, utc, Weeks)
 	assert.Equal(t, 2.0, weeks.Customers[0].Tx)

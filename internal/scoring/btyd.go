@@ -67,7 +67,7 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 // bought by then.
 func (ix *shopIndex) summary(c int, upTo int32, perUnit float64) clv.Summary {
 	ps := ix.purchases(c)
-	s := clv.Summary{CustomerID: ix.ids[c]}
+	var s clv.Summary
 	first := ps[0].Day
 	current := first
 	var daySum, repeatSum float64

@@ -74,16 +74,17 @@ func TestSummariesMatchClv(t *testing.T) {
 			require.Nil(t, who)
 			want := clv.Summarize(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), s.AsOf, s.Location, s.Unit)
 			require.Len(t, got, len(want.Customers))
-			sort.Slice(got, func(i, j int) bool { return got[i].CustomerID < got[j].CustomerID })
+			gotByID := summariesByID(ix, got, who)
 			for i, w := range want.Customers {
-				g := got[i]
-				require.Equal(t, w.CustomerID, g.CustomerID)
-				require.Equal(t, w.X, g.X, w.CustomerID)
-				require.Equal(t, w.Tx, g.Tx, w.CustomerID)
-				require.Equal(t, w.T, g.T, w.CustomerID)
-				require.InDelta(t, w.Monetary, g.Monetary, 1e-9*(1+w.Monetary), w.CustomerID)
-				require.InDelta(t, w.FirstValue, g.FirstValue, 1e-9*(1+w.FirstValue), w.CustomerID)
-				require.InDelta(t, w.Revenue, g.Revenue, 1e-9*(1+w.Revenue), w.CustomerID)
+				id := want.IDs[i]
+				g, ok := gotByID[id]
+				require.True(t, ok, id)
+				require.Equal(t, w.X, g.X, id)
+				require.Equal(t, w.Tx, g.Tx, id)
+				require.Equal(t, w.T, g.T, id)
+				require.InDelta(t, w.Monetary, g.Monetary, 1e-9*(1+w.Monetary), id)
+				require.InDelta(t, w.FirstValue, g.FirstValue, 1e-9*(1+w.FirstValue), id)
+				require.InDelta(t, w.Revenue, g.Revenue, 1e-9*(1+w.Revenue), id)
 			}
 			// The calibration summaries at an earlier day, too.
 			cut := s.AsOf.AddDate(-1, 0, 0)
@@ -91,10 +92,11 @@ func TestSummariesMatchClv(t *testing.T) {
 			wantCal := clv.Summarize(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), cut, s.Location, s.Unit)
 			require.NotNil(t, who)
 			require.Len(t, cal, len(wantCal.Customers))
-			sort.Slice(cal, func(i, j int) bool { return cal[i].CustomerID < cal[j].CustomerID })
+			calByID := summariesByID(ix, cal, who)
 			for i, w := range wantCal.Customers {
-				require.Equal(t, w.CustomerID, cal[i].CustomerID)
-				require.Equal(t, [3]float64{float64(w.X), w.Tx, w.T}, [3]float64{float64(cal[i].X), cal[i].Tx, cal[i].T})
+				g, ok := calByID[wantCal.IDs[i]]
+				require.True(t, ok, wantCal.IDs[i])
+				require.Equal(t, [3]float64{float64(w.X), w.Tx, w.T}, [3]float64{float64(g.X), g.Tx, g.T})
 			}
 		})
 	}
@@ -143,8 +145,8 @@ func TestPredictionsMatchClv(t *testing.T) {
 		f, err := clv.Fit(ds, clv.DefaultConfig())
 		require.NoError(t, err)
 		byID := map[string]clv.Summary{}
-		for _, sm := range ds.Customers {
-			byID[sm.CustomerID] = sm
+		for i, sm := range ds.Customers {
+			byID[ds.IDs[i]] = sm
 		}
 		for _, g := range res.Customers {
 			sm := byID[g.CustomerID]
@@ -178,7 +180,7 @@ func TestBacktestMatchesClv(t *testing.T) {
 		groups := ix.groupsAt(cutoffDay, cal, who)
 		groupOf := map[string]string{}
 		for i := range cal {
-			groupOf[cal[i].CustomerID] = groups[i].Slug()
+			groupOf[summaryID(ix, who, i)] = groups[i].Slug()
 		}
 		want, err := clv.Backtest(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), s.AsOf, clv.BacktestOptions{
 			Location: s.Location, Unit: s.Unit, Config: s.clvConfig(), HoldoutMonths: 6,
@@ -266,4 +268,22 @@ func TestIndexFirstOrderAcrossChunks(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, h.AcquisitionSource, ix.source[c], h.CustomerID)
 	}
+}
+
+// summaryID is the customer of summary i of the index's summaries (who as
+// they returned it).
+func summaryID(ix *shopIndex, who []int32, i int) string {
+	if who == nil {
+		return ix.ids[i]
+	}
+	return ix.ids[who[i]]
+}
+
+// summariesByID files the index's summaries by their customers' IDs.
+func summariesByID(ix *shopIndex, sums []clv.Summary, who []int32) map[string]clv.Summary {
+	out := make(map[string]clv.Summary, len(sums))
+	for i, s := range sums {
+		out[summaryID(ix, who, i)] = s
+	}
+	return out
 }
