@@ -110,6 +110,7 @@ func Backtest(purchases []Purchase, asOf time.Time, opts BacktestOptions) (Backt
 	actuals := holdoutActuals(purchases, loc, cutoffDay, asOfDay)
 	preds := predictHoldout(cal.Customers, fitted, res.HoldoutLength)
 	for id, a := range actuals {
+		// Summarize gives its IDs in ascending order.
 		if _, calibrated := slices.BinarySearch(cal.IDs, id); !calibrated {
 			res.NewCustomers++
 			res.NewCustomerOrders += float64(len(a.days))

@@ -196,7 +196,6 @@ func fitPurchases(ds Dataset, cfg Config, repeaters int) (PurchaseModel, FitResu
 // Prediction is one customer's forward-looking value. Orders are counted
 // per calendar day, like the transactions they are fitted on; money is in
 // the shop's currency.
-// A prediction of summary i is the customer's of that summary.
 type Prediction struct {
 	// PAlive is the probability that the customer is still active.
 	PAlive float64
@@ -324,7 +323,8 @@ func (f *Fitted) Predict(s Summary) Prediction {
 }
 
 // PredictAll forecasts many customers, computing each distinct (x, t_x, T)
-// once.
+// once. out[i] is customers[i]'s: a Prediction carries no ID, so callers
+// name it by position.
 func (f *Fitted) PredictAll(customers []Summary) []Prediction {
 	type key struct {
 		x     int

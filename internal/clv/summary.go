@@ -81,8 +81,8 @@ type Dataset struct {
 	Unit      TimeUnit
 	Customers []Summary
 	// IDs names each summary's customer (IDs[i] is Customers[i]'s), in
-	// ascending order; nil when the caller keeps its customers' IDs itself
-	// (the scoring's index).
+	// ascending order, so that a customer is found by binary search; nil
+	// when the caller keeps its customers' IDs itself.
 	IDs []string
 }
 

@@ -149,7 +149,8 @@ func TestPredictionsMatchClv(t *testing.T) {
 			byID[ds.IDs[i]] = sm
 		}
 		for _, g := range res.Customers {
-			sm := byID[g.CustomerID]
+			sm, ok := byID[g.CustomerID]
+			require.True(t, ok, g.CustomerID)
 			p := f.Predict(sm)
 			require.InDelta(t, p.PAlive, g.PAlive, 1e-9)
 			if horizon == 0 {
