@@ -79,6 +79,29 @@ func TestEstimateGrowsWithTheShop(t *testing.T) {
 	assert.Equal(t, big-rescore.EstimateBytes(0, 0), 100*(small-rescore.EstimateBytes(0, 0)), "linear in customers and orders")
 }
 
+// TestEstimateKeepsRoomAboveTheMeasuredPeaks ties the estimate to the
+// highest live heaps `cvodev bench-sync --rescore-only` measured on the
+// bench shops (memory.go): a third above each, the room a shop of another
+// shape needs. New measurements above these belong here, and in the
+// constants.
+func TestEstimateKeepsRoomAboveTheMeasuredPeaks(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name              string
+		customers, orders int64
+		livePeak          int64
+	}{
+		{"10k", 10_000, 50_000, 18 * mib},
+		{"100k", 100_000, 496_072, 73 * mib},
+		{"1M", 1_000_000, 5_019_815, 591 * mib},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.GreaterOrEqual(t, rescore.EstimateBytes(tt.customers, tt.orders), tt.livePeak/3*4)
+		})
+	}
+}
+
 // budgetEnv is a rescore service whose history counts the shop (as the
 // worker's does), so that its memory budget applies.
 func budgetEnv(t *testing.T, budget int64) (*env, *rescore.MemoryBudget) {
