@@ -60,15 +60,17 @@ type costs struct {
 // add keeps a cost and returns its number, from 1.
 func (c *costs) add(cost Cost) int32 {
 	if int(c.n)%costBlock == 0 {
-		var block []Cost // the first grows as a small shop needs
-		if c.n > 0 {
-			block = make([]Cost, 0, costBlock)
-		}
-		c.blocks = append(c.blocks, block)
+		c.blocks = append(c.blocks, nil)
 	}
 	last := &c.blocks[len(c.blocks)-1]
-	if len(*last) == cap(*last) { // the first block, grown by hand so as never to pass a block
-		grown := make([]Cost, len(*last), min(max(2*cap(*last), 16), costBlock))
+	if len(*last) == cap(*last) {
+		// The first block grows as a small shop needs, by hand so as
+		// never to pass a block; the others are made whole.
+		size := costBlock
+		if len(c.blocks) == 1 {
+			size = min(max(2*cap(*last), 16), costBlock)
+		}
+		grown := make([]Cost, len(*last), size)
 		copy(grown, *last)
 		*last = grown
 	}

@@ -239,7 +239,7 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 		next := cursor[k]
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !rules.Counts(o) || o.CreatedZero() {
+			if !laidOut(rules, o) {
 				continue
 			}
 			at := next[o.Customer]
@@ -256,6 +256,10 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 	}
 	return &Layout{d: d, runs: runs, orders: len(orders), firstOrder: firstOrder, firstDetail: firstDetail}
 }
+
+// laidOut says whether the order is one of the purchases laid out: counted
+// at as-of, and dated (an undated one is only counted as left out).
+func laidOut(rules ledger.AsOf, o *ledger.Order) bool { return rules.Counts(o) && !o.CreatedZero() }
 
 // firstOrders finds each customer's first purchase in the ledger: the
 // first counted order, in the ledger's order, created when the customer's
@@ -279,7 +283,7 @@ func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed)
 	for i := range orders {
 		o := &orders[i]
 		c := dense[o.Customer]
-		if c < 0 || first[c] >= 0 || o.At != d.p[d.start[c]].At || !rules.Counts(o) || o.CreatedZero() {
+		if c < 0 || first[c] >= 0 || o.At != d.p[d.start[c]].At || !laidOut(rules, o) {
 			continue
 		}
 		first[c] = int32(i)
@@ -354,10 +358,10 @@ func (d *Dataset) sortPurchases() {
 		for c := lo; c < hi; c++ {
 			seg := d.p[d.start[c]:d.start[c+1]]
 			// Exports are usually chronological, so this rarely sorts.
-			if !slices.IsSortedFunc(seg, byTime) {
+			if !slices.IsSortedFunc(seg, ByTime) {
 				// Stable: equal times keep the ledger's order, in which
 				// the purchases were laid out.
-				slices.SortStableFunc(seg, byTime)
+				slices.SortStableFunc(seg, ByTime)
 			}
 			for i := range seg {
 				seg[i].Month = int16(d.monthOf(seg[i].At))
@@ -452,7 +456,9 @@ func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 
 	return id
 }
 
-func byTime(a, b Purchase) int { return cmp.Compare(a.At, b.At) }
+// ByTime orders purchases by time; sorted stably, equal times keep their
+// order.
+func ByTime(a, b Purchase) int { return cmp.Compare(a.At, b.At) }
 
 // buildCalendar lays out the month starts from the earliest purchase to
 // AsOf in the shop's time zone. A purchase's month is then a binary

@@ -190,10 +190,7 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 	asOf := ix.midnight(cutoffDay + 1).Add(-time.Second)
 	customers := make([]rfm.Customer, len(cal))
 	for i := range cal {
-		c := i
-		if who != nil {
-			c = int(who[i])
-		}
+		c := summaryCustomer(who, i)
 		// Filled in place: a struct with pointers copied in would go
 		// through the collector's write barriers, a third of this pass.
 		rc := &customers[i]

@@ -63,6 +63,15 @@ func (ix *shopIndex) summariesWith(upTo int32, unit clv.TimeUnit, hist []history
 	return sums, who
 }
 
+// summaryCustomer is the customer of summary i of summaries' result (who
+// as they returned it).
+func summaryCustomer(who []int32, i int) int {
+	if who == nil {
+		return i
+	}
+	return int(who[i])
+}
+
 // summary is customer c's BTYD summary at day upTo; the customer must have
 // bought by then.
 func (ix *shopIndex) summary(c int, upTo int32, perUnit float64) clv.Summary {

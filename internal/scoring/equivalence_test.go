@@ -181,7 +181,7 @@ func TestBacktestMatchesClv(t *testing.T) {
 		groups := ix.groupsAt(cutoffDay, cal, who)
 		groupOf := map[string]string{}
 		for i := range cal {
-			groupOf[summaryID(ix, who, i)] = groups[i].Slug()
+			groupOf[ix.ids[summaryCustomer(who, i)]] = groups[i].Slug()
 		}
 		want, err := clv.Backtest(clv.PurchasesFromOrders(orders, s.AsOf, s.RefundDating), s.AsOf, clv.BacktestOptions{
 			Location: s.Location, Unit: s.Unit, Config: s.clvConfig(), HoldoutMonths: 6,
@@ -271,20 +271,11 @@ func TestIndexFirstOrderAcrossChunks(t *testing.T) {
 	}
 }
 
-// summaryID is the customer of summary i of the index's summaries (who as
-// they returned it).
-func summaryID(ix *shopIndex, who []int32, i int) string {
-	if who == nil {
-		return ix.ids[i]
-	}
-	return ix.ids[who[i]]
-}
-
 // summariesByID files the index's summaries by their customers' IDs.
 func summariesByID(ix *shopIndex, sums []clv.Summary, who []int32) map[string]clv.Summary {
 	out := make(map[string]clv.Summary, len(sums))
 	for i, s := range sums {
-		out[summaryID(ix, who, i)] = s
+		out[ix.ids[summaryCustomer(who, i)]] = s
 	}
 	return out
 }

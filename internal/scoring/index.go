@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -268,10 +267,10 @@ func (ix *shopIndex) sortPurchases() {
 	parallel.Chunks(kept, workers(kept), func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			seg := ix.p[ix.start[c]:ix.start[c+1]]
-			if !slices.IsSortedFunc(seg, byTime) {
+			if !slices.IsSortedFunc(seg, reports.ByTime) {
 				// Equal timestamps keep input order, so the first order of a
 				// customer is the one clv.HistoricalCLV would pick.
-				slices.SortStableFunc(seg, byTime)
+				slices.SortStableFunc(seg, reports.ByTime)
 			}
 			for j := range seg {
 				seg[j].Day = ix.zones.Day(seg[j].At)
@@ -279,8 +278,6 @@ func (ix *shopIndex) sortPurchases() {
 		}
 	})
 }
-
-func byTime(a, b purchaseRec) int { return cmp.Compare(a.At, b.At) }
 
 // customers is the number of indexed customers.
 func (ix *shopIndex) customers() int { return len(ix.ids) }

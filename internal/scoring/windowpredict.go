@@ -122,10 +122,7 @@ func applyLogistic(ix *shopIndex, f *logisticFit, cols []int, at int32, who []in
 	parallel.Chunks(n, workers(n), func(_, lo, hi int) {
 		row := make([]float64, len(cols))
 		for i := lo; i < hi; i++ {
-			c := i
-			if who != nil {
-				c = int(who[i])
-			}
+			c := summaryCustomer(who, i)
 			raw, _ := ix.rawFeatures(c, at)
 			fr := featureRow(raw)
 			for k, j := range cols {
