@@ -110,8 +110,9 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("score: --as-of: %w", err)
 	}
 	later := 0
-	for _, o := range in.Orders.Orders() {
-		if o.Created().After(asOf) {
+	read := in.Orders.Orders()
+	for i := range read {
+		if in.Orders.Created(&read[i]).After(asOf) {
 			later++
 		}
 	}

@@ -130,8 +130,9 @@ func (b *Builder) AddPlain(customer string, created time.Time, total float64) in
 	}
 	c := b.customer(customer)
 	at := created.Unix()
-	ord := Order{At: at, nanos: int32(created.Nanosecond()), Total: total, Customer: c}
-	if !ord.CreatedZero() {
+	ord := Order{At: at, Total: total, Customer: c}
+	b.addExtra(&ord, nil, created)
+	if !created.IsZero() {
 		b.firstSolid[c] = min(b.firstSolid[c], at)
 	}
 	b.l.orders = append(b.l.orders, ord)
@@ -220,26 +221,23 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 	if !ok {
 		return
 	}
-	ord := Order{At: o.CreatedAt.Unix(), nanos: int32(o.CreatedAt.Nanosecond()), Total: o.Total, Customer: c}
+	ord := Order{At: o.CreatedAt.Unix(), Total: o.Total, Customer: c}
 	fixed := false
 	if !finite.Is(ord.Total) {
 		ord.Total, fixed = 0, true
 	}
-	if (sums == nil && len(o.DiscountCodes) > 0) || (sums != nil && sums.Discounted) {
-		ord.flags |= flagDiscount
-	}
 	refunded := 0.0 // positive refunds only: the most any as-of date can count
+	var rs []cvo.Refund
 	if len(o.Refunds) > 0 {
-		rs := slices.Clone(o.Refunds)
+		rs = slices.Clone(o.Refunds)
 		for i := range rs {
 			if !finite.Is(rs[i].Amount) {
 				rs[i].Amount, fixed = 0, true
 			}
 			refunded += max(rs[i].Amount, 0)
 		}
-		b.l.refunds = append(b.l.refunds, rs)
-		ord.refunds = int32(len(b.l.refunds))
 	}
+	b.addExtra(&ord, rs, o.CreatedAt)
 	costPending := false
 	switch {
 	case sums == nil && len(o.Lines) > 0:
@@ -264,13 +262,16 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
 		ord.detail = int32(len(b.l.details))
 	}
-	if sums != nil && (costPending || ord.detail != 0) {
+	if (sums == nil && len(o.DiscountCodes) > 0) || (sums != nil && sums.Discounted) {
+		ord.detail |= discountBit
+	}
+	if sums != nil && (costPending || ord.detailNumber() != 0) {
 		b.pending = append(b.pending, pendingLines{key: sums.Key, order: int32(len(b.l.orders)), cost: costPending, fixed: fixed})
 	}
 	// An order without a creation date is left out by the reports, so it
 	// must not stand as the first purchase that makes later orders'
 	// details useless; it keeps its own, being the earliest of all.
-	if solid && !ord.CreatedZero() {
+	if solid && !o.CreatedAt.IsZero() {
 		b.firstSolid[c] = min(b.firstSolid[c], ord.At)
 	}
 	b.l.orders = append(b.l.orders, ord)
@@ -314,6 +315,17 @@ func lineCost(lines []cvo.LineItem) (cost Cost, fixed bool) {
 	return cost, fixed
 }
 
+// addExtra keeps what few orders have: refunds, a creation time with
+// nanoseconds.
+func (b *Builder) addExtra(o *Order, refunds []cvo.Refund, created time.Time) {
+	nanos := int32(created.Nanosecond())
+	if len(refunds) == 0 && nanos == 0 {
+		return
+	}
+	b.l.extras = append(b.l.extras, extra{refunds: refunds, nanos: nanos})
+	o.extra = int32(len(b.l.extras))
+}
+
 func (b *Builder) addCost(o *Order, cost Cost) {
 	if !cost.prices() {
 		return
@@ -335,7 +347,7 @@ func (b *Builder) detailAlive(i int32) bool {
 func (b *Builder) Wanted() []int64 {
 	kept := b.pending[:0]
 	for _, p := range b.pending {
-		if d := b.l.orders[p.order].detail; p.cost || (d != 0 && b.detailAlive(d-1)) {
+		if d := b.l.orders[p.order].detailNumber(); p.cost || (d != 0 && b.detailAlive(d-1)) {
 			kept = append(kept, p)
 		}
 	}
@@ -368,8 +380,8 @@ func (b *Builder) AddDetail(key int64, o *cvo.Order) {
 			b.l.fixed++
 		}
 	}
-	if ord.detail != 0 && b.detailAlive(ord.detail-1) {
-		b.l.details[ord.detail-1] = b.detail(o)
+	if d := ord.detailNumber(); d != 0 && b.detailAlive(d-1) {
+		b.l.details[d-1] = b.detail(o)
 	}
 }
 
@@ -424,8 +436,9 @@ func (b *Builder) Ledger() *Ledger {
 	l.compactDetailRanges()
 	if kept < len(renumber) {
 		for i := range l.orders {
-			if d := l.orders[i].detail; d != 0 {
-				l.orders[i].detail = renumber[d-1]
+			o := &l.orders[i]
+			if d := o.detailNumber(); d != 0 {
+				o.detail = renumber[d-1] | o.detail&discountBit
 			}
 		}
 	}

@@ -2,8 +2,8 @@
 // reports read, instead of cvo.Order: customers as dense numbers, times as
 // Unix seconds, amounts as numbers, identifiers copied once into large
 // blocks, and the strings and product lines of an order kept only where a
-// report reads them, a customer's first purchase. An order is 40 bytes
-// here (64 with product lines, whose cost is kept as three sums) against
+// report reads them, a customer's first purchase. An order is 32 bytes
+// here (8 to 24 more with product lines, whose cost is kept as sums) against
 // about 300 and a slice of lines as a cvo.Order.
 //
 // A Ledger is filled once by a Builder (from a database stream, a CSV
@@ -18,69 +18,34 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
-// Order is one order of a Ledger.
+// Order is one order of a Ledger: 32 bytes, five million of which a big
+// shop's scoring holds at its peak.
 type Order struct {
 	At       int64   // created_at, Unix seconds
 	Total    float64 // what the customer paid, before refunds
 	Customer int32   // the customer's number in the Ledger
-	nanos    int32   // created_at's nanoseconds, for exact as-of comparisons
-	refunds  int32   // 1 + index into Ledger.refunds, 0 when none
-	cost     int32   // Ledger.costs' number of its cost, 0 when none
-	detail   int32   // 1 + index into Ledger.details, 0 when not kept
-	flags    uint8
+	// extra is 1 + the index into Ledger.extras of what few orders have
+	// (refunds, a creation time with nanoseconds), 0 when it has neither.
+	extra int32
+	cost  costRef // where its cost is kept (Ledger.costs), 0 when none
+	// detail is 1 + the index into Ledger.details, 0 when not kept, with
+	// discountBit set when a discount code was used.
+	detail int32
 }
 
-const (
-	flagDiscount uint8 = 1 << iota // a discount code was used
-)
+// discountBit marks, in Order.detail, an order that used a discount code:
+// a bool of its own would round the order up to 40 bytes.
+const discountBit int32 = 1 << 30
 
-// Cost is cvo.Order.KnownCost of an order with product lines.
-type Cost struct {
-	Cost, Covered, LineRevenue float64
+// detailNumber is 1 + the index into Ledger.details of the order's
+// detail, 0 when it has none.
+func (o *Order) detailNumber() int32 { return o.detail &^ discountBit }
+
+// extra is what an order has that few do.
+type extra struct {
+	refunds []cvo.Refund
+	nanos   int32 // created_at's nanoseconds, for exact as-of comparisons
 }
-
-// prices says whether the cost can price the order's margin: only revenue
-// with a known cost, out of a positive line revenue, can (the margins of
-// clv.HistoricalCLV and the reports read any other cost as none). Only
-// such costs are kept: a shop that records no unit costs keeps none, not
-// 24 bytes an order.
-func (c Cost) prices() bool { return c.Covered > 0 && c.LineRevenue > 0 }
-
-// costBlock is how many costs a block of costs holds.
-const costBlock = 1 << 16
-
-// costs holds the orders' costs in blocks filled one after another: they
-// grow without copying what they hold, and without room reserved for
-// orders that will have none.
-type costs struct {
-	blocks [][]Cost
-	n      int32
-}
-
-// add keeps a cost and returns its number, from 1.
-func (c *costs) add(cost Cost) int32 {
-	if int(c.n)%costBlock == 0 {
-		c.blocks = append(c.blocks, nil)
-	}
-	last := &c.blocks[len(c.blocks)-1]
-	if len(*last) == cap(*last) {
-		// The first block grows as a small shop needs, by hand so as
-		// never to pass a block; the others are made whole.
-		size := costBlock
-		if len(c.blocks) == 1 {
-			size = min(max(2*cap(*last), 16), costBlock)
-		}
-		grown := make([]Cost, len(*last), size)
-		copy(grown, *last)
-		*last = grown
-	}
-	*last = append(*last, cost)
-	c.n++
-	return c.n
-}
-
-// at is the cost numbered n (from 1).
-func (c *costs) at(n int32) *Cost { return &c.blocks[(n-1)/costBlock][(n-1)%costBlock] }
 
 // Detail is what the reports read of a customer's first purchase: its
 // attribution, discount codes and product lines.
@@ -136,7 +101,7 @@ type Ledger struct {
 	// added.
 	previous []uint8
 	orders   []Order
-	refunds  [][]cvo.Refund
+	extras   []extra
 	costs    costs
 	details  []storedDetail
 	texts    []string  // the distinct strings the details number; texts[0] is ""
@@ -185,16 +150,24 @@ func (l *Ledger) Latest() time.Time { return l.latest }
 func (l *Ledger) Fixed() int { return l.fixed }
 
 // Created is the order's creation time.
-func (o *Order) Created() time.Time { return time.Unix(o.At, int64(o.nanos)) }
+func (l *Ledger) Created(o *Order) time.Time { return time.Unix(o.At, int64(l.nanos(o))) }
 
 // CreatedZero says whether the order had no creation time (the zero
 // time.Time), a data error the reports leave out.
-func (o *Order) CreatedZero() bool { return o.At == zeroUnix && o.nanos == 0 }
+func (l *Ledger) CreatedZero(o *Order) bool { return o.At == zeroUnix && l.nanos(o) == 0 }
 
 var zeroUnix = time.Time{}.Unix()
 
+// nanos is the nanoseconds of the order's creation time.
+func (l *Ledger) nanos(o *Order) int32 {
+	if o.extra == 0 {
+		return 0
+	}
+	return l.extras[o.extra-1].nanos
+}
+
 // Discounted says whether a discount code was used.
-func (o *Order) Discounted() bool { return o.flags&flagDiscount != 0 }
+func (o *Order) Discounted() bool { return o.detail&discountBit != 0 }
 
 // KnownCost is cvo.Order.KnownCost of the order when some of its revenue
 // has a known cost and its line revenue is positive, and zeros otherwise,
@@ -217,7 +190,7 @@ func (l *Ledger) Detail(o *Order) (d Detail, ok bool) { return l.DetailOf(l.Deta
 type DetailRef int32
 
 // DetailRef returns the name of the order's detail.
-func (l *Ledger) DetailRef(o *Order) DetailRef { return DetailRef(o.detail) }
+func (l *Ledger) DetailRef(o *Order) DetailRef { return DetailRef(o.detailNumber()) }
 
 // DetailOf is Detail by the name DetailRef gave.
 func (l *Ledger) DetailOf(r DetailRef) (d Detail, ok bool) {
@@ -265,14 +238,14 @@ func (l *Ledger) PreviousGroups(fn func(c int32, group uint8)) {
 // bulk of a ledger, for a reader that has taken what it needs of them
 // (reports.LayOut). Customers, their records (Profile) and the first
 // purchases' details (DetailOf) stay; Orders is empty afterwards.
-func (l *Ledger) ReleaseOrders() { l.orders, l.refunds, l.costs = nil, nil, costs{} }
+func (l *Ledger) ReleaseOrders() { l.orders, l.extras, l.costs = nil, nil, costs{} }
 
 // Refunds returns the order's refunds.
 func (l *Ledger) Refunds(o *Order) []cvo.Refund {
-	if o.refunds == 0 {
+	if o.extra == 0 {
 		return nil
 	}
-	return l.refunds[o.refunds-1]
+	return l.extras[o.extra-1].refunds
 }
 
 // AsOf decides which orders are purchases as of an instant, as
@@ -294,21 +267,22 @@ func (l *Ledger) AsOf(asOf time.Time, dating cvo.RefundDating) AsOf {
 // refunded by then (kept orders are never tests, cancelled or without a
 // customer).
 func (a AsOf) Counts(o *Order) bool {
-	if o.At > a.sec || (o.At == a.sec && o.nanos > a.nanos) {
+	if o.At > a.sec || (o.At == a.sec && a.l.nanos(o) > a.nanos) {
 		return false
 	}
-	if o.refunds == 0 || o.Total <= 0 {
+	refunds := a.l.Refunds(o)
+	if len(refunds) == 0 || o.Total <= 0 {
 		return true
 	}
-	return a.refunded(o) < o.Total-0.005
+	return a.refunded(refunds) < o.Total-0.005
 }
 
 // Net is cvo.Order.NetValueAsOf: the total less the refunds known at
 // as-of, never below 0.
 func (a AsOf) Net(o *Order) float64 {
 	net := o.Total
-	if o.refunds != 0 {
-		net -= a.refunded(o)
+	if refunds := a.l.Refunds(o); len(refunds) > 0 {
+		net -= a.refunded(refunds)
 	}
 	if net < 0 {
 		return 0
@@ -316,9 +290,9 @@ func (a AsOf) Net(o *Order) float64 {
 	return net
 }
 
-func (a AsOf) refunded(o *Order) float64 {
+func (a AsOf) refunded(refunds []cvo.Refund) float64 {
 	var sum float64
-	for _, r := range a.l.refunds[o.refunds-1] {
+	for _, r := range refunds {
 		if a.dating == cvo.RefundAtOrderDate || !r.CreatedAt.After(a.asOf) {
 			sum += r.Amount
 		}

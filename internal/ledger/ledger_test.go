@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,7 +92,7 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 		for j, i := range kept {
 			o, lo := &orders[i], &l.Orders()[j]
 			require.Equal(t, o.CustomerID, l.CustomerID(lo.Customer))
-			require.True(t, o.CreatedAt.Equal(lo.Created()))
+			require.True(t, o.CreatedAt.Equal(l.Created(lo)))
 			c1, c2, c3 := pricingCost(o)
 			k1, k2, k3 := l.KnownCost(lo)
 			require.Equal(t, [3]float64{c1, c2, c3}, [3]float64{k1, k2, k3})
@@ -110,7 +111,7 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 					counts := rules.Counts(lo)
 					require.Equal(t, o.IsPurchaseAsOf(asOf, dating), counts, "trial %d order %d as of %v", trial, i, asOf)
 					require.Equal(t, o.NetValueAsOf(asOf, dating), rules.Net(lo))
-					require.Equal(t, o.CreatedAt.IsZero(), lo.CreatedZero())
+					require.Equal(t, o.CreatedAt.IsZero(), l.CreatedZero(lo))
 					if !counts {
 						continue
 					}
@@ -119,7 +120,7 @@ func TestLedgerDecidesAsOrdersDo(t *testing.T) {
 					if f, ok := first[lo.Customer]; !ok || lo.At < l.Orders()[f].At {
 						first[lo.Customer] = j
 					}
-					if f, ok := firstDated[lo.Customer]; !lo.CreatedZero() && (!ok || lo.At < l.Orders()[f].At) {
+					if f, ok := firstDated[lo.Customer]; !l.CreatedZero(lo) && (!ok || lo.At < l.Orders()[f].At) {
 						firstDated[lo.Customer] = j
 					}
 				}
@@ -162,7 +163,7 @@ func TestLedgerKeepsFewDetails(t *testing.T) {
 	for i := range l.Orders() {
 		if _, ok := l.Detail(&l.Orders()[i]); ok {
 			withDetail++
-			assert.Equal(t, base, l.Orders()[i].Created().UTC())
+			assert.Equal(t, base, l.Created(&l.Orders()[i]).UTC())
 		}
 	}
 	assert.Equal(t, 1, withDetail)
@@ -225,7 +226,7 @@ func TestLedgerKeepsOnlyCostsThatPriceAMargin(t *testing.T) {
 			if tt.want != ([3]float64{}) {
 				kept = 1
 			}
-			assert.EqualValues(t, kept, l.costs.n)
+			assert.Equal(t, kept, l.costs.len())
 		})
 	}
 }
@@ -329,7 +330,7 @@ func TestSummedOrdersMakeTheSameLedger(t *testing.T) {
 		for j := range want.Orders() {
 			w, g := &want.Orders()[j], &got.Orders()[j]
 			require.Equal(t, w.At, g.At)
-			require.Equal(t, w.nanos, g.nanos)
+			require.Equal(t, want.nanos(w), got.nanos(g))
 			require.Equal(t, w.Total, g.Total)
 			require.Equal(t, want.CustomerID(w.Customer), got.CustomerID(g.Customer))
 			require.Equal(t, w.Discounted(), g.Discounted())
@@ -449,16 +450,54 @@ func TestNumberingByValueKeepsEachID(t *testing.T) {
 }
 
 func TestCostsKeepTheirNumbersAcrossBlocks(t *testing.T) {
-	var c costs
-	const n = 2*costBlock + 3
+	var c blocks[Cost]
+	const n = 2*entryBlock + 3
 	for i := range n {
 		require.EqualValues(t, i+1, c.add(Cost{Cost: float64(i)}))
 	}
 	for i := range n {
 		require.Equal(t, float64(i), c.at(int32(i+1)).Cost, "cost %d", i+1)
 	}
-	require.Len(t, c.blocks, 3)
-	for _, b := range c.blocks {
-		assert.Equal(t, costBlock, cap(b), "blocks hold no room past a block")
+	require.Len(t, c.b, 3)
+	for _, b := range c.b {
+		assert.Equal(t, entryBlock, cap(b), "blocks hold no room past a block")
 	}
+}
+
+func TestCostsReadBackToTheLastBit(t *testing.T) {
+	price, quantity := 1.1, 3.0
+	sum := price * quantity // not the float nearest 3.30
+	require.NotEqual(t, 3.3, sum)
+	tests := []struct {
+		name string
+		cost Cost
+		form int32
+	}{
+		{"cents, all covered", Cost{Cost: 8.4, Covered: 19.99, LineRevenue: 19.99}, costCents},
+		{"a negative cost in cents", Cost{Cost: -5.25, Covered: 10, LineRevenue: 10}, costCents},
+		{"a sum that is no number of cents", Cost{Cost: 8.4, Covered: sum, LineRevenue: sum}, costCovered},
+		{"a cost that is no number of cents", Cost{Cost: sum, Covered: 10, LineRevenue: 10}, costCovered},
+		{"minus zero is not zero", Cost{Cost: math.Copysign(0, -1), Covered: 10, LineRevenue: 10}, costCovered},
+		{"more cents than an int32 holds", Cost{Cost: 1, Covered: 3e7, LineRevenue: 3e7}, costCovered},
+		{"the largest number of cents", Cost{Cost: 1, Covered: math.MaxInt32 / 100.0, LineRevenue: math.MaxInt32 / 100.0}, costCents},
+		{"part covered", Cost{Cost: 8, Covered: 20, LineRevenue: 25}, costFull},
+		{"part covered, by a hair", Cost{Cost: 8, Covered: 20, LineRevenue: math.Nextafter(20, 21)}, costFull},
+	}
+	var c costs
+	refs := make([]costRef, len(tests))
+	for i, tt := range tests {
+		refs[i] = c.add(tt.cost)
+		assert.Equal(t, tt.form, int32(refs[i]>>costFormShift), tt.name)
+	}
+	for i, tt := range tests {
+		got := c.at(refs[i])
+		for j, pair := range [][2]float64{{tt.cost.Cost, got.Cost}, {tt.cost.Covered, got.Covered}, {tt.cost.LineRevenue, got.LineRevenue}} {
+			assert.Equal(t, math.Float64bits(pair[0]), math.Float64bits(pair[1]), "%s: number %d: %v read back as %v", tt.name, j, pair[0], pair[1])
+		}
+	}
+	assert.Equal(t, len(tests), c.len())
+}
+
+func TestOrderStaysSmall(t *testing.T) {
+	assert.EqualValues(t, 32, unsafe.Sizeof(Order{}), "five million of them are the bulk of a big shop's scoring at its peak")
 }

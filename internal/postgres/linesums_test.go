@@ -134,7 +134,7 @@ func requireSameLedger(t *testing.T, want, got *ledger.Ledger, step string) {
 	require.Equal(t, want.Latest(), got.Latest(), step)
 	for j := range want.Orders() {
 		w, g := &want.Orders()[j], &got.Orders()[j]
-		require.Equal(t, w.Created(), g.Created(), "%s: order %d", step, j)
+		require.Equal(t, want.Created(w), got.Created(g), "%s: order %d", step, j)
 		require.Equal(t, w.Total, g.Total, "%s: order %d", step, j)
 		require.Equal(t, want.CustomerID(w.Customer), got.CustomerID(g.Customer), "%s: order %d", step, j)
 		require.Equal(t, want.Refunds(w), got.Refunds(g), "%s: order %d", step, j)

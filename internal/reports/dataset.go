@@ -211,7 +211,7 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 			if !rules.Counts(o) {
 				continue
 			}
-			if o.CreatedZero() {
+			if l.CreatedZero(o) {
 				undated[k]++
 				continue
 			}
@@ -239,7 +239,7 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 		next := cursor[k]
 		for i := lo; i < hi; i++ {
 			o := &orders[i]
-			if !laidOut(rules, o) {
+			if !laidOut(l, rules, o) {
 				continue
 			}
 			at := next[o.Customer]
@@ -259,7 +259,9 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 
 // laidOut says whether the order is one of the purchases laid out: counted
 // at as-of, and dated (an undated one is only counted as left out).
-func laidOut(rules ledger.AsOf, o *ledger.Order) bool { return rules.Counts(o) && !o.CreatedZero() }
+func laidOut(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order) bool {
+	return rules.Counts(o) && !l.CreatedZero(o)
+}
 
 // firstOrders finds each customer's first purchase in the ledger: the
 // first counted order, in the ledger's order, created when the customer's
@@ -283,7 +285,7 @@ func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed)
 	for i := range orders {
 		o := &orders[i]
 		c := dense[o.Customer]
-		if c < 0 || first[c] >= 0 || o.At != d.p[d.start[c]].At || !laidOut(rules, o) {
+		if c < 0 || first[c] >= 0 || o.At != d.p[d.start[c]].At || !laidOut(l, rules, o) {
 			continue
 		}
 		first[c] = int32(i)
