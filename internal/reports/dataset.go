@@ -380,8 +380,7 @@ func (d *Dataset) sumInputs() {
 	inChunks(n, 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			seg := d.p[d.start[c]:d.start[c+1]]
-			rc := rfm.Customer{Purchases: len(seg),
-				FirstPurchase: time.Unix(seg[0].At, 0).UTC(), LastPurchase: time.Unix(seg[len(seg)-1].At, 0).UTC()}
+			rc := rfm.Customer{Purchases: int32(len(seg)), FirstPurchase: seg[0].At, LastPurchase: seg[len(seg)-1].At}
 			for i := range seg {
 				rc.Revenue += seg[i].Net
 				if seg[i].Discount {

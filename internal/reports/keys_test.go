@@ -61,7 +61,7 @@ func TestDatasetSurvivesKeyCollisions(t *testing.T) {
 	d := NewDataset(customers, orders, Options{AsOf: asOf, RepeatWindowDays: 60})
 	assert.ElementsMatch(t, []string{"A", "B", "C", "D", "E"}, d.ids)
 	in := d.RFMCustomers()
-	assert.Equal(t, 3, in[indexOf(d, "A")].Purchases)
+	assert.EqualValues(t, 3, in[indexOf(d, "A")].Purchases)
 	assert.Equal(t, 220.0, in[indexOf(d, "A")].Revenue)
 	assert.Equal(t, "RO", d.countries.keys[d.country[indexOf(d, "B")]])
 	assert.Equal(t, 0.4, d.Retention().RetentionRate)

@@ -95,9 +95,9 @@ func (r Result) Profile(c Customer) Profile {
 // reads it, and a million string-keyed map lookups are not free.
 func (r *Result) profile(c *Customer, index int, always bool) Profile {
 	asOf := r.AsOf.Unix()
-	first, last := c.FirstPurchase.Unix(), c.LastPurchase.Unix()
+	first, last := c.FirstPurchase, c.LastPurchase
 	p := Profile{
-		Purchases:     c.Purchases,
+		Purchases:     int(c.Purchases),
 		RecencyDays:   max(float64(asOf-last)/secondsPerDay, 0),
 		TenureDays:    max(float64(asOf-first)/secondsPerDay, 0),
 		AvgOrderValue: c.AvgOrderValue(),
@@ -169,8 +169,11 @@ func monetaryScale(customers []Customer, opts Options) Scale {
 // RecencyDays is what the R score reads: whole days from the last
 // purchase to the scoring date, so customers who bought on the same day
 // tie and an explanation can say "12 days ago".
-func RecencyDays(last, asOf time.Time) float64 {
-	return max(math.Floor(float64(asOf.Unix()-last.Unix())/secondsPerDay), 0)
+func RecencyDays(last, asOf time.Time) float64 { return recencyDays(last.Unix(), asOf.Unix()) }
+
+// recencyDays is RecencyDays in Unix seconds.
+func recencyDays(last, asOf int64) float64 {
+	return max(math.Floor(float64(asOf-last)/secondsPerDay), 0)
 }
 
 func recencyBlocks(customers []Customer, asOf time.Time) []valueBlock {
@@ -179,7 +182,7 @@ func recencyBlocks(customers []Customer, asOf time.Time) []valueBlock {
 		if customers[i].Purchases <= 0 {
 			continue
 		}
-		d := int(RecencyDays(customers[i].LastPurchase, asOf))
+		d := int(recencyDays(customers[i].LastPurchase, asOf.Unix()))
 		if d >= len(hist) {
 			hist = slices.Grow(hist, d+1-len(hist))[:d+1]
 		}
@@ -199,8 +202,8 @@ func recencyBlocks(customers []Customer, asOf time.Time) []valueBlock {
 func latestPurchase(customers []Customer) time.Time {
 	var latest time.Time
 	for i := range customers {
-		if customers[i].Purchases > 0 && customers[i].LastPurchase.After(latest) {
-			latest = customers[i].LastPurchase
+		if at := customers[i].LastPurchase; customers[i].Purchases > 0 && (latest.IsZero() || at > latest.Unix()) {
+			latest = time.Unix(at, 0).UTC()
 		}
 	}
 	return latest

@@ -17,8 +17,8 @@ var asOf = time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 func daysAgo(d float64) time.Time { return asOf.Add(-time.Duration(d * 24 * float64(time.Hour))) }
 
 func cust(id string, purchases int, aov float64, firstAgo, lastAgo float64, discounted int) Customer {
-	return Customer{ID: id, Purchases: purchases, Revenue: aov * float64(purchases),
-		FirstPurchase: daysAgo(firstAgo), LastPurchase: daysAgo(lastAgo), DiscountedPurchases: discounted}
+	return Customer{ID: id, Purchases: int32(purchases), Revenue: aov * float64(purchases),
+		FirstPurchase: daysAgo(firstAgo).Unix(), LastPurchase: daysAgo(lastAgo).Unix(), DiscountedPurchases: int32(discounted)}
 }
 
 // TestScoreSmallShop is worked out by hand. The horizon is pinned to 60
@@ -135,8 +135,8 @@ func TestSummarize(t *testing.T) {
 	}
 	got := Summarize(orders, asOf, cvo.RefundAtRefundDate)
 	require.Len(t, got, 2)
-	assert.Equal(t, Customer{ID: "a", Purchases: 2, FirstPurchase: at(40), LastPurchase: at(10), Revenue: 140, DiscountedPurchases: 1}, got[0])
-	assert.Equal(t, Customer{ID: "b", Purchases: 2, FirstPurchase: at(50), LastPurchase: at(20), Revenue: 80}, got[1])
+	assert.Equal(t, Customer{ID: "a", Purchases: 2, FirstPurchase: at(40).Unix(), LastPurchase: at(10).Unix(), Revenue: 140, DiscountedPurchases: 1}, got[0])
+	assert.Equal(t, Customer{ID: "b", Purchases: 2, FirstPurchase: at(50).Unix(), LastPurchase: at(20).Unix(), Revenue: 80}, got[1])
 
 	got = Summarize(orders, asOf, cvo.RefundAtOrderDate)
 	assert.Equal(t, 70.0, got[1].Revenue, "a later refund is back-dated to its order")
@@ -198,7 +198,7 @@ func TestScorePropertiesOnRandomShops(t *testing.T) {
 			return len(seen)
 		}
 		wantLevels := []int{
-			min(5, distinct(func(c Customer) float64 { return RecencyDays(c.LastPurchase, asOf) })),
+			min(5, distinct(func(c Customer) float64 { return recencyDays(c.LastPurchase, asOf.Unix()) })),
 			min(5, distinct(func(c Customer) float64 { return float64(c.Purchases) })),
 			min(5, distinct(Customer.AvgOrderValue)),
 		}

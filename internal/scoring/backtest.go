@@ -191,10 +191,10 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 	customers := make([]rfm.Customer, len(cal))
 	for i := range cal {
 		c := summaryCustomer(who, i)
-		// Filled in place: a struct with pointers copied in would go
-		// through the collector's write barriers, a third of this pass.
+		// Filled in place, and without IDs (the groups are read by
+		// position): a struct with pointers copied in would go through
+		// the collector's write barriers, a third of this pass.
 		rc := &customers[i]
-		rc.ID = ix.ids[c]
 		var last int64
 		for _, p := range ix.purchases(c) {
 			if p.Day > cutoffDay {
@@ -206,12 +206,12 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 				rc.DiscountedPurchases++
 			}
 			if rc.Purchases == 1 {
-				rc.FirstPurchase = time.Unix(p.At, 0).UTC()
+				rc.FirstPurchase = p.At
 			}
 			last = p.At
 		}
 		if rc.Purchases > 0 {
-			rc.LastPurchase = time.Unix(last, 0).UTC()
+			rc.LastPurchase = last
 		}
 	}
 	res := rfm.Score(customers, rfm.Options{AsOf: asOf})

@@ -285,6 +285,27 @@ func (ix *shopIndex) customers() int { return len(ix.ids) }
 // purchases returns customer c's purchases, oldest first.
 func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix.start[c+1]] }
 
+// purchaseSpan is what the scores read of a customer's purchases once the
+// models are done: how many, and when the first and the last were made.
+type purchaseSpan struct {
+	first, last int64 // Unix seconds
+	count       int32
+}
+
+// releasePurchases returns every customer's purchaseSpan and lets go of
+// the purchases, which must not be read afterwards. They are the largest
+// array of the scoring (187 MB for a million customers with five million
+// orders); held while the scores are assembled, they set its peak.
+func (ix *shopIndex) releasePurchases() []purchaseSpan {
+	out := make([]purchaseSpan, ix.customers())
+	for c := range out {
+		ps := ix.purchases(c)
+		out[c] = purchaseSpan{first: ps[0].At, last: ps[len(ps)-1].At, count: int32(len(ps))}
+	}
+	ix.p = nil
+	return out
+}
+
 // lookup finds a customer's dense index.
 func (ix *shopIndex) lookup(id string) (int, bool) {
 	ix.byIDOnce.Do(func() {

@@ -186,7 +186,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		win = uncalibratedWindow(fitted, sums, s, errWin)
 	}
 	res.Prediction = win.pred
-	res.Customers = assemble(ix, sums, hist, forecasts, assignments, previous, s)
+	res.Customers = assemble(ix, ix.releasePurchases(), sums, hist, forecasts, assignments, previous, s)
 	setWindow(res.Customers, win, s.Churn)
 	res.Groups, res.Totals = aggregate(res.Customers)
 	res.ShopifyCrosswalk = crosswalk(shopify, res.Customers)
@@ -284,7 +284,7 @@ func parameters(s Settings) Parameters {
 
 // assemble joins history, BTYD summary, RFM and predictions per customer;
 // previous is each customer's previous group (nil: none).
-func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, previous []rfm.Group, s Settings) []CustomerScore {
+func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []history, fc []forecast, groups []rfm.Assignment, previous []rfm.Group, s Settings) []CustomerScore {
 	n := ix.customers()
 	out := make([]CustomerScore, n)
 	cacBySource := make(map[string]float64, len(s.CACBySource))
@@ -293,15 +293,15 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 	}
 	parallel.Chunks(n, workers(n), func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
-			ps := ix.purchases(c)
+			span := &spans[c]
 			sc := &out[c]
 			sm := &sums[c]
 			f := &fc[c]
 			a := &groups[c]
 			sc.CustomerID = ix.ids[c]
-			sc.Orders = len(ps)
-			sc.FirstOrder = time.Unix(ps[0].At, 0).In(s.Location)
-			sc.LastOrder = time.Unix(ps[len(ps)-1].At, 0).In(s.Location)
+			sc.Orders = int(span.count)
+			sc.FirstOrder = time.Unix(span.first, 0).In(s.Location)
+			sc.LastOrder = time.Unix(span.last, 0).In(s.Location)
 			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
 			sc.Revenue, sc.GrossMargin = finite(sm.Revenue), finite(hist[c].margin)
 			if sc.Revenue > 0 {
@@ -320,7 +320,9 @@ func assemble(ix *shopIndex, sums []clv.Summary, hist []history, fc []forecast, 
 			sc.PAlive = clamp01(f.pAlive)
 			sc.ExpectedOrders = nonNegative(f.expectedOrders)
 			sc.ExpectedOrderValue = nonNegative(f.orderValue)
-			sc.NextOrder, sc.HasNextOrder = f.next, f.hasNext
+			if f.hasNext {
+				sc.NextOrder, sc.HasNextOrder = time.Unix(f.next, 0).In(s.Location), true
+			}
 			sc.PredictedRevenue = nonNegative(f.discountedRevenue)
 			rate := s.DefaultMarginRate
 			if sc.Revenue > 0 {
