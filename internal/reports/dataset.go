@@ -26,7 +26,6 @@ type Dataset struct {
 	// order of their keys, and their numbers in the ledger.
 	ids      []string
 	ledgerID []int32
-	keys     []keyed
 	country  []int32 // index into countries, -1 when unknown
 	city     []int32 // index into cities, -1 when unknown
 	countryM multi   // the same as rows, for the segment reports
@@ -157,7 +156,6 @@ func FromLedger(l *ledger.Ledger, opts Options) *Dataset { return LayOut(l, opts
 // dataset is built beside them.
 type Layout struct {
 	d      *Dataset
-	runs   []keyed
 	orders int // the ledger's orders when laid out
 	// firstOrder is each customer's first purchase's position in the
 	// ledger's orders, and firstDetail names its detail.
@@ -174,12 +172,11 @@ func (lay *Layout) Undated() int { return lay.d.undated }
 func (lay *Layout) Dataset(l *ledger.Ledger) *Dataset {
 	d := lay.d
 	d.sumInputs()
-	d.keys = lay.runs
 	d.buildFirstOrders(l, lay.orders, lay.firstOrder, lay.firstDetail)
 	d.joinCustomers(l)
 	d.joinPreviousGroups(l)
 	d.buildWindow()
-	lay.d, lay.runs, lay.firstOrder, lay.firstDetail = nil, nil, nil, nil
+	lay.d, lay.firstOrder, lay.firstDetail = nil, nil, nil
 	return d
 }
 
@@ -227,14 +224,14 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 	}
 	// The customers who bought, in the order of their keys: one sort of
 	// the customers instead of one of the purchases.
-	runs := d.orderCustomers(l, counts)
-	if len(runs) > 0 {
+	d.orderCustomers(l, counts)
+	if len(d.ids) > 0 {
 		d.buildCalendar(earliest)
 	}
 	// Pass 2, on every core: each chunk writes its purchases straight to
 	// their place, in input order within each customer.
-	cursor := d.layOut(runs, counts)
-	d.p = make([]Purchase, d.start[len(runs)])
+	cursor := d.layOut(counts)
+	d.p = make([]Purchase, d.start[len(d.ids)])
 	parallel.Chunks(len(orders), w, func(k, lo, hi int) {
 		next := cursor[k]
 		for i := lo; i < hi; i++ {
@@ -249,12 +246,12 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 	})
 	counts, cursor = nil, nil
 	d.sortPurchases()
-	firstOrder := d.firstOrders(l, rules, runs)
-	firstDetail := make([]ledger.DetailRef, len(runs))
+	firstOrder := d.firstOrders(l, rules)
+	firstDetail := make([]ledger.DetailRef, len(d.ids))
 	for c, i := range firstOrder {
 		firstDetail[c] = l.DetailRef(&orders[i])
 	}
-	return &Layout{d: d, runs: runs, orders: len(orders), firstOrder: firstOrder, firstDetail: firstDetail}
+	return &Layout{d: d, orders: len(orders), firstOrder: firstOrder, firstDetail: firstDetail}
 }
 
 // laidOut says whether the order is one of the purchases laid out: counted
@@ -269,15 +266,15 @@ func laidOut(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order) bool {
 // order, so that is the purchase it put first. A purchase does not carry
 // its ledger position: with its padding, eight bytes of every purchase for
 // a lookup made once a customer.
-func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed) []int32 {
+func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf) []int32 {
 	dense := make([]int32, l.Customers()) // ledger number → dataset customer
 	for i := range dense {
 		dense[i] = -1
 	}
-	for c, r := range runs {
-		dense[r.pos] = int32(c)
+	for c, n := range d.ledgerID {
+		dense[n] = int32(c)
 	}
-	first := make([]int32, len(runs))
+	first := make([]int32, len(d.ids))
 	for c := range first {
 		first[c] = -1
 	}
@@ -300,10 +297,12 @@ func (d *Dataset) firstOrders(l *ledger.Ledger, rules ledger.AsOf, runs []keyed)
 	return first
 }
 
-// orderCustomers lists the customers with a purchase (a count in some
-// chunk) in ascending order of their keys, with their ledger numbers as
-// pos, and sets ids and ledgerID in that order.
-func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) []keyed {
+// orderCustomers sets ids and ledgerID to the customers with a purchase (a
+// count in some chunk), in ascending order of their keys. The keys are let
+// go: a second join by key (previousGroups) makes them again from the
+// IDs, which costs less than holding 24 bytes a customer through the
+// scoring.
+func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) {
 	keys := make([]keyed, l.Customers())
 	inChunks(len(keys), 50_000, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
@@ -320,32 +319,23 @@ func (d *Dataset) orderCustomers(l *ledger.Ledger, counts [][]int32) []keyed {
 		}
 	})
 	runs := bucketSort(keys, compareKeys)
-	if len(runs) < len(keys)-len(keys)/4 {
-		// Many customers never bought (a newsletter's sign-ups): the
-		// sorted runs are kept through the scoring, the rest of keys
-		// need not be.
-		runs = slices.Clone(runs)
-	} else {
-		runs = slices.Clip(runs)
-	}
 	d.ids = make([]string, len(runs))
 	d.ledgerID = make([]int32, len(runs))
 	for c, r := range runs {
 		d.ids[c], d.ledgerID[c] = l.CustomerID(r.pos), r.pos
 	}
-	return runs
 }
 
 // layOut gives each customer, in dataset order, its range of p (start),
 // and returns each chunk's write cursor by ledger customer: chunk k's
 // purchases of a customer come after those of chunks before k.
-func (d *Dataset) layOut(runs []keyed, counts [][]int32) [][]int32 {
-	d.start = make([]int32, len(runs)+1)
+func (d *Dataset) layOut(counts [][]int32) [][]int32 {
+	d.start = make([]int32, len(d.ids)+1)
 	at := int32(0)
-	for c, r := range runs {
+	for c, pos := range d.ledgerID {
 		for _, cnt := range counts {
-			n := cnt[r.pos]
-			cnt[r.pos] = at // becomes the chunk's cursor for the customer
+			n := cnt[pos]
+			cnt[pos] = at // becomes the chunk's cursor for the customer
 			at += n
 		}
 		d.start[c+1] = at
@@ -739,7 +729,9 @@ func (d *Dataset) previousGroups(previous map[string]rfm.Group) ([]rfm.Group, [r
 	sorted := bucketSort(entries, compareKeys)
 	out := make([]rfm.Group, len(d.ids))
 	j := 0
-	for c, key := range d.keys {
+	for c, id := range d.ids {
+		var key keyed
+		key.k1, key.k2 = idKeys(id)
 		for j < len(sorted) && compareIDs(sorted[j], key) < 0 {
 			j++
 		}
