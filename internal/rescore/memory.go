@@ -13,22 +13,22 @@ import (
 // it, so a rescore needs its live heap, not the twice that the collector
 // lets a lone job's heap grow to when nothing is near the limit. Measured
 // with `cvodev bench-sync --rescore-only` (README, "Memory"): peak live
-// heaps of 18, 73 and 520–591 MiB for shops of 10k, 100k and 1M customers
-// with five orders and 2.5 lines an order each (peak RSS 58, 139 and
-// 973–1,061 MiB with no limit in reach); four 1M rescores at once under
-// a budget of four times 730 MiB peaked at 3,435–3,502 MiB in 81.9–88.0
-// s, against 3,896–3,907 MiB in 82.9–90.3 s with no limit in reach. The
-// estimate (40, 108 and 797 MiB) keeps a third or more above the live
-// peak, because a shop of another shape needs more: each product line of
-// a customer's first purchase holds 40–60 bytes live through the
-// scoring, so that room is four more lines a first order at 1M. The live
-// peaks are what the collector last marked, sampled: the heap between two
-// collections can hold more, which that room also covers. (`cvo score`
-// sets its own limit, app/score.go, for orders without lines or refunds.)
+// heaps of 16–18, 56–62 and 441–511 MiB for shops of 10k, 100k and 1M
+// customers with five orders and 2.5 lines an order each (peak RSS 53–57,
+// 126–130 and 973–990 MiB with no limit in reach); four 1M rescores at
+// once under a budget of four times this estimate (2,772 MiB) peaked at
+// 3,179 MiB in 51.9 s. The estimate (31, 90 and 693 MiB) keeps a third or
+// more above the live peak, because a shop of another shape needs more:
+// each product line of a customer's first purchase holds 40–60 bytes live
+// through the scoring, so that room is four more lines a first order at
+// 1M. The live peaks are what the collector last marked, sampled: the
+// heap between two collections can hold more, which that room also
+// covers. (`cvo score` sets its own limit, app/score.go, for orders
+// without lines or refunds.)
 const (
-	BytesPerCustomer = 300
-	BytesPerOrder    = 100
-	bytesBase        = 32 << 20
+	BytesPerCustomer = 280
+	BytesPerOrder    = 84
+	bytesBase        = 24 << 20
 )
 
 // EstimateBytes is the memory a rescore of a shop of this size needs at

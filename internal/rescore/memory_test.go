@@ -92,8 +92,8 @@ func TestEstimateKeepsRoomAboveTheMeasuredPeaks(t *testing.T) {
 		livePeak          int64
 	}{
 		{"10k", 10_000, 50_000, 18 * mib},
-		{"100k", 100_000, 496_072, 73 * mib},
-		{"1M", 1_000_000, 5_019_815, 591 * mib},
+		{"100k", 100_000, 496_072, 62 * mib},
+		{"1M", 1_000_000, 5_019_815, 511 * mib},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
