@@ -166,6 +166,35 @@ func TestScoreCommandReportsBadRowsAndScoresTheRest(t *testing.T) {
 	assert.Equal(t, 3, strings.Count(string(scores), "\n"), string(scores))
 }
 
+// TestScoreEstimateCoversTheMeasuredPeaks ties cvo score's estimate of
+// what it holds live to the highest live heaps measured on generated files
+// (GOMEMLIMIT=off, GODEBUG=gctrace=1; app/score.go): the limit, a fifth
+// above the estimate, must leave the collector room above them. New
+// measurements above these belong here, and in the constants.
+func TestScoreEstimateCoversTheMeasuredPeaks(t *testing.T) {
+	tests := []struct {
+		name              string
+		customers, orders int
+		livePeak          int64
+	}{
+		{"10k", 10_000, 21_300, 7_000_000},
+		{"100k", 100_000, 213_000, 49_000_000},
+		{"1M", 1_000_000, 2_130_000, 453_000_000},
+		{"1M with five orders each", 1_000_000, 5_000_000, 520_000_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", "")
+			original := debug.SetMemoryLimit(-1)
+			t.Cleanup(func() { debug.SetMemoryLimit(original) })
+			limit, restore := limitScoringMemory(tt.customers, tt.orders)
+			restore()
+			assert.GreaterOrEqual(t, limit*5/6, tt.livePeak, "the estimate covers the live peak")
+			assert.GreaterOrEqual(t, limit, tt.livePeak*5/4, "the limit leaves the collector a quarter above it")
+		})
+	}
+}
+
 func TestScoreLimitsItsMemoryUnlessGOMEMLIMITDoes(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -260,7 +260,7 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 		}
 		b.l.details = append(b.l.details, d)
 		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
-		ord.detail = int32(len(b.l.details))
+		ord.detail = numbered(len(b.l.details), discountBit)
 	}
 	if (sums == nil && len(o.DiscountCodes) > 0) || (sums != nil && sums.Discounted) {
 		ord.detail |= discountBit
@@ -322,8 +322,22 @@ func (b *Builder) addExtra(o *Order, refunds []cvo.Refund, created time.Time) {
 	if len(refunds) == 0 && nanos == 0 {
 		return
 	}
-	b.l.extras = append(b.l.extras, extra{refunds: refunds, nanos: nanos})
-	o.extra = int32(len(b.l.extras))
+	if len(refunds) == 0 {
+		b.l.subsecond = append(b.l.subsecond, nanos)
+		o.extra = numbered(len(b.l.subsecond), nanosOnly) | nanosOnly
+		return
+	}
+	b.l.extras = append(b.l.extras, orderExtra{refunds: refunds, nanos: nanos})
+	o.extra = numbered(len(b.l.extras), nanosOnly)
+}
+
+// numbered is n as a number below the flag bit that shares its field,
+// and a panic past it: a wrong number would read another order's data.
+func numbered[T ~int32](n int, flag T) T {
+	if n >= int(flag) {
+		panic(fmt.Sprintf("ledger: more than %d entries of one kind", int(flag)-1))
+	}
+	return T(n)
 }
 
 func (b *Builder) addCost(o *Order, cost Cost) {
@@ -438,7 +452,7 @@ func (b *Builder) Ledger() *Ledger {
 		for i := range l.orders {
 			o := &l.orders[i]
 			if d := o.detailNumber(); d != 0 {
-				o.detail = renumber[d-1] | o.detail&discountBit
+				o.detail = renumber[d-1] | (o.detail & discountBit)
 			}
 		}
 	}

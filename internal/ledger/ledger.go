@@ -3,7 +3,8 @@
 // Unix seconds, amounts as numbers, identifiers copied once into large
 // blocks, and the strings and product lines of an order kept only where a
 // report reads them, a customer's first purchase. An order is 32 bytes
-// here (8 to 24 more with product lines, whose cost is kept as sums) against
+// here (8 to 24 more when some of its lines have a known unit cost, whose
+// sums are kept; 4 or 32 more for sub-second times or refunds) against
 // about 300 and a slice of lines as a cvo.Order.
 //
 // A Ledger is filled once by a Builder (from a database stream, a CSV
@@ -24,9 +25,9 @@ type Order struct {
 	At       int64   // created_at, Unix seconds
 	Total    float64 // what the customer paid, before refunds
 	Customer int32   // the customer's number in the Ledger
-	// extra is 1 + the index into Ledger.extras of what few orders have
-	// (refunds, a creation time with nanoseconds), 0 when it has neither.
-	extra int32
+	// extra names what few orders have: refunds, a creation time with
+	// nanoseconds.
+	extra extraRef
 	cost  costRef // where its cost is kept (Ledger.costs), 0 when none
 	// detail is 1 + the index into Ledger.details, 0 when not kept, with
 	// discountBit set when a discount code was used.
@@ -41,10 +42,21 @@ const discountBit int32 = 1 << 30
 // detail, 0 when it has none.
 func (o *Order) detailNumber() int32 { return o.detail &^ discountBit }
 
-// extra is what an order has that few do.
-type extra struct {
+// extraRef names an order's entry in Ledger.extras, or, with nanosOnly
+// set, in Ledger.subsecond; 0 when it has none. Both are numbered from 1.
+type extraRef int32
+
+// nanosOnly marks an extraRef into Ledger.nanos: an order whose only extra
+// is the nanoseconds of its creation time (every order of a CSV file whose
+// times have milliseconds) takes 4 bytes there instead of an orderExtra's
+// 32.
+const nanosOnly extraRef = 1 << 30
+
+// orderExtra is what an order has that few do: refunds, and the
+// nanoseconds of its creation time beside them.
+type orderExtra struct {
 	refunds []cvo.Refund
-	nanos   int32 // created_at's nanoseconds, for exact as-of comparisons
+	nanos   int32
 }
 
 // Detail is what the reports read of a customer's first purchase: its
@@ -99,17 +111,18 @@ type Ledger struct {
 	// previous is each customer's group in the shop's previous scoring
 	// (an rfm.Group, 0 when none), by customer number; nil when none was
 	// added.
-	previous []uint8
-	orders   []Order
-	extras   []extra
-	costs    costs
-	details  []storedDetail
-	texts    []string  // the distinct strings the details number; texts[0] is ""
-	codes    []string  // the details' discount codes, by range
-	lineRefs []int32   // the details' product lines, by range
-	lines    []Line    // the distinct product lines the details number
-	latest   time.Time // latest created_at of every order added, kept or not
-	fixed    int       // orders whose non-finite amounts were set to 0
+	previous  []uint8
+	orders    []Order
+	extras    []orderExtra
+	subsecond []int32 // creation times' nanoseconds of orders without refunds
+	costs     costs
+	details   []storedDetail
+	texts     []string  // the distinct strings the details number; texts[0] is ""
+	codes     []string  // the details' discount codes, by range
+	lineRefs  []int32   // the details' product lines, by range
+	lines     []Line    // the distinct product lines the details number
+	latest    time.Time // latest created_at of every order added, kept or not
+	fixed     int       // orders whose non-finite amounts were set to 0
 }
 
 // Orders returns the orders, in the order they were added. The slice is
@@ -149,7 +162,8 @@ func (l *Ledger) Latest() time.Time { return l.latest }
 // infinite totals, refunds, prices or costs); they were set to 0.
 func (l *Ledger) Fixed() int { return l.fixed }
 
-// Created is the order's creation time.
+// Created is the order's creation time. o must be one of l's orders, read
+// before ReleaseOrders: its sub-second part is kept by the ledger.
 func (l *Ledger) Created(o *Order) time.Time { return time.Unix(o.At, int64(l.nanos(o))) }
 
 // CreatedZero says whether the order had no creation time (the zero
@@ -160,10 +174,14 @@ var zeroUnix = time.Time{}.Unix()
 
 // nanos is the nanoseconds of the order's creation time.
 func (l *Ledger) nanos(o *Order) int32 {
-	if o.extra == 0 {
+	switch {
+	case o.extra == 0:
 		return 0
+	case o.extra&nanosOnly != 0:
+		return l.subsecond[o.extra&^nanosOnly-1]
+	default:
+		return l.extras[o.extra-1].nanos
 	}
-	return l.extras[o.extra-1].nanos
 }
 
 // Discounted says whether a discount code was used.
@@ -238,11 +256,11 @@ func (l *Ledger) PreviousGroups(fn func(c int32, group uint8)) {
 // bulk of a ledger, for a reader that has taken what it needs of them
 // (reports.LayOut). Customers, their records (Profile) and the first
 // purchases' details (DetailOf) stay; Orders is empty afterwards.
-func (l *Ledger) ReleaseOrders() { l.orders, l.extras, l.costs = nil, nil, costs{} }
+func (l *Ledger) ReleaseOrders() { l.orders, l.extras, l.subsecond, l.costs = nil, nil, nil, costs{} }
 
 // Refunds returns the order's refunds.
 func (l *Ledger) Refunds(o *Order) []cvo.Refund {
-	if o.extra == 0 {
+	if o.extra == 0 || o.extra&nanosOnly != 0 {
 		return nil
 	}
 	return l.extras[o.extra-1].refunds

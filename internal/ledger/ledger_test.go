@@ -498,6 +498,23 @@ func TestCostsReadBackToTheLastBit(t *testing.T) {
 	assert.Equal(t, len(tests), c.len())
 }
 
+func TestSubSecondTimesWithoutRefundsTakeFourBytes(t *testing.T) {
+	at := time.Date(2024, 3, 1, 12, 0, 0, 123_000_000, time.UTC)
+	refund := []cvo.Refund{{CreatedAt: at, Amount: 1}}
+	l := FromOrders([]cvo.Order{
+		{CustomerID: "a", CreatedAt: at, Total: 10},
+		{CustomerID: "a", CreatedAt: at.Add(time.Second), Total: 10, Refunds: refund},
+		{CustomerID: "a", CreatedAt: at.Truncate(time.Second), Total: 10},
+	})
+	assert.Len(t, l.subsecond, 1, "the time without refunds")
+	assert.Len(t, l.extras, 1, "the time with its refunds")
+	for i, want := range []time.Time{at, at.Add(time.Second), at.Truncate(time.Second)} {
+		o := &l.Orders()[i]
+		assert.True(t, want.Equal(l.Created(o)), "order %d", i)
+		assert.Equal(t, i == 1, len(l.Refunds(o)) > 0, "order %d", i)
+	}
+}
+
 func TestOrderStaysSmall(t *testing.T) {
 	assert.EqualValues(t, 32, unsafe.Sizeof(Order{}), "five million of them are the bulk of a big shop's scoring at its peak")
 }

@@ -13,9 +13,9 @@ import (
 // it, so a rescore needs its live heap, not the twice that the collector
 // lets a lone job's heap grow to when nothing is near the limit. Measured
 // with `cvodev bench-sync --rescore-only` (README, "Memory"): peak live
-// heaps of 16–18, 56–62 and 441–511 MiB for shops of 10k, 100k and 1M
+// heaps of 15–18, 56–62 and 441–511 MiB for shops of 10k, 100k and 1M
 // customers with five orders and 2.5 lines an order each (peak RSS 53–57,
-// 126–130 and 973–990 MiB with no limit in reach); four 1M rescores at
+// 126–133 and 909–1,044 MiB with no limit in reach); four 1M rescores at
 // once under a budget of four times this estimate (2,772 MiB) peaked at
 // 3,179 MiB in 51.9 s. The estimate (31, 90 and 693 MiB) keeps a third or
 // more above the live peak, because a shop of another shape needs more:

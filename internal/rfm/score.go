@@ -200,11 +200,18 @@ func recencyBlocks(customers []Customer, asOf time.Time) []valueBlock {
 // latestPurchase stands in for a missing scoring date, so that a zero
 // AsOf scores as of the newest data rather than as of year 1.
 func latestPurchase(customers []Customer) time.Time {
-	var latest time.Time
+	latest := zeroUnix
 	for i := range customers {
-		if at := customers[i].LastPurchase; customers[i].Purchases > 0 && (latest.IsZero() || at > latest.Unix()) {
-			latest = time.Unix(at, 0).UTC()
+		if customers[i].Purchases > 0 {
+			latest = max(latest, customers[i].LastPurchase)
 		}
 	}
-	return latest
+	if latest == zeroUnix {
+		return time.Time{}
+	}
+	return time.Unix(latest, 0).UTC()
 }
+
+// zeroUnix is the zero time.Time in Unix seconds, from which a purchase's
+// time can stand in for a missing scoring date.
+var zeroUnix = time.Time{}.Unix()

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/stretchr/testify/assert"
@@ -318,4 +319,41 @@ func TestScoreDefaultsAsOfToLatestPurchase(t *testing.T) {
 	res := Score(customers, Options{})
 	assert.True(t, res.AsOf.Equal(daysAgo(10)))
 	assert.Equal(t, [2]uint8{1, 2}, [2]uint8{res.Customers[0].R, res.Customers[1].R}, "two distinct days: two levels, the latest buyer on top")
+}
+
+func TestLatestPurchaseStandsInForAMissingDate(t *testing.T) {
+	zero := time.Time{}.Unix()
+	day := int64(secondsPerDay)
+	tests := []struct {
+		name string
+		last []int64 // LastPurchase of customers with a purchase
+		none []int64 // LastPurchase of customers without a purchase
+		want time.Time
+	}{
+		{"the latest", []int64{asOf.Unix() - 5*day, asOf.Unix(), asOf.Unix() - day}, nil, asOf},
+		{"customers without a purchase are left out", []int64{asOf.Unix() - day}, []int64{asOf.Unix()}, asOf.Add(-24 * time.Hour)},
+		{"none after year 1 is none", []int64{zero - 3*day, zero, zero - 9*day}, nil, time.Time{}},
+		{"no customers", nil, nil, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var customers []Customer
+			for _, at := range tt.last {
+				customers = append(customers, Customer{Purchases: 1, FirstPurchase: at, LastPurchase: at})
+			}
+			for _, at := range tt.none {
+				customers = append(customers, Customer{LastPurchase: at})
+			}
+			got := latestPurchase(customers)
+			assert.True(t, tt.want.Equal(got), "got %v", got)
+			assert.Equal(t, tt.want.IsZero(), got.IsZero())
+		})
+	}
+}
+
+// TestCustomerStaysSmall holds the RFM input, of which a big shop's
+// reports and its backtest each hold one a customer at once, to its
+// measured size.
+func TestCustomerStaysSmall(t *testing.T) {
+	assert.Equal(t, uintptr(48), unsafe.Sizeof(Customer{}))
 }

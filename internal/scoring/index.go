@@ -286,11 +286,9 @@ func (ix *shopIndex) customers() int { return len(ix.ids) }
 func (ix *shopIndex) purchases(c int) []purchaseRec { return ix.p[ix.start[c]:ix.start[c+1]] }
 
 // purchaseSpan is what the scores read of a customer's purchases once the
-// models are done: how many, and when the first and the last were made.
-type purchaseSpan struct {
-	first, last int64 // Unix seconds
-	count       int32
-}
+// models are done, besides how many there are (start): when the first
+// and the last were made, in Unix seconds.
+type purchaseSpan struct{ first, last int64 }
 
 // releasePurchases returns every customer's purchaseSpan and lets go of
 // the purchases, which must not be read afterwards. They are the largest
@@ -300,7 +298,7 @@ func (ix *shopIndex) releasePurchases() []purchaseSpan {
 	out := make([]purchaseSpan, ix.customers())
 	for c := range out {
 		ps := ix.purchases(c)
-		out[c] = purchaseSpan{first: ps[0].At, last: ps[len(ps)-1].At, count: int32(len(ps))}
+		out[c] = purchaseSpan{first: ps[0].At, last: ps[len(ps)-1].At}
 	}
 	ix.p = nil
 	return out

@@ -116,7 +116,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	if big {
 		// A big shop's reports run before the models, not beside them:
 		// the dataset's parts only they read (RFM inputs, first-purchase
-		// attributes, customer keys) and their own working set are then
+		// attributes) and their own working set are then
 		// let go before the models allocate theirs. Both use every core
 		// anyway; a million-customer rescore peaks at about 1.1 GiB
 		// instead of 1.3. Their error, if any, is answered below.
@@ -299,7 +299,7 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 			f := &fc[c]
 			a := &groups[c]
 			sc.CustomerID = ix.ids[c]
-			sc.Orders = int(span.count)
+			sc.Orders = int(ix.start[c+1] - ix.start[c])
 			sc.FirstOrder = time.Unix(span.first, 0).In(s.Location)
 			sc.LastOrder = time.Unix(span.last, 0).In(s.Location)
 			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
