@@ -1,9 +1,11 @@
 package scoring
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/reports"
+	"github.com/cvo-app/cvo/internal/rfm"
 )
 
 // The scoring borrows the reports dataset's purchases as its index
@@ -107,6 +110,37 @@ func TestIndexOfAShopWithAnUndatedPurchase(t *testing.T) {
 	}
 	require.NotNil(t, first)
 	assert.Equal(t, time.Time{}.Unix(), first.FirstOrder.Unix(), "the undated order counts as the models always counted it")
+}
+
+// A customer whose only orders are undated is left out by the reports, so
+// RFM gives it no group: it gets NoGroup and a warning, where one such
+// order used to fail the whole shop's scoring ("rfm scored N customers,
+// the models N+1").
+func TestACustomerWithOnlyUndatedOrdersGetsNoGroup(t *testing.T) {
+	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
+	customers, orders := randomShop(3, 200, asOf)
+	for _, n := range []int{1, 2} {
+		t.Run(fmt.Sprint(n, " undated orders"), func(t *testing.T) {
+			shop := slices.Clone(orders)
+			for range n {
+				shop = append(shop, cvo.Order{CustomerID: "undated-only", Total: 40})
+			}
+			res, err := Score(t.Context(), customers, shop, DefaultSettings(asOf))
+			require.NoError(t, err)
+			grouped := 0
+			for _, c := range res.Customers {
+				if c.CustomerID == "undated-only" {
+					assert.Equal(t, rfm.NoGroup, c.Group)
+					assert.Equal(t, n, c.Orders)
+					continue
+				}
+				require.True(t, c.Group.Valid(), "customer %s", c.CustomerID)
+				grouped++
+			}
+			assert.Equal(t, len(res.Customers)-1, grouped)
+			assert.Contains(t, res.Warnings, "customers with only orders without a creation date: 1; they get no RFM group")
+		})
+	}
 }
 
 // ScoreReleasing lets the ledger's orders go once the reports have laid

@@ -176,9 +176,12 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		debug.FreeOSMemory()
 	}
 	t0 = time.Now()
-	assignments, err := alignRFM(ix, rep.RFM.Customers)
+	assignments, ungrouped, err := alignRFM(ix, rep.RFM.Customers, dataset.Undated() > 0)
 	if err != nil {
 		return nil, err
+	}
+	if ungrouped > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("customers with only orders without a creation date: %d; they get no RFM group", ungrouped))
 	}
 	res.Model = modelFit(fitted, s.Model)
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
@@ -337,41 +340,61 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 // alignRFM returns the RFM assignment of each indexed customer. The reports
 // lay customers out as the index does, so normally the assignments are
 // already in order; otherwise they are matched by ID. Every customer must
-// get exactly one group.
+// get exactly one group, except, when some purchase is undated (a data
+// error the reports leave out and the index counts), a customer whose
+// every purchase is: it gets NoGroup, and ungrouped counts them. Without
+// that, one such order failed the whole shop's scoring.
 //
-// Only the assignments are read: holding the reports' RFM inputs (88 bytes
+// Only the assignments are read: holding the reports' RFM inputs (48 bytes
 // a customer) until now would keep them alive through the models, where
 // the scoring's peak is.
-func alignRFM(ix *shopIndex, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
+func alignRFM(ix *shopIndex, assignments []rfm.Assignment, undated bool) (out []rfm.Assignment, ungrouped int, err error) {
 	n := ix.customers()
-	if len(assignments) != n {
-		return nil, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
+	if len(assignments) > n || (len(assignments) < n && !undated) {
+		return nil, 0, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
 	}
-	aligned := true
-	for c := range n {
-		if assignments[c].ID != ix.ids[c] {
-			aligned = false
-			break
-		}
+	aligned := len(assignments) == n
+	for c := 0; aligned && c < n; c++ {
+		aligned = assignments[c].ID == ix.ids[c]
 	}
-	out := assignments
+	out = assignments
 	if !aligned {
 		out = make([]rfm.Assignment, n)
 		for _, a := range assignments {
 			c, ok := ix.lookup(a.ID)
 			if !ok {
-				return nil, fmt.Errorf("rfm scored customer %q the models do not know", a.ID)
+				return nil, 0, fmt.Errorf("rfm scored customer %q the models do not know", a.ID)
 			}
 			out[c] = a
 		}
 	}
 	for c := range out {
-		if !out[c].Group.Valid() || out[c].ID != ix.ids[c] {
-			return nil, fmt.Errorf("customer %q has no RFM group", ix.ids[c])
+		switch {
+		case out[c].ID == "" && len(assignments) < n && allUndated(ix.purchases(c)):
+			out[c] = rfm.Assignment{ID: ix.ids[c], Group: rfm.NoGroup}
+			ungrouped++
+		case !out[c].Group.Valid() || out[c].ID != ix.ids[c]:
+			return nil, 0, fmt.Errorf("customer %q has no RFM group", ix.ids[c])
 		}
 	}
-	return out, nil
+	if len(assignments)+ungrouped != n {
+		return nil, 0, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
+	}
+	return out, ungrouped, nil
 }
+
+// allUndated says whether every purchase lacks a creation date.
+func allUndated(ps []purchaseRec) bool {
+	for _, p := range ps {
+		if p.At != undatedUnix {
+			return false
+		}
+	}
+	return true
+}
+
+// undatedUnix is a purchase without a creation date, in Unix seconds.
+var undatedUnix = time.Time{}.Unix()
 
 // Builder collects a shop's customers and orders one by one, as the
 // database streams them, into a ledger: only what scoring reads is kept,
