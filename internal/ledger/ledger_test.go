@@ -518,3 +518,24 @@ func TestSubSecondTimesWithoutRefundsTakeFourBytes(t *testing.T) {
 func TestOrderStaysSmall(t *testing.T) {
 	assert.EqualValues(t, 32, unsafe.Sizeof(Order{}), "five million of them are the bulk of a big shop's scoring at its peak")
 }
+
+func TestIDIndexKeepsEveryIDApart(t *testing.T) {
+	ids := []string{"7", "07", "-7", "0", "00", "9223372036854775807", "9223372036854775808", "c1", "C-17", " 7"}
+	x := NewIDIndex(4)
+	buf := []byte("xxxxxxxxxxxxxxxxxxxxxxxx")
+	for i, id := range ids {
+		_, ok := x.Get(id)
+		require.False(t, ok, "%q before it was put", id)
+		// A reused buffer, as the CSV reader's record is: the index keeps
+		// its own copy.
+		n := copy(buf, id)
+		x.Put(unsafe.String(&buf[0], n), int32(i))
+		copy(buf, "zzzzzzzzzzzzzzzzzzzzzzzz")
+	}
+	for i, id := range ids {
+		got, ok := x.Get(id)
+		require.True(t, ok, "%q", id)
+		assert.EqualValues(t, i, got, "%q", id)
+	}
+	assert.Len(t, x.decimal, 3, "7, 0 and the largest int64 by value")
+}

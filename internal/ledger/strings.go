@@ -55,22 +55,52 @@ func (b *StringBlocks) room(n int) int {
 	return b.cur.Len()
 }
 
-// numbering gives distinct strings dense numbers in order of first sight.
-// Shopify's IDs are decimal numbers, which it keeps by value: an int64
-// key hashes and compares in a fraction of a string's time (5M orders of
-// 1M customers numbered in 0.4 s instead of 3.0 s, strings formatted and
-// looked up) and takes 8 bytes a key instead of a 16-byte header. Any
-// other string (a CSV's "C-17", a leading zero) is numbered by the
-// string, so each ID is in exactly one of the two maps.
-type numbering struct {
+// IDIndex maps identifiers to numbers. Shopify's IDs are decimal numbers,
+// which it keeps by value: an int64 key hashes and compares in a fraction
+// of a string's time (5M orders of 1M customers numbered in 0.4 s instead
+// of 3.0 s, strings formatted and looked up) and takes 8 bytes a key
+// instead of a 16-byte header and a copy. Any other string (a CSV's
+// "C-17", a leading zero) is kept by the string, copied into shared
+// blocks, so each ID is in exactly one of the two maps.
+type IDIndex struct {
 	blocks  StringBlocks
-	index   map[string]int32
+	other   map[string]int32
 	decimal map[int64]int32
-	names   []string
+}
+
+// NewIDIndex sizes an IDIndex for an expected number of decimal IDs.
+func NewIDIndex(sizeHint int) *IDIndex {
+	return &IDIndex{other: map[string]int32{}, decimal: make(map[int64]int32, sizeHint)}
+}
+
+// Get returns id's number.
+func (x *IDIndex) Get(id string) (n int32, ok bool) {
+	if v, dec := canonicalDecimal(id); dec {
+		n, ok = x.decimal[v]
+		return n, ok
+	}
+	n, ok = x.other[id]
+	return n, ok
+}
+
+// Put gives id the number n; id may be a reused buffer.
+func (x *IDIndex) Put(id string, n int32) {
+	if v, dec := canonicalDecimal(id); dec {
+		x.decimal[v] = n
+		return
+	}
+	x.other[x.blocks.Keep(id)] = n
+}
+
+// numbering gives distinct strings dense numbers in order of first sight,
+// by an IDIndex.
+type numbering struct {
+	ids   *IDIndex
+	names []string
 }
 
 func newNumbering(sizeHint int) *numbering {
-	return &numbering{index: map[string]int32{}, decimal: make(map[int64]int32, sizeHint), names: make([]string, 0, sizeHint)}
+	return &numbering{ids: NewIDIndex(sizeHint), names: make([]string, 0, sizeHint)}
 }
 
 // number returns s's number, giving it the next one when it is new.
@@ -78,12 +108,12 @@ func (n *numbering) number(s string) int32 {
 	if v, ok := canonicalDecimal(s); ok {
 		return n.numberDecimal(v)
 	}
-	if k, ok := n.index[s]; ok {
+	if k, ok := n.ids.other[s]; ok {
 		return k
 	}
-	s = n.blocks.Keep(s)
+	s = n.ids.blocks.Keep(s)
 	k := int32(len(n.names))
-	n.index[s] = k
+	n.ids.other[s] = k
 	n.names = append(n.names, s)
 	return k
 }
@@ -93,12 +123,12 @@ func (n *numbering) numberDecimal(v int64) int32 {
 	if v < 0 {
 		return n.number(strconv.FormatInt(v, 10))
 	}
-	if k, ok := n.decimal[v]; ok {
+	if k, ok := n.ids.decimal[v]; ok {
 		return k
 	}
 	k := int32(len(n.names))
-	n.decimal[v] = k
-	n.names = append(n.names, n.blocks.keepDecimal(v))
+	n.ids.decimal[v] = k
+	n.names = append(n.names, n.ids.blocks.keepDecimal(v))
 	return k
 }
 
