@@ -176,7 +176,9 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		debug.FreeOSMemory()
 	}
 	t0 = time.Now()
-	assignments, ungrouped, err := alignRFM(ix, rep.RFM.Customers, dataset.Undated() > 0)
+	// Not shared means some purchase is undated. (Asking the dataset here
+	// would keep all of it alive through the models.)
+	assignments, ungrouped, err := alignRFM(ix, rep.RFM.Customers, !shared)
 	if err != nil {
 		return nil, err
 	}
