@@ -13,7 +13,7 @@ import (
 // it, so a rescore needs its live heap, not the twice that the collector
 // lets a lone job's heap grow to when nothing is near the limit. Measured
 // with `cvodev bench-sync --rescore-only` (README, "Memory"): peak live
-// heaps of 15–18, 56–62 and 441–511 MiB for shops of 10k, 100k and 1M
+// heaps of 15–18, 56–62 and 441–514 MiB for shops of 10k, 100k and 1M
 // customers with five orders and 2.5 lines an order each (peak RSS 53–57,
 // 126–133 and 909–1,044 MiB with no limit in reach); four 1M rescores at
 // once under a budget of four times this estimate (2,772 MiB) peaked at
