@@ -46,7 +46,7 @@ func (o *Order) detailNumber() int32 { return o.detail &^ discountBit }
 // set, in Ledger.subsecond; 0 when it has none. Both are numbered from 1.
 type extraRef int32
 
-// nanosOnly marks an extraRef into Ledger.nanos: an order whose only extra
+// nanosOnly marks an extraRef into Ledger.subsecond: an order whose only extra
 // is the nanoseconds of its creation time (every order of a CSV file whose
 // times have milliseconds) takes 4 bytes there instead of an orderExtra's
 // 32.

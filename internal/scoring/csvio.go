@@ -272,15 +272,26 @@ func parseOrderRow(rec []string, cols orderColumns, loc *time.Location) (orderRo
 }
 
 func parseOrderTime(v string, loc *time.Location) (time.Time, error) {
+	var t time.Time
+	var err error
 	if len(v) == len(time.DateOnly) {
-		if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-			return t, nil
-		}
-	} else if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
+		t, err = time.ParseInLocation(time.DateOnly, v, loc)
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, v)
 	}
-	return time.Time{}, fmt.Errorf("created_at %q: not a date (want RFC 3339 or YYYY-MM-DD)", v)
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("created_at %q: not a date (want RFC 3339 or YYYY-MM-DD)", v)
+	case t.Before(earliestOrderTime):
+		// 0001-01-01, an export's placeholder for a missing date, would
+		// otherwise count as a purchase made two thousand years ago.
+		return time.Time{}, fmt.Errorf("created_at %q: before 1970, not the date of an order", v)
+	}
+	return t, nil
 }
+
+// earliestOrderTime is the earliest created_at a file's order may have.
+var earliestOrderTime = time.Unix(0, 0)
 
 func parseAmount(v string) (float64, error) {
 	f, err := strconv.ParseFloat(v, 64)

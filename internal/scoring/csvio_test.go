@@ -142,8 +142,10 @@ func TestReadOrdersCSVReportsBadRowsWithLineNumbers(t *testing.T) {
 		`line 8: 3 fields, the header needs at least 4`,
 		`line 11: created_at "yesterday": not a date (want RFC 3339 or YYYY-MM-DD)`,
 		`line 12: order_id "o1" belongs to customer "u1" on an earlier line, not "u4"`,
+		`line 16: created_at "0001-01-01": before 1970, not the date of an order`,
+		`line 17: created_at "1969-12-31T23:59:59Z": before 1970, not the date of an order`,
 	}, got)
-	assert.Equal(t, 13, in.Rows, "the quoted field spanning two lines is one row")
+	assert.Equal(t, 15, in.Rows, "the quoted field spanning two lines is one row")
 	require.Equal(t, 5, in.Orders.Len())
 	orders := in.Orders.Orders()
 	customer := func(i int) string { return in.Orders.CustomerID(orders[i].Customer) }

@@ -139,6 +139,16 @@ func TestACustomerWithOnlyUndatedOrdersGetsNoGroup(t *testing.T) {
 			}
 			assert.Equal(t, len(res.Customers)-1, grouped)
 			assert.Contains(t, res.Warnings, "customers with only orders without a creation date: 1; they get no RFM group")
+			// The shop's figures are those of the grouped customers, whom the
+			// snapshot keeps.
+			assert.Equal(t, grouped, res.Totals.Customers)
+			churn := res.Prediction.ChurnCounts
+			assert.Equal(t, grouped, churn.Low+churn.Medium+churn.High)
+			var inGroups int
+			for _, g := range res.Groups {
+				inGroups += g.Customers
+			}
+			assert.Equal(t, grouped, inGroups)
 		})
 	}
 }
