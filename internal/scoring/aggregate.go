@@ -5,9 +5,7 @@ import (
 )
 
 // aggregate sums the customers up per RFM group (all eleven, in display
-// order) and for the shop. A customer without a group (only undated
-// orders) is in neither: the shares of the groups add up to the shop's
-// totals, and the snapshot, which leaves such customers out, to its count.
+// order) and for the shop.
 func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 	type acc struct {
 		customers, orders, repeat               int
@@ -19,9 +17,6 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 	var margin, cac float64
 	for i := range customers {
 		c := &customers[i]
-		if !c.Group.Valid() {
-			continue
-		}
 		for _, a := range []*acc{&byGroup[c.Group], &all} {
 			a.customers++
 			a.orders += c.Orders

@@ -15,7 +15,6 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/reports"
-	"github.com/cvo-app/cvo/internal/rfm"
 )
 
 // The scoring borrows the reports dataset's purchases as its index
@@ -60,8 +59,7 @@ func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 			require.NoError(t, err)
 			d := reports.FromLedger(l, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 				DefaultMarginRate: s.DefaultMarginRate})
-			shared, ok := indexFromDataset(d, s)
-			require.True(t, ok, "every purchase has a creation date")
+			shared := indexFromDataset(d, s)
 			own := buildIndex(d.LedgerCustomers(), l, s)
 			name := s.Location.String()
 			require.Equal(t, own.ids, shared.ids, name)
@@ -85,77 +83,37 @@ func TestIndexFromDatasetIsTheLedgersIndex(t *testing.T) {
 	require.True(t, chunked, "a shop large enough for two chunks")
 }
 
-// An order without a creation date counts for the models but not for the
-// reports, so the index cannot borrow the dataset's layout; the scoring
-// then indexes the ledger and scores as it always did.
-func TestIndexOfAShopWithAnUndatedPurchase(t *testing.T) {
+// An order without a creation date (a data error) is left out by the
+// models as by the reports, and the scoring says so: a customer whose
+// orders all lack one gets no score, where one such customer used to fail
+// the whole shop's scoring ("rfm scored N customers, the models N+1"),
+// and a customer with a dated order is scored from its dated orders, where
+// the undated one used to stretch its history back to year 1.
+func TestUndatedOrdersAreLeftOut(t *testing.T) {
 	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
 	customers, orders := randomShop(3, 200, asOf)
-	orders = append(orders, cvo.Order{CustomerID: customers[0].ID, Total: 40})
-	s, err := DefaultSettings(asOf).normalized()
+	want, err := Score(t.Context(), customers, orders, DefaultSettings(asOf))
 	require.NoError(t, err)
-	l := ledger.FromHistory(customers, orders)
-	d := reports.FromLedger(l, reports.Options{AsOf: s.AsOf, Location: s.Location})
-	require.Equal(t, 1, d.Undated())
-	_, ok := indexFromDataset(d, s)
-	require.False(t, ok)
-
-	res, err := ScoreLedger(t.Context(), l, s)
-	require.NoError(t, err)
-	var first *CustomerScore
-	for i := range res.Customers {
-		if res.Customers[i].CustomerID == customers[0].ID {
-			first = &res.Customers[i]
-		}
-	}
-	require.NotNil(t, first)
-	assert.Equal(t, time.Time{}.Unix(), first.FirstOrder.Unix(), "the undated order counts as the models always counted it")
-}
-
-// A customer whose only orders are undated is left out by the reports, so
-// RFM gives it no group: it gets NoGroup and a warning, where one such
-// order used to fail the whole shop's scoring ("rfm scored N customers,
-// the models N+1").
-func TestACustomerWithOnlyUndatedOrdersGetsNoGroup(t *testing.T) {
-	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
-	customers, orders := randomShop(3, 200, asOf)
-	for _, n := range []int{1, 2} {
-		t.Run(fmt.Sprint(n, " undated orders"), func(t *testing.T) {
-			shop := slices.Clone(orders)
-			for range n {
-				shop = append(shop, cvo.Order{CustomerID: "undated-only", Total: 40})
-			}
-			res, err := Score(t.Context(), customers, shop, DefaultSettings(asOf))
+	for _, tc := range []struct {
+		name    string
+		undated []cvo.Order
+	}{
+		{"a customer with only an undated order", []cvo.Order{{CustomerID: "undated-only", Total: 40}}},
+		{"a customer with only undated orders", []cvo.Order{{CustomerID: "undated-only", Total: 40}, {CustomerID: "undated-only", Total: 400_000}}},
+		{"a dated customer's undated order", []cvo.Order{{CustomerID: customers[0].ID, Total: 40}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Score(t.Context(), customers, append(slices.Clone(orders), tc.undated...), DefaultSettings(asOf))
 			require.NoError(t, err)
-			grouped := 0
-			for _, c := range res.Customers {
-				if c.CustomerID == "undated-only" {
-					assert.Equal(t, rfm.NoGroup, c.Group)
-					assert.Equal(t, n, c.Orders)
-					continue
-				}
-				require.True(t, c.Group.Valid(), "customer %s", c.CustomerID)
-				grouped++
-			}
-			assert.Equal(t, len(res.Customers)-1, grouped)
-			assert.Contains(t, res.Warnings, "customers with only orders without a creation date: 1; they get no RFM group")
-			// The shop's figures are those of the grouped customers, whom the
-			// snapshot keeps.
-			assert.Equal(t, grouped, res.Totals.Customers)
-			churn := res.Prediction.ChurnCounts
-			assert.Equal(t, grouped, churn.Low+churn.Medium+churn.High)
-			var inGroups int
-			for _, g := range res.Groups {
-				inGroups += g.Customers
-			}
-			assert.Equal(t, grouped, inGroups)
+			assert.Equal(t, []string{fmt.Sprintf("%d orders have no creation date; they were left out", len(tc.undated))}, got.Warnings)
+			want.Timings, got.Timings, got.Warnings = nil, nil, want.Warnings
+			require.Equal(t, want, got, "the scores of the shop without them")
 		})
 	}
 }
 
 // ScoreReleasing lets the ledger's orders go once the reports have laid
-// them out, unless the models need them (an undated purchase), and scores
-// exactly as ScoreLedger does.
+// them out, and scores exactly as ScoreLedger does.
 func TestScoreReleasingScoresAsScoreLedger(t *testing.T) {
 	asOf := time.Date(2024, 11, 5, 15, 30, 0, 0, time.UTC)
 	for _, undated := range []bool{false, true} {
@@ -169,7 +127,7 @@ func TestScoreReleasingScoresAsScoreLedger(t *testing.T) {
 		require.NoError(t, err)
 		want.Timings, got.Timings = nil, nil
 		require.Equal(t, want, got, "undated %v", undated)
-		assert.Equal(t, undated, l.Len() > 0, "the orders are let go unless the models index them")
+		assert.Zero(t, l.Len(), "the orders are let go")
 	}
 }
 

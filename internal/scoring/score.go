@@ -23,7 +23,9 @@ import (
 // customer's predictions, all reports, the backtest and the aggregates.
 //
 // Orders are read, never modified or retained; only orders that
-// cvo.Order.IsPurchase accepts and that were created by as-of count.
+// cvo.Order.IsPurchase accepts and that were created by as-of count, and
+// of those only the ones with a creation date (the others, a data error,
+// are left out with a warning).
 // Customers give location to the reports; customers without a purchase
 // get no score. An error means invalid settings, a cancelled context or a
 // bug; data the models cannot fit falls back and says so in Result.Model.
@@ -40,8 +42,7 @@ func ScoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings) 
 // ScoreReleasing is ScoreLedger for a caller done with the ledger: its
 // orders are let go (ledger.Ledger.ReleaseOrders) as soon as the reports
 // have laid them out, so that the rest of the reports' dataset is not
-// built beside them, unless some purchase is undated (the models then
-// index the orders themselves). The ledger must not be used afterwards.
+// built beside them. The ledger must not be used afterwards.
 func ScoreReleasing(ctx context.Context, orders *ledger.Ledger, settings Settings) (*Result, error) {
 	return scoreLedger(ctx, orders, settings, true)
 }
@@ -65,12 +66,14 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	}
 
 	// The reports lay the purchases out by customer; the models' index
-	// borrows that layout (or, for a shop with undated orders, numbers
-	// customers as the reports do), so that RFM assignments line up.
+	// borrows that layout, so that RFM assignments line up.
 	t0 := time.Now()
 	layout := reports.LayOut(orders, reports.Options{AsOf: s.AsOf, Location: s.Location, RefundDating: s.RefundDating,
 		DefaultMarginRate: s.DefaultMarginRate, CAC: s.CAC, CACBySource: s.CACBySource})
-	if release && layout.Undated() == 0 {
+	if n := layout.Undated(); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders have no creation date; they were left out", n))
+	}
+	if release {
 		orders.ReleaseOrders()
 		if big {
 			// The orders were the bulk of the heap; collected now, the
@@ -85,10 +88,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	}
 
 	t0 = time.Now()
-	ix, shared := indexFromDataset(dataset, s)
-	if !shared {
-		ix = buildIndex(dataset.LedgerCustomers(), orders, s)
-	}
+	ix := indexFromDataset(dataset, s)
 	// The crosswalk needs a byte a customer of the ledger: their Shopify
 	// groups, taken now, before the reports start allocating beside the
 	// ledger.
@@ -176,14 +176,9 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		debug.FreeOSMemory()
 	}
 	t0 = time.Now()
-	// Not shared means some purchase is undated. (Asking the dataset here
-	// would keep all of it alive through the models.)
-	assignments, ungrouped, err := alignRFM(ix, rep.RFM.Customers, !shared)
+	assignments, err := alignRFM(ix, rep.RFM.Customers)
 	if err != nil {
 		return nil, err
-	}
-	if ungrouped > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("customers with only orders without a creation date: %d; they get no RFM group", ungrouped))
 	}
 	res.Model = modelFit(fitted, s.Model)
 	res.RFM = RFMScales{Cadence: rep.RFM.Cadence, R: rep.RFM.R, F: rep.RFM.F, M: rep.RFM.M}
@@ -342,61 +337,41 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 // alignRFM returns the RFM assignment of each indexed customer. The reports
 // lay customers out as the index does, so normally the assignments are
 // already in order; otherwise they are matched by ID. Every customer must
-// get exactly one group, except, when some purchase is undated (a data
-// error the reports leave out and the index counts), a customer whose
-// every purchase is: it gets NoGroup, and ungrouped counts them. Without
-// that, one such order failed the whole shop's scoring.
+// get exactly one group.
 //
 // Only the assignments are read: holding the reports' RFM inputs (48 bytes
 // a customer) until now would keep them alive through the models, where
 // the scoring's peak is.
-func alignRFM(ix *shopIndex, assignments []rfm.Assignment, undated bool) (out []rfm.Assignment, ungrouped int, err error) {
+func alignRFM(ix *shopIndex, assignments []rfm.Assignment) ([]rfm.Assignment, error) {
 	n := ix.customers()
-	if len(assignments) > n || (len(assignments) < n && !undated) {
-		return nil, 0, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
+	if len(assignments) != n {
+		return nil, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
 	}
-	aligned := len(assignments) == n
-	for c := 0; aligned && c < n; c++ {
-		aligned = assignments[c].ID == ix.ids[c]
+	aligned := true
+	for c := range n {
+		if assignments[c].ID != ix.ids[c] {
+			aligned = false
+			break
+		}
 	}
-	out = assignments
+	out := assignments
 	if !aligned {
 		out = make([]rfm.Assignment, n)
 		for _, a := range assignments {
 			c, ok := ix.lookup(a.ID)
 			if !ok {
-				return nil, 0, fmt.Errorf("rfm scored customer %q the models do not know", a.ID)
+				return nil, fmt.Errorf("rfm scored customer %q the models do not know", a.ID)
 			}
 			out[c] = a
 		}
 	}
 	for c := range out {
-		switch {
-		case out[c].ID == "" && len(assignments) < n && allUndated(ix.purchases(c)):
-			out[c] = rfm.Assignment{ID: ix.ids[c], Group: rfm.NoGroup}
-			ungrouped++
-		case !out[c].Group.Valid() || out[c].ID != ix.ids[c]:
-			return nil, 0, fmt.Errorf("customer %q has no RFM group", ix.ids[c])
+		if !out[c].Group.Valid() || out[c].ID != ix.ids[c] {
+			return nil, fmt.Errorf("customer %q has no RFM group", ix.ids[c])
 		}
 	}
-	if len(assignments)+ungrouped != n {
-		return nil, 0, fmt.Errorf("rfm scored %d customers, the models %d", len(assignments), n)
-	}
-	return out, ungrouped, nil
+	return out, nil
 }
-
-// allUndated says whether every purchase lacks a creation date.
-func allUndated(ps []purchaseRec) bool {
-	for _, p := range ps {
-		if p.At != undatedUnix {
-			return false
-		}
-	}
-	return true
-}
-
-// undatedUnix is a purchase without a creation date, in Unix seconds.
-var undatedUnix = time.Time{}.Unix()
 
 // Builder collects a shop's customers and orders one by one, as the
 // database streams them, into a ledger: only what scoring reads is kept,

@@ -779,19 +779,13 @@ func uncalibratedWindow(fitted *clv.Fitted, sums []clv.Summary, s Settings, why 
 	}
 }
 
-// setWindow gives every customer the calibrated chance and its churn risk,
-// and counts the grouped ones by risk.
+// setWindow gives every customer the calibrated chance and its churn risk.
 func setWindow(customers []CustomerScore, win *windowOutcome, th ChurnThresholds) {
 	var counts ChurnCounts
 	for c := range customers {
 		sc := &customers[c]
 		sc.POrderWindow = clamp01(win.p[c])
 		sc.ChurnRisk = th.Risk(sc.POrderWindow)
-		if !sc.Group.Valid() {
-			// Ungrouped (only undated orders): not one of the customers
-			// the snapshot and the page count.
-			continue
-		}
 		switch sc.ChurnRisk {
 		case ChurnHigh:
 			counts.High++
