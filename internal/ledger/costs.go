@@ -1,9 +1,6 @@
 package ledger
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Cost is cvo.Order.KnownCost of an order with product lines.
 type Cost struct {
@@ -80,10 +77,7 @@ func (c *costs) at(r costRef) Cost {
 func (c *costs) len() int { return int(c.cents.n + c.covered.n + c.full.n) }
 
 func refOf(form int32, n int32) costRef {
-	if n > costNumberMax {
-		panic(fmt.Sprintf("ledger: more than %d costs of one form", costNumberMax))
-	}
-	return costRef(form<<costFormShift | n)
+	return costRef(form)<<costFormShift | numbered(int(n), costRef(1)<<costFormShift)
 }
 
 // toCents is v as a whole number of cents when that number, divided by

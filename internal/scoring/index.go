@@ -10,10 +10,10 @@ import (
 )
 
 // purchaseRec is one purchase (an order cvo.Order.IsPurchase accepts,
-// created by as-of). The index shares the reports dataset's records when
-// it can (indexFromDataset): its own layout would be a second copy of
-// every purchase beside the reports', and the largest array of the
-// scoring. The models read At, Net, Gross, KnownCostShare, Day and
+// created by as-of, with a creation date). The index shares the reports
+// dataset's records (indexFromDataset): its own layout would be a second
+// copy of every purchase beside the reports', and the largest array of
+// the scoring. The models read At, Net, Gross, KnownCostShare, Day and
 // Discount.
 type purchaseRec = reports.Purchase
 
@@ -28,12 +28,9 @@ type shopIndex struct {
 	// customer's earliest purchase.
 	source []string
 	p      []purchaseRec
-	// remap turns a customer's position before customers without a
-	// purchase were dropped into the dense index (-1: no purchase).
 	// byID is built on the first lookup, which most scorings never make.
 	byIDOnce sync.Once
 	byID     map[string]int32
-	remap    []int32
 
 	loc     *time.Location
 	zones   localtime.Zone

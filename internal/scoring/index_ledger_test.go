@@ -29,8 +29,8 @@ func buildIndex(first []int32, l *ledger.Ledger, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location}
 	w := workers(l.Len())
 	custOf, least := ix.assignOrders(first, l, s, w)
-	counts := ix.layOut(custOf, w)
-	ix.valuePurchases(l, custOf, counts, s, w)
+	counts, remap := ix.layOut(custOf, w)
+	ix.valuePurchases(l, custOf, counts, remap, s, w)
 	if len(ix.ids) == 0 {
 		least = s.AsOf.Unix()
 	}
@@ -99,11 +99,13 @@ func (ix *shopIndex) assignOrders(first []int32, l *ledger.Ledger, s Settings, w
 
 // layOut is pass 2: purchases per customer and chunk, so that pass 3 can
 // write each chunk's purchases straight to their place, in input order.
-// Customers without a purchase are dropped (remap), the rest get their
-// range of ix.p (start). It returns each chunk's write cursor per customer.
-func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
+// Customers without a purchase are dropped, the rest get their range of
+// ix.p (start). It returns each chunk's write cursor per customer, and
+// remap, which turns a customer's position before the drop into the dense
+// index (-1: no purchase).
+func (ix *shopIndex) layOut(custOf []int32, w int) (counts [][]int32, remap []int32) {
 	n, m := len(custOf), len(ix.ids)
-	counts := make([][]int32, w)
+	counts = make([][]int32, w)
 	parallel.Chunks(n, w, func(k, lo, hi int) {
 		cnt := make([]int32, m)
 		for _, c := range custOf[lo:hi] {
@@ -113,7 +115,7 @@ func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 		}
 		counts[k] = cnt
 	})
-	ix.remap = make([]int32, m)
+	remap = make([]int32, m)
 	kept := int32(0)
 	for c := range m {
 		total := int32(0)
@@ -121,17 +123,17 @@ func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 			total += counts[k][c]
 		}
 		if total == 0 {
-			ix.remap[c] = -1
+			remap[c] = -1
 			continue
 		}
-		ix.remap[c] = kept
+		remap[c] = kept
 		ix.ids[kept], ix.ledgerID[kept] = ix.ids[c], ix.ledgerID[c]
 		kept++
 	}
 	ix.ids, ix.ledgerID = ix.ids[:kept:kept], ix.ledgerID[:kept:kept]
 	ix.start = make([]int32, kept+1)
 	for c := range m {
-		d := ix.remap[c]
+		d := remap[c]
 		if d < 0 {
 			continue
 		}
@@ -143,13 +145,13 @@ func (ix *shopIndex) layOut(custOf []int32, w int) [][]int32 {
 		}
 		ix.start[d+1] = at
 	}
-	return counts
+	return counts, remap
 }
 
 // valuePurchases is pass 3: value the purchases, and note the acquisition
 // source of each customer's earliest order while the order is at hand
 // (looking it up later would be a cache miss per customer).
-func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][]int32, s Settings, w int) {
+func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][]int32, remap []int32, s Settings, w int) {
 	orders := l.Orders()
 	n, kept := len(orders), len(ix.ids)
 	ix.p = make([]purchaseRec, ix.start[kept])
@@ -173,7 +175,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
-			if d := ix.remap[c]; o.At < earliest[d] {
+			if d := remap[c]; o.At < earliest[d] {
 				earliest[d] = o.At
 				source[d] = ""
 				if det, ok := l.Detail(o); ok {
