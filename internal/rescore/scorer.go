@@ -91,7 +91,9 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 			ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: string(c.ChurnRisk),
 		}
 		if c.HasNextOrder {
-			s.NextOrderAt = c.NextOrder
+			// In the shop's zone, whose midnight it is: the snapshot keeps
+			// its date.
+			s.NextOrderAt = time.Unix(c.NextOrder, 0).In(settings.Location)
 		}
 		scores = append(scores, s)
 	}

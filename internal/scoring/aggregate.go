@@ -1,6 +1,8 @@
 package scoring
 
 import (
+	"time"
+
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -28,7 +30,7 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 			a.expected += c.ExpectedOrders
 			if c.Orders > 1 {
 				a.repeat++
-				a.gapDays += c.LastOrder.Sub(c.FirstOrder).Hours() / 24 / float64(c.Orders-1)
+				a.gapDays += time.Duration((c.LastOrder-c.FirstOrder)*int64(time.Second)).Hours() / 24 / float64(c.Orders-1)
 			}
 		}
 		margin += c.GrossMargin

@@ -367,7 +367,7 @@ type scoreRef struct {
 func appendScoreRows(line []byte, customers []CustomerScore, refs []scoreRef, loc *time.Location) []byte {
 	num := func(v float64) { line = append(strconv.AppendFloat(line, finite(v), 'f', 6, 64), ',') }
 	integer := func(v int) { line = append(strconv.AppendInt(line, int64(v), 10), ',') }
-	day := func(t time.Time) { line = append(t.In(loc).AppendFormat(line, time.DateOnly), ',') }
+	day := func(unix int64) { line = append(time.Unix(unix, 0).In(loc).AppendFormat(line, time.DateOnly), ',') }
 	word := func(v string) { line = append(append(line, v...), ',') }
 	for _, k := range refs {
 		c := &customers[k.at]

@@ -414,9 +414,11 @@ func TestScoresCSVInBlocksIsOneRowAfterAnother(t *testing.T) {
 			c.Orders, c.Frequency = 1+rng.IntN(9), rng.IntN(8)
 			c.Revenue, c.PAlive, c.POrderWindow = rng.Float64()*1000, rng.Float64(), rng.Float64()
 			c.Group = rfm.Groups()[rng.IntN(len(rfm.Groups()))]
-			c.FirstOrder = time.Unix(rng.Int64N(2e9), 0)
-			c.LastOrder = c.FirstOrder.Add(time.Duration(rng.IntN(1000)) * time.Hour)
-			c.NextOrder, c.HasNextOrder = c.LastOrder.AddDate(0, 1, 0), i%3 == 0
+			c.FirstOrder = rng.Int64N(2e9)
+			c.LastOrder = c.FirstOrder + int64(rng.IntN(1000))*3600
+			if i%3 == 0 {
+				c.NextOrder, c.HasNextOrder = time.Unix(c.LastOrder, 0).AddDate(0, 1, 0).Unix(), true
+			}
 			c.ChurnRisk = ChurnLow
 		}
 		refs := make([]scoreRef, n)

@@ -120,8 +120,8 @@ func TestHistoricalMatchesClv(t *testing.T) {
 			g := got[i]
 			require.Equal(t, w.CustomerID, g.CustomerID)
 			assert.Equal(t, w.Orders, g.Orders)
-			assert.True(t, w.FirstOrder.Equal(g.FirstOrder))
-			assert.True(t, w.LastOrder.Equal(g.LastOrder))
+			assert.True(t, w.FirstOrder.Equal(time.Unix(g.FirstOrder, 0)))
+			assert.True(t, w.LastOrder.Equal(time.Unix(g.LastOrder, 0)))
 			assert.InDelta(t, w.Revenue, g.Revenue, 1e-9*(1+w.Revenue))
 			assert.InDelta(t, w.GrossMargin, g.GrossMargin, 1e-9*(1+math.Abs(w.GrossMargin)))
 			assert.InDelta(t, w.CostCoverage, g.CostCoverage, 1e-6)
@@ -162,7 +162,11 @@ func TestPredictionsMatchClv(t *testing.T) {
 			require.InDelta(t, p.ExpectedOrderValue, g.ExpectedOrderValue, 1e-6*(1+p.ExpectedOrderValue))
 			require.InDelta(t, p.DiscountedRevenue, g.PredictedRevenue, 1e-6*(1+p.DiscountedRevenue))
 			require.Equal(t, p.HasNextOrder, g.HasNextOrder)
-			require.True(t, p.NextOrder.Equal(g.NextOrder))
+			if p.HasNextOrder {
+				require.True(t, p.NextOrder.Equal(time.Unix(g.NextOrder, 0)))
+			} else {
+				require.Zero(t, g.NextOrder)
+			}
 		}
 	}
 }

@@ -73,10 +73,15 @@ type Parameters struct {
 // CustomerScore is one customer's scoring.
 type CustomerScore struct {
 	CustomerID string `json:"customerId"`
-	// Orders counts the purchases (cvo.Order.IsPurchase) created by as-of.
-	Orders     int       `json:"orders"`
-	FirstOrder time.Time `json:"firstOrder"`
-	LastOrder  time.Time `json:"lastOrder"`
+	// Orders counts the purchases (cvo.Order.IsPurchase) created by as-of,
+	// FirstOrder and LastOrder are the first's and the last's creation
+	// times in Unix seconds. The times of a score are kept as seconds
+	// rather than time.Time (24 bytes each, the location a pointer that
+	// every score repeats): a million scores are held together while they
+	// are assembled, aggregated and written.
+	Orders     int   `json:"orders"`
+	FirstOrder int64 `json:"firstOrder"`
+	LastOrder  int64 `json:"lastOrder"`
 
 	// BTYD summary in Parameters.Unit: Frequency is the number of repeat
 	// purchase days (orders on one calendar day are one purchase), Recency
@@ -105,6 +110,10 @@ type CustomerScore struct {
 	M             uint8     `json:"m"`
 	Group         rfm.Group `json:"group"`
 	PreviousGroup rfm.Group `json:"previousGroup"`
+	// HasNextOrder is false when ordering again is less likely than not
+	// ever to happen; NextOrder is then 0. (Beside the bytes above, it
+	// takes no word of its own.)
+	HasNextOrder bool `json:"hasNextOrder"`
 
 	// POrderWindow is the headline: the calibrated probability of at least
 	// one order within Result.Prediction.WindowDays after as-of, from the
@@ -121,10 +130,9 @@ type CustomerScore struct {
 	ExpectedOrders     float64 `json:"expectedOrders"`
 	ExpectedOrderValue float64 `json:"expectedOrderValue"`
 	// NextOrder is the day by which the customer has ordered again with
-	// probability 1/2; HasNextOrder is false when that is less likely than
-	// not ever to happen.
-	NextOrder    time.Time `json:"nextOrder"`
-	HasNextOrder bool      `json:"hasNextOrder"`
+	// probability 1/2, as the Unix seconds of its midnight in the shop's
+	// zone, when HasNextOrder.
+	NextOrder int64 `json:"nextOrder"`
 	// PredictedRevenue is the discounted expected revenue over the CLV
 	// horizon; PredictedCLV is its margin at the customer's own realized
 	// margin rate (the default rate for customers without revenue).

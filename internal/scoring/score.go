@@ -300,8 +300,8 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 			a := &groups[c]
 			sc.CustomerID = ix.ids[c]
 			sc.Orders = int(ix.start[c+1] - ix.start[c])
-			sc.FirstOrder = time.Unix(span.first, 0).In(s.Location)
-			sc.LastOrder = time.Unix(span.last, 0).In(s.Location)
+			sc.FirstOrder = span.first
+			sc.LastOrder = span.last
 			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
 			sc.Revenue, sc.GrossMargin = finite(sm.Revenue), finite(hist[c].margin)
 			if sc.Revenue > 0 {
@@ -321,7 +321,7 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 			sc.ExpectedOrders = nonNegative(f.expectedOrders)
 			sc.ExpectedOrderValue = nonNegative(f.orderValue)
 			if f.hasNext {
-				sc.NextOrder, sc.HasNextOrder = time.Unix(f.next, 0).In(s.Location), true
+				sc.NextOrder, sc.HasNextOrder = f.next, true
 			}
 			sc.PredictedRevenue = nonNegative(f.discountedRevenue)
 			rate := s.DefaultMarginRate
