@@ -165,12 +165,13 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 // Live memory of a scoring of an order file at its peak, measured with
 // GODEBUG=gctrace=1 and GOMEMLIMIT=off on generated files (`cvodev gen
 // --purchases-only`): 6-7 MB for 10k customers / 21k orders, 46-49 MB for
-// 100k / 213k, 453 MB for 1M / 2.13M (where the scores are assembled),
-// 497-520 MB for 1M / 5M (where the file is read, its order IDs in a
-// map). The estimate is 22, 64, 490 and 777 MB for those.
+// 100k / 213k, 393-423 MB for 1M / 2.13M (where the scores are assembled,
+// beside the models' outputs they join), 478-520 MB for 1M / 5M (where
+// the file is read, its order IDs in a map). The estimate is 21, 59, 445
+// and 732 MB for those.
 const (
 	scoreBytesBase        = 16 << 20
-	scoreBytesPerCustomer = 260
+	scoreBytesPerCustomer = 215
 	scoreBytesPerOrder    = 100
 )
 
@@ -179,7 +180,7 @@ const (
 // returns the limit (0 when left to GOMEMLIMIT) and what puts the previous
 // one back. The garbage collector then works harder near the scoring's own
 // size instead of letting the heap grow to twice what is live: on 1M
-// customers / 2.13M orders, peak RSS 550-556 MiB instead of 832-899, in
+// customers / 2.13M orders, peak RSS 515-517 MiB instead of 832-923, in
 // the same time. A file the estimate misjudges makes the collector run
 // more often, at worst (the runtime caps it near half the CPU) about
 // twice as slow; GOMEMLIMIT=off turns the limit off.
