@@ -69,13 +69,13 @@ func (d *Dataset) monthly(trend []MonthRate) []MonthlyPoint {
 	returning := make([]int, months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].Month
+		first := d.month(&d.p[lo])
 		if int(first) < months {
 			points[first].NewCustomers++
 		}
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			m := d.p[p].Month
+			m := d.month(&d.p[p])
 			if int(m) >= months {
 				break
 			}

@@ -58,7 +58,7 @@ func (d *Dataset) IdealCustomerProfile(assignments []rfm.Assignment) (ICP, error
 		}
 		side.Customers++
 		for p := d.start[c]; p < d.start[c+1]; p++ {
-			wd, h := d.zones.WeekdayHour(d.p[p].At)
+			wd, h := d.zones.WeekdayHour(d.unix(&d.p[p]))
 			side.Weekdays[wd]++
 			side.Hours[h]++
 			side.Purchases++

@@ -187,7 +187,7 @@ func (d *Dataset) LifetimeValue() LifetimeValue {
 		}
 		lo, hi := d.start[c], d.start[c+1]
 		for q := lo; q < hi; q++ {
-			k := int(d.p[q].Month) - cu.first
+			k := int(d.month(&d.p[q])) - cu.first
 			revenue[cu.first][k] += d.p[q].Net
 			gross[cu.first][k] += d.p[q].reportedGross()
 		}
@@ -236,7 +236,7 @@ func (d *Dataset) cacBySource() []float64 {
 // cost and whether they order at a steady interval.
 func (d *Dataset) ltvCustomer(c, complete int, cacOf []float64) ltvCustomer {
 	lo, hi := d.start[c], d.start[c+1]
-	cu := ltvCustomer{first: int(d.p[lo].Month), cac: cacOf[d.acquisition[c]]}
+	cu := ltvCustomer{first: int(d.month(&d.p[lo])), cac: cacOf[d.acquisition[c]]}
 	cu.observed = max(0, complete-cu.first)
 
 	// Welford's running mean and variance of the gaps between distinct
@@ -298,7 +298,7 @@ func (a *curveAcc) add(d *Dataset, c int, cu ltvCustomer) {
 	a.observed[0]++
 	a.observed[o]--
 	for q := d.start[c]; q < d.start[c+1]; q++ {
-		k := int(d.p[q].Month) - cu.first
+		k := int(d.month(&d.p[q])) - cu.first
 		if k >= o {
 			break // purchases are in time order
 		}

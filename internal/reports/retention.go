@@ -51,15 +51,15 @@ func (d *Dataset) Retention() Retention {
 	returning := make([]int, d.months)
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].Month
+		first := d.month(&d.p[lo])
 		newByMonth[first]++
 		if hi-lo >= 2 {
 			r.RepeatCustomers++
-			secondByMonth[d.p[lo+1].Month]++
+			secondByMonth[d.month(&d.p[lo+1])]++
 		}
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			if m := d.p[p].Month; m != last { // purchases are time-sorted
+			if m := d.month(&d.p[p]); m != last { // purchases are time-sorted
 				buyers[m]++
 				if m != first {
 					returning[m]++
@@ -110,12 +110,12 @@ func (d *Dataset) Cohorts() []Cohort {
 	}
 	for c := range d.ids {
 		lo, hi := d.start[c], d.start[c+1]
-		first := d.p[lo].Month
+		first := d.month(&d.p[lo])
 		co := &cohorts[first]
 		co.Customers++
 		last := int16(-1)
 		for p := lo; p < hi; p++ {
-			k := d.p[p].Month - first
+			k := d.month(&d.p[p]) - first
 			co.Revenue[k] += d.p[p].Net
 			if k != last { // purchases are time-sorted, so months are too
 				co.Active[k]++

@@ -202,13 +202,13 @@ func (ix *shopIndex) groupsAt(cutoffDay int32, cal []clv.Summary, who []int32) [
 			}
 			rc.Purchases++
 			rc.Revenue += p.Net
-			if p.Discount {
+			if p.Discount() {
 				rc.DiscountedPurchases++
 			}
 			if rc.Purchases == 1 {
-				rc.FirstPurchase = p.At
+				rc.FirstPurchase = ix.unix(&p)
 			}
-			last = p.At
+			last = ix.unix(&p)
 		}
 		if rc.Purchases > 0 {
 			rc.LastPurchase = last

@@ -28,6 +28,9 @@ type shopIndex struct {
 	// customer's earliest purchase.
 	source []string
 	p      []purchaseRec
+	// earliest is the earliest purchase's time in Unix seconds, which a
+	// purchase's counts from (reports.Dataset.Earliest).
+	earliest int64
 	// byID is built on the first lookup, which most scorings never make.
 	byIDOnce sync.Once
 	byID     map[string]int32
@@ -51,9 +54,13 @@ func workers(n int) int { return parallel.Workers(n, 50_000) }
 func indexFromDataset(d *reports.Dataset, s Settings) *shopIndex {
 	ix := &shopIndex{loc: s.Location, source: d.AcquisitionSources(), ledgerID: d.LedgerCustomers()}
 	ix.ids, ix.start, ix.p = d.Layout()
-	ix.buildCalendar(d.Earliest().Unix(), s)
+	ix.earliest = d.Earliest().Unix()
+	ix.buildCalendar(ix.earliest, s)
 	return ix
 }
+
+// unix is the purchase's creation time in Unix seconds.
+func (ix *shopIndex) unix(p *purchaseRec) int64 { return ix.earliest + p.Seconds() }
 
 // buildCalendar sets the days from the earliest purchase (at least, in
 // Unix seconds) to as-of in the shop's zone.
@@ -89,7 +96,7 @@ func (ix *shopIndex) releasePurchases() []purchaseSpan {
 	out := make([]purchaseSpan, ix.customers())
 	for c := range out {
 		ps := ix.purchases(c)
-		out[c] = purchaseSpan{first: ps[0].At, last: ps[len(ps)-1].At}
+		out[c] = purchaseSpan{first: ix.unix(&ps[0]), last: ix.unix(&ps[len(ps)-1])}
 	}
 	ix.p = nil
 	return out

@@ -30,10 +30,11 @@ func buildIndex(first []int32, l *ledger.Ledger, s Settings) *shopIndex {
 	w := workers(l.Len())
 	custOf, least := ix.assignOrders(first, l, s, w)
 	counts, remap := ix.layOut(custOf, w)
-	ix.valuePurchases(l, custOf, counts, remap, s, w)
 	if len(ix.ids) == 0 {
 		least = s.AsOf.Unix()
 	}
+	ix.earliest = least
+	ix.valuePurchases(l, custOf, counts, remap, s, w)
 	ix.buildCalendar(least, s)
 	ix.sortPurchases()
 	return ix
@@ -171,7 +172,7 @@ func (ix *shopIndex) valuePurchases(l *ledger.Ledger, custOf []int32, counts [][
 				continue
 			}
 			o := &orders[i]
-			ix.p[cursor[c]] = reports.PurchaseOf(l, rules, o, s.DefaultMarginRate)
+			ix.p[cursor[c]] = reports.PurchaseOf(l, rules, o, s.DefaultMarginRate, ix.earliest)
 			cursor[c]++
 			// Orders come in input order within a chunk, so a tie keeps
 			// the earlier one, as clv.HistoricalCLV does.
@@ -210,7 +211,7 @@ func (ix *shopIndex) sortPurchases() {
 				slices.SortStableFunc(seg, reports.ByTime)
 			}
 			for j := range seg {
-				seg[j].Day = ix.zones.Day(seg[j].At)
+				seg[j].Day = ix.zones.Day(ix.unix(&seg[j]))
 			}
 		}
 	})

@@ -73,6 +73,9 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	if n := layout.Undated(); n > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders have no creation date; they were left out", n))
 	}
+	if n := layout.TooOld(); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders are dated more than 68 years before the latest; they were left out", n))
+	}
 	if release {
 		orders.ReleaseOrders()
 		if big {
