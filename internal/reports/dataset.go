@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -37,7 +38,7 @@ type Dataset struct {
 	p     []Purchase
 	// undated counts the purchases left out for having no creation date,
 	// tooOld those left out for being more than maxPurchaseSpan older
-	// than the latest (cutoff is the earliest time laid out, the lowest
+	// than the latest (cutoff is the earliest time allowed, the lowest
 	// int64 when none is too old).
 	undated, tooOld int
 	cutoff          int64
@@ -47,11 +48,7 @@ type Dataset struct {
 
 	months      int
 	monthStarts []int64 // months+1 entries; the last is the first month after AsOf's
-	// monthOfDay is the month of each calendar day from firstDay on, in
-	// the shop's zone: a purchase's month follows from its day.
-	monthOfDay []int16
-	firstDay   int32
-	zones      localtime.Zone
+	zones       localtime.Zone
 
 	// Attributes of each customer's first purchase.
 	channel, source, campaign, code multi
@@ -87,7 +84,7 @@ type Dataset struct {
 // layout), so one record of 32 bytes serves both instead of a copy for
 // each: what only one side reads is a few bytes here against a second
 // array of every purchase. Its time is kept as seconds after the
-// history's earliest purchase and its month follows from its day
+// history's earliest purchase and its month is looked up when read
 // (Dataset.month), which spares the 8 bytes a Unix time, a month and a
 // flag would round it up by: 36 MB of a rescore's peak at five million
 // purchases.
@@ -130,10 +127,11 @@ func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, defaultMar
 	net := finite.OrZero(rules.Net(o))
 	cost, covered, lineRevenue := l.KnownCost(o)
 	margin, cov := orderMargin(net, cost, covered, lineRevenue)
-	since := uint32(o.At - earliest)
-	if since > maxPurchaseSpan || o.At < earliest {
-		panic(fmt.Sprintf("reports: a purchase %d seconds after the earliest is outside the dataset's span", o.At-earliest))
+	after := o.At - earliest
+	if after < 0 || after > maxPurchaseSpan {
+		panic(fmt.Sprintf("reports: a purchase %d seconds after the earliest is outside the dataset's span", after))
 	}
+	since := uint32(after)
 	if o.Discounted() {
 		since |= discountFlag
 	}
@@ -144,8 +142,11 @@ func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, defaultMar
 // unix is the purchase's creation time in Unix seconds.
 func (d *Dataset) unix(p *Purchase) int64 { return d.earliest + p.Seconds() }
 
-// month is the purchase's month, counted from the history's first.
-func (d *Dataset) month(p *Purchase) int16 { return d.monthOfDay[p.Day-d.firstDay] }
+// month is the purchase's month, counted from the history's first: the
+// last month start not after its time. Looked up from the time rather
+// than the day, months never go back as time goes on, even where a
+// clock falling back across midnight makes the day go back.
+func (d *Dataset) month(p *Purchase) int16 { return int16(d.monthOf(d.unix(p))) }
 
 // KnownCostShare is the share of the order's value its known unit costs
 // cover, at most 1 (lines with a negative price can make the coverage of
@@ -526,7 +527,7 @@ func (d *Dataset) cityID(index map[[2]string]int32, country, city string) int32 
 func ByTime(a, b Purchase) int { return cmp.Compare(a.Seconds(), b.Seconds()) }
 
 // buildCalendar lays out the month starts from the earliest purchase to
-// AsOf in the shop's time zone, and the month of each day between them.
+// AsOf in the shop's time zone.
 func (d *Dataset) buildCalendar(earliest int64) {
 	loc := d.opts.Location
 	t := time.Unix(earliest, 0).In(loc)
@@ -540,15 +541,13 @@ func (d *Dataset) buildCalendar(earliest int64) {
 	}
 	d.months = len(d.monthStarts) - 1
 	d.zones = localtime.NewZone(earliest, d.asOf, loc)
-	// A purchase's month is its calendar day's: the month starts above
-	// are the first instants of those days.
-	y0, m0, _ := t.Date()
-	d.firstDay = d.zones.Day(earliest)
-	d.monthOfDay = make([]int16, d.zones.Day(d.asOf)-d.firstDay+1)
-	for i := range d.monthOfDay {
-		y, m, _ := time.Unix(int64(d.firstDay+int32(i))*secondsPerDay, 0).UTC().Date()
-		d.monthOfDay[i] = int16((y-y0)*12 + int(m-m0))
-	}
+}
+
+// monthOf is the month of an instant: the last month start not after it.
+// A binary search over the few month starts, cheaper than a calendar
+// conversion.
+func (d *Dataset) monthOf(at int64) int {
+	return sort.Search(len(d.monthStarts), func(m int) bool { return d.monthStarts[m] > at }) - 1
 }
 
 // monthTime is the first instant of month index m.

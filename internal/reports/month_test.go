@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -10,63 +9,42 @@ import (
 	"github.com/cvo-app/cvo/internal/cvo"
 )
 
-// monthOf is the month of an instant as the month starts have it: the last
-// that is not after it. A purchase's month used to be this, kept in the
-// purchase; it now follows from the purchase's day (Dataset.month).
-func (d *Dataset) monthOf(at int64) int {
-	lo, hi := 0, len(d.monthStarts)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if d.monthStarts[mid] <= at {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo - 1
-}
-
-// TestMonthFollowsFromTheDay holds a purchase's month, read from its
-// calendar day, to the month starts' own answer for its time, at every
-// half hour around the first of the month in zones whose clocks change at
-// midnight (São Paulo and Asunción spring forward at midnight, Havana falls
-// back from one to midnight, Beirut changes at midnight both ways) and
-// across the day Samoa skipped.
-func TestMonthFollowsFromTheDay(t *testing.T) {
+// TestMonthsFollowTimeWhereTheDayGoesBack lays out purchases across St.
+// John's clocks falling back from 00:01 to 23:01 the day before: a later
+// purchase then has an earlier calendar day, across a month's end in
+// 2009. Months read from the days went back there and indexed reports out
+// of range; read from the times they never go back, and every report runs.
+func TestMonthsFollowTimeWhereTheDayGoesBack(t *testing.T) {
+	loc, err := time.LoadLocation("America/St_Johns")
+	require.NoError(t, err)
 	tests := []struct {
-		zone     string
-		from, to string // RFC 3339 days in UTC
+		name   string
+		before time.Time // before the clocks fall back; the earliest purchase
+		after  time.Time // later, on the calendar day before
 	}{
-		{"UTC", "2023-12-25", "2024-03-05"},
-		{"Europe/Berlin", "2024-03-25", "2024-04-05"},
-		{"America/Sao_Paulo", "2018-10-28", "2018-11-06"},
-		{"America/Sao_Paulo", "2019-01-28", "2019-03-03"},
-		{"America/Asuncion", "2019-09-28", "2019-10-08"},
-		{"America/Havana", "2020-10-28", "2020-11-03"},
-		{"Asia/Beirut", "2021-03-26", "2021-04-03"},
-		{"Asia/Beirut", "2021-10-28", "2021-11-03"},
-		{"Pacific/Apia", "2011-12-25", "2012-01-03"},
+		{"within November 2010", time.Date(2010, 11, 7, 2, 30, 30, 0, time.UTC), time.Date(2010, 11, 7, 3, 0, 0, 0, time.UTC)},
+		{"across October's end 2009", time.Date(2009, 11, 1, 2, 30, 30, 0, time.UTC), time.Date(2009, 11, 1, 3, 0, 0, 0, time.UTC)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.zone+" "+tt.from, func(t *testing.T) {
-			loc, err := time.LoadLocation(tt.zone)
-			require.NoError(t, err)
-			from, err := time.Parse(time.DateOnly, tt.from)
-			require.NoError(t, err)
-			to, err := time.Parse(time.DateOnly, tt.to)
-			require.NoError(t, err)
-			var orders []cvo.Order
-			for at := from; at.Before(to); at = at.Add(30 * time.Minute) {
-				orders = append(orders, cvo.Order{ID: fmt.Sprint(len(orders) + 1), CustomerID: fmt.Sprint(len(orders)%7 + 1),
-					CreatedAt: at, Total: 10})
+		t.Run(tt.name, func(t *testing.T) {
+			require.Less(t, tt.after.In(loc).Format(time.DateOnly), tt.before.In(loc).Format(time.DateOnly), "the later purchase's day is earlier")
+			orders := []cvo.Order{
+				{ID: "1", CustomerID: "a", CreatedAt: tt.before, Total: 10},
+				{ID: "2", CustomerID: "a", CreatedAt: tt.after, Total: 20},
+				{ID: "3", CustomerID: "b", CreatedAt: tt.after, Total: 30},
 			}
-			d := NewDataset(nil, orders, Options{AsOf: to, Location: loc})
-			require.Len(t, d.p, len(orders))
-			for i := range d.p {
-				p := &d.p[i]
-				at := d.unix(p)
-				require.Equal(t, d.monthOf(at), int(d.month(p)), "purchase at %v", time.Unix(at, 0).In(loc))
+			d := NewDataset(nil, orders, Options{Location: loc}) // as of the latest order
+			require.Len(t, d.p, 3)
+			for c := range d.ids {
+				ps := d.p[d.start[c]:d.start[c+1]]
+				for i := 1; i < len(ps); i++ {
+					require.LessOrEqual(t, d.month(&ps[i-1]), d.month(&ps[i]), "months of customer %s", d.ids[c])
+				}
 			}
+			require.NotPanics(t, func() {
+				_, err := d.Report(nil)
+				require.NoError(t, err)
+			})
 		})
 	}
 }

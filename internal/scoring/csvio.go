@@ -324,7 +324,7 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 		return err
 	}
 	// The sort moves 24-byte (id, position) pairs, not positions into
-	// 264-byte scores that each comparison would have to fetch.
+	// 208-byte scores that each comparison would have to fetch.
 	byID := make([]scoreRef, len(res.Customers))
 	for i := range res.Customers {
 		byID[i] = scoreRef{res.Customers[i].CustomerID, int32(i)}

@@ -12,7 +12,9 @@ import (
 // This file indexes a ledger's purchases directly, as the scoring did
 // before it borrowed the reports' layout (indexFromDataset): the tests'
 // independent reference for that layout, and a quick index of a slice of
-// orders. Unlike the scoring it counts a purchase without a creation date.
+// orders. Unlike the scoring it would count a purchase without a creation
+// date, but a purchase's time spans 68 years (reports.PurchaseOf panics
+// past them), so it must not be given one.
 
 const (
 	skipOrder       = -2 // not a purchase, or created after as-of
