@@ -66,6 +66,12 @@ type pairs struct {
 	ids       []int32
 }
 
+// grow makes room for n more pairs.
+func (p *pairs) grow(n int) {
+	p.customers = slices.Grow(p.customers, n)
+	p.ids = slices.Grow(p.ids, n)
+}
+
 func (p *pairs) add(c, id int32) {
 	p.customers = append(p.customers, c)
 	p.ids = append(p.ids, id)
