@@ -238,8 +238,9 @@ func previousGroupsOf(ix *shopIndex, l *ledger.Ledger, previous map[string]rfm.G
 // returnMemoryFrom is the number of orders from which a scoring collects
 // its garbage and returns it to the system where the bulk of what it held
 // became garbage (the read's leftovers, the ledger's orders, the rest of
-// the ledger, the reports' working set, the models'), and runs its reports
-// before its models instead of beside them. When these were three
+// the ledger, the reports' working set, the backtest's, the models'), and
+// runs its reports and its backtest before its models instead of beside
+// them. When these were three
 // collections, a million-customer rescore peaked at 1.7-1.8 GiB instead of
 // 2.4 and a 100,000-customer one at 211-221 MiB instead of 265 (`cvodev
 // bench-sync --rescore-only`); below about 40 MiB of ledger the forced
