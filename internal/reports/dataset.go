@@ -567,10 +567,10 @@ func (d *Dataset) completeMonths() int {
 
 // buildFirstOrders records every customer's ID and interns the
 // attributes of their first purchase, named by firstDetail. The first
-// orders are visited in the ledger's order (firstOrder is each
-// customer's position there), not the customers', as they always were, so that the dictionaries
-// number the attributes in the same order. Acquisition and product
-// attributes go to separate dictionaries, so the two halves run
+// orders are visited in the ledger's order (firstOrder is each customer's
+// position there), not the customers', as they always were, so that the
+// dictionaries number the attributes in the same order. Acquisition and
+// product attributes go to separate dictionaries, so the two halves run
 // concurrently.
 func (d *Dataset) buildFirstOrders(l *ledger.Ledger, firstOrder []int32, firstDetail []ledger.DetailRef) {
 	n := len(d.ids)

@@ -140,7 +140,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		// A big shop's backtest runs before the models, not beside them:
 		// its summaries and RFM inputs are then let go before the models
 		// allocate theirs. Side by side, a million-customer rescore peaked
-		// at up to 474 MB live when a collection caught them together. Its
+		// at up to 488 MiB live when a collection caught them together. Its
 		// error, if any, is answered below.
 		_ = btErr()
 		debug.FreeOSMemory()
