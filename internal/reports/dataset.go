@@ -48,7 +48,11 @@ type Dataset struct {
 
 	months      int
 	monthStarts []int64 // months+1 entries; the last is the first month after AsOf's
-	zones       localtime.Zone
+	// dayMonth is the month of each 24-hour span of time after earliest
+	// (not a calendar day): a month lasts longer, so a purchase's month is
+	// its span's or the next one (Dataset.month).
+	dayMonth []int16
+	zones    localtime.Zone
 
 	// Attributes of each customer's first purchase.
 	channel, source, campaign, code multi
@@ -143,10 +147,18 @@ func PurchaseOf(l *ledger.Ledger, rules ledger.AsOf, o *ledger.Order, defaultMar
 func (d *Dataset) unix(p *Purchase) int64 { return d.earliest + p.Seconds() }
 
 // month is the purchase's month, counted from the history's first: the
-// last month start not after its time. Looked up from the time rather
-// than the day, months never go back as time goes on, even where a
-// clock falling back across midnight makes the day go back.
-func (d *Dataset) month(p *Purchase) int16 { return int16(d.monthOf(d.unix(p))) }
+// last month start not after its time (monthOf), read from the month of
+// its 24-hour span instead of searched for, as the reports read it for
+// every purchase. From the time rather than the day, months never go
+// back as time goes on, even where a clock falling back across midnight
+// makes the day go back.
+func (d *Dataset) month(p *Purchase) int16 {
+	m := d.dayMonth[p.Seconds()/secondsPerDay]
+	if d.unix(p) >= d.monthStarts[m+1] {
+		m++
+	}
+	return m
+}
 
 // KnownCostShare is the share of the order's value its known unit costs
 // cover, at most 1 (lines with a negative price can make the coverage of
@@ -247,9 +259,9 @@ func LayOut(l *ledger.Ledger, opts Options) *Layout {
 	if latest-earliest > maxPurchaseSpan {
 		// A purchase decades before the rest is a data error (a
 		// placeholder date, say) that a purchase's time cannot count
-		// from: such purchases are left out, as undated ones are.
+		// from: such purchases are left out, counted (TooOld). The pass
+		// counts again, undated ones included.
 		d.cutoff = latest - maxPurchaseSpan
-		d.undated = 0
 		counts, earliest, _ = d.countPurchases(l, rules, w)
 	}
 	d.earliest = earliest
@@ -540,6 +552,10 @@ func (d *Dataset) buildCalendar(earliest int64) {
 	}
 	d.months = len(d.monthStarts) - 1
 	d.zones = localtime.NewZone(earliest, d.asOf, loc)
+	d.dayMonth = make([]int16, (d.asOf-earliest)/secondsPerDay+1)
+	for i := range d.dayMonth {
+		d.dayMonth[i] = int16(d.monthOf(earliest + int64(i)*secondsPerDay))
+	}
 }
 
 // monthOf is the month of an instant: the last month start not after it.

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -45,6 +47,46 @@ func TestMonthsFollowTimeWhereTheDayGoesBack(t *testing.T) {
 				_, err := d.Report(nil)
 				require.NoError(t, err)
 			})
+		})
+	}
+}
+
+// TestMonthIsTheMonthStartsOwn holds a purchase's month, read from its
+// 24-hour span's, to the last month start not after its time, at every
+// half hour around month ends, in zones whose clocks change at midnight
+// on the first (Asunción 2023, Havana 2012), fall back across it (St.
+// John's) or skipped a day (Samoa).
+func TestMonthIsTheMonthStartsOwn(t *testing.T) {
+	tests := []struct {
+		zone     string
+		from, to string // days in UTC
+	}{
+		{"UTC", "2023-12-25", "2024-03-05"},
+		{"America/Asuncion", "2023-09-28", "2023-10-03"},
+		{"America/Havana", "2012-03-29", "2012-04-03"},
+		{"America/St_Johns", "2009-10-29", "2009-11-03"},
+		{"Pacific/Apia", "2011-12-25", "2012-01-03"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+" "+tt.from, func(t *testing.T) {
+			loc, err := time.LoadLocation(tt.zone)
+			require.NoError(t, err)
+			from, err := time.Parse(time.DateOnly, tt.from)
+			require.NoError(t, err)
+			to, err := time.Parse(time.DateOnly, tt.to)
+			require.NoError(t, err)
+			var orders []cvo.Order
+			for at := from; at.Before(to); at = at.Add(30 * time.Minute) {
+				orders = append(orders, cvo.Order{ID: fmt.Sprint(len(orders) + 1), CustomerID: fmt.Sprint(len(orders)%7 + 1),
+					CreatedAt: at, Total: 10})
+			}
+			d := NewDataset(nil, orders, Options{AsOf: to, Location: loc})
+			require.Len(t, d.p, len(orders))
+			for i := range d.p {
+				at := d.unix(&d.p[i])
+				want := sort.Search(len(d.monthStarts), func(m int) bool { return d.monthStarts[m] > at }) - 1
+				require.Equal(t, want, int(d.month(&d.p[i])), "purchase at %v", time.Unix(at, 0).In(loc))
+			}
 		})
 	}
 }
