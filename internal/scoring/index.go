@@ -13,8 +13,8 @@ import (
 // created by as-of, with a creation date). The index shares the reports
 // dataset's records (indexFromDataset): its own layout would be a second
 // copy of every purchase beside the reports', and the largest array of
-// the scoring. The models read At, Net, Gross, KnownCostShare, Day and
-// Discount.
+// the scoring. The models read its time (shopIndex.unix), Net, Gross,
+// KnownCostShare, Day and Discount.
 type purchaseRec = reports.Purchase
 
 // shopIndex is a shop's purchases laid out by customer, oldest first.
@@ -29,7 +29,7 @@ type shopIndex struct {
 	source []string
 	p      []purchaseRec
 	// earliest is the earliest purchase's time in Unix seconds, which a
-	// purchase's counts from (reports.Dataset.Earliest).
+	// purchase's time counts from (reports.Dataset.Earliest).
 	earliest int64
 	// byID is built on the first lookup, which most scorings never make.
 	byIDOnce sync.Once

@@ -119,8 +119,8 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 	if big {
 		// A big shop's reports run before the models, not beside them:
 		// the dataset's parts only they read (RFM inputs, first-purchase
-		// attributes) and their own working set are then
-		// let go before the models allocate theirs. Both use every core
+		// attributes) and their own working set are then let go before
+		// the models allocate theirs. Both use every core
 		// anyway; a million-customer rescore peaks at about 1.1 GiB
 		// instead of 1.3. Their error, if any, is answered below.
 		_ = repErr()
