@@ -80,9 +80,10 @@ type DB struct {
 // reserves the whole budget before taking the lock, so it never holds one
 // connection while waiting for another.
 const (
-	// RescoreConns: the lock, plus one connection for every read and write
-	// of the scoring (the history is read on one connection).
-	RescoreConns = 2
+	// RescoreConns: the lock, plus the two connections the history is
+	// read on side by side in one snapshot (ReadSummedOrders); the
+	// scoring's other reads and its write take one at a time.
+	RescoreConns = 3
 	// SyncConns: the lock, plus the two merge groups that run side by
 	// side (or a COPY and its progress notes).
 	SyncConns = 3

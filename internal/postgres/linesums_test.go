@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -212,4 +213,41 @@ func TestCostsMergeWaitsForALinesMerge(t *testing.T) {
 	}
 	require.NoError(t, lines.Commit(ctx))
 	require.NoError(t, <-merged)
+}
+
+// TestSecondReaderSeesTheFirstReadersSnapshot holds the two connections
+// the rescore reads its history on to one snapshot: orders written after
+// the first reader's snapshot are seen by neither, even though the second
+// reader begins after they were committed.
+func TestSecondReaderSeesTheFirstReadersSnapshot(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	const shop = "snapshot.myshopify.com"
+	insert := func(id int64) {
+		t.Helper()
+		_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, name, created_at, updated_at, currency, total, discount_codes)
+			VALUES ($1, $2, '#', now(), now(), 'EUR', 1, '{}')`, shop, id)
+		require.NoError(t, err)
+	}
+	count := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) int {
+		t.Helper()
+		var n int
+		require.NoError(t, q.QueryRow(ctx, `SELECT count(*) FROM orders WHERE shop = $1`, shop).Scan(&n))
+		return n
+	}
+	insert(1)
+	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	require.Equal(t, 1, count(tx))
+	insert(2)
+	side, err := postgres.SharedSnapshot(db, ctx, tx)
+	require.NoError(t, err)
+	defer side.Rollback(ctx) //nolint:errcheck
+	insert(3)
+	assert.Equal(t, 1, count(side), "the second reader sees the first reader's snapshot")
+	assert.Equal(t, 1, count(tx))
+	assert.Equal(t, 3, count(db.Pool))
 }
