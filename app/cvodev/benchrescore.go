@@ -51,7 +51,7 @@ func compareRescores(ctx context.Context, baseline, dbName string, runs int) err
 // that would make them wait for each other), as a worker holding several
 // big shops would, and reports their common peak.
 func benchRescore(ctx context.Context, dbName string, parallel int) error {
-	db, shops, cfg, err := openBenchShops(ctx, dbName)
+	db, shops, cfg, err := openBenchShops(ctx, dbName, parallel)
 	if err != nil {
 		return err
 	}

@@ -499,8 +499,10 @@ func printLoads(loads []loaderTiming) {
 	}
 }
 
-// openBenchDatabase opens the database a previous bench-sync left.
-func openBenchDatabase(ctx context.Context, dbName string) (*postgres.DB, wiring.Config, error) {
+// openBenchDatabase opens the database a previous bench-sync left, with
+// the pool of a worker that runs jobs jobs at once: the benches run jobs
+// as a worker does, and a rescore reads on two connections at a time.
+func openBenchDatabase(ctx context.Context, dbName string, jobs int) (*postgres.DB, wiring.Config, error) {
 	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return nil, cfg, err
@@ -509,14 +511,14 @@ func openBenchDatabase(ctx context.Context, dbName string) (*postgres.DB, wiring
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := postgres.Open(ctx, dbURL)
+	db, err := postgres.OpenWith(ctx, dbURL, postgres.Options{MaxConns: postgres.WorkerPoolSize(max(jobs, 1))})
 	return db, cfg, err
 }
 
 // openBenchShops is openBenchDatabase with the shop store the app's
 // encryption key opens.
-func openBenchShops(ctx context.Context, dbName string) (*postgres.DB, *postgres.ShopStore, wiring.Config, error) {
-	db, cfg, err := openBenchDatabase(ctx, dbName)
+func openBenchShops(ctx context.Context, dbName string, jobs int) (*postgres.DB, *postgres.ShopStore, wiring.Config, error) {
+	db, cfg, err := openBenchDatabase(ctx, dbName, jobs)
 	if err != nil {
 		return nil, nil, cfg, err
 	}
@@ -529,7 +531,7 @@ func openBenchShops(ctx context.Context, dbName string) (*postgres.DB, *postgres
 }
 
 func benchLoader(ctx context.Context, dbName string) error {
-	db, _, err := openBenchDatabase(ctx, dbName)
+	db, _, err := openBenchDatabase(ctx, dbName, 1)
 	if err != nil {
 		return err
 	}

@@ -281,7 +281,7 @@ func runWritebackJob(ctx context.Context, log *slog.Logger, args []string, out i
 	if err := json.Unmarshal([]byte(args[0]), &j); err != nil {
 		return fmt.Errorf("bench-writeback-job: %w", err)
 	}
-	db, shops, _, err := openBenchShops(ctx, j.Database)
+	db, shops, _, err := openBenchShops(ctx, j.Database, 1)
 	if err != nil {
 		return err
 	}

@@ -23,9 +23,10 @@ type Builder struct {
 	// never be the customer's first purchase, whatever the as-of date, so
 	// its detail is not kept.
 	firstSolid []int64
-	// detailAt is, per detail, its customer and second, to drop the
-	// details a later-added, earlier solid order made useless.
-	detailAt []customerSecond
+	// detailOrder is, per detail, the position of its order, whose
+	// customer and second tell when a later-added, earlier solid order
+	// made the detail useless.
+	detailOrder []int32
 	// lineNumbers numbers the distinct product lines, texts the details'
 	// strings.
 	lineNumbers map[Line]int32
@@ -64,11 +65,6 @@ type Summary struct {
 	Cost       Cost
 }
 
-type customerSecond struct {
-	customer int32
-	at       int64
-}
-
 // NewBuilder sizes a Builder for an expected number of orders (0 if
 // unknown).
 func NewBuilder(orders int) *Builder {
@@ -89,6 +85,11 @@ func newBuilder(customers, records, orders int) *Builder {
 	b.texts.number("") // number 0, the empty string
 	b.l.orders = make([]Order, 0, orders)
 	b.firstSolid = make([]int64, 0, customers)
+	// Nearly every customer's first order keeps a detail (and, read with
+	// AddSummed, waits for it): sized once, these are not copied as they
+	// grow, which made 250 MB of garbage in a million-customer rescore.
+	b.l.details = make([]storedDetail, 0, customers)
+	b.detailOrder = make([]int32, 0, customers)
 	return b
 }
 
@@ -211,6 +212,9 @@ func (b *Builder) AddSummed(o *cvo.Order, sum Summary) {
 		// order would lose its detail without a word.
 		panic(fmt.Sprintf("ledger: AddSummed got key %d after %d", sum.Key, b.lastKey))
 	}
+	if !b.keyed {
+		b.pending = make([]pendingLines, 0, cap(b.detailOrder))
+	}
 	b.lastKey, b.keyed = sum.Key, true
 	b.add(o, &sum)
 }
@@ -259,7 +263,7 @@ func (b *Builder) add(o *cvo.Order, sums *Summary) {
 			d = b.detail(o)
 		}
 		b.l.details = append(b.l.details, d)
-		b.detailAt = append(b.detailAt, customerSecond{customer: c, at: ord.At})
+		b.detailOrder = append(b.detailOrder, int32(len(b.l.orders)))
 		ord.detail = numbered(len(b.l.details), discountBit)
 	}
 	if (sums == nil && len(o.DiscountCodes) > 0) || (sums != nil && sums.Discounted) {
@@ -350,8 +354,8 @@ func (b *Builder) addCost(o *Order, cost Cost) {
 // detailAlive says whether detail i can still be its customer's first
 // purchase.
 func (b *Builder) detailAlive(i int32) bool {
-	at := b.detailAt[i]
-	return at.at <= b.firstSolid[at.customer]
+	o := &b.l.orders[b.detailOrder[i]]
+	return o.At <= b.firstSolid[o.Customer]
 }
 
 // Wanted returns the keys, in the order they were added, of the orders
@@ -439,14 +443,21 @@ func (b *Builder) Ledger() *Ledger {
 	l := &b.l
 	kept := 0
 	renumber := make([]int32, len(l.details))
-	for i := range b.detailAt {
+	for i := range b.detailOrder {
 		if b.detailAlive(int32(i)) {
 			l.details[kept] = l.details[i]
 			kept++
 			renumber[i] = int32(kept)
 		}
 	}
-	l.details = slices.Clip(l.details[:kept])
+	l.details = l.details[:kept]
+	if cap(l.details) > kept+kept/8 {
+		// Sized for every customer, the details may be far fewer: those
+		// kept are copied rather than holding the rest for the ledger's life.
+		l.details = slices.Clone(l.details)
+	} else {
+		l.details = slices.Clip(l.details)
+	}
 	l.compactDetailRanges()
 	if kept < len(renumber) {
 		for i := range l.orders {
@@ -461,7 +472,7 @@ func (b *Builder) Ledger() *Ledger {
 	// thing a ledger would otherwise hold after its orders.
 	l.customers = b.customers.names
 	l.texts = b.texts.names
-	b.firstSolid, b.detailAt, b.customers, b.lineNumbers, b.pending, b.texts = nil, nil, nil, nil, nil, nil
+	b.firstSolid, b.detailOrder, b.customers, b.lineNumbers, b.pending, b.texts = nil, nil, nil, nil, nil, nil
 	return l
 }
 

@@ -127,8 +127,8 @@ func readSummed(ctx context.Context, tx, side pgx.Tx, shop string, into *ledger.
 		return err
 	}
 	defer g.stop()
-	orders := startCursor(f, summedOrdersCursor.name, scanSummedOrder)
-	sums := &childCursor[lineSumsRow]{c: startCursor(g, lineSumsCursor.name, scanLineSums), order: func(r lineSumsRow) int64 { return r.order }}
+	orders := startCursor(f, summedOrdersCursor.name, scanSummedOrder())
+	sums := &childCursor[lineSumsRow]{c: startCursor(g, lineSumsCursor.name, scanLineSums()), order: func(r lineSumsRow) int64 { return r.order }}
 	refunds := newRefundsCursor(g)
 	var (
 		o         cvo.Order
@@ -191,7 +191,7 @@ func readWanted(ctx context.Context, tx, side pgx.Tx, shop string, catalogue cat
 		return err
 	}
 	defer g.stop()
-	orders := startCursor(f, wantedOrdersCursor.name, scanOrder)
+	orders := startCursor(f, wantedOrdersCursor.name, scanOrder())
 	lines := newLinesCursor(g, wantedLinesCursor)
 	var lineBuf []cvo.LineItem
 	for {
@@ -243,10 +243,9 @@ type summedOrderRow struct {
 	total                       float64
 }
 
-func scanSummedOrder(r pgx.Rows) (o summedOrderRow, err error) {
-	err = r.Scan(&o.id, &o.customer, &o.at, &o.cancelled, &o.test, &o.total, &o.discounted)
-	return o, err
-}
+var scanSummedOrder = reusedRow(func(o *summedOrderRow) []any {
+	return []any{&o.id, &o.customer, &o.at, &o.cancelled, &o.test, &o.total, &o.discounted}
+})
 
 // The wanted orders (readWanted), read as ordersCursor reads them, and
 // their lines.
@@ -262,7 +261,4 @@ type lineSumsRow struct {
 	revenue, cost, covered pgtype.Float8
 }
 
-func scanLineSums(r pgx.Rows) (s lineSumsRow, err error) {
-	err = r.Scan(&s.order, &s.revenue, &s.cost, &s.covered)
-	return s, err
-}
+var scanLineSums = reusedRow(func(s *lineSumsRow) []any { return []any{&s.order, &s.revenue, &s.cost, &s.covered} })

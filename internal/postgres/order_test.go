@@ -76,18 +76,25 @@ func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 	db := pgtest.New(t)
 	const shop, n = "big.myshopify.com", 25003
 	_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, customer_id, name, created_at, updated_at, test, currency, total, discount_codes)
-		SELECT $1, i, NULLIF(i % 7, 0), '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i, '{}'
+		SELECT $1, i, NULLIF(i % 7, 0), '#' || i, '2025-01-01'::timestamptz + i * interval '1 minute', now(), false, 'EUR', i,
+			CASE WHEN i % 2 = 0 THEN ARRAY['C' || i, 'D' || i] ELSE '{}' END
 		FROM generate_series(1, $2) i`, shop, n)
 	require.NoError(t, err)
-	// Order i has i % 3 lines priced i, and a refund of i when i % 5 == 0.
+	// Order i has i % 3 lines priced i and titled i, and a refund of i
+	// when i % 5 == 0; even orders have the codes Ci and Di. Every row is
+	// scanned into one reused row, which must not lend one order's codes
+	// or titles to another.
 	_, err = db.Pool.Exec(ctx, `INSERT INTO order_lines (shop, order_id, id, title, quantity, unit_price)
-		SELECT $1, i, i * 10 + k, 'x', 1, i FROM generate_series(1, $2) i, generate_series(1, 2) k WHERE k <= i % 3`, shop, n)
+		SELECT $1, i, i * 10 + k, 'x' || i, 1, i FROM generate_series(1, $2) i, generate_series(1, 2) k WHERE k <= i % 3`, shop, n)
 	require.NoError(t, err)
 	_, err = db.Pool.Exec(ctx, `INSERT INTO refunds (shop, id, order_id, created_at, amount)
 		SELECT $1, i, i, now(), i FROM generate_series(5, $2, 5) i`, shop, n)
 	require.NoError(t, err)
 
-	var last int64
+	var (
+		last int64
+		kept []cvo.Order
+	)
 	count := 0
 	require.NoError(t, postgres.NewOrderStore(db).ShopOrders(ctx, shop, func(o cvo.Order) error {
 		count++
@@ -99,6 +106,7 @@ func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 		for _, l := range o.Lines {
 			require.InDelta(t, float64(id), l.UnitPrice, 1e-9, "order %d got another order's line", id)
 		}
+		kept = append(kept, o)
 		if id%5 == 0 {
 			require.Len(t, o.Refunds, 1, "order %d", id)
 			require.InDelta(t, float64(id), o.Refunds[0].Amount, 1e-9)
@@ -113,6 +121,20 @@ func TestShopOrdersAcrossFetchChunks(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, n, count)
+	// Checked once all are read: a later row must not have changed what
+	// an earlier one handed out.
+	for _, o := range kept {
+		id, err := strconv.ParseInt(o.ID, 10, 64)
+		require.NoError(t, err)
+		if id%2 == 0 {
+			require.Equal(t, []string{"C" + o.ID, "D" + o.ID}, o.DiscountCodes, "order %d", id)
+		} else {
+			require.Empty(t, o.DiscountCodes, "order %d", id)
+		}
+		for _, l := range o.Lines {
+			require.Equal(t, "x"+o.ID, l.Title, "order %d", id)
+		}
+	}
 
 	// The read of summed lines, whose sums and wanted lines are cursors
 	// of their own, makes the same ledger, with the sums of most orders

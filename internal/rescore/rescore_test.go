@@ -53,7 +53,15 @@ func newEnv(t *testing.T) *env {
 	ns := jobstest.Namespace(t)
 	keys, err := secretbox.ParseKeyring("v1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	require.NoError(t, err)
-	e := &env{db: pgtest.New(t), scorer: &countingScorer{}, shop: fmt.Sprintf("r%d.myshopify.com", time.Now().UnixNano()),
+	// The pool two worker processes of workerConcurrency would each
+	// have, shared: on a smaller one, rescores wait for each other's
+	// connections (a rescore reserves RescoreConns) instead of meeting at
+	// the shop's lock.
+	_, url := pgtest.NewWithURL(t)
+	db, err := postgres.OpenWith(ctx, url, postgres.Options{MaxConns: postgres.WorkerPoolSize(2 * workerConcurrency)})
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	e := &env{db: db, scorer: &countingScorer{}, shop: fmt.Sprintf("r%d.myshopify.com", time.Now().UnixNano()),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	e.shops = postgres.NewShopStore(e.db, keys)
 	e.scoring = postgres.NewScoringStore(e.db)
@@ -70,10 +78,13 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// workerConcurrency is the concurrency of the env's worker processes.
+const workerConcurrency = 3
+
 // startWorkers runs n independent worker processes' worth of asynq servers.
 func (e *env) startWorkers(t *testing.T, n int) {
 	for range n {
-		srv := asynq.NewServer(e.redisOpt, asynq.Config{Concurrency: 3, Queues: e.queue.Namespace().Queues(), LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
+		srv := asynq.NewServer(e.redisOpt, asynq.Config{Concurrency: workerConcurrency, Queues: e.queue.Namespace().Queues(), LogLevel: asynq.FatalLevel, DelayedTaskCheckInterval: 100 * time.Millisecond,
 			RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }})
 		h := jobs.Handlers{Installations: e.shops, Installed: e.shops, Rescorer: e.svc, Queue: e.queue, Log: e.log}
 		require.NoError(t, srv.Start(h.Mux()))

@@ -3,6 +3,7 @@ package rescore
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -101,5 +102,12 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	// scores now carry: letting them go before the snapshot is written
 	// spares 208 bytes a customer for the rest of the job.
 	res.Customers = nil
+	if scoring.BigShop(int(size.Orders)) {
+		// The scores just let go and what the scoring left are garbage
+		// the collector's goal still stands on: the write would grow the
+		// process past them (a million-customer rescore's RSS rose from
+		// 580 to 850 MiB while it wrote) instead of into them.
+		debug.FreeOSMemory()
+	}
 	return scores, agg, nil
 }

@@ -247,6 +247,11 @@ func previousGroupsOf(ix *shopIndex, l *ledger.Ledger, previous map[string]rfm.G
 // cycles would cost more than they save.
 var returnMemoryFrom = 400_000 // a variable so that tests can take the big shop's path
 
+// BigShop says whether a shop of this many orders is one whose scoring
+// returns its garbage to the system where most of what it held became
+// garbage; the scoring's callers may do the same after it.
+func BigShop(orders int) bool { return orders >= returnMemoryFrom }
+
 var errBacktestOff = errors.New("backtest disabled")
 
 // backtestTimed runs the backtest when the settings and the history allow
