@@ -75,13 +75,13 @@ func runBenchAPI(ctx context.Context, log *slog.Logger, args []string, out io.Wr
 	}
 	sink.cvoOrders, history.orders = nil, nil
 	runtime.GC()
-	fmt.Fprintf(out, "scored %d customers in %.1fs\n", len(scores), time.Since(scoreStart).Seconds())
+	fmt.Fprintf(out, "scored %d customers in %.1fs\n", scores.Len(), time.Since(scoreStart).Seconds())
 	snaps := postgres.NewScoringStore(db)
 	id, err := snaps.Begin(ctx, shop, "bench", now)
 	if err != nil {
 		return err
 	}
-	if err := snaps.Finish(ctx, shop, id, scores, agg); err != nil {
+	if err := snaps.FinishRows(ctx, shop, id, scores, agg); err != nil {
 		return err
 	}
 	if _, err := db.Pool.Exec(ctx, "ANALYZE customers; ANALYZE customer_scores"); err != nil {

@@ -174,7 +174,7 @@ type timedScorer struct {
 	phases  []scoring.Timing
 }
 
-func (t *timedScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
+func (t *timedScorer) Score(ctx context.Context, in rescore.Input) (rescore.Scores, *scoring.Aggregates, error) {
 	start := time.Now()
 	scores, agg, err := rescore.ShopScorer{}.Score(ctx, in)
 	t.seconds = time.Since(start).Seconds()

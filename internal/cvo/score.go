@@ -21,6 +21,17 @@ type CustomerScore struct {
 	NextOrderAt    time.Time // zero when no next order is expected
 }
 
+// CustomerScores are per-customer rows held as a slice, read a row at a
+// time (Len, Row) by the snapshot's writer, which a scorer may also feed
+// from rows it makes on demand instead of holding them twice.
+type CustomerScores []CustomerScore
+
+// Len is the number of rows.
+func (s CustomerScores) Len() int { return len(s) }
+
+// Row is row i.
+func (s CustomerScores) Row(i int) CustomerScore { return s[i] }
+
 // Scoring describes one scoring run of a shop.
 type Scoring struct {
 	ID         int64

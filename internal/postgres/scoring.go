@@ -91,6 +91,19 @@ func (s *ScoringStore) Begin(ctx context.Context, shop, reason string, asOf time
 // Finish stores the customers and aggregates of a run and marks it
 // succeeded, all in one transaction, then prunes old per-customer rows.
 func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error {
+	return s.FinishRows(ctx, shop, id, cvo.CustomerScores(scores), aggregates)
+}
+
+// ScoreRows are a run's per-customer rows, read one at a time.
+type ScoreRows interface {
+	Len() int
+	Row(i int) cvo.CustomerScore
+}
+
+// FinishRows is Finish with rows the caller may make on demand: a
+// million-customer rescore then holds its scores once, not also as a
+// slice of rows (152 MB) made from them just before the write.
+func (s *ScoringStore) FinishRows(ctx context.Context, shop string, id int64, scores ScoreRows, aggregates *scoring.Aggregates) error {
 	agg, err := json.Marshal(aggregates)
 	if err != nil {
 		return fmt.Errorf("finish scoring %d of %s: encode aggregates: %w", id, shop, err)
@@ -105,26 +118,19 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 	// at its right edge instead of scattered over it; the group index
 	// grows at one place per group. A million-customer snapshot is written
 	// without the random page writes that dominated it otherwise.
-	byValue := make([]int32, len(scores))
-	for i := range byValue {
-		byValue[i] = int32(i)
-	}
-	slices.SortFunc(byValue, func(a, b int32) int {
-		if c := cmp.Compare(scores[b].PredictedCLV, scores[a].PredictedCLV); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
+	n := scores.Len()
+	byValue := byPredictedValue(scores)
 	i := 0
 	var rowErr error
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"customer_scores"},
 		[]string{"shop", "scoring_id", "customer_id", "grp", "r", "f", "m", "orders", "revenue", "historical_clv",
 			"predicted_clv", "p_alive", "expected_orders", "next_order_at", "p_order_window", "churn_risk"},
 		pgx.CopyFromFunc(func() ([]any, error) {
-			if i >= len(scores) {
+			if i >= n {
 				return nil, nil
 			}
-			c := &scores[byValue[i]]
+			row := scores.Row(int(byValue[i]))
+			c := &row
 			i++
 			cid, err := strconv.ParseInt(c.CustomerID, 10, 64)
 			if err != nil {
@@ -142,7 +148,7 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 		return fmt.Errorf("finish scoring %d of %s: copy customers: %w", id, shop, err)
 	}
 	tag, err := tx.Exec(ctx, `UPDATE scorings SET state = 'succeeded', finished_at = now(), customers = $3, aggregates = $4
-		WHERE shop = $1 AND id = $2 AND state = 'running'`, shop, id, len(scores), agg)
+		WHERE shop = $1 AND id = $2 AND state = 'running'`, shop, id, n, agg)
 	if err != nil {
 		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
 	}
@@ -156,6 +162,25 @@ func (s *ScoringStore) Finish(ctx context.Context, shop string, id int64, scores
 		return fmt.Errorf("finish scoring %d of %s: %w", id, shop, err)
 	}
 	return nil
+}
+
+// byPredictedValue is the rows' positions by descending predicted value,
+// ties in row order. The values are read once each: a row may be made on
+// demand.
+func byPredictedValue(scores ScoreRows) []int32 {
+	byValue := make([]int32, scores.Len())
+	value := make([]float64, scores.Len())
+	for i := range byValue {
+		byValue[i] = int32(i)
+		value[i] = scores.Row(i).PredictedCLV
+	}
+	slices.SortFunc(byValue, func(a, b int32) int {
+		if c := cmp.Compare(value[b], value[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return byValue
 }
 
 // pruneSnapshots deletes the rows of the shop's snapshots past the newest

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
 	"github.com/cvo-app/cvo/internal/rescore"
@@ -25,7 +24,7 @@ type sessionEndingScorer struct {
 	db *postgres.DB
 }
 
-func (s sessionEndingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
+func (s sessionEndingScorer) Score(ctx context.Context, in rescore.Input) (rescore.Scores, *scoring.Aggregates, error) {
 	var ended bool
 	require.NoError(s.t, s.db.Pool.QueryRow(ctx, `SELECT bool_and(pg_terminate_backend(pid)) FROM pg_locks
 		WHERE locktype = 'advisory' AND classid = 7282 AND granted

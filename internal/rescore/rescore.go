@@ -50,7 +50,7 @@ type History interface {
 // Snapshots keeps scoring runs.
 type Snapshots interface {
 	Begin(ctx context.Context, shop, reason string, asOf time.Time) (int64, error)
-	Finish(ctx context.Context, shop string, id int64, scores []cvo.CustomerScore, aggregates *scoring.Aggregates) error
+	FinishRows(ctx context.Context, shop string, id int64, scores postgres.ScoreRows, aggregates *scoring.Aggregates) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
 	Groups(ctx context.Context, shop string, scoringID int64, customers int) (map[string]rfm.Group, error)
@@ -75,7 +75,23 @@ type Shops interface {
 // Scorer turns a shop's history into per-customer scores and the
 // aggregates the admin page shows.
 type Scorer interface {
-	Score(ctx context.Context, in Input) (scores []cvo.CustomerScore, aggregates *scoring.Aggregates, err error)
+	Score(ctx context.Context, in Input) (scores Scores, aggregates *scoring.Aggregates, err error)
+}
+
+// Scores are a scoring's per-customer rows, read one at a time: a scorer
+// may make each row when it is read (cvo.CustomerScores holds them).
+type Scores interface {
+	Len() int
+	Row(i int) cvo.CustomerScore
+}
+
+// AllRows makes every row of s, for a reader that wants them at once.
+func AllRows(s Scores) cvo.CustomerScores {
+	out := make(cvo.CustomerScores, s.Len())
+	for i := range out {
+		out[i] = s.Row(i)
+	}
+	return out
 }
 
 // Input is what one scoring of a shop needs.
@@ -192,7 +208,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		return 0, err
 	}
 	started := time.Now()
-	var scores []cvo.CustomerScore
+	var scores Scores = cvo.CustomerScores(nil)
 	var aggregates *scoring.Aggregates
 	if err = tooBig; err == nil {
 		scores, aggregates, err = s.scorer.Score(ctx, Input{Shop: sh, Settings: settings, AsOf: asOf, PreviousGroups: previous, History: s.history, Size: size})
@@ -204,7 +220,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		err = lock.Check(ctx)
 	}
 	if err == nil {
-		err = s.snapshots.Finish(ctx, shop, id, scores, aggregates)
+		err = s.snapshots.FinishRows(ctx, shop, id, scores, aggregates)
 	}
 	if err != nil {
 		// The failed run is recorded; the last good scoring stays current.
@@ -213,7 +229,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 		}
 		return 0, fmt.Errorf("rescore %s: %w", shop, err)
 	}
-	s.log.Info("shop rescored", "shop", shop, "reason", reason, "scoring_id", id, "customers", len(scores),
+	s.log.Info("shop rescored", "shop", shop, "reason", reason, "scoring_id", id, "customers", scores.Len(),
 		"seconds", time.Since(started).Seconds())
 	if s.followers != nil {
 		if err := s.followers.Scored(ctx, shop, id); err != nil {

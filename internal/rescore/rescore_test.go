@@ -28,10 +28,10 @@ import (
 // it takes a moment so that concurrent runs would overlap.
 type countingScorer struct{ runs atomic.Int32 }
 
-func (c *countingScorer) Score(ctx context.Context, in rescore.Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
+func (c *countingScorer) Score(ctx context.Context, in rescore.Input) (rescore.Scores, *scoring.Aggregates, error) {
 	c.runs.Add(1)
 	time.Sleep(300 * time.Millisecond)
-	return []cvo.CustomerScore{{CustomerID: "1", Group: "lovers", R: 5, F: 5, M: 5, Orders: 2}}, &scoring.Aggregates{Result: &scoring.Result{Timezone: "UTC"}}, nil
+	return cvo.CustomerScores{{CustomerID: "1", Group: "lovers", R: 5, F: 5, M: 5, Orders: 2}}, &scoring.Aggregates{Result: &scoring.Result{Timezone: "UTC"}}, nil
 }
 
 type env struct {

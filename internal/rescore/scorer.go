@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
@@ -34,7 +35,7 @@ type summedReader interface {
 type ShopScorer struct{}
 
 // Score implements Scorer.
-func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *scoring.Aggregates, error) {
+func (ShopScorer) Score(ctx context.Context, in Input) (Scores, *scoring.Aggregates, error) {
 	// Sizing the builder up front spares a million-customer shop the
 	// repeated copying of a growing slice of five million orders.
 	size := in.Size
@@ -81,33 +82,69 @@ func (ShopScorer) Score(ctx context.Context, in Input) ([]cvo.CustomerScore, *sc
 	}
 	agg := &scoring.Aggregates{Result: res}
 	agg.CountGrid()
-	scores := make([]cvo.CustomerScore, 0, len(res.Customers))
-	for _, c := range res.Customers {
-		if !c.Group.Valid() {
-			continue
-		}
-		s := cvo.CustomerScore{
-			CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: c.Orders,
-			Revenue: c.Revenue, HistoricalCLV: c.HistoricalCLV, PredictedCLV: c.PredictedCLV, PAlive: c.PAlive,
-			ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: string(c.ChurnRisk),
-		}
-		if c.HasNextOrder {
-			// In the shop's zone, whose midnight it is: the snapshot keeps
-			// its date.
-			s.NextOrderAt = time.Unix(c.NextOrder, 0).In(settings.Location)
-		}
-		scores = append(scores, s)
-	}
+	scores := newScoredRows(res.Customers, settings.Location)
 	// The aggregates are stored without the per-customer rows, which the
-	// scores now carry: letting them go before the snapshot is written
-	// spares 208 bytes a customer for the rest of the job.
+	// scores carry.
 	res.Customers = nil
 	if scoring.BigShop(int(size.Orders)) {
-		// The scores just let go and what the scoring left are garbage
-		// the collector's goal still stands on: the write would grow the
-		// process past them (a million-customer rescore's RSS rose from
-		// 580 to 850 MiB while it wrote) instead of into them.
+		// What the scoring left is garbage the collector's goal still
+		// stands on: the write would grow the process past it (a
+		// million-customer rescore's RSS rose from 580 to 850 MiB while
+		// it wrote) instead of into it.
 		debug.FreeOSMemory()
 	}
 	return scores, agg, nil
+}
+
+// scoredRows are a scoring's customers as the snapshot's rows, each made
+// when it is read: a slice of them made up front held a million-customer
+// shop's scores twice (152 MB beside 208) where the job peaked.
+type scoredRows struct {
+	customers []scoring.CustomerScore
+	// valid lists the customers with a group, when some have none (nil:
+	// all have one).
+	valid []int32
+	loc   *time.Location
+}
+
+// newScoredRows makes the rows of the customers that have a group.
+func newScoredRows(customers []scoring.CustomerScore, loc *time.Location) scoredRows {
+	s := scoredRows{customers: customers, loc: loc}
+	if !slices.ContainsFunc(customers, func(c scoring.CustomerScore) bool { return !c.Group.Valid() }) {
+		return s
+	}
+	// Rare (a group this version cannot name): only then are the rows
+	// with a group listed.
+	s.valid = []int32{}
+	for i := range customers {
+		if customers[i].Group.Valid() {
+			s.valid = append(s.valid, int32(i))
+		}
+	}
+	return s
+}
+
+func (s scoredRows) Len() int {
+	if s.valid != nil {
+		return len(s.valid)
+	}
+	return len(s.customers)
+}
+
+func (s scoredRows) Row(i int) cvo.CustomerScore {
+	if s.valid != nil {
+		i = int(s.valid[i])
+	}
+	c := &s.customers[i]
+	row := cvo.CustomerScore{
+		CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: c.Orders,
+		Revenue: c.Revenue, HistoricalCLV: c.HistoricalCLV, PredictedCLV: c.PredictedCLV, PAlive: c.PAlive,
+		ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: string(c.ChurnRisk),
+	}
+	if c.HasNextOrder {
+		// In the shop's zone, whose midnight it is: the snapshot keeps
+		// its date.
+		row.NextOrderAt = time.Unix(c.NextOrder, 0).In(s.loc)
+	}
+	return row
 }

@@ -75,15 +75,17 @@ func TestStreamedHistoryScoresLikeCopiedOrders(t *testing.T) {
 				settings.DefaultMargin = 0.4
 				in := rescore.Input{Shop: cvo.Shop{Domain: shop, Timezone: "Europe/Berlin"}, Settings: settings, AsOf: asOf}
 				in.History = copiedHistory{store}
-				wantScores, wantAgg, err := rescore.ShopScorer{}.Score(ctx, in)
+				wantRows, wantAgg, err := rescore.ShopScorer{}.Score(ctx, in)
 				require.NoError(t, err)
+				wantScores := rescore.AllRows(wantRows)
 				require.Greater(t, len(wantScores), 100, "the generated shop has customers to score")
 				require.NotEmpty(t, wantAgg.Reports.Products.Products, "the generated shop has product reports")
 				wantAgg.Timings = nil
 				for name, h := range map[string]rescore.History{"streamed": streamedHistory{copiedHistory{store}, store}, "summed": store} {
 					in.History = h
-					gotScores, gotAgg, err := rescore.ShopScorer{}.Score(ctx, in)
+					gotRows, gotAgg, err := rescore.ShopScorer{}.Score(ctx, in)
 					require.NoError(t, err, name)
+					gotScores := rescore.AllRows(gotRows)
 					// A mismatch is reported for the first score that
 					// differs: a diff of thousands takes minutes to print.
 					require.Len(t, gotScores, len(wantScores), name)

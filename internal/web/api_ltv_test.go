@@ -79,7 +79,7 @@ func ltvServer(t *testing.T, old bool) (http.Handler, string) {
 	snaps := postgres.NewScoringStore(db)
 	id, err := snaps.Begin(ctx, shop, "manual", h.AsOf)
 	require.NoError(t, err)
-	require.NoError(t, snaps.Finish(ctx, shop, id, scores, agg))
+	require.NoError(t, snaps.FinishRows(ctx, shop, id, scores, agg))
 	queue := jobs.NewQueue(jobstest.RedisOpt(t), jobstest.Namespace(t))
 	t.Cleanup(func() { queue.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

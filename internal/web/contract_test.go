@@ -161,10 +161,11 @@ func contractServer(t *testing.T) (http.Handler, string) {
 		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	_, err := shopgen.Generate(ctx, opts, h)
 	require.NoError(t, err)
-	scores, agg, err := rescore.ShopScorer{}.Score(ctx, rescore.Input{
+	rows, agg, err := rescore.ShopScorer{}.Score(ctx, rescore.Input{
 		Shop: cvo.Shop{Domain: shop, Timezone: "UTC"}, Settings: cvo.DefaultSettings(), AsOf: opts.End, History: h,
 	})
 	require.NoError(t, err)
+	scores := rescore.AllRows(rows)
 	snaps := postgres.NewScoringStore(db)
 	id, err := snaps.Begin(ctx, shop, "manual", opts.End)
 	require.NoError(t, err)

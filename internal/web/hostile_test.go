@@ -67,7 +67,7 @@ func newPagesServer(t *testing.T) pagesFixture {
 	snaps := postgres.NewScoringStore(db)
 	id, err := snaps.Begin(context.Background(), shop, "manual", asOf)
 	require.NoError(t, err)
-	require.NoError(t, snaps.Finish(context.Background(), shop, id, scores, agg))
+	require.NoError(t, snaps.FinishRows(context.Background(), shop, id, scores, agg))
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{ClientID: clientID, ClientSecret: clientSecret, AppURL: "https://app.example",
