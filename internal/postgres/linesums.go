@@ -191,7 +191,7 @@ func readWanted(ctx context.Context, tx, side pgx.Tx, shop string, catalogue cat
 		return err
 	}
 	defer g.stop()
-	orders := startCursor(f, wantedOrdersCursor.name, scanOrder())
+	orders := startCursor(f, wantedOrdersCursor.name, scanDetail())
 	lines := newLinesCursor(g, wantedLinesCursor)
 	var lineBuf []cvo.LineItem
 	for {
@@ -243,15 +243,36 @@ type summedOrderRow struct {
 	total                       float64
 }
 
+// scanDetail makes scans of wanted orders into one reused row, as reusedRow
+// does, their attribution interned as scanLine interns titles: a shop has
+// a few sources and campaigns, and a million first purchases.
+func scanDetail() func(pgx.Rows) (orderRow, error) {
+	var (
+		row                                orderRow
+		sourceName, utmSource, utmCampaign pgtype.DriverBytes
+		texts                              = newTextInterner()
+	)
+	dest := []any{&row.id, &sourceName, &utmSource, &utmCampaign, &row.DiscountCodes}
+	return func(r pgx.Rows) (orderRow, error) {
+		err := r.Scan(dest...)
+		row.SourceName, row.UTMSource, row.UTMCampaign = texts.of(sourceName), texts.of(utmSource), texts.of(utmCampaign)
+		return row, err
+	}
+}
+
 var scanSummedOrder = reusedRow(func(o *summedOrderRow) []any {
 	return []any{&o.id, &o.customer, &o.at, &o.cancelled, &o.test, &o.total, &o.discounted}
 })
 
-// The wanted orders (readWanted), read as ordersCursor reads them, and
-// their lines.
+// The wanted orders (readWanted) with what AddDetail reads of them besides
+// their lines (the attribution it keeps, and the codes), and their lines.
+// Their landing pages, referrers and currencies, read as ordersCursor
+// reads them, were a million strings of garbage in a million-customer
+// rescore, and long ones.
 var (
-	wantedOrdersCursor = cursorDef{"shop_wanted_orders", strings.Replace(ordersCursor.query, "FROM orders WHERE shop = $1",
-		"FROM orders JOIN wanted_orders w USING (id) WHERE shop = $1", 1)}
+	wantedOrdersCursor = cursorDef{"shop_wanted_orders", `SELECT id, COALESCE(source_name, ''), COALESCE(utm_source, ''),
+		COALESCE(utm_campaign, ''), discount_codes FROM orders JOIN wanted_orders w USING (id) WHERE shop = $1 ORDER BY id`}
+
 	wantedLinesCursor = cursorDef{"shop_wanted_lines", `SELECT l.order_id, COALESCE(l.product_id, 0), COALESCE(l.variant_id, 0), l.title, l.quantity,
 		l.unit_price::float8 FROM order_lines l JOIN wanted_orders w ON w.id = l.order_id WHERE l.shop = $1 ORDER BY l.order_id, l.id`}
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cvo-app/cvo/internal/cvo"
 )
@@ -413,11 +414,49 @@ var (
 		return []any{&o.id, &o.customer, &o.CreatedAt, &o.UpdatedAt, &o.Cancelled, &o.Test, &o.Currency, &o.Total,
 			&o.SourceName, &o.LandingPage, &o.Referrer, &o.UTMSource, &o.UTMMedium, &o.UTMCampaign, &o.DiscountCodes}
 	})
-	scanLine = reusedRow(func(l *lineRow) []any {
-		return []any{&l.order, &l.product, &l.variant, &l.title, &l.qty, &l.price}
-	})
 	scanRefund = reusedRow(func(f *refundRow) []any { return []any{&f.order, &f.at, &f.amount} })
 )
+
+// scanLine makes scans of lines into one reused row, as reusedRow does,
+// with each title read as the driver's bytes and made a string only when
+// the cursor has not seen it: a shop sells a few thousand products, and a
+// million-customer rescore reads 2.5M lines.
+func scanLine() func(pgx.Rows) (lineRow, error) {
+	var (
+		row   lineRow
+		title pgtype.DriverBytes
+		texts = newTextInterner()
+	)
+	dest := []any{&row.order, &row.product, &row.variant, &title, &row.qty, &row.price}
+	return func(r pgx.Rows) (lineRow, error) {
+		err := r.Scan(dest...)
+		// The driver's bytes are valid until the next row: made a string
+		// now.
+		row.title = texts.of(title)
+		return row, err
+	}
+}
+
+// textInterner gives one string for equal bytes, for a text column with
+// few distinct values in many rows. Past maxInterned distinct values (a
+// column of mostly unique values) it only makes strings, so that it never
+// holds more than a bounded map.
+type textInterner struct{ seen map[string]string }
+
+const maxInterned = 1 << 16
+
+func newTextInterner() *textInterner { return &textInterner{seen: map[string]string{}} }
+
+func (t *textInterner) of(b []byte) string {
+	if s, ok := t.seen[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(t.seen) < maxInterned {
+		t.seen[s] = s
+	}
+	return s
+}
 
 // cursorDef is a cursor over one of a shop's tables, in order id order,
 // so that the shop's history can be merged in one pass.
