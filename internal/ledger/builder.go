@@ -450,14 +450,10 @@ func (b *Builder) Ledger() *Ledger {
 			renumber[i] = int32(kept)
 		}
 	}
-	l.details = l.details[:kept]
-	if cap(l.details) > kept+kept/8 {
-		// Sized for every customer, the details may be far fewer: those
-		// kept are copied rather than holding the rest for the ledger's life.
-		l.details = slices.Clone(l.details)
-	} else {
-		l.details = slices.Clip(l.details)
-	}
+	// Sized for every customer, the details may be fewer: the rest of
+	// their array was never written, so it takes no memory of the
+	// process's, where a copy would be written at the job's peak.
+	l.details = slices.Clip(l.details[:kept])
 	l.compactDetailRanges()
 	if kept < len(renumber) {
 		for i := range l.orders {
