@@ -450,9 +450,11 @@ func (b *Builder) Ledger() *Ledger {
 			renumber[i] = int32(kept)
 		}
 	}
-	// Sized for every customer, the details may be fewer: the rest of
-	// their array was never written, so it takes no memory of the
-	// process's, where a copy would be written at the job's peak.
+	// Sized for every customer, the details may be fewer. A copy of those
+	// kept would be written at the end of the read, the job's peak; the
+	// rest of the array is never written, and takes no memory of the
+	// process's when its pages came fresh from the system (a big job
+	// returns its memory between its phases; the collector counts it all).
 	l.details = slices.Clip(l.details[:kept])
 	l.compactDetailRanges()
 	if kept < len(renumber) {

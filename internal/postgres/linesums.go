@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +71,16 @@ func (s *OrderStore) ReadSummedOrders(ctx context.Context, shop string, into *le
 		return fmt.Errorf("load orders of %s: %w", shop, err)
 	}
 	defer side.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	// Each transaction keeps the locks it took while this process waits
+	// for the other: if a third session (a migration) held a table one of
+	// them wants and waited for a table the other holds, PostgreSQL would
+	// see no cycle, and all three would wait for good. A lock wait is cut
+	// short instead, and the rescore fails and is retried.
+	for _, t := range []pgx.Tx{tx, side} {
+		if _, err := t.Exec(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(readLockTimeout.Milliseconds(), 10)); err != nil {
+			return fmt.Errorf("load orders of %s: %w", shop, err)
+		}
+	}
 	catalogue, err := loadCatalogue(ctx, tx, shop)
 	if err != nil {
 		return err
@@ -82,6 +93,10 @@ func (s *OrderStore) ReadSummedOrders(ctx context.Context, shop string, into *le
 	}
 	return nil
 }
+
+// readLockTimeout bounds each lock wait of ReadSummedOrders' two
+// transactions; a variable so that tests can shorten it.
+var readLockTimeout = 10 * time.Second
 
 // sharedSnapshot begins a transaction on another connection of the pool
 // that sees exactly what tx sees (tx is repeatable read), so that two

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -250,4 +251,33 @@ func TestSecondReaderSeesTheFirstReadersSnapshot(t *testing.T) {
 	assert.Equal(t, 1, count(side), "the second reader sees the first reader's snapshot")
 	assert.Equal(t, 1, count(tx))
 	assert.Equal(t, 3, count(db.Pool))
+}
+
+// TestHistoryReadGivesUpOnALockHeldElsewhere: the rescore's two readers
+// hold their locks while the process waits for the other, a wait
+// PostgreSQL cannot see. A table locked by another session (a migration)
+// must end the read with the lock's error, not hold it until the job's
+// own timeout.
+func TestHistoryReadGivesUpOnALockHeldElsewhere(t *testing.T) {
+	postgres.SetReadLockTimeout(t, 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := pgtest.New(t)
+	const shop = "locked.myshopify.com"
+	_, err := db.Pool.Exec(ctx, `INSERT INTO orders (shop, id, name, created_at, updated_at, currency, total, discount_codes)
+		VALUES ($1, 1, '#', now(), now(), 'EUR', 1, '{}')`, shop)
+	require.NoError(t, err)
+	for _, table := range []string{"order_line_sums", "refunds", "orders"} {
+		t.Run(table, func(t *testing.T) {
+			migration, err := db.Pool.Begin(ctx)
+			require.NoError(t, err)
+			defer migration.Rollback(ctx) //nolint:errcheck
+			_, err = migration.Exec(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE")
+			require.NoError(t, err)
+			err = postgres.NewOrderStore(db).ReadSummedOrders(ctx, shop, ledger.NewBuilder(0))
+			var pgErr *pgconn.PgError
+			require.ErrorAs(t, err, &pgErr)
+			assert.Equal(t, "55P03", pgErr.Code, "lock_not_available")
+		})
+	}
 }
