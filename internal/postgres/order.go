@@ -392,10 +392,11 @@ func (m idStrings) of(id int64) string {
 // addresses (fields) are taken once. pgx's Scan takes them as a variadic
 // []any: built for every row, the slice and the row it points into were
 // allocated for every row, 1.4 GB of garbage in a million-customer
-// rescore's read. The row is returned by value; a type whose fields pgx
-// may fill by reusing what they point to (slices) must not be read this
-// way. Each cursor needs a scan of its own (its goroutine is the only one
-// that calls it).
+// rescore's read. The row is returned by value, so a field must not point
+// into memory a later row's scan reuses: strings and arrays are safe (pgx
+// makes new ones for every row), the driver's bytes are not (scanLine
+// turns them into strings before the next row). Each cursor needs a scan
+// of its own (its goroutine is the only one that calls it).
 func reusedRow[T any](fields func(*T) []any) func() func(pgx.Rows) (T, error) {
 	return func() func(pgx.Rows) (T, error) {
 		row := new(T)

@@ -129,8 +129,7 @@ func (s *ScoringStore) FinishRows(ctx context.Context, shop string, id int64, sc
 			if i >= n {
 				return nil, nil
 			}
-			row := scores.Row(int(byValue[i]))
-			c := &row
+			c := scores.Row(int(byValue[i]))
 			i++
 			cid, err := strconv.ParseInt(c.CustomerID, 10, 64)
 			if err != nil {

@@ -57,7 +57,7 @@ func scoreLedger(ctx context.Context, orders *ledger.Ledger, settings Settings, 
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d orders had amounts that are not numbers; they were counted as 0", fixed))
 	}
 	var timings timings
-	big := orders.Len() >= returnMemoryFrom
+	big := BigShop(orders.Len())
 	if big {
 		// What reading the history left behind is garbage: returned now,
 		// before the indexes are built beside the ledger, it does not add
