@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -326,21 +327,46 @@ func (f *Fitted) Predict(s Summary) Prediction {
 // once. out[i] is customers[i]'s: a Prediction carries no ID, so callers
 // name it by position.
 func (f *Fitted) PredictAll(customers []Summary) []Prediction {
-	type key struct {
-		x     int
-		tx, t float64
-	}
-	cache := make(map[key]purchaseForecast)
-	out := make([]Prediction, len(customers))
-	discounts := f.discounts()
+	return f.NewPredictor().Predict(customers)
+}
+
+// Predictor forecasts customers a batch at a time as PredictAll does,
+// reusing its memo and its output from batch to batch: a million
+// customers predicted in batches of 65,536 made a new memo and output for
+// each, 166 MB of garbage where a rescore peaks. Not safe for concurrent
+// use.
+type Predictor struct {
+	f         *Fitted
+	discounts []float64
+	memo      map[predictKey]purchaseForecast
+	out       []Prediction
+}
+
+type predictKey struct {
+	x     int
+	tx, t float64
+}
+
+// NewPredictor returns a Predictor of the fitted models.
+func (f *Fitted) NewPredictor() *Predictor {
+	return &Predictor{f: f, discounts: f.discounts(), memo: map[predictKey]purchaseForecast{}}
+}
+
+// Predict forecasts customers as PredictAll does. The result is valid
+// until the next call.
+func (p *Predictor) Predict(customers []Summary) []Prediction {
+	// The memo is emptied, keeping its room, so that it holds at most a
+	// batch's distinct histories.
+	clear(p.memo)
+	p.out = slices.Grow(p.out[:0], len(customers))[:len(customers)]
 	for i, s := range customers {
-		k := key{s.X, s.Tx, s.T}
-		fc, ok := cache[k]
+		k := predictKey{s.X, s.Tx, s.T}
+		fc, ok := p.memo[k]
 		if !ok {
-			fc = f.forecastWith(discounts, s.X, s.Tx, s.T)
-			cache[k] = fc
+			fc = p.f.forecastWith(p.discounts, s.X, s.Tx, s.T)
+			p.memo[k] = fc
 		}
-		out[i] = f.assemble(s, fc)
+		p.out[i] = p.f.assemble(s, fc)
 	}
-	return out
+	return p.out
 }

@@ -92,6 +92,14 @@ func TestPredictionArithmetic(t *testing.T) {
 			assert.Equal(t, f.Predict(s), all[i])
 		}
 	}
+
+	// A Predictor reused over batches of every size, larger and smaller
+	// than the one before, gives each batch what PredictAll gives it.
+	predictor := f.NewPredictor()
+	for from, size := 0, 1; from < len(ds.Customers); from, size = from+size, (size*7)%500+1 {
+		batch := ds.Customers[from:min(from+size, len(ds.Customers))]
+		require.Equal(t, f.PredictAll(batch), predictor.Predict(batch), "batch from %d", from)
+	}
 }
 
 // Fitting in days instead of weeks changes α by a factor of 7 and nothing

@@ -164,7 +164,16 @@ func (b *Builder) AddPreviousGroup(id string, group uint8) {
 	if id == "" {
 		return
 	}
-	n := b.customer(id)
+	b.setPrevious(b.customer(id), group)
+}
+
+// AddPreviousGroupDecimal is AddPreviousGroup for the customer whose ID is
+// id's decimal form, as a store keeps it: no string is made of it.
+func (b *Builder) AddPreviousGroupDecimal(id int64, group uint8) {
+	b.setPrevious(b.customerDecimal(id), group)
+}
+
+func (b *Builder) setPrevious(n int32, group uint8) {
 	if b.l.previous == nil {
 		b.l.previous = make([]uint8, 0, cap(b.firstSolid))
 	}

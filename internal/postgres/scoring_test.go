@@ -60,9 +60,9 @@ func TestScoringSnapshots(t *testing.T) {
 	prev, _, err := store.Previous(ctx, shop)
 	require.NoError(t, err)
 	assert.Equal(t, first, prev.ID)
-	groups, err := store.Groups(ctx, shop, prev.ID, prev.Customers)
-	require.NoError(t, err)
-	assert.Equal(t, map[string]rfm.Group{"1": rfm.Soulmates, "2": rfm.Lovers}, groups)
+	groups := map[int64]rfm.Group{}
+	require.NoError(t, store.EachGroup(ctx, shop, prev.ID, func(id int64, g rfm.Group) { groups[id] = g }))
+	assert.Equal(t, map[int64]rfm.Group{1: rfm.Soulmates, 2: rfm.Lovers}, groups)
 
 	var got []cvo.CustomerScore
 	require.NoError(t, store.Customers(ctx, shop, second, func(c cvo.CustomerScore) error { got = append(got, c); return nil }))
@@ -382,4 +382,47 @@ func TestSnapshotRowsNeedTheirRunningScoring(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, rows(shop), "the snapshot finished midway goes with the rest")
 	})
+}
+
+// TestFinishWritesEachRowsOwnValues reads back every column of a snapshot
+// whose rows all differ, written through FinishRows' one reused set of
+// values: a value left over from the row before, or a next-order day
+// shifted by its zone's offset, fails it.
+func TestFinishWritesEachRowsOwnValues(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	store := postgres.NewScoringStore(db)
+	const shop = "rows.myshopify.com"
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	want := cvo.CustomerScores{
+		// Midnight in Berlin and in Tokyo is the day before in UTC.
+		{CustomerID: "11", Group: "champions", R: 5, F: 5, M: 4, Orders: 300, Revenue: 1234.5, HistoricalCLV: 400.25, PredictedCLV: 900.75,
+			PAlive: 0.97, ExpectedOrders: 3.5, NextOrderAt: time.Date(2026, 12, 1, 0, 0, 0, 0, berlin), POrderWindow: 0.8, ChurnRisk: "low"},
+		{CustomerID: "9007199254740993", Group: "at-risk", R: 2, F: 3, M: 1, Orders: 4, Revenue: 55, HistoricalCLV: -3, PredictedCLV: 12.5,
+			PAlive: 0.4, ExpectedOrders: 0.25, POrderWindow: 0.2, ChurnRisk: "medium"},
+		{CustomerID: "3", Group: "hibernating", R: 1, F: 1, M: 1, Orders: 1, Revenue: 0, HistoricalCLV: 0, PredictedCLV: 0.5,
+			PAlive: 0.05, ExpectedOrders: 0.01, NextOrderAt: time.Date(2027, 3, 1, 0, 0, 0, 0, tokyo), POrderWindow: 0.01, ChurnRisk: "high"},
+	}
+	id, err := store.Begin(ctx, shop, "manual", time.Now())
+	require.NoError(t, err)
+	require.NoError(t, store.Finish(ctx, shop, id, want, &scoring.Aggregates{Result: &scoring.Result{}}))
+
+	got := map[string]cvo.CustomerScore{}
+	require.NoError(t, store.Customers(ctx, shop, id, func(c cvo.CustomerScore) error { got[c.CustomerID] = c; return nil }))
+	require.Len(t, got, len(want))
+	for _, w := range want {
+		g := got[w.CustomerID]
+		if w.NextOrderAt.IsZero() {
+			assert.True(t, g.NextOrderAt.IsZero(), "customer %s has no next order", w.CustomerID)
+		} else {
+			y, m, d := w.NextOrderAt.Date()
+			gy, gm, gd := g.NextOrderAt.Date()
+			assert.Equal(t, [3]int{y, int(m), d}, [3]int{gy, int(gm), gd}, "customer %s: the day in the shop's zone", w.CustomerID)
+		}
+		g.NextOrderAt, w.NextOrderAt = time.Time{}, time.Time{}
+		assert.Equal(t, w, g)
+	}
 }

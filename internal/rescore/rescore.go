@@ -53,7 +53,7 @@ type Snapshots interface {
 	FinishRows(ctx context.Context, shop string, id int64, scores postgres.ScoreRows, aggregates *scoring.Aggregates) error
 	Fail(ctx context.Context, shop string, id int64, reason string) error
 	LatestInfo(ctx context.Context, shop string) (cvo.Scoring, error)
-	Groups(ctx context.Context, shop string, scoringID int64, customers int) (map[string]rfm.Group, error)
+	EachGroup(ctx context.Context, shop string, scoringID int64, fn func(customerID int64, g rfm.Group)) error
 	RequestRescore(ctx context.Context, shop string, at time.Time) error
 	RescoreRequestedAt(ctx context.Context, shop string) (time.Time, error)
 	LockRescore(ctx context.Context, shop string) (lock *postgres.ShopLock, ok bool, err error)
@@ -96,10 +96,12 @@ func AllRows(s Scores) cvo.CustomerScores {
 
 // Input is what one scoring of a shop needs.
 type Input struct {
-	Shop           cvo.Shop
-	Settings       cvo.Settings
-	AsOf           time.Time
-	PreviousGroups map[string]rfm.Group // customer id → group in the last good scoring
+	Shop     cvo.Shop
+	Settings cvo.Settings
+	AsOf     time.Time
+	// PreviousGroups reads the customers' groups in the shop's last good
+	// scoring; nil when there is none.
+	PreviousGroups func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
 	History        History
 	// Size is the shop's size when the rescore already counted it.
 	Size Size
@@ -193,10 +195,12 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	if err != nil {
 		return 0, err
 	}
-	previous := map[string]rfm.Group{}
+	// Read by the scorer when it wants them; they stay as they are now,
+	// since a newer scoring of the shop would need the lock held here.
+	var previous func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
 	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
-		if previous, err = s.snapshots.Groups(ctx, shop, last.ID, last.Customers); err != nil {
-			return 0, err
+		previous = func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error {
+			return s.snapshots.EachGroup(ctx, shop, last.ID, fn)
 		}
 	} else if cvo.ErrorCode(err) != cvo.ENOTFOUND {
 		return 0, err

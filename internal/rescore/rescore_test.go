@@ -19,7 +19,9 @@ import (
 	"github.com/cvo-app/cvo/internal/jobs/jobstest"
 	"github.com/cvo-app/cvo/internal/postgres"
 	"github.com/cvo-app/cvo/internal/postgres/pgtest"
+	"github.com/cvo-app/cvo/internal/reports"
 	"github.com/cvo-app/cvo/internal/rescore"
+	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/cvo-app/cvo/internal/scoring"
 	"github.com/cvo-app/cvo/internal/secretbox"
 )
@@ -171,4 +173,65 @@ func TestUninstalledShopIsNotRescored(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, id)
 	assert.Zero(t, e.scorer.runs.Load())
+}
+
+// TestRescoreComparesWithThePreviousScoringsGroups holds the transitions a
+// rescore reports to the two snapshots it compares: every customer's
+// group in the previous scoring must reach the scoring, which reads them
+// from the store itself.
+func TestRescoreComparesWithThePreviousScoringsGroups(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	asOf := generateShop(t, e.db, e.shop, 7, 3000)
+	history := struct {
+		*postgres.OrderStore
+		*postgres.CustomerStore
+	}{postgres.NewOrderStore(e.db), postgres.NewCustomerStore(e.db)}
+	svc := rescore.NewService(history, e.scoring, postgres.NewSettingsStore(e.db), e.shops, rescore.ShopScorer{}, nil, e.log)
+	groupsOf := func(id int64) map[int64]rfm.Group {
+		out := map[int64]rfm.Group{}
+		require.NoError(t, e.scoring.EachGroup(ctx, e.shop, id, func(c int64, g rfm.Group) { out[c] = g }))
+		return out
+	}
+
+	// Half a year apart, customers arrive and change groups.
+	svc.SetClock(func() time.Time { return asOf.AddDate(0, -6, 0) })
+	first, err := svc.Rescore(ctx, e.shop, rescore.ReasonManual)
+	require.NoError(t, err)
+	agg, err := e.scoring.Aggregates(ctx, e.shop, first)
+	require.NoError(t, err)
+	before := groupsOf(first)
+	require.NotEmpty(t, before)
+	assert.Equal(t, reports.Transitions{New: len(before), Counts: agg.Reports.Transitions.Counts}, agg.Reports.Transitions,
+		"the first scoring has nothing to compare with")
+
+	svc.SetClock(func() time.Time { return asOf })
+	second, err := svc.Rescore(ctx, e.shop, rescore.ReasonManual)
+	require.NoError(t, err)
+	agg, err = e.scoring.Aggregates(ctx, e.shop, second)
+	require.NoError(t, err)
+	var want reports.Transitions
+	after := groupsOf(second)
+	for c, to := range after {
+		from, ok := before[c]
+		switch {
+		case !ok:
+			want.New++
+			from = rfm.NoGroup
+		case from == to:
+			want.Stayed++
+		default:
+			want.Moved++
+		}
+		want.Counts[from][to]++
+	}
+	for c, from := range before {
+		if _, ok := after[c]; !ok {
+			want.Gone++
+			want.Counts[from][rfm.NoGroup]++
+		}
+	}
+	require.Positive(t, want.Moved, "the shop's customers changed groups")
+	require.Positive(t, want.New, "the shop gained customers")
+	assert.Equal(t, want, agg.Reports.Transitions)
 }

@@ -49,12 +49,12 @@ func (ShopScorer) Score(ctx context.Context, in Input) (Scores, *scoring.Aggrega
 		return nil, nil, fmt.Errorf("load customers: %w", err)
 	}
 	// The previous groups go into the scoring's ledger, a byte a
-	// customer, and the map of every ID is let go before the orders are
-	// read.
-	for id, g := range in.PreviousGroups {
-		b.AddPreviousGroup(id, g)
+	// customer.
+	if in.PreviousGroups != nil {
+		if err := in.PreviousGroups(ctx, b.AddPreviousGroupDecimal); err != nil {
+			return nil, nil, fmt.Errorf("load previous groups: %w", err)
+		}
 	}
-	in.PreviousGroups = nil
 	var err error
 	if r, ok := in.History.(summedReader); ok {
 		err = r.ReadSummedOrders(ctx, in.Shop.Domain, b.OrderBuilder())

@@ -39,9 +39,10 @@ func fitAndPredict(sums []clv.Summary, fit func() (*clv.Fitted, error), s Settin
 	chunks := (n + chunk - 1) / chunk
 	parallel.Chunks(chunks, workers(n), func(_, lo, hi int) {
 		oneTime := newDayCache()
+		predictor := fitted.NewPredictor()
 		for k := lo; k < hi; k++ {
 			from, to := k*chunk, min((k+1)*chunk, n)
-			preds := fitted.PredictAll(sums[from:to])
+			preds := predictor.Predict(sums[from:to])
 			for i, p := range preds {
 				f := forecast{pAlive: p.PAlive, expectedOrders: p.ExpectedOrders, orderValue: p.ExpectedOrderValue,
 					discountedRevenue: p.DiscountedRevenue, next: p.NextOrder.Unix(), hasNext: p.HasNextOrder}

@@ -417,6 +417,12 @@ func (b *Builder) AddCustomer(c cvo.Customer) { b.orders.AddCustomer(&c) }
 // when set, is read instead.
 func (b *Builder) AddPreviousGroup(id string, g rfm.Group) { b.orders.AddPreviousGroup(id, uint8(g)) }
 
+// AddPreviousGroupDecimal is AddPreviousGroup for the customer whose ID is
+// id's decimal form.
+func (b *Builder) AddPreviousGroupDecimal(id int64, g rfm.Group) {
+	b.orders.AddPreviousGroupDecimal(id, uint8(g))
+}
+
 // AddOrder adds an order.
 func (b *Builder) AddOrder(o *cvo.Order) { b.orders.Add(o) }
 
