@@ -35,7 +35,7 @@ const KeepCustomerSnapshots = 14
 // rows are COPYed and whose run is marked succeeded and pruned in that same
 // transaction (gorm cannot join a pgx transaction, and splitting it would
 // let a run be succeeded without its customers); the customer_scores reads
-// (Groups, Customers, ListCustomers), which stream many rows and search
+// (EachGroup, Customers, ListCustomers), which stream many rows and search
 // through hand-tuned indexes; and FailAbandoned, one statement whose
 // pg_locks condition and RETURNING make the sweep atomic across shops.
 type ScoringStore struct {
@@ -122,19 +122,23 @@ func (s *ScoringStore) FinishRows(ctx context.Context, shop string, id int64, sc
 	n := scores.Len()
 	byValue := byPredictedValue(scores)
 	i := 0
-	// Every row is copied through one set of values the COPY reads by
-	// pointer as it encodes the row: a slice of boxed values made for
-	// each row was a dozen allocations a customer, 390 MB of garbage in
-	// a million-customer write.
+	// Every row is copied through one set of pgtype values the COPY
+	// reads by pointer as it encodes the row, without copying them (a
+	// pointer to a Go number or string is copied to the heap as it is
+	// encoded): a slice of boxed values made for each row was a dozen
+	// allocations a customer, 390 MB of garbage in a million-customer
+	// write.
 	var (
-		c       cvo.CustomerScore
-		cid     int64
-		r, f, m int16
-		orders  int32
-		next    pgtype.Date
+		cid                                    pgtype.Int8
+		grp, churn                             pgtype.Text
+		r, f, m                                pgtype.Int2
+		orders                                 pgtype.Int4
+		revenue, historical, predicted, pAlive pgtype.Float8
+		expected, pWindow                      pgtype.Float8
+		next                                   pgtype.Date
 	)
-	row := []any{shop, id, &cid, &c.Group, &r, &f, &m, &orders, &c.Revenue, &c.HistoricalCLV,
-		&c.PredictedCLV, &c.PAlive, &c.ExpectedOrders, &next, &c.POrderWindow, &c.ChurnRisk}
+	row := []any{shop, id, &cid, &grp, &r, &f, &m, &orders, &revenue, &historical,
+		&predicted, &pAlive, &expected, &next, &pWindow, &churn}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"customer_scores"},
 		[]string{"shop", "scoring_id", "customer_id", "grp", "r", "f", "m", "orders", "revenue", "historical_clv",
 			"predicted_clv", "p_alive", "expected_orders", "next_order_at", "p_order_window", "churn_risk"},
@@ -142,15 +146,21 @@ func (s *ScoringStore) FinishRows(ctx context.Context, shop string, id int64, sc
 			if i >= n {
 				return nil, nil
 			}
-			c = scores.Row(int(byValue[i]))
+			c := scores.Row(int(byValue[i]))
 			i++
-			var err error
-			if cid, err = strconv.ParseInt(c.CustomerID, 10, 64); err != nil {
+			v, err := strconv.ParseInt(c.CustomerID, 10, 64)
+			if err != nil {
 				return nil, fmt.Errorf("customer id %q is not numeric", c.CustomerID)
 			}
-			r, f, m, orders = int16(c.R), int16(c.F), int16(c.M), int32(c.Orders)
-			// The date as written in the row's zone, as a time.Time
-			// value would have been written.
+			cid = pgtype.Int8{Int64: v, Valid: true}
+			grp, churn = pgtype.Text{String: c.Group, Valid: true}, pgtype.Text{String: c.ChurnRisk, Valid: true}
+			r, f, m = pgtype.Int2{Int16: int16(c.R), Valid: true}, pgtype.Int2{Int16: int16(c.F), Valid: true}, pgtype.Int2{Int16: int16(c.M), Valid: true}
+			orders = pgtype.Int4{Int32: int32(c.Orders), Valid: true}
+			revenue, historical = pgtype.Float8{Float64: c.Revenue, Valid: true}, pgtype.Float8{Float64: c.HistoricalCLV, Valid: true}
+			predicted, pAlive = pgtype.Float8{Float64: c.PredictedCLV, Valid: true}, pgtype.Float8{Float64: c.PAlive, Valid: true}
+			expected, pWindow = pgtype.Float8{Float64: c.ExpectedOrders, Valid: true}, pgtype.Float8{Float64: c.POrderWindow, Valid: true}
+			// The day as the row's time has it, in the shop's zone, as a
+			// time.Time value was written; none is NULL.
 			next = pgtype.Date{Time: c.NextOrderAt, Valid: !c.NextOrderAt.IsZero()}
 			return row, nil
 		}))

@@ -195,8 +195,11 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	if err != nil {
 		return 0, err
 	}
-	// Read by the scorer when it wants them; they stay as they are now,
-	// since a newer scoring of the shop would need the lock held here.
+	// Read by the scorer when it wants them, after the run has begun (a
+	// failure to read them fails the run, which is retried). They stay
+	// the latest scoring's meanwhile: a newer one would need the lock
+	// held here, and a redaction deleting them makes this run's finish
+	// fail, its own scoring gone.
 	var previous func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
 	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
 		previous = func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error {
