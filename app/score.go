@@ -165,13 +165,14 @@ func runScore(ctx context.Context, args []string, stderr io.Writer) error {
 // Live memory of a scoring of an order file at its peak, measured with
 // GODEBUG=gctrace=1 and GOMEMLIMIT=off on generated files (`cvodev gen
 // --purchases-only`): 6-7 MB for 10k customers / 21k orders, 46-49 MB for
-// 100k / 213k, 393-423 MB for 1M / 2.13M (where the scores are assembled,
-// beside the models' outputs they join), 478-520 MB for 1M / 5M (where
-// the file is read, its order IDs in a map). The estimate is 21, 59, 445
-// and 732 MB for those.
+// 100k / 213k, 322-370 MB over seven runs for 1M / 2.13M (where the scores are assembled,
+// beside the models' outputs they join; 393-423 before a score shrank by
+// 24 bytes and the predictions reused their memo), 478-520 MB for 1M / 5M
+// (where the file is read, its order IDs in a map). The estimate is 21,
+// 57, 421 and 708 MB for those.
 const (
 	scoreBytesBase        = 16 << 20
-	scoreBytesPerCustomer = 215
+	scoreBytesPerCustomer = 191
 	scoreBytesPerOrder    = 100
 )
 

@@ -137,9 +137,9 @@ func (s scoredRows) Row(i int) cvo.CustomerScore {
 	}
 	c := &s.customers[i]
 	row := cvo.CustomerScore{
-		CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: c.Orders,
+		CustomerID: c.CustomerID, Group: c.Group.Slug(), R: int(c.R), F: int(c.F), M: int(c.M), Orders: int(c.Orders),
 		Revenue: c.Revenue, HistoricalCLV: c.HistoricalCLV, PredictedCLV: c.PredictedCLV, PAlive: c.PAlive,
-		ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: string(c.ChurnRisk),
+		ExpectedOrders: c.ExpectedOrders, POrderWindow: c.POrderWindow, ChurnRisk: c.ChurnRisk.String(),
 	}
 	if c.HasNextOrder {
 		// In the shop's zone, whose midnight it is: the snapshot keeps

@@ -21,7 +21,7 @@ func TestScoredRowsAreTheValidScoresInOrder(t *testing.T) {
 	next := time.Date(2026, 3, 29, 0, 0, 0, 0, berlin) // the night clocks change
 	score := func(id string, g rfm.Group) scoring.CustomerScore {
 		return scoring.CustomerScore{CustomerID: id, Group: g, R: 5, F: 4, M: 3, Orders: 7, Revenue: 70, HistoricalCLV: 21,
-			PredictedCLV: 9.5, PAlive: 0.75, ExpectedOrders: 1.25, POrderWindow: 0.5, ChurnRisk: scoring.ChurnRisk("low"),
+			PredictedCLV: 9.5, PAlive: 0.75, ExpectedOrders: 1.25, POrderWindow: 0.5, ChurnRisk: scoring.ChurnLow,
 			NextOrder: next.Unix(), HasNextOrder: id == "1"}
 	}
 	row := func(id string, g rfm.Group) cvo.CustomerScore {

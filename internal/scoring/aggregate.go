@@ -21,7 +21,7 @@ func aggregate(customers []CustomerScore) ([]GroupAggregate, Totals) {
 		c := &customers[i]
 		for _, a := range []*acc{&byGroup[c.Group], &all} {
 			a.customers++
-			a.orders += c.Orders
+			a.orders += int(c.Orders)
 			a.revenue += c.Revenue
 			a.hist += c.HistoricalCLV
 			a.pred += c.PredictedCLV

@@ -324,7 +324,7 @@ func WriteScoresCSV(w io.Writer, res *Result) error {
 		return err
 	}
 	// The sort moves 24-byte (id, position) pairs, not positions into
-	// 208-byte scores that each comparison would have to fetch.
+	// 184-byte scores that each comparison would have to fetch.
 	byID := make([]scoreRef, len(res.Customers))
 	for i := range res.Customers {
 		byID[i] = scoreRef{res.Customers[i].CustomerID, int32(i)}
@@ -372,8 +372,8 @@ func appendScoreRows(line []byte, customers []CustomerScore, refs []scoreRef, lo
 	for _, k := range refs {
 		c := &customers[k.at]
 		line = append(appendCSVField(line, c.CustomerID), ',')
-		integer(c.Orders)
-		integer(c.Frequency)
+		integer(int(c.Orders))
+		integer(int(c.Frequency))
 		num(c.Recency)
 		num(c.T)
 		num(c.Monetary)
@@ -396,7 +396,7 @@ func appendScoreRows(line []byte, customers []CustomerScore, refs []scoreRef, lo
 		day(c.FirstOrder)
 		day(c.LastOrder)
 		num(c.POrderWindow)
-		line = append(append(line, c.ChurnRisk...), '\n')
+		line = append(append(line, c.ChurnRisk.String()...), '\n')
 	}
 	return line
 }

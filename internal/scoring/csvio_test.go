@@ -100,12 +100,12 @@ func TestSmallShopMergesLineItemRowsAndSameDayOrders(t *testing.T) {
 	}
 	assert.NotContains(t, byID, "ken", "ordered after as-of")
 	grace := byID["grace"]
-	assert.Equal(t, 3, grace.Orders)
-	assert.Equal(t, 2, grace.Frequency)
+	assert.Equal(t, int32(3), grace.Orders)
+	assert.Equal(t, int32(2), grace.Frequency)
 	assert.InDelta(t, (80.0+75)/2, grace.Monetary, 1e-9, "the two G2 rows are one order of 80")
 	bob := byID["bob"]
-	assert.Equal(t, 3, bob.Orders, "orders count every order")
-	assert.Equal(t, 1, bob.Frequency, "but two on one day are one purchase")
+	assert.Equal(t, int32(3), bob.Orders, "orders count every order")
+	assert.Equal(t, int32(1), bob.Frequency, "but two on one day are one purchase")
 	assert.InDelta(t, 40.0, bob.Monetary, 1e-9)
 }
 
@@ -411,7 +411,7 @@ func TestScoresCSVInBlocksIsOneRowAfterAnother(t *testing.T) {
 			if i%1000 == 0 {
 				c.CustomerID = fmt.Sprintf("a,\"%d", i) // needs quoting
 			}
-			c.Orders, c.Frequency = 1+rng.IntN(9), rng.IntN(8)
+			c.Orders, c.Frequency = 1+rng.Int32N(9), rng.Int32N(8)
 			c.Revenue, c.PAlive, c.POrderWindow = rng.Float64()*1000, rng.Float64(), rng.Float64()
 			c.Group = rfm.Groups()[rng.IntN(len(rfm.Groups()))]
 			c.FirstOrder = rng.Int64N(2e9)

@@ -119,7 +119,7 @@ func TestHistoricalMatchesClv(t *testing.T) {
 		for i, w := range want {
 			g := got[i]
 			require.Equal(t, w.CustomerID, g.CustomerID)
-			assert.Equal(t, w.Orders, g.Orders)
+			assert.Equal(t, w.Orders, int(g.Orders))
 			assert.True(t, w.FirstOrder.Equal(time.Unix(g.FirstOrder, 0)))
 			assert.True(t, w.LastOrder.Equal(time.Unix(g.LastOrder, 0)))
 			assert.InDelta(t, w.Revenue, g.Revenue, 1e-9*(1+w.Revenue))

@@ -79,7 +79,10 @@ type CustomerScore struct {
 	// rather than time.Time (24 bytes each, the location a pointer that
 	// every score repeats): a million scores are held together while they
 	// are assembled, aggregated and written.
-	Orders     int   `json:"orders"`
+	Orders int32 `json:"orders"`
+	// Frequency is with the BTYD summary below; beside Orders, the two
+	// take one word.
+	Frequency  int32 `json:"frequency"`
 	FirstOrder int64 `json:"firstOrder"`
 	LastOrder  int64 `json:"lastOrder"`
 
@@ -88,10 +91,9 @@ type CustomerScore struct {
 	// the time from the first to the last purchase day, T the time from the
 	// first purchase day to the as-of day. Monetary is the mean value of
 	// the repeat purchase days (0 without any), as Gamma-Gamma wants it.
-	Frequency int     `json:"frequency"`
-	Recency   float64 `json:"recency"`
-	T         float64 `json:"T"`
-	Monetary  float64 `json:"monetary"`
+	Recency  float64 `json:"recency"`
+	T        float64 `json:"T"`
+	Monetary float64 `json:"monetary"`
 
 	// Revenue is the purchases' value net of the refunds known at as-of;
 	// GrossMargin subtracts the cost of goods (known unit costs, the
@@ -112,15 +114,15 @@ type CustomerScore struct {
 	PreviousGroup rfm.Group `json:"previousGroup"`
 	// HasNextOrder is false when ordering again is less likely than not
 	// ever to happen; NextOrder is then 0. (Beside the bytes above, it
-	// takes no word of its own.)
+	// and ChurnRisk take no word of their own.)
 	HasNextOrder bool `json:"hasNextOrder"`
+	// ChurnRisk cuts POrderWindow by the shop's thresholds.
+	ChurnRisk ChurnRisk `json:"churnRisk"`
 
 	// POrderWindow is the headline: the calibrated probability of at least
 	// one order within Result.Prediction.WindowDays after as-of, from the
-	// model the shop's own backtest chose. ChurnRisk cuts it by the shop's
-	// thresholds.
-	POrderWindow float64   `json:"pOrderWindow"`
-	ChurnRisk    ChurnRisk `json:"churnRisk"`
+	// model the shop's own backtest chose.
+	POrderWindow float64 `json:"pOrderWindow"`
 
 	// PAlive is the purchase model's probability that the customer has not
 	// dropped out for good; a detail, not a forecast of ordering.

@@ -320,10 +320,10 @@ func assemble(ix *shopIndex, spans []purchaseSpan, sums []clv.Summary, hist []hi
 			f := &fc[c]
 			a := &groups[c]
 			sc.CustomerID = ix.ids[c]
-			sc.Orders = int(ix.start[c+1] - ix.start[c])
+			sc.Orders = int32(ix.start[c+1] - ix.start[c])
 			sc.FirstOrder = span.first
 			sc.LastOrder = span.last
-			sc.Frequency, sc.Recency, sc.T, sc.Monetary = sm.X, sm.Tx, sm.T, finite(sm.Monetary)
+			sc.Frequency, sc.Recency, sc.T, sc.Monetary = int32(sm.X), sm.Tx, sm.T, finite(sm.Monetary)
 			sc.Revenue, sc.GrossMargin = finite(sm.Revenue), finite(hist[c].margin)
 			if sc.Revenue > 0 {
 				sc.CostCoverage = finite(hist[c].covered / sc.Revenue)

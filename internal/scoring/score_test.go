@@ -48,7 +48,7 @@ func checkInvariants(t *testing.T, res *Result, orders []cvo.Order, s Settings) 
 		require.GreaterOrEqual(t, c.ExpectedOrders, 0.0)
 		require.GreaterOrEqual(t, c.PredictedRevenue, 0.0)
 		require.GreaterOrEqual(t, c.ExpectedOrderValue, 0.0)
-		require.GreaterOrEqual(t, c.Orders, 1)
+		require.GreaterOrEqual(t, c.Orders, int32(1))
 		require.LessOrEqual(t, c.Frequency, c.Orders-1)
 		require.True(t, c.Recency >= 0 && c.Recency <= c.T, "recency %v, T %v", c.Recency, c.T)
 		require.LessOrEqual(t, c.FirstOrder, c.LastOrder)
@@ -198,7 +198,7 @@ func TestScoreDegenerateShops(t *testing.T) {
 		{name: "one customer, many orders", orders: many(20, func(i int) []cvo.Order { return []cvo.Order{order("c1", 15*i, 30+float64(i))} }),
 			check: func(t *testing.T, res *Result) {
 				require.Len(t, res.Customers, 1)
-				assert.Equal(t, 19, res.Customers[0].Frequency)
+				assert.Equal(t, int32(19), res.Customers[0].Frequency)
 			}},
 		{name: "all one-time buyers", orders: many(2000, func(i int) []cvo.Order { return []cvo.Order{order(fmt.Sprint("c", i), i%700, float64(5+i%90))} }),
 			check: func(t *testing.T, res *Result) {
@@ -216,8 +216,8 @@ func TestScoreDegenerateShops(t *testing.T) {
 			require.Len(t, res.Customers, 500)
 			for _, c := range res.Customers {
 				assert.Equal(t, 0.0, c.T)
-				assert.Equal(t, 0, c.Frequency, "same-day orders are one purchase")
-				assert.Equal(t, 2, c.Orders)
+				assert.Equal(t, int32(0), c.Frequency, "same-day orders are one purchase")
+				assert.Equal(t, int32(2), c.Orders)
 			}
 		}},
 		{name: "identical spends", orders: many(300, func(i int) []cvo.Order {
