@@ -172,6 +172,22 @@ func TestLedgerKeepsFewDetails(t *testing.T) {
 	assert.Len(t, l.lineRefs, 1)
 }
 
+// TestLedgerOfPlainRowsHoldsNoDetails: rows with only a customer, a time
+// and a total keep no detail, and the ledger lets go of the details'
+// array its builder sized for them.
+func TestLedgerOfPlainRowsHoldsNoDetails(t *testing.T) {
+	b := NewBuilder(4000)
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 4000 {
+		b.AddPlain(fmt.Sprint(i%1000), base.Add(time.Duration(i)*time.Hour), 10)
+	}
+	require.Positive(t, cap(b.l.details), "the builder sizes the details up front")
+	l := b.Ledger()
+	assert.Equal(t, 4000, l.Len())
+	// Nil, not merely empty: an empty slice of the array would keep it.
+	assert.Nil(t, l.details)
+}
+
 func TestLedgerFixesAmountsThatAreNotNumbers(t *testing.T) {
 	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	l := FromOrders([]cvo.Order{

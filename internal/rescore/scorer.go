@@ -98,7 +98,7 @@ func (ShopScorer) Score(ctx context.Context, in Input) (Scores, *scoring.Aggrega
 
 // scoredRows are a scoring's customers as the snapshot's rows, each made
 // when it is read: a slice of them made up front held a million-customer
-// shop's scores twice (152 MB beside 208) where the job peaked.
+// shop's scores twice (152 MB beside 184) where the job peaked.
 type scoredRows struct {
 	customers []scoring.CustomerScore
 	// valid lists the customers with a group, when some have none (nil:
