@@ -333,7 +333,7 @@ func (f *Fitted) PredictAll(customers []Summary) []Prediction {
 // Predictor forecasts customers a batch at a time as PredictAll does,
 // reusing its memo and its output from batch to batch: a million
 // customers predicted in batches of 65,536 made a new memo and output for
-// each, 166 MB of garbage where a rescore peaks. Not safe for concurrent
+// each, 166 MB of garbage where a rescore then peaked. Not safe for concurrent
 // use.
 type Predictor struct {
 	f         *Fitted
