@@ -333,8 +333,8 @@ func (f *Fitted) PredictAll(customers []Summary) []Prediction {
 // Predictor forecasts customers a batch at a time as PredictAll does,
 // reusing its memo and its output from batch to batch: a million
 // customers predicted in batches of 65,536 made a new memo and output for
-// each, 166 MB of garbage where a rescore then peaked. Not safe for concurrent
-// use.
+// each, 166 MB of garbage where a rescore then peaked. Not safe for
+// concurrent use.
 type Predictor struct {
 	f         *Fitted
 	discounts []float64
