@@ -101,11 +101,14 @@ type Input struct {
 	AsOf     time.Time
 	// PreviousGroups reads the customers' groups in the shop's last good
 	// scoring; nil when there is none.
-	PreviousGroups func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
+	PreviousGroups GroupsReader
 	History        History
 	// Size is the shop's size when the rescore already counted it.
 	Size Size
 }
+
+// GroupsReader calls fn with each customer's ID and group in one scoring.
+type GroupsReader func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
 
 // Size is a shop's number of customers and orders.
 type Size struct {
@@ -200,7 +203,7 @@ func (s *Service) Rescore(ctx context.Context, shop string, reason Reason) (scor
 	// the latest scoring's meanwhile: a newer one would need the lock
 	// held here, and a redaction deleting them makes this run's finish
 	// fail, its own scoring gone.
-	var previous func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error
+	var previous GroupsReader
 	if last, err := s.snapshots.LatestInfo(ctx, shop); err == nil {
 		previous = func(ctx context.Context, fn func(customerID int64, g rfm.Group)) error {
 			return s.snapshots.EachGroup(ctx, shop, last.ID, fn)
