@@ -54,6 +54,7 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	customers := fs.Int("customers", 100_000, "customers to generate")
 	orders := fs.Int("orders", 500_000, "orders to generate")
 	seed := fs.Int64("seed", 1, "generator seed")
+	basketScale := fs.Float64("basket-scale", 1, "multiplies the value each generated order is filled up to: above 1, orders carry more lines (at most 12)")
 	dbName := fs.String("database", "cvo_bench", "database to (re)create on the server of DATABASE_URL")
 	workdir := fs.String("workdir", "", "directory for bulk result and CSV files (default: a temporary one, removed after)")
 	serve := fs.Bool("serve-simulator", false, "internal: run the simulator side (child process)")
@@ -101,7 +102,7 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 		dir = d
 	}
 	if *serve {
-		return serveBenchSimulator(ctx, log, *customers, *orders, *seed, dir)
+		return serveBenchSimulator(ctx, log, shopgen.GenOptions{Customers: *customers, Orders: *orders, Seed: *seed, BasketScale: *basketScale}, dir)
 	}
 	if *loaderOnly {
 		return benchLoader(ctx, *dbName)
@@ -112,13 +113,13 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	if *rescoreOnly {
 		return benchRescore(ctx, *dbName, *parallel)
 	}
-	return benchSync(ctx, log, *customers, *orders, *seed, *dbName, dir)
+	return benchSync(ctx, log, shopgen.GenOptions{Customers: *customers, Orders: *orders, Seed: *seed, BasketScale: *basketScale}, *dbName, dir)
 }
 
 // serveBenchSimulator generates the shop into a simulator, serves it, and
 // prints "READY <url>" on stdout; it stops when stdin closes (the parent
 // exited) or ctx ends.
-func serveBenchSimulator(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dir string) error {
+func serveBenchSimulator(ctx context.Context, log *slog.Logger, opts shopgen.GenOptions, dir string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -132,7 +133,6 @@ func serveBenchSimulator(ctx context.Context, log *slog.Logger, customers, order
 	if err := os.MkdirAll(filepath.Join(dir, "bulk"), 0o755); err != nil {
 		return err
 	}
-	opts := shopgen.GenOptions{Customers: customers, Orders: orders, Seed: seed}
 	info := opts.Shop()
 	if err := sim.AddShop(benchShop, simulator.ShopOptions{Name: info.Name, Currency: info.Currency, Timezone: info.Timezone}); err != nil {
 		return err
@@ -304,7 +304,7 @@ func maxRSS() int64 {
 
 var benchTables = []string{"products", "variants", "customers", "orders", "order_lines", "refunds"}
 
-func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, seed int64, dbName, dir string) error {
+func benchSync(ctx context.Context, log *slog.Logger, opts shopgen.GenOptions, dbName, dir string) error {
 	cfg, err := wiring.LoadConfig(toolCredentials)
 	if err != nil {
 		return err
@@ -315,8 +315,8 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	}
 
 	// The simulator side, in a child process.
-	child := exec.CommandContext(ctx, os.Args[0], "bench-sync", "--serve-simulator", "--customers", fmt.Sprint(customers),
-		"--orders", fmt.Sprint(orders), "--seed", fmt.Sprint(seed), "--workdir", dir)
+	child := exec.CommandContext(ctx, os.Args[0], "bench-sync", "--serve-simulator", "--customers", fmt.Sprint(opts.Customers),
+		"--orders", fmt.Sprint(opts.Orders), "--seed", fmt.Sprint(opts.Seed), "--basket-scale", fmt.Sprint(opts.BasketScale), "--workdir", dir)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -425,7 +425,7 @@ func benchSync(ctx context.Context, log *slog.Logger, customers, orders int, see
 	for _, s := range copySeconds {
 		copyAll += s
 	}
-	fmt.Printf("\nbench-sync: %d customers, %d orders (seed %d), %d CPUs\n", customers, orders, seed, runtime.NumCPU())
+	fmt.Printf("\nbench-sync: %d customers, %d orders (seed %d, basket scale %g), %d CPUs\n", opts.Customers, opts.Orders, opts.Seed, opts.BasketScale, runtime.NumCPU())
 	fmt.Printf("rows: customers %d, orders %d, order_lines %d, refunds %d, products %d, variants %d\n",
 		counts["customers"], counts["orders"], counts["order_lines"], counts["refunds"], counts["products"], counts["variants"])
 	fmt.Printf("sync (bulk export wait + download + parse + stage COPY + merge): %.1fs\n", syncSeconds)

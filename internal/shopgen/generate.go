@@ -37,6 +37,10 @@ type GenOptions struct {
 	// Workers generating chunks of customers at once; 0 = GOMAXPROCS. The
 	// shop does not depend on it.
 	Workers int
+	// BasketScale multiplies the value each order is filled up to, so
+	// that orders carry more lines (at most 12): a shop of big baskets, a
+	// grocer's, for the benchmarks of memory per line. 0 = 1.
+	BasketScale float64
 }
 
 // Shop returns the shop settings the options produce (defaults applied).
@@ -60,6 +64,9 @@ func (o GenOptions) withDefaults() GenOptions {
 	}
 	if o.Name == "" {
 		o.Name = "Generated Shop " + strconv.FormatInt(o.Seed, 10)
+	}
+	if o.BasketScale == 0 {
+		o.BasketScale = 1
 	}
 	if o.Products == 0 {
 		o.Products = 2000
@@ -198,6 +205,8 @@ func newGenerator(opts GenOptions) (*generator, error) {
 		return nil, errors.New("generate: products must be positive")
 	case opts.GuestShare >= 1:
 		return nil, errors.New("generate: guest share must be below 1")
+	case !(opts.BasketScale > 0) || math.IsInf(opts.BasketScale, 1):
+		return nil, errors.New("generate: basket scale must be a positive number")
 	}
 	if _, err := time.LoadLocation(opts.Timezone); err != nil {
 		return nil, fmt.Errorf("generate: timezone: %w", err)
@@ -301,6 +310,7 @@ func (g *generator) planCustomer(i int, w *workerStreams) plan {
 // basket fills an order up to about value z from the catalogue by
 // popularity; effect is the sign of the rockstar/toxic products in it.
 func (g *generator) basket(s *stream, z float64) ([]simulator.LineItem, int) {
+	z *= g.opts.BasketScale
 	lines := make([]simulator.LineItem, 0, 4)
 	var sum float64
 	effect := 0

@@ -2,6 +2,7 @@ package shopgen
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -195,6 +196,8 @@ func TestGenerateRejects(t *testing.T) {
 		"end before start":       {Customers: 1, Orders: 2, Start: time.Now(), End: time.Now().Add(-time.Hour)},
 		"bad timezone":           {Customers: 1, Orders: 2, Timezone: "Mars/Olympus"},
 		"impossible repeat rate": {Customers: 10, Orders: 10_000_000},
+		"negative basket scale":  {Customers: 1, Orders: 2, BasketScale: -1},
+		"NaN basket scale":       {Customers: 1, Orders: 2, BasketScale: math.NaN()},
 	} {
 		_, err := Generate(ctx, opts, discardSink{})
 		assert.Error(t, err, name)
@@ -238,4 +241,28 @@ func TestStreamDistributions(t *testing.T) {
 		geo += s.geometric(0.2) // mean (1-p)/p = 4
 	}
 	assert.InDelta(t, 4, float64(geo)/n, 0.05)
+}
+
+func TestBasketScaleFillsBiggerBaskets(t *testing.T) {
+	opts := GenOptions{Customers: 2000, Orders: 8000, Seed: 5, Products: 300}
+	hash := func(o GenOptions) string {
+		h := newHashSink()
+		_, err := Generate(context.Background(), o, h)
+		require.NoError(t, err)
+		return h.sum()
+	}
+	plain := hash(opts)
+	opts.BasketScale = 1
+	assert.Equal(t, plain, hash(opts), "a scale of 1 is the default shop")
+
+	linesPerOrder := func(scale float64) float64 {
+		o := opts
+		o.BasketScale = scale
+		_, st := generated(t, o)
+		return float64(st.LineItems) / float64(st.Orders)
+	}
+	one, eight := linesPerOrder(1), linesPerOrder(8)
+	assert.Less(t, one, 4.0, "a default order has a few lines")
+	assert.Greater(t, eight, 2*one, "a scale of 8 fills far bigger baskets")
+	assert.LessOrEqual(t, eight, 12.0, "no basket passes 12 lines")
 }
