@@ -230,6 +230,10 @@ func (l *Ledger) DetailOf(r DetailRef) (d Detail, ok bool) {
 // Line returns the product line numbered n in a Detail's Lines.
 func (l *Ledger) Line(n int32) *Line { return &l.lines[n] }
 
+// LineCount is how many distinct product lines the details number: every
+// number in a Detail's Lines is below it.
+func (l *Ledger) LineCount() int { return len(l.lines) }
+
 // PreviousGroup is customer number c's group in the previous scoring as
 // AddPreviousGroup gave it (0: none).
 func (l *Ledger) PreviousGroup(c int32) uint8 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cvo-app/cvo/internal/cvo"
+	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/rfm"
 )
 
@@ -231,4 +232,19 @@ func previousGroups(d *Dataset) map[string]rfm.Group {
 		prev[a.ID] = a.Group
 	}
 	return prev
+}
+
+// BenchmarkLayoutDataset times the dataset's second half alone, the first
+// purchases' attributes and the customers' records read from the ledger:
+// in the rescore it runs on the ledger the database filled.
+func BenchmarkLayoutDataset(b *testing.B) {
+	customers, orders := benchShop()
+	l := ledger.FromHistory(customers, orders)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		lay := LayOut(l, Options{AsOf: benchAsOf})
+		b.StartTimer()
+		lay.Dataset(l)
+	}
 }

@@ -599,13 +599,12 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger, firstOrder []int32, firstDe
 		inLedgerOrder[c] = int64(i)<<32 | int64(c)
 	}
 	slices.Sort(inLedgerOrder)
-	customerOf := func(k int64) int32 { return int32(uint32(k)) }
 	channel := make([]int32, n)
 	source := make([]int32, n)
 	campaign := make([]int32, n)
 	acquisition := make([]int32, n)
 	d.acquisitionSource = make([]string, n)
-	var codes, products, vendors, types pairs
+	var codes pairs
 	// A first purchase always has its detail in the ledger; an empty one
 	// stands in should that ever not hold.
 	detail := func(c int32) ledger.Detail {
@@ -622,7 +621,7 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger, firstOrder []int32, firstDe
 		}
 		codes.grow(codesAtMost)
 		for _, k := range inLedgerOrder {
-			c := customerOf(k)
+			c := ledgerOrderCustomer(k)
 			d.rfmCustomers[c].ID = d.ids[c]
 			det := detail(c)
 			channel[c] = d.channels.idOrNone(det.SourceName)
@@ -641,44 +640,91 @@ func (d *Dataset) buildFirstOrders(l *ledger.Ledger, firstOrder []int32, firstDe
 		}
 	})
 	wg.Go(func() {
-		lines := 0
-		for c := range firstDetail {
-			lines += len(detail(int32(c)).Lines)
-		}
-		products.grow(lines)
-		vendors.grow(lines)
-		types.grow(lines)
-		for _, k := range inLedgerOrder {
-			c := customerOf(k)
-			det := detail(c)
-			for _, n := range det.Lines {
-				line := l.Line(n)
-				key := line.ProductID
-				if key == "" {
-					key = line.Title
-				}
-				if key != "" {
-					products.add(c, d.products.id(key, line.Title))
-				}
-				if line.Vendor != "" {
-					vendors.add(c, d.vendors.id(line.Vendor, line.Vendor))
-				}
-				if line.ProductType != "" {
-					types.add(c, d.types.id(line.ProductType, line.ProductType))
-				}
-			}
-		}
+		d.product, d.vendor, d.productType = d.firstLines(l, inLedgerOrder, detail)
 	})
 	wg.Wait()
 	d.channel, d.source, d.campaign = single(channel), single(source), single(campaign)
 	d.acquisition = acquisition
-	// Each set of pairs is let go once it is a multi, before the next is
-	// built.
-	d.code, codes = codes.multi(n), pairs{}
-	d.product, products = products.multi(n), pairs{}
-	d.vendor, vendors = vendors.multi(n), pairs{}
-	d.productType = types.multi(n)
+	d.code = codes.multi(n)
 }
+
+// firstLines is the products, vendors and product types of each
+// customer's first purchase, from the customers in the ledger's order of
+// their first orders (buildFirstOrders' inLedgerOrder).
+//
+// The dictionaries number what they meet first, so they are filled in
+// that order, once for each of the ledger's distinct lines: a line
+// repeated over a million first purchases is looked up once, not a
+// million times. The rows are then written customer by customer, straight
+// into their place, each line's ids in its order and a repeat within a
+// customer dropped, as (customer, id) pairs gathered and then sorted by
+// customer gave them; those pairs held 24 bytes a line of first purchases
+// beside the ledger.
+func (d *Dataset) firstLines(l *ledger.Ledger, inLedgerOrder []int64, detail func(c int32) ledger.Detail) (products, vendors, types multi) {
+	// Each distinct line's product, vendor and type ids, -1 for none.
+	const unseen = -2
+	ids := make([][3]int32, l.LineCount())
+	for i := range ids {
+		ids[i][0] = unseen
+	}
+	for _, k := range inLedgerOrder {
+		for _, n := range detail(ledgerOrderCustomer(k)).Lines {
+			if ids[n][0] != unseen {
+				continue
+			}
+			line := l.Line(n)
+			key := line.ProductID
+			if key == "" {
+				key = line.Title
+			}
+			ids[n] = [3]int32{d.products.idOrUnknown(key, line.Title), d.vendors.idOrUnknown(line.Vendor, line.Vendor),
+				d.types.idOrUnknown(line.ProductType, line.ProductType)}
+		}
+	}
+	// appendRows appends customer c's row of each column to rows.
+	appendRows := func(c int, rows *[3][]int32) {
+		var from [3]int
+		for k := range rows {
+			from[k] = len(rows[k])
+		}
+		for _, n := range detail(int32(c)).Lines {
+			for k, id := range ids[n] {
+				if id >= 0 && !slices.Contains(rows[k][from[k]:], id) {
+					rows[k] = append(rows[k], id)
+				}
+			}
+		}
+	}
+	// Counted first, so that each column is allocated at its size, never
+	// grown.
+	var size [3]int
+	var row [3][]int32
+	for c := range d.ids {
+		row = [3][]int32{row[0][:0], row[1][:0], row[2][:0]}
+		appendRows(c, &row)
+		for k := range size {
+			size[k] += len(row[k])
+		}
+	}
+	var all [3][]int32
+	var start [3][]int32
+	for k := range all {
+		all[k] = make([]int32, 0, size[k])
+		start[k] = make([]int32, len(d.ids)+1)
+	}
+	for c := range d.ids {
+		appendRows(c, &all)
+		for k := range start {
+			start[k][c+1] = int32(len(all[k]))
+		}
+	}
+	return multi{start: start[0], ids: all[0]}, multi{start: start[1], ids: all[1]}, multi{start: start[2], ids: all[2]}
+}
+
+// ledgerOrderCustomer is the customer of one of buildFirstOrders' keys in
+// the ledger's order (the first order's position above, the customer
+// below).
+func ledgerOrderCustomer(k int64) int32 { return int32(uint32(k)) }
 
 // buildWindow measures the cadence and marks, per customer, whether the
 // repeat window has been observed, whether they bought again within it

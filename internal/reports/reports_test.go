@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cvo-app/cvo/internal/cvo"
 	"github.com/cvo-app/cvo/internal/ledger"
 	"github.com/cvo-app/cvo/internal/rfm"
 	"github.com/stretchr/testify/assert"
@@ -357,4 +358,40 @@ func TestDatasetBuiltAfterTheOrdersAreLetGo(t *testing.T) {
 	assert.Equal(t, want.AcquisitionSources(), got.AcquisitionSources())
 	assert.Equal(t, want.LifetimeValue(), got.LifetimeValue())
 	assert.Equal(t, wantReport, gotReport)
+}
+
+// TestFirstPurchaseLines: a first purchase counts once towards each
+// product, vendor and type it holds, however many of its lines share one;
+// a product's label is the title on the first of the first purchases as
+// the orders arrived, whichever customer sorts first.
+func TestFirstPurchaseLines(t *testing.T) {
+	titled := func(product, title, vendor, typ string) cvo.LineItem {
+		l := line(product, vendor, typ, 10, -1)
+		l.Title = title
+		return l
+	}
+	acquired := func(segments []Segment) map[string]int {
+		out := map[string]int{}
+		for _, s := range segments {
+			out[s.Key] = s.Acquired
+		}
+		return out
+	}
+	customers := []cvo.Customer{{ID: "A"}, {ID: "B"}}
+	for _, first := range []string{"A", "B"} {
+		second := map[string]string{"A": "B", "B": "A"}[first]
+		orders := []cvo.Order{
+			{CustomerID: first, CreatedAt: day("2024-01-05 10:00"), Total: 20,
+				Lines: []cvo.LineItem{titled("P1", "Mug (old name)", "V1", "T1"), titled("P2", "Plate", "V1", "T1")}},
+			{CustomerID: second, CreatedAt: day("2024-01-10 10:00"), Total: 30,
+				Lines: []cvo.LineItem{titled("P1", "Mug", "V1", "T1"), titled("P1", "Mug", "V1", "T1"), titled("P3", "Bowl", "V2", "")}},
+			{CustomerID: second, CreatedAt: day("2024-02-10 10:00"), Total: 10, Lines: []cvo.LineItem{titled("P4", "Cup", "V3", "T3")}},
+		}
+		p := NewDataset(customers, orders, Options{AsOf: day("2024-06-01 00:00")}).ProductRetention()
+		assert.Equal(t, map[string]int{"P1": 2, "P2": 1, "P3": 1}, acquired(p.Products), "a repeat purchase's product is no first-purchase product")
+		assert.Equal(t, map[string]int{"V1": 2, "V2": 1}, acquired(p.Vendors))
+		assert.Equal(t, map[string]int{"T1": 2}, acquired(p.ProductTypes), "a line without a type adds none")
+		require.Equal(t, "P1", p.Products[0].Key)
+		assert.Equal(t, "Mug (old name)", p.Products[0].Label, "%s's first purchase came first", first)
+	}
 }
