@@ -281,3 +281,24 @@ func TestHistoryReadGivesUpOnALockHeldElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstImportSumsLinesWithAHashJoin: a first import's line sums join
+// every line of the shop to its variants before the planner has any
+// statistics on either (they are analyzed after the commit, if ever). Left
+// to guess, it joined each line against all of the shop's variants, a
+// cost of lines times variants (over 20 minutes for 48M lines and 2,786
+// variants); the merge asks for a hash join, one probe a line.
+func TestFirstImportSumsLinesWithAHashJoin(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	tx, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	plan, err := postgres.NewSyncStore(db).Stage("first.myshopify.com", 1, postgres.ResourceOrders).ExplainFirstLineSums(ctx, tx)
+	require.NoError(t, err)
+	assert.Regexp(t, `Hash (Left |Right )?Join`, plan)
+	assert.NotContains(t, plan, "Nested Loop")
+	var nestloop string
+	require.NoError(t, tx.QueryRow(ctx, `SHOW enable_nestloop`).Scan(&nestloop))
+	assert.Equal(t, "on", nestloop, "the statements after the sums plan as before")
+}
