@@ -235,15 +235,17 @@ type mergeStmt struct {
 	// the shop's data lock exclusively, as webhooks do, instead of shared.
 	alone bool
 	// hashJoins: the statement joins the shop's lines to its variants
-	// (the line sums), and runs with nested loops turned off. The planner
-	// has no statistics on rows this merge or the one before it has just
-	// written (autovacuum analyzes them after the commit, and maybe never
-	// for one shop's share of a shared table), takes the shop's variants
-	// for a handful, and joins every line against all of them: on the
-	// first import of a shop of 1M customers and ten lines an order (48M
-	// lines, 2,786 variants) the sums alone ran for over 20 minutes on
-	// one core. A hash join of the shop's variants costs one probe a line
-	// whatever the estimates.
+	// (the line sums), and runs with nested loops turned off. The merge
+	// analyzes the tables it wrote only after a large one (SyncStore.Merge,
+	// over 100,000 rows changed), and autovacuum only after the commit,
+	// maybe never for one shop's share of a shared table: on a first
+	// import the planner has no statistics on the lines just written nor
+	// on the variants a small products merge wrote before, takes the
+	// shop's variants for a handful, and joins every line against all of
+	// them. For a shop of 1M customers and ten lines an order (48M lines,
+	// 2,786 variants) the sums had run for over 16 minutes on one core
+	// when they were stopped. A hash join of the shop's variants costs one
+	// probe a line whatever the estimates.
 	hashJoins bool
 }
 
@@ -427,7 +429,9 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 			}
 			var tag pgconn.CommandTag
 			err := withPlanner(ctx, tx, m, func() (err error) {
-				tag, err = tx.Exec(ctx, q, args...)
+				if tag, err = tx.Exec(ctx, q, args...); err == nil && mergeStmtRan != nil {
+					mergeStmtRan(ctx, tx, q, args)
+				}
 				return err
 			})
 			if err != nil {
@@ -445,6 +449,11 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 	return changed, nil
 }
 
+// mergeStmtRan, when set (by tests), is called with each statement a
+// merge has run, in its transaction, before its planner settings are put
+// back.
+var mergeStmtRan func(ctx context.Context, tx pgx.Tx, sql string, args []any)
+
 // withPlanner runs fn, which runs m's statement in tx, with the planner
 // settings m asks for, and puts them back for the statements after it.
 func withPlanner(ctx context.Context, tx pgx.Tx, m mergeStmt, fn func() error) error {
@@ -457,7 +466,9 @@ func withPlanner(ctx context.Context, tx pgx.Tx, m mergeStmt, fn func() error) e
 	if err := fn(); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `RESET enable_nestloop`)
+	// TO DEFAULT, not RESET: RESET in a transaction would also undo a
+	// value the session had set before it.
+	_, err := tx.Exec(ctx, `SET LOCAL enable_nestloop TO DEFAULT`)
 	return err
 }
 

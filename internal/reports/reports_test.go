@@ -383,12 +383,14 @@ func TestFirstPurchaseLines(t *testing.T) {
 		orders := []cvo.Order{
 			{CustomerID: first, CreatedAt: day("2024-01-05 10:00"), Total: 20,
 				Lines: []cvo.LineItem{titled("P1", "Mug (old name)", "V1", "T1"), titled("P2", "Plate", "V1", "T1")}},
-			{CustomerID: second, CreatedAt: day("2024-01-10 10:00"), Total: 30,
-				Lines: []cvo.LineItem{titled("P1", "Mug", "V1", "T1"), titled("P1", "Mug", "V1", "T1"), titled("P3", "Bowl", "V2", "")}},
+			{CustomerID: second, CreatedAt: day("2024-01-10 10:00"), Total: 40,
+				Lines: []cvo.LineItem{titled("P1", "Mug", "V1", "T1"), titled("P1", "Mug", "V1", "T1"), titled("P3", "Bowl", "V2", ""),
+					titled("", "Gift wrap", "", "")}},
 			{CustomerID: second, CreatedAt: day("2024-02-10 10:00"), Total: 10, Lines: []cvo.LineItem{titled("P4", "Cup", "V3", "T3")}},
 		}
 		p := NewDataset(customers, orders, Options{AsOf: day("2024-06-01 00:00")}).ProductRetention()
-		assert.Equal(t, map[string]int{"P1": 2, "P2": 1, "P3": 1}, acquired(p.Products), "a repeat purchase's product is no first-purchase product")
+		assert.Equal(t, map[string]int{"P1": 2, "P2": 1, "P3": 1, "Gift wrap": 1}, acquired(p.Products),
+			"a line without a product is known by its title; a repeat purchase's product is no first-purchase product")
 		assert.Equal(t, map[string]int{"V1": 2, "V2": 1}, acquired(p.Vendors))
 		assert.Equal(t, map[string]int{"T1": 2}, acquired(p.ProductTypes), "a line without a type adds none")
 		require.Equal(t, "P1", p.Products[0].Key)
