@@ -28,7 +28,13 @@ import (
 // read's and the models' garbage was cut: 12–17, 49–50 and 411–420 MiB
 // live, 50–52, 94 and 551 MiB of RSS, four 1M at once 1,922 MiB. The
 // estimate was left as it is: its room above those peaks is what covers
-// shops whose first orders carry more lines than the bench shop's.
+// shops whose first orders carry more lines than the bench shop's. A
+// grocer's shop of 1M customers and 9.8 lines an order (`bench-sync
+// --basket-scale 8`) peaked at 598–599 MiB live and 790–794 MiB of RSS,
+// within the estimate by a seventh; since the first purchases' lines are
+// no longer gathered as pairs, at 478 MiB live and 596–597 of RSS (the
+// bench shop at 362–372 and 550–551), so a line of a first purchase now
+// holds about 16 bytes at the peak, not 27.
 const (
 	BytesPerCustomer = 280
 	BytesPerOrder    = 84
