@@ -247,6 +247,16 @@ type mergeStmt struct {
 	// when they were stopped. A hash join of the shop's variants costs one
 	// probe a line whatever the estimates.
 	hashJoins bool
+	// rebuildBelow, on a table's first statement in its group, is a query
+	// of how many rows the stage brings for the table; when the shop holds
+	// fewer of the table's rows than that, they are all deleted and the
+	// table is merged as empty (whenEmpty), rebuilt whole. A shop's first
+	// import finds a few line sums already when order webhooks came in
+	// during its export; re-summing its millions of orders one list of ids
+	// at a time (order_id = ANY(ARRAY(...))) is, with no statistics yet, a
+	// filter that compares every line with every id, where summing the
+	// whole shop costs one pass over its lines.
+	rebuildBelow string
 }
 
 // forEmptyTable is the statement when the table holds nothing of the shop
@@ -336,7 +346,8 @@ func (st *Stage) plan(asOf time.Time) (mergePlan, error) {
 			// transaction (see linesums.go); on the shop's first import,
 			// of all its lines at once.
 			{table: "order_line_sums", bookkeeping: true, sql: fmt.Sprintf(`DELETE FROM order_line_sums d USING %[1]s p
-				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)`, t, stale)},
+				WHERE p.kind = 0 AND d.shop = $1 AND d.order_id = p.id AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)`, t, stale),
+				rebuildBelow: fmt.Sprintf(`SELECT count(*) FROM %s WHERE kind = 0`, t)},
 			{table: "order_line_sums", bookkeeping: true, hashJoins: true, sql: insertLineSums + fmt.Sprintf(` AND order_id = ANY(ARRAY(
 				SELECT p.id FROM %[1]s p WHERE p.kind = 0 AND NOT EXISTS (SELECT 1 FROM %[2]s x WHERE x.id = p.id)))`, t, stale),
 				whenEmpty: insertLineSums},
@@ -406,9 +417,8 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 		empty := map[string]bool{}
 		for _, m := range stmts {
 			if _, seen := empty[m.table]; !seen {
-				var none bool
-				q := fmt.Sprintf("SELECT NOT EXISTS (SELECT 1 FROM %s WHERE shop = $1)", pgx.Identifier{m.table}.Sanitize())
-				if err := tx.QueryRow(ctx, q, st.shop).Scan(&none); err != nil {
+				none, err := st.holdsNone(ctx, tx, m)
+				if err != nil {
 					return err
 				}
 				empty[m.table] = none
@@ -447,6 +457,35 @@ func (st *Stage) runGroup(ctx context.Context, stmts []mergeStmt, asOf time.Time
 		return 0, fmt.Errorf("merge %s of %s: %w", st.resource, st.shop, err)
 	}
 	return changed, nil
+}
+
+// holdsNone says whether the shop holds none of the rows of m's table, m
+// being the table's first statement in its group; with m.rebuildBelow,
+// it first deletes them all when they are fewer than the stage brings.
+func (st *Stage) holdsNone(ctx context.Context, tx pgx.Tx, m mergeStmt) (bool, error) {
+	table := pgx.Identifier{m.table}.Sanitize()
+	var none bool
+	if err := tx.QueryRow(ctx, fmt.Sprintf("SELECT NOT EXISTS (SELECT 1 FROM %s WHERE shop = $1)", table), st.shop).Scan(&none); err != nil {
+		return false, err
+	}
+	if none || m.rebuildBelow == "" {
+		return none, nil
+	}
+	var staged int64
+	if err := tx.QueryRow(ctx, m.rebuildBelow).Scan(&staged); err != nil {
+		return false, err
+	}
+	// Counted up to the stage's size only: an established shop's rows are
+	// not all counted at each merge.
+	var held int64
+	err := tx.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE shop = $1 LIMIT $2) h", table), st.shop, staged).Scan(&held)
+	if err != nil || held >= staged {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE shop = $1", table), st.shop); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // mergeStmtRan, when set (by tests), is called with each statement a
