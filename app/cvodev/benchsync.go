@@ -101,8 +101,10 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	// The parent and its simulator child generate from the same options.
+	gen := shopgen.GenOptions{Customers: *customers, Orders: *orders, Seed: *seed, BasketScale: *basketScale}
 	if *serve {
-		return serveBenchSimulator(ctx, log, shopgen.GenOptions{Customers: *customers, Orders: *orders, Seed: *seed, BasketScale: *basketScale}, dir)
+		return serveBenchSimulator(ctx, log, gen, dir)
 	}
 	if *loaderOnly {
 		return benchLoader(ctx, *dbName)
@@ -113,7 +115,7 @@ func runBenchSync(ctx context.Context, log *slog.Logger, args []string) error {
 	if *rescoreOnly {
 		return benchRescore(ctx, *dbName, *parallel)
 	}
-	return benchSync(ctx, log, shopgen.GenOptions{Customers: *customers, Orders: *orders, Seed: *seed, BasketScale: *basketScale}, *dbName, dir)
+	return benchSync(ctx, log, gen, *dbName, dir)
 }
 
 // serveBenchSimulator generates the shop into a simulator, serves it, and
